@@ -1,0 +1,247 @@
+"""CIFAR-10, decoded once into a cached uint8 array, then served as one tensor on the run's device.
+
+Accepted sources, looked for under the data root (a folder, or the path of an archive):
+  - the official python batches: `cifar-10-batches-py/` (what torchvision downloads), or its
+    `cifar-10-python.tar.gz`; with `download=True` torchvision fetches it on a connected machine;
+  - an image-folder tree: `train/<class>/*.jpg|png` and `test/<class>/*`;
+  - a .tar.gz of such a tree (e.g. `cifar10-jpg.tar.gz`).
+The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, and
+written atomically, so an interrupted decode never leaves a cache that looks complete.
+"""
+import hashlib
+import io
+import pickle
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..paths import cache_dir, data_root
+from .errors import DataError
+
+CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
+SPLITS = ("train", "test")
+
+
+@dataclass
+class Cifar10:
+    """Images as uint8 NHWC, labels as int64; `checksum` is the sha256 of the decoded content."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    checksum: str
+    source: str
+
+    def to(self, device):
+        return Cifar10(self.train_x.to(device), self.train_y.to(device), self.test_x.to(device),
+                       self.test_y.to(device), self.checksum, self.source)
+
+    def subset(self, n_train, n_test):
+        """The first n images of each split (the splits are stored class-interleaved, see _finish)."""
+        return Cifar10(self.train_x[:n_train], self.train_y[:n_train], self.test_x[:n_test],
+                       self.test_y[:n_test], self.checksum + f":subset{n_train}/{n_test}", self.source)
+
+    def describe(self):
+        return {"name": "CIFAR-10", "source": self.source, "sha256": self.checksum,
+                "n_train": len(self.train_y), "n_test": len(self.test_y)}
+
+
+# ---------------------------------------------------------------------------------------- finding
+
+def _find_source(root: Path):
+    """Return (kind, path) for the first usable source under root, or None."""
+    if root.is_file() and root.name.endswith((".tar.gz", ".tgz")):
+        return ("python-tar" if "python" in root.name else "folder-tar"), root
+    if not root.is_dir():
+        return None
+    if (root / "cifar-10-batches-py" / "data_batch_1").exists():
+        return "python", root / "cifar-10-batches-py"
+    if (root / "data_batch_1").exists():
+        return "python", root
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        return "folder", root
+    if (root / "cifar-10-python.tar.gz").exists():
+        return "python-tar", root / "cifar-10-python.tar.gz"
+    for candidate in sorted(root.glob("cifar10*.tar.gz")) + sorted(root.glob("cifar-10*.tar.gz")):
+        return "folder-tar", candidate
+    return None
+
+
+def _fingerprint(kind, path: Path) -> str:
+    """Cheap identity of the source for the cache key (content hash comes after decoding)."""
+    h = hashlib.sha256(kind.encode())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for p in files:
+        st = p.stat()
+        h.update(f"{p.relative_to(path.parent)}:{st.st_size}:{int(st.st_mtime)}".encode())
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------- decoding
+
+def _decode_image(raw: bytes, name: str) -> np.ndarray:
+    from PIL import Image
+    try:
+        with Image.open(io.BytesIO(raw)) as im:
+            arr = np.asarray(im.convert("RGB"))
+    except Exception as e:  # PIL raises many types for a bad file
+        raise DataError(f"cannot decode image {name}: {e}") from None
+    if arr.shape != (32, 32, 3):
+        raise DataError(f"image {name} is {arr.shape[1]}x{arr.shape[0]}, CIFAR-10 images are 32x32")
+    return arr
+
+
+def _split_class(relpath: str):
+    """'train/cat/0001.jpg' -> ('train', 'cat'); anything else -> None."""
+    parts = Path(relpath).parts
+    if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
+        return parts[-3], parts[-2]
+    return None
+
+
+def _collect(items):
+    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} with classes checked."""
+    found = {s: {} for s in SPLITS}
+    for relpath, read in items:
+        sc = _split_class(relpath)
+        if sc:
+            found[sc[0]].setdefault(sc[1], []).append((relpath, read))
+    for split in SPLITS:
+        missing = [c for c in CLASSES if c not in found[split]]
+        extra = [c for c in found[split] if c not in CLASSES]
+        if missing or extra:
+            raise DataError(f"{split}/ must hold one folder per CIFAR-10 class; missing: {missing or 'none'}, "
+                            f"unexpected: {extra or 'none'}")
+    out = {}
+    for split in SPLITS:
+        xs, ys = [], []
+        for label, cls in enumerate(CLASSES):
+            for relpath, read in sorted(found[split][cls], key=lambda t: t[0]):
+                xs.append(_decode_image(read(), relpath))
+                ys.append(label)
+        out[split] = (np.stack(xs), np.asarray(ys, dtype=np.int64))
+    return out
+
+
+def _from_folder(root: Path):
+    files = (p for p in root.rglob("*") if p.is_file())
+    return _collect((str(p.relative_to(root)), p.read_bytes) for p in files)
+
+
+def _from_folder_tar(path: Path):
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            members = [m for m in tar.getmembers() if m.isfile()]
+            blobs = {m.name: tar.extractfile(m).read() for m in members}
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); "
+                        f"re-download or re-create it") from None
+    return _collect((name, (lambda b=b: b)) for name, b in blobs.items())
+
+
+def _unpickle_batches(read_batch):
+    def split(names):
+        xs, ys = [], []
+        for name in names:
+            d = pickle.loads(read_batch(name), encoding="latin1")
+            xs.append(np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            ys.append(np.asarray(d["labels"], dtype=np.int64))
+        return np.concatenate(xs), np.concatenate(ys)
+    return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
+
+
+def _from_python(path: Path):
+    def read(name):
+        f = path / name
+        if not f.exists():
+            raise DataError(f"{f} is missing: the python batches need data_batch_1..5 and test_batch")
+        return f.read_bytes()
+    try:
+        return _unpickle_batches(read)
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
+        raise DataError(f"the python batches in {path} are corrupt ({type(e).__name__}: {e})") from None
+
+
+def _from_python_tar(path: Path):
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            blobs = {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+        raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e})") from None
+    try:
+        return _unpickle_batches(lambda name: blobs[name])
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
+        raise DataError(f"{path} does not hold the CIFAR-10 python batches ({type(e).__name__}: {e})") from None
+
+
+DECODERS = {"folder": _from_folder, "folder-tar": _from_folder_tar,
+            "python": _from_python, "python-tar": _from_python_tar}
+
+
+def _finish(splits):
+    """Interleave classes so that any prefix is class-balanced (smoke runs use prefixes)."""
+    out = {}
+    for split, (x, y) in splits.items():
+        order = np.lexsort((y, _rank_within_class(y)))  # by rank within class, then by class
+        out[split] = (np.ascontiguousarray(x[order]), y[order])
+    return out
+
+
+def _rank_within_class(y):
+    rank = np.empty_like(y)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        rank[idx] = np.arange(len(idx))
+    return rank
+
+
+def _content_sha256(splits) -> str:
+    h = hashlib.sha256()
+    for split in SPLITS:
+        x, y = splits[split]
+        h.update(x.tobytes())
+        h.update(y.tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+def missing_data_message(root: Path) -> str:
+    return (f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
+            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root (or $ALEXNET_REPRO_DATA) "
+            f"at one of these, or pass --download on a machine with internet access.")
+
+
+def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
+    """Load CIFAR-10 from `root` (see module doc), decoding once into the cache."""
+    root = data_root(root)
+    found = _find_source(root)
+    if found is None and download:
+        import torchvision
+        try:
+            torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+        except Exception as e:
+            raise DataError(f"download of CIFAR-10 into {root} failed: {e}") from None
+        found = _find_source(root)
+    if found is None:
+        raise DataError(missing_data_message(root))
+    kind, path = found
+    cache = Path(cache) if cache else cache_dir() / "cifar10"
+    cached = cache / f"{kind}-{_fingerprint(kind, path)}.npz"
+    if not cached.exists():
+        splits = _finish(DECODERS[kind](path))
+        checksum = _content_sha256(splits)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".tmp{np.random.randint(1 << 30)}.npz")
+        np.savez(tmp, train_x=splits["train"][0], train_y=splits["train"][1],
+                 test_x=splits["test"][0], test_y=splits["test"][1], checksum=np.array(checksum))
+        tmp.replace(cached)  # atomic: a reader sees the whole file or none
+    with np.load(cached) as z:
+        return Cifar10(torch.from_numpy(z["train_x"]), torch.from_numpy(z["train_y"]),
+                       torch.from_numpy(z["test_x"]), torch.from_numpy(z["test_y"]),
+                       str(z["checksum"]), f"{kind}:{path}")

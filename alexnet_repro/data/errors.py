@@ -1,0 +1,2 @@
+class DataError(Exception):
+    """A dataset problem a user can fix; printed as one line, no traceback."""

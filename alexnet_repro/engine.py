@@ -1,0 +1,214 @@
+"""The training engine: one run = one model trained on one device-resident dataset.
+
+airbench-style: the images stay one uint8 NHWC tensor on the run's device; each minibatch is
+indexed out of it and converted/normalized there (channels_last, so the NHWC bytes are already
+in the layout the convolutions want). No DataLoader in the hot loop.
+
+A run checkpoints atomically at every epoch end and, started again with the same spec and
+checkpoint path, resumes from there and ends bit-identical to an uninterrupted run on CPU:
+shuffling uses a generator seeded from (seed, epoch), and the global RNG state (dropout) is saved.
+"""
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from .results import atomic_write_bytes
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def pick_device(requested=None) -> torch.device:
+    """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
+    if requested in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {requested!r} requested but CUDA is not available; use 'cpu' or 'auto'")
+    return device
+
+
+def seed_everything(seed: int):
+    torch.manual_seed(seed)
+
+
+@dataclass
+class TrainSpec:
+    """Everything that defines how one run trains (the model is built by the caller)."""
+    lr: float
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    max_epochs: int = 30
+    precision: str = "fp32"
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+
+
+class Normalizer:
+    """uint8 NHWC batch -> float NCHW (channels_last) input, the way a claim's net expects it.
+
+    'cuda_convnet': pixel values 0..255 minus the per-pixel training mean (cuda-convnet's data
+    provider; why conv1's init std is 1e-4). 'standardized': the same, divided by each channel's
+    training std (the common modern choice, inputs of unit scale).
+    """
+    MODES = ("cuda_convnet", "standardized")
+
+    def __init__(self, train_x_u8: torch.Tensor, mode="cuda_convnet"):
+        if mode not in self.MODES:
+            raise ValueError(f"input scaling must be one of {self.MODES}, got {mode!r}")
+        x = train_x_u8.float()
+        mean = x.mean(0)                                     # per-pixel mean image, HWC
+        scale = x.std(dim=(0, 1, 2)) if mode == "standardized" else torch.ones(3, device=x.device)
+        self.mean = mean.permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
+        self.inv_scale = (1.0 / scale).view(1, 3, 1, 1)
+        self.mode = mode
+
+    def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
+        x = batch_u8.permute(0, 3, 1, 2).float()            # a view: NHWC bytes == channels_last NCHW
+        return ((x - self.mean) * self.inv_scale).contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def evaluate(model, x_u8, y, normalize, batch_size=1000, precision="fp32") -> float:
+    """Top-1 error over a whole split, in eval mode."""
+    was_training = model.training
+    model.eval()
+    wrong = torch.zeros((), dtype=torch.long, device=y.device)
+    for i in range(0, len(y), batch_size):
+        with _autocast(x_u8.device, precision):
+            out = model(normalize(x_u8[i:i + batch_size]))
+        wrong += (out.argmax(1) != y[i:i + batch_size]).sum()
+    model.train(was_training)
+    return wrong.item() / len(y)
+
+
+def _autocast(device, precision):
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16,
+                          enabled=precision == "bf16")
+
+
+def _epoch_generator(seed, epoch):
+    return torch.Generator().manual_seed(1_000_003 * seed + epoch)
+
+
+def _progress(total, desc):
+    from tqdm import tqdm
+    quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules
+    return tqdm(total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr,
+                dynamic_ncols=True)
+
+
+@dataclass
+class RunResult:
+    status: str                  # "target" | "cap" | "budget" | "diverged"
+    history: list = field(default_factory=list)
+    wall_time_s: float = 0.0
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_at=None, epoch_budget=None,
+          checkpoint=None, train_eval=None, desc="train", augment=None) -> RunResult:
+    """Train `model` on `data` (a dataset on the model's device) by `spec`.
+
+    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached);
+    epoch_budget caps this run below spec.max_epochs (status "budget": a sweep pruning a run that
+    is already slower than the fastest so far). Each history row holds the running training error
+    over the epoch's minibatches (what cuda-convnet prints and the paper's Fig. 1 plots), the
+    error of an evaluation pass at the epoch's end over the training images of `train_eval` (a
+    dataset; default `data` itself), and the test error.
+    """
+    train_eval = train_eval or data
+    device = data.train_x.device
+    seed_everything(spec.seed)  # the caller built the model already; re-seeding here covers dropout only
+    make_optimizer = make_optimizer or (lambda params: torch.optim.SGD(
+        params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))
+    opt = make_optimizer(model.parameters())
+    history, start_epoch, elapsed = [], 0, 0.0
+    checkpoint = Path(checkpoint) if checkpoint else None
+    if checkpoint and checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state["spec"] != asdict(spec):
+            raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        torch.set_rng_state(state["rng"])
+        history, elapsed = state["history"], state["elapsed"]
+        start_epoch = len(history)
+        if history and _finished(history, spec, stop_at, epoch_budget) is not None:
+            return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
+
+    n, bs = len(data.train_y), spec.batch_size
+    steps = math.ceil(n / bs)
+    limit = min(spec.max_epochs, epoch_budget or spec.max_epochs)
+    bar = _progress((limit - start_epoch) * steps, desc)
+    model.train()
+    status = None
+    for epoch in range(start_epoch, limit):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n, generator=_epoch_generator(spec.seed, epoch)).to(device)
+        wrong = torch.zeros((), dtype=torch.long, device=device)
+        loss_sum = torch.zeros((), device=device)
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            x, y = data.train_x[idx], data.train_y[idx]
+            x = augment(x) if augment else normalize(x)
+            with _autocast(device, spec.precision):
+                out = model(x)
+                loss = F.cross_entropy(out.float(), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            wrong += (out.argmax(1) != y).sum()
+            loss_sum += loss.detach() * len(y)
+            bar.update(1)
+        train_loss = loss_sum.item() / n
+        row = {"epoch": epoch + 1, "images_seen": (epoch + 1) * n, "train_loss": train_loss,
+               "train_error_running": wrong.item() / n}
+        if not math.isfinite(train_loss):
+            row.update(train_error_full=float("nan"), test_error=float("nan"))
+            history.append(row)
+            status = "diverged"
+            break
+        row["train_error_full"] = evaluate(model, train_eval.train_x, train_eval.train_y, normalize,
+                                           precision=spec.precision)
+        row["test_error"] = evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
+        elapsed += time.perf_counter() - t0
+        row["wall_time_s"] = elapsed
+        history.append(row)
+        bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)
+        if checkpoint:
+            _save_checkpoint(checkpoint, model, opt, spec, history, elapsed)
+        status = _finished(history, spec, stop_at, epoch_budget)
+        if status:
+            break
+    bar.close()
+    return RunResult(status or _finished(history, spec, stop_at, epoch_budget) or "cap", history, elapsed)
+
+
+def _finished(history, spec, stop_at, epoch_budget):
+    if stop_at and stop_at(history):
+        return "target"
+    if len(history) >= spec.max_epochs:
+        return "cap"
+    if epoch_budget is not None and len(history) >= epoch_budget:
+        return "budget"
+    return None
+
+
+def _save_checkpoint(path, model, opt, spec, history, elapsed):
+    import io
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(),
+                "spec": asdict(spec), "history": history, "elapsed": elapsed}, buf)
+    atomic_write_bytes(path, buf.getvalue())

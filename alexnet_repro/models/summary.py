@@ -1,0 +1,120 @@
+"""Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
+
+`python -m alexnet_repro.models.summary` prints it for 227 and 224 inputs. Paper default
+(two columns, 1000 classes), identical for both input sizes (224 pads conv1 by 2);
+the act/norm/drop rows, which keep their input's shape, are left out here:
+
+    layer  output        neurons   parameters  share   mult-adds
+    input  3x227x227     154,587                                  (224: 150,528, Fig. 2's input)
+    conv1  96x55x55      290,400       34,944  0.06%  105,415,200
+    pool1  96x27x27       69,984
+    conv2  256x27x27     186,624      307,456  0.50%  223,948,800
+    pool2  256x13x13      43,264
+    conv3  384x13x13      64,896      885,120  1.45%  149,520,384
+    conv4  384x13x13      64,896      663,936  1.09%  112,140,288
+    conv5  256x13x13      43,264      442,624  0.73%   74,760,192
+    pool5  256x6x6         9,216
+    fc6    4096            4,096   37,752,832  61.93%  37,748,736
+    fc7    4096            4,096   16,781,312  27.53%  16,777,216
+    fc8    1000            1,000    4,097,000   6.72%   4,096,000
+    total: 60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds
+
+Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's
+per-layer counts match from conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which
+is no product of 96 maps of any square size); conv3 (1.45%) and conv4 (1.09%) hold more
+than the 1% of A4 claims.
+"""
+import dataclasses
+
+import torch
+from torch import nn
+
+from .alexnet import AlexNet, AlexNetConfig
+
+WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+
+
+def _mult_adds(module, out):
+    if isinstance(module, nn.Conv2d):
+        kh, kw = module.kernel_size
+        return out[0].numel() * (module.in_channels // module.groups) * kh * kw
+    if isinstance(module, nn.Linear):
+        return module.in_features * module.out_features
+    return 0
+
+
+def layer_table(model_or_cfg, input_size=None):
+    """One dict per layer, in forward order, for one image.
+
+    Keys: layer, kind, output_shape, neurons (output elements per image), parameters,
+    param_share (fraction of all parameters), mult_adds. The first row is the input.
+    A config is traced on the meta device (no memory, no compute); a model runs one
+    zero image in eval mode.
+    """
+    if isinstance(model_or_cfg, AlexNetConfig):
+        cfg = model_or_cfg
+        if input_size is not None:
+            cfg = dataclasses.replace(cfg, input_size=input_size)
+        with torch.device("meta"):
+            model = AlexNet(cfg)
+    else:
+        model = model_or_cfg
+        cfg = model.cfg
+        if input_size is not None and input_size != cfg.input_size:
+            raise ValueError(f"model was built for {cfg.input_size}px input; got input_size={input_size}")
+    device = next(model.parameters()).device
+    x = torch.zeros(1, 3, cfg.input_size, cfg.input_size, device=device)
+
+    rows = [dict(layer="input", kind="input", output_shape=tuple(x.shape[1:]), neurons=x[0].numel(),
+                 parameters=0, param_share=0.0, mult_adds=0)]
+    hooks = []
+    for name, m in model.named_modules():
+        if len(list(m.children())) == 0:
+            def hook(m, inp, out, name=name.split(".")[-1]):
+                rows.append(dict(layer=name, kind=type(m).__name__, output_shape=tuple(out.shape[1:]),
+                                 neurons=out[0].numel(), parameters=sum(p.numel() for p in m.parameters()),
+                                 mult_adds=_mult_adds(m, out)))
+            hooks.append(m.register_forward_hook(hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    total = sum(r["parameters"] for r in rows)
+    for r in rows:
+        r["param_share"] = r["parameters"] / total
+    return rows
+
+
+def weight_layers(rows):
+    """The conv and FC rows: the layers Fig. 2 counts neurons for."""
+    return [r for r in rows if r["kind"] in ("Conv2d", "Linear")]
+
+
+def totals(rows):
+    w = weight_layers(rows)
+    return dict(parameters=sum(r["parameters"] for r in rows), neurons=sum(r["neurons"] for r in w),
+                mult_adds=sum(r["mult_adds"] for r in rows))
+
+
+def format_table(rows):
+    lines = [f"{'layer':7s} {'kind':17s} {'output':>13s} {'neurons':>10s} {'parameters':>12s} {'share':>7s} {'mult-adds':>13s}"]
+    for r in rows:
+        shape = "x".join(map(str, r["output_shape"]))
+        lines.append(f"{r['layer']:7s} {r['kind']:17s} {shape:>13s} {r['neurons']:10,d} {r['parameters']:12,d} "
+                     f"{100 * r['param_share']:6.2f}% {r['mult_adds']:13,d}")
+    t = totals(rows)
+    lines.append(f"total: {t['parameters']:,d} parameters; {t['neurons']:,d} neurons in conv/FC layers; "
+                 f"{t['mult_adds']:,d} mult-adds")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    for size in (227, 224):
+        cfg = AlexNetConfig(input_size=size)
+        print(f"\ninput {size}x{size} (conv1 padding {cfg.conv1_padding})")
+        print(format_table(layer_table(cfg)))

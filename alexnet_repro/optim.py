@@ -1,0 +1,106 @@
+"""The paper's update rule (T2) and learning-rate schedule (T4), section 5.
+
+T2:  v <- 0.9 v - 0.0005 eps w - eps dL/dw;   w <- w + v
+
+torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b, i.e. the learning
+rate multiplies the buffer at step time. Here eps is inside v, as printed (and as in
+cuda-convnet). While eps is constant the two produce the same iterates (v = -eps b); when eps
+changes, SGD rescales the accumulated momentum to the new rate at once, whereas PaperSGD's
+velocity carries the old rate and decays into the new one.
+"""
+import torch
+from torch import nn
+
+
+class PaperSGD(torch.optim.Optimizer):
+    def __init__(self, params, lr, momentum=0.9, weight_decay=5e-4):
+        if lr < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"lr, momentum and weight_decay must be >= 0, got {lr}, {momentum}, {weight_decay}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            eps, m, wd = group["lr"], group["momentum"], group["weight_decay"]
+            for w in group["params"]:
+                if w.grad is None:
+                    continue
+                state = self.state[w]
+                if "velocity" not in state:
+                    state["velocity"] = torch.zeros_like(w, memory_format=torch.preserve_format)
+                v = state["velocity"]
+                v.mul_(m)
+                if wd != 0:
+                    v.add_(w, alpha=-wd * eps)
+                v.add_(w.grad, alpha=-eps)
+                w.add_(v)
+        return loss
+
+
+def param_groups(model: nn.Module, weight_decay=5e-4, decay_biases=False):
+    """Parameter groups with weight decay on the weights and, unless decay_biases, none on
+    biases and other 1-d parameters (BatchNorm scales). The paper's T2 writes decay for "w";
+    cuda-convnet, which ran the paper's experiments, decays weights only."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if decay_biases or p.dim() > 1 else no_decay).append(p)
+    groups = [dict(params=decay, weight_decay=weight_decay)]
+    if no_decay:
+        groups.append(dict(params=no_decay, weight_decay=0.0))
+    return groups
+
+
+class PlateauSchedule:
+    """T4: one learning rate for all layers, divided by `factor` when the validation error has
+    not improved (by more than `threshold`) for `patience` evaluations in a row, at most
+    `max_decays` times. The paper gives no patience; 3 evaluations is our choice. After a
+    decay the count restarts, the best error is kept.
+
+        sched = PlateauSchedule(opt, lr=0.01)
+        for epoch ...: train; sched.step(val_error)
+    """
+
+    def __init__(self, optimizer, lr=0.01, factor=0.1, patience=3, max_decays=3, threshold=0.0):
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must be in (0, 1), got {factor}")
+        if patience < 1:
+            raise ValueError(f"patience must be >= 1, got {patience}")
+        self.optimizer = optimizer
+        self.lr, self.factor, self.patience = lr, factor, patience
+        self.max_decays, self.threshold = max_decays, threshold
+        self.best = float("inf")
+        self.bad_evals = 0
+        self.num_decays = 0
+        self._apply()
+
+    def _apply(self):
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr
+
+    def step(self, val_error):
+        """Record one validation error; returns True if the learning rate was just divided."""
+        if val_error < self.best - self.threshold:
+            self.best, self.bad_evals = val_error, 0
+            return False
+        self.bad_evals += 1
+        if self.bad_evals < self.patience or self.num_decays >= self.max_decays:
+            return False
+        self.lr *= self.factor
+        self.num_decays += 1
+        self.bad_evals = 0
+        self._apply()
+        return True
+
+    def state_dict(self):
+        return dict(lr=self.lr, factor=self.factor, patience=self.patience, max_decays=self.max_decays,
+                    threshold=self.threshold, best=self.best, bad_evals=self.bad_evals, num_decays=self.num_decays)
+
+    def load_state_dict(self, state):
+        for key, value in state.items():
+            setattr(self, key, value)
+        self._apply()

@@ -1,0 +1,145 @@
+"""Where results go, what provenance they carry, and how they are written (atomically).
+
+Layout: results/<claim>/<scale>/result.json (+ CSV tables, + the executed notebook).
+Every write goes to a unique temp file in the same folder and is renamed into place, so a reader
+never sees half a file and two claims running at once never clobber each other.
+"""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+from .paths import REPO_ROOT, results_root
+
+PACKAGES = ("torch", "torchvision", "numpy", "pandas", "seaborn", "papermill")
+
+
+def results_dir(claim: str, scale: str, root=None) -> Path:
+    return Path(root or results_root()) / claim / scale
+
+
+def atomic_write_bytes(path, data: bytes):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str):
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_json(path, obj):
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def atomic_write_csv(path, df):
+    atomic_write_text(path, df.to_csv(index=False))
+
+
+def _jsonable(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o)}")
+
+
+def git_commit() -> str:
+    """HEAD, with '+dirty' when the working tree differs from it (the run is then not exactly HEAD)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro"],
+                               cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def device_name(device) -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
+
+
+def package_versions() -> dict:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float,
+               precision: str) -> dict:
+    return {
+        "git_commit": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "packages": package_versions(),
+        "device": str(device),
+        "device_name": device_name(device),
+        "precision": precision,
+        "dataset": dataset,
+        "seeds": list(seeds),
+        "scale": scale,
+        "config": config,
+        "wall_time_s": round(wall_time_s, 1),
+    }
+
+
+REQUIRED_FIELDS = ("claim", "claim_id", "scale", "proxy", "paper", "measured", "verdict", "verdict_rule",
+                   "provenance")
+REQUIRED_PROVENANCE = ("git_commit", "date", "packages", "device", "device_name", "precision", "dataset",
+                       "seeds", "scale", "config", "wall_time_s")
+
+
+def validate(result: dict):
+    """Raise ValueError if a result lacks a field the book and the scoreboard rely on."""
+    missing = [k for k in REQUIRED_FIELDS if k not in result]
+    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if k not in result.get("provenance", {})]
+    if missing:
+        raise ValueError(f"result is missing {missing}")
+    if "sha256" not in result["provenance"]["dataset"]:
+        raise ValueError("result's dataset has no sha256 checksum")
+
+
+def write_result(result: dict, out_dir, tables=None):
+    """Validate, then write result.json and one CSV per table into out_dir."""
+    validate(result)
+    out_dir = Path(out_dir)
+    for name, df in (tables or {}).items():
+        atomic_write_csv(out_dir / f"{name}.csv", df)
+    atomic_write_json(out_dir / "result.json", result)
+    return out_dir / "result.json"
+
+
+def load_result(claim: str, scale: str, root=None):
+    path = results_dir(claim, scale, root) / "result.json"
+    return json.loads(path.read_text()) if path.exists() else None
