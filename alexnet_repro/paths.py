@@ -19,3 +19,8 @@ def data_root(explicit=None) -> Path:
 
 def results_root() -> Path:
     return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results"))
+
+
+def runs_dir() -> Path:
+    """The run store: per-run checkpoints and records, so interrupted claims resume."""
+    return Path(os.environ.get("ALEXNET_REPRO_RUNS", cache_dir() / "runs"))

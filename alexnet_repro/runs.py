@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from .engine import RunResult, seed_everything, train
-from .paths import cache_dir
+from .paths import runs_dir
 from .results import atomic_write_json
 
 
@@ -19,7 +19,7 @@ def run_key(description: dict) -> str:
 
 
 def default_work_dir(claim: str, scale: str) -> Path:
-    return cache_dir() / "runs" / claim / scale
+    return runs_dir() / claim / scale
 
 
 def _complete(record, epoch_budget):

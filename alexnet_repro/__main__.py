@@ -1,0 +1,101 @@
+"""Command line: `python -m alexnet_repro list` and `python -m alexnet_repro run CLAIM --scale S`.
+
+`run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
+notebook and the result JSON always come from the same run. The training happens inside the
+notebook's kernel; its progress bars are streamed here. A rerun resumes an interrupted claim from
+its run store (see runs.py) and finds finished runs there.
+"""
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import claims
+from .data.errors import DataError
+from .paths import REPO_ROOT
+from .results import load_result, results_dir
+
+
+def notebook_path(slug: str) -> Path:
+    return REPO_ROOT / "notebooks" / f"{slug}.ipynb"
+
+
+def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
+    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir."""
+    import papermill
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{slug}.ipynb"
+    tmp = out_dir / f".{slug}.tmp.ipynb"
+    papermill.execute_notebook(str(notebook_path(slug)), str(tmp), cwd=str(REPO_ROOT / "notebooks"),
+                               parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
+                               log_output=log_output, progress_bar=False, kernel_name="python3")
+    os.replace(tmp, target)  # the executed notebook appears whole or not at all
+    return target
+
+
+def cmd_list(args):
+    print(f"{'claim':<16} {'id':<5} {'scale':<6} {'verdict':<20} measured")
+    for slug in claims.MODULES:
+        mod = claims.load(slug)
+        shown = False
+        for scale in claims.SCALES:
+            res = load_result(slug, scale)
+            if res:
+                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<20} {res.get('headline', '')}")
+                shown = True
+        if not shown:
+            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<20}")
+
+
+def cmd_run(args):
+    slugs = list(claims.MODULES) if args.claim == "all" else [args.claim]
+    for slug in slugs:
+        claims.load(slug)
+    claims.check_scale(args.scale)
+    params = {"device": args.device or "auto", "data_root": args.data_root or "", "seeds": args.seeds or ""}
+    for slug in slugs:
+        out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+        print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
+        execute_notebook(slug, args.scale, out_dir, params)
+        res = json.loads((out_dir / "result.json").read_text())
+        print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
+
+
+def parse_seeds(text):
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers, got {text!r}") from None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m alexnet_repro", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every claim and its latest verdict")
+    run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
+    run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
+    run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
+    run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
+    run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
+    run.add_argument("--seeds", type=parse_seeds, help="comma-separated seeds, overriding the scale's")
+    run.add_argument("--out-dir", help="write results here instead of results/")
+    args = parser.parse_args(argv)
+    if args.command == "run" and args.seeds is not None:
+        args.seeds = ",".join(map(str, args.seeds))
+    try:
+        {"list": cmd_list, "run": cmd_run}[args.command](args)
+    except (ValueError, DataError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # papermill wraps the notebook's exception; show its last line only
+        if type(e).__name__ == "PapermillExecutionError":
+            print(f"error: {e.ename}: {e.evalue}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

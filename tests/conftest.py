@@ -1,0 +1,24 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data():
+    """The real datasets beside the repo (CI has them); a user's clone does not, so skip there."""
+    if not (SHARED_DATA / "cifar10-jpg.tar.gz").exists():
+        pytest.skip(f"needs the real CIFAR-10 archive at {SHARED_DATA} (absent in a plain clone)")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def isolated_runs(tmp_path, monkeypatch):
+    """Each test gets its own run store and results root; the decoded-dataset cache stays shared."""
+    monkeypatch.setenv("ALEXNET_REPRO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("ALEXNET_REPRO_QUIET", "1")
+    yield
