@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list` and `python -m alexnet_repro run CLAIM --scale S`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
@@ -74,6 +74,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m alexnet_repro", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
+    sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
@@ -85,6 +86,9 @@ def main(argv=None):
     if args.command == "run" and args.seeds is not None:
         args.seeds = ",".join(map(str, args.seeds))
     try:
+        if args.command == "book":
+            from .book import build
+            return build()
         {"list": cmd_list, "run": cmd_run}[args.command](args)
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,0 +1,64 @@
+"""The user-facing entry points: the CLI's errors, and R1 end to end through papermill."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from alexnet_repro.paths import REPO_ROOT
+
+
+def cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "alexnet_repro", *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["run", "no_such_claim"], "choose from: relu_vs_tanh"),
+    (["run", "relu_vs_tanh", "--scale", "huge"], "choose from: smoke, cpu, gpu, paper"),
+])
+def test_cli_rejects_bad_choices_in_one_line(args, needle):
+    out = cli(*args)
+    assert out.returncode != 0
+    assert needle in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_rejects_bad_seeds():
+    out = cli("run", "relu_vs_tanh", "--seeds", "a,b")
+    assert out.returncode != 0 and "seeds must be comma-separated integers" in out.stderr
+
+
+def test_cli_missing_data_is_one_clear_line(tmp_path):
+    out = cli("run", "relu_vs_tanh", "--scale", "smoke", "--data-root", str(tmp_path / "nowhere"),
+              "--out-dir", str(tmp_path / "out"))
+    assert out.returncode != 0
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: DataError: CIFAR-10 not found under") and str(tmp_path / "nowhere") in last
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "out" / "relu_vs_tanh" / "smoke" / "relu_vs_tanh.ipynb").exists()  # nothing half-written
+
+
+def test_cli_list_shows_every_claim():
+    out = cli("list")
+    assert out.returncode == 0 and "relu_vs_tanh" in out.stdout and "R1" in out.stdout
+
+
+def test_r1_smoke_end_to_end_through_papermill(shared_data, tmp_path):
+    import papermill
+    out_nb = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "relu_vs_tanh.ipynb"), str(out_nb),
+                               parameters={"scale": "smoke", "data_root": str(shared_data),
+                                           "out_dir": str(tmp_path / "res")},
+                               cwd=str(REPO_ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+    result = json.loads((tmp_path / "res" / "result.json").read_text())
+    assert result["claim_id"] == "R1" and result["scale"] == "smoke"
+    assert result["verdict"] in ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+    prov = result["provenance"]
+    assert prov["dataset"]["sha256"] and prov["seeds"] == [0, 1] and prov["config"]["n_train"] == 1000
+    for table in ("sweep", "seeds", "curves", "sensitivity"):
+        assert (tmp_path / "res" / f"{table}.csv").stat().st_size > 0
+    nb = json.loads(out_nb.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the Fig. 1-style plot is missing"

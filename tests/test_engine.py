@@ -1,0 +1,105 @@
+"""The training engine: determinism, divergence, and resume-after-interruption."""
+import json
+
+import pytest
+import torch
+
+from alexnet_repro.data.cifar10 import Cifar10
+from alexnet_repro.engine import Normalizer, TrainSpec, pick_device, train
+from alexnet_repro.models.cifar import Net19pct
+from alexnet_repro.runs import cached_train
+
+
+def tiny_data(n=96, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 10
+    x = torch.randint(0, 256, (n, 32, 32, 3), generator=g, dtype=torch.uint8)
+    x[:, :4, :4, 0] = (y * 25).to(torch.uint8)[:, None, None]  # a learnable signal
+    return Cifar10(x, y, x[:48].clone(), y[:48].clone(), "tiny", "synthetic")
+
+
+def build(seed=0, activation="relu"):
+    torch.manual_seed(seed)
+    return Net19pct(activation).to(memory_format=torch.channels_last)
+
+
+SPEC = TrainSpec(lr=3e-3, batch_size=32, max_epochs=3, seed=0)
+
+
+def test_same_seed_same_numbers_on_cpu():
+    data = tiny_data()
+    norm = Normalizer(data.train_x)
+    a = train(build(), data, norm, SPEC)
+    b = train(build(), data, norm, SPEC)
+    assert _strip_time(a.history) == _strip_time(b.history)
+    assert a.status == "cap" and len(a.history) == 3
+    c = train(build(), data, norm, TrainSpec(lr=3e-3, batch_size=32, max_epochs=3, seed=1))
+    assert c.history[0]["train_loss"] != a.history[0]["train_loss"]  # the seed changes the shuffle
+
+
+def _strip_time(history):
+    return [{k: v for k, v in r.items() if k != "wall_time_s"} for r in history]
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path):
+    data = tiny_data()
+    norm = Normalizer(data.train_x)
+    full_model = build()
+    full = train(full_model, data, norm, SPEC)
+
+    def kill_after_two(history):
+        if len(history) == 2:
+            raise Interrupt  # as if the process died right after epoch 2's checkpoint
+        return False
+
+    ckpt = tmp_path / "ckpt.pt"
+    with pytest.raises(Interrupt):
+        train(build(), data, norm, SPEC, checkpoint=ckpt, stop_at=kill_after_two)
+    assert ckpt.exists()
+    resumed_model = build(seed=123)  # fresh weights: everything must come from the checkpoint
+    resumed = train(resumed_model, data, norm, SPEC, checkpoint=ckpt)
+    assert _strip_time(resumed.history) == _strip_time(full.history)
+    for p, q in zip(full_model.parameters(), resumed_model.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_checkpoint_from_another_spec_is_refused(tmp_path):
+    data = tiny_data()
+    norm = Normalizer(data.train_x)
+    ckpt = tmp_path / "ckpt.pt"
+    train(build(), data, norm, TrainSpec(lr=3e-3, batch_size=32, max_epochs=1), checkpoint=ckpt)
+    with pytest.raises(ValueError, match="different run spec"):
+        train(build(), data, norm, TrainSpec(lr=1e-2, batch_size=32, max_epochs=1), checkpoint=ckpt)
+
+
+def test_divergence_is_recorded_not_raised():
+    data = tiny_data()
+    result = train(build(), data, Normalizer(data.train_x), TrainSpec(lr=1e6, batch_size=32, max_epochs=3))
+    assert result.status == "diverged"
+
+
+def test_run_store_loads_finished_runs_and_extends_pruned_ones(tmp_path):
+    data = tiny_data()
+    norm = Normalizer(data.train_x)
+    desc = {"what": "test"}
+    first = cached_train(tmp_path, desc, build, data, norm, SPEC, epoch_budget=1)
+    assert first.status == "budget" and len(first.history) == 1
+    again = cached_train(tmp_path, desc, lambda: pytest.fail("must not rebuild"), data, norm, SPEC, epoch_budget=1)
+    assert again.history == first.history
+    longer = cached_train(tmp_path, desc, build, data, norm, SPEC, epoch_budget=3)
+    assert longer.status == "cap" and len(longer.history) == 3
+    assert longer.history[0] == first.history[0]  # continued from the checkpoint, not restarted
+    record = json.loads(next(tmp_path.glob("*/record.json")).read_text())
+    assert record["status"] == "cap"
+
+
+def test_device_choice():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device(None).type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            pick_device("cuda")
