@@ -54,7 +54,8 @@ def cmd_run(args):
     for slug in slugs:
         claims.load(slug)
     claims.check_scale(args.scale)
-    params = {"device": args.device or "auto", "data_root": args.data_root or "", "seeds": args.seeds or ""}
+    params = {"device": args.device or "auto", "data_root": args.data_root or "", "seeds": args.seeds or "",
+              "download": args.download}
     for slug in slugs:
         out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
         print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
@@ -80,6 +81,7 @@ def main(argv=None):
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
+    run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
     run.add_argument("--seeds", type=parse_seeds, help="comma-separated seeds, overriding the scale's")
     run.add_argument("--out-dir", help="write results here instead of results/")
     args = parser.parse_args(argv)

@@ -294,6 +294,6 @@ def plot_curves(curves, result):
                      style="activation", errorbar=("pi", 100), marker="o", ax=ax)
         ax.axhline(target, ls="--", c="grey", lw=1)
         ax.set(title=title, xlabel="epochs", ylabel="training error")
-    fig.suptitle(f"R1 at scale '{result['scale']}': {result['headline']} faster with ReLU (paper: 6x)")
+    fig.suptitle(f"R1, scale '{result['scale']}': speedup of ReLU over tanh {result['headline']}; paper 6x")
     fig.tight_layout()
     return fig
