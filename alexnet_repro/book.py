@@ -17,15 +17,28 @@ SHOWN_SCALES = ("paper", "gpu", "cpu")  # smoke results are for tests, not for r
 
 
 def _results():
-    """{claim_id: [(slug, scale, result, folder)]} for every committed result."""
+    """{claim_id: [(slug, scale, row)]} for every committed result; a result that checks several ids
+    (result["checks"], e.g. the architecture claim) gives each id its own row and verdict."""
     out = {}
     for slug in claims.MODULES:
         for scale in SHOWN_SCALES:
             folder = results_root() / slug / scale
-            if (folder / "result.json").exists():
-                res = json.loads((folder / "result.json").read_text())
-                out.setdefault(res["claim_id"], []).append((slug, scale, res, folder))
+            if not (folder / "result.json").exists():
+                continue
+            res = json.loads((folder / "result.json").read_text())
+            rows = [{"measured": res.get("headline", ""), "verdict": res["verdict"], "id": res["claim_id"]}]
+            if res.get("checks"):
+                rows = [{"measured": c["measured"], "verdict": c["verdict"], "id": c["id"]} for c in res["checks"]]
+            data = res["provenance"]["dataset"]
+            for row in rows:
+                row.update(proxy=res.get("proxy", False), data=_data_label(data))
+                out.setdefault(row["id"], []).append((slug, scale, row))
     return out
+
+
+def _data_label(data):
+    n = data.get("n_train")
+    return data.get("name", "") + (f", {n:,} train images" if isinstance(n, int) and n > 0 else "")
 
 
 def _cell(text):
@@ -44,13 +57,10 @@ def scoreboard_markdown(found) -> str:
         if not rows:
             lines.append(f"| {cid} | {_cell(says)} | {_cell(number)} | - | not run yet | - | - |")
             continue
-        for slug, scale, res, _ in rows:
-            verdict = res["verdict"] + (" (proxy)" if res.get("proxy") else "")
-            data = res["provenance"]["dataset"]
-            page = f"claims/{slug}-{scale}"
-            lines.append(f"| [{cid}]({page}) | {_cell(says)} | {_cell(number)} | {_cell(res.get('headline', ''))} "
-                         f"| **{verdict}** | {scale} | {_cell(data.get('name', ''))}, "
-                         f"{data.get('n_train', '?'):,} train |")
+        for slug, scale, row in rows:
+            verdict = row["verdict"] + (" (proxy)" if row["proxy"] else "")
+            lines.append(f"| [{cid}](claims/{slug}-{scale}) | {_cell(says)} | {_cell(number)} "
+                         f"| {_cell(row['measured'])} | **{verdict}** | {scale} | {_cell(row['data'])} |")
     lines += ["", "Hardware and software of each run: the provenance section at the end of its page."]
     return "\n".join(lines) + "\n"
 
@@ -61,9 +71,9 @@ def generate():
     shutil.rmtree(pages, ignore_errors=True)
     pages.mkdir(parents=True)
     chapters = []
-    for cid, rows in found.items():
-        for slug, scale, _, folder in rows:
-            nb = folder / f"{slug}.ipynb"
+    for slug in claims.MODULES:
+        for scale in SHOWN_SCALES:
+            nb = results_root() / slug / scale / f"{slug}.ipynb"
             if nb.exists():
                 shutil.copy(nb, pages / f"{slug}-{scale}.ipynb")
                 chapters.append(f"claims/{slug}-{scale}")

@@ -19,3 +19,16 @@ def test_scoreboard_lists_every_claim_and_links_results(tmp_path, monkeypatch):
     assert "[R1](claims/relu_vs_tanh-cpu)" in md
     assert "partly reproduced (proxy)" in md and "2.00x" in md
     assert md.count("not run yet") == len(claims.PAPER_CLAIMS) - 1
+
+
+def test_a_result_with_checks_gives_each_id_a_row(tmp_path):
+    res = {"claim": "architecture", "claim_id": "A3", "scale": "cpu", "proxy": False, "paper": {}, "measured": {},
+           "verdict": "partly reproduced", "verdict_rule": "r", "headline": "1 of 2 hold",
+           "checks": [{"id": "A3", "measured": "290,400 conv1 neurons", "verdict": "does not hold"},
+                      {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}],
+           "provenance": provenance(device="cpu", dataset={"name": "none", "sha256": "n/a"}, seeds=[],
+                                    scale="cpu", config={}, wall_time_s=0, precision="fp32")}
+    write_result(res, tmp_path / "results" / "architecture" / "cpu")
+    md = book.scoreboard_markdown(book._results())
+    assert "| [A4](claims/architecture-cpu) |" in md and "conv3 1.45%" in md
+    assert md.count("not run yet") == len(claims.PAPER_CLAIMS) - 2
