@@ -1,0 +1,155 @@
+"""Batched augmentation and test-time cropping on the run's device (D1, D2, D3).
+
+Input is a uint8 NHWC batch already on the device (see `imagefolder.batches`); output is float32
+NCHW in channels_last memory format (the NHWC storage viewed as NCHW), in pixel units: 0-255
+minus the mean image, as in the paper, which subtracts the per-pixel mean and does nothing else.
+
+Mean subtraction under crops: the paper subtracts the mean image from the 256x256 image and then
+takes patches, so a patch's mean is the mean image's patch at the same offset, mirrored when the
+patch is. Every function here takes `mean_image` (size x size x 3 float, 0-255) and subtracts
+exactly that; a (3,) tensor instead subtracts a per-channel mean; None subtracts nothing.
+Pass the same device tensor every call: its mirrored copy is cached, keyed by the tensor object,
+so it must not be modified in place afterwards.
+
+Crop offsets are uniform over [0, size - crop] inclusive (33 positions per axis for 224 of 256;
+the paper's "factor of 2048" counts 32).
+"""
+import functools
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+FLOAT = torch.float32
+
+
+def _crop_rows(images, which, oy, ox, crop):
+    """Crop image which[i] of `images` (N, H, W, C) at (oy[i], ox[i]) -> (B, crop, crop, C) contiguous.
+    In NHWC storage every row of a crop is one contiguous run of crop*C values. An overlapping
+    strided view of the flat storage has every possible run as a row, so one index_select copies
+    whole rows: several times faster than gathering element by element."""
+    n, h, w, ch = images.shape
+    flat = images.contiguous().view(-1)
+    runs = flat.as_strided((flat.numel() - crop * ch + 1, crop * ch), (1, 1))
+    rows = (which * h + oy)[:, None] + torch.arange(crop, device=images.device)
+    starts = rows * (w * ch) + (ox * ch)[:, None]
+    return runs.index_select(0, starts.view(-1)).view(len(which), crop, crop, ch)
+
+
+def _mean_crops(mean_image, crop, oy, ox, flip):
+    """The mean image's patch matching each image patch: same offset, mirrored when it is."""
+    if mean_image.dim() == 1:  # a per-channel mean
+        return mean_image
+    size = mean_image.shape[1]
+    return _crop_rows(_with_mirror(mean_image), flip.long(), oy, torch.where(flip, size - crop - ox, ox), crop)
+
+
+@functools.lru_cache(maxsize=4)  # keyed by the tensor object: pass the same device tensor each call
+def _with_mirror(mean_image):
+    """[mean, mirrored mean]: a mirrored crop of the mean is the plain crop of the mirrored mean at
+    the mirrored offset, so one gather serves flipped and unflipped patches."""
+    return torch.stack([mean_image, mean_image.flip(1)])
+
+
+def crop_at(batch_u8, crop, oy, ox, flip, mean_image=None):
+    """Crop image i of the batch at (oy[i], ox[i]), mirror it left-right if flip[i], subtract the
+    mean image's matching crop. -> float32 (B, 3, crop, crop), channels_last."""
+    n = len(batch_u8)
+    b = torch.arange(n, device=batch_u8.device)
+    x = _crop_rows(batch_u8, b, oy, ox, crop)
+    # Pick each patch from [patch, mirrored patch]: a flip plus whole-image row copies, several
+    # times cheaper on CPU than an element-wise select, and no host sync on GPU.
+    x = torch.cat([x, x.flip(2)]).index_select(0, b + n * flip.long())
+    x = x.to(FLOAT)
+    if mean_image is not None:
+        mean_image = torch.as_tensor(mean_image, dtype=FLOAT, device=x.device)
+        x.sub_(_mean_crops(mean_image, crop, oy, ox, flip))
+    return x.permute(0, 3, 1, 2)  # NCHW view of NHWC storage: channels_last
+
+
+def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
+    """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
+    `generator` must live on the batch's device."""
+    n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
+    oy = torch.randint(0, size - crop + 1, (n,), generator=generator, device=dev)
+    ox = torch.randint(0, size - crop + 1, (n,), generator=generator, device=dev)
+    flip = torch.rand(n, generator=generator, device=dev) < 0.5
+    return crop_at(batch_u8, crop, oy, ox, flip, mean_image)
+
+
+def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0):
+    """D3: add sum_i alpha_i * lambda_i * p_i to every pixel, alpha_i ~ N(0, std) drawn per image
+    per call. eigvals/eigvecs are those of the covariance of pixels in [0, 1] (column i = p_i);
+    the shift is scaled by `pixel_scale` to the units of x (0-255 here). In place; returns x.
+    Additive, so it commutes with mean subtraction and cropping."""
+    eigvals = torch.as_tensor(eigvals, dtype=FLOAT, device=x.device)
+    eigvecs = torch.as_tensor(eigvecs, dtype=FLOAT, device=x.device)
+    alpha = torch.randn(len(x), 3, generator=generator, device=x.device, dtype=FLOAT) * std
+    shift = (alpha * eigvals) @ eigvecs.T * pixel_scale  # (B, 3): sum_i alpha_i lambda_i p_i
+    n, _, h, w = x.shape
+    if x.is_contiguous(memory_format=torch.channels_last):
+        # Add the shift tiled along each NHWC row (w pixels x RGB): a long contiguous inner loop,
+        # where broadcasting a (B, 3, 1, 1) would loop over 3 values at a time.
+        x.permute(0, 2, 3, 1).view(n, h, w * 3).add_(shift.repeat(1, w).view(n, 1, w * 3))
+        return x
+    return x.add_(shift.view(n, 3, 1, 1))
+
+
+def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
+    n, dev = len(batch_u8), batch_u8.device
+    full = lambda v: torch.full((n,), v, device=dev, dtype=torch.long)
+    return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
+
+
+def center_crop(batch_u8, crop, mean_image=None):
+    """The single central patch (the paper's single-crop test)."""
+    o = (batch_u8.shape[1] - crop) // 2
+    return _fixed(batch_u8, crop, o, o, False, mean_image)
+
+
+TEN_CROP_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right", "centre")
+
+
+def ten_crops(batch_u8, crop, mean_image=None):
+    """D2's test-time patches: the four corners and the centre (TEN_CROP_NAMES order), then the
+    same five mirrored. -> list of 10 float tensors (B, 3, crop, crop)."""
+    size = batch_u8.shape[1]
+    far, mid = size - crop, (size - crop) // 2
+    offsets = [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]
+    return [_fixed(batch_u8, crop, oy, ox, flip, mean_image) for flip in (False, True) for oy, ox in offsets]
+
+
+@torch.no_grad()
+def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128, device=None):
+    """Softmax probabilities (N, classes) on the CPU for uint8 NHWC `images` (a memmap, array or
+    tensor, read in order in batches). ten_crop averages the softmax over the 10 patches."""
+    device = torch.device(device) if device else next(model.parameters()).device
+    mean_image = None if mean_image is None else torch.as_tensor(mean_image, dtype=FLOAT, device=device)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            # A memmap slice is a read-only view of the file: copy it rather than alias it.
+            chunk = chunk if isinstance(chunk, torch.Tensor) else torch.from_numpy(np.array(chunk))
+            batch = chunk.to(device, non_blocking=True)
+            views = ten_crops(batch, crop, mean_image) if ten_crop else [center_crop(batch, crop, mean_image)]
+            out.append((sum(F.softmax(model(v).float(), dim=1) for v in views) / len(views)).cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def predict_ten_crop(model, images, crop, mean_image=None, batch_size=128, device=None):
+    return predict(model, images, crop, mean_image, ten_crop=True, batch_size=batch_size, device=device)
+
+
+def topk_errors(scores, labels, ks=(1, 5)):
+    """Fraction of images whose label is not among the k highest scores, for each k (k is capped
+    at the number of classes)."""
+    scores = torch.as_tensor(scores)
+    labels = torch.as_tensor(labels, device=scores.device)
+    top = scores.topk(min(max(ks), scores.shape[1]), dim=1).indices
+    hit = top == labels.view(-1, 1)
+    return tuple(1.0 - hit[:, :k].any(1).float().mean().item() for k in ks)

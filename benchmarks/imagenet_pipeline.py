@@ -1,0 +1,172 @@
+"""Images/second: this suite's ImageNet-style pipeline vs the stock torchvision one, on Imagenette.
+
+  this:  uint8 memmap cache (256x256, decoded once) -> batch to device -> random 224 crop + flip,
+         minus the mean image's matching crop, + PCA lighting (D1-D3), all batched on the device
+  stock: torchvision ImageFolder on the JPEGs + DataLoader(num_workers=2) + RandomResizedCrop(224),
+         RandomHorizontalFlip, ToTensor, Normalize, per image in the workers
+
+(a) the data stage alone, (b) data + one SGD step of the same AlexNet (channels_last, as both
+feeds end up). The one-time cache build (extraction included) is timed when it happens.
+
+    python benchmarks/imagenet_pipeline.py [--batches 20] [--model-batches 4] [--device cpu]
+
+On CPU, glibc hands every block over 32 MB (a float batch is 77 MB) to a fresh mmap and unmaps
+it when freed, so each new batch tensor is faulted in page by page; on this 2-core VM that costs
+more than the augmentation itself. `--allocator retain` (the default) tells glibc to serve those
+blocks from the heap and keep freed memory, for the whole process and the DataLoader workers it
+forks, so both pipelines run under it; `--allocator default` measures without.
+
+OMP_WAIT_POLICY=PASSIVE (set unless already set): when other jobs share the cores, spinning
+OpenMP threads wait on a descheduled sibling at every parallel op; measured here, 2 threads went
+from ~700 to ~150 img/s under load without it. It applies to both pipelines and the model.
+"""
+import argparse
+import ctypes
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when torch starts its OpenMP pool
+
+import torch
+import torchvision
+from torchvision import transforms as T
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+from alexnet_repro.data.augment import pca_lighting, random_crop_flip
+from alexnet_repro.data.imagefolder import batches, extract_archive, find_root, load_imagefolder
+from alexnet_repro.paths import cache_dir
+
+DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenette-224.tar.gz"
+
+
+def retain_freed_memory():
+    """glibc mallopt: no mmap per large block (M_MMAP_MAX=0), no trimming below 2 GB free."""
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+    return libc.mallopt(M_MMAP_MAX, 0) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def this_pipeline(data, args, device):
+    """Yields model-ready (x, y) batches forever, one shuffled epoch after another."""
+    g_cpu = torch.Generator().manual_seed(0)
+    g_dev = torch.Generator(device=device).manual_seed(0)
+    mean = torch.from_numpy(data.mean_image).to(device)
+    eigvals, eigvecs = torch.from_numpy(data.pca_eigvals).to(device), torch.from_numpy(data.pca_eigvecs).to(device)
+    while True:
+        for x, y in batches(data.train_images, data.train_labels, args.batch_size, device, generator=g_cpu):
+            x = random_crop_flip(x, args.crop, g_dev, mean)
+            yield pca_lighting(x, eigvals, eigvecs, 0.1, g_dev), y
+
+
+def stock_pipeline(root, args, device):
+    tf = T.Compose([T.RandomResizedCrop(args.crop), T.RandomHorizontalFlip(), T.ToTensor(),
+                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    loader = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root / "train", tf),
+                                         batch_size=args.batch_size, shuffle=True, drop_last=True,
+                                         num_workers=args.workers, persistent_workers=True,
+                                         pin_memory=device.type == "cuda")
+    while True:
+        for x, y in loader:
+            # The model runs channels_last (faster for AlexNet here); converting is part of the feed.
+            yield x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last), y.to(device)
+
+
+def time_data(feed, n, batch_size, device):
+    next(feed)  # warm-up: worker start, first reads
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        x, _ = next(feed)
+    sync(device)
+    return n * batch_size / (time.perf_counter() - t0)
+
+
+def make_model(num_classes, crop):
+    try:
+        from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet
+        return build_alexnet(AlexNetConfig(num_classes=num_classes, input_size=crop)), "alexnet_repro build_alexnet"
+    except ImportError:
+        return torchvision.models.alexnet(num_classes=num_classes), "torchvision alexnet"
+
+
+def time_steps(feed, model, n, device):
+    """-> seconds per step, fraction of it spent waiting for / making the batch."""
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+
+    def step(x, y):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    step(*next(feed))  # warm-up
+    data_s = model_s = 0.0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        x, y = next(feed)
+        sync(device)
+        t1 = time.perf_counter()
+        step(x, y)
+        sync(device)
+        t2 = time.perf_counter()
+        data_s, model_s = data_s + t1 - t0, model_s + t2 - t1
+    return (data_s + model_s) / n, data_s / (data_s + model_s)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE, help="ImageFolder .tar.gz or folder")
+    ap.add_argument("--size", type=int, default=256, help="stored size (shorter side, centre square)")
+    ap.add_argument("--crop", type=int, default=224)
+    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--batches", type=int, default=20, help="data-stage batches per round")
+    ap.add_argument("--rounds", type=int, default=2, help="alternate the two pipelines this many times")
+    ap.add_argument("--model-batches", type=int, default=4, help="data+model steps per pipeline; 0 skips")
+    ap.add_argument("--workers", type=int, default=2, help="stock DataLoader workers (and cache build workers)")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--allocator", choices=["retain", "default"], default="retain", help="see the module doc")
+    args = ap.parse_args()
+    device = torch.device(args.device)
+    allocator = "glibc retain" if args.allocator == "retain" and retain_freed_memory() else "default"
+    print(f"device {device}, torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
+          f"allocator {allocator}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, cache {cache_dir()}")
+
+    started, t0 = time.time(), time.perf_counter()
+    data = load_imagefolder(args.archive, size=args.size, workers=args.workers)
+    took = time.perf_counter() - t0
+    built = data.meta.get("built_at", 0) >= started
+    print(f"cache {data.meta['name']}-{args.size}: {len(data.train_labels)} train / {len(data.val_labels)} val; "
+          + (f"built now in {took:.1f} s (decode {data.meta['build_seconds']:.1f} s, rest is extraction + hashing)"
+             if built else f"loaded in {took:.2f} s (its one-time build took {data.meta['build_seconds']:.1f} s)"))
+    root = find_root(extract_archive(args.archive, cache_dir())) if args.archive.is_file() else find_root(args.archive)
+
+    feeds = {"this": this_pipeline(data, args, device), "stock": stock_pipeline(root, args, device)}
+    rates = {k: [] for k in feeds}
+    for _ in range(args.rounds):  # alternate, so both see the same background load
+        for name, feed in feeds.items():
+            rates[name].append(time_data(feed, args.batches, args.batch_size, device))
+    mean = {k: sum(v) / len(v) for k, v in rates.items()}
+    print(f"\n(a) data stage, {args.rounds} x {args.batches} batches of {args.batch_size}, crop {args.crop}:")
+    for k in feeds:
+        print(f"  {k:5s} {mean[k]:8.1f} img/s   (rounds: {', '.join(f'{r:.1f}' for r in rates[k])})")
+    print(f"  ratio this/stock: {mean['this'] / mean['stock']:.2f}x (target >= 3x)")
+
+    if args.model_batches:
+        model, model_name = make_model(len(data.classes), args.crop)
+        model = model.to(device, memory_format=torch.channels_last).train()
+        print(f"\n(b) data + model step ({model_name}, SGD), {args.model_batches} steps each:")
+        for name, feed in feeds.items():
+            per_step, frac = time_steps(feed, model, args.model_batches, device)
+            print(f"  {name:5s} {per_step:6.2f} s/step = {args.batch_size / per_step:7.1f} img/s; "
+                  f"data {frac:5.1%} of the step, model {1 - frac:5.1%}")
+
+
+if __name__ == "__main__":
+    main()
