@@ -108,6 +108,15 @@ def _progress(total, desc):
 
 
 @dataclass
+class Splits:
+    """What train() needs of a dataset: uint8 NHWC images and int64 labels, already on the device."""
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+
+
+@dataclass
 class RunResult:
     status: str                  # "target" | "cap" | "budget" | "diverged"
     history: list = field(default_factory=list)
@@ -131,9 +140,9 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     train_eval = train_eval or data
     device = data.train_x.device
     seed_everything(spec.seed)  # the caller built the model already; re-seeding here covers dropout only
-    make_optimizer = make_optimizer or (lambda params: torch.optim.SGD(
-        params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))
-    opt = make_optimizer(model.parameters())
+    make_optimizer = make_optimizer or (lambda m: torch.optim.SGD(
+        m.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))
+    opt = make_optimizer(model)
     history, start_epoch, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint) if checkpoint else None
     if checkpoint and checkpoint.exists():
@@ -143,6 +152,8 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         history, elapsed = state["history"], state["elapsed"]
         start_epoch = len(history)
         if history and _finished(history, spec, stop_at, epoch_budget) is not None:
@@ -209,6 +220,7 @@ def _finished(history, spec, stop_at, epoch_budget):
 def _save_checkpoint(path, model, opt, spec, history, elapsed):
     import io
     buf = io.BytesIO()
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(),
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
                 "spec": asdict(spec), "history": history, "elapsed": elapsed}, buf)
     atomic_write_bytes(path, buf.getvalue())

@@ -9,6 +9,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import torch
+
 from .engine import RunResult, seed_everything, train
 from .paths import runs_dir
 from .results import atomic_write_json
@@ -27,6 +29,15 @@ def _complete(record, epoch_budget):
     if record["status"] != "budget":
         return True
     return epoch_budget is not None and record["epoch_budget"] >= epoch_budget
+
+
+def final_model(work_dir, description: dict, build_model):
+    """The trained model of a finished run (its last epoch-end checkpoint)."""
+    state = torch.load(Path(work_dir) / run_key(description) / "checkpoint.pt", map_location="cpu",
+                       weights_only=False)
+    model = build_model()
+    model.load_state_dict(state["model"])
+    return model
 
 
 def cached_train(work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None,

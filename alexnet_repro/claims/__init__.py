@@ -14,6 +14,7 @@ SCALES = ("smoke", "cpu", "gpu", "paper")
 # slug -> module. The slug names the notebook, the results folder and the CLI argument.
 MODULES = {
     "relu_vs_tanh": "alexnet_repro.claims.relu_vs_tanh",
+    "ten_patch": "alexnet_repro.claims.ten_patch",
     "architecture": "alexnet_repro.claims.architecture",
 }
 

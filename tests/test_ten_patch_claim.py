@@ -1,0 +1,38 @@
+"""D2 end to end at the smoke scale, through its notebook, on a few real Imagenette images."""
+import json
+
+import pytest
+import torch
+
+from alexnet_repro.claims import ten_patch
+from alexnet_repro.data.errors import DataError
+from alexnet_repro.paths import REPO_ROOT
+
+
+def test_missing_imagenet_layout_data_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="no ImageNet-layout dataset"):
+        ten_patch.find_dataset(tmp_path)
+
+
+def test_scales_give_nets_that_fit_their_crops():
+    from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet
+    for name, cfg in ten_patch.SCALES.items():
+        net = build_alexnet(AlexNetConfig(width=min(cfg.width, 0.125), input_size=cfg.crop, num_classes=10))
+        assert net(torch.zeros(1, 3, cfg.crop, cfg.crop)).shape == (1, 10), name
+
+
+def test_d2_smoke_through_papermill(shared_data, tmp_path):
+    import papermill
+    out_nb = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "ten_patch.ipynb"), str(out_nb),
+                               parameters={"scale": "smoke", "data_root": str(shared_data),
+                                           "out_dir": str(tmp_path / "res")},
+                               cwd=str(REPO_ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+    result = json.loads((tmp_path / "res" / "result.json").read_text())
+    assert result["claim_id"] == "D2" and result["proxy"] is True
+    m = result["measured"]
+    for seed_effect, centre, ten in zip(m["top1_effect"]["per_seed"], m["top1_centre"]["per_seed"],
+                                        m["top1_ten"]["per_seed"]):
+        assert seed_effect == pytest.approx(ten - centre)
+        assert 0 <= centre <= 100 and 0 <= ten <= 100
+    assert result["provenance"]["dataset"]["sha256"] and result["provenance"]["dataset"]["n_train"] == 256
