@@ -22,3 +22,15 @@ def isolated_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("ALEXNET_REPRO_QUIET", "1")
     yield
+
+
+def run_notebook(slug, tmp_path, **parameters):
+    """Execute notebooks/<slug>.ipynb at the smoke scale into tmp_path; returns (result dict, notebook dict)."""
+    import json
+
+    import papermill
+    out_nb = tmp_path / f"{slug}.ipynb"
+    papermill.execute_notebook(str(REPO / "notebooks" / f"{slug}.ipynb"), str(out_nb),
+                               parameters={"scale": "smoke", "out_dir": str(tmp_path / "res"), **parameters},
+                               cwd=str(REPO / "notebooks"), progress_bar=False, kernel_name="python3")
+    return json.loads((tmp_path / "res" / "result.json").read_text()), json.loads(out_nb.read_text())

@@ -9,8 +9,8 @@ from torch import nn
 from alexnet_repro import claims
 from alexnet_repro.claims import architecture as arch
 from alexnet_repro.models.alexnet import AlexNet, AlexNetConfig
-from alexnet_repro.paths import REPO_ROOT
 from alexnet_repro.results import validate
+from conftest import run_notebook
 
 IDS = ["A1", "A2", "M2", "A3", "A4", "L1", "T2", "T3", "T4", "227"]
 
@@ -139,13 +139,7 @@ def test_naive_lrn_is_the_printed_formula():
 
 
 def test_notebook_end_to_end_through_papermill(tmp_path):
-    import papermill
-    out_nb = tmp_path / "architecture.ipynb"
-    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "architecture.ipynb"), str(out_nb),
-                               parameters={"scale": "smoke", "out_dir": str(tmp_path / "res")},
-                               cwd=str(REPO_ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    result = json.loads((tmp_path / "res" / "result.json").read_text())
+    result, nb = run_notebook("architecture", tmp_path)
     assert result["claim"] == "architecture" and result["scale"] == "smoke"
-    nb = json.loads(out_nb.read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the parameters-vs-compute figure is missing"

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from alexnet_repro.paths import REPO_ROOT
+from conftest import run_notebook
 
 
 def cli(*args, env=None):
@@ -46,19 +47,12 @@ def test_cli_list_shows_every_claim():
 
 
 def test_r1_smoke_end_to_end_through_papermill(shared_data, tmp_path):
-    import papermill
-    out_nb = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "relu_vs_tanh.ipynb"), str(out_nb),
-                               parameters={"scale": "smoke", "data_root": str(shared_data),
-                                           "out_dir": str(tmp_path / "res")},
-                               cwd=str(REPO_ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    result = json.loads((tmp_path / "res" / "result.json").read_text())
+    result, nb = run_notebook("relu_vs_tanh", tmp_path, data_root=str(shared_data))
     assert result["claim_id"] == "R1" and result["scale"] == "smoke"
     assert result["verdict"] in ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
     prov = result["provenance"]
     assert prov["dataset"]["sha256"] and prov["seeds"] == [0, 1] and prov["config"]["n_train"] == 1000
     for table in ("sweep", "seeds", "curves", "sensitivity"):
         assert (tmp_path / "res" / f"{table}.csv").stat().st_size > 0
-    nb = json.loads(out_nb.read_text())
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the Fig. 1-style plot is missing"

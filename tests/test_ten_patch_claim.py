@@ -1,12 +1,10 @@
 """D2 end to end at the smoke scale, through its notebook, on a few real Imagenette images."""
-import json
-
 import pytest
 import torch
 
 from alexnet_repro.claims import ten_patch
 from alexnet_repro.data.errors import DataError
-from alexnet_repro.paths import REPO_ROOT
+from conftest import run_notebook
 
 
 def test_missing_imagenet_layout_data_is_a_clear_error(tmp_path):
@@ -22,13 +20,7 @@ def test_scales_give_nets_that_fit_their_crops():
 
 
 def test_d2_smoke_through_papermill(shared_data, tmp_path):
-    import papermill
-    out_nb = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / "ten_patch.ipynb"), str(out_nb),
-                               parameters={"scale": "smoke", "data_root": str(shared_data),
-                                           "out_dir": str(tmp_path / "res")},
-                               cwd=str(REPO_ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
-    result = json.loads((tmp_path / "res" / "result.json").read_text())
+    result, _ = run_notebook("ten_patch", tmp_path, data_root=str(shared_data))
     assert result["claim_id"] == "D2" and result["proxy"] is True
     m = result["measured"]
     for seed_effect, centre, ten in zip(m["top1_effect"]["per_seed"], m["top1_centre"]["per_seed"],
