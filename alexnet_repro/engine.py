@@ -127,7 +127,7 @@ class RunResult:
 
 
 def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_at=None, epoch_budget=None,
-          checkpoint=None, train_eval=None, desc="train", augment=None) -> RunResult:
+          checkpoint=None, train_eval=None, test_every_epoch=True, desc="train", augment=None) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
     stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached);
@@ -135,7 +135,8 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     is already slower than the fastest so far). Each history row holds the running training error
     over the epoch's minibatches (what cuda-convnet prints and the paper's Fig. 1 plots), the
     error of an evaluation pass at the epoch's end over the training images of `train_eval` (a
-    dataset; default `data` itself), and the test error.
+    dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False
+    only at the run's last epoch, where a claim needs only the final test error).
     """
     train_eval = train_eval or data
     device = data.train_x.device
@@ -193,14 +194,15 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
             break
         row["train_error_full"] = evaluate(model, train_eval.train_x, train_eval.train_y, normalize,
                                            precision=spec.precision)
-        row["test_error"] = evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
+        history.append(row)
+        status = _finished(history, spec, stop_at, epoch_budget)  # also "cap"/"budget" at the last epoch
+        row["test_error"] = (evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
+                             if test_every_epoch or status else float("nan"))
         elapsed += time.perf_counter() - t0
         row["wall_time_s"] = elapsed
-        history.append(row)
         bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)
         if checkpoint:
             _save_checkpoint(checkpoint, model, opt, spec, history, elapsed)
-        status = _finished(history, spec, stop_at, epoch_budget)
         if status:
             break
     bar.close()

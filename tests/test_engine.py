@@ -103,3 +103,10 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             pick_device("cuda")
+
+
+def test_test_error_only_at_the_end_when_asked():
+    data = tiny_data()
+    result = train(build(), data, Normalizer(data.train_x), SPEC, test_every_epoch=False)
+    errors = [row["test_error"] for row in result.history]
+    assert all(e != e for e in errors[:-1]) and 0 <= errors[-1] <= 1  # NaN until the last epoch

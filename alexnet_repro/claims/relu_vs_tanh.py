@@ -132,7 +132,8 @@ class _Experiment:
         result = cached_train(
             self.work_dir, description, build, self.data, normalize, spec, epoch_budget=budget,
             stop_at=lambda h: h[-1]["train_error_running"] <= self.target,
-            train_eval=self.eval_subset, desc=f"R1 {activation} lr={lr:.2g} seed={seed}")
+            train_eval=self.eval_subset, test_every_epoch=False,  # R1 reports the test error at the end
+            desc=f"R1 {activation} lr={lr:.2g} seed={seed}")
         hist = result.history
         return {"activation": activation, "lr": lr, "seed": seed, "status": result.status,
                 "epochs_run": len(hist),
