@@ -28,7 +28,7 @@ from ..engine import Normalizer, TrainSpec, pick_device
 from ..models.cifar import Net19pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import Rule, decide, mean_ci
+from ..verdict import Interval, Rule, decide, mean_ci
 from . import Claim, check_scale
 
 CLAIM = Claim(
@@ -196,7 +196,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
 
     measured = _measure(seed_rows, best_lr, cfg)
     ci = measured.get("speedup")
-    verdict = decide(mean_ci_from(ci), RULE) if ci else "inconclusive"
+    verdict = decide(Interval(**ci), RULE) if ci else "inconclusive"
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = seed_rows + [min(sweep[a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1)
@@ -228,11 +228,6 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
                                       "curves": pd.DataFrame(curves),
                                       "sensitivity": pd.DataFrame(sensitivity)})
     return result
-
-
-def mean_ci_from(d):
-    from ..verdict import Interval
-    return Interval(d["mean"], d["lo"], d["hi"], d["n"])
 
 
 def _measure(seed_rows, best_lr, cfg):

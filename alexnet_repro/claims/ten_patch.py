@@ -11,7 +11,6 @@ The recipe is the paper's where it fits: PaperSGD (T2) with momentum 0.9 and wei
 the weights, batch 128, one learning rate for all layers. The proxy scales train a fixed number of
 epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
-import math
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
