@@ -15,6 +15,7 @@ from . import claims
 from .data.errors import DataError
 from .paths import REPO_ROOT
 from .results import load_result, results_dir
+from .runs import prefill_in_parallel
 
 
 def notebook_path(slug: str) -> Path:
@@ -59,6 +60,9 @@ def cmd_run(args):
     for slug in slugs:
         out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
         print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
+        if args.jobs > 1:
+            prefill_in_parallel(claims.load(slug), args.jobs, args.scale, args.seeds.split(",") if args.seeds else None,
+                                device=args.device, data_root=args.data_root, download=args.download)
         execute_notebook(slug, args.scale, out_dir, params)
         res = json.loads((out_dir / "result.json").read_text())
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
@@ -84,6 +88,8 @@ def main(argv=None):
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
     run.add_argument("--seeds", type=parse_seeds, help="comma-separated seeds, overriding the scale's")
     run.add_argument("--out-dir", help="write results here instead of results/")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
     args = parser.parse_args(argv)
     if args.command == "run" and args.seeds is not None:
         args.seeds = ",".join(map(str, args.seeds))

@@ -140,6 +140,8 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     """
     train_eval = train_eval or data
     device = data.train_x.device
+    if spec.precision == "fp32":
+        torch.backends.cudnn.allow_tf32 = False  # else cuDNN convolves in TF32 on Ampere+ GPUs
     seed_everything(spec.seed)  # the caller built the model already; re-seeding here covers dropout only
     make_optimizer = make_optimizer or (lambda m: torch.optim.SGD(
         m.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))

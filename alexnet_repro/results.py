@@ -69,7 +69,8 @@ def git_commit() -> str:
                                cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # A copy of the tree without its .git (e.g. shipped to a GPU machine) says where it came from.
+        return os.environ.get("ALEXNET_REPRO_GIT_COMMIT", "unknown")
 
 
 def device_name(device) -> str:
@@ -111,6 +112,8 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
         "scale": scale,
         "config": config,
         "wall_time_s": round(wall_time_s, 1),
+        **({"note": os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"]} if os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
+           else {}),
     }
 
 

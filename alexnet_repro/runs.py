@@ -7,6 +7,10 @@ last epoch-end checkpoint. Checkpoints live in the cache, never in the repo.
 """
 import hashlib
 import json
+import multiprocessing
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import torch
@@ -57,3 +61,30 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
                                     **result.as_dict()})
     return result
+
+
+def _quiet_worker():
+    os.environ["ALEXNET_REPRO_QUIET"] = "1"  # one progress bar per process would garble the terminal
+
+
+def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
+    """Train a claim's independent runs in `jobs` processes (into its run store), so that its
+    notebook then finds them all done. A claim without `prefill_plan` trains in its notebook alone."""
+    if not hasattr(mod, "prefill_plan"):
+        print(f"{mod.CLAIM.slug}: no independent runs to spread over jobs; training in one process", file=sys.stderr)
+        return
+    chains = mod.prefill_plan(scale, seeds)
+
+    def follow(chain):  # one thread per chain walks its stages; the process pool bounds the concurrency
+        for stage in chain:
+            futures = [(pool.submit(mod.prefill, scale=scale, **common, **job), job) for job in stage]
+            for future, job in futures:
+                future.result()
+                print(f"  done: {job}", file=sys.stderr)
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker) as pool, \
+            ThreadPoolExecutor(len(chains)) as threads:
+        list(threads.map(follow, chains))
+    # Read by provenance() in the notebook's kernel, which inherits this environment.
+    os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = (
+        f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing")
