@@ -154,9 +154,9 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
             raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        torch.set_rng_state(state["rng"])
+        torch.set_rng_state(state["rng"].cpu())  # map_location moved the RNG states to the device too
         if state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         history, elapsed = state["history"], state["elapsed"]
         start_epoch = len(history)
         if history and _finished(history, spec, stop_at, epoch_budget) is not None:
