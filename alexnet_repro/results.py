@@ -61,7 +61,13 @@ def _jsonable(o):
 
 
 def git_commit() -> str:
-    """HEAD, with '+dirty' when the working tree differs from it (the run is then not exactly HEAD)."""
+    """HEAD, with '+dirty' when the working tree differs from it (the run is then not exactly HEAD).
+
+    ALEXNET_REPRO_GIT_COMMIT, when set, wins: a copy of the tree shipped to another machine (a GPU
+    box) may carry a stale .git or none, and the sender knows which commit it shipped.
+    """
+    if os.environ.get("ALEXNET_REPRO_GIT_COMMIT"):
+        return os.environ["ALEXNET_REPRO_GIT_COMMIT"]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
@@ -69,8 +75,7 @@ def git_commit() -> str:
                                cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        # A copy of the tree without its .git (e.g. shipped to a GPU machine) says where it came from.
-        return os.environ.get("ALEXNET_REPRO_GIT_COMMIT", "unknown")
+        return "unknown"
 
 
 def device_name(device) -> str:
