@@ -16,6 +16,15 @@ MODULES = {
     "relu_vs_tanh": "alexnet_repro.claims.relu_vs_tanh",
     "ten_patch": "alexnet_repro.claims.ten_patch",
     "architecture": "alexnet_repro.claims.architecture",
+    # The AlexNet ablations (claims/ablation.py): one switch each against the paper's net.
+    "lrn_alexnet": "alexnet_repro.claims.lrn_alexnet",
+    "batchnorm": "alexnet_repro.claims.batchnorm",
+    "overlapping_pool": "alexnet_repro.claims.overlapping_pool",
+    "two_columns": "alexnet_repro.claims.two_columns",
+    "pca_colour": "alexnet_repro.claims.pca_colour",
+    "dropout": "alexnet_repro.claims.dropout",
+    "weight_decay": "alexnet_repro.claims.weight_decay",
+    "depth": "alexnet_repro.claims.depth",
 }
 
 

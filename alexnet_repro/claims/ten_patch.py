@@ -13,19 +13,16 @@ epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
 import time
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from ..data.augment import center_crop, predict, random_crop_flip, topk_errors
-from ..data.errors import DataError
-from ..data.imagefolder import load_imagefolder
+from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
-from ..paths import data_root
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model
 from ..verdict import Rule, decide, mean_ci
@@ -69,28 +66,6 @@ SCALES = {
 }
 
 
-def find_dataset(root) -> Path:
-    """An ImageFolder tree or archive: `root` itself, or the first imagenette*/ILSVRC* inside it."""
-    root = data_root(root)
-    if root.is_file() or (root / "train").is_dir():
-        return root
-    for pattern in ("imagenette*.tar.gz", "imagenette*", "ILSVRC*", "imagenet*"):
-        found = sorted(root.glob(pattern))
-        if found:
-            return found[0]
-    raise DataError(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
-                    f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
-
-
-def _device_splits(data, cfg, device):
-    n_train = cfg.n_train or len(data.train_labels)
-    n_val = cfg.n_val or len(data.val_labels)
-    data = data.subset(n_train, n_val)
-    as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)
-    return data, Splits(as_tensor(data.train_images), as_tensor(data.train_labels, np.int64),
-                        as_tensor(data.val_images), as_tensor(data.val_labels, np.int64))
-
-
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
     """Run D2 at `scale`, write results/ten_patch/<scale>/, and return the result dict."""
     check_scale(scale)
@@ -100,7 +75,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     device = pick_device(device)
     t0 = time.time()
     data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
-    data, splits = _device_splits(data, cfg, device)
+    data, splits = to_splits(data, cfg.n_train, cfg.n_val, device)
     mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
     net_cfg = AlexNetConfig(width=cfg.width, input_size=cfg.crop, num_classes=len(data.classes),
                             init_std=cfg.init_std)

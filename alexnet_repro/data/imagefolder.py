@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..paths import cache_dir
+from ..paths import cache_dir, data_root
 from .errors import DataError
 
 SPLITS = ("train", "val")
@@ -458,3 +458,27 @@ def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=No
             batch = pending.result()
             pending = pool.submit(load, nxt) if nxt is not None else None
             yield batch
+
+
+def find_dataset(root=None) -> Path:
+    """An ImageFolder tree or archive: `root` itself, or the first imagenette*/ILSVRC* inside it
+    (`root` defaults to $ALEXNET_REPRO_DATA, else ~/data)."""
+    root = data_root(root)
+    if root.is_file() or (root / "train").is_dir():
+        return root
+    for pattern in ("imagenette*.tar.gz", "imagenette*", "ILSVRC*", "imagenet*"):
+        found = sorted(root.glob(pattern))
+        if found:
+            return found[0]
+    raise DataError(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
+                    f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
+
+
+def to_splits(data: ImageFolderData, n_train, n_val, device):
+    """(the subset, engine.Splits of it on `device`): the first n_train / n_val images (0 = all)."""
+    import torch
+    from ..engine import Splits
+    data = data.subset(n_train or len(data.train_labels), n_val or len(data.val_labels))
+    as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)
+    return data, Splits(as_tensor(data.train_images), as_tensor(data.train_labels, np.int64),
+                        as_tensor(data.val_images), as_tensor(data.val_labels, np.int64))

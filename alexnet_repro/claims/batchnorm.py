@@ -1,0 +1,30 @@
+"""BN: batch normalization in place of LRN (not in the paper; the common modern substitute).
+
+Batch norm sits where LRN sits (after the conv1 and conv2 ReLUs), compared against the paper's
+LRN net and against the net with no normalization; everything else held equal (see ablation.py).
+The paper makes no claim, so the verdict says only which way the measured difference points.
+"""
+import math
+import sys
+
+from ..verdict import Rule
+from . import Claim
+from .ablation import BATCHNORM, NO_LRN, PAPER, Comparison, run_claim
+
+CLAIM = Claim(
+    id="BN", slug="batchnorm", title="Batch normalization in place of LRN",
+    paper_says="(Not in the paper.) Batch normalization, introduced in 2015, is the usual modern replacement for LRN.",
+    paper_number="-", section="-", paper_data="ILSVRC-2012 (ImageNet)")
+PAPER_NUMBERS = {}
+# Written before any run. No paper number: "reproduced" would mean nothing, so the verdict is
+# reworded as the direction the interval resolves.
+RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
+            text="Effect: validation top-1 error (centre crop) with batch norm minus with the other arm, points, per seed.")
+VERDICT_WORDS = {"reproduced": "batch norm better", "not reproduced": "batch norm worse",
+                 "partly reproduced": "mixed (see comparisons)", "inconclusive": "no difference resolved"}
+COMPARISONS = [Comparison("batch norm vs LRN", BATCHNORM, PAPER), Comparison("batch norm vs none", BATCHNORM, NO_LRN)]
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run BN at `scale`, write results/batchnorm/<scale>/, and return the result dict."""
+    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)

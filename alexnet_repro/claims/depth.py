@@ -1,0 +1,28 @@
+"""E5: removing any middle conv layer costs about 2 points of top-1 (paper 7).
+
+Three arms, each the paper's net without one of conv3, conv4, conv5 (the layers after it keep
+their kernel counts and column connectivity; see models/alexnet.py), against the paper's net;
+everything else held equal (see ablation.py). Effect per arm: validation top-1 error without the
+layer minus with it. Each arm gets its own verdict; the claim's verdict combines them
+(ablation.combine).
+"""
+import sys
+
+from ..verdict import Rule
+from . import Claim
+from .ablation import PAPER, WITHOUT, Comparison, run_claim
+
+CLAIM = Claim(
+    id="E5", slug="depth", title="Removing any middle conv layer costs about 2 points",
+    paper_says="It is notable that our network's performance degrades if a single convolutional layer is removed. For example, removing any of the middle layers results in a loss of about 2% for the top-1 performance.",
+    paper_number="~+2 points top-1 each", section="7", paper_data="ILSVRC-2012 (ImageNet)")
+PAPER_NUMBERS = {"top1_effect": 2.0}
+# Written before any run: "about 2%" within a factor 1.5 either way, for each layer.
+RULE = Rule(null=0.0, direction=+1, band=(1.33, 3.0),
+            text="Effect: validation top-1 error without the layer minus with it, points, per seed.")
+COMPARISONS = [Comparison(f"without {layer}", WITHOUT[layer], PAPER) for layer in ("conv3", "conv4", "conv5")]
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run E5 at `scale`, write results/depth/<scale>/, and return the result dict."""
+    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)

@@ -1,0 +1,36 @@
+"""DR1: dropout stops substantial overfitting and roughly doubles the iterations to converge (paper 4.2).
+
+The paper's net (dropout 0.5 on the outputs of fc6 and fc7) against the same without dropout;
+everything else held equal (see ablation.py). Two effects, per seed: the train-validation gap
+(dropout minus none: negative if dropout curbs overfitting) and the ratio of epochs to converge
+(dropout / none), convergence defined before any run in ablation.py (first epoch within 1 point of
+the run's best validation error).
+"""
+import math
+import sys
+
+from ..verdict import Rule
+from . import Claim
+from .ablation import NO_DROPOUT, PAPER, Comparison, run_claim
+
+CLAIM = Claim(
+    id="DR1", slug="dropout", title="Dropout curbs overfitting and doubles the time to converge",
+    paper_says="Without dropout, our network exhibits substantial overfitting. Dropout roughly doubles the number of iterations required to converge.",
+    paper_number="~2x iterations", section="4.2", paper_data="ILSVRC-2012 (ImageNet)")
+PAPER_NUMBERS = {"iterations_ratio": 2.0}
+# Written before any run: "roughly doubles" within a factor 1.5; the gap only by its sign.
+RULES = {
+    "epochs to converge, dropout / none": Rule(null=1.0, direction=+1, band=(1.33, 3.0),
+                                               text="Effect: epochs to converge with dropout / without, per seed."),
+    "train-val gap, dropout - none": Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
+                                          text="Effect: (validation - training) top-1 error with dropout minus without."),
+}
+RULE = RULES["epochs to converge, dropout / none"]
+COMPARISONS = [Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
+                          ratio=True),
+               Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap")]
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run DR1 at `scale`, write results/dropout/<scale>/, and return the result dict."""
+    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)

@@ -1,0 +1,34 @@
+"""O1: overlapping pooling (3/2) beats non-overlapping (2/2) and overfits slightly less (paper 3.4).
+
+The paper's net (every max-pool 3x3 stride 2) against the same net with 2x2 stride 2 pools
+(the same output sizes); everything else held equal (see ablation.py). Effects, per seed: the
+validation top-1 error, and the train-validation gap (centre-crop error on a training sample of
+the validation set's size minus the validation error, so both are measured alike).
+"""
+import math
+import sys
+
+from ..verdict import Rule
+from . import Claim
+from .ablation import NON_OVERLAPPING, PAPER, Comparison, run_claim
+
+CLAIM = Claim(
+    id="O1", slug="overlapping_pool", title="Overlapping pooling lowers the error",
+    paper_says="This scheme reduces the top-1 and top-5 error rates by 0.4% and 0.3%, respectively, as compared with the non-overlapping scheme s = 2, z = 2 ... We generally observe during training that models with overlapping pooling find it slightly more difficult to overfit.",
+    paper_number="-0.4 / -0.3 points top-1 / top-5", section="3.4", paper_data="ILSVRC-2012 (ImageNet)")
+PAPER_NUMBERS = {"top1_effect": -0.4, "top5_effect": -0.3}
+# Written before any run: the paper's top-1 effect within a factor 1.5; the gap only by its sign.
+RULES = {
+    "top-1, overlapping vs 2/2": Rule(null=0.0, direction=-1, band=(-0.6, -0.27),
+                                      text="Effect: validation top-1 error, overlapping minus 2/2, points, per seed."),
+    "train-val gap, overlapping vs 2/2": Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
+                                              text="Effect: (validation - training) top-1 error, overlapping minus 2/2."),
+}
+RULE = RULES["top-1, overlapping vs 2/2"]
+COMPARISONS = [Comparison("top-1, overlapping vs 2/2", PAPER, NON_OVERLAPPING),
+               Comparison("train-val gap, overlapping vs 2/2", PAPER, NON_OVERLAPPING, metric="gap")]
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run O1 at `scale`, write results/overlapping_pool/<scale>/, and return the result dict."""
+    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
