@@ -3,9 +3,13 @@
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
 notebook's kernel; its progress bars are streamed here. A rerun resumes an interrupted claim from
-its run store (see runs.py) and finds finished runs there.
+its run store (see runs.py) and finds finished runs there. A claim whose result is up to date
+(the same code, notebook, scale and parameters: see `fingerprint`) is skipped unless --force, so
+`run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
+independent runs in N processes (one GPU fits several small nets).
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -14,7 +18,7 @@ from pathlib import Path
 from . import claims
 from .data.errors import DataError
 from .paths import REPO_ROOT
-from .results import load_result, results_dir
+from .results import atomic_write_json, load_result, results_dir
 from .runs import prefill_in_parallel
 
 
@@ -59,13 +63,36 @@ def cmd_run(args):
               "download": args.download}
     for slug in slugs:
         out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+        stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params}
+        if not args.force and _read_json(out_dir / "run.json") == stamp and (out_dir / "result.json").exists():
+            res = json.loads((out_dir / "result.json").read_text())
+            print(f"{slug}: up to date (same code and parameters; --force reruns it): {res['verdict']}")
+            continue
         print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
         if args.jobs > 1:
             prefill_in_parallel(claims.load(slug), args.jobs, args.scale, args.seeds.split(",") if args.seeds else None,
                                 device=args.device, data_root=args.data_root, download=args.download)
         execute_notebook(slug, args.scale, out_dir, params)
+        atomic_write_json(out_dir / "run.json", stamp)
         res = json.loads((out_dir / "result.json").read_text())
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
+
+
+def fingerprint(slug, scale, params) -> str:
+    """What a claim's result depends on: the package's source, the claim's notebook, the scale and
+    the parameters. `run` skips a claim whose last result carries the same fingerprint."""
+    h = hashlib.sha256()
+    for f in sorted((REPO_ROOT / "alexnet_repro").rglob("*.py")) + [notebook_path(slug)]:
+        h.update(f.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    h.update(json.dumps({"scale": scale, **params}, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _read_json(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def parse_seeds(text):
@@ -88,6 +115,7 @@ def main(argv=None):
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
     run.add_argument("--seeds", type=parse_seeds, help="comma-separated seeds, overriding the scale's")
     run.add_argument("--out-dir", help="write results here instead of results/")
+    run.add_argument("--force", action="store_true", help="rerun a claim even if its result is up to date")
     run.add_argument("--jobs", type=int, default=1,
                      help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
     args = parser.parse_args(argv)

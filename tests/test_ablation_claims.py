@@ -1,0 +1,96 @@
+"""The AlexNet ablation family (claims/ablation.py and its eight claim modules)."""
+import dataclasses
+import math
+
+import pytest
+
+from alexnet_repro import claims
+from alexnet_repro.claims import ablation
+from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, combine, converged_epoch
+from alexnet_repro.models.alexnet import AlexNetConfig
+from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS
+from conftest import run_notebook
+
+FAMILY = ["lrn_alexnet", "batchnorm", "overlapping_pool", "two_columns", "pca_colour", "dropout", "weight_decay",
+          "depth"]
+
+
+def _switches(arm: Arm):
+    """Everything that defines an arm, as a flat dict: its net config, its decay, its PCA lighting."""
+    return {**dataclasses.asdict(arm.net_config(AlexNetConfig())), "weight_decay": arm.weight_decay, "pca": arm.pca}
+
+
+@pytest.mark.parametrize("slug", FAMILY)
+def test_every_comparison_changes_exactly_one_switch(slug):
+    mod = claims.load(slug)
+    assert mod.COMPARISONS
+    for comp in mod.COMPARISONS:
+        a, b = _switches(comp.treatment), _switches(comp.control)
+        changed = [k for k in a if a[k] != b[k]]
+        assert len(changed) == 1, (comp.label, changed)
+
+
+@pytest.mark.parametrize("slug", FAMILY)
+def test_claim_modules_declare_what_the_book_needs(slug):
+    mod = claims.load(slug)
+    assert mod.CLAIM.id in claims.PAPER_CLAIMS
+    assert mod.CLAIM.slug == slug
+    rules = getattr(mod, "RULES", {})
+    for comp in mod.COMPARISONS:
+        rule = rules.get(comp.label, mod.RULE)
+        assert rule.text and rule.direction in (-1, 1)
+
+
+def test_the_paper_arm_is_shared_by_name_and_config():
+    """The family's claims compare against one PAPER arm, so its runs are trained once per seed."""
+    controls = {c.control for slug in FAMILY for c in claims.load(slug).COMPARISONS if c.control.name == PAPER.name}
+    treatments = {c.treatment for slug in FAMILY for c in claims.load(slug).COMPARISONS
+                  if c.treatment.name == PAPER.name}
+    assert controls | treatments == {PAPER}
+
+
+def test_converged_epoch_is_the_first_within_one_point_of_the_best():
+    assert converged_epoch([0.9, 0.5, 0.305, 0.31, 0.30]) == 3
+    assert converged_epoch([0.5, 0.4, 0.3]) == 3
+    assert converged_epoch([0.2, 0.4, 0.3]) == 1
+
+
+def test_effects_are_paired_by_seed_as_differences_or_ratios():
+    t, c = Arm("t", weight_decay=0.0), PAPER
+    by = {("t", 0): {"val_top1": 40.0, "converged_epoch": 8}, ("t", 1): {"val_top1": 42.0, "converged_epoch": 6},
+          (PAPER.name, 0): {"val_top1": 41.0, "converged_epoch": 4}, (PAPER.name, 1): {"val_top1": 40.0,
+                                                                                      "converged_epoch": 3},
+          ("t", 2): {"val_top1": 1.0, "converged_epoch": 1}}  # seed 2 has no control: left out
+    assert ablation._effects(Comparison("d", t, c), by) == [-1.0, 2.0]
+    assert ablation._effects(Comparison("r", t, c, metric="converged_epoch", ratio=True), by) == [2.0, 2.0]
+    by[("t", 1)]["val_top1"] = math.nan  # a diverged run gives no effect rather than a NaN mean
+    assert ablation._effects(Comparison("d", t, c), by) == [-1.0]
+
+
+def test_combining_the_verdicts_of_several_comparisons():
+    assert combine([REPRODUCED, REPRODUCED]) == REPRODUCED
+    assert combine([REPRODUCED, INCONCLUSIVE]) == PARTLY
+    assert combine([PARTLY, NOT_REPRODUCED]) == PARTLY
+    assert combine([INCONCLUSIVE, NOT_REPRODUCED]) == NOT_REPRODUCED
+    assert combine([INCONCLUSIVE, INCONCLUSIVE]) == INCONCLUSIVE
+
+
+def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, tmp_path):
+    """L2 through its notebook, then E5 in-process: E5 finds L2's PAPER runs in the store."""
+    result, nb = run_notebook("lrn_alexnet", tmp_path, data_root=str(shared_data))
+    assert result["claim_id"] == "L2" and result["verdict"] in VERDICTS and result["proxy"]
+    comp = result["measured"]["comparisons"]["LRN vs none"]
+    assert len(comp["per_seed"]) == 2 and comp["metric"] == "val_top1"
+    assert set(result["measured"]["arms"]) == {PAPER.name, "no LRN"}
+    assert result["provenance"]["dataset"]["sha256"]
+    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+               for c in nb["cells"] for o in c.get("outputs", []))  # the figure was drawn
+
+    from alexnet_repro.claims import weight_decay
+    records = lambda: len(list((tmp_path / "runs").rglob("record.json")))
+    assert records() == 4  # 2 arms x 2 seeds
+    res = weight_decay.run("smoke", data_root=str(shared_data), out_dir=tmp_path / "t1")
+    assert records() == 6  # only the no-decay arm was trained; the paper's net came from the store
+    assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
+            == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
+    assert res["measured"]["comparisons"]["training error, decay vs none"]["metric"] == "train_top1"
