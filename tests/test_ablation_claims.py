@@ -94,3 +94,10 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
             == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
     assert res["measured"]["comparisons"]["training error, decay vs none"]["metric"] == "train_top1"
+
+
+def test_seeds_needed_to_resolve_the_papers_effect_from_the_measured_spread():
+    # sd of [1, 3] is sqrt(2); t(4) * sqrt(2) / sqrt(5) = 1.76 < 2 first at n = 5 (n = 4 gives 2.25)
+    assert ablation.seeds_to_resolve([1.0, 3.0], paper=2.0, null=0.0) == 5
+    assert ablation.seeds_to_resolve([1.0, 3.0], paper=None, null=0.0) is None
+    assert ablation.seeds_to_resolve([2.0, 2.0], paper=2.0, null=1.0) == 2  # no spread: the minimum

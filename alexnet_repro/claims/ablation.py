@@ -42,7 +42,7 @@ from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci
+from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, t975
 from . import check_scale
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
@@ -81,6 +81,7 @@ class Comparison:
     metric: str = "val_top1"     # a column of the seeds table; points (x100) unless a ratio metric
     ratio: bool = False          # effect = treatment / control instead of the difference
     decides: bool = True         # False: reported beside the verdict, not part of it
+    paper: float = None          # the paper's value of this effect, where it gives one
 
 
 @dataclass
@@ -225,7 +226,8 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
             verdicts.append(verdict)
         measured["comparisons"][comp.label] = {
             "treatment": comp.treatment.name, "control": comp.control.name, "metric": comp.metric,
-            "ratio": comp.ratio, "per_seed": effects, "effect": ci.as_dict() if ci else None, "verdict": verdict}
+            "ratio": comp.ratio, "decides": comp.decides, "per_seed": effects, "effect": ci.as_dict() if ci else None, "verdict": verdict,
+            "paper": comp.paper, "seeds_to_resolve_paper_size": seeds_to_resolve(effects, comp.paper, rule.null)}
     for arm in arms:
         arm_rows = [r for r in rows if r["arm"] == arm.name]
         measured["arms"][arm.name] = {
@@ -260,6 +262,21 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     return result
 
 
+def seeds_to_resolve(effects, paper, null):
+    """How many seeds the paper's effect would need to be resolved, given the seed-to-seed spread
+    measured here: the fewest n whose 95% half-width t(n-1) * sd / sqrt(n) is under |paper - null|."""
+    if paper is None or len(effects) < 2 or paper == null:
+        return None
+    mean = sum(effects) / len(effects)
+    sd = math.sqrt(sum((e - mean) ** 2 for e in effects) / (len(effects) - 1))
+    n = 2
+    while t975(n - 1) * sd / math.sqrt(n) >= abs(paper - null):
+        n += 1
+        if n > 1000:
+            return None
+    return n
+
+
 def _ci(values):
     finite = [v for v in values if math.isfinite(v)]
     return mean_ci(finite).as_dict() if finite else {}
@@ -290,7 +307,8 @@ def comparison_table(result):
     for label, c in result["measured"]["comparisons"].items():
         e = c["effect"] or {}
         rows.append({"comparison": label, "metric": c["metric"] + (" (ratio)" if c["ratio"] else " (points)"),
-                     "mean": e.get("mean"), "95% lo": e.get("lo"), "95% hi": e.get("hi"), "seeds": e.get("n"),
-                     "verdict": c["verdict"]})
+                     "paper": c.get("paper"), "mean": e.get("mean"), "95% lo": e.get("lo"), "95% hi": e.get("hi"),
+                     "seeds": e.get("n"), "seeds to resolve the paper's size": c.get("seeds_to_resolve_paper_size"),
+                     "verdict": c["verdict"] if c.get("decides", True) else "(reported, not decided)"})
     return pd.DataFrame(rows)
 

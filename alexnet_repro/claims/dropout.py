@@ -27,7 +27,7 @@ RULES = {
 }
 RULE = RULES["epochs to converge, dropout / none"]
 COMPARISONS = [Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
-                          ratio=True),
+                          ratio=True, paper=2.0),
                Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap")]
 
 

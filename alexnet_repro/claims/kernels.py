@@ -1,0 +1,233 @@
+"""Q1: one column's first-layer kernels are colour-agnostic, the other's colour-specific (paper 6.1, Fig. 3).
+
+The experiment. No training of its own: the trained paper's net of the ablation family (the `PAPER`
+arm of claims/ablation.py, two columns as grouped convolutions), one run per seed. conv1's kernels
+`features.conv1.weight` (C, 3, 11, 11) split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`),
+as the paper's GPU 1 and GPU 2.
+
+The score, defined before any run. For a kernel W (3 x h x w, channels R, G, B) let m = the mean
+of W over its three channels (h x w) and W - m its part that differs between channels. The
+colour-specificity of the kernel is the fraction of its energy not explained by that mean:
+
+    s(W) = ||W - m||^2 / ||W||^2        (s = 0 for an all-zero kernel)
+
+s = 0: the same pattern in R, G and B, a colour-agnostic (grey) kernel. s grows with the part that
+differs between channels and is at most 1, reached when the channels sum to zero at every pixel
+(colour-opponent kernels, e.g. red minus green, or a blue-yellow blob). A kernel seen through one
+channel only (e.g. R nonzero, G = B = 0) scores 2/3. Since ||W||^2 = 3||m||^2 + ||W - m||^2, s is
+also 1 - 3||m||^2 / ||W||^2.
+
+Per seed: the mean score of each column; the effect = |mean s(column 0) - mean s(column 1)|; the
+colour-specific column is the one with the larger mean (the paper: "modulo a renumbering of the
+GPUs", so either may be). A two-sided permutation test per seed: the kernels are shuffled between
+the columns (column sizes kept) N_PERMUTATIONS times with a fixed generator; p = (1 + number of
+shuffles whose |difference of means| >= the observed) / (1 + N_PERMUTATIONS).
+
+The rule (RULE_TEXT, fixed before any run): the claim holds in a seed if p < 0.05. Verdict:
+reproduced if it holds in every seed, partly reproduced if in some, not reproduced if in none,
+inconclusive if fewer than 2 seeds were measured (a diverged run is not measured). The size of the
+separation is reported beside the verdict, not judged: the paper gives none.
+"""
+import io
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..results import atomic_write_bytes, results_dir, write_result
+from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED
+from . import Claim
+from .trained_net import base_result, load_family, proxy_note, run_row, trained_nets
+
+CLAIM = Claim(
+    id="Q1", slug="kernels", title="One column's first-layer kernels are colour-agnostic, the other's colour-specific",
+    paper_says="Notice the specialization exhibited by the two GPUs, a result of the restricted connectivity "
+               "described in Section 3.5. The kernels on GPU 1 are largely color-agnostic, while the kernels on "
+               "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
+               "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
+    paper_number="qualitative (Fig. 3): in every run", section="6.1, Fig. 3", paper_data="ILSVRC-2010")
+
+N_PERMUTATIONS = 2000
+PERMUTATION_SEED = 0
+ALPHA = 0.05
+# Written before any run.
+RULE_TEXT = (
+    "Score per conv1 kernel: colour-specificity s = ||W - mean over R,G,B of W||^2 / ||W||^2 (0 = the same "
+    "in R, G and B; at most 1). Per seed: effect = |mean s of column 0 - mean s of column 1|, with a two-sided "
+    f"permutation test ({N_PERMUTATIONS} shuffles of the kernels between the columns, fixed generator). "
+    f"The claim holds in a seed if p < {ALPHA}. Verdict: reproduced if it holds in every seed, partly "
+    "reproduced if in some, not reproduced if in none, inconclusive if fewer than 2 seeds were measured. "
+    "Which column is the colour-specific one may differ between seeds (the paper: 'modulo a renumbering "
+    "of the GPUs'). The size of the separation is reported, not judged: the paper gives none.")
+
+
+def colour_specificity(weights):
+    """s per kernel for weights (K, 3, h, w) (numpy or torch): ||W - mean_c W||^2 / ||W||^2, in [0, 1]."""
+    w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=np.float64)
+    if w.ndim != 4 or w.shape[1] != 3:
+        raise ValueError(f"expected kernels (K, 3, h, w), got shape {w.shape}")
+    residual = w - w.mean(axis=1, keepdims=True)
+    total = (w ** 2).sum(axis=(1, 2, 3))
+    diff = (residual ** 2).sum(axis=(1, 2, 3))
+    return np.divide(diff, total, out=np.zeros_like(total), where=total > 0)
+
+
+def permutation_test(a, b, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
+    """Two-sided permutation test of |mean(a) - mean(b)|: (observed statistic, p-value)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    observed = abs(a.mean() - b.mean())
+    pooled = np.concatenate([a, b])
+    shuffled = np.random.default_rng(seed).permuted(np.tile(pooled, (n_permutations, 1)), axis=1)
+    stats = np.abs(shuffled[:, :len(a)].mean(1) - shuffled[:, len(a):].mean(1))
+    # a tolerance so that shuffles equal to the observed split are not lost to rounding
+    extreme = int(np.sum(stats >= observed - 1e-12 * max(1.0, observed)))
+    return observed, (1 + extreme) / (1 + n_permutations)
+
+
+def decide_seeds(holds):
+    """RULE_TEXT applied: `holds` is one bool per measured seed."""
+    holds = list(holds)
+    if len(holds) < 2:
+        return INCONCLUSIVE
+    if all(holds):
+        return REPRODUCED
+    return PARTLY if any(holds) else NOT_REPRODUCED
+
+
+def conv1_weights(model):
+    return model.features.conv1.weight.detach().float().cpu().numpy()
+
+
+def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
+    """Per-kernel scores (list of dicts) and the per-seed summary of one net's conv1 weights."""
+    scores = colour_specificity(weights)
+    half = len(scores) // 2
+    cols = scores[:half], scores[half:]
+    effect, p = permutation_test(*cols, n_permutations, seed)
+    means = [float(c.mean()) for c in cols]
+    kernels = [{"column": int(i >= half), "kernel": i, "score": float(s)} for i, s in enumerate(scores)]
+    summary = {"kernels_per_column": half, "mean_col0": means[0], "mean_col1": means[1],
+               "median_col0": float(np.median(cols[0])), "median_col1": float(np.median(cols[1])),
+               "effect": float(effect), "colour_specific_column": int(np.argmax(means)), "p_value": float(p),
+               "holds": bool(p < ALPHA)}
+    return kernels, summary
+
+
+def save_weights(path, weights_by_seed):
+    buf = io.BytesIO()
+    np.savez(buf, **{f"seed{s}": w.astype(np.float32) for s, w in weights_by_seed.items()})
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_weights(path):
+    """{seed: conv1 weights (C, 3, h, w)} as written by run()."""
+    with np.load(path) as z:
+        return {int(k[len("seed"):]): z[k] for k in z.files}
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run Q1 at `scale` on the ablation family's trained paper net, write results/kernels/<scale>/."""
+    t0 = time.time()
+    fam, cfg = load_family(scale, seeds, device, data_root, work_dir)
+    rows, kernel_rows, weights = [], [], {}
+    for seed, row, model in trained_nets(fam):
+        out = run_row(row)
+        if model is not None:
+            weights[seed] = conv1_weights(model)
+            kernels, summary = analyse(weights[seed])
+            kernel_rows += [{"seed": seed, **k} for k in kernels]
+            out.update(summary, measured=True)
+        else:
+            out.update(measured=False, holds=False)
+        rows.append(out)
+
+    measured_rows = [r for r in rows if r["measured"]]
+    verdict = decide_seeds(r["holds"] for r in measured_rows)
+    n_holds = sum(r["holds"] for r in measured_rows)
+    per_seed = {str(r["seed"]): {k: r.get(k) for k in ("measured", "mean_col0", "mean_col1", "effect",
+                                                       "colour_specific_column", "p_value", "holds")}
+                for r in rows}
+    if measured_rows:
+        effects = [r["effect"] for r in measured_rows]
+        ps = ", ".join(f"{r['p_value']:.4f}" for r in measured_rows)
+        headline = (f"columns separate (p < {ALPHA}) in {n_holds} of {len(measured_rows)} seeds; "
+                    f"|difference of column mean scores| {min(effects):.3f} to {max(effects):.3f} (p = {ps})")
+    else:
+        headline = "no run could be measured"
+    k = measured_rows[0]["kernels_per_column"] if measured_rows else 0
+    result = {
+        **base_result(CLAIM, fam, scale, rows, {"score": "||W - mean_c W||^2 / ||W||^2",
+                                                "n_permutations": N_PERMUTATIONS,
+                                                "permutation_seed": PERMUTATION_SEED, "alpha": ALPHA}),
+        "proxy_note": proxy_note(fam, f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per "
+                                      "column)." if k else ""),
+        "measured": {"per_seed": per_seed, "seeds_measured": len(measured_rows), "seeds_holding": n_holds,
+                     "effect": {"per_seed": [r["effect"] for r in measured_rows]},
+                     "p_value": {"per_seed": [r["p_value"] for r in measured_rows]}},
+        "headline": headline,
+        "verdict": verdict,
+        "verdict_rule": RULE_TEXT,
+    }
+    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
+    folder = out_dir or results_dir(CLAIM.slug, scale)
+    save_weights(f"{folder}/conv1_weights.npz", weights)
+    write_result(result, folder, tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)})
+    return result
+
+
+def plot_kernels(weights, kernels_table, seed=None, per_row=16):
+    """Fig. 3 for one seed: each conv1 kernel as an RGB image (each normalized to [0, 1] on its own),
+    column 0 in the top rows, column 1 below, each titled with its score s. `weights` is
+    {seed: array} (load_weights) or a path to conv1_weights.npz."""
+    import matplotlib.pyplot as plt
+    if not isinstance(weights, dict):
+        weights = load_weights(weights)
+    seed = min(weights) if seed is None else seed
+    w = weights[seed]
+    half = len(w) // 2
+    scores = kernels_table[kernels_table["seed"] == seed].set_index("kernel")["score"]
+    per_row = min(per_row, half)
+    rows_per_col = math.ceil(half / per_row)
+    fig, axes = plt.subplots(2 * rows_per_col, per_row, figsize=(0.8 * per_row, 1.0 * 2 * rows_per_col + 0.6),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, kernel in enumerate(w):
+        col, j = divmod(i, half)
+        ax = axes[col * rows_per_col + j // per_row, j % per_row]
+        img = kernel.transpose(1, 2, 0)
+        lo, hi = img.min(), img.max()
+        ax.imshow((img - lo) / (hi - lo) if hi > lo else np.zeros_like(img), interpolation="nearest")
+        ax.set_title(f"{scores.get(i, float('nan')):.2f}", fontsize=7, pad=2)
+    for col in (0, 1):
+        m = scores[(scores.index >= half) == bool(col)].mean()
+        axes[col * rows_per_col, 0].text(-0.3, 0.5, f"column {col}\nmean s {m:.2f}", transform=axes[col * rows_per_col, 0].transAxes,
+                                         ha="right", va="center", fontsize=8)
+    fig.suptitle(f"conv1 kernels, seed {seed}: column 0 on top, column 1 below; title = colour-specificity s",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_scores(kernels_table, result):
+    """Each kernel's score, per column, per seed, with each seed's permutation p-value."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    t = kernels_table.assign(seed=kernels_table["seed"].astype(str),
+                             column=kernels_table["column"].map(lambda c: f"column {c}"))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * t["seed"].nunique() + 2), 3.6))
+    sns.stripplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=True,
+                  size=5, jitter=0.25, ax=ax)
+    sns.pointplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=0.4,
+                  color="black", markers="_", linestyle="none", errorbar=None, legend=False, ax=ax)
+    for i, seed in enumerate(sorted(t["seed"].unique(), key=int)):
+        s = result["measured"]["per_seed"].get(seed, {})
+        if s.get("p_value") is not None:
+            ax.text(i, 1.02, f"p={s['p_value']:.3g}", ha="center", va="bottom", fontsize=8)
+    ax.set(ylim=(0, 1.1), ylabel="colour-specificity s", xlabel="seed")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.suptitle(f"Q1, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,371 @@
+"""L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
+
+The experiment. The paper points (footnote 3) to cuda-convnet, whose example nets are the ones
+behind these numbers (CLAIMS.md section C): conv-local-13pct, and the first conv-local-11pct, which
+is exactly 13pct plus cross-map LRN (size 5, scale 0.001 divided by the size, pow 0.75, k=1) after
+the ReLUs of conv1 and conv2, before each pool. Both arms train the same way, seed for seed (same
+initial weights, since LRN has none, and the same crops in the same order):
+
+- data: the CIFAR-10 training images, per-pixel mean subtracted; 24x24 random crops, mirrored
+  with probability 1/2 (cuda-convnet's cifar-cropped provider, --crop-border=4);
+- cuda-convnet's update, per layer (layer-params-conv-local-13pct.cfg): inc = mom*inc - wc*eps*w
+  + eps*(-grad), w += inc, with epsW 0.001, epsB 0.002, mom 0.9, wc 0 on conv1/conv2 and 0.004 on
+  local3/local4/fc10, no decay on biases; minibatch 128, the loss averaged over the minibatch
+  (cuda-convnet scales the summed gradient by eps / numCases);
+- schedule: ~140 epochs, then eps /10 for 10 epochs and /10 again for 10 (the proxy scales keep
+  that shape on fewer epochs).
+
+After training, each net is tested on the CIFAR-10 test images with cuda-convnet's multiview test
+(the softmax averaged over 10 views: the four corner and the centre 24x24 crops of the 32x32 image,
+and their mirror images) and with the centre crop alone. The effect, per seed, is the 10-view test
+error with LRN minus without, in points; the verdict uses it (cuda-convnet reported that error).
+
+Mean subtraction under crops follows cuda-convnet's CroppedCIFARDataProvider: the centre 24x24
+patch of the 32x32 training mean image is subtracted from every crop, whatever its offset or
+mirroring (the data_mean it stores at init). The difference from subtracting the matching patch
+of the mean is tiny: CIFAR's mean image is smooth.
+"""
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from ..data.augment import center_crop, random_crop_flip, ten_crops
+from ..data.cifar10 import load_cifar10
+from ..engine import TrainSpec, pick_device
+from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
+from ..optim import PaperSGD
+from ..results import atomic_write_json, provenance, results_dir, write_result
+from ..runs import cached_train, default_work_dir, final_model, run_key
+from ..verdict import INCONCLUSIVE, Interval, Rule, decide, mean_ci
+from . import Claim, check_scale
+
+CLAIM = Claim(
+    id="L3", slug="lrn_cifar", title="LRN lowers CIFAR-10 test error from 13% to 11%",
+    paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
+               "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
+    paper_number="13% -> 11% test error (-2 points)", section="3.3", paper_data="CIFAR-10")
+
+PAPER = {"error_without": 13.0, "error_with": 11.0, "effect": -2.0}
+ARMS = (False, True)                               # lrn
+ARM_NAMES = {False: "without LRN (13pct)", True: "with LRN (11pct, first version)"}
+PAPER_SCHEDULE = (140, 10, 10)                     # epochs at eps, eps/10, eps/100
+
+# Written before any run: the paper's -2 points, within a factor 1.5 either way.
+RULE = Rule(null=0.0, direction=-1, band=(-3.0, -1.33),
+            text="Effect: 10-view test error (%) with LRN minus without, per seed, on all the test images "
+                 "the scale evaluates; the two arms share seed, initial weights and crops.")
+
+# layer-params-conv-local-13pct.cfg (identical for the 11pct net's shared layers)
+EPS_W, EPS_B, MOMENTUM = 1e-3, 2e-3, 0.9
+WEIGHT_COST = {"conv1": 0.0, "conv2": 0.0, "local3": 0.004, "local4": 0.004, "fc10": 0.004}
+
+
+@dataclass
+class Config:
+    schedule: tuple                  # epochs at eps, then at eps/10, then at eps/100
+    n_train: int = 50_000
+    n_test: int = 10_000             # the final 10-view and centre-crop test
+    curve_test: int = 10_000         # test images evaluated (centre crop) at every epoch's end
+    train_eval_images: int = 10_000  # training images evaluated (centre crop) at every epoch's end
+    seeds: tuple = (0, 1, 2)
+    crop: int = 24
+    batch_size: int = 128
+    precision: str = "fp32"
+
+    @property
+    def epochs(self):
+        return sum(self.schedule)
+
+
+SCALES = {
+    "smoke": Config(schedule=(1, 1, 1), n_train=128, n_test=100, curve_test=100, train_eval_images=100,
+                    seeds=(0, 1)),
+    # Sized to a 2-core CPU, measured with the CPU shared with other jobs (load ~2-4): a training
+    # step of 128 images takes ~1.2 s without LRN and ~1.7 s with it (the LRN of conv1's 64x24x24
+    # maps is ~30% of the step), i.e. ~8 / ~11 min per epoch of all 50,000 images, and a forward
+    # pass ~3 / ~4 ms per image. The full data even for 8 epochs would take ~9 h for 2 arms x 3 seeds,
+    # so: a class-balanced fifth of the training set for 6 epochs (4 at eps, 1 at eps/10, 1 at eps/100),
+    # 10-view and centre-crop test on a class-balanced half of the test set. Expected ~40 min with
+    # the CPU to itself, ~80 min shared (see the measured numbers in the result's wall times).
+    "cpu": Config(schedule=(4, 1, 1), n_train=10_000, n_test=5_000, curve_test=1_000, train_eval_images=1_000),
+    # All 50,000 images and the whole test set, half of cuda-convnet's schedule, 5 seeds.
+    "gpu": Config(schedule=(70, 5, 5), seeds=(0, 1, 2, 3, 4)),
+    "paper": Config(schedule=PAPER_SCHEDULE, seeds=(0, 1, 2, 3, 4)),
+}
+
+
+# ------------------------------------------------------------------------------------- training
+
+class CudaConvnetSGD(PaperSGD):
+    """cuda-convnet's update (PaperSGD: v <- m v - wc eps w - eps g; w <- w + v) with eps and wc per
+    parameter group, and eps stepped down by 10 at the schedule's epoch boundaries.
+
+    The schedule runs on the optimizer's own step count (kept in its param groups, so it is saved in
+    the checkpoint and a resumed run continues it): step s is in epoch s // steps_per_epoch, and eps
+    = base_lr * 0.1 ** (the number of boundaries at or before that epoch). Like cuda-convnet, the
+    velocity carries the old eps into the new phase (see optim.py).
+    """
+
+    def __init__(self, groups, steps_per_epoch, schedule, momentum=MOMENTUM):
+        groups = [dict(g, base_lr=g["lr"], steps=0) for g in groups]
+        super().__init__(groups, lr=groups[0]["lr"], momentum=momentum, weight_decay=0.0)
+        self.steps_per_epoch = steps_per_epoch
+        self.boundaries = [sum(schedule[:i + 1]) for i in range(len(schedule) - 1)]
+
+    def lr_factor(self, step):
+        epoch = step // self.steps_per_epoch
+        return 0.1 ** sum(epoch >= b for b in self.boundaries)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            g["lr"] = g["base_lr"] * self.lr_factor(g["steps"])
+            g["steps"] += 1
+        return super().step(closure)
+
+
+def cuda_convnet_groups(model):
+    """One group per weight (epsW, its layer's wc) and per bias (epsB, no decay)."""
+    groups = []
+    for name, wc in WEIGHT_COST.items():
+        layer = getattr(model, name)
+        groups += [dict(params=[layer.weight], lr=EPS_W, weight_decay=wc),
+                   dict(params=[layer.bias], lr=EPS_B, weight_decay=0.0)]
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+    return groups
+
+
+def lr_factor_at_epoch(schedule, epoch):
+    """eps / base eps during (1-based) `epoch`."""
+    return 0.1 ** sum(epoch - 1 >= sum(schedule[:i + 1]) for i in range(len(schedule) - 1))
+
+
+class Crops:
+    """cuda-convnet's cropped CIFAR input: crops of the uint8 NHWC images minus the centre patch of
+    the training mean image, float NCHW channels_last."""
+
+    def __init__(self, train_x_u8, crop):
+        total = torch.zeros(train_x_u8.shape[1:], dtype=torch.float64, device=train_x_u8.device)
+        for i in range(0, len(train_x_u8), 5_000):
+            total += train_x_u8[i:i + 5_000].sum(0, dtype=torch.float64)
+        mean = (total / len(train_x_u8)).float()
+        o = (train_x_u8.shape[1] - crop) // 2
+        self.crop = crop
+        self.mean = mean[o:o + crop, o:o + crop].permute(2, 0, 1).unsqueeze(0).contiguous(
+            memory_format=torch.channels_last)
+
+    def train(self, batch_u8):
+        return random_crop_flip(batch_u8, self.crop).sub_(self.mean)
+
+    def centre(self, batch_u8):
+        return center_crop(batch_u8, self.crop).sub_(self.mean)
+
+    def ten(self, batch_u8):
+        return [v.sub_(self.mean) for v in ten_crops(batch_u8, self.crop)]
+
+
+@torch.no_grad()
+def ten_view_errors(model, x_u8, y, crops, batch_size=500):
+    """cuda-convnet's multiview test: softmax averaged over the 10 views (TEN_CROP_NAMES, then
+    mirrored); the centre view (index 4) alone gives the centre-crop error. -> (ten, centre), fractions."""
+    was_training = model.training
+    model.eval()
+    wrong_ten = wrong_centre = 0
+    for i in range(0, len(y), batch_size):
+        probs = [F.softmax(model(v).float(), dim=1) for v in crops.ten(x_u8[i:i + batch_size])]
+        target = y[i:i + batch_size]
+        wrong_ten += (sum(probs).argmax(1) != target).sum().item()
+        wrong_centre += (probs[4].argmax(1) != target).sum().item()
+    model.train(was_training)
+    return wrong_ten / len(y), wrong_centre / len(y)
+
+
+class _Experiment:
+    def __init__(self, cfg: Config, scale, device, data_root, work_dir, download):
+        self.cfg, self.scale, self.device = cfg, scale, pick_device(device)
+        full = load_cifar10(data_root, download=download)
+        self.description = full.subset(cfg.n_train, cfg.n_test).describe()
+        self.data = full.subset(cfg.n_train, cfg.curve_test).to(self.device)      # training + curves
+        self.train_eval = self.data.subset(cfg.train_eval_images, cfg.curve_test)
+        self.test_x, self.test_y = full.test_x[:cfg.n_test].to(self.device), full.test_y[:cfg.n_test].to(self.device)
+        self.checksum = full.checksum
+        self.crops = Crops(self.data.train_x, cfg.crop)
+        self.work_dir = Path(work_dir or default_work_dir(CLAIM.slug, scale))
+
+    def describe_run(self, lrn, seed):
+        cfg = self.cfg
+        spec = TrainSpec(lr=EPS_W, momentum=MOMENTUM, batch_size=cfg.batch_size, max_epochs=cfg.epochs,
+                         precision=cfg.precision, seed=seed)
+        return spec, {"claim": CLAIM.id, "net": "conv-local-11pct (first)" if lrn else "conv-local-13pct",
+                      "lrn": CONV_LOCAL_LRN if lrn else None, "init_std": CONV_LOCAL_INIT_STD,
+                      "eps_w": EPS_W, "eps_b": EPS_B, "weight_cost": WEIGHT_COST, "schedule": list(cfg.schedule),
+                      "spec": asdict(spec), "data": self.checksum, "n_train": cfg.n_train,
+                      "curve_test": cfg.curve_test, "train_eval_images": cfg.train_eval_images,
+                      "augment": f"random {cfg.crop}x{cfg.crop} crop + flip, minus the centre patch of the mean"}
+
+    def build(self, lrn):
+        return NetConvLocal13pct(lrn, input_size=self.cfg.crop).to(self.device, memory_format=torch.channels_last)
+
+    def run(self, lrn, seed):
+        """Train one arm for one seed (or find it in the store), then its final test (cached beside it)."""
+        cfg = self.cfg
+        spec, description = self.describe_run(lrn, seed)
+        steps = math.ceil(cfg.n_train / cfg.batch_size)
+        result = cached_train(
+            self.work_dir, description, lambda: self.build(lrn), self.data, self.crops.centre, spec,
+            make_optimizer=lambda m: CudaConvnetSGD(cuda_convnet_groups(m), steps, cfg.schedule),
+            augment=self.crops.train, train_eval=self.train_eval,
+            desc=f"L3 {'LRN' if lrn else 'no LRN'} seed={seed}")
+        hist = result.history
+        final = self._final_test(lrn, description, result.status)
+        row = {"arm": ARM_NAMES[lrn], "lrn": lrn, "seed": seed, "status": result.status, "epochs": len(hist),
+               "test_error_ten_view": 100 * final["ten"], "test_error_centre": 100 * final["centre"],
+               "final_train_error_running": 100 * hist[-1]["train_error_running"] if hist else math.nan,
+               "final_train_error_centre": 100 * hist[-1]["train_error_full"] if hist else math.nan,
+               "n_test": cfg.n_test, "seconds_per_epoch": result.wall_time_s / max(len(hist), 1),
+               "wall_time_s": result.wall_time_s, "test_wall_time_s": final["wall_time_s"]}
+        curves = [dict(h, arm=ARM_NAMES[lrn], lrn=lrn, seed=seed,
+                       lr_factor=lr_factor_at_epoch(cfg.schedule, h["epoch"])) for h in hist]
+        return row, curves
+
+    def _final_test(self, lrn, description, status):
+        path = self.work_dir / run_key(description) / f"final_test_{self.cfg.n_test}.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        if status == "diverged":
+            return {"ten": math.nan, "centre": math.nan, "wall_time_s": 0.0}
+        t0 = time.perf_counter()
+        model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device)
+        ten, centre = ten_view_errors(model, self.test_x, self.test_y, self.crops)
+        out = {"ten": ten, "centre": centre, "wall_time_s": time.perf_counter() - t0}
+        atomic_write_json(path, out)
+        return out
+
+
+def _config(scale, seeds):
+    check_scale(scale)
+    cfg = SCALES[scale]
+    return replace(cfg, seeds=tuple(int(s) for s in seeds)) if seeds is not None else cfg
+
+
+def prefill_plan(scale, seeds=None):
+    """Every (arm, seed) run is independent: one single-job chain each (`--jobs N` runs them side by side)."""
+    return [[[dict(lrn=lrn, seed=s)]] for s in _config(scale, seeds).seeds for lrn in ARMS]
+
+
+def prefill(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
+    """Train one arm for one seed into the run store, with its final test."""
+    _Experiment(_config(scale, None), scale, device, data_root, work_dir, download).run(lrn, seed)
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
+    t0 = time.time()
+    cfg = _config(scale, seeds)
+    exp = _Experiment(cfg, scale, device, data_root, work_dir, download)
+    rows, curves = [], []
+    for seed in cfg.seeds:
+        for lrn in ARMS:
+            row, curve = exp.run(lrn, seed)
+            rows.append(row)
+            curves += curve
+
+    measured = _measure(rows, cfg)
+    effect = measured["effect_ten_view"]
+    verdict = (decide(Interval(*(effect[k] for k in ("mean", "lo", "hi", "n"))), RULE) if effect.get("n")
+               else INCONCLUSIVE)
+    proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE
+    result = {
+        "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,
+        "proxy": proxy,
+        "proxy_note": (f"{cfg.n_train:,} of the 50,000 training images (class-balanced), {cfg.epochs} epochs "
+                       f"({'/'.join(map(str, cfg.schedule))} at eps, eps/10, eps/100; cuda-convnet: "
+                       f"{'/'.join(map(str, PAPER_SCHEDULE))}), tested on {cfg.n_test:,} of the 10,000 test images. "
+                       "The nets stop far from their 13%/11% regime; what carries over is the sign of LRN's effect "
+                       "early in training, not its size." if proxy else ""),
+        "paper": {"says": CLAIM.paper_says, **PAPER, "section": CLAIM.section, "data": CLAIM.paper_data},
+        "measured": measured,
+        "headline": _headline(measured),
+        "verdict": verdict,
+        "verdict_measure": "10-view test error (softmax averaged over 4 corner + centre crops and mirrors)",
+        "verdict_rule": RULE.describe(),
+        "provenance": provenance(device=exp.device, dataset=exp.description, seeds=cfg.seeds, scale=scale,
+                                 config={**asdict(cfg), "epochs": cfg.epochs,
+                                         "net": "cuda-convnet layers-conv-local-13pct / first conv-local-11pct",
+                                         "init_std": CONV_LOCAL_INIT_STD, "lrn": CONV_LOCAL_LRN, "eps_w": EPS_W,
+                                         "eps_b": EPS_B, "momentum": MOMENTUM, "weight_cost": WEIGHT_COST},
+                                 wall_time_s=sum(r["wall_time_s"] + r["test_wall_time_s"] for r in rows),
+                                 precision=cfg.precision),
+    }
+    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
+    write_result(result, out_dir or results_dir(CLAIM.slug, scale),
+                 tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
+    return result
+
+
+def _ci(values):
+    finite = [v for v in values if math.isfinite(v)]
+    return {"per_seed": list(values), **(mean_ci(finite).as_dict() if finite else {})}
+
+
+def _measure(rows, cfg):
+    by = {(r["lrn"], r["seed"]): r for r in rows}
+    out = {}
+    for key in ("test_error_ten_view", "test_error_centre", "final_train_error_running", "seconds_per_epoch"):
+        out[key] = {("with_lrn" if lrn else "without_lrn"): _ci([by[(lrn, s)][key] for s in cfg.seeds])
+                    for lrn in ARMS}
+    for key, name in (("test_error_ten_view", "effect_ten_view"), ("test_error_centre", "effect_centre")):
+        # a diverged run leaves its seed's effect NaN; the interval is over the finite ones
+        out[name] = _ci([by[(True, s)][key] - by[(False, s)][key] for s in cfg.seeds])
+    out["n_test"] = cfg.n_test
+    return out
+
+
+def format_interval(d):
+    return (f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
+            if d.get("n") else "not measured")
+
+
+def _headline(m):
+    t = m["test_error_ten_view"]
+    if not m["effect_ten_view"].get("n"):
+        return "not measured"
+    return (f"{format_interval(m['effect_ten_view'])}; 10-view test error {t['without_lrn']['mean']:.1f}% "
+            f"without LRN, {t['with_lrn']['mean']:.1f}% with")
+
+
+def plot_errors(seeds_table, curves, result):
+    """Left: 10-view and centre-crop test error per arm, seeds as points, beside the paper's 13% / 11%.
+    Right: the centre-crop test error (over the scale's curve sample) at every epoch's end."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    order = [ARM_NAMES[False], ARM_NAMES[True]]
+    long = seeds_table.melt(id_vars=["arm", "seed"], value_vars=["test_error_ten_view", "test_error_centre"],
+                            var_name="test", value_name="error")
+    long["test"] = long["test"].map({"test_error_ten_view": "10 views", "test_error_centre": "centre crop"})
+    sns.stripplot(data=long, x="arm", y="error", hue="test", order=order, dodge=True, size=7, ax=axes[0])
+    axes[0].scatter([0, 1], [PAPER["error_without"], PAPER["error_with"]], marker="*", s=220, color="black",
+                    zorder=5, label="paper (cuda-convnet)")
+    axes[0].legend(fontsize=8)
+    axes[0].set(xlabel="", ylabel="test error (%)", title="final test error; one point per seed")
+    axes[0].set_xticks([0, 1], ["without LRN\n(13pct)", "with LRN\n(11pct, first)"])
+    c = curves.assign(test_error=100 * curves["test_error"])
+    sns.lineplot(data=c, x="epoch", y="test_error", hue="arm", hue_order=order, units="seed", estimator=None,
+                 alpha=0.7, ax=axes[1])
+    for e in [sum(result["provenance"]["config"]["schedule"][:i + 1]) for i in range(2)]:
+        axes[1].axvline(e + 0.5, ls=":", c="grey", lw=1)
+    axes[1].axhline(PAPER["error_without"], ls="--", c="tab:blue", lw=0.8)
+    axes[1].axhline(PAPER["error_with"], ls="--", c="tab:orange", lw=0.8)
+    axes[1].set(xlabel="epoch (dotted: eps /10)", ylabel="test error (%), centre crop",
+                title="per epoch, one line per seed")
+    fig.suptitle(f"L3, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: "
+                 f"{result['headline']}; paper -2 (13% -> 11%)", fontsize=10)
+    fig.tight_layout()
+    return fig
