@@ -2,8 +2,8 @@
 
 The paper's net (every max-pool 3x3 stride 2) against the same net with 2x2 stride 2 pools
 (the same output sizes); everything else held equal (see ablation.py). Effects, per seed: the
-validation top-1 error, and the train-validation gap (centre-crop error on a training sample of
-the validation set's size minus the validation error, so both are measured alike).
+validation top-1 error, and the train-validation gap (the validation error minus the centre-crop
+error on a fixed training sample in eval mode, so both are measured alike).
 """
 import math
 import sys
