@@ -25,6 +25,9 @@ MODULES = {
     "dropout": "alexnet_repro.claims.dropout",
     "weight_decay": "alexnet_repro.claims.weight_decay",
     "depth": "alexnet_repro.claims.depth",
+    # What the trained paper's net of the ablation family learned.
+    "kernels": "alexnet_repro.claims.kernels",
+    "neighbours": "alexnet_repro.claims.neighbours",
 }
 
 

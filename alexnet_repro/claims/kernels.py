@@ -14,8 +14,10 @@ colour-specificity of the kernel is the fraction of its energy not explained by 
 s = 0: the same pattern in R, G and B, a colour-agnostic (grey) kernel. s grows with the part that
 differs between channels and is at most 1, reached when the channels sum to zero at every pixel
 (colour-opponent kernels, e.g. red minus green, or a blue-yellow blob). A kernel seen through one
-channel only (e.g. R nonzero, G = B = 0) scores 2/3. Since ||W||^2 = 3||m||^2 + ||W - m||^2, s is
-also 1 - 3||m||^2 / ||W||^2.
+channel only (e.g. R nonzero, G = B = 0) scores 2/3, and so, on average, does a kernel of independent
+random weights (the N(0, std) initialization: two of each pixel's three degrees of freedom lie off the
+channel mean), so training moves a column's scores down from 2/3 towards colour-agnostic or up
+towards colour-opponent. Since ||W||^2 = 3||m||^2 + ||W - m||^2, s is also 1 - 3||m||^2 / ||W||^2.
 
 Per seed: the mean score of each column; the effect = |mean s(column 0) - mean s(column 1)|; the
 colour-specific column is the one with the larger mean (the paper: "modulo a renumbering of the
@@ -220,7 +222,8 @@ def plot_scores(kernels_table, result):
     sns.stripplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=True,
                   size=5, jitter=0.25, ax=ax)
     sns.pointplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=0.4,
-                  color="black", markers="_", linestyle="none", errorbar=None, legend=False, ax=ax)
+                  palette=["black", "black"], markers="_", linestyle="none", errorbar=None, legend=False, ax=ax)
+    ax.axhline(2 / 3, color="grey", ls=":", lw=1, label="random kernel (2/3)")
     for i, seed in enumerate(sorted(t["seed"].unique(), key=int)):
         s = result["measured"]["per_seed"].get(seed, {})
         if s.get("p_value") is not None:
