@@ -86,9 +86,10 @@ class Comparison:
 
 @dataclass
 class Config:
-    cache_size: int
-    crop: int
-    width: float
+    """An ImageNet-shaped scale (D2 uses it too)."""
+    cache_size: int              # D1's 256 at the paper scale; smaller for the proxies
+    crop: int                    # 227 (the size that gives conv1 55x55); 99 / 67 for the proxies
+    width: float                 # AlexNet width multiplier
     epochs: int
     seeds: tuple = (0, 1, 2)
     lr: float = 0.01

@@ -12,7 +12,7 @@ the weights, batch 128, one learning rate for all layers. The proxy scales train
 epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model
 from ..verdict import Rule, decide, mean_ci
 from . import Claim, check_scale
+from .ablation import Config
 
 CLAIM = Claim(
     id="D2", slug="ten_patch", title="10-patch averaging beats a single centre crop",
@@ -42,21 +43,7 @@ RULE = Rule(null=0.0, direction=-1, band=(-2.25, -1.0),
                  "on the same trained net.")
 
 
-@dataclass
-class Config:
-    cache_size: int          # D1's 256 at the paper scale; smaller for the proxies
-    crop: int                # 227 (the size that gives conv1 55x55); 99 / 67 for the proxies
-    width: float             # AlexNet width multiplier
-    epochs: int
-    seeds: tuple = (0, 1, 2)
-    lr: float = 0.01
-    init_std: float = 0.01
-    n_train: int = 0         # 0 = the whole split
-    n_val: int = 0
-    batch_size: int = 128
-    precision: str = "fp32"
-
-
+# The ImageNet-shaped scale config (cache size, crop, width, epochs, ...) is the ablation family's.
 SCALES = {
     "smoke": Config(cache_size=76, crop=67, width=0.125, epochs=1, seeds=(0, 1), n_train=256, n_val=128),
     # Imagenette at 112 px with a quarter-width net: minutes per seed on 2 CPU cores.
