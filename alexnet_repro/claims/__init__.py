@@ -15,6 +15,7 @@ SCALES = ("smoke", "cpu", "gpu", "paper")
 MODULES = {
     "relu_vs_tanh": "alexnet_repro.claims.relu_vs_tanh",
     "ten_patch": "alexnet_repro.claims.ten_patch",
+    "lrn_cifar": "alexnet_repro.claims.lrn_cifar",
     "architecture": "alexnet_repro.claims.architecture",
     # The AlexNet ablations (claims/ablation.py): one switch each against the paper's net.
     "lrn_alexnet": "alexnet_repro.claims.lrn_alexnet",

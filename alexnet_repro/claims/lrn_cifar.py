@@ -84,17 +84,20 @@ class Config:
 
 
 SCALES = {
-    "smoke": Config(schedule=(1, 1, 1), n_train=128, n_test=100, curve_test=100, train_eval_images=100,
+    "smoke": Config(schedule=(1, 1, 1), n_train=32, n_test=20, curve_test=20, train_eval_images=20,
                     seeds=(0, 1)),
-    # Sized to a 2-core CPU, measured with the CPU shared with other jobs (load ~2-4): a training
-    # step of 128 images takes ~1.2 s without LRN and ~1.7 s with it (the LRN of conv1's 64x24x24
-    # maps is ~30% of the step), i.e. ~8 / ~11 min per epoch of all 50,000 images, and a forward
-    # pass ~3 / ~4 ms per image. The full data even for 8 epochs would take ~9 h for 2 arms x 3 seeds,
-    # so: a class-balanced fifth of the training set for 6 epochs (4 at eps, 1 at eps/10, 1 at eps/100),
-    # 10-view and centre-crop test on a class-balanced half of the test set. Expected ~40 min with
-    # the CPU to itself, ~80 min shared (see the measured numbers in the result's wall times).
+    # Sized to a 2-core CPU. Measured here (2 cores shared with other jobs, load average 3.5-4, so
+    # pessimistic by ~2x): a training step of 128 images takes 1.0 s without LRN and 1.8 s with it
+    # (the pow of the LRN over conv1's 64x24x24 maps is most of the difference), i.e. 6.7 / 11.9 min
+    # per epoch of all 50,000 images; a test forward pass takes 2.0 / 3.5-4.5 ms per image. The full
+    # data for even 8 epochs would take ~7 h shared for 2 arms x 3 seeds, so: a class-balanced fifth of the
+    # training set for 6 epochs (4 at eps, 1 at eps/10, 1 at eps/100), and the 10-view test on a
+    # class-balanced half of the test set (50,000 forward passes per run). Per seed, both arms:
+    # ~1,330 s of training + ~70 s of epoch-end curves + ~300 s of 10-view test = ~28 min shared, so
+    # ~85 min for 3 seeds shared, ~40-45 min with the CPU to itself.
     "cpu": Config(schedule=(4, 1, 1), n_train=10_000, n_test=5_000, curve_test=1_000, train_eval_images=1_000),
-    # All 50,000 images and the whole test set, half of cuda-convnet's schedule, 5 seeds.
+    # All 50,000 images and the whole test set, half of cuda-convnet's schedule, 5 seeds (not timed on a
+    # GPU yet: a few seconds per epoch expected, launch-bound; `--jobs` runs the 10 runs side by side).
     "gpu": Config(schedule=(70, 5, 5), seeds=(0, 1, 2, 3, 4)),
     "paper": Config(schedule=PAPER_SCHEDULE, seeds=(0, 1, 2, 3, 4)),
 }
@@ -350,7 +353,8 @@ def plot_errors(seeds_table, curves, result):
     long = seeds_table.melt(id_vars=["arm", "seed"], value_vars=["test_error_ten_view", "test_error_centre"],
                             var_name="test", value_name="error")
     long["test"] = long["test"].map({"test_error_ten_view": "10 views", "test_error_centre": "centre crop"})
-    sns.stripplot(data=long, x="arm", y="error", hue="test", order=order, dodge=True, size=7, ax=axes[0])
+    sns.stripplot(data=long, x="arm", y="error", hue="test", order=order, dodge=True, size=7, ax=axes[0],
+                  palette={"10 views": "tab:purple", "centre crop": "tab:gray"})
     axes[0].scatter([0, 1], [PAPER["error_without"], PAPER["error_with"]], marker="*", s=220, color="black",
                     zorder=5, label="paper (cuda-convnet)")
     axes[0].legend(fontsize=8)
@@ -361,8 +365,11 @@ def plot_errors(seeds_table, curves, result):
                  alpha=0.7, ax=axes[1])
     for e in [sum(result["provenance"]["config"]["schedule"][:i + 1]) for i in range(2)]:
         axes[1].axvline(e + 0.5, ls=":", c="grey", lw=1)
-    axes[1].axhline(PAPER["error_without"], ls="--", c="tab:blue", lw=0.8)
-    axes[1].axhline(PAPER["error_with"], ls="--", c="tab:orange", lw=0.8)
+    for key, colour, va in (("error_without", "tab:blue", "bottom"), ("error_with", "tab:orange", "top")):
+        axes[1].axhline(PAPER[key], ls="--", c=colour, lw=0.8)
+        axes[1].annotate(f"paper {PAPER[key]:.0f}%", (1, PAPER[key]), xycoords=("axes fraction", "data"),
+                         ha="right", va=va, fontsize=7, color=colour)
+    axes[1].xaxis.get_major_locator().set_params(integer=True)
     axes[1].set(xlabel="epoch (dotted: eps /10)", ylabel="test error (%), centre crop",
                 title="per epoch, one line per seed")
     fig.suptitle(f"L3, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: "

@@ -19,6 +19,21 @@ from torch import nn
 import torch.nn.functional as F
 
 
+class _ContiguousGrad(torch.autograd.Function):
+    """Identity whose backward makes the incoming gradient contiguous. The gradient that reaches the
+    batched matmul comes back through the output's layout change, and with some upstream layouts
+    (a plain NCHW gradient) it has no unit stride in its last two dims; CPU bmm then falls back to a
+    naive kernel ~100x slower. One small copy avoids that."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.contiguous()
+
+
 def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
@@ -66,7 +81,7 @@ class LocallyConnected2d(nn.Module):
         ho, wo = self.out_size
         cols = self.patches(x)                                               # (L, N, K)
         bias = self.bias.view(-1, 1, self.out_channels).expand(-1, n, -1)    # (L, N, O)
-        out = torch.baddbmm(bias, cols, self.weight)                         # (L, N, O)
+        out = _ContiguousGrad.apply(torch.baddbmm(bias, cols, self.weight))  # (L, N, O)
         # (L, N, O) -> storage (N, L, O) = NHWC -> an NCHW view in channels_last format
         return out.transpose(0, 1).contiguous().view(n, ho, wo, self.out_channels).permute(0, 3, 1, 2)
 
