@@ -33,6 +33,7 @@ def atomic_write_bytes(path, data: bytes):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
