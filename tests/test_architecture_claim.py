@@ -12,7 +12,7 @@ from alexnet_repro.models.alexnet import AlexNet, AlexNetConfig
 from alexnet_repro.results import validate
 from conftest import run_notebook
 
-IDS = ["A1", "A2", "M2", "A3", "A4", "L1", "T2", "T3", "T4", "227"]
+IDS = ["A1", "A2", "M2", "A3", "A4", "L1", "T2", "T3", "T4", "227", "D1"]
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +143,13 @@ def test_notebook_end_to_end_through_papermill(tmp_path):
     assert result["claim"] == "architecture" and result["scale"] == "smoke"
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the parameters-vs-compute figure is missing"
+
+
+def test_d1_preprocessing_check_fails_on_a_squashing_resize(monkeypatch):
+    """The D1 check can fail: a resize that squashes the photo to a square instead of cropping is caught."""
+    from PIL import Image
+    from alexnet_repro.data import imagefolder
+    assert arch.check_d1()["verdict"] == "holds"
+    monkeypatch.setattr(imagefolder, "resize_center_crop", lambda im, size: im.resize((size, size), Image.BILINEAR))
+    check = arch.check_d1()
+    assert check["verdict"] == "does not hold" and "shorter side to 256" in check["failing"]

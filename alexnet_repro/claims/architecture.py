@@ -1,4 +1,4 @@
-"""A1-A4, M2, L1, T2-T4 and 227: the paper's description of the net and its recipe, held against the code.
+"""A1-A4, M2, L1, T2-T4, 227 and D1: the paper's description of the net and its recipe, held against the code.
 
 The experiment is a look at the model itself: build the paper-default net (and the optimizer and the
 schedule) and measure, by walking its modules, counting its tensors and running a few small inputs
@@ -15,6 +15,8 @@ through single layers, each statement the paper makes about it (CLAIMS.md sectio
   T3   initial weight statistics and biases of a freshly built net
   T4   the plateau schedule: /10, at most three times
   227  which input side gives conv1 55x55 maps
+  D1   the preprocessing: a constructed non-square photo through the cache's resize and crop, and
+       the mean subtraction the net's input gets                    (pixels that encode position)
 
 Every scale runs the same analysis (no data, no training): smoke, cpu, gpu and paper are identical.
 Besides the checks it writes the per-layer budget of the default net (layers.csv) and the totals of
@@ -441,6 +443,40 @@ def check_227(rows, rows_224, default_cfg):
                   "with padding).", parts)
 
 
+def check_d1():
+    """D1 on a constructed 400x300 photo whose red channel encodes x and green encodes y."""
+    import numpy as np
+    from PIL import Image
+    from ..data.augment import center_crop
+    from ..data.imagefolder import resize_center_crop
+    w, h = 400, 300
+    xs, ys = np.meshgrid(np.linspace(0, 255, w), np.linspace(0, 255, h))
+    photo = Image.fromarray(np.stack([xs, ys, np.full_like(xs, 128)], -1).round().astype(np.uint8))
+    out = np.asarray(resize_center_crop(photo, 256))
+    scaled_w = round(w * 256 / h)                        # 341: the shorter side (300) goes to 256
+    left = (scaled_w - 256) // 2                          # 42 columns cut on the left
+    # the kept square's centre is the photo's centre: x = 200 of 400 (red ~128), y = 150 of 300
+    centre = out[128, 128].astype(float)
+    mean = torch.rand(256, 256, 3) * 255
+    batch = torch.from_numpy(out.copy()).unsqueeze(0)
+    net_input = center_crop(batch, 256, mean)[0].permute(1, 2, 0)
+    resid = (net_input - (batch[0].float() - mean)).abs().max().item()
+    parts = [
+        _part("output", "256x256x3", "x".join(map(str, out.shape)), out.shape == (256, 256, 3)),
+        _part("shorter side to 256", f"300 -> 256, 400 -> {scaled_w}",
+              f"left edge at x = {out[128, 0, 0] / 255 * (w - 1):.0f} of the photo ({left * w / scaled_w:.0f} "
+              f"expected)", abs(out[128, 0, 0] / 255 * (w - 1) - left * w / scaled_w) < 3),
+        _part("central crop", "the centre of the photo stays the centre",
+              f"centre pixel red {centre[0]:.0f}, green {centre[1]:.0f} (128, 128 expected)",
+              abs(centre[0] - 128) <= 2 and abs(centre[1] - 128) <= 2),
+        _part("mean subtracted, nothing else", "input = image - per-pixel mean",
+              f"max |input - (image - mean)| = {resid:.1e}", resid < 1e-4),
+    ]
+    return _check("D1", "Shorter side rescaled to 256, central 256x256 crop, the per-pixel training mean "
+                  "subtracted; nothing else.", parts,
+                  note="The ImageNet-shaped proxies store a smaller square (76 or 112 px) the same way.")
+
+
 # ---- the tables ----
 
 def layers_frame(rows):
@@ -486,7 +522,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     rows, rows_224 = layer_table(default_cfg), layer_table(default_cfg, input_size=PAPER_INPUT_SIDE)
     checks = [check_a1(model), check_a2(model), check_m2(model, cfg), check_a3(rows, rows_224), check_a4(rows),
               check_l1(model, cfg), check_t2(cfg), check_t3(model), check_t4(cfg),
-              check_227(rows, rows_224, default_cfg)]
+              check_227(rows, rows_224, default_cfg), check_d1()]
     del model
     held = [c["id"] for c in checks if c["verdict"] == "holds"]
     failed = [c for c in checks if c["verdict"] != "holds"]
