@@ -41,17 +41,17 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
 
 
 def cmd_list(args):
-    print(f"{'claim':<16} {'id':<5} {'scale':<6} {'verdict':<20} measured")
+    print(f"{'claim':<16} {'id':<5} {'scale':<6} {'verdict':<24} measured")
     for slug in claims.MODULES:
         mod = claims.load(slug)
         shown = False
         for scale in claims.SCALES:
             res = load_result(slug, scale)
             if res:
-                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<20} {res.get('headline', '')}")
+                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<24} {res.get('headline', '')}")
                 shown = True
         if not shown:
-            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<20}")
+            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<24}")
 
 
 def cmd_run(args):
