@@ -69,9 +69,15 @@ def cmd_run(args):
             print(f"{slug}: up to date (same code and parameters; --force reruns it): {res['verdict']}")
             continue
         print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
-        if args.jobs > 1:
-            prefill_in_parallel(claims.load(slug), args.jobs, args.scale, args.seeds.split(",") if args.seeds else None,
-                                device=args.device, data_root=args.data_root, download=args.download)
+        note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale,
+                                   args.seeds.split(",") if args.seeds else None, device=args.device,
+                                   data_root=args.data_root, download=args.download) if args.jobs > 1 else None
+        # provenance() in the notebook's kernel (which inherits this environment) records the note;
+        # popped otherwise, so it never carries over to the next claim of `run all`.
+        if note:
+            os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note
+        else:
+            os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
         execute_notebook(slug, args.scale, out_dir, params)
         atomic_write_json(out_dir / "run.json", stamp)
         res = json.loads((out_dir / "result.json").read_text())

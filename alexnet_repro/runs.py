@@ -69,10 +69,11 @@ def _quiet_worker():
 
 def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
     """Train a claim's independent runs in `jobs` processes (into its run store), so that its
-    notebook then finds them all done. A claim without `prefill_plan` trains in its notebook alone."""
+    notebook then finds them all done. A claim without `prefill_plan` trains in its notebook alone.
+    Returns a provenance note when it trained anything, else None."""
     if not hasattr(mod, "prefill_plan"):
         print(f"{mod.CLAIM.slug}: no independent runs to spread over jobs; training in one process", file=sys.stderr)
-        return
+        return None
     chains = mod.prefill_plan(scale, seeds)
 
     def follow(chain):  # one thread per chain walks its stages; the process pool bounds the concurrency
@@ -85,6 +86,4 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker) as pool, \
             ThreadPoolExecutor(len(chains)) as threads:
         list(threads.map(follow, chains))
-    # Read by provenance() in the notebook's kernel, which inherits this environment.
-    os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = (
-        f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing")
+    return f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing"

@@ -54,6 +54,14 @@ def mean_ci(values) -> Interval:
     return Interval(mean, mean - half, mean + half, n)
 
 
+def summarize(values) -> dict:
+    """A measure over seeds as results store it: every seed's value, and the mean and 95% interval
+    of the finite ones (a diverged run's NaN stays in per_seed, out of the interval)."""
+    values = list(values)
+    finite = [v for v in values if math.isfinite(v)]
+    return {"per_seed": values, **(mean_ci(finite).as_dict() if finite else {})}
+
+
 @dataclass
 class Rule:
     """What the paper claims, fixed before the run. direction=+1: effect above null is the paper's side."""

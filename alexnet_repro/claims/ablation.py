@@ -41,8 +41,8 @@ from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
-from ..runs import cached_train, default_work_dir
-from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, t975
+from ..runs import cached_train, default_work_dir, final_model
+from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, summarize, t975
 from . import check_scale
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
@@ -58,6 +58,9 @@ class Arm:
 
     def net_config(self, base: AlexNetConfig) -> AlexNetConfig:
         return replace(base, **dict(self.net))
+
+    def describe(self):
+        return {"net": dict(self.net), "weight_decay": self.weight_decay, "pca": self.pca}
 
 
 # The catalogue of arms: each is the paper's net with one switch changed. Arms are identified in
@@ -109,6 +112,13 @@ SCALES = {
     "gpu": Config(cache_size=256, crop=227, width=1.0, epochs=40),
     "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,)),
 }
+
+
+def scale_config(scale, seeds=None) -> Config:
+    """The family's config at `scale`, with the seeds overridden when given."""
+    check_scale(scale)
+    cfg = SCALES[scale]
+    return replace(cfg, seeds=tuple(int(s) for s in seeds)) if seeds is not None else cfg
 
 
 def converged_epoch(val_errors):
@@ -169,7 +179,6 @@ class Family:
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
     def _top5(self, arm, description):
-        from ..runs import final_model
         model = final_model(self.work_dir, description, lambda: self.build(arm))
         scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
         return 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])
@@ -203,11 +212,8 @@ def format_effect(d, ratio=False):
 def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None,
               download=False):
     """Train every arm the claim's comparisons need (or find them in the store), measure, decide, write."""
-    check_scale(scale)
     mod = claim_module
-    cfg = mod.SCALES[scale] if hasattr(mod, "SCALES") else SCALES[scale]
-    if seeds is not None:
-        cfg = replace(cfg, seeds=tuple(int(s) for s in seeds))
+    cfg = scale_config(scale, seeds)
     t0 = time.time()
     fam = Family(cfg, scale, device, data_root, work_dir)
     arms = list({a.name: a for c in mod.COMPARISONS for a in (c.treatment, c.control)}.values())
@@ -234,7 +240,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     for arm in arms:
         arm_rows = [r for r in rows if r["arm"] == arm.name]
         measured["arms"][arm.name] = {
-            k: {"per_seed": [r[k] for r in arm_rows], **_ci([r[k] for r in arm_rows])}
+            k: summarize(r[k] for r in arm_rows)
             for k in ("val_top1", "val_top5", "train_top1", "gap", "converged_epoch", "seconds_per_epoch")}
     verdict = combine(verdicts)
     headline = "; ".join(
@@ -243,9 +249,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     result = {
         "claim": mod.CLAIM.slug, "claim_id": mod.CLAIM.id, "title": mod.CLAIM.title, "scale": scale,
         "proxy": scale != "paper",
-        "proxy_note": (f"{fam.data.meta['name']} at {cfg.cache_size} px, crop {cfg.crop}, AlexNet width x{cfg.width}, "
-                       f"{len(fam.data.classes)} classes, {cfg.epochs} epochs at a constant rate; the paper: "
-                       "ImageNet, 1000 classes, 224 px, ~90 epochs."),
+        "proxy_note": proxy_note(fam),
         "paper": {"says": mod.CLAIM.paper_says, **mod.PAPER_NUMBERS, "section": mod.CLAIM.section,
                   "data": mod.CLAIM.paper_data},
         "measured": measured,
@@ -255,14 +259,20 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
                                  for c in mod.COMPARISONS if c.decides),
         "provenance": provenance(device=fam.device, dataset=fam.data.describe(), seeds=cfg.seeds, scale=scale,
                                  config={**asdict(cfg), "net": asdict(fam.base),
-                                         "arms": {a.name: {"net": dict(a.net), "weight_decay": a.weight_decay,
-                                                           "pca": a.pca} for a in arms}},
+                                         "arms": {a.name: a.describe() for a in arms}},
                                  wall_time_s=sum(r["wall_time_s"] for r in rows), precision=cfg.precision),
     }
     result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
     write_result(result, out_dir or results_dir(mod.CLAIM.slug, scale),
                  tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
     return result
+
+
+def proxy_note(fam, paper_data="ImageNet"):
+    cfg = fam.cfg
+    return (f"{fam.data.meta['name']} at {cfg.cache_size} px, crop {cfg.crop}, AlexNet width x{cfg.width}, "
+            f"{len(fam.data.classes)} classes, {cfg.epochs} epochs at a constant rate; the paper: {paper_data}, "
+            "1000 classes, 224 px, ~90 epochs.")
 
 
 def seeds_to_resolve(effects, paper, null):
@@ -278,11 +288,6 @@ def seeds_to_resolve(effects, paper, null):
         if n > 1000:
             return None
     return n
-
-
-def _ci(values):
-    finite = [v for v in values if math.isfinite(v)]
-    return mean_ci(finite).as_dict() if finite else {}
 
 
 def plot_arms(seeds_table, curves, result):

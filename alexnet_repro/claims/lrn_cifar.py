@@ -42,7 +42,7 @@ from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pc
 from ..optim import PaperSGD
 from ..results import atomic_write_json, provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model, run_key
-from ..verdict import INCONCLUSIVE, Interval, Rule, decide, mean_ci
+from ..verdict import INCONCLUSIVE, Interval, Rule, decide, summarize
 from . import Claim, check_scale
 
 CLAIM = Claim(
@@ -118,12 +118,10 @@ class CudaConvnetSGD(PaperSGD):
     def __init__(self, groups, steps_per_epoch, schedule, momentum=MOMENTUM):
         groups = [dict(g, base_lr=g["lr"], steps=0) for g in groups]
         super().__init__(groups, lr=groups[0]["lr"], momentum=momentum, weight_decay=0.0)
-        self.steps_per_epoch = steps_per_epoch
-        self.boundaries = [sum(schedule[:i + 1]) for i in range(len(schedule) - 1)]
+        self.steps_per_epoch, self.schedule = steps_per_epoch, schedule
 
     def lr_factor(self, step):
-        epoch = step // self.steps_per_epoch
-        return 0.1 ** sum(epoch >= b for b in self.boundaries)
+        return lr_factor_at_epoch(self.schedule, step // self.steps_per_epoch + 1)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -312,20 +310,15 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     return result
 
 
-def _ci(values):
-    finite = [v for v in values if math.isfinite(v)]
-    return {"per_seed": list(values), **(mean_ci(finite).as_dict() if finite else {})}
-
-
 def _measure(rows, cfg):
     by = {(r["lrn"], r["seed"]): r for r in rows}
     out = {}
     for key in ("test_error_ten_view", "test_error_centre", "final_train_error_running", "seconds_per_epoch"):
-        out[key] = {("with_lrn" if lrn else "without_lrn"): _ci([by[(lrn, s)][key] for s in cfg.seeds])
+        out[key] = {("with_lrn" if lrn else "without_lrn"): summarize([by[(lrn, s)][key] for s in cfg.seeds])
                     for lrn in ARMS}
     for key, name in (("test_error_ten_view", "effect_ten_view"), ("test_error_centre", "effect_centre")):
         # a diverged run leaves its seed's effect NaN; the interval is over the finite ones
-        out[name] = _ci([by[(True, s)][key] - by[(False, s)][key] for s in cfg.seeds])
+        out[name] = summarize([by[(True, s)][key] - by[(False, s)][key] for s in cfg.seeds])
     out["n_test"] = cfg.n_test
     return out
 

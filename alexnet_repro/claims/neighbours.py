@@ -34,7 +34,7 @@ from torch import nn
 from ..data.augment import center_crop
 from ..models.alexnet import scaled
 from ..results import atomic_write_bytes, results_dir, write_result
-from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci
+from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
 from . import Claim
 from .trained_net import base_result, load_family, proxy_note, run_row, trained_nets
 
@@ -221,7 +221,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     measured = {
         "k": K, "n_queries": len(test_y), "n_candidates": len(key_idx), "n_classes": n_classes,
         "fc7_dim": fc7_dim, "chance": chance, "precision_pixels": p_pixels,
-        "precision_fc7": {"per_seed": p_fc7s, **(mean_ci(p_fc7s).as_dict() if p_fc7s else {})},
+        "precision_fc7": summarize(p_fc7s),
         "effect": {"per_seed": effects, **(ci.as_dict() if ci else {})},
         "seeds_measured": [r["seed"] for r in measured_rows],
         "fc7_dead_units": {"per_seed": [r["fc7_dead_units"] for r in measured_rows]},

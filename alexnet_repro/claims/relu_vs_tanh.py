@@ -28,7 +28,7 @@ from ..engine import Normalizer, TrainSpec, pick_device
 from ..models.cifar import Net19pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import Interval, Rule, decide, mean_ci
+from ..verdict import Interval, Rule, decide, mean_ci, summarize
 from . import Claim, check_scale
 
 CLAIM = Claim(
@@ -275,9 +275,7 @@ def _measure(seed_rows, best_lr, cfg):
     for key, name in (("epochs_to_target", "speedup"), ("epochs_to_target_full", "speedup_full_pass")):
         per_act = {}
         for a in ACTIVATIONS:
-            vals = [by[(a, s)][key] for s in cfg.seeds if (a, s) in by]
-            finite = [v for v in vals if math.isfinite(v)]
-            per_act[a] = {"per_seed": vals, **(mean_ci(finite).as_dict() if finite else {})}
+            per_act[a] = summarize(by[(a, s)][key] for s in cfg.seeds if (a, s) in by)
         out[key] = per_act
         ratios = [by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds
                   if ("tanh", s) in by and ("relu", s) in by]

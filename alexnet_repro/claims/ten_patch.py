@@ -25,7 +25,7 @@ from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model
-from ..verdict import Rule, decide, mean_ci
+from ..verdict import Rule, decide, mean_ci, summarize
 from . import Claim, check_scale
 from .ablation import Config
 
@@ -102,7 +102,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     measured = {}
     for key in ("top1_centre", "top1_ten", "top5_centre", "top5_ten", "top1_effect", "top5_effect"):
         vals = [r[key] for r in rows]
-        measured[key] = {"per_seed": vals, **mean_ci(vals).as_dict()}
+        measured[key] = summarize(vals)
     ci = mean_ci(measured["top1_effect"]["per_seed"])
     e = measured["top1_effect"]
     result = {

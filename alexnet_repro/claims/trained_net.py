@@ -6,20 +6,17 @@ claims compare against, found in the family's shared run store (or trained there
 This module loads those runs and fills in the result fields every claim writes.
 """
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 from ..results import provenance
 from ..runs import final_model
-from . import check_scale
-from .ablation import PAPER, SCALES, Family
+from . import ablation
+from .ablation import PAPER, Family
 
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
     """(Family, its Config) at `scale`, with the seeds overridden when given."""
-    check_scale(scale)
-    cfg = SCALES[scale]
-    if seeds is not None:
-        cfg = replace(cfg, seeds=tuple(int(s) for s in seeds))
+    cfg = ablation.scale_config(scale, seeds)
     return Family(cfg, scale, device, data_root, work_dir), cfg
 
 
@@ -43,10 +40,7 @@ def run_row(row):
 
 
 def proxy_note(fam, extra=""):
-    cfg = fam.cfg
-    return (f"{fam.data.meta['name']} at {cfg.cache_size} px, crop {cfg.crop}, AlexNet width x{cfg.width}, "
-            f"{len(fam.data.classes)} classes, {cfg.epochs} epochs at a constant rate; the paper: ImageNet "
-            f"(ILSVRC-2010), 1000 classes, 224 px, ~90 epochs. {extra}").strip()
+    return f"{ablation.proxy_note(fam, 'ImageNet (ILSVRC-2010)')} {extra}".strip()
 
 
 def base_result(claim, fam, scale, rows, analysis_config, paper_extra=None):
@@ -61,8 +55,7 @@ def base_result(claim, fam, scale, rows, analysis_config, paper_extra=None):
         "provenance": provenance(
             device=fam.device, dataset=fam.data.describe(), seeds=cfg.seeds, scale=scale,
             config={**asdict(cfg), "net": asdict(fam.base),
-                    "arm": {"name": PAPER.name, "net": dict(PAPER.net), "weight_decay": PAPER.weight_decay,
-                            "pca": PAPER.pca},
+                    "arm": {"name": PAPER.name, **PAPER.describe()},
                     "analysis": analysis_config},
             wall_time_s=wall, precision=cfg.precision),
     }
