@@ -245,6 +245,18 @@ def test_batches_visit_every_image_once_with_matching_labels(tmp_path):
     assert ordered == labels.tolist()
 
 
+
+def test_batches_run_epochs_back_to_back_each_a_fresh_permutation(tmp_path):
+    n = 12
+    images = np.memmap(tmp_path / "x.u8", dtype=np.uint8, mode="w+", shape=(n, 1, 1, 3))
+    images[:] = np.arange(n, dtype=np.uint8).reshape(-1, 1, 1, 1)
+    seen = [x[:, 0, 0, 0].tolist() for x, _ in batches(images, np.arange(n), 5, epochs=3,
+                                                          generator=torch.Generator().manual_seed(0))]
+    assert len(seen) == 6  # 2 whole batches per epoch: each epoch drops its own partial batch
+    epochs = [sum(seen[i:i + 2], []) for i in range(0, 6, 2)]
+    assert all(len(set(e)) == 10 for e in epochs)
+    assert len({tuple(sorted(e)) for e in epochs}) > 1  # a new order each epoch, so a different dropped pair
+
 # ------------------------------------------------------------------------------- real Imagenette
 
 @pytest.mark.skipif(not IMAGENETTE.exists(), reason=f"{IMAGENETTE} absent (the shared dataset copy is not on this machine)")

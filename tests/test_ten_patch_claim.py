@@ -1,4 +1,6 @@
 """D2 end to end at the smoke scale, through its notebook, on a few real Imagenette images."""
+import json
+
 import pytest
 import torch
 
@@ -28,3 +30,19 @@ def test_d2_smoke_through_papermill(shared_data, tmp_path):
         assert seed_effect == pytest.approx(ten - centre)
         assert 0 <= centre <= 100 and 0 <= ten <= 100
     assert result["provenance"]["dataset"]["sha256"] and result["provenance"]["dataset"]["n_train"] == 256
+
+
+def test_prefilled_seed_is_assembled_without_training_or_evaluating_again(shared_data, tmp_path, monkeypatch):
+    """`--jobs` prefills each seed (training + its two evaluations) in its own process; `run` then only reads."""
+    assert ten_patch.prefill_plan("smoke") == [[[{"seed": 0}]], [[{"seed": 1}]]]
+    ten_patch.prefill("smoke", seed=0, data_root=shared_data)
+    cached = list((tmp_path / "runs" / "ten_patch" / "smoke").glob("*/ten_patch_eval_128.json"))
+    assert len(cached) == 1
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained or evaluated again")
+    monkeypatch.setattr("alexnet_repro.runs.train", refuse)
+    monkeypatch.setattr(ten_patch, "predict", refuse)
+    result = ten_patch.run("smoke", seeds=[0], data_root=shared_data, out_dir=tmp_path / "res")
+    errs = json.loads(cached[0].read_text())
+    assert result["measured"]["top1_effect"]["per_seed"] == [pytest.approx(errs["ten"][0] - errs["centre"][0])]

@@ -7,7 +7,7 @@ A claim module declares, in one place, its config for every scale:
   paper  the paper's own settings where they differ
 """
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 SCALES = ("smoke", "cpu", "gpu", "paper")
 
@@ -87,3 +87,9 @@ def load(slug: str):
 def check_scale(scale: str):
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+
+
+def scale_config(configs: dict, scale: str, seeds=None):
+    """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given."""
+    check_scale(scale)
+    return replace(configs[scale], seeds=tuple(int(s) for s in seeds)) if seeds is not None else configs[scale]

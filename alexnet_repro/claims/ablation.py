@@ -43,7 +43,7 @@ from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, summarize, t975
-from . import check_scale
+from . import scale_config
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
 CONVERGED_WITHIN = 0.01        # 1 point of validation top-1 error
@@ -114,11 +114,9 @@ SCALES = {
 }
 
 
-def scale_config(scale, seeds=None) -> Config:
+def family_config(scale, seeds=None) -> Config:
     """The family's config at `scale`, with the seeds overridden when given."""
-    check_scale(scale)
-    cfg = SCALES[scale]
-    return replace(cfg, seeds=tuple(int(s) for s in seeds)) if seeds is not None else cfg
+    return scale_config(SCALES, scale, seeds)
 
 
 def converged_epoch(val_errors):
@@ -213,7 +211,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
               download=False):
     """Train every arm the claim's comparisons need (or find them in the store), measure, decide, write."""
     mod = claim_module
-    cfg = scale_config(scale, seeds)
+    cfg = family_config(scale, seeds)
     t0 = time.time()
     fam = Family(cfg, scale, device, data_root, work_dir)
     arms = list({a.name: a for c in mod.COMPARISONS for a in (c.treatment, c.control)}.values())

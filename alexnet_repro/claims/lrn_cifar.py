@@ -28,7 +28,7 @@ of the mean is tiny: CIFAR's mean image is smooth.
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +43,7 @@ from ..optim import PaperSGD
 from ..results import atomic_write_json, provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir, final_model, run_key
 from ..verdict import INCONCLUSIVE, Interval, Rule, decide, summarize
-from . import Claim, check_scale
+from . import Claim, scale_config
 
 CLAIM = Claim(
     id="L3", slug="lrn_cifar", title="LRN lowers CIFAR-10 test error from 13% to 11%",
@@ -249,26 +249,20 @@ class _Experiment:
         return out
 
 
-def _config(scale, seeds):
-    check_scale(scale)
-    cfg = SCALES[scale]
-    return replace(cfg, seeds=tuple(int(s) for s in seeds)) if seeds is not None else cfg
-
-
 def prefill_plan(scale, seeds=None):
     """Every (arm, seed) run is independent: one single-job chain each (`--jobs N` runs them side by side)."""
-    return [[[dict(lrn=lrn, seed=s)]] for s in _config(scale, seeds).seeds for lrn in ARMS]
+    return [[[dict(lrn=lrn, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for lrn in ARMS]
 
 
 def prefill(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm for one seed into the run store, with its final test."""
-    _Experiment(_config(scale, None), scale, device, data_root, work_dir, download).run(lrn, seed)
+    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).run(lrn, seed)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
     """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
     t0 = time.time()
-    cfg = _config(scale, seeds)
+    cfg = scale_config(SCALES, scale, seeds)
     exp = _Experiment(cfg, scale, device, data_root, work_dir, download)
     rows, curves = [], []
     for seed in cfg.seeds:

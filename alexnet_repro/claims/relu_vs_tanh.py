@@ -18,7 +18,7 @@ no longer be the fastest).
 """
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 import torch
@@ -29,7 +29,7 @@ from ..models.cifar import Net19pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
 from ..verdict import Interval, Rule, decide, mean_ci, summarize
-from . import Claim, check_scale
+from . import Claim, scale_config
 
 CLAIM = Claim(
     id="R1", slug="relu_vs_tanh", title="ReLU trains six times faster than tanh",
@@ -173,10 +173,7 @@ def _strip(rows):
 
 
 def _experiment(scale, seeds, device, data_root, work_dir, download):
-    check_scale(scale)
-    cfg = SCALES[scale]
-    if seeds is not None:
-        cfg = replace(cfg, seeds=tuple(int(s) for s in seeds))
+    cfg = scale_config(SCALES, scale, seeds)
     target = SMOKE_TARGET if scale == "smoke" else TARGET
     device = pick_device(device)
     data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)

@@ -11,8 +11,10 @@ The recipe is the paper's where it fits: PaperSGD (T2) with momentum 0.9 and wei
 the weights, batch 128, one learning rate for all layers. The proxy scales train a fixed number of
 epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
+import json
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,10 +25,10 @@ from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
-from ..results import provenance, results_dir, write_result
-from ..runs import cached_train, default_work_dir, final_model
+from ..results import atomic_write_json, provenance, results_dir, write_result
+from ..runs import cached_train, default_work_dir, final_model, run_key
 from ..verdict import Rule, decide, mean_ci, summarize
-from . import Claim, check_scale
+from . import Claim, scale_config
 from .ablation import Config
 
 CLAIM = Claim(
@@ -53,51 +55,80 @@ SCALES = {
 }
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run D2 at `scale`, write results/ten_patch/<scale>/, and return the result dict."""
-    check_scale(scale)
-    cfg = SCALES[scale]
-    if seeds is not None:
-        cfg = replace(cfg, seeds=tuple(int(s) for s in seeds))
-    device = pick_device(device)
-    t0 = time.time()
-    data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
-    data, splits = to_splits(data, cfg.n_train, cfg.n_val, device)
-    mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
-    net_cfg = AlexNetConfig(width=cfg.width, input_size=cfg.crop, num_classes=len(data.classes),
-                            init_std=cfg.init_std)
-    work_dir = work_dir or default_work_dir(CLAIM.slug, scale)
+class _Experiment:
+    """The data on the device, and one seed's training (found in the store if done) and evaluation."""
 
-    def build():
-        return build_alexnet(net_cfg).to(device, memory_format=torch.channels_last)
+    def __init__(self, cfg: Config, scale, device=None, data_root=None, work_dir=None):
+        self.cfg, self.device = cfg, pick_device(device)
+        data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
+        self.data, self.splits = to_splits(data, cfg.n_train, cfg.n_val, self.device)
+        self.mean = torch.from_numpy(np.asarray(self.data.mean_image)).to(self.device)
+        self.net_cfg = AlexNetConfig(width=cfg.width, input_size=cfg.crop, num_classes=len(self.data.classes),
+                                     init_std=cfg.init_std)
+        self.work_dir = Path(work_dir or default_work_dir(CLAIM.slug, scale))
 
-    rows, curves = [], []
-    for seed in cfg.seeds:
+    def build(self):
+        return build_alexnet(self.net_cfg).to(self.device, memory_format=torch.channels_last)
+
+    def run(self, seed):
+        cfg, splits, mean = self.cfg, self.splits, self.mean
         spec = TrainSpec(lr=cfg.lr, momentum=0.9, weight_decay=5e-4, batch_size=cfg.batch_size,
                          max_epochs=cfg.epochs, precision=cfg.precision, seed=seed)
-        description = {"claim": CLAIM.id, "net": asdict(net_cfg), "spec": asdict(spec), "data": data.checksum,
-                       "augment": "random crop + flip"}
+        description = {"claim": CLAIM.id, "net": asdict(self.net_cfg), "spec": asdict(spec),
+                       "data": self.data.checksum, "augment": "random crop + flip"}
         result = cached_train(
-            work_dir, description, build, splits, lambda b: center_crop(b, cfg.crop, mean), spec,
+            self.work_dir, description, self.build, splits, lambda b: center_crop(b, cfg.crop, mean), spec,
             make_optimizer=lambda m: PaperSGD(param_groups(m, 5e-4), lr=cfg.lr),
             augment=lambda b: random_crop_flip(b, cfg.crop, None, mean),
             train_eval=Splits(splits.train_x[:len(splits.test_y)], splits.train_y[:len(splits.test_y)],
                               splits.test_x, splits.test_y),
             desc=f"D2 seed={seed}")
-        model = final_model(work_dir, description, build)
+        errs = self._evaluate(description)
+        row = {"seed": seed, "status": result.status, "epochs": len(result.history),
+               "top1_centre": errs["centre"][0], "top1_ten": errs["ten"][0],
+               "top5_centre": errs["centre"][1], "top5_ten": errs["ten"][1],
+               "top1_effect": errs["ten"][0] - errs["centre"][0],
+               "top5_effect": errs["ten"][1] - errs["centre"][1],
+               "final_train_error_running": result.history[-1]["train_error_running"],
+               "wall_time_s": result.wall_time_s}
+        return row, [dict(h, seed=seed) for h in result.history]
+
+    def _evaluate(self, description):
+        """{"centre"|"ten": (top-1, top-5) error in %} of the trained net, cached beside its run."""
+        path = self.work_dir / run_key(description) / f"ten_patch_eval_{len(self.splits.test_y)}.json"
+        if path.exists():
+            return {k: tuple(v) for k, v in json.loads(path.read_text()).items()}
+        model = final_model(self.work_dir, description, self.build)
         errs = {}
         for name, ten in (("centre", False), ("ten", True)):
-            scores = predict(model, splits.test_x, cfg.crop, mean, ten_crop=ten)
-            top1, top5 = topk_errors(scores, splits.test_y.cpu())
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=ten)
+            top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
             errs[name] = (100 * float(top1), 100 * float(top5))
-        rows.append({"seed": seed, "status": result.status, "epochs": len(result.history),
-                     "top1_centre": errs["centre"][0], "top1_ten": errs["ten"][0],
-                     "top5_centre": errs["centre"][1], "top5_ten": errs["ten"][1],
-                     "top1_effect": errs["ten"][0] - errs["centre"][0],
-                     "top5_effect": errs["ten"][1] - errs["centre"][1],
-                     "final_train_error_running": result.history[-1]["train_error_running"],
-                     "wall_time_s": result.wall_time_s})
-        curves += [dict(h, seed=seed) for h in result.history]
+        atomic_write_json(path, errs)
+        return errs
+
+
+def prefill_plan(scale, seeds=None):
+    """Every seed is independent: one single-job chain each (`--jobs N` runs them side by side)."""
+    return [[[dict(seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds]
+
+
+def prefill(scale, seed, device=None, data_root=None, work_dir=None, download=False):
+    """Train one seed into the run store, with its evaluation."""
+    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir).run(seed)
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run D2 at `scale`, write results/ten_patch/<scale>/, and return the result dict."""
+    cfg = scale_config(SCALES, scale, seeds)
+    t0 = time.time()
+    exp = _Experiment(cfg, scale, device, data_root, work_dir)
+    data, device, net_cfg = exp.data, exp.device, exp.net_cfg
+    rows, curves = [], []
+    for seed in cfg.seeds:
+        row, curve = exp.run(seed)
+        rows.append(row)
+        curves += curve
 
     measured = {}
     for key in ("top1_centre", "top1_ten", "top5_centre", "top5_ten", "top1_effect", "top5_effect"):

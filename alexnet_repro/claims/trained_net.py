@@ -16,7 +16,7 @@ from .ablation import PAPER, Family
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
     """(Family, its Config) at `scale`, with the seeds overridden when given."""
-    cfg = ablation.scale_config(scale, seeds)
+    cfg = ablation.family_config(scale, seeds)
     return Family(cfg, scale, device, data_root, work_dir), cfg
 
 

@@ -431,33 +431,58 @@ def open_cache(out: Path, verify=False, meta=None) -> ImageFolderData:
 
 # ----------------------------------------------------------------------------------------- batches
 
-def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None):
-    """Yield (uint8 NHWC batch, int64 labels) on `device`, reading the next batch from the memmap in a
-    background thread while the caller works on this one (numpy releases the GIL while copying).
-    Training shuffles and drops the last partial batch; evaluation keeps order and every image."""
+def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
+    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever),
+    reading the next batch from the memmap in a background thread while the caller works on this
+    one (numpy releases the GIL while copying). The prefetch runs across epoch boundaries, so a new epoch
+    never starts cold. Training shuffles (a new order each epoch) and drops each epoch's last
+    partial batch; evaluation keeps order and every image.
+
+    On CUDA the host-to-device copy goes from pinned memory on a side stream, so it overlaps the
+    model's kernels instead of queueing between them; the consumer's stream waits on an event
+    recorded after the copy, and the batch is marked as used there (`record_stream`) so the
+    caching allocator does not hand its memory back to the copy stream too early."""
     import torch
     n = len(labels)
     drop_last = shuffle if drop_last is None else drop_last
-    order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
-    chunks = [order[i:i + batch_size] for i in range(0, stop, batch_size)]
+
+    def chunks():  # lazily, so epochs=None (forever) works
+        epoch = 0
+        while epochs is None or epoch < epochs:
+            order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
+            yield from (order[i:i + batch_size] for i in range(0, stop, batch_size))
+            epoch += 1
+
     device = torch.device(device)
+    copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
 
     def load(idx):
         # Sorted, so the memmap is read forwards; order within a batch is irrelevant to SGD.
         # Fancy indexing copies: the batch never aliases the read-only map.
         idx = np.sort(idx)
         x, y = torch.from_numpy(images[idx]), torch.from_numpy(np.asarray(labels)[idx])
-        if device.type == "cuda":
-            x, y = x.pin_memory(), y.pin_memory()
-        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        if copy_stream is None:
+            return x.to(device), y.to(device), None
+        with torch.cuda.stream(copy_stream):
+            x, y = x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+            copied = torch.cuda.Event()
+            copied.record(copy_stream)
+        return x, y, copied
 
+    todo = chunks()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(load, chunks[0]) if chunks else None
-        for nxt in chunks[1:] + [None]:
-            batch = pending.result()
-            pending = pool.submit(load, nxt) if nxt is not None else None
-            yield batch
+        submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
+        pending = submit_next()
+        while pending is not None:
+            x, y, copied = pending.result()
+            pending = submit_next()
+            if copied is not None:
+                stream = torch.cuda.current_stream(device)
+                stream.wait_event(copied)
+                x.record_stream(stream)
+                y.record_stream(stream)
+            yield x, y
 
 
 def find_dataset(root=None) -> Path:
