@@ -55,7 +55,7 @@ SCALES = {
 }
 
 
-class _Experiment:
+class Experiment:
     """The data on the device, and one seed's training (found in the store if done) and evaluation."""
 
     def __init__(self, cfg: Config, scale, device=None, data_root=None, work_dir=None):
@@ -115,14 +115,14 @@ def prefill_plan(scale, seeds=None):
 
 def prefill(scale, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one seed into the run store, with its evaluation."""
-    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir).run(seed)
+    Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir).run(seed)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
     """Run D2 at `scale`, write results/ten_patch/<scale>/, and return the result dict."""
     cfg = scale_config(SCALES, scale, seeds)
     t0 = time.time()
-    exp = _Experiment(cfg, scale, device, data_root, work_dir)
+    exp = Experiment(cfg, scale, device, data_root, work_dir)
     data, device, net_cfg = exp.data, exp.device, exp.net_cfg
     rows, curves = [], []
     for seed in cfg.seeds:
