@@ -10,7 +10,7 @@ out of that plateau, 40 epochs of Imagenette are ~3,000. This trains D2's recipe
 Experiment, its run store included) for a few epochs per std and prints the curves, to choose
 the gpu scale's std on evidence.
 
-    python benchmarks/init_probe.py --init-std 0.01 0.02 --epochs 10 [--scale gpu] [--device cuda]
+    python benchmarks/init_probe.py --init-std 0.01 0.02 --epochs 10 [--lr 0.01] [--scale gpu] [--device cuda]
 """
 import argparse
 import sys
@@ -24,6 +24,7 @@ from alexnet_repro.claims import scale_config, ten_patch
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--init-std", type=float, nargs="+", required=True)
+    ap.add_argument("--lr", type=float, default=None, help="default: the scale's")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--scale", default="gpu")
     ap.add_argument("--seed", type=int, default=0)
@@ -32,6 +33,7 @@ def main():
     args = ap.parse_args()
     for std in args.init_std:
         cfg = replace(scale_config(ten_patch.SCALES, args.scale), init_std=std, epochs=args.epochs)
+        cfg = replace(cfg, lr=args.lr or cfg.lr)
         exp = ten_patch.Experiment(cfg, args.scale, args.device, args.data_root)
         row, curve = exp.run(args.seed)
         print(f"init std {std}, {cfg.width}x width, crop {cfg.crop}, lr {cfg.lr}, seed {args.seed} on "
@@ -40,7 +42,7 @@ def main():
         for h in curve:
             print(f"  {h['epoch']:5d}  {h['train_loss']:10.3f}  {100 * h['train_error_running']:18.1f}%  "
                   f"{100 * h['test_error']:9.1f}%")
-        print(f"  after {row['epochs']} epochs: top-1 centre {row['top1_centre']:.1f}%, 10 patches {row['top1_ten']:.1f}%"
+        print(f"  {row['status']} after {row['epochs']} epochs: top-1 centre {row['top1_centre']:.1f}%, 10 patches {row['top1_ten']:.1f}%"
               f"; {row['wall_time_s']:.0f} s\n")
 
 

@@ -12,6 +12,7 @@ the weights, batch 128, one learning rate for all layers. The proxy scales train
 epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
 import json
+import math
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -83,7 +84,8 @@ class Experiment:
             train_eval=Splits(splits.train_x[:len(splits.test_y)], splits.train_y[:len(splits.test_y)],
                               splits.test_x, splits.test_y),
             desc=f"D2 seed={seed}")
-        errs = self._evaluate(description)
+        errs = self._evaluate(description) if result.status != "diverged" else {k: (math.nan, math.nan)
+                                                                                for k in ("centre", "ten")}
         row = {"seed": seed, "status": result.status, "epochs": len(result.history),
                "top1_centre": errs["centre"][0], "top1_ten": errs["ten"][0],
                "top5_centre": errs["centre"][1], "top5_ten": errs["ten"][1],
