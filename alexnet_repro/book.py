@@ -26,7 +26,9 @@ def _results():
             if not (folder / "result.json").exists():
                 continue
             res = json.loads((folder / "result.json").read_text())
-            rows = [{"measured": res.get("headline", ""), "verdict": res["verdict"], "id": res["claim_id"]}]
+            headline = res.get("headline", "") + (" **(annotated after the run: read its page)**"
+                                                  if res.get("annotation") else "")
+            rows = [{"measured": headline, "verdict": res["verdict"], "id": res["claim_id"]}]
             if res.get("checks"):
                 rows = [{"measured": c["measured"], "verdict": c["verdict"], "id": c["id"]} for c in res["checks"]]
             data = res["provenance"]["dataset"]
@@ -65,6 +67,19 @@ def scoreboard_markdown(found) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _copy_page(nb, dest, result_json):
+    """The executed notebook as its run wrote it; a result annotated by hand afterwards (result["annotation"],
+    e.g. nets that never left chance) gets the annotation as a marked cell under the page's title."""
+    annotation = json.loads(result_json.read_text()).get("annotation") if result_json.exists() else None
+    if not annotation:
+        shutil.copy(nb, dest)
+        return
+    page = json.loads(nb.read_text())
+    page["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": [
+        "```{warning}\n", f"**Annotation, added by hand after the run.** {annotation}\n", "```\n"]})
+    dest.write_text(json.dumps(page, indent=1))
+
+
 def generate():
     found = _results()
     pages = BOOK / "claims"
@@ -75,7 +90,7 @@ def generate():
         for scale in SHOWN_SCALES:
             nb = results_root() / slug / scale / f"{slug}.ipynb"
             if nb.exists():
-                shutil.copy(nb, pages / f"{slug}-{scale}.ipynb")
+                _copy_page(nb, pages / f"{slug}-{scale}.ipynb", results_root() / slug / scale / "result.json")
                 chapters.append(f"claims/{slug}-{scale}")
     (BOOK / "scoreboard.md").write_text(scoreboard_markdown(found))
     toc = ["format: jb-book", "root: intro", "chapters:", "- file: scoreboard", "- file: method"]

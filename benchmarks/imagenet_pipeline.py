@@ -90,11 +90,14 @@ def this_augment(data, args, device):
 
 
 def stock_feed(root, args, device):
+    """Opened afresh for each timing and closed after (see `timing`): left open, its workers keep
+    decoding into their prefetch queue while the other pipelines are timed, taking CPU from them
+    and banking batches for stock's next round."""
     tf = T.Compose([T.RandomResizedCrop(args.crop), T.RandomHorizontalFlip(), T.ToTensor(),
                     T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
     loader = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root / "train", tf),
                                          batch_size=args.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=args.workers, persistent_workers=True,
+                                         num_workers=args.workers,
                                          pin_memory=device.type == "cuda")
     while True:
         for x, y in loader:
@@ -192,18 +195,28 @@ def main():
     root = find_root(extract_archive(args.archive, cache_dir())) if args.archive.is_file() else find_root(args.archive)
 
     augment = this_augment(data, args, device)
-    pipelines = {"this (streamed)": (streamed_feed(data, args, device), augment),
-                 "this (resident)": (resident_feed(data, args, device), augment),
-                 "stock": (stock_feed(root, args, device), lambda x: x)}
-    if device.type == "cpu":  # on the CPU "resident" is the same memory as the cache: nothing to compare
-        del pipelines["this (resident)"]
-    rates = {k: [] for k in pipelines}
+    kept = {"this (streamed)": streamed_feed(data, args, device)}
+    if device.type == "cuda":  # on the CPU "resident" is the same memory as the cache: nothing to compare
+        kept["this (resident)"] = resident_feed(data, args, device)
+    names = list(kept) + ["stock"]
+
+    def timing(name, measure):
+        """measure(feed, augment) on pipeline `name`; the stock feed is opened for it and closed after."""
+        if name in kept:
+            return measure(kept[name], augment)
+        feed = stock_feed(root, args, device)
+        try:
+            return measure(feed, lambda x: x)
+        finally:
+            feed.close()  # ends the DataLoader iterator, and with it its workers
+
+    rates = {k: [] for k in names}
     for _ in range(args.rounds):  # alternate, so all see the same background load
-        for name, (feed, aug) in pipelines.items():
-            rates[name].append(time_data(feed, aug, args.batches, args.batch_size, device))
+        for name in names:
+            rates[name].append(timing(name, lambda f, a: time_data(f, a, args.batches, args.batch_size, device)))
     mean = {k: sum(v) / len(v) for k, v in rates.items()}
     print(f"\n(a) data stage, {args.rounds} x {args.batches} batches of {args.batch_size}, crop {args.crop}:")
-    for k in pipelines:
+    for k in names:
         print(f"  {k:15s} {mean[k]:8.1f} img/s   (rounds: {', '.join(f'{r:.1f}' for r in rates[k])})")
     print(f"  ratio this (streamed) / stock: {mean['this (streamed)'] / mean['stock']:.2f}x (target >= 3x)")
 
@@ -213,23 +226,36 @@ def main():
         step = sgd_step(model)
         print(f"\n(b) data + model step ({model_name}, SGD, batch {args.batch_size}), {args.model_batches} steps each."
               f"\n  Stages synchronised (an upper bound on the data's share):")
-        for name, (feed, aug) in pipelines.items():
-            per_step, (fetch, aug_frac, model_frac) = time_stages(feed, aug, step, args.model_batches, device)
+        for name in names:
+            per_step, (fetch, aug_frac, model_frac) = timing(
+                name, lambda f, a: time_stages(f, a, step, args.model_batches, device))
             print(f"  {name:15s} {per_step * 1e3:7.1f} ms/step = {args.batch_size / per_step:7.1f} img/s; "
                   f"fetch {fetch:5.1%}, augmentation {aug_frac:5.1%}, model {model_frac:5.1%}")
-        print("  End to end, as a training loop runs (no syncs between stages), against the model alone on one "
-              "fixed batch:")
-        fixed = augment(next(pipelines["this (streamed)"][0])[0]), torch.randint(len(data.classes), (args.batch_size,),
-                                                                                 device=device)
-        alone = time_end_to_end(lambda: fixed, step, args.model_batches, device)
-        print(f"  {'model alone':15s} {alone * 1e3:7.1f} ms/step")
-        for name, (feed, aug) in pipelines.items():
-            def next_batch(feed=feed, aug=aug):
+
+        fixed = augment(next(kept["this (streamed)"])[0]), torch.randint(len(data.classes), (args.batch_size,),
+                                                                         device=device)
+
+        def fed(feed, aug):
+            def next_batch():
                 x, y = next(feed)
                 return aug(x), y
-            per_step = time_end_to_end(next_batch, step, args.model_batches, device)
-            print(f"  {name:15s} {per_step * 1e3:7.1f} ms/step; the data adds {(per_step - alone) / per_step:6.1%} "
-                  f"of the step")
+            return time_end_to_end(next_batch, step, args.model_batches, device)
+
+        # The baseline is timed in every round beside the fed loops: timed once, first, it caught the
+        # GPU in a different state from the loops after it (slower, on the H200).
+        per_step = {k: [] for k in ["model alone"] + names}
+        for _ in range(args.rounds):
+            per_step["model alone"].append(time_end_to_end(lambda: fixed, step, args.model_batches, device))
+            for name in names:
+                per_step[name].append(timing(name, fed))
+        ms = {k: 1e3 * sum(v) / len(v) for k, v in per_step.items()}
+        print(f"  End to end, as a training loop runs (no syncs between stages), {args.rounds} rounds alternating "
+              f"with the model alone on one fixed batch:")
+        for k, v in ms.items():
+            rounds = ", ".join(f"{1e3 * t:.1f}" for t in per_step[k])
+            extra = "" if k == "model alone" else f"; the data adds {(v - ms['model alone']) / v:6.1%} of the step"
+            print(f"  {k:15s} {v:7.1f} ms/step (rounds: {rounds}){extra}")
+
 
 if __name__ == "__main__":
     main()

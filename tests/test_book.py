@@ -32,3 +32,21 @@ def test_a_result_with_checks_gives_each_id_a_row(tmp_path):
     md = book.scoreboard_markdown(book._results())
     assert "| [A4](claims/architecture-cpu) |" in md and "conv3 1.45%" in md
     assert md.count("not run yet") == len(claims.PAPER_CLAIMS) - 2
+
+
+def test_an_annotated_result_says_so_on_the_scoreboard_and_its_page(tmp_path, monkeypatch):
+    res = {"claim": "ten_patch", "claim_id": "D2", "scale": "gpu", "proxy": True, "paper": {}, "measured": {},
+           "verdict": "inconclusive", "verdict_rule": "r", "headline": "+0.00 points top-1",
+           "annotation": "every net stayed at chance",
+           "provenance": provenance(device="cpu", dataset={"name": "imagenette", "sha256": "x"}, seeds=[0],
+                                    scale="gpu", config={}, wall_time_s=1, precision="fp32")}
+    folder = tmp_path / "results" / "ten_patch" / "gpu"
+    write_result(res, folder)
+    (folder / "ten_patch.ipynb").write_text(json.dumps(
+        {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# D2"]}], "metadata": {},
+         "nbformat": 4, "nbformat_minor": 5}))
+    assert "+0.00 points top-1 **(annotated after the run" in book.scoreboard_markdown(book._results())
+    dest = tmp_path / "page.ipynb"
+    book._copy_page(folder / "ten_patch.ipynb", dest, folder / "result.json")
+    cells = json.loads(dest.read_text())["cells"]
+    assert cells[0]["source"] == ["# D2"] and "every net stayed at chance" in "".join(cells[1]["source"])
