@@ -44,6 +44,18 @@ def final_model(work_dir, description: dict, build_model):
     return model
 
 
+def cached_beside_run(work_dir, description: dict, name: str, compute):
+    """compute() -> a JSON-able evaluation of a finished run (e.g. its final test), stored beside the run
+    as <name>.json the first time and read back after: assembling a claim again, or in another
+    process after `--jobs` trained it, does not load the model again."""
+    path = Path(work_dir) / run_key(description) / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    out = compute()
+    atomic_write_json(path, out)
+    return out
+
+
 def cached_train(work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None,
                  stop_at=None, desc="train", **train_kwargs) -> RunResult:
     """Train (or resume, or just load) the run that `description` identifies."""

@@ -41,7 +41,7 @@ from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
-from ..runs import cached_train, default_work_dir, final_model
+from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, summarize, t975
 from . import scale_config
 
@@ -178,9 +178,13 @@ class Family:
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
     def _top5(self, arm, description):
-        model = final_model(self.work_dir, description, lambda: self.build(arm))
-        scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
-        return 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])
+        """Validation top-5 error (%) of the centre crop, cached beside the run: every claim that shares
+        the arm reads it instead of loading the model again."""
+        def top5():
+            model = final_model(self.work_dir, description, lambda: self.build(arm))
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
+            return {"top5": 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])}
+        return cached_beside_run(self.work_dir, description, f"val_top5_{len(self.splits.test_y)}", top5)["top5"]
 
 
 def _effects(comparison, by):

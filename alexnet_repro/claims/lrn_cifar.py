@@ -25,7 +25,6 @@ patch of the 32x32 training mean image is subtracted from every crop, whatever i
 mirroring (the data_mean it stores at init). The difference from subtracting the matching patch
 of the mean is tiny: CIFAR's mean image is smooth.
 """
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -40,8 +39,8 @@ from ..data.cifar10 import load_cifar10
 from ..engine import TrainSpec, pick_device
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
 from ..optim import PaperSGD
-from ..results import atomic_write_json, provenance, results_dir, write_result
-from ..runs import cached_train, default_work_dir, final_model, run_key
+from ..results import provenance, results_dir, write_result
+from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, Interval, Rule, decide, summarize
 from . import Claim, scale_config
 
@@ -236,17 +235,15 @@ class _Experiment:
         return row, curves
 
     def _final_test(self, lrn, description, status):
-        path = self.work_dir / run_key(description) / f"final_test_{self.cfg.n_test}.json"
-        if path.exists():
-            return json.loads(path.read_text())
         if status == "diverged":
             return {"ten": math.nan, "centre": math.nan, "wall_time_s": 0.0}
-        t0 = time.perf_counter()
-        model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device)
-        ten, centre = ten_view_errors(model, self.test_x, self.test_y, self.crops)
-        out = {"ten": ten, "centre": centre, "wall_time_s": time.perf_counter() - t0}
-        atomic_write_json(path, out)
-        return out
+
+        def test():
+            t0 = time.perf_counter()
+            model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device)
+            ten, centre = ten_view_errors(model, self.test_x, self.test_y, self.crops)
+            return {"ten": ten, "centre": centre, "wall_time_s": time.perf_counter() - t0}
+        return cached_beside_run(self.work_dir, description, f"final_test_{self.cfg.n_test}", test)
 
 
 def prefill_plan(scale, seeds=None):

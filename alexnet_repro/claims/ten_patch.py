@@ -11,7 +11,6 @@ The recipe is the paper's where it fits: PaperSGD (T2) with momentum 0.9 and wei
 the weights, batch 128, one learning rate for all layers. The proxy scales train a fixed number of
 epochs at a constant rate (no plateau schedule: too few epochs for one).
 """
-import json
 import math
 import time
 from dataclasses import asdict
@@ -26,8 +25,8 @@ from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..optim import PaperSGD, param_groups
-from ..results import atomic_write_json, provenance, results_dir, write_result
-from ..runs import cached_train, default_work_dir, final_model, run_key
+from ..results import provenance, results_dir, write_result
+from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
 from . import Claim, scale_config
 from .ablation import Config
@@ -102,18 +101,15 @@ class Experiment:
         return row, [dict(h, seed=seed) for h in result.history]
 
     def _evaluate(self, description):
-        """{"centre"|"ten": (top-1, top-5) error in %} of the trained net, cached beside its run."""
-        path = self.work_dir / run_key(description) / f"ten_patch_eval_{len(self.splits.test_y)}.json"
-        if path.exists():
-            return {k: tuple(v) for k, v in json.loads(path.read_text()).items()}
-        model = final_model(self.work_dir, description, self.build)
-        errs = {}
-        for name, ten in (("centre", False), ("ten", True)):
-            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=ten)
-            top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
-            errs[name] = (100 * float(top1), 100 * float(top5))
-        atomic_write_json(path, errs)
-        return errs
+        """{"centre"|"ten": [top-1, top-5] error in %} of the trained net, cached beside its run."""
+        def evaluate():
+            model = final_model(self.work_dir, description, self.build)
+            errs = {}
+            for name, ten in (("centre", False), ("ten", True)):
+                scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=ten)
+                errs[name] = [100 * float(e) for e in topk_errors(scores, self.splits.test_y.cpu())]
+            return errs
+        return cached_beside_run(self.work_dir, description, f"ten_patch_eval_{len(self.splits.test_y)}", evaluate)
 
 
 def prefill_plan(scale, seeds=None):
