@@ -49,6 +49,17 @@ def test_the_paper_arm_is_shared_by_name_and_config():
     assert controls | treatments == {PAPER}
 
 
+@pytest.mark.parametrize("slug", FAMILY)
+def test_prefill_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
+    mod = claims.load(slug)
+    jobs = [job for chain in mod.prefill_plan("smoke") for stage in chain for job in stage]
+    arms = {a.name for c in mod.COMPARISONS for a in (c.treatment, c.control)}
+    assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in arms for s in (0, 1))
+    assert all(ablation.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)}
+               for j in jobs)
+    assert mod.prefill is ablation.prefill  # picklable by name for the --jobs process pool
+
+
 def test_converged_epoch_is_the_first_within_one_point_of_the_best():
     assert converged_epoch([0.9, 0.5, 0.305, 0.31, 0.30]) == 3
     assert converged_epoch([0.5, 0.4, 0.3]) == 3
@@ -94,6 +105,10 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
             == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
     assert res["measured"]["comparisons"]["training error, decay vs none"]["metric"] == "train_top1"
+
+    # A prefilled run (what `--jobs` does in its own process) is found the same way, its top-5 cached beside it.
+    ablation.prefill("smoke", arm="no LRN", seed=0, data_root=str(shared_data))
+    assert records() == 6 and len(list((tmp_path / "runs").rglob("val_top5_*.json"))) == 6
 
 
 def test_seeds_needed_to_resolve_the_papers_effect_from_the_measured_spread():

@@ -74,6 +74,8 @@ NO_PCA = Arm("no PCA lighting", pca=False)
 NO_DROPOUT = Arm("no dropout", (("dropout", 0.0),))
 NO_DECAY = Arm("no weight decay", weight_decay=0.0)
 WITHOUT = {layer: Arm(f"without {layer}", (("remove", layer),)) for layer in ("conv3", "conv4", "conv5")}
+CATALOGUE = {a.name: a for a in (PAPER, NO_LRN, BATCHNORM, NON_OVERLAPPING, ONE_COLUMN, NO_PCA, NO_DROPOUT,
+                                 NO_DECAY, *WITHOUT.values())}
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,22 @@ def format_effect(d, ratio=False):
     return f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
 
 
+def arms_of(comparisons):
+    """The arms a claim's comparisons need, each once, in order."""
+    return list({a.name: a for c in comparisons for a in (c.treatment, c.control)}.values())
+
+
+def plan(comparisons, scale, seeds=None):
+    """A claim's runs as `--jobs` prefill chains (see runs.prefill_in_parallel): every (arm, seed) is
+    independent. Each claim module's `prefill_plan` is this with its own comparisons."""
+    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms_of(comparisons)]
+
+
+def prefill(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
+    """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
+    Family(family_config(scale), scale, device, data_root, work_dir).run(CATALOGUE[arm], seed)
+
+
 def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None,
               download=False):
     """Train every arm the claim's comparisons need (or find them in the store), measure, decide, write."""
@@ -219,7 +237,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     cfg = family_config(scale, seeds)
     t0 = time.time()
     fam = Family(cfg, scale, device, data_root, work_dir)
-    arms = list({a.name: a for c in mod.COMPARISONS for a in (c.treatment, c.control)}.values())
+    arms = arms_of(mod.COMPARISONS)
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:

@@ -9,7 +9,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import BATCHNORM, NO_LRN, PAPER, Comparison, run_claim
+from .ablation import BATCHNORM, NO_LRN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="BN", slug="batchnorm", title="Batch normalization in place of LRN",
@@ -23,6 +23,10 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
 VERDICT_WORDS = {"reproduced": "batch norm better", "not reproduced": "batch norm worse",
                  "partly reproduced": "mixed (see comparisons)", "inconclusive": "no difference resolved"}
 COMPARISONS = [Comparison("batch norm vs LRN", BATCHNORM, PAPER), Comparison("batch norm vs none", BATCHNORM, NO_LRN)]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

@@ -10,7 +10,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import PAPER, WITHOUT, Comparison, run_claim
+from .ablation import PAPER, WITHOUT, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="E5", slug="depth", title="Removing any middle conv layer costs about 2 points",
@@ -21,6 +21,10 @@ PAPER_NUMBERS = {"top1_effect": 2.0}
 RULE = Rule(null=0.0, direction=+1, band=(1.33, 3.0),
             text="Effect: validation top-1 error without the layer minus with it, points, per seed.")
 COMPARISONS = [Comparison(f"without {layer}", WITHOUT[layer], PAPER, paper=2.0) for layer in ("conv3", "conv4", "conv5")]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

@@ -11,7 +11,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_DROPOUT, PAPER, Comparison, run_claim
+from .ablation import NO_DROPOUT, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="DR1", slug="dropout", title="Dropout curbs overfitting and doubles the time to converge",
@@ -29,6 +29,10 @@ RULE = RULES["epochs to converge, dropout / none"]
 COMPARISONS = [Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
                           ratio=True, paper=2.0),
                Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap")]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

@@ -7,7 +7,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_LRN, PAPER, Comparison, run_claim
+from .ablation import NO_LRN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="L2", slug="lrn_alexnet", title="Local response normalization lowers the error",
@@ -18,6 +18,10 @@ PAPER_NUMBERS = {"top1_effect": -1.4, "top5_effect": -1.2}
 RULE = Rule(null=0.0, direction=-1, band=(-2.1, -0.93),
             text="Effect: validation top-1 error (centre crop) with LRN minus without, in points, per seed.")
 COMPARISONS = [Comparison("LRN vs none", PAPER, NO_LRN, paper=-1.4)]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

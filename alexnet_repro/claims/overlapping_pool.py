@@ -10,7 +10,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NON_OVERLAPPING, PAPER, Comparison, run_claim
+from .ablation import NON_OVERLAPPING, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="O1", slug="overlapping_pool", title="Overlapping pooling lowers the error",
@@ -27,6 +27,10 @@ RULES = {
 RULE = RULES["top-1, overlapping vs 2/2"]
 COMPARISONS = [Comparison("top-1, overlapping vs 2/2", PAPER, NON_OVERLAPPING, paper=-0.4),
                Comparison("train-val gap, overlapping vs 2/2", PAPER, NON_OVERLAPPING, metric="gap")]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

@@ -9,7 +9,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_PCA, PAPER, Comparison, run_claim
+from .ablation import NO_PCA, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="D3", slug="pca_colour", title="PCA colour augmentation lowers the error",
@@ -20,6 +20,10 @@ PAPER_NUMBERS = {"top1_effect": -1.0}
 RULE = Rule(null=0.0, direction=-1, band=(-math.inf, -1.0),
             text="Effect: validation top-1 error with PCA lighting minus without, points, per seed.")
 COMPARISONS = [Comparison("PCA lighting vs none", PAPER, NO_PCA, paper=-1.0)]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

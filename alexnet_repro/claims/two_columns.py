@@ -10,7 +10,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import ONE_COLUMN, PAPER, Comparison, run_claim
+from .ablation import ONE_COLUMN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="M1", slug="two_columns", title="Two columns beat one half-width column",
@@ -23,6 +23,10 @@ RULE = Rule(null=0.0, direction=-1, band=(-2.55, -1.13),
 COMPARISONS = [Comparison("two columns vs one", PAPER, ONE_COLUMN, paper=-1.7),
                Comparison("seconds per epoch, two / one", PAPER, ONE_COLUMN, metric="seconds_per_epoch", ratio=True,
                           decides=False)]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

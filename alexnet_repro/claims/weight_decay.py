@@ -9,7 +9,7 @@ import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_DECAY, PAPER, Comparison, run_claim
+from .ablation import NO_DECAY, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
 
 CLAIM = Claim(
     id="T1", slug="weight_decay", title="Weight decay lowers the training error",
@@ -20,6 +20,10 @@ PAPER_NUMBERS = {}
 RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
             text="Effect: training top-1 error (centre crop, eval mode) with decay 0.0005 minus without, points.")
 COMPARISONS = [Comparison("training error, decay vs none", PAPER, NO_DECAY, metric="train_top1")]
+
+
+def prefill_plan(scale, seeds=None):
+    return plan(COMPARISONS, scale, seeds)
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
