@@ -2,6 +2,7 @@
 import dataclasses
 import math
 
+import pandas as pd
 import pytest
 
 from alexnet_repro import claims
@@ -60,6 +61,12 @@ def test_prefill_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
     assert mod.prefill is ablation.prefill  # picklable by name for the --jobs process pool
 
 
+def test_a_net_left_chance_only_well_below_it():
+    assert ablation.left_chance(80.0, 10) and not ablation.left_chance(86.0, 10)  # chance 90%, 5 points below
+    assert not ablation.left_chance(float("nan"), 10)
+    assert ablation.left_chance(94.0, 1000) and not ablation.left_chance(99.0, 1000)  # chance 99.9%
+
+
 def test_converged_epoch_is_the_first_within_one_point_of_the_best():
     assert converged_epoch([0.9, 0.5, 0.305, 0.31, 0.30]) == 3
     assert converged_epoch([0.5, 0.4, 0.3]) == 3
@@ -105,6 +112,10 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
             == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
     assert res["measured"]["comparisons"]["training error, decay vs none"]["metric"] == "train_top1"
+    rows = pd.read_csv(tmp_path / "t1" / "seeds.csv")
+    at_chance = [f"{r.arm}, seed {r.seed}" for r in rows.itertuples() if not r.left_chance]
+    assert res["measured"]["runs_at_chance"] == at_chance
+    assert ("never left chance" in res["headline"]) == bool(at_chance)
 
     # A prefilled run (what `--jobs` does in its own process) is found the same way, its top-5 cached beside it.
     ablation.prefill("smoke", arm="no LRN", seed=0, data_root=str(shared_data))

@@ -47,6 +47,14 @@ from . import scale_config
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
 CONVERGED_WITHIN = 0.01        # 1 point of validation top-1 error
+# A net must get this many points of top-1 error below chance to count as having learned anything
+# (added after D2's first gpu-scale run, whose nets all stayed at chance: a check on the net, not a rule).
+LEFT_CHANCE_BY = 5.0
+
+
+def left_chance(top1_error, n_classes):
+    """Whether a net's top-1 error (%) is LEFT_CHANCE_BY points below chance; NaN (diverged) is not."""
+    return bool(top1_error < 100 * (1 - 1 / n_classes) - LEFT_CHANCE_BY)
 
 
 @dataclass(frozen=True)
@@ -176,6 +184,7 @@ class Family:
                "converged_epoch": converged_epoch(val) if all(map(math.isfinite, val)) else math.nan,
                "seconds_per_epoch": result.wall_time_s / max(len(hist), 1), "wall_time_s": result.wall_time_s}
         row["gap"] = row["val_top1"] - row["train_top1"]
+        row["left_chance"] = left_chance(row["val_top1"], len(self.data.classes))
         row["val_top5"] = self._top5(arm, description) if result.status != "diverged" else math.nan
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
@@ -267,6 +276,11 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     headline = "; ".join(
         (f"{label}: " if len(mod.COMPARISONS) > 1 else "") + format_effect(c["effect"], c["ratio"])
         for label, c in measured["comparisons"].items())
+    # A run that never left chance stays in its arm's numbers (an arm that fails to train under the
+    # recipe is an outcome), but the headline says so: an effect against such a run is not a size.
+    measured["runs_at_chance"] = [f"{r['arm']}, seed {r['seed']}" for r in rows if not r["left_chance"]]
+    if measured["runs_at_chance"]:
+        headline += f" (never left chance: {'; '.join(measured['runs_at_chance'])})"
     result = {
         "claim": mod.CLAIM.slug, "claim_id": mod.CLAIM.id, "title": mod.CLAIM.title, "scale": scale,
         "proxy": scale != "paper",

@@ -29,7 +29,7 @@ from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
 from . import Claim, scale_config
-from .ablation import Config
+from .ablation import LEFT_CHANCE_BY, Config, left_chance
 
 CLAIM = Claim(
     id="D2", slug="ten_patch", title="10-patch averaging beats a single centre crop",
@@ -39,9 +39,6 @@ CLAIM = Claim(
 
 PAPER = {"top1_single": 39.0, "top5_single": 18.3, "top1_ten": 37.5, "top5_ten": 17.0,
          "top1_effect": -1.5, "top5_effect": -1.3}
-# A net must get this many points of top-1 error below chance to be measured (added after the gpu
-# scale's first run, whose nets all stayed at chance: a validity check on the net, not on the effect).
-LEFT_CHANCE_BY = 5.0
 # Written before any run: the paper's top-1 gain, within a factor 1.5 either way.
 RULE = Rule(null=0.0, direction=-1, band=(-2.25, -1.0),
             text="Effect: top-1 error in points with 10-patch averaging minus with the centre crop, per seed, "
@@ -129,7 +126,7 @@ def assess(rows, n_classes):
     about D2. The interval and the verdict use the remaining seeds."""
     chance = 100 * (1 - 1 / n_classes)
     for r in rows:
-        r["left_chance"] = bool(r["top1_centre"] < chance - LEFT_CHANCE_BY)  # NaN (diverged) compares False
+        r["left_chance"] = left_chance(r["top1_centre"], n_classes)
         if not r["left_chance"]:
             r["top1_effect"] = r["top5_effect"] = math.nan
     measured = {key: summarize([r[key] for r in rows])
