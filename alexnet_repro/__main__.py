@@ -18,7 +18,7 @@ from pathlib import Path
 from . import claims
 from .data.errors import DataError
 from .paths import REPO_ROOT
-from .results import atomic_write_json, load_result, results_dir
+from .results import atomic_write_json, headline_of, load_result, results_dir
 from .runs import prefill_in_parallel
 
 
@@ -48,7 +48,7 @@ def cmd_list(args):
         for scale in claims.SCALES:
             res = load_result(slug, scale)
             if res:
-                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<24} {res.get('headline', '')}")
+                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<24} {headline_of(res)}")
                 shown = True
         if not shown:
             print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<24}")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import claims
 from .paths import REPO_ROOT, results_root
+from .results import headline_of
 
 BOOK = REPO_ROOT / "book"
 SHOWN_SCALES = ("paper", "gpu", "cpu")  # smoke results are for tests, not for readers
@@ -26,9 +27,7 @@ def _results():
             if not (folder / "result.json").exists():
                 continue
             res = json.loads((folder / "result.json").read_text())
-            headline = res.get("headline", "") + (" **(annotated after the run: read its page)**"
-                                                  if res.get("annotation") else "")
-            rows = [{"measured": headline, "verdict": res["verdict"], "id": res["claim_id"]}]
+            rows = [{"measured": headline_of(res), "verdict": res["verdict"], "id": res["claim_id"]}]
             if res.get("checks"):
                 rows = [{"measured": c["measured"], "verdict": c["verdict"], "id": c["id"]} for c in res["checks"]]
             data = res["provenance"]["dataset"]

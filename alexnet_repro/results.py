@@ -152,3 +152,10 @@ def write_result(result: dict, out_dir, tables=None):
 def load_result(claim: str, scale: str, root=None):
     path = results_dir(claim, scale, root) / "result.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+def headline_of(result: dict) -> str:
+    """A result's headline as lists show it: marked when a person annotated the result after its run
+    (result["annotation"], e.g. nets that never left chance), so nobody reads it without the note."""
+    marker = " [annotated after the run: read its note]" if result.get("annotation") else ""
+    return result.get("headline", "") + marker

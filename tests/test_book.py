@@ -45,7 +45,7 @@ def test_an_annotated_result_says_so_on_the_scoreboard_and_its_page(tmp_path, mo
     (folder / "ten_patch.ipynb").write_text(json.dumps(
         {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# D2"]}], "metadata": {},
          "nbformat": 4, "nbformat_minor": 5}))
-    assert "+0.00 points top-1 **(annotated after the run" in book.scoreboard_markdown(book._results())
+    assert "+0.00 points top-1 [annotated after the run: read its note]" in book.scoreboard_markdown(book._results())
     dest = tmp_path / "page.ipynb"
     book._copy_page(folder / "ten_patch.ipynb", dest, folder / "result.json")
     cells = json.loads(dest.read_text())["cells"]
