@@ -17,13 +17,33 @@ from pathlib import Path
 
 from . import claims
 from .data.errors import DataError
-from .paths import REPO_ROOT
+from .paths import REPO_ROOT, cache_dir
 from .results import atomic_write_json, headline_of, load_result, results_dir
 from .runs import prefill_in_parallel
 
 
 def notebook_path(slug: str) -> Path:
     return REPO_ROOT / "notebooks" / f"{slug}.ipynb"
+
+
+def kernel_log() -> Path:
+    return cache_dir() / "kernel.log"
+
+
+def _quiet_kernel_manager():
+    """The kernel manager papermill starts the notebook's kernel with, its stderr going to
+    kernel_log() instead of this terminal. The kernel's own chatter (a TCP-transport warning, now
+    and then a traceback from its zmq loop as it shuts down) is not the run's output: cells' output
+    and errors come back through the notebook either way."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelStderrToLog(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kernel_log().parent.mkdir(parents=True, exist_ok=True)
+            with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
+                kw.setdefault("stderr", log)
+                return await super().start_kernel(**kw)
+    return KernelStderrToLog
 
 
 def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
@@ -35,7 +55,8 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
     tmp = out_dir / f".{slug}.tmp.ipynb"
     papermill.execute_notebook(str(notebook_path(slug)), str(tmp), cwd=str(REPO_ROOT / "notebooks"),
                                parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-                               log_output=log_output, progress_bar=False, kernel_name="python3")
+                               log_output=log_output, progress_bar=False, kernel_name="python3",
+                               kernel_manager_class=_quiet_kernel_manager())
     os.replace(tmp, target)  # the executed notebook appears whole or not at all
     return target
 
