@@ -82,7 +82,8 @@ def _quiet_worker():
 def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
     """Train a claim's independent runs in `jobs` processes (into its run store), so that its
     notebook then finds them all done. A claim without `prefill_plan` trains in its notebook alone.
-    Returns a provenance note when it trained anything, else None."""
+    Returns a provenance note whenever it ran the claim's plan (runs already in the store are only
+    read, so the note can describe runs trained earlier), else None."""
     if not hasattr(mod, "prefill_plan"):
         print(f"{mod.CLAIM.slug}: no independent runs to spread over jobs; training in one process", file=sys.stderr)
         return None

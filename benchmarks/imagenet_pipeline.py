@@ -137,7 +137,8 @@ def sgd_step(model):
 def time_stages(feed, augment, step, n, device):
     """Each stage synchronised: -> seconds per step and the fractions (fetch, augment, model).
     The syncs stop the stages overlapping, so this is an upper bound on the data stage's share."""
-    step(augment(next(feed)[0]), next(feed)[1])  # warm-up
+    x, y = next(feed)
+    step(augment(x), y)  # warm-up
     spent = [0.0, 0.0, 0.0]
     for _ in range(n):
         t0 = time.perf_counter()
