@@ -6,15 +6,16 @@ never sees half a file and two claims running at once never clobber each other.
 """
 import datetime
 import json
+import math
 import os
 import platform
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_write_bytes
 from .paths import REPO_ROOT, results_root
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "seaborn", "papermill")
@@ -24,29 +25,28 @@ def results_dir(claim: str, scale: str, root=None) -> Path:
     return Path(root or results_root()) / claim / scale
 
 
-def atomic_write_bytes(path, data: bytes):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a result is for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def atomic_write_text(path, text: str):
     atomic_write_bytes(path, text.encode())
 
 
 def atomic_write_json(path, obj):
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_jsonable) + "\n")
+    """Strict JSON: NaN and infinities (a diverged run's loss, an error not measured at that epoch) are
+    written as null, since bare NaN is not JSON; the record beside them (a run's status) says why."""
+    text = json.dumps(finite_or_null(obj), indent=2, sort_keys=False, default=_jsonable, allow_nan=False)
+    atomic_write_text(path, text + "\n")
+
+
+def finite_or_null(obj):
+    """obj with every non-finite float (also numpy's and torch's scalars) replaced by None."""
+    if isinstance(obj, dict):
+        return {k: finite_or_null(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_null(v) for v in obj]
+    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0 and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def atomic_write_csv(path, df):
@@ -150,8 +150,26 @@ def write_result(result: dict, out_dir, tables=None):
 
 
 def load_result(claim: str, scale: str, root=None):
+    """The result at results/<claim>/<scale>/, None if there is none; a ValueError of one line naming
+    the file if it is not a valid result."""
     path = results_dir(claim, scale, root) / "result.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return read_result(path) if path.exists() else None
+
+
+def read_result(path) -> dict:
+    """A result.json, checked as on write (results are validated on read too: a file edited by hand, cut
+    short or flipped must not show as a row or a page). ValueError naming the file otherwise."""
+    try:
+        result = json.loads(Path(path).read_text())
+        if not isinstance(result, dict):
+            raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
+        validate(result)
+        if not isinstance(result["verdict"], str) or not isinstance(result["provenance"], dict):
+            raise ValueError("its verdict is not text or its provenance not an object")
+    except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
+        raise ValueError(f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file "
+                         f"from git") from None
+    return result
 
 
 def headline_of(result: dict) -> str:

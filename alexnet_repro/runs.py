@@ -7,15 +7,14 @@ last epoch-end checkpoint. Checkpoints live in the cache, never in the repo.
 """
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
-import torch
-
-from .engine import RunResult, seed_everything, train
+from .engine import CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, train
 from .paths import runs_dir
 from .results import atomic_write_json
 
@@ -36,9 +35,16 @@ def _complete(record, epoch_budget):
 
 
 def final_model(work_dir, description: dict, build_model):
-    """The trained model of a finished run (its last epoch-end checkpoint)."""
-    state = torch.load(Path(work_dir) / run_key(description) / "checkpoint.pt", map_location="cpu",
-                       weights_only=False)
+    """The trained model of a finished run (its last epoch-end checkpoint, verified). A corrupt one is
+    set aside with the run's record, so that rerunning the claim trains the run again."""
+    folder = Path(work_dir) / run_key(description)
+    try:
+        state = load_checkpoint(folder / "checkpoint.pt")
+    except CorruptCheckpoint as e:
+        for name in ("checkpoint.pt", "record.json"):
+            if (folder / name).exists():
+                os.replace(folder / name, folder / f"{name}.corrupt")
+        raise ValueError(f"{e}; set aside: rerun the claim to train this run again") from None
     model = build_model()
     model.load_state_dict(state["model"])
     return model
@@ -61,10 +67,11 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     """Train (or resume, or just load) the run that `description` identifies."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
-    if record_path.exists():
-        record = json.loads(record_path.read_text())
-        if _complete(record, epoch_budget):
-            return RunResult(record["status"], record["history"], record["wall_time_s"])
+    record = _read_record(record_path)
+    if record and _complete(record, epoch_budget):
+        # JSON has no NaN: the store writes null where a row had none (a diverged run's loss)
+        history = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["history"]]
+        return RunResult(record["status"], history, record["wall_time_s"])
     folder.mkdir(parents=True, exist_ok=True)
     seed_everything(spec.seed)
     model = build_model()
@@ -73,6 +80,22 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
                                     **result.as_dict()})
     return result
+
+
+def _read_record(path):
+    """A finished run's record, or None; one that cannot be read is named, set aside and ignored (the run's
+    checkpoint, when whole, then gives its result back without training again)."""
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text())
+        record["status"], record["history"], record["wall_time_s"]
+        return record
+    except (OSError, ValueError, TypeError, KeyError) as e:
+        os.replace(path, path.with_name(path.name + ".corrupt"))
+        print(f"warning: {path} is unreadable ({type(e).__name__}); set aside, the run is resumed from its "
+              f"checkpoint", file=sys.stderr)
+        return None
 
 
 def _quiet_worker():

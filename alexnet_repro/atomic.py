@@ -1,0 +1,50 @@
+"""Atomic writes, and the clean-up of the temp files a killed writer leaves behind.
+
+A file is written to a temp file beside it, named `.<name>.tmp-<pid>-<random>`, and renamed into
+place, so a reader never sees half a file. A process killed mid-write (kill -9, a lost machine)
+leaves its temp file behind; `remove_stale_temps` deletes those whose writer is no longer alive,
+and every writer of a large file (a checkpoint, a decoded dataset) calls it before writing again.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def temp_prefix(path) -> str:
+    return f".{Path(path).name}.tmp-{os.getpid()}-"
+
+
+def atomic_write_bytes(path, data):
+    """Write `data` (bytes, or a sequence of bytes-like parts written in order) to `path` atomically.
+    An OSError names `path` even where the OS names no file (a full disk fails in write or fsync)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for part in ([data] if isinstance(data, (bytes, bytearray, memoryview)) else data):
+                f.write(part)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
+        os.replace(tmp, path)
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+
+def remove_stale_temps(path):
+    """Delete the temp files and folders of `path` left by writers that died (the pid in the name is gone)."""
+    path = Path(path)
+    head = f".{path.name}.tmp-"
+    for p in path.parent.glob(f"{head}*"):
+        try:
+            os.kill(int(p.name[len(head):].split("-")[0]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            pass  # not one of ours, or a live process of another user
