@@ -60,7 +60,7 @@ from PIL import Image
 
 from ..atomic import remove_stale_temps
 from ..paths import cache_dir, data_root
-from .errors import DataError
+from .errors import DataError, check_folder
 
 SPLITS = ("train", "val")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -449,8 +449,7 @@ def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=T
         raise DataError(f"{source} does not exist: point it at an ImageFolder tree "
                         f"(train/<class>/*, val/<class>/*) or a .tar.gz of one")
     cache = Path(cache) if cache else cache_dir()
-    if cache.exists() and not cache.is_dir():
-        raise DataError(f"the cache folder {cache} is a file: point $ALEXNET_REPRO_CACHE at a folder")
+    check_folder(cache, "the cache folder")
     out = cache / f"{name or _stem(source)}-{size}"
     fingerprint = _fingerprint(source)
     meta = _read_meta(out)
@@ -560,11 +559,14 @@ def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=No
 
 
 def find_dataset(root=None) -> Path:
-    """An ImageFolder tree or archive: `root` itself, or the first imagenette*/ILSVRC* inside it
-    (`root` defaults to $ALEXNET_REPRO_DATA, else ~/data)."""
+    """An ImageFolder tree or archive: `root` itself, its only subfolder holding train/ and val/, or the
+    first imagenette*/ILSVRC* inside it (`root` defaults to $ALEXNET_REPRO_DATA, else ~/data)."""
     root = data_root(root)
     if root.is_file() or (root / "train").is_dir():
         return root
+    subdirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")] if root.is_dir() else []
+    if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS):
+        return subdirs[0]  # the tree one folder down, as find_root accepts it
     for pattern in ("imagenette*.tar.gz", "imagenette*", "ILSVRC*", "imagenet*"):
         found = sorted(root.glob(pattern))
         if found:
