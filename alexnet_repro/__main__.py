@@ -4,22 +4,31 @@
 notebook and the result JSON always come from the same run. The training happens inside the
 notebook's kernel; its progress bars are streamed here. A rerun resumes an interrupted claim from
 its run store (see runs.py) and finds finished runs there. A claim whose result is up to date
-(the same code, notebook, scale and parameters: see `fingerprint`) is skipped unless --force, so
-`run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
+(the same code, notebook, scale, parameters and data: see `fingerprint`) is skipped unless --force,
+so `run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
 independent runs in N processes (one GPU fits several small nets).
+
+run.json, the stamp of the up-to-date check, is removed before a run starts and written after its
+notebook has succeeded: a run killed halfway leaves no stamp that would vouch for another run's
+result. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts
+(preflight.py) and reported in one line, exit 2.
 """
 import argparse
+import errno
 import hashlib
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-from . import claims
+from . import claims, preflight
 from .data.errors import DataError
-from .paths import REPO_ROOT, cache_dir
-from .results import atomic_write_json, headline_of, load_result, results_dir
+from .engine import pick_device
+from .paths import REPO_ROOT, cache_dir, runs_dir
+from .results import atomic_write_json, headline_of, load_result, read_result, results_dir
 from .runs import prefill_in_parallel
+from .seeds import parse_seeds
 
 
 def notebook_path(slug: str) -> Path:
@@ -52,27 +61,42 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{slug}.ipynb"
-    tmp = out_dir / f".{slug}.tmp.ipynb"
-    papermill.execute_notebook(str(notebook_path(slug)), str(tmp), cwd=str(REPO_ROOT / "notebooks"),
-                               parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-                               log_output=log_output, progress_bar=False, kernel_name="python3",
-                               kernel_manager_class=_quiet_kernel_manager())
-    os.replace(tmp, target)  # the executed notebook appears whole or not at all
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{slug}.", suffix=".tmp.ipynb")  # one per run
+    os.close(fd)
+    try:
+        papermill.execute_notebook(str(notebook_path(slug)), tmp, cwd=str(REPO_ROOT / "notebooks"),
+                                   parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
+                                   log_output=log_output, progress_bar=False, kernel_name="python3",
+                                   kernel_manager_class=_quiet_kernel_manager())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)  # the executed notebook appears whole or not at all
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return target
 
 
 def cmd_list(args):
+    """Every claim's results; a result.json that is not a valid result is named in one line on stderr and
+    left out (exit 2 at the end), the others still listed."""
     print(f"{'claim':<16} {'id':<5} {'scale':<6} {'verdict':<24} measured")
+    bad = 0
     for slug in claims.MODULES:
         mod = claims.load(slug)
         shown = False
         for scale in claims.SCALES:
-            res = load_result(slug, scale)
+            try:
+                res = load_result(slug, scale)
+            except ValueError as e:
+                print(f"error: {e}", file=sys.stderr)
+                bad += 1
+                continue
             if res:
                 print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<24} {headline_of(res)}")
                 shown = True
         if not shown:
             print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<24}")
+    return 2 if bad else 0
 
 
 def cmd_run(args):
@@ -80,18 +104,33 @@ def cmd_run(args):
     for slug in slugs:
         claims.load(slug)
     claims.check_scale(args.scale)
-    params = {"device": args.device or "auto", "data_root": args.data_root or "", "seeds": args.seeds or "",
-              "download": args.download}
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be 1 or more, got {args.jobs}")
+    if args.seeds is not None and not args.seeds.strip():
+        raise ValueError("--seeds is empty: give seeds like 0,1,2, or leave --seeds out for the scale's own")
+    seeds = parse_seeds(args.seeds)
+    params = {"device": args.device or "auto", "data_root": args.data_root or "",
+              "seeds": ",".join(map(str, seeds)) if seeds else "", "download": args.download}
+    # Checked before any kernel or process starts: each would fail later, slower, or as a traceback.
+    pick_device(args.device)
+    for folder, what in ((cache_dir(), "the cache ($ALEXNET_REPRO_CACHE)"), (runs_dir(), "the run store")):
+        preflight.check_writable(folder, what)
+    out_dirs = {slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+                for slug in slugs}
+    data = {}
     for slug in slugs:
-        out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
-        stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params}
-        if not args.force and _read_json(out_dir / "run.json") == stamp and (out_dir / "result.json").exists():
-            res = json.loads((out_dir / "result.json").read_text())
-            print(f"{slug}: up to date (same code and parameters; --force reruns it): {res['verdict']}")
+        preflight.check_writable(out_dirs[slug], "results")
+        data[slug] = preflight.data_identity(slug, args.data_root, args.download)
+    for slug in slugs:
+        out_dir = out_dirs[slug]
+        stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params,
+                 "data": data[slug]}
+        if not args.force and _read_json(out_dir / "run.json") == stamp and (res := _valid_result(out_dir)):
+            print(f"{slug}: up to date (same code, parameters and data; --force reruns it): {res['verdict']}")
             continue
+        (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
         print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
-        note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale,
-                                   args.seeds.split(",") if args.seeds else None, device=args.device,
+        note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, device=args.device,
                                    data_root=args.data_root, download=args.download) if args.jobs > 1 else None
         # provenance() in the notebook's kernel (which inherits this environment) records the note;
         # popped otherwise, so it never carries over to the next claim of `run all`.
@@ -100,14 +139,24 @@ def cmd_run(args):
         else:
             os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
         execute_notebook(slug, args.scale, out_dir, params)
-        atomic_write_json(out_dir / "run.json", stamp)
-        res = json.loads((out_dir / "result.json").read_text())
+        res = read_result(out_dir / "result.json")
+        atomic_write_json(out_dir / "run.json", stamp)  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
+
+
+def _valid_result(out_dir):
+    """The result in out_dir if it is a valid one, else None (a bad one is named, and the claim reruns)."""
+    try:
+        return read_result(out_dir / "result.json")
+    except ValueError as e:
+        print(f"warning: {e}", file=sys.stderr)
+        return None
 
 
 def fingerprint(slug, scale, params) -> str:
     """What a claim's result depends on: the package's source, the claim's notebook, the scale and
-    the parameters. `run` skips a claim whose last result carries the same fingerprint."""
+    the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
+    `run` skips a claim whose last result carries the same stamp."""
     h = hashlib.sha256()
     for f in sorted((REPO_ROOT / "alexnet_repro").rglob("*.py")) + [notebook_path(slug)]:
         h.update(f.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + f.read_bytes())
@@ -122,15 +171,14 @@ def _read_json(path):
         return None
 
 
-def parse_seeds(text):
-    try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers, got {text!r}") from None
+class OneLineParser(argparse.ArgumentParser):
+    """A usage mistake is one line (and exit 2), like every other mistake a user can fix."""
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m alexnet_repro", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m alexnet_repro", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
@@ -140,28 +188,29 @@ def main(argv=None):
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
-    run.add_argument("--seeds", type=parse_seeds, help="comma-separated seeds, overriding the scale's")
+    run.add_argument("--seeds", help="comma-separated seeds, overriding the scale's (distinct, >= 0)")
     run.add_argument("--out-dir", help="write results here instead of results/")
     run.add_argument("--force", action="store_true", help="rerun a claim even if its result is up to date")
     run.add_argument("--jobs", type=int, default=1,
                      help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
     args = parser.parse_args(argv)
-    if args.command == "run" and args.seeds is not None:
-        args.seeds = ",".join(map(str, args.seeds))
     try:
         if args.command == "book":
             from .book import build
             return build()
-        {"list": cmd_list, "run": cmd_run}[args.command](args)
+        return {"list": cmd_list, "run": cmd_run}[args.command](args) or 0
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a folder that cannot be written, a full disk: one line naming the path
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1 if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO) else 2
     except Exception as e:  # papermill wraps the notebook's exception; show its last line only
         if type(e).__name__ == "PapermillExecutionError":
             print(f"error: {e.ename}: {e.evalue}", file=sys.stderr)
-            return 1
+            return 2 if e.ename == "DataError" else 1  # a data error is bad input, even found in the kernel
         raise
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import claims
 from .paths import REPO_ROOT, results_root
-from .results import headline_of
+from .results import headline_of, read_result
 
 BOOK = REPO_ROOT / "book"
 SHOWN_SCALES = ("paper", "gpu", "cpu")  # smoke results are for tests, not for readers
@@ -19,14 +19,15 @@ SHOWN_SCALES = ("paper", "gpu", "cpu")  # smoke results are for tests, not for r
 
 def _results():
     """{claim_id: [(slug, scale, row)]} for every committed result; a result that checks several ids
-    (result["checks"], e.g. the architecture claim) gives each id its own row and verdict."""
+    (result["checks"], e.g. the architecture claim) gives each id its own row and verdict. A result.json
+    that is not a valid result stops the build with a ValueError naming it (read_result)."""
     out = {}
     for slug in claims.MODULES:
         for scale in SHOWN_SCALES:
             folder = results_root() / slug / scale
             if not (folder / "result.json").exists():
                 continue
-            res = json.loads((folder / "result.json").read_text())
+            res = read_result(folder / "result.json")
             rows = [{"measured": headline_of(res), "verdict": res["verdict"], "id": res["claim_id"]}]
             if res.get("checks"):
                 rows = [{"measured": c["measured"], "verdict": c["verdict"], "id": c["id"]} for c in res["checks"]]

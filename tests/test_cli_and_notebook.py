@@ -36,7 +36,8 @@ def test_cli_missing_data_is_one_clear_line(tmp_path):
               "--out-dir", str(tmp_path / "out"))
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: DataError: CIFAR-10 not found under") and str(tmp_path / "nowhere") in last
+    assert last.startswith("error: CIFAR-10 not found under") and str(tmp_path / "nowhere") in last
+    assert out.returncode == 2  # bad input, found before any kernel starts (preflight)
     assert "Traceback" not in out.stderr
     assert "IPKernelApp" not in out.stderr  # the kernel's own stderr goes to its log, not the terminal
     assert not (tmp_path / "out" / "relu_vs_tanh" / "smoke" / "relu_vs_tanh.ipynb").exists()  # nothing half-written

@@ -222,6 +222,27 @@ def missing_data_message(root: Path) -> str:
             f"at one of these, or pass --download on a machine with internet access.")
 
 
+def check_source(root=None, download=False):
+    """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the
+    cache is keyed on), or None when it is yet to be downloaded; DataError if it is missing or an
+    archive that does not open."""
+    root = data_root(root)
+    found = _find_source(root)
+    if found is None:
+        if download:
+            return None
+        raise DataError(missing_data_message(root))
+    kind, path = found
+    if path.is_file():
+        try:
+            with tarfile.open(path, "r:gz") as tar:
+                tar.next()
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+            raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); "
+                            f"re-download or re-create it") from None
+    return f"{kind}-{_fingerprint(kind, path)}"
+
+
 def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     """Load CIFAR-10 from `root` (see module doc), decoding once into the cache."""
     root = data_root(root)
@@ -237,7 +258,7 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
         raise DataError(missing_data_message(root))
     kind, path = found
     cache = Path(cache) if cache else cache_dir() / "cifar10"
-    check_folder(cache.parent, "the cache folder")
+    check_folder(cache.parent, "the cache folder ($ALEXNET_REPRO_CACHE)")
     cached = cache / f"{kind}-{_fingerprint(kind, path)}.npz"
     if cached.exists():
         splits, checksum, problem = _read_cache(cached)

@@ -449,7 +449,7 @@ def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=T
         raise DataError(f"{source} does not exist: point it at an ImageFolder tree "
                         f"(train/<class>/*, val/<class>/*) or a .tar.gz of one")
     cache = Path(cache) if cache else cache_dir()
-    check_folder(cache, "the cache folder")
+    check_folder(cache, "the cache folder ($ALEXNET_REPRO_CACHE)")
     out = cache / f"{name or _stem(source)}-{size}"
     fingerprint = _fingerprint(source)
     meta = _read_meta(out)
@@ -573,6 +573,22 @@ def find_dataset(root=None) -> Path:
             return found[0]
     raise DataError(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
                     f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
+
+
+def check_source(root=None) -> str:
+    """find_dataset, then an archive that opens or a tree that scans (its classes and images), without
+    decoding: -> the source's fingerprint (what the cache is keyed on); DataError otherwise."""
+    source = find_dataset(root)
+    if _is_archive(source):
+        try:
+            with tarfile.open(source) as tar:
+                tar.next()
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+            raise DataError(f"{source} is not a readable archive ({type(e).__name__}: {e}); "
+                            f"re-download or re-create it") from None
+    else:
+        scan(find_root(source))
+    return _fingerprint(source)
 
 
 def to_splits(data: ImageFolderData, n_train, n_val, device):
