@@ -284,12 +284,14 @@ def load_checkpoint(path, map_location="cpu"):
     except CorruptCheckpoint:
         raise
     except Exception as e:  # torch.load raises many types on a cut or damaged file
-        raise CorruptCheckpoint(f"checkpoint {path} is unreadable ({type(e).__name__}: {e})") from None
+        why = (str(e).strip().splitlines() or [""])[0]
+        raise CorruptCheckpoint(f"checkpoint {path} is unreadable ({type(e).__name__}: {why})") from None
 
 
 def _resume_state(path: Path, device):
     """The state to resume from: the checkpoint, else the previous one; None to start from scratch.
     A checkpoint that fails its check is renamed <name>.corrupt-<time>, and one warning line names it."""
+    remove_stale_temps(path)  # a process killed while writing a checkpoint left its temp file
     for candidate in (path, _previous(path)):
         if not candidate.exists():
             continue
