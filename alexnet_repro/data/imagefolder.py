@@ -23,9 +23,10 @@ lives in `cache_dir()/<name>-<size>/`:
 Integrity: meta.json records the sha256 of every 64 MiB chunk of every file above, and each load
 checks them all before the run reads anything (a flipped bit in train.u8 or mean_image.npy would
 otherwise train silently under the clean data's checksum). A cache that fails is reported on stderr
-and rebuilt. The check costs what sha256 costs, 1.3 GB/s per core here, on two threads: ~0.1 s for
-Imagenette at 76 px (220 MB), ~1 s at 256 px (2.6 GB); ILSVRC-2012 at 256 px (250 GB) would take
-minutes, about one epoch's read of the data a run then reads 90 times.
+and rebuilt. The check costs what sha256 costs (1.3 GB/s on one core here), on two threads:
+measured 0.45-0.7 s for Imagenette at 76 px (230 MB) on this 2-core VM under other jobs' load, so
+some 2-5 s at 256 px (2.6 GB); ILSVRC-2012 at 256 px (250 GB) would take minutes, about one
+epoch's read of the data a run then reads 90 times.
 
 PCA scale: the covariance is that of pixel values in [0, 1]. D3 adds sum_i alpha_i*lambda_i*p_i
 with lambda_i an eigenvalue, i.e. a variance, so the shift is not scale-equivariant and the pixel
