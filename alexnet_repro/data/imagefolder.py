@@ -284,7 +284,11 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
     with open(out_path, "wb") as f:
         # Claim the disk space now: a full disk then fails here, naming the file, instead of killing
         # the process with SIGBUS when a write to the memory map finds no block.
-        os.posix_fallocate(f.fileno(), 0, max(1, n * size * size * 3))
+        try:
+            os.posix_fallocate(f.fileno(), 0, max(1, n * size * size * 3))
+        except OSError as e:
+            raise OSError(e.errno, f"{e.strerror} (the decoded images need {n * size * size * 3:,} bytes)",
+                          str(out_path)) from None
     images = np.memmap(out_path, dtype=np.uint8, mode="r+", shape=(n, size, size, 3))
     sha = hashlib.sha256()
     labels, skipped, upsampled = [], [], []
