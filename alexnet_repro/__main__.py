@@ -15,11 +15,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import claims
+from . import claims, distributed
 from .data.errors import DataError
 from .paths import REPO_ROOT, cache_dir
 from .results import atomic_write_json, headline_of, load_result, results_dir
-from .runs import prefill_in_parallel
+from .runs import prefill_distributed, prefill_in_parallel
 
 
 def notebook_path(slug: str) -> Path:
@@ -82,6 +82,9 @@ def cmd_run(args):
     claims.check_scale(args.scale)
     params = {"device": args.device or "auto", "data_root": args.data_root or "", "seeds": args.seeds or "",
               "download": args.download}
+    world = distributed.init(args.device)  # started by torchrun: every process trains, rank 0 alone writes results
+    if world and args.jobs > 1:
+        raise ValueError("--jobs runs independent processes on one device; under torchrun leave it out")
     for slug in slugs:
         out_dir = Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
         stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params}
@@ -89,10 +92,17 @@ def cmd_run(args):
             res = json.loads((out_dir / "result.json").read_text())
             print(f"{slug}: up to date (same code and parameters; --force reruns it): {res['verdict']}")
             continue
-        print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
-        note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale,
-                                   args.seeds.split(",") if args.seeds else None, device=args.device,
-                                   data_root=args.data_root, download=args.download) if args.jobs > 1 else None
+        if distributed.is_main():
+            print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
+        seeds, common = args.seeds.split(",") if args.seeds else None, dict(
+            device=args.device, data_root=args.data_root, download=args.download)
+        if world:
+            note = prefill_distributed(claims.load(slug), args.scale, seeds, **common)
+            if not distributed.is_main():
+                distributed.barrier(long=True)  # while rank 0 writes the result (its notebook)
+                continue
+        else:
+            note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common) if args.jobs > 1 else None
         # provenance() in the notebook's kernel (which inherits this environment) records the note;
         # popped otherwise, so it never carries over to the next claim of `run all`.
         if note:
@@ -103,6 +113,9 @@ def cmd_run(args):
         atomic_write_json(out_dir / "run.json", stamp)
         res = json.loads((out_dir / "result.json").read_text())
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
+        if world:
+            distributed.barrier(long=True)  # the others wait here for this result before the next claim
+    distributed.shutdown()
 
 
 def fingerprint(slug, scale, params) -> str:

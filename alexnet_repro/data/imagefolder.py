@@ -387,18 +387,20 @@ def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=T
     cache = Path(cache) if cache else cache_dir()
     out = cache / f"{name or _stem(source)}-{size}"
     fingerprint = _fingerprint(source)
-    meta = _read_meta(out)
-    if not (meta and meta.get("source_fingerprint") == fingerprint and meta.get("size") == size
-            and meta.get("format_version") == FORMAT_VERSION):
-        if _is_archive(source):
-            info = {"source": str(source), "source_sha256": _sha256_file(source)}
-            root = find_root(extract_archive(source, cache))
-        else:
-            root = find_root(source)
-            info = {"source": str(source), "source_sha256": None}
-        info["source_fingerprint"] = fingerprint
-        build_cache(root, out, size, workers, draft, max_skipped_fraction, info)
+    from .. import distributed  # here, not at the top: the decoding workers import this module without torch
+    with distributed.local_main_first():  # under torchrun one process per node decodes, the others then open
         meta = _read_meta(out)
+        if not (meta and meta.get("source_fingerprint") == fingerprint and meta.get("size") == size
+                and meta.get("format_version") == FORMAT_VERSION):
+            if _is_archive(source):
+                info = {"source": str(source), "source_sha256": _sha256_file(source)}
+                root = find_root(extract_archive(source, cache))
+            else:
+                root = find_root(source)
+                info = {"source": str(source), "source_sha256": None}
+            info["source_fingerprint"] = fingerprint
+            build_cache(root, out, size, workers, draft, max_skipped_fraction, info)
+            meta = _read_meta(out)
     return open_cache(out, verify, meta)
 
 
@@ -432,16 +434,10 @@ def open_cache(out: Path, verify=False, meta=None) -> ImageFolderData:
 # ----------------------------------------------------------------------------------------- batches
 
 def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
-    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever),
-    reading the next batch from the memmap in a background thread while the caller works on this
-    one (numpy releases the GIL while copying). The prefetch runs across epoch boundaries, so a new epoch
-    never starts cold. Training shuffles (a new order each epoch) and drops each epoch's last
-    partial batch; evaluation keeps order and every image.
-
-    On CUDA the host-to-device copy goes from pinned memory on a side stream, so it overlaps the
-    model's kernels instead of queueing between them; the consumer's stream waits on an event
-    recorded after the copy, and the batch is marked as used there (`record_stream`) so the
-    caching allocator does not hand its memory back to the copy stream too early."""
+    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each
+    read a batch ahead (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never
+    starts cold. Training shuffles (a new order each epoch) and drops each epoch's last partial
+    batch; evaluation keeps order and every image."""
     import torch
     n = len(labels)
     drop_last = shuffle if drop_last is None else drop_last
@@ -454,23 +450,40 @@ def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=No
             yield from (order[i:i + batch_size] for i in range(0, stop, batch_size))
             epoch += 1
 
+    return stream(images, labels, chunks(), device)
+
+
+def stream(images, labels, chunks, device="cpu"):
+    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
+    `chunks` (any iterable, read lazily), with the next batch read from the memmap in a background
+    thread while the caller works on this one (numpy releases the GIL while copying).
+
+    Each batch is read in file order (sorted indices, so the memmap is read forwards) and put back
+    in idx's order as it is copied into the host buffer, so a batch's rows are exactly images[idx].
+    On CUDA that buffer is pinned and the host-to-device copy runs on a side stream, overlapping the
+    model's kernels instead of queueing between them; the consumer's stream waits on an event
+    recorded after the copy, and the batch is marked as used there (`record_stream`) so the caching
+    allocator does not hand its memory back to the copy stream too early."""
+    import torch
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+    labels = np.asarray(labels)
 
     def load(idx):
-        # Sorted, so the memmap is read forwards; order within a batch is irrelevant to SGD.
-        # Fancy indexing copies: the batch never aliases the read-only map.
-        idx = np.sort(idx)
-        x, y = torch.from_numpy(images[idx]), torch.from_numpy(np.asarray(labels)[idx])
+        idx = np.asarray(idx)
+        in_file_order = np.argsort(idx, kind="stable")
+        x = torch.empty((len(idx), *images.shape[1:]), dtype=torch.uint8, pin_memory=copy_stream is not None)
+        x.numpy()[in_file_order] = images[idx[in_file_order]]  # a copy: never aliases the read-only map
+        y = torch.from_numpy(labels[idx])
         if copy_stream is None:
             return x.to(device), y.to(device), None
         with torch.cuda.stream(copy_stream):
-            x, y = x.pin_memory().to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+            x, y = x.to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
             copied = torch.cuda.Event()
             copied.record(copy_stream)
         return x, y, copied
 
-    todo = chunks()
+    todo = iter(chunks)
     with ThreadPoolExecutor(max_workers=1) as pool:
         submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
         pending = submit_next()
@@ -500,10 +513,14 @@ def find_dataset(root=None) -> Path:
 
 
 def to_splits(data: ImageFolderData, n_train, n_val, device):
-    """(the subset, engine.Splits of it on `device`): the first n_train / n_val images (0 = all)."""
+    """(the subset, engine.Splits of it): the first n_train / n_val images (0 = all). The labels go to
+    `device`, and so do each split's images where they fit (feed.resident_fits); a split that does
+    not (ImageNet's training set) stays in the memory-mapped cache and is streamed a batch at a time."""
     import torch
     from ..engine import Splits
+    from ..feed import resident_fits
     data = data.subset(n_train or len(data.train_labels), n_val or len(data.val_labels))
     as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)
-    return data, Splits(as_tensor(data.train_images), as_tensor(data.train_labels, np.int64),
-                        as_tensor(data.val_images), as_tensor(data.val_labels, np.int64))
+    images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
+    return data, Splits(images(data.train_images), as_tensor(data.train_labels, np.int64),
+                        images(data.val_images), as_tensor(data.val_labels, np.int64))
