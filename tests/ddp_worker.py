@@ -9,6 +9,7 @@ process up to float rounding; see distributed.py), a global batch of 31 over 100
 epoch ends on a partial batch of 7, and the two processes' shares of each batch differ (15 and 16).
 Rank 0 writes OUT/history.json and OUT/model.pt; the checkpoint is OUT/checkpoint.pt.
 --stream keeps the training images a host array (streamed, feed.py) instead of a device tensor.
+run(devices=("cpu", "cpu")) trains the two-column net with its columns apart (TwoDeviceAlexNet).
 --kill R:S makes rank R kill itself with SIGKILL as it starts its S-th step (1-based, counted over
 the whole run), as a preempted or crashed process would die.
 """
@@ -25,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import distributed  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.engine import Splits, TrainSpec, train  # noqa: E402
-from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
+from alexnet_repro.models.alexnet import AlexNetConfig, build_for_training  # noqa: E402
 from alexnet_repro.optim import PaperSGD, param_groups  # noqa: E402
 
 SIZE, CROP, CLASSES = 76, 67, 10
@@ -43,7 +44,7 @@ def tiny_data(n_train=100, n_test=40):
     return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
-def run(out: Path, stream=False, kill=None):
+def run(out: Path, stream=False, kill=None, devices=None, net=NET):
     out.mkdir(parents=True, exist_ok=True)
     world = distributed.init("cpu")
     x, y, tx, ty = tiny_data()
@@ -59,7 +60,7 @@ def run(out: Path, stream=False, kill=None):
         return pca_lighting(random_crop_flip(batch, CROP, None, mean), eigvals, eigvecs, 0.1)
 
     torch.manual_seed(SPEC.seed)
-    model = build_alexnet(NET).to(memory_format=torch.channels_last)
+    model = build_for_training(net, "cpu", devices)
     result = train(model, data, lambda b: center_crop(b, CROP, mean), SPEC, augment=augment,
                    make_optimizer=lambda m: PaperSGD(param_groups(m, SPEC.weight_decay), lr=SPEC.lr),
                    checkpoint=out / "checkpoint.pt")
