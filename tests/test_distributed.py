@@ -80,8 +80,10 @@ def test_streamed_batches_are_the_resident_ones(monkeypatch, tmp_path, size):
     """The memory-mapped cache, streamed, gives each process exactly the batches the device-resident
     copy gives it, for the same seeded order; together the processes' rows are each global batch."""
     n = 23
-    images = np.memmap(tmp_path / "train.u8", np.uint8, "w+", shape=(n, 4, 4, 3))
-    images[:] = np.random.default_rng(0).integers(0, 256, images.shape, dtype=np.uint8)
+    written = np.memmap(tmp_path / "train.u8", np.uint8, "w+", shape=(n + 2, 4, 4, 3))
+    written[:] = np.random.default_rng(0).integers(0, 256, written.shape, dtype=np.uint8)
+    written.flush()
+    images = np.memmap(tmp_path / "train.u8", np.uint8, "r", shape=(n + 2, 4, 4, 3))[2:]  # read at an offset
     labels = torch.arange(n) * 10
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(1))
     per_rank = []
@@ -95,11 +97,11 @@ def test_streamed_batches_are_the_resident_ones(monkeypatch, tmp_path, size):
         per_rank.append(streamed)
         evaluated = [(x, y) for x, y in feed.eval_batches(images, labels, 4)]
         lo, hi = distributed.shard(n)
-        assert torch.equal(torch.cat([x for x, _ in evaluated]), torch.from_numpy(images[lo:hi]))
+        assert torch.equal(torch.cat([x for x, _ in evaluated]), torch.from_numpy(np.array(images[lo:hi])))
     for step, parts in enumerate(zip(*per_rank)):
         idx = perm[5 * step:5 * step + 5]
         assert torch.equal(torch.cat([b.y for b in parts]), labels[idx])
-        assert torch.equal(torch.cat([b.x for b in parts]), torch.from_numpy(images[idx.numpy()]))
+        assert torch.equal(torch.cat([b.x for b in parts]), torch.from_numpy(np.array(images[idx.numpy()])))
 
 
 def test_training_on_streamed_images_equals_training_on_resident_ones(tmp_path):

@@ -453,27 +453,56 @@ def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=No
     return stream(images, labels, chunks(), device)
 
 
+READERS = 4  # threads reading one batch's rows from the file at once (see _file_rows)
+
+
+def _file_rows(images):
+    """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
+    with pread from READERS threads: from a file not in the page cache (ILSVRC-2012's ~250 GB cache
+    is not) that reads several times faster than the memmap's page faults, which do not overlap
+    (measured on this VM's disk, 128 random rows of 196 KB: 240 MB/s by page faults from 1 to 8
+    threads; pread 650 MB/s from one thread, 880 from four)."""
+    mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
+    if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
+        return None
+    import mmap
+    mapped_from = images.offset - images.offset % mmap.ALLOCATIONGRANULARITY
+    return images.filename, mapped_from + images.ctypes.data - np.frombuffer(mapping, np.uint8).ctypes.data
+
+
 def stream(images, labels, chunks, device="cpu"):
     """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
-    `chunks` (any iterable, read lazily), with the next batch read from the memmap in a background
-    thread while the caller works on this one (numpy releases the GIL while copying).
+    `chunks` (any iterable, read lazily), with the next batch read in a background thread while the
+    caller works on this one (numpy and pread release the GIL while copying).
 
-    Each batch is read in file order (sorted indices, so the memmap is read forwards) and put back
-    in idx's order as it is copied into the host buffer, so a batch's rows are exactly images[idx].
-    On CUDA that buffer is pinned and the host-to-device copy runs on a side stream, overlapping the
-    model's kernels instead of queueing between them; the consumer's stream waits on an event
-    recorded after the copy, and the batch is marked as used there (`record_stream`) so the caching
-    allocator does not hand its memory back to the copy stream too early."""
+    A batch's rows are read in file order (sorted) straight into the host buffer at their places in
+    idx, so the batch is exactly images[idx] and never aliases the read-only map. On CUDA that buffer
+    is pinned and the host-to-device copy runs on a side stream, overlapping the model's kernels
+    instead of queueing between them; the consumer's stream waits on an event recorded after the
+    copy, and the batch is marked as used there (`record_stream`) so the caching allocator does not
+    hand its memory back to the copy stream too early."""
     import torch
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     labels = np.asarray(labels)
+    in_file = _file_rows(images)
+    row_bytes = int(np.prod(images.shape[1:]))
+    fd = os.open(in_file[0], os.O_RDONLY) if in_file else None
+
+    def read_row(out, i):
+        got = os.preadv(fd, [out], in_file[1] + int(i) * row_bytes)
+        if got != row_bytes:
+            raise DataError(f"{in_file[0]}: short read of image {i} ({got} of {row_bytes} bytes); rebuild the cache")
 
     def load(idx):
         idx = np.asarray(idx)
         in_file_order = np.argsort(idx, kind="stable")
         x = torch.empty((len(idx), *images.shape[1:]), dtype=torch.uint8, pin_memory=copy_stream is not None)
-        x.numpy()[in_file_order] = images[idx[in_file_order]]  # a copy: never aliases the read-only map
+        out = x.numpy()
+        if fd is None:
+            out[in_file_order] = images[idx[in_file_order]]
+        else:
+            list(readers.map(read_row, (out[k] for k in in_file_order), idx[in_file_order]))
         y = torch.from_numpy(labels[idx])
         if copy_stream is None:
             return x.to(device), y.to(device), None
@@ -484,18 +513,22 @@ def stream(images, labels, chunks, device="cpu"):
         return x, y, copied
 
     todo = iter(chunks)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
-        pending = submit_next()
-        while pending is not None:
-            x, y, copied = pending.result()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(READERS) as readers:
+            submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
             pending = submit_next()
-            if copied is not None:
-                stream = torch.cuda.current_stream(device)
-                stream.wait_event(copied)
-                x.record_stream(stream)
-                y.record_stream(stream)
-            yield x, y
+            while pending is not None:
+                x, y, copied = pending.result()
+                pending = submit_next()
+                if copied is not None:
+                    stream = torch.cuda.current_stream(device)
+                    stream.wait_event(copied)
+                    x.record_stream(stream)
+                    y.record_stream(stream)
+                yield x, y
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def find_dataset(root=None) -> Path:
