@@ -240,3 +240,16 @@ def test_torchrun_runs_a_claim_with_results_written_once(tmp_path):
     result = json.loads((tmp_path / "out" / "lrn_alexnet" / "smoke" / "result.json").read_text())
     assert "torchrun on 2 processes" in result["provenance"]["note"]
     assert done.stdout.count("lrn_alexnet: ") == 1  # the verdict line: rank 0 alone wrote the result
+
+
+# ------------------------------------------------------------------------------------- benchmarks
+
+@pytest.mark.parametrize("script, expected", [("streaming_share.py", "the data adds"),
+                                              ("two_gpu_time.py", "two GPUs / one GPU, half")])
+def test_the_gpu_benchmarks_run_at_their_smoke_size_on_the_cpu(tmp_path, script, expected):
+    """Ready for the GPU: each runs through at a tiny size on the CPU, and writes no result file then."""
+    args = ["--workdir", str(tmp_path)] if script == "streaming_share.py" else []
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--smoke", *args], cwd=tmp_path,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert expected in done.stdout and "written:" not in done.stdout
