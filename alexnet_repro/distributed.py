@@ -154,6 +154,16 @@ def all_gather_object(obj):
     return out
 
 
+def from_main(value):
+    """Rank 0's `value` on every process (e.g. whether a file exists: on a network filesystem another
+    node may not see it yet, and processes that decide differently would wait on each other forever)."""
+    if not _world:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def agree(value, error):
     """Raise ValueError(error) on every process unless all of them hold the same `value`."""
     if len({repr(v) for v in all_gather_object(value)}) > 1:

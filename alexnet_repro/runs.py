@@ -50,7 +50,7 @@ def cached_beside_run(work_dir, description: dict, name: str, compute):
     as <name>.json the first time and read back after: assembling a claim again, or in another
     process after `--jobs` trained it, does not load the model again."""
     path = Path(work_dir) / run_key(description) / f"{name}.json"
-    if path.exists():
+    if distributed.from_main(path.exists()):  # under torchrun every process takes the same branch
         return json.loads(path.read_text())
     out = compute()  # on every process under torchrun (compute may hold collectives); rank 0 writes it
     if distributed.is_main():
@@ -63,7 +63,7 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     """Train (or resume, or just load) the run that `description` identifies."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
-    if record_path.exists():
+    if distributed.from_main(record_path.exists()):  # under torchrun every process takes the same branch
         record = json.loads(record_path.read_text())
         if _complete(record, epoch_budget):
             return RunResult(record["status"], record["history"], record["wall_time_s"])
@@ -76,7 +76,6 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
         atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
                                         "world_size": distributed.world_size(), "global_batch": spec.batch_size,
                                         **result.as_dict()})
-    distributed.barrier()  # every process sees the record before any asks for this run again
     return result
 
 
