@@ -22,12 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import claims, preflight
+from . import claims, distributed, preflight
 from .data.errors import DataError
 from .engine import pick_device
 from .paths import REPO_ROOT, cache_dir, runs_dir
 from .results import atomic_write_json, headline_of, load_result, read_result, results_dir
-from .runs import prefill_in_parallel
+from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 
 
@@ -118,6 +118,9 @@ def cmd_run(args):
     out_dirs = {slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
                 for slug in slugs}
     data = {}
+    world = distributed.init(args.device)  # started by torchrun: every process trains, rank 0 alone writes results
+    if world and args.jobs > 1:
+        raise ValueError("--jobs runs independent processes on one device; under torchrun leave it out")
     for slug in slugs:
         preflight.check_writable(out_dirs[slug], "results")
         data[slug] = preflight.data_identity(slug, args.data_root, args.download)
@@ -128,10 +131,17 @@ def cmd_run(args):
         if not args.force and _read_json(out_dir / "run.json") == stamp and (res := _valid_result(out_dir)):
             print(f"{slug}: up to date (same code, parameters and data; --force reruns it): {res['verdict']}")
             continue
-        (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
-        print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
-        note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, device=args.device,
-                                   data_root=args.data_root, download=args.download) if args.jobs > 1 else None
+        if distributed.is_main():
+            (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
+            print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
+        common = dict(device=args.device, data_root=args.data_root, download=args.download)
+        if world:
+            note = prefill_distributed(claims.load(slug), args.scale, seeds, **common)
+            if not distributed.is_main():
+                distributed.barrier(long=True)  # while rank 0 writes the result (its notebook)
+                continue
+        else:
+            note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common) if args.jobs > 1 else None
         # provenance() in the notebook's kernel (which inherits this environment) records the note;
         # popped otherwise, so it never carries over to the next claim of `run all`.
         if note:
@@ -142,6 +152,9 @@ def cmd_run(args):
         res = read_result(out_dir / "result.json")
         atomic_write_json(out_dir / "run.json", stamp)  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
+        if world:
+            distributed.barrier(long=True)  # the others wait here for this result before the next claim
+    distributed.shutdown()
 
 
 def _valid_result(out_dir):

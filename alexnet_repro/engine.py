@@ -10,6 +10,11 @@ shuffling uses a generator seeded from (seed, epoch), and the global RNG state (
 A checkpoint carries the sha256 of its payload; one that fails it (a flipped bit, a cut file) is
 set aside with a warning and the run resumes from the previous epoch's checkpoint, kept beside it
 while the run trains, or else starts again from scratch (bit-identical to never having started).
+
+Under torchrun (distributed.init() called first) the same loop trains through DistributedDataParallel:
+each process takes its rows of every global batch of spec.batch_size, rank 0 alone writes the
+checkpoint, every process resumes from it; see distributed.py. Images that do not fit on the
+device are streamed from the host instead (feed.py), with the same batches.
 """
 import hashlib
 import io
@@ -23,6 +28,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
 
 PRECISIONS = ("fp32", "bf16")
@@ -34,14 +40,14 @@ NAN_CHECK_EVERY = 50
 def pick_device(requested=None) -> torch.device:
     """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
     if requested in (None, "", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return distributed.local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
     try:
         device = torch.device(requested)
     except (RuntimeError, TypeError):
         raise ValueError(f"unknown device {requested!r}; use cpu, cuda, cuda:N or auto") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} requested but CUDA is not available; use 'cpu' or 'auto'")
-    return device
+    return distributed.local_device(device)  # under torchrun: this process's own GPU
 
 
 def seed_everything(seed: int):
@@ -90,14 +96,15 @@ class Normalizer:
 
 @torch.no_grad()
 def evaluate(model, x_u8, y, normalize, batch_size=1000, precision="fp32") -> float:
-    """Top-1 error over a whole split, in eval mode."""
+    """Top-1 error over a whole split, in eval mode (under DDP each process counts its share)."""
     was_training = model.training
     model.eval()
     wrong = torch.zeros((), dtype=torch.long, device=y.device)
-    for i in range(0, len(y), batch_size):
-        with _autocast(x_u8.device, precision):
-            out = model(normalize(x_u8[i:i + batch_size]))
-        wrong += (out.argmax(1) != y[i:i + batch_size]).sum()
+    for xb, yb in feed.eval_batches(x_u8, y, batch_size):
+        with _autocast(y.device, precision):
+            out = model(normalize(xb))
+        wrong += (out.argmax(1) != yb).sum()
+    distributed.all_reduce_sum(wrong)
     model.train(was_training)
     return wrong.item() / len(y)
 
@@ -113,14 +120,15 @@ def _epoch_generator(seed, epoch):
 
 def _progress(total, desc):
     from tqdm import tqdm
-    quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules
+    quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     return tqdm(total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr,
                 dynamic_ncols=True)
 
 
 @dataclass
 class Splits:
-    """What train() needs of a dataset: uint8 NHWC images and int64 labels, already on the device."""
+    """What train() needs of a dataset: uint8 NHWC images and int64 labels on the device; images too
+    large for it may stay a host array (the memory-mapped cache), streamed a batch at a time (feed.py)."""
     train_x: torch.Tensor
     train_y: torch.Tensor
     test_x: torch.Tensor
@@ -150,29 +158,41 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     only at the run's last epoch, where a claim needs only the final test error).
     """
     train_eval = train_eval or data
-    device = data.train_x.device
+    device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
     if spec.precision == "fp32":
         torch.backends.cudnn.allow_tf32 = False  # else cuDNN convolves in TF32 on Ampere+ GPUs
     seed_everything(spec.seed)  # the caller built the model already; re-seeding here covers dropout only
+    augment_rng = distributed.seed_ranks(spec.seed, device) if distributed.current() else None
     make_optimizer = make_optimizer or (lambda m: torch.optim.SGD(
         m.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))
     opt = make_optimizer(model)
     history, start_epoch, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint) if checkpoint else None
+    if distributed.current():
+        distributed.agree(checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
+                          f"the processes see different checkpoints at {checkpoint}: the run store must be on a "
+                          "filesystem every node shares (ALEXNET_REPRO_RUNS)")
     state = _resume_state(checkpoint, device) if checkpoint else None
     if state:
         if state["spec"] != asdict(spec):
             raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
+        if state.get("world_size", 1) != distributed.world_size():
+            raise ValueError(f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
+                             f"it on as many (torchrun --nproc_per_node), or delete it to start the run over")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        torch.set_rng_state(state["rng"].cpu())  # map_location moved the RNG states to the device too
-        if state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
+        rng = state["ranks"][distributed.rank()] if "ranks" in state else state  # each process its own dropout RNG
+        torch.set_rng_state(rng["rng"].cpu())  # map_location moved the RNG states to the device too
+        if rng.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda_rng"]])
+        if augment_rng is not None:
+            augment_rng.set_state(state["augment_rng"].cpu())
         history, elapsed = state["history"], state["elapsed"]
         start_epoch = len(history)
         if history and _finished(history, spec, stop_at, epoch_budget) is not None:
             _previous(checkpoint).unlink(missing_ok=True)
             return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
+    net = distributed.wrap(model, device) if distributed.current() else model
 
     n, bs = len(data.train_y), spec.batch_size
     steps = math.ceil(n / bs)
@@ -182,26 +202,25 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     status = None
     for epoch in range(start_epoch, limit):
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=_epoch_generator(spec.seed, epoch)).to(device)
+        perm = torch.randperm(n, generator=_epoch_generator(spec.seed, epoch))
         wrong = torch.zeros((), dtype=torch.long, device=device)
         loss_sum = torch.zeros((), device=device)
-        seen = 0
-        for step, i in enumerate(range(0, n, bs), 1):
-            idx = perm[i:i + bs]
-            x, y = data.train_x[idx], data.train_y[idx]
-            x = augment(x) if augment else normalize(x)
+        for step, batch in enumerate(feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1):  # this process's rows
+            x, y = batch.prepare(augment or normalize, augment_rng), batch.y
             with _autocast(device, spec.precision):
-                out = model(x)
-                loss = F.cross_entropy(out.float(), y)
+                out = net(x)
+                # An empty share (a last batch smaller than the world) still joins DDP's all-reduce, with zero gradient.
+                loss = F.cross_entropy(out.float(), y) if len(y) else out.sum()
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * batch.share).backward()  # share 1.0 on one process: an exact no-op
             opt.step()
             wrong += (out.argmax(1) != y).sum()
             loss_sum += loss.detach() * len(y)
-            seen += len(y)
             bar.update(1)
             if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss_sum).item():
                 break  # a NaN or inf loss stays in the sum: the run has diverged
+        distributed.all_reduce_sum(wrong, loss_sum)
+        seen = min(n, step * bs)  # images of the global batches this epoch trained on (all, unless it diverged)
         train_loss = loss_sum.item() / seen
         row = {"epoch": epoch + 1, "images_seen": epoch * n + seen, "train_loss": train_loss,
                "train_error_running": wrong.item() / seen}
@@ -221,7 +240,7 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
         row["wall_time_s"] = elapsed
         bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)
         if checkpoint:
-            _save_checkpoint(checkpoint, model, opt, spec, history, elapsed)
+            _save_checkpoint(checkpoint, model, opt, spec, history, elapsed, augment_rng)
         if status:
             break
     bar.close()
@@ -251,7 +270,7 @@ def _previous(path: Path) -> Path:
     return path.with_name(path.name + ".previous")
 
 
-def _save_checkpoint(path, model, opt, spec, history, elapsed):
+def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None):
     """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes.
     The checkpoint it replaces is kept as <name>.previous until the run stops (one more checkpoint
     on disk per run in progress), so a corrupt last checkpoint costs one epoch, not the run.
@@ -259,8 +278,14 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed):
     AlexNet's 490 MB of weights and momentum, nothing for the proxies' nets."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
-                "spec": asdict(spec), "history": history, "elapsed": elapsed}, buf)
+    state = {"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
+             "spec": asdict(spec), "history": history, "elapsed": elapsed}
+    if distributed.current():  # every process's dropout RNG (a collective), the shared augmentation RNG; rank 0 writes
+        state.update(ranks=distributed.all_gather_object({"rng": state["rng"], "cuda_rng": cuda_rng}),
+                     augment_rng=augment_rng.get_state(), world_size=distributed.world_size())
+        if not distributed.is_main():
+            return
+    torch.save(state, buf)
     payload = buf.getbuffer()
     header = CHECKPOINT_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n"
     remove_stale_temps(path)  # a writer killed mid-write left its temp file (hundreds of MB) behind

@@ -14,6 +14,9 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
+import torch
+
+from . import distributed
 from .engine import CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, train
 from .paths import runs_dir
 from .results import atomic_write_json
@@ -55,10 +58,11 @@ def cached_beside_run(work_dir, description: dict, name: str, compute):
     as <name>.json the first time and read back after: assembling a claim again, or in another
     process after `--jobs` trained it, does not load the model again."""
     path = Path(work_dir) / run_key(description) / f"{name}.json"
-    if path.exists():
+    if distributed.from_main(path.exists()):  # under torchrun every process takes the same branch
         return json.loads(path.read_text())
-    out = compute()
-    atomic_write_json(path, out)
+    out = compute()  # on every process under torchrun (compute may hold collectives); rank 0 writes it
+    if distributed.is_main():
+        atomic_write_json(path, out)
     return out
 
 
@@ -67,8 +71,8 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     """Train (or resume, or just load) the run that `description` identifies."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
-    record = _read_record(record_path)
-    if record and _complete(record, epoch_budget):
+    record = _read_record(record_path) if distributed.from_main(record_path.exists()) else None
+    if record and _complete(record, epoch_budget):  # under torchrun every process takes the same branch
         # JSON has no NaN: the store writes null where a row had none (a diverged run's loss)
         history = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["history"]]
         return RunResult(record["status"], history, record["wall_time_s"])
@@ -77,8 +81,10 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     model = build_model()
     result = train(model, data, normalize, spec, checkpoint=folder / "checkpoint.pt", epoch_budget=epoch_budget,
                    stop_at=stop_at, desc=desc, **train_kwargs)
-    atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
-                                    **result.as_dict()})
+    if distributed.is_main():
+        atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
+                                        "world_size": distributed.world_size(), "global_batch": spec.batch_size,
+                                        **result.as_dict()})
     return result
 
 
@@ -123,3 +129,20 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
             ThreadPoolExecutor(len(chains)) as threads:
         list(threads.map(follow, chains))
     return f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing"
+
+
+def prefill_distributed(mod, scale, seeds=None, **common):
+    """Under torchrun: every process walks the claim's whole plan in the same order and each run trains
+    across all of them (DistributedDataParallel) into the run store, so that the claim's notebook, run
+    by rank 0 alone, then finds them all done. Returns the provenance note."""
+    world = distributed.current()
+    if not hasattr(mod, "prefill_plan"):
+        raise ValueError(f"{mod.CLAIM.slug} declares no runs to train across processes: run it without torchrun")
+    for chain in mod.prefill_plan(scale, seeds):
+        for stage in chain:  # in order: a stage may read the one before it from the store
+            for job in stage:
+                mod.prefill(scale=scale, **common, **job)
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()  # the notebook's kernel, another process, will want this GPU's memory
+    return (f"runs trained by torchrun on {world.size} processes (DistributedDataParallel, {world.backend}); "
+            f"each run's batch is the global batch, {world.size} processes taking an equal share of it")

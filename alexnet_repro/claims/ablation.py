@@ -35,10 +35,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import distributed
 from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
 from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
-from ..models.alexnet import AlexNetConfig, build_alexnet
+from ..models.alexnet import AlexNetConfig, build_for_training, two_devices_for
 from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
@@ -112,6 +113,7 @@ class Config:
     train_eval_images: int = 0   # the training sample of the gap's training error; 0 = as many as validation
     batch_size: int = 128
     precision: str = "fp32"
+    model_parallel: bool = False  # the two-column net with a column per GPU where a process has two (M1's timing)
 
 
 SCALES = {
@@ -121,7 +123,7 @@ SCALES = {
     "cpu": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
     # D2's gpu scale: the paper's init and lr leave a full-width net at chance on Imagenette (see ten_patch).
     "gpu": Config(cache_size=256, crop=227, width=1.0, epochs=40, init_std=0.02, lr=0.001),
-    "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,)),
+    "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,), model_parallel=True),
 }
 
 
@@ -152,6 +154,11 @@ class Family:
         self.work_dir = work_dir or default_work_dir(FAMILY, scale)
         self.base = AlexNetConfig(width=cfg.width, input_size=cfg.crop, num_classes=len(data.classes),
                                   init_std=cfg.init_std)
+        # Model parallelism in a single process only: under torchrun each process has one GPU (DDP).
+        self.devices = two_devices_for(self.device) if cfg.model_parallel and not distributed.current() else None
+
+    def on_two_devices(self, arm: Arm):
+        return bool(self.devices) and arm.net_config(self.base).columns == "two"
 
     def describe_run(self, arm: Arm, seed):
         spec = TrainSpec(lr=self.cfg.lr, momentum=0.9, weight_decay=arm.weight_decay,
@@ -159,10 +166,14 @@ class Family:
                          precision=self.cfg.precision, seed=seed)
         return spec, {"family": FAMILY, "net": asdict(arm.net_config(self.base)), "spec": asdict(spec),
                       "data": self.data.checksum, "train_eval_images": len(self.train_eval.train_y),
-                      "augment": "random crop + flip" + (" + PCA lighting 0.1" if arm.pca else "")}
+                      "augment": "random crop + flip" + (" + PCA lighting 0.1" if arm.pca else ""),
+                      # its own runs: per-column dropout masks draw other random numbers than the grouped net's
+                      **({"devices": 2} if self.on_two_devices(arm) else {})}
 
-    def build(self, arm: Arm):
-        return build_alexnet(arm.net_config(self.base)).to(self.device, memory_format=torch.channels_last)
+    def build(self, arm: Arm, devices=None):
+        """The arm's net on the family's device (as every reader of a trained net gets it), or to train
+        with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
+        return build_for_training(arm.net_config(self.base), self.device, devices)
 
     def run(self, arm: Arm, seed):
         cfg, mean = self.cfg, self.mean
@@ -173,7 +184,8 @@ class Family:
             return pca_lighting(x, self.eigvals, self.eigvecs, 0.1) if arm.pca else x
 
         result = cached_train(
-            self.work_dir, description, lambda: self.build(arm), self.splits, lambda b: center_crop(b, cfg.crop, mean),
+            self.work_dir, description, lambda: self.build(arm, self.devices), self.splits,
+            lambda b: center_crop(b, cfg.crop, mean),
             spec, make_optimizer=lambda m: PaperSGD(param_groups(m, arm.weight_decay), lr=cfg.lr),
             augment=augment, train_eval=self.train_eval, desc=f"{arm.name} seed={seed}")
         hist = result.history

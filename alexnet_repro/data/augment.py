@@ -13,7 +13,13 @@ so it must not be modified in place afterwards.
 
 Crop offsets are uniform over [0, size - crop] inclusive (33 positions per axis for 224 of 256;
 the paper's "factor of 2048" counts 32).
+
+Under DistributedDataParallel each process augments only its rows of the global batch; inside
+`global_batch_draws` the random draws are made for the whole global batch and each process keeps
+its rows, so every image gets the crop, flip and lighting it would get on a single process.
 """
+import contextlib
+import contextvars
 import functools
 
 import numpy as np
@@ -21,6 +27,32 @@ import torch
 import torch.nn.functional as F
 
 FLOAT = torch.float32
+
+_GLOBAL_DRAWS = contextvars.ContextVar("global_batch_draws", default=None)
+
+
+@contextlib.contextmanager
+def global_batch_draws(rows, generator):
+    """Inside, random_crop_flip and pca_lighting called without a generator of their own draw for
+    the whole global batch from `generator` (the same state on every process) and keep rows
+    start:stop of it; rows = (start, stop, size of the global batch)."""
+    token = _GLOBAL_DRAWS.set((rows, generator))
+    try:
+        yield
+    finally:
+        _GLOBAL_DRAWS.reset(token)
+
+
+def _draw(sample, n, generator):
+    """sample(count, generator) for n images: as asked, or, inside global_batch_draws (and with no
+    generator of the caller's), this process's n rows of the global batch's draw."""
+    shared = _GLOBAL_DRAWS.get()
+    if shared is None or generator is not None:
+        return sample(n, generator)
+    (start, stop, total), generator = shared
+    if stop - start != n:
+        raise ValueError(f"global_batch_draws expects {stop - start} images, got {n}")
+    return sample(total, generator)[start:stop]
 
 
 def _crop_rows(images, which, oy, ox, crop):
@@ -71,9 +103,10 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
     """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
     `generator` must live on the batch's device."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
-    oy = torch.randint(0, size - crop + 1, (n,), generator=generator, device=dev)
-    ox = torch.randint(0, size - crop + 1, (n,), generator=generator, device=dev)
-    flip = torch.rand(n, generator=generator, device=dev) < 0.5
+    offset = lambda k, g: torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
+    oy = _draw(offset, n, generator)
+    ox = _draw(offset, n, generator)
+    flip = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
     return crop_at(batch_u8, crop, oy, ox, flip, mean_image)
 
 
@@ -84,7 +117,7 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0
     Additive, so it commutes with mean subtraction and cropping."""
     eigvals = torch.as_tensor(eigvals, dtype=FLOAT, device=x.device)
     eigvecs = torch.as_tensor(eigvecs, dtype=FLOAT, device=x.device)
-    alpha = torch.randn(len(x), 3, generator=generator, device=x.device, dtype=FLOAT) * std
+    alpha = _draw(lambda k, g: torch.randn(k, 3, generator=g, device=x.device, dtype=FLOAT), len(x), generator) * std
     shift = (alpha * eigvals) @ eigvecs.T * pixel_scale  # (B, 3): sum_i alpha_i lambda_i p_i
     n, _, h, w = x.shape
     if x.is_contiguous(memory_format=torch.channels_last):

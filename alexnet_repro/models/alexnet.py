@@ -215,7 +215,13 @@ class TwoDeviceAlexNet(nn.Module):
     GPUs communicate: before conv3 (each column's conv3 sees both columns' conv2 maps), and
     before fc6, fc7 and fc8 (each FC layer sees all units below it). The logits are gathered
     on devices[0]. Dropout masks are drawn per column, so train-mode outputs with dropout > 0
-    match the grouped net only in distribution; eval mode and dropout=0 match exactly.
+    match the grouped net only in distribution; eval mode and dropout=0 match exactly, but for
+    LRN: here each column's window sums its own maps only, as on the paper's GPUs, while the
+    grouped net's windows straddle the middle maps of conv1 and conv2 (the two differ where
+    alpha * sum(a^2) is not small beside k, i.e. for large activations).
+
+    Its state_dict is the grouped net's (`grouped_state_dict`), and load_state_dict takes one: a
+    checkpoint of either form loads into both, so whatever reads a trained net builds the grouped one.
     """
 
     def __init__(self, cfg=None, devices=("cpu", "cpu")):
@@ -224,6 +230,7 @@ class TwoDeviceAlexNet(nn.Module):
         if self.cfg.columns != "two":
             raise ValueError(f"TwoDeviceAlexNet needs columns='two', got {self.cfg.columns!r}")
         self.devices = [torch.device(d) for d in devices]
+        grouped = AlexNet(self.cfg)  # built first: the seed that built a grouped net gives this one its weights
         self.columns = nn.ModuleList()
         for c, device in enumerate(self.devices):
             features, classifier = make_layers(self.cfg, column=c)
@@ -231,7 +238,7 @@ class TwoDeviceAlexNet(nn.Module):
         # layers fed by both columns; conv1 is not one of them: each device gets the whole image
         self.exchange_before = {s.name for s in conv_plan(self.cfg)[1:] if s.groups == 1}
         self.exchange_before |= {"fc6", "fc7", "fc8"}
-        self.load_grouped_state_dict(AlexNet(self.cfg).state_dict())  # the same init as the grouped net
+        self.load_grouped_state_dict(grouped.state_dict())
 
     def _exchange(self, h):
         """Each device gets [column 0, column 1] concatenated along the channel/feature dim."""
@@ -262,3 +269,27 @@ class TwoDeviceAlexNet(nn.Module):
         """The inverse: a state_dict that AlexNet(cfg).load_state_dict accepts."""
         s0, s1 = (col.state_dict() for col in self.columns)
         return {key: s0[key] if t.dim() == 0 else torch.cat([t.cpu(), s1[key].cpu()]) for key, t in s0.items()}
+
+    def state_dict(self, *args, **kwargs):
+        return self.grouped_state_dict()
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        self.load_grouped_state_dict(state_dict)
+
+
+def two_devices_for(device) -> tuple:
+    """(device, the next GPU) when `device` is a GPU with another after it, for the two-column net
+    to train with its columns apart, as the paper's did; else None (one device, grouped convolutions)."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return None
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return (torch.device("cuda", index), torch.device("cuda", index + 1)) if index + 1 < torch.cuda.device_count() else None
+
+
+def build_for_training(cfg, device, devices=None):
+    """The net to train, channels_last: on `device`, or, given two `devices` and two columns, with
+    each column on its own device (TwoDeviceAlexNet, the same function: see its docstring)."""
+    if devices and cfg.columns == "two":
+        return TwoDeviceAlexNet(cfg, devices).to(memory_format=torch.channels_last)
+    return build_alexnet(cfg).to(device, memory_format=torch.channels_last)

@@ -1,0 +1,189 @@
+"""Data-parallel training across the processes torchrun starts: one process per GPU (or per CPU worker).
+
+torchrun puts RANK, WORLD_SIZE and LOCAL_RANK (and the rendezvous address) in each process's
+environment; `init()` joins them into one process group, NCCL on CUDA and gloo on CPU, and the
+engine trains through PyTorch's own DistributedDataParallel (`wrap`). Nothing here starts, watches
+or restarts processes: torchrun does, and a rerun resumes from the run store's checkpoints.
+
+The batch and the rate. The paper's batch is 128 images in total, not per GPU, and stays the
+default: `TrainSpec.batch_size` is the *global* batch. Every step each process takes its rows of
+the global batch, as evenly as they split (`shard`: 16 each on 8 GPUs), and weights its mean loss
+by its share of the rows (`share`), so the gradient DDP averages is exactly the mean gradient over
+the global batch, whatever the number of processes and also for an epoch's last, partial batch.
+With the global batch unchanged the learning rate is unchanged: it is the same SGD as on one
+device. Raising the global batch to B (to keep many GPUs busy) calls for the linear scaling rule,
+lr = 0.01 * B / 128 with a few epochs of warm-up (Goyal et al. 2017, "Accurate, Large Minibatch
+SGD"); that is no longer the paper's recipe, and no claim's config does it.
+
+The order. Every process draws the same permutation from (seed, epoch), as a single process does,
+and takes its rows of each global batch: a step trains on the images the single-process step does.
+
+Randomness. The augmentation's draws (crop offsets, flips, PCA lighting) are made for the whole
+global batch from a generator in the same state on every process, each keeping its rows
+(`augment.global_batch_draws`), so every image gets the augmentation it would get on one process.
+Dropout masks come from each process's own generator, seeded by (seed, rank): processes do not
+share masks. So a run on W processes equals the single-process run up to float rounding (the
+gradient is summed in another order) when the net has no dropout, and in distribution when it
+has. Batch norm becomes SyncBatchNorm on CUDA (statistics over the global batch, as on one
+device); gloo on CPU has no SyncBatchNorm, so there each process normalizes by its own rows.
+"""
+import datetime
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+# Waits for work only one process does (decoding ImageNet into the cache: hours) go through a gloo
+# group with this timeout, so the training's own collectives keep torch's default one.
+LONG_WAIT = datetime.timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int
+    size: int
+    local_rank: int
+    backend: str
+
+
+_world = None
+_long_group = None
+
+
+def init(device=None):
+    """Join torchrun's process group when torchrun started this process with WORLD_SIZE > 1; -> World,
+    or None for a plain single-process run. `device` as pick_device takes it: CUDA -> NCCL, else gloo."""
+    global _world, _long_group
+    if _world is not None:
+        return _world
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if size <= 1:
+        return None
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = (torch.cuda.is_available() if device in (None, "", "auto") else torch.device(device).type == "cuda")
+    if cuda:
+        if local_rank >= torch.cuda.device_count():
+            raise ValueError(f"local rank {local_rank} has no GPU: {torch.cuda.device_count()} visible; "
+                             f"start at most that many processes per node (--nproc_per_node)")
+        torch.cuda.set_device(local_rank)
+    backend = "nccl" if cuda else "gloo"
+    dist.init_process_group(backend)
+    _long_group = dist.new_group(backend="gloo", timeout=LONG_WAIT)
+    _world = World(rank, size, local_rank, backend)
+    return _world
+
+
+def shutdown():
+    global _world, _long_group
+    if _world is not None:
+        dist.destroy_process_group()
+    _world = _long_group = None
+
+
+def current():
+    """The World this process belongs to, or None on a single process."""
+    return _world
+
+
+def rank():
+    return _world.rank if _world else 0
+
+
+def world_size():
+    return _world.size if _world else 1
+
+
+def is_main():
+    """Rank 0: the one process that writes checkpoints, the run store's records and results."""
+    return rank() == 0
+
+
+def barrier(long=False):
+    """Wait for every process; `long` for work only some of them do, that may take hours (LONG_WAIT)."""
+    if _world:
+        dist.barrier(group=_long_group if long else None)
+
+
+@contextmanager
+def local_main_first():
+    """Run the block on each node's local rank 0 first, then on the others (e.g. decoding a dataset
+    into the node's cache once, which the others then open)."""
+    if _world and _world.local_rank != 0:
+        barrier(long=True)
+    yield
+    if _world and _world.local_rank == 0:
+        barrier(long=True)
+
+
+def local_device(device: torch.device) -> torch.device:
+    """Under torchrun a CUDA device means this process's own GPU, cuda:LOCAL_RANK."""
+    if _world and device.type == "cuda":
+        return torch.device("cuda", _world.local_rank)
+    return device
+
+
+def shard(n, of=None, size=None):
+    """(start, stop) of the rows among n that rank `of` (default: this process) takes: as even as
+    possible, every row exactly once, in order."""
+    of = rank() if of is None else of
+    size = world_size() if size is None else size
+    return n * of // size, n * (of + 1) // size
+
+
+def share(rows, total, size=None):
+    """The weight of a process's mean loss over `rows` of a global batch of `total`: DDP averages the
+    processes' gradients, so size * rows / total makes that average the global batch's mean gradient."""
+    return (world_size() if size is None else size) * rows / total
+
+
+def all_reduce_sum(*tensors):
+    """Sum each tensor over the processes, in place (nothing on a single process)."""
+    if _world:
+        for t in tensors:
+            dist.all_reduce(t)
+
+
+def all_gather_object(obj):
+    """[obj of rank 0, obj of rank 1, ...]; [obj] on a single process."""
+    if not _world:
+        return [obj]
+    out = [None] * _world.size
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def from_main(value):
+    """Rank 0's `value` on every process (e.g. whether a file exists: on a network filesystem another
+    node may not see it yet, and processes that decide differently would wait on each other forever)."""
+    if not _world:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def agree(value, error):
+    """Raise ValueError(error) on every process unless all of them hold the same `value`."""
+    if len({repr(v) for v in all_gather_object(value)}) > 1:
+        raise ValueError(error)
+
+
+def seed_ranks(seed, device):
+    """-> the generator every process draws its augmentation from (the same state everywhere, seeded
+    as a single process's default generator is); reseeds this process's default generators, which
+    dropout draws from, by (seed, rank)."""
+    augment = torch.Generator(device=device).manual_seed(seed)
+    torch.manual_seed((seed + 1) * 1_000_003 + rank())
+    return augment
+
+
+def wrap(model, device):
+    """The model in DistributedDataParallel (its parameters stay the model's: the optimizer built on
+    them, checkpoints and evaluation use `model` itself). Batch norm layers become SyncBatchNorm on CUDA."""
+    from torch.nn.parallel import DistributedDataParallel
+    if device.type == "cuda":
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # swaps the layers in place, same parameters
+        return DistributedDataParallel(model, device_ids=[device.index])
+    return DistributedDataParallel(model)
