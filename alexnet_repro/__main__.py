@@ -17,8 +17,8 @@ from pathlib import Path
 
 from . import claims
 from .data.errors import DataError
-from .paths import REPO_ROOT, cache_dir
-from .results import atomic_write_json, headline_of, load_result, results_dir
+from .paths import REPO_ROOT, cache_dir, results_root
+from .results import atomic_write_json, clean_notebook_file, headline_of, load_result, results_dir
 from .runs import prefill_in_parallel
 
 
@@ -57,6 +57,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
                                parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
                                log_output=log_output, progress_bar=False, kernel_name="python3",
                                kernel_manager_class=_quiet_kernel_manager())
+    clean_notebook_file(tmp)  # no progress bars, no paths of this machine
     os.replace(tmp, target)  # the executed notebook appears whole or not at all
     return target
 
@@ -105,6 +106,12 @@ def cmd_run(args):
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
 
 
+def cmd_clean_notebooks(args):
+    """Clean the executed notebooks already under results/ as `run` now cleans new ones."""
+    changed = [nb for nb in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(nb)]
+    print(f"cleaned {len(changed)} notebook(s) under {results_root()}")
+
+
 def fingerprint(slug, scale, params) -> str:
     """What a claim's result depends on: the package's source, the claim's notebook, the scale and
     the parameters. `run` skips a claim whose last result carries the same fingerprint."""
@@ -134,6 +141,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
+    sub.add_parser("clean-notebooks", help="strip progress bars and machine paths from results/'s notebooks")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
@@ -152,7 +160,7 @@ def main(argv=None):
         if args.command == "book":
             from .book import build
             return build()
-        {"list": cmd_list, "run": cmd_run}[args.command](args)
+        {"list": cmd_list, "run": cmd_run, "clean-notebooks": cmd_clean_notebooks}[args.command](args)
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

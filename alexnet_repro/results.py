@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import tempfile
 from importlib import metadata
@@ -159,3 +160,66 @@ def headline_of(result: dict) -> str:
     (result["annotation"], e.g. nets that never left chance), so nobody reads it without the note."""
     marker = " [annotated after the run: read its note]" if result.get("annotation") else ""
     return result.get("headline", "") + marker
+
+
+# --- executed notebooks as results/ keeps them ------------------------------------------------------------
+
+# An absolute path: a slash after a start, a blank, a quote, "=" or "(" (so "3/2", "top-1/top-5" and URLs,
+# whose slashes follow a letter, digit or ":", are left alone), then at least two segments.
+_ABS_PATH = re.compile(r"(?<![\w:/.\-])/(?:[\w.+\-]+/)+[\w.+\-]*")
+# Folders of this repository: a path through one of them is kept from there on, repo-relative.
+_REPO_FOLDERS = ("results", "notebooks", "alexnet_repro", "benchmarks", "book", "tests")
+
+
+def scrub_paths(text: str) -> str:
+    """`text` with every absolute machine path replaced: a path inside a checkout of this repository by its
+    repo-relative form (/home/x/alexnet-repro/results/r1/cpu -> results/r1/cpu), any other by its last
+    component (/data/sets/cifar10-jpg.tar.gz -> cifar10-jpg.tar.gz), so no machine's layout is published."""
+    def repl(m):
+        parts = m.group(0).strip("/").split("/")
+        for i, part in enumerate(parts):
+            if part in _REPO_FOLDERS:
+                return "/".join(parts[i:])
+        return parts[-1] or parts[-2]
+    return _ABS_PATH.sub(repl, text)
+
+
+def _is_progress_bar(output: dict) -> bool:
+    """tqdm's output: stderr text redrawn with carriage returns, or a "NN%|" bar."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    text = "".join(output.get("text", ""))
+    return "\r" in text or re.search(r"\d+%\|", text) is not None
+
+
+def _scrub(obj):
+    """Every string in a notebook's JSON scrubbed of machine paths, except images (base64 holds slashes)."""
+    if isinstance(obj, str):
+        return scrub_paths(obj)
+    if isinstance(obj, list):
+        return [_scrub(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: v if k.startswith("image/") else _scrub(v) for k, v in obj.items()}
+    return obj
+
+
+def clean_notebook(nb: dict) -> dict:
+    """An executed notebook as results/ keeps it: without progress-bar output (hundreds of tqdm redraws that
+    say nothing once the run is over) and without absolute paths of the machine that ran it."""
+    nb = _scrub(nb)
+    for cell in nb.get("cells", []):
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not _is_progress_bar(o)]
+    return nb
+
+
+def clean_notebook_file(path) -> bool:
+    """Clean an executed notebook in place (atomically); True when anything changed."""
+    import nbformat
+    path = Path(path)
+    before = json.loads(path.read_text())
+    after = clean_notebook(before)
+    if after == before:
+        return False
+    atomic_write_text(path, nbformat.writes(nbformat.from_dict(after)))  # as papermill writes it
+    return True
