@@ -31,6 +31,19 @@ def _site() -> Path:
     return REPO / "book" / "_build" / "html"
 
 
+# [the scoreboard's full width, the width of its column, the page's full width]
+SCOREBOARD_WIDTHS = """() => { const t = document.querySelector('table.scoreboard');
+    return t ? [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth] : null; }"""
+
+
+# [formulas on the page, formulas MathJax rendered, the article's text], once MathJax (deferred) has typeset
+MATHS = """async () => {
+    const maths = document.querySelectorAll('.math').length;
+    if (maths && window.MathJax && MathJax.startup) { await MathJax.startup.promise; }
+    return [maths, document.querySelectorAll('mjx-container').length,
+            (document.querySelector('article') || document.body).innerText]; }"""
+
+
 class _Anchors(HTMLParser):
     """Every id/name a page defines, and every href it links to."""
     def __init__(self):
@@ -123,13 +136,8 @@ def test_every_page_in_chromium(served):
             if rel == "index.html":
                 continue
             page.goto(base + rel, wait_until="load")
-            maths = page.locator(".math").count()
+            maths, rendered, text = page.evaluate(MATHS)
             if maths:
-                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                       timeout=10000)
-                page.evaluate("() => MathJax.startup.promise")
-                rendered = page.locator("mjx-container").count()
-                text = page.inner_text("article")
                 if rendered < maths or re.search(r"\\(frac|sum|alpha|epsilon)\b", text):
                     problems.append(f"{rel}: {maths} formulas, {rendered} rendered by MathJax")
                 with_maths.append(rel)
@@ -138,19 +146,20 @@ def test_every_page_in_chromium(served):
                 if f"{scale} scale" not in page.title():
                     problems.append(f"{rel}: title {page.title()!r} does not name the {scale} scale")
             if rel == "summary.html":
-                width = page.evaluate("""() => { const t = document.querySelector('table.scoreboard');
-                    return t ? [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth]
-                             : null; }""")
-                if width is None:
-                    problems.append(f"{rel}: no scoreboard")
-                elif width[0] > width[1] or width[2] > 1280:
-                    problems.append(f"{rel}: scoreboard {width[0]} px wide in a {width[1]} px column")
+                for viewport in (1280, 390):  # a laptop, then a phone
+                    page.set_viewport_size({"width": viewport, "height": 900})
+                    width = page.evaluate(SCOREBOARD_WIDTHS)
+                    if width is None:
+                        problems.append(f"{rel}: no scoreboard")
+                    elif width[0] > width[1] or width[2] > viewport:
+                        problems.append(f"{rel} at {viewport} px: the scoreboard is {width[0]} px wide in a "
+                                        f"{width[1]} px column, the page {width[2]} px")
+                page.set_viewport_size({"width": 1280, "height": 900})
                 page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
         shown = [p for p in claim_pages if p.startswith("claims/relu_vs_tanh")] or claim_pages
         page.goto(base + shown[0], wait_until="load")
         page.screenshot(path=str(SCREENSHOTS / "claim_page.png"), full_page=True)
         browser.close()
-    assert outside == [], f"requests left the machine: {outside[:5]}"
-    assert errors == [], errors[:5]
-    assert problems == [], problems
+    found = [f"request off the machine: {u}" for u in outside[:5]] + [f"console error: {e}" for e in errors[:5]]
+    assert not found + problems, "\n".join(found + problems)
     assert with_maths, "no page holds a formula: the MathJax check checked nothing"

@@ -77,9 +77,15 @@ def evidence_markdown(entry, siblings, downloads) -> str:
         lines += ["| comparison | ours, mean (95% CI) | the paper | verdict |", "|---|---|---|---|"]
         for c in entry.comparisons:
             way = " (the other way from the paper)" if c.opposite() else ""
+            seeds = f" (about {c.seeds_needed} seeds would resolve the paper's size)" if c.seeds_needed else ""
+            why = f": {c.reason}" if c.reason else ""
             lines.append(f"| {c.label}{'' if c.decides else ' (reported, does not decide)'} | {fmt_effect(c)}{way} "
-                         f"| {fmt_paper(c)} | {c.verdict or '-'} |")
+                         f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |")
         lines.append("")
+    if res.get("looks"):  # protocol v2: every time the verdict was computed, and on how many seeds
+        lines += ["Looks at the data: " + "; ".join(
+            f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
+            + (f" ({look['note']})" if look.get("note") else "") for look in res["looks"]) + ".", ""]
     else:
         lines += [f"Measured: {entry.measured_text}", ""]
     others = [f"[{s.scale}: {s.verdict}]({s.slug}-{s.scale}.ipynb)" for s in siblings if s.scale != entry.scale]
