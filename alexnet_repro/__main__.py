@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-notebooks`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
