@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-notebooks`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-results`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
@@ -18,7 +18,8 @@ from pathlib import Path
 from . import claims
 from .data.errors import DataError
 from .paths import REPO_ROOT, cache_dir, results_root
-from .results import atomic_write_json, clean_notebook_file, headline_of, load_result, results_dir
+from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
+                      results_dir)
 from .runs import prefill_in_parallel
 
 
@@ -106,10 +107,12 @@ def cmd_run(args):
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
 
 
-def cmd_clean_notebooks(args):
-    """Clean the executed notebooks already under results/ as `run` now cleans new ones."""
-    changed = [nb for nb in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(nb)]
-    print(f"cleaned {len(changed)} notebook(s) under {results_root()}")
+def cmd_clean_results(args):
+    """Clean what results/ already holds as `run` now writes it: notebooks without progress bars or machine
+    paths, result.json files without machine paths."""
+    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
+    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
+    print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
 
 
 def fingerprint(slug, scale, params) -> str:
@@ -141,7 +144,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
-    sub.add_parser("clean-notebooks", help="strip progress bars and machine paths from results/'s notebooks")
+    sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
@@ -160,7 +163,7 @@ def main(argv=None):
         if args.command == "book":
             from .book import build
             return build()
-        {"list": cmd_list, "run": cmd_run, "clean-notebooks": cmd_clean_notebooks}[args.command](args)
+        {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args)
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

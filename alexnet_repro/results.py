@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .paths import REPO_ROOT, results_root
+from .paths import REPO_ROOT, results_root, scrub_paths
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "seaborn", "papermill")
 
@@ -164,26 +164,6 @@ def headline_of(result: dict) -> str:
 
 # --- executed notebooks as results/ keeps them ------------------------------------------------------------
 
-# An absolute path: a slash after a start, a blank, a quote, "=" or "(" (so "3/2", "top-1/top-5" and URLs,
-# whose slashes follow a letter, digit or ":", are left alone), then at least two segments.
-_ABS_PATH = re.compile(r"(?<![\w:/.\-])/(?:[\w.+\-]+/)+[\w.+\-]*")
-# Folders of this repository: a path through one of them is kept from there on, repo-relative.
-_REPO_FOLDERS = ("results", "notebooks", "alexnet_repro", "benchmarks", "book", "tests")
-
-
-def scrub_paths(text: str) -> str:
-    """`text` with every absolute machine path replaced: a path inside a checkout of this repository by its
-    repo-relative form (/home/x/alexnet-repro/results/r1/cpu -> results/r1/cpu), any other by its last
-    component (/data/sets/cifar10-jpg.tar.gz -> cifar10-jpg.tar.gz), so no machine's layout is published."""
-    def repl(m):
-        parts = m.group(0).strip("/").split("/")
-        for i, part in enumerate(parts):
-            if part in _REPO_FOLDERS:
-                return "/".join(parts[i:])
-        return parts[-1] or parts[-2]
-    return _ABS_PATH.sub(repl, text)
-
-
 def _is_progress_bar(output: dict) -> bool:
     """tqdm's output: stderr text redrawn with carriage returns, or a "NN%|" bar."""
     if output.get("output_type") != "stream" or output.get("name") != "stderr":
@@ -211,6 +191,19 @@ def clean_notebook(nb: dict) -> dict:
         if "outputs" in cell:
             cell["outputs"] = [o for o in cell["outputs"] if not _is_progress_bar(o)]
     return nb
+
+
+def clean_result_file(path) -> bool:
+    """Scrub machine paths from a result.json in place (results written before data sources were recorded by
+    name carry their dataset's path); only paths change, every number stays. True when anything changed."""
+    path = Path(path)
+    before = path.read_text()
+    after = scrub_paths(before)  # a path's replacement holds no quote or backslash: the JSON stays valid
+    if after == before:
+        return False
+    json.loads(after)
+    atomic_write_text(path, after)
+    return True
 
 
 def clean_notebook_file(path) -> bool:

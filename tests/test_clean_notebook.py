@@ -36,13 +36,18 @@ def test_scrub_paths_leaves_ratios_and_urls_alone():
     assert scrub_paths("3/2 pooling, top-1/top-5, img/s, https://example.org/a/b") == \
         "3/2 pooling, top-1/top-5, img/s, https://example.org/a/b"
     assert scrub_paths("data at /tmp/data/imagenette-224.tar.gz.") == "data at imagenette-224.tar.gz."
+    assert scrub_paths("folder-tar:/srv/data/cifar10-jpg.tar.gz") == "folder-tar:cifar10-jpg.tar.gz"
 
 
-def test_clean_notebooks_command_cleans_results_in_place(tmp_path, capsys):
-    nb_path = tmp_path / "results" / "relu_vs_tanh" / "cpu" / "relu_vs_tanh.ipynb"
-    nb_path.parent.mkdir(parents=True)
-    nb_path.write_text(json.dumps(_notebook()))
-    assert main(["clean-notebooks"]) == 0
-    assert "cleaned 1 notebook" in capsys.readouterr().out
-    assert "/srv/" not in nb_path.read_text()
-    assert main(["clean-notebooks"]) == 0 and "cleaned 0 notebook" in capsys.readouterr().out
+def test_clean_results_command_cleans_results_in_place(tmp_path, capsys):
+    folder = tmp_path / "results" / "relu_vs_tanh" / "cpu"
+    folder.mkdir(parents=True)
+    (folder / "relu_vs_tanh.ipynb").write_text(json.dumps(_notebook()))
+    result = {"speedup": 3.4444, "provenance": {"dataset": {"source": "folder-tar:/srv/data/c.tar.gz"}}}
+    (folder / "result.json").write_text(json.dumps(result, indent=2))
+    assert main(["clean-results"]) == 0
+    assert "cleaned 1 notebook(s) and 1 result.json" in capsys.readouterr().out
+    assert "/srv/" not in (folder / "relu_vs_tanh.ipynb").read_text()
+    cleaned = json.loads((folder / "result.json").read_text())
+    assert cleaned["provenance"]["dataset"]["source"] == "folder-tar:c.tar.gz" and cleaned["speedup"] == 3.4444
+    assert main(["clean-results"]) == 0 and "cleaned 0 notebook(s) and 0" in capsys.readouterr().out

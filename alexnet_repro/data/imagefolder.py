@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..paths import cache_dir, data_root
+from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError
 
 SPLITS = ("train", "val")
@@ -83,7 +83,8 @@ class ImageFolderData:
                                self.checksum + f":subset{n_train}/{n_val}", self.meta)
 
     def describe(self):
-        return {"name": self.meta["name"], "source": self.meta["source"], "size": self.size,
+        # the source by name, not this machine's path: the checksum says which data it was
+        return {"name": self.meta["name"], "source": scrub_paths(self.meta["source"]), "size": self.size,
                 "sha256": self.checksum, "n_train": len(self.train_labels), "n_val": len(self.val_labels),
                 "n_classes": len(self.classes), "skipped": len(self.meta["skipped"])}
 
