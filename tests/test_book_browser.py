@@ -19,6 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "book" / "_build" / "screenshots"
+# A path on some machine (not "~/.cache/..." or a "/path/to/..." placeholder in the docs)
+MACHINE_PATH = re.compile(r"(?<![\w~.])/(?:work|home|tmp|root|srv|mnt|Users|var|opt)/[\w.+\-/]+")
 
 
 def _site() -> Path:
@@ -101,11 +103,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def test_internal_links_and_anchors_resolve(served):
+def test_internal_links_resolve_and_no_machine_path_is_shown(served):
     site, _ = served
     pages = sorted(p for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith("_"))
     assert len(pages) > 5
     assert broken_links(site, pages) == []
+    leaked = {p.relative_to(site).as_posix(): MACHINE_PATH.findall(p.read_text())[:3] for p in pages}
+    assert {k: v for k, v in leaked.items() if v} == {}   # folded JSON and hidden code included
 
 
 def test_every_page_in_chromium(served):
