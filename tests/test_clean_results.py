@@ -1,4 +1,4 @@
-"""Executed notebooks as results/ keeps them: no progress bars, no machine paths (results.clean_notebook)."""
+"""What results/ keeps: notebooks without progress bars or machine paths, data sources by name (results.clean_*)."""
 import json
 
 from alexnet_repro.__main__ import main
@@ -51,3 +51,12 @@ def test_clean_results_command_cleans_results_in_place(tmp_path, capsys):
     cleaned = json.loads((folder / "result.json").read_text())
     assert cleaned["provenance"]["dataset"]["source"] == "folder-tar:c.tar.gz" and cleaned["speedup"] == 3.4444
     assert main(["clean-results"]) == 0 and "cleaned 0 notebook(s) and 0" in capsys.readouterr().out
+
+
+def test_datasets_are_described_by_name_not_path():
+    import torch
+
+    from alexnet_repro.data.cifar10 import Cifar10
+    x, y = torch.zeros(2, 3, 32, 32, dtype=torch.uint8), torch.zeros(2, dtype=torch.long)
+    data = Cifar10(x, y, x, y, "abc", "folder-tar:/home/ann/data/cifar10-jpg.tar.gz")
+    assert data.describe()["source"] == "folder-tar:cifar10-jpg.tar.gz"
