@@ -108,6 +108,8 @@ def test_internal_links_resolve_and_no_machine_path_is_shown(served):
     pages = sorted(p for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith("_"))
     assert len(pages) > 5
     assert broken_links(site, pages) == []
+    fuzzy = [h for p in pages for h in _parse(p).hrefs if re.match(r"https?://[\w\-]+\.(md|py|txt|csv|json)/?$", h)]
+    assert fuzzy == [], "file names turned into links by fuzzy linkify"
     leaked = {p.relative_to(site).as_posix(): MACHINE_PATH.findall(p.read_text())[:3] for p in pages}
     assert {k: v for k, v in leaked.items() if v} == {}   # folded JSON and hidden code included
 

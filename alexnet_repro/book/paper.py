@@ -68,8 +68,8 @@ def claims_page_markdown(measured_pages: dict) -> str:
     measured_pages: {claim id: [(scale, page)]}."""
     lines = ["# The paper's claims", "",
              f"Every claim this suite tests, as the paper states it. The paper: {PAPER}", "",
-             "Ids are stable: results, notebooks and this book use them. Section A's claims are experiments; "
-             "the rest are checks of the model and recipe against the paper's text. *BN* is not in the paper; "
+             "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
+             "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
              "it is the common modern substitute for LRN, measured for context.", "",
              "| id | the paper says | paper's numbers | section | paper's data | our pages |",
              "|---|---|---|---|---|---|"]
