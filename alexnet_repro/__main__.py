@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-results`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
@@ -25,8 +25,9 @@ from pathlib import Path
 from . import claims, distributed, preflight
 from .data.errors import DataError
 from .engine import pick_device
-from .paths import REPO_ROOT, cache_dir, runs_dir
-from .results import atomic_write_json, headline_of, load_result, read_result, results_dir
+from .paths import REPO_ROOT, cache_dir, results_root, runs_dir
+from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
+                      read_result, results_dir)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 
@@ -68,6 +69,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
                                    parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
                                    log_output=log_output, progress_bar=False, kernel_name="python3",
                                    kernel_manager_class=_quiet_kernel_manager())
+        clean_notebook_file(tmp)  # no progress bars, no paths of this machine
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)  # the executed notebook appears whole or not at all
     finally:
@@ -166,6 +168,14 @@ def _valid_result(out_dir):
         return None
 
 
+def cmd_clean_results(args):
+    """Clean what results/ already holds as `run` now writes it: notebooks without progress bars or machine
+    paths, result.json files without machine paths."""
+    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
+    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
+    print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
+
+
 def fingerprint(slug, scale, params) -> str:
     """What a claim's result depends on: the package's source, the claim's notebook, the scale and
     the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
@@ -195,6 +205,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
+    sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
@@ -211,7 +222,7 @@ def main(argv=None):
         if args.command == "book":
             from .book import build
             return build()
-        return {"list": cmd_list, "run": cmd_run}[args.command](args) or 0
+        return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

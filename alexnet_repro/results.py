@@ -9,6 +9,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import torch
 
 from .atomic import atomic_write_bytes
-from .paths import REPO_ROOT, results_root
+from .paths import REPO_ROOT, results_root, scrub_paths
 
 PACKAGES = ("torch", "torchvision", "numpy", "pandas", "seaborn", "papermill")
 
@@ -177,3 +178,59 @@ def headline_of(result: dict) -> str:
     (result["annotation"], e.g. nets that never left chance), so nobody reads it without the note."""
     marker = " [annotated after the run: read its note]" if result.get("annotation") else ""
     return result.get("headline", "") + marker
+
+
+# --- executed notebooks as results/ keeps them ------------------------------------------------------------
+
+def _is_progress_bar(output: dict) -> bool:
+    """tqdm's output: stderr text redrawn with carriage returns, or a "NN%|" bar."""
+    if output.get("output_type") != "stream" or output.get("name") != "stderr":
+        return False
+    text = "".join(output.get("text", ""))
+    return "\r" in text or re.search(r"\d+%\|", text) is not None
+
+
+def _scrub(obj):
+    """Every string in a notebook's JSON scrubbed of machine paths, except images (base64 holds slashes)."""
+    if isinstance(obj, str):
+        return scrub_paths(obj)
+    if isinstance(obj, list):
+        return [_scrub(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: v if k.startswith("image/") else _scrub(v) for k, v in obj.items()}
+    return obj
+
+
+def clean_notebook(nb: dict) -> dict:
+    """An executed notebook as results/ keeps it: without progress-bar output (hundreds of tqdm redraws that
+    say nothing once the run is over) and without absolute paths of the machine that ran it."""
+    nb = _scrub(nb)
+    for cell in nb.get("cells", []):
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not _is_progress_bar(o)]
+    return nb
+
+
+def clean_result_file(path) -> bool:
+    """Scrub machine paths from a result.json in place (results written before data sources were recorded by
+    name carry their dataset's path); only paths change, every number stays. True when anything changed."""
+    path = Path(path)
+    before = path.read_text()
+    after = scrub_paths(before)  # a path's replacement holds no quote or backslash: the JSON stays valid
+    if after == before:
+        return False
+    json.loads(after)
+    atomic_write_text(path, after)
+    return True
+
+
+def clean_notebook_file(path) -> bool:
+    """Clean an executed notebook in place (atomically); True when anything changed."""
+    import nbformat
+    path = Path(path)
+    before = json.loads(path.read_text())
+    after = clean_notebook(before)
+    if after == before:
+        return False
+    atomic_write_text(path, nbformat.writes(nbformat.from_dict(after)))  # as papermill writes it
+    return True

@@ -1,52 +1,190 @@
-"""The book's generated pages: the scoreboard lists every claim id and links measured ones."""
+"""The book's generated pages, from constructed results (protocol v2 and the older v1), without a Sphinx build."""
 import json
+import shutil
+from pathlib import Path
 
-from alexnet_repro import book, claims
+import pytest
+
+from alexnet_repro import claims, results
+from alexnet_repro.book import evidence, forest, generate, pages, paper, report, summary
 from alexnet_repro.results import provenance, write_result
 
-
-def test_scoreboard_lists_every_claim_and_links_results(tmp_path, monkeypatch):
-    res = {"claim": "relu_vs_tanh", "claim_id": "R1", "scale": "cpu", "proxy": True, "paper": {},
-           "measured": {}, "verdict": "partly reproduced", "verdict_rule": "r", "headline": "2.00x (95% CI 1.5-2.5)",
-           "provenance": provenance(device="cpu", dataset={"name": "CIFAR-10", "sha256": "x", "n_train": 10000},
-                                    seeds=[0, 1, 2], scale="cpu", config={}, wall_time_s=1, precision="fp32")}
-    write_result(res, tmp_path / "results" / "relu_vs_tanh" / "cpu")
-    found = book._results()
-    assert list(found) == ["R1"]
-    md = book.scoreboard_markdown(found)
-    for cid in claims.PAPER_CLAIMS:
-        assert f"| {cid} |" in md or f"| [{cid}](" in md, cid
-    assert "[R1](claims/relu_vs_tanh-cpu)" in md
-    assert "partly reproduced (proxy)" in md and "2.00x" in md
-    assert md.count("not run yet") == len(claims.PAPER_CLAIMS) - 1
+FIXTURE = Path(__file__).parent / "fixtures" / "result_v2.json"
 
 
-def test_a_result_with_checks_gives_each_id_a_row(tmp_path):
-    res = {"claim": "architecture", "claim_id": "A3", "scale": "cpu", "proxy": False, "paper": {}, "measured": {},
-           "verdict": "partly reproduced", "verdict_rule": "r", "headline": "1 of 2 hold",
-           "checks": [{"id": "A3", "measured": "290,400 conv1 neurons", "verdict": "does not hold"},
-                      {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}],
-           "provenance": provenance(device="cpu", dataset={"name": "none", "sha256": "n/a"}, seeds=[],
-                                    scale="cpu", config={}, wall_time_s=0, precision="fp32")}
-    write_result(res, tmp_path / "results" / "architecture" / "cpu")
-    md = book.scoreboard_markdown(book._results())
-    assert "| [A4](claims/architecture-cpu) |" in md and "conv3 1.45%" in md
-    assert md.count("not run yet") == len(claims.PAPER_CLAIMS) - 2
+def _v2(tmp_path, **over):
+    res = dict(json.loads(FIXTURE.read_text()), **over)
+    folder = tmp_path / "results" / res["claim"] / res["scale"]
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(res))
+    return res, folder
 
 
-def test_an_annotated_result_says_so_on_the_scoreboard_and_its_page(tmp_path, monkeypatch):
-    res = {"claim": "ten_patch", "claim_id": "D2", "scale": "gpu", "proxy": True, "paper": {}, "measured": {},
-           "verdict": "inconclusive", "verdict_rule": "r", "headline": "+0.00 points top-1",
-           "annotation": "every net stayed at chance",
-           "provenance": provenance(device="cpu", dataset={"name": "imagenette", "sha256": "x"}, seeds=[0],
-                                    scale="gpu", config={}, wall_time_s=1, precision="fp32")}
-    folder = tmp_path / "results" / "ten_patch" / "gpu"
+def _v1(tmp_path, claim, claim_id, scale="cpu", **over):
+    res = {"claim": claim, "claim_id": claim_id, "scale": scale, "proxy": True, "paper": {}, "measured": {},
+           "verdict": "inconclusive", "verdict_rule": "r", "headline": "h",
+           "provenance": provenance(device="cpu", dataset={"name": "d", "sha256": "x", "n_train": 100}, seeds=[0, 1],
+                                    scale=scale, config={}, wall_time_s=1, precision="fp32")}
+    res.update(over)
+    folder = tmp_path / "results" / claim / scale
     write_result(res, folder)
-    (folder / "ten_patch.ipynb").write_text(json.dumps(
-        {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# D2"]}], "metadata": {},
-         "nbformat": 4, "nbformat_minor": 5}))
-    assert "+0.00 points top-1 [annotated after the run: read its note]" in book.scoreboard_markdown(book._results())
-    dest = tmp_path / "page.ipynb"
-    book._copy_page(folder / "ten_patch.ipynb", dest, folder / "result.json")
-    cells = json.loads(dest.read_text())["cells"]
-    assert cells[0]["source"] == ["# D2"] and "every net stayed at chance" in "".join(cells[1]["source"])
+    return res, folder
+
+
+def test_v2_comparisons_direction_and_reasons(tmp_path):
+    _v2(tmp_path)
+    [entry] = evidence.load_entries()
+    assert entry.verdict == "not reproduced" and entry.reason.startswith("removing conv3")
+    conv3, conv4, seconds, conv5 = entry.comparisons
+    assert conv3.opposite() and not conv4.opposite()          # -3 points against the paper's +2
+    assert seconds.kind == "ratio" and seconds.null == 1.0 and not seconds.decides
+    assert conv5.effect is None and conv5.reason == "nets never left chance"
+    assert evidence.fmt_effect(conv3) == "-3.00 points (95% CI -4.00 to -2.00, 3 seeds)"
+    assert evidence.fmt_effect(seconds) == "0.80x (95% CI 0.70-0.90, 3 seeds)"
+    md = summary.summary_markdown([entry], "f.png", [])
+    assert "the other way from the paper" in md and "removing conv3 lowered the error" in md
+    assert "**2 point the other way**" not in md and "**1 point the other way**" in md
+    assert 'href="claims/depth-cpu.html"' in md
+
+
+def test_v1_results_still_give_rows(tmp_path):
+    rule = ("[LRN vs none] Effect: ... No effect = 0.0; the paper's side is effect < 0.0; the paper's size is ... "
+            "[gap] Effect: ... the paper's side is effect > 0.0; ...")
+    _v1(tmp_path, "lrn_alexnet", "L2", verdict_rule=rule, measured={"comparisons": {
+        "LRN vs none": {"ratio": False, "decides": True, "per_seed": [5.0, 6.0, 7.0], "paper": -1.4,
+                        "effect": {"mean": 6.0, "lo": 3.5, "hi": 8.5, "n": 3}, "verdict": "not reproduced"},
+        "gap": {"ratio": False, "decides": True, "per_seed": [1.0, 2.0], "paper": None,
+                "effect": {"mean": 1.5, "lo": -4.9, "hi": 7.9, "n": 2}, "verdict": "inconclusive"}}})
+    _v1(tmp_path, "relu_vs_tanh", "R1", paper={"speedup": 6.0}, verdict="partly reproduced", measured={
+        "speedup": {"mean": 3.4, "lo": 3.1, "hi": 3.7, "n": 3}, "speedup_per_seed": [3.2, 3.4, 3.6]})
+    entries = {e.claim_id: e for e in evidence.load_entries()}
+    lrn, gap = entries["L2"].comparisons
+    assert (lrn.direction, gap.direction) == (-1, 1)          # read from each comparison's rule
+    assert lrn.opposite() and not gap.opposite()
+    [speedup] = entries["R1"].comparisons
+    assert speedup.kind == "ratio" and speedup.paper == 6.0 and speedup.direction == 1
+    assert speedup.per_seed == [3.2, 3.4, 3.6]
+    assert entries["R1"].reason == "right direction, but the 95% interval misses the paper's size"
+
+
+def test_scoreboard_lists_every_claim_id(tmp_path):
+    _v2(tmp_path)
+    _v1(tmp_path, "architecture", "A3", checks=[
+        {"id": "A3", "measured": "290,400 conv1 neurons", "verdict": "does not hold"},
+        {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}])
+    entries = evidence.load_entries()
+    board = summary.scoreboard_html(entries)
+    for cid in claims.PAPER_CLAIMS:
+        assert f"<b>{cid}</b>" in board, cid
+    assert "conv3 1.45%" in board and 'href="claims/architecture-cpu.html"' in board
+    assert board.count("not run yet") == len(claims.PAPER_CLAIMS) - 3
+    counts = summary.verdict_counts(entries)
+    assert counts["does not hold"] == 2 and counts["not reproduced"] == 1
+
+
+def test_annotated_result_is_not_read_as_an_effect(tmp_path):
+    note = "Added by hand after the run. All three nets stayed at chance (loss ln 10). More."
+    _v1(tmp_path, "ten_patch", "D2", scale="gpu", annotation=note, paper={"top1_effect": -1.5},
+        measured={"top1_effect": {"per_seed": [0.0, 0.0], "mean": 0.0, "lo": 0.0, "hi": 0.0, "n": 2}})
+    [entry] = evidence.load_entries()
+    assert entry.reason == "annotated after the run: All three nets stayed at chance"
+    assert "not read as an effect" in summary.scoreboard_html([entry])
+    skipped = forest.forest_plot([entry], tmp_path / "f.png")
+    assert skipped == [("D2 gpu · top-1 error, 10 patches - centre crop (proxy)", entry.reason)]
+
+
+def _notebook():
+    long_table = "<table><thead><tr><th>lr</th></tr></thead><tbody>" + "".join(
+        f"<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
+    code = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x"}
+    return {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},
+        dict(code, metadata={"tags": ["parameters"]}, outputs=[]),
+        dict(code, metadata={"tags": ["injected-parameters"]}, outputs=[]),
+        dict(code, outputs=[{"output_type": "stream", "name": "stderr", "text": "a warning\n"},
+                            {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                             "data": {"text/html": long_table, "text/plain": "t"}}]),
+        {"cell_type": "markdown", "metadata": {}, "source": "## Provenance"},
+        dict(code, outputs=[{"output_type": "stream", "name": "stdout", "text": '{"source": "/home/x/data.tar"}'}])],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_claim_page_reads_as_a_report(tmp_path):
+    res, folder = _v2(tmp_path)
+    (folder / "seeds.csv").write_text("seed,val\n0,1\n")
+    entry = evidence.page_entry(res, folder)
+    downloads = pages.copy_downloads(entry, tmp_path / "book")
+    assert downloads == [("result.json", "depth-cpu/result.json"), ("seeds.csv", "depth-cpu/seeds.csv")]
+    assert "/home/" not in (tmp_path / "book" / "depth-cpu" / "result.json").read_text()
+    page = pages.claim_page(_notebook(), entry, [entry], downloads)
+    text = json.dumps(page)
+    assert page["cells"][0]["source"] == "# E5, cpu scale: Removing a middle layer"
+    top = page["cells"][1]["source"]
+    assert "not reproduced" in top and "{download}`seeds.csv" in top
+    assert "| not testable at this scale: nets never left chance |" in top
+    assert "Looks at the data: 2026-12-01, 3 seeds: not reproduced (the planned look)." in top
+    code_cells = [c for c in page["cells"] if c["cell_type"] == "code"]
+    assert len(code_cells) == 1 and "hide-input" in code_cells[0]["metadata"]["tags"]
+    html_out = code_cells[0]["outputs"][0]["data"]["text/html"]
+    assert html_out.count("<td>0.00316</td>") == pages.MAX_TABLE_ROWS and "28 more rows" in html_out
+    assert len(code_cells[0]["outputs"]) == 1   # the stderr output is dropped
+    provenance_md = page["cells"][-1]["source"]
+    assert "| commit | `0123456789ab` |" in provenance_md and "9,469 training, 3,925 validation" in provenance_md
+    assert "unknown" in provenance_md and "{dropdown} The full provenance" in provenance_md
+    assert "/home/" not in text and text.count("## Provenance") == 1
+
+
+def test_code_status_compares_code_versions(monkeypatch):
+    res = json.loads(FIXTURE.read_text())
+    monkeypatch.setattr(results, "code_version", lambda: "c0de1", raising=False)
+    assert evidence.code_status(res) == (res["provenance"]["git_commit"], "current")
+    monkeypatch.setattr(results, "code_version", lambda: "c0de2", raising=False)
+    assert evidence.code_status(res)[1].startswith("stale")
+    res["provenance"]["git_commit"] += "+dirty"
+    assert evidence.code_status(res)[1].endswith("run from uncommitted changes")
+
+
+def test_round_long_floats_keeps_times_and_versions():
+    assert pages.round_long_floats("lr 0.0031622776601683794, err 51.959999999999994, n 353914.14141414146") == \
+        "lr 0.00316, err 51.96, n 353,914"
+    assert pages.round_long_floats("at 02:19:46.602249, torch 2.14.1, 0.2822") == "at 02:19:46.602249, torch 2.14.1, 0.2822"
+
+
+def test_report_claims_page_and_forest(tmp_path):
+    _v2(tmp_path)
+    entries = evidence.load_entries()
+    md = report.report_markdown(entries)
+    for section in ("Scope of reproducibility", "Methodology", "Departures from the paper's recipe",
+                    "Compute actually used", "Results", "What was easy", "What was difficult", "Open questions",
+                    "How to cite"):
+        assert f"{section}" in md, section
+    assert "a test CPU" in md and "10 min" in md
+    page = paper.claims_page_markdown({"E5": [("cpu", "claims/depth-cpu")]})
+    for cid in claims.PAPER_CLAIMS:
+        assert f"| {cid} |" in page, cid
+    assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page
+    skipped = forest.forest_plot(entries, tmp_path / "forest.png")
+    assert (tmp_path / "forest.png").stat().st_size > 10_000
+    assert skipped == [("E5 cpu · without conv5 (proxy)", "nets never left chance")]
+
+
+def test_generate_writes_every_page(tmp_path, monkeypatch):
+    book = tmp_path / "book"
+    shutil.copytree(Path(__file__).parent.parent / "book", book, ignore=shutil.ignore_patterns("_build", "claims"))
+    res, folder = _v2(tmp_path)
+    (folder / "depth.ipynb").write_text(json.dumps(_notebook()))
+    assert generate(book) == ["claims/depth-cpu"]
+    for name in ("summary.md", "report.md", "paper_claims.md", "summary_forest.png", "claims/depth-cpu.ipynb",
+                 "claims/depth-cpu/result.json"):
+        assert (book / name).exists(), name
+    toc = (book / "_toc.yml").read_text()
+    assert "root: summary" in toc and "- file: claims/depth-cpu" in toc
+
+
+def test_mathjax_is_served_from_the_book(tmp_path):
+    pytest.importorskip("mathjax", reason="django-static-mathjax is not installed")
+    from alexnet_repro.book import copy_mathjax
+    copy_mathjax(tmp_path / "mathjax")
+    assert (tmp_path / "mathjax" / "tex-chtml.js").stat().st_size > 500_000
+    assert any((tmp_path / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert "Apache License" in (tmp_path / "mathjax" / "LICENSE").read_text()

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
-from ..paths import cache_dir, data_root
+from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError, check_folder
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -53,7 +53,8 @@ class Cifar10:
                        self.test_y[:n_test], self.checksum + f":subset{n_train}/{n_test}", self.source)
 
     def describe(self):
-        return {"name": "CIFAR-10", "source": self.source, "sha256": self.checksum,
+        # the source by name, not this machine's path: the checksum says which data it was
+        return {"name": "CIFAR-10", "source": scrub_paths(self.source), "sha256": self.checksum,
                 "n_train": len(self.train_y), "n_test": len(self.test_y)}
 
 

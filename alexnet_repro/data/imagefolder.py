@@ -60,7 +60,7 @@ import numpy as np
 from PIL import Image
 
 from ..atomic import remove_stale_temps
-from ..paths import cache_dir, data_root
+from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError, check_folder
 
 SPLITS = ("train", "val")
@@ -99,7 +99,8 @@ class ImageFolderData:
 
     def describe(self):
         upsampled = self.meta.get("upsampled", {}).get("count", 0)
-        return {"name": self.meta["name"], "source": self.meta["source"], "size": self.size,
+        # the source by name, not this machine's path: the checksum says which data it was
+        return {"name": self.meta["name"], "source": scrub_paths(self.meta["source"]), "size": self.size,
                 "sha256": self.checksum, "n_train": len(self.train_labels), "n_val": len(self.val_labels),
                 "n_classes": len(self.classes), "skipped": len(self.meta["skipped"]),
                 **({"upsampled": upsampled} if upsampled else {})}

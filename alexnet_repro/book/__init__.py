@@ -1,0 +1,103 @@
+"""The book: pages generated from results/, then a jupyter-book 1.x build (offline, no re-execution).
+
+Generated on every build (gitignored): book/summary.md (the landing page: verdict counts, forest plot,
+scoreboard), book/report.md (the reproducibility summary), book/paper_claims.md (the paper's claims),
+book/claims/<claim>-<scale>.ipynb (each executed notebook from results/ as a report page, with its
+downloads beside it) and book/_toc.yml. After the build, MathJax is copied into the site's
+_static/mathjax (not into book/_static, whose every .js jupyter-book would load on every page), so no page
+needs the internet for its formulas. Hand-written: book/intro.md, book/method.md, book/_static/book.css.
+"""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ..paths import REPO_ROOT
+from .evidence import load_entries, page_entry
+from .forest import forest_plot
+from .pages import claim_page, copy_downloads
+from .paper import claims_page_markdown
+from .report import report_markdown
+from .summary import summary_markdown
+
+BOOK = REPO_ROOT / "book"
+FIGURE = "summary_forest.png"
+# What of MathJax 3's es5 build the pages load: the TeX-to-HTML component, its fonts, and what it loads on
+# demand (TeX extensions, the menu, accessibility).
+MATHJAX_PARTS = ("tex-chtml.js", "output/chtml", "input/tex/extensions", "ui", "a11y")
+
+
+class BookError(ValueError):
+    """A book that cannot be built as asked (exit 2 with one line)."""
+
+
+def mathjax_source() -> Path:
+    """MathJax 3's es5 folder as the django-static-mathjax package ships it (Apache-2.0, in requirements.txt)."""
+    try:
+        import mathjax  # the import name of django-static-mathjax
+    except ImportError:
+        raise BookError("MathJax is not installed, so the book's formulas would need the internet: "
+                        "pip install django-static-mathjax (it is in requirements.txt)") from None
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-chtml.js").exists():
+        raise BookError(f"MathJax's tex-chtml.js is missing under {es5}; reinstall django-static-mathjax")
+    return es5
+
+
+def copy_mathjax(dest: Path):
+    es5 = mathjax_source()
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for part in MATHJAX_PARTS:
+        src = es5 / part
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / part)
+    shutil.copy(es5.parent / "LICENSE", dest / "LICENSE")
+
+
+def generate(book=BOOK):
+    """Write every generated page from results/; returns the claim pages' toc entries."""
+    entries = load_entries()
+    pages_dir = book / "claims"
+    shutil.rmtree(pages_dir, ignore_errors=True)
+    pages_dir.mkdir(parents=True)
+    chapters, measured_pages = [], {}
+    for e in entries:
+        measured_pages.setdefault(e.claim_id, []).append((e.scale, e.page))
+    results_pages = {}
+    for e in entries:
+        results_pages.setdefault((e.slug, e.scale), e)
+    for (slug, scale), e in results_pages.items():
+        nb_path = e.folder / f"{slug}.ipynb"
+        if not nb_path.exists():
+            continue
+        top = page_entry(e.result, e.folder)
+        siblings = [page_entry(s.result, s.folder) for (sl, _), s in results_pages.items() if sl == slug]
+        page = claim_page(json.loads(nb_path.read_text()), top, siblings, copy_downloads(e, pages_dir))
+        (pages_dir / f"{slug}-{scale}.ipynb").write_text(json.dumps(page, indent=1))
+        chapters.append(f"claims/{slug}-{scale}")
+    skipped = forest_plot(entries, book / FIGURE)
+    (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped))
+    (book / "report.md").write_text(report_markdown(entries))
+    (book / "paper_claims.md").write_text(claims_page_markdown(measured_pages))
+    toc = ["format: jb-book", "root: summary", "parts:",
+           "- caption: The report", "  chapters:", "  - file: report", "  - file: paper_claims",
+           "  - file: intro", "  - file: method",
+           "- caption: Claim by claim", "  chapters:"] + [f"  - file: {c}" for c in chapters]
+    (book / "_toc.yml").write_text("\n".join(toc) + "\n")
+    return chapters
+
+
+def build(check=True, book=BOOK):
+    """Generate the pages and build HTML into book/_build/html. Returns the exit code."""
+    try:
+        mathjax_source()  # before the build: a book without it would fetch MathJax from the internet
+        generate(book)
+    except BookError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(book)]
+    proc = subprocess.run(cmd + (["--warningiserror", "--keep-going"] if check else []))
+    if proc.returncode == 0:
+        copy_mathjax(book / "_build" / "html" / "_static" / "mathjax")
+    return proc.returncode
