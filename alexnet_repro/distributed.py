@@ -174,8 +174,9 @@ def seed_ranks(seed, device):
     """-> the generator every process draws its augmentation from (the same state everywhere, seeded
     as a single process's default generator is); reseeds this process's default generators, which
     dropout draws from, by (seed, rank)."""
-    augment = torch.Generator(device=device).manual_seed(seed)
-    torch.manual_seed((seed + 1) * 1_000_003 + rank())
+    from .engine import derive_seed  # engine imports this module
+    augment = torch.Generator(device=device).manual_seed(derive_seed(seed, "augment"))
+    torch.manual_seed(derive_seed(seed, "dropout", rank()))
     return augment
 
 

@@ -15,6 +15,13 @@ Under torchrun (distributed.init() called first) the same loop trains through Di
 each process takes its rows of every global batch of spec.batch_size, rank 0 alone writes the
 checkpoint, every process resumes from it; see distributed.py. Images that do not fit on the
 device are streamed from the host instead (feed.py), with the same batches.
+
+Common random numbers (protocol v2): each source of randomness has its own stream, seeded from
+(seed, purpose): "init" (the caller builds the model under it), "order" (the batch order, per
+epoch), every augmentation purpose ("crop", "lighting", ..., per epoch: `Streams`) and "dropout"
+(the global generator while training). Two arms of one comparison run with one seed therefore
+see the same batches, the same crops and the same lighting, and start from the same weights
+wherever their shapes agree; only the switch differs, and paired differences measure it.
 """
 import hashlib
 import io
@@ -30,11 +37,17 @@ import torch.nn.functional as F
 
 from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
+from .optim import build_optimizer, lr_factor
 
 PRECISIONS = ("fp32", "bf16")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
 NAN_CHECK_EVERY = 50
+# The version of what trains: part of every run-store key (runs.py), so a stored run is reused
+# only by the code that would train it the same way. Bump it with any change to the numbers a run
+# produces (engine, optim, models, augmentation); tests/test_engine.py::test_training_version_guard
+# fails until you do.
+TRAINING_VERSION = "2"
 
 
 def pick_device(requested=None) -> torch.device:
@@ -50,24 +63,54 @@ def pick_device(requested=None) -> torch.device:
     return distributed.local_device(device)  # under torchrun: this process's own GPU
 
 
-def seed_everything(seed: int):
-    torch.manual_seed(seed)
+def derive_seed(seed: int, purpose: str, *more: int) -> int:
+    """A 63-bit seed for one purpose of one run (and epoch): streams never overlap by accident."""
+    import hashlib
+    h = hashlib.sha256(f"{int(seed)}/{purpose}/{'/'.join(map(str, more))}".encode()).digest()
+    return int.from_bytes(h[:8], "little") >> 1
+
+
+def seed_everything(seed: int, purpose: str = "init"):
+    """Seed the global generator for one purpose: "init" before building a model, "dropout" before training."""
+    torch.manual_seed(derive_seed(seed, purpose))
+
+
+class Streams:
+    """The augmentation's random streams for one epoch of one run: streams(purpose) is a generator on
+    `device`, seeded from (seed, purpose, epoch), made on first use. Arms sharing a seed share each
+    stream whether or not they use the others."""
+
+    def __init__(self, seed, epoch, device):
+        self.seed, self.epoch, self.device, self._made = seed, epoch, torch.device(device), {}
+
+    def __call__(self, purpose: str) -> torch.Generator:
+        if purpose not in self._made:
+            self._made[purpose] = torch.Generator(self.device).manual_seed(derive_seed(self.seed, purpose, self.epoch))
+        return self._made[purpose]
 
 
 @dataclass
 class TrainSpec:
-    """Everything that defines how one run trains (the model is built by the caller)."""
+    """Everything that defines how one run trains (the model is built by the caller): the optimizer
+    is built from it (optim.build_optimizer), so the run key holds exactly what trains."""
     lr: float
     momentum: float = 0.9
-    weight_decay: float = 0.0
+    weight_decay: object = 0.0       # one value, or ((layer prefix, value), ...) per layer
     batch_size: int = 128
     max_epochs: int = 30
     precision: str = "fp32"
     seed: int = 0
+    optimizer: str = "sgd"           # "sgd" (torch) | "paper_sgd" (T2: eps inside the velocity)
+    decay_biases: bool = True        # False: decay on weights only (cuda-convnet, the paper's code)
+    bias_lr_factor: float = 1.0      # cuda-convnet's epsB / epsW
+    schedule: str = "constant"       # optim.lr_factor: constant | linear_to_zero | steps:a,b,c
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if isinstance(self.weight_decay, list):
+            self.weight_decay = tuple(tuple(p) for p in self.weight_decay)
+        lr_factor(self.schedule, 0, 1, 1)  # an unknown schedule fails here, not mid-run
 
 
 class Normalizer:
@@ -115,7 +158,7 @@ def _autocast(device, precision):
 
 
 def _epoch_generator(seed, epoch):
-    return torch.Generator().manual_seed(1_000_003 * seed + epoch)
+    return torch.Generator().manual_seed(derive_seed(seed, "order", epoch))
 
 
 def _progress(total, desc):
@@ -145,7 +188,7 @@ class RunResult:
         return asdict(self)
 
 
-def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_at=None, epoch_budget=None,
+def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget=None, make_optimizer=None,
           checkpoint=None, train_eval=None, test_every_epoch=True, desc="train", augment=None) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
@@ -156,16 +199,19 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     error of an evaluation pass at the epoch's end over the training images of `train_eval` (a
     dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False
     only at the run's last epoch, where a claim needs only the final test error).
+    augment(batch_u8, streams) -> float input replaces normalize(batch) in training; it draws its
+    randomness from streams(purpose) (see Streams). The optimizer is built from the spec
+    (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
     if spec.precision == "fp32":
         torch.backends.cudnn.allow_tf32 = False  # else cuDNN convolves in TF32 on Ampere+ GPUs
-    seed_everything(spec.seed)  # the caller built the model already; re-seeding here covers dropout only
+    seed_everything(spec.seed, "dropout")  # the caller built the model already (under "init")
     augment_rng = distributed.seed_ranks(spec.seed, device) if distributed.current() else None
-    make_optimizer = make_optimizer or (lambda m: torch.optim.SGD(
-        m.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay))
-    opt = make_optimizer(model)
+    opt = make_optimizer(model) if make_optimizer else build_optimizer(model, spec)
+    for group in opt.param_groups:
+        group.setdefault("base_lr", group["lr"])
     history, start_epoch, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint) if checkpoint else None
     if distributed.current():
@@ -203,10 +249,14 @@ def train(model, data, normalize, spec: TrainSpec, *, make_optimizer=None, stop_
     for epoch in range(start_epoch, limit):
         t0 = time.perf_counter()
         perm = torch.randperm(n, generator=_epoch_generator(spec.seed, epoch))
+        streams = Streams(spec.seed, epoch, device)
+        prepare = (lambda b: augment(b, streams)) if augment else normalize
         wrong = torch.zeros((), dtype=torch.long, device=device)
         loss_sum = torch.zeros((), device=device)
         for step, batch in enumerate(feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1):  # this process's rows
-            x, y = batch.prepare(augment or normalize, augment_rng), batch.y
+            for group in opt.param_groups:
+                group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
+            x, y = batch.prepare(prepare, augment_rng), batch.y
             with _autocast(device, spec.precision):
                 out = net(x)
                 # An empty share (a last batch smaller than the world) still joins DDP's all-reduce, with zero gradient.

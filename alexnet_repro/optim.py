@@ -11,6 +11,8 @@ velocity carries the old rate and decays into the new one.
 import torch
 from torch import nn
 
+OPTIMIZERS = ("sgd", "paper_sgd")
+
 
 class PaperSGD(torch.optim.Optimizer):
     def __init__(self, params, lr, momentum=0.9, weight_decay=5e-4):
@@ -104,3 +106,52 @@ class PlateauSchedule:
         for key, value in state.items():
             setattr(self, key, value)
         self._apply()
+
+
+# ------------------------------------------------------------------------ the spec's optimizer
+# One place builds the optimizer a run trains with, from the run's TrainSpec (engine.py), so the
+# run-store key (which holds the spec) is exactly what trains.
+
+def build_optimizer(model: nn.Module, spec):
+    """spec.optimizer: "sgd" (torch's: lr multiplies the buffer) or "paper_sgd" (T2, eps inside v).
+    spec.weight_decay is one value, or (layer-name prefix, value) pairs for per-layer decay (cuda-convnet's
+    wc); spec.decay_biases=False exempts biases and other 1-d parameters; spec.bias_lr_factor scales the
+    biases' rate (cuda-convnet's epsB = 2 epsW). Every group records its base rate for the schedule."""
+    if spec.optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {spec.optimizer!r}")
+    per_layer = dict(spec.weight_decay) if isinstance(spec.weight_decay, (tuple, list)) else None
+    groups = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        bias = p.dim() <= 1
+        wd = (next((v for k, v in per_layer.items() if name.startswith(k)), 0.0) if per_layer is not None
+              else spec.weight_decay)
+        if bias and not spec.decay_biases:
+            wd = 0.0
+        lr = spec.lr * (spec.bias_lr_factor if bias else 1.0)
+        groups.setdefault((lr, wd), []).append(p)
+    groups = [dict(params=ps, lr=lr, base_lr=lr, weight_decay=wd) for (lr, wd), ps in groups.items()]
+    if spec.optimizer == "paper_sgd":
+        return PaperSGD(groups, lr=spec.lr, momentum=spec.momentum, weight_decay=0.0)
+    return torch.optim.SGD(groups, lr=spec.lr, momentum=spec.momentum)
+
+
+SCHEDULES = ("constant", "linear_to_zero", "steps")
+
+
+def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int) -> float:
+    """The rate at `step` (0-based) as a fraction of the base rate. A pure function of the step, so a
+    resumed run continues its schedule exactly.
+      constant         1
+      linear_to_zero   1 - step / total steps: annealed to 0 at the last step, the run's end point
+      steps:a,b,c      a epochs at 1, b at 0.1, c at 0.01 (cuda-convnet's /10 phases; T4's shape)"""
+    kind, _, arg = schedule.partition(":")
+    if kind == "constant":
+        return 1.0
+    if kind == "linear_to_zero":
+        return 1.0 - step / (steps_per_epoch * total_epochs)
+    if kind == "steps":
+        bounds, epoch = [int(a) for a in arg.split(",")], step // steps_per_epoch
+        return 0.1 ** sum(epoch >= sum(bounds[:i + 1]) for i in range(len(bounds) - 1))
+    raise ValueError(f"schedule must be one of {SCHEDULES} (steps as 'steps:140,10,10'), got {schedule!r}")

@@ -1,6 +1,7 @@
 """A store of finished and in-progress training runs, so an interrupted claim resumes.
 
-Each run is keyed by a hash of everything that determines it (model, training spec, data). Its
+Each run is keyed by a hash of everything that determines it (model, training spec, data) and of
+the version of the code that trains it (engine.TRAINING_VERSION). Its
 folder holds the per-epoch checkpoint while it trains and record.json once it has stopped. A claim
 rerun with the same config finds its finished runs here and resumes its unfinished one from the
 last epoch-end checkpoint. Checkpoints live in the cache, never in the repo.
@@ -17,13 +18,20 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .engine import CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, train
+from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, train
 from .paths import runs_dir
-from .results import atomic_write_json
+from .results import atomic_write_json, git_commit
 
 
 def run_key(description: dict) -> str:
-    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:20]
+    keyed = {**description, "training_version": TRAINING_VERSION}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def stored_record(work_dir, description: dict):
+    """The record.json of a finished run, or None."""
+    path = Path(work_dir) / run_key(description) / "record.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def default_work_dir(claim: str, scale: str) -> Path:
@@ -77,12 +85,14 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
         history = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["history"]]
         return RunResult(record["status"], history, record["wall_time_s"])
     folder.mkdir(parents=True, exist_ok=True)
-    seed_everything(spec.seed)
+    seed_everything(spec.seed, "init")
     model = build_model()
     result = train(model, data, normalize, spec, checkpoint=folder / "checkpoint.pt", epoch_budget=epoch_budget,
                    stop_at=stop_at, desc=desc, **train_kwargs)
     if distributed.is_main():
+        # The commit that trained it: a result assembled later from stored runs names these, not only its own.
         atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
+                                        "training_version": TRAINING_VERSION, "trained_at": git_commit(),
                                         "world_size": distributed.world_size(), "global_batch": spec.batch_size,
                                         **result.as_dict()})
     return result

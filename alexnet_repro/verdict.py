@@ -87,3 +87,22 @@ def decide(ci: Interval, rule: Rule) -> str:
         return NOT_REPRODUCED
     lo, hi = sorted(rule.band)
     return REPRODUCED if ci.hi >= lo and ci.lo <= hi else PARTLY
+
+
+# One-sided 80% quantiles of Student's t (power 0.8), by degrees of freedom.
+_T80 = {1: 1.376, 2: 1.061, 3: 0.978, 4: 0.941, 5: 0.920, 6: 0.906, 7: 0.896, 8: 0.889, 9: 0.883, 10: 0.879,
+        12: 0.873, 15: 0.866, 20: 0.860, 30: 0.854, 60: 0.848}
+
+
+def seeds_for_power(sd: float, margin: float, limit=1000):
+    """The fewest seeds n at which a paired effect of size `margin` is found (95% interval excluding 0)
+    with 80% power, given the seed-to-seed SD of the paired differences: (t_.975 + t_.8)(n-1) sd / sqrt(n)
+    <= margin. None past `limit` (or for a zero margin)."""
+    if not margin or not math.isfinite(sd):
+        return None
+    for n in range(2, limit + 1):
+        df = n - 1
+        t80 = _T80[max(k for k in _T80 if k <= df)] if df <= 60 else 0.842
+        if (t975(df) + t80) * sd / math.sqrt(n) <= abs(margin):
+            return n
+    return None

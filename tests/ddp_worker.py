@@ -27,10 +27,10 @@ from alexnet_repro import distributed  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.engine import Splits, TrainSpec, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_for_training  # noqa: E402
-from alexnet_repro.optim import PaperSGD, param_groups  # noqa: E402
 
 SIZE, CROP, CLASSES = 76, 67, 10
-SPEC = TrainSpec(lr=0.001, momentum=0.9, weight_decay=5e-4, batch_size=31, max_epochs=4, seed=3)
+SPEC = TrainSpec(lr=0.001, momentum=0.9, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False, batch_size=31,
+                 max_epochs=4, seed=3)
 NET = AlexNetConfig(width=1 / 16, input_size=CROP, num_classes=CLASSES, dropout=0.0, init_std=0.1)
 
 
@@ -53,16 +53,16 @@ def run(out: Path, stream=False, kill=None, devices=None, net=NET):
     eigvals, eigvecs = torch.tensor([0.02, 0.005, 0.001]), torch.eye(3)
     steps = [0]
 
-    def augment(batch):
+    def augment(batch, streams):
         steps[0] += 1
         if kill and kill[0] == distributed.rank() and steps[0] == kill[1]:
             os.kill(os.getpid(), signal.SIGKILL)
-        return pca_lighting(random_crop_flip(batch, CROP, None, mean), eigvals, eigvecs, 0.1)
+        x = random_crop_flip(batch, CROP, streams("crop"), mean)
+        return pca_lighting(x, eigvals, eigvecs, 0.1, generator=streams("lighting"))
 
     torch.manual_seed(SPEC.seed)
     model = build_for_training(net, "cpu", devices)
     result = train(model, data, lambda b: center_crop(b, CROP, mean), SPEC, augment=augment,
-                   make_optimizer=lambda m: PaperSGD(param_groups(m, SPEC.weight_decay), lr=SPEC.lr),
                    checkpoint=out / "checkpoint.pt")
     if distributed.is_main():
         (out / "history.json").write_text(json.dumps({"world_size": world.size if world else 1, **result.as_dict()}))

@@ -82,16 +82,18 @@ def test_configured_lrn_is_cuda_convnets_cmrnorm():
 
 
 def test_optimizer_is_cuda_convnets_update_with_per_layer_decay_and_the_schedule():
+    from alexnet_repro.optim import build_optimizer, lr_factor
     torch.manual_seed(0)
     net = NetConvLocal13pct(lrn=False)
-    opt = lrn_cifar.CudaConvnetSGD(lrn_cifar.cuda_convnet_groups(net), steps_per_epoch=2, schedule=(2, 1, 1))
+    spec = lrn_cifar.cuda_convnet_spec(lrn_cifar.Config(schedule=(2, 1, 1)), seed=0)
+    opt = build_optimizer(net, spec)
     by_param = {id(p): g for g in opt.param_groups for p in g["params"]}
     assert by_param[id(net.conv1.weight)]["weight_decay"] == 0 and by_param[id(net.conv2.weight)]["weight_decay"] == 0
     for name in ("local3", "local4", "fc10"):
         assert by_param[id(getattr(net, name).weight)]["weight_decay"] == 0.004
     for name in ("conv1", "conv2", "local3", "local4", "fc10"):
         g = by_param[id(getattr(net, name).bias)]
-        assert g["weight_decay"] == 0 and g["lr"] == 2e-3
+        assert g["weight_decay"] == 0 and g["lr"] == pytest.approx(2e-3)
     # one step by hand on local3's weight: inc = -wc*eps*w - eps*grad (momentum acts from the 2nd step)
     w0 = net.local3.weight.detach().clone()
     x = torch.randn(4, 3, 24, 24) * 50
@@ -99,17 +101,9 @@ def test_optimizer_is_cuda_convnets_update_with_per_layer_decay_and_the_schedule
     grad = net.local3.weight.grad.clone()
     opt.step()
     torch.testing.assert_close(net.local3.weight.detach(), w0 - 0.004 * 1e-3 * w0 - 1e-3 * grad)
-    # eps per step: 2 epochs of 2 steps at 1e-3, then 2 steps at 1e-4, then 1e-5
-    lrs = [by_param[id(net.fc10.weight)]["lr"]]
-    for _ in range(7):
-        opt.step()
-        lrs.append(by_param[id(net.fc10.weight)]["lr"])
-    assert lrs == pytest.approx([1e-3] * 4 + [1e-4] * 2 + [1e-5] * 2)
-    assert [lrn_cifar.lr_factor_at_epoch((2, 1, 1), e) for e in (1, 2, 3, 4)] == pytest.approx([1, 1, 0.1, 0.01])
-    # the step count travels in the checkpoint: a resumed optimizer continues the schedule
-    again = lrn_cifar.CudaConvnetSGD(lrn_cifar.cuda_convnet_groups(net), steps_per_epoch=2, schedule=(2, 1, 1))
-    again.load_state_dict(opt.state_dict())
-    assert all(g["steps"] == 8 for g in again.param_groups)
+    # eps per step, 2 steps an epoch: 2 epochs at 1e-3, then 1 at 1e-4, then 1e-5
+    factors = [lr_factor(spec.schedule, step, 2, 4) for step in range(8)]
+    assert factors == pytest.approx([1] * 4 + [0.1] * 2 + [0.01] * 2)
 
 
 def test_crops_subtract_the_centre_patch_of_the_mean():

@@ -37,10 +37,10 @@ import torch
 
 from .. import distributed
 from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
+from ..data.cifar10 import CLASSES as CIFAR_CLASSES, load_cifar10
 from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
-from ..models.alexnet import AlexNetConfig, build_for_training, two_devices_for
-from ..optim import PaperSGD, param_groups
+from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, decide, mean_ci, summarize, t975
@@ -64,12 +64,14 @@ class Arm:
     net: tuple = ()              # AlexNetConfig overrides, as (field, value) pairs
     weight_decay: float = 5e-4   # T2
     pca: bool = True             # D3
+    crop_flip: bool = True       # D2's training half: random crops + flips (else the centre crop)
 
     def net_config(self, base: AlexNetConfig) -> AlexNetConfig:
         return replace(base, **dict(self.net))
 
     def describe(self):
-        return {"net": dict(self.net), "weight_decay": self.weight_decay, "pca": self.pca}
+        return {"net": dict(self.net), "weight_decay": self.weight_decay, "pca": self.pca,
+                "crop_flip": self.crop_flip}
 
 
 # The catalogue of arms: each is the paper's net with one switch changed. Arms are identified in
@@ -82,9 +84,10 @@ ONE_COLUMN = Arm("one column, half the kernels", (("columns", "half"),))
 NO_PCA = Arm("no PCA lighting", pca=False)
 NO_DROPOUT = Arm("no dropout", (("dropout", 0.0),))
 NO_DECAY = Arm("no weight decay", weight_decay=0.0)
+NO_CROP_FLIP = Arm("no crops or flips", crop_flip=False)
 WITHOUT = {layer: Arm(f"without {layer}", (("remove", layer),)) for layer in ("conv3", "conv4", "conv5")}
 CATALOGUE = {a.name: a for a in (PAPER, NO_LRN, BATCHNORM, NON_OVERLAPPING, ONE_COLUMN, NO_PCA, NO_DROPOUT,
-                                 NO_DECAY, *WITHOUT.values())}
+                                 NO_DECAY, NO_CROP_FLIP, *WITHOUT.values())}
 
 
 @dataclass(frozen=True)
@@ -100,9 +103,9 @@ class Comparison:
 
 @dataclass
 class Config:
-    """An ImageNet-shaped scale (D2 uses it too)."""
-    cache_size: int              # D1's 256 at the paper scale; smaller for the proxies
-    crop: int                    # 227 (the size that gives conv1 55x55); 99 / 67 for the proxies
+    """A scale of the family (D2 uses it too): the data, the net's size and the recipe."""
+    cache_size: int              # D1's 256 at the paper scale; smaller for the proxies; 32 for CIFAR-10
+    crop: int                    # 227 (the size that gives conv1 55x55); 99 / 67 for the proxies; 24 for CIFAR
     width: float                 # AlexNet width multiplier
     epochs: int
     seeds: tuple = (0, 1, 2)
@@ -114,13 +117,31 @@ class Config:
     batch_size: int = 128
     precision: str = "fp32"
     model_parallel: bool = False  # the two-column net with a column per GPU where a process has two (M1's timing)
+    data: str = "imagefolder"    # "imagefolder" (ImageNet layout) | "cifar10" (the CIFAR-10 AlexNet)
+    schedule: str = "constant"   # optim.lr_factor
+    hidden_bias: float = 1.0     # T3's biases of 1 (AlexNetConfig.hidden_bias)
+    holdout: int = 0             # CIFAR-10: training images held out as the validation split for choices
+    evaluate_on: str = "test"    # "test" (what claims report) | "holdout" (pilots and choices only)
 
+
+# The CIFAR-10 AlexNet's init and rate, chosen on 5,000 held-out training images (never the test set)
+# by a short probe (2 epochs, 10,000 images, seed 100; results/benchmarks/cifar_init_probe.txt): the paper's
+# init (weights N(0, 0.01), biases 1) stayed at chance (90.0% held-out error) and so did std 0.01 with biases
+# 0.1; std 0.03 with biases 1 reached 83%, std 0.03 with biases 0.1 (Caffe's bvlc_alexnet value) 71%.
+CIFAR_CHOICES = dict(init_std=0.03, hidden_bias=0.1, lr=0.01)
 
 SCALES = {
     "smoke": Config(cache_size=76, crop=67, width=0.125, epochs=2, seeds=(0, 1), n_train=256, n_val=128),
-    # 11 arms x 3 seeds on 2 CPU cores: ~20 s per epoch here (measured), so 8 epochs, and the training
-    # sample of the gap at 2,000 images (each epoch-end pass over it costs ~4% of an epoch).
-    "cpu": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
+    # The CIFAR-10 AlexNet (models/alexnet.py, cifar_alexnet_config), which converges on 2 CPU cores: a
+    # class-balanced 10,000 of the training images, 15 epochs with the rate annealed linearly to zero, the
+    # 10,000 test images. The paper's net ran ~1,200 img/s here (LRN is half its step), so ~3 min per run of
+    # the paper's net, ~2 min for an arm without LRN. Init and rate chosen on 5,000 held-out training images
+    # (CIFAR_CHOICES); the seeds were fixed from the pilot (benchmarks/cifar_pilot.py) before the runs.
+    "cpu": Config(data="cifar10", cache_size=32, crop=24, width=0.25, epochs=15, n_train=10_000, holdout=5_000,
+                  train_eval_images=2_000, schedule="linear_to_zero", **CIFAR_CHOICES, seeds=(0, 1, 2, 3)),
+    # The ImageNet-layout proxy the cpu scale used before protocol v2 (Imagenette at 67 px, 8 epochs at a
+    # constant rate): kept so its committed results can be re-read, not as a scale that decides.
+    "imagenette": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
     # D2's gpu scale: the paper's init and lr leave a full-width net at chance on Imagenette (see ten_patch).
     "gpu": Config(cache_size=256, crop=227, width=1.0, epochs=40, init_std=0.02, lr=0.001),
     "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,), model_parallel=True),
@@ -132,28 +153,91 @@ def family_config(scale, seeds=None) -> Config:
     return scale_config(SCALES, scale, seeds)
 
 
+# Convergence, defined before any run: a run has reached its end point when its last LATE_EPOCHS
+# epochs gained less than LATE_GAIN_LIMIT points of evaluation error (late_gain).
+LATE_EPOCHS, LATE_GAIN_LIMIT = 3, 1.0
+
+
+def late_gain(val_errors):
+    """Points of evaluation error gained over the last LATE_EPOCHS epochs (positive: still improving)."""
+    k = min(LATE_EPOCHS, len(val_errors) - 1)
+    return 100 * (val_errors[-1 - k] - val_errors[-1]) if k > 0 else math.nan
+
+
 def converged_epoch(val_errors):
     """First epoch (1-based) whose validation error is within CONVERGED_WITHIN of the run's best."""
     best = min(val_errors)
     return next(i + 1 for i, e in enumerate(val_errors) if e <= best + CONVERGED_WITHIN)
 
 
+@dataclass
+class FamilyData:
+    """What the family trains on, whichever the dataset: the splits on the device (`test` is what a
+    scale evaluates on: the test/validation split, or the held-out part of training for pilots),
+    the mean image and the PCA of the training pixels (D3), and how results name the data."""
+    name: str
+    classes: tuple
+    checksum: str
+    description: dict
+    splits: Splits
+    mean: torch.Tensor           # HWC float, 0-255, on the device
+    eigvals: torch.Tensor
+    eigvecs: torch.Tensor
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+def pixel_pca(train_x_u8):
+    """Eigenvalues and eigenvectors (columns) of the 3x3 covariance of RGB pixels in [0, 1] (D3)."""
+    x = train_x_u8.reshape(-1, 3).double() / 255.0
+    mean = x.mean(0)
+    cov = (x.T @ x) / len(x) - torch.outer(mean, mean)
+    vals, vecs = torch.linalg.eigh(cov)
+    return vals.float(), vecs.float()
+
+
+def load_family_data(cfg: Config, device, data_root=None, download=False) -> FamilyData:
+    if cfg.data == "cifar10":
+        full = load_cifar10(data_root, download=download)
+        n_train = cfg.n_train or len(full.train_y) - cfg.holdout
+        if n_train + cfg.holdout > len(full.train_y):
+            raise ValueError(f"{n_train} training + {cfg.holdout} held-out images exceed CIFAR-10's {len(full.train_y)}")
+        train_x, train_y = full.train_x[:n_train], full.train_y[:n_train]  # class-interleaved: balanced prefixes
+        if cfg.evaluate_on == "holdout":
+            test_x, test_y, split = full.train_x[-cfg.holdout:], full.train_y[-cfg.holdout:], "held-out training"
+        else:
+            n_test = cfg.n_val or len(full.test_y)
+            test_x, test_y, split = full.test_x[:n_test], full.test_y[:n_test], "test"
+        mean = train_x.double().mean(0).float()
+        vals, vecs = pixel_pca(train_x)
+        description = {**full.describe(), "n_train": n_train, "n_val": len(test_y), "evaluated_on": split}
+        splits = Splits(train_x.to(device), train_y.to(device), test_x.to(device), test_y.to(device))
+        return FamilyData("CIFAR-10", CIFAR_CLASSES, full.checksum, description, splits, mean.to(device), vals.to(device),
+                          vecs.to(device))
+    data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
+    data, splits = to_splits(data, cfg.n_train, cfg.n_val, device)
+    as_dev = lambda a: torch.from_numpy(np.asarray(a)).float().to(device)  # noqa: E731
+    return FamilyData(data.meta["name"], tuple(data.classes), data.checksum, data.describe(), splits,
+                      as_dev(data.mean_image), as_dev(data.pca_eigvals), as_dev(data.pca_eigvecs))
+
+
 class Family:
     """The data on the device, and the training of one arm for one seed (found in the store if done)."""
 
-    def __init__(self, cfg: Config, scale, device=None, data_root=None, work_dir=None):
+    def __init__(self, cfg: Config, scale, device=None, data_root=None, work_dir=None, download=False):
         self.cfg, self.scale = cfg, scale
         self.device = pick_device(device)
-        data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
-        self.data, self.splits = to_splits(data, cfg.n_train, cfg.n_val, self.device)
-        as_dev = lambda a: torch.from_numpy(np.asarray(a)).to(self.device)
-        self.mean, self.eigvals, self.eigvecs = as_dev(data.mean_image), as_dev(data.pca_eigvals), as_dev(data.pca_eigvecs)
+        self.data = load_family_data(cfg, self.device, data_root, download)
+        self.splits, self.mean = self.data.splits, self.data.mean
         n_eval = cfg.train_eval_images or len(self.splits.test_y)  # the training sample of the gap
         self.train_eval = Splits(self.splits.train_x[:n_eval], self.splits.train_y[:n_eval],
                                  self.splits.test_x, self.splits.test_y)
         self.work_dir = work_dir or default_work_dir(FAMILY, scale)
-        self.base = AlexNetConfig(width=cfg.width, input_size=cfg.crop, num_classes=len(data.classes),
-                                  init_std=cfg.init_std)
+        net = dict(CIFAR_ALEXNET) if cfg.data == "cifar10" else dict(width=cfg.width, input_size=cfg.crop)
+        self.base = AlexNetConfig(**{**net, "num_classes": self.data.n_classes, "init_std": cfg.init_std,
+                                     "hidden_bias": cfg.hidden_bias})
         # Model parallelism in a single process only: under torchrun each process has one GPU (DDP).
         self.devices = two_devices_for(self.device) if cfg.model_parallel and not distributed.current() else None
 
@@ -161,12 +245,16 @@ class Family:
         return bool(self.devices) and arm.net_config(self.base).columns == "two"
 
     def describe_run(self, arm: Arm, seed):
-        spec = TrainSpec(lr=self.cfg.lr, momentum=0.9, weight_decay=arm.weight_decay,
-                         batch_size=self.cfg.batch_size, max_epochs=self.cfg.epochs,
-                         precision=self.cfg.precision, seed=seed)
+        # T2 as cuda-convnet ran it: PaperSGD, decay on the weights only.
+        spec = TrainSpec(lr=self.cfg.lr, momentum=0.9, weight_decay=arm.weight_decay, optimizer="paper_sgd",
+                         decay_biases=False, schedule=self.cfg.schedule, batch_size=self.cfg.batch_size,
+                         max_epochs=self.cfg.epochs, precision=self.cfg.precision, seed=seed)
+        augment = ("random crop + flip" if arm.crop_flip else "centre crop") + (" + PCA lighting 0.1" if arm.pca else "")
         return spec, {"family": FAMILY, "net": asdict(arm.net_config(self.base)), "spec": asdict(spec),
-                      "data": self.data.checksum, "train_eval_images": len(self.train_eval.train_y),
-                      "augment": "random crop + flip" + (" + PCA lighting 0.1" if arm.pca else ""),
+                      "data": self.data.checksum, "n_train": len(self.splits.train_y),
+                      "evaluated_on": self.data.description.get("evaluated_on", "validation"),
+                      "n_eval": len(self.splits.test_y), "train_eval_images": len(self.train_eval.train_y),
+                      "augment": augment,
                       # its own runs: per-column dropout masks draw other random numbers than the grouped net's
                       **({"devices": 2} if self.on_two_devices(arm) else {})}
 
@@ -178,25 +266,29 @@ class Family:
     def run(self, arm: Arm, seed):
         cfg, mean = self.cfg, self.mean
         spec, description = self.describe_run(arm, seed)
+        eig = self.data.eigvals, self.data.eigvecs
 
-        def augment(batch):
-            x = random_crop_flip(batch, cfg.crop, None, mean)
-            return pca_lighting(x, self.eigvals, self.eigvecs, 0.1) if arm.pca else x
+        def augment(batch, streams):  # each purpose its own stream: arms share crops and lighting
+            x = (random_crop_flip(batch, cfg.crop, streams("crop"), mean) if arm.crop_flip
+                 else center_crop(batch, cfg.crop, mean))
+            return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
 
         result = cached_train(
             self.work_dir, description, lambda: self.build(arm, self.devices), self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
-            spec, make_optimizer=lambda m: PaperSGD(param_groups(m, arm.weight_decay), lr=cfg.lr),
-            augment=augment, train_eval=self.train_eval, desc=f"{arm.name} seed={seed}")
+            spec, augment=augment, train_eval=self.train_eval, desc=f"{arm.name} seed={seed}")
         hist = result.history
         val = [h["test_error"] for h in hist]
+        finite = all(map(math.isfinite, val))
         row = {"arm": arm.name, "seed": seed, "status": result.status, "epochs": len(hist),
                "val_top1": 100 * val[-1], "train_top1": 100 * hist[-1]["train_error_full"],
                "train_error_running": 100 * hist[-1]["train_error_running"],
-               "converged_epoch": converged_epoch(val) if all(map(math.isfinite, val)) else math.nan,
+               "final_train_loss": hist[-1]["train_loss"],
+               "converged_epoch": converged_epoch(val) if finite else math.nan,
+               "late_gain": late_gain(val) if finite else math.nan,
                "seconds_per_epoch": result.wall_time_s / max(len(hist), 1), "wall_time_s": result.wall_time_s}
         row["gap"] = row["val_top1"] - row["train_top1"]
-        row["left_chance"] = left_chance(row["val_top1"], len(self.data.classes))
+        row["left_chance"] = left_chance(row["val_top1"], self.data.n_classes)
         row["val_top5"] = self._top5(arm, description) if result.status != "diverged" else math.nan
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
@@ -248,7 +340,7 @@ def plan(comparisons, scale, seeds=None):
 
 def prefill(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
-    Family(family_config(scale), scale, device, data_root, work_dir).run(CATALOGUE[arm], seed)
+    Family(family_config(scale), scale, device, data_root, work_dir, download).run(CATALOGUE[arm], seed)
 
 
 def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None,
@@ -257,7 +349,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     mod = claim_module
     cfg = family_config(scale, seeds)
     t0 = time.time()
-    fam = Family(cfg, scale, device, data_root, work_dir)
+    fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(mod.COMPARISONS)
     rows, curves = [], []
     for arm in arms:
@@ -304,7 +396,7 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
         "verdict": getattr(mod, "VERDICT_WORDS", {}).get(verdict, verdict),
         "verdict_rule": " ".join(f"[{c.label}] " + getattr(mod, "RULES", {}).get(c.label, mod.RULE).describe()
                                  for c in mod.COMPARISONS if c.decides),
-        "provenance": provenance(device=fam.device, dataset=fam.data.describe(), seeds=cfg.seeds, scale=scale,
+        "provenance": provenance(device=fam.device, dataset=fam.data.description, seeds=cfg.seeds, scale=scale,
                                  config={**asdict(cfg), "net": asdict(fam.base),
                                          "arms": {a.name: a.describe() for a in arms}},
                                  wall_time_s=sum(r["wall_time_s"] for r in rows), precision=cfg.precision),
@@ -317,8 +409,8 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
 
 def proxy_note(fam, paper_data="ImageNet"):
     cfg = fam.cfg
-    return (f"{fam.data.meta['name']} at {cfg.cache_size} px, crop {cfg.crop}, AlexNet width x{cfg.width}, "
-            f"{len(fam.data.classes)} classes, {cfg.epochs} epochs at a constant rate; the paper: {paper_data}, "
+    return (f"{fam.data.name} at {cfg.cache_size} px, crop {cfg.crop}, AlexNet width x{cfg.width}, "
+            f"{fam.data.n_classes} classes, {cfg.epochs} epochs at a constant rate; the paper: {paper_data}, "
             "1000 classes, 224 px, ~90 epochs.")
 
 

@@ -38,7 +38,6 @@ from ..data.augment import center_crop, random_crop_flip, ten_crops
 from ..data.cifar10 import load_cifar10
 from ..engine import TrainSpec, pick_device
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
-from ..optim import PaperSGD
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, Interval, Rule, decide, summarize
@@ -104,41 +103,14 @@ SCALES = {
 
 # ------------------------------------------------------------------------------------- training
 
-class CudaConvnetSGD(PaperSGD):
-    """cuda-convnet's update (PaperSGD: v <- m v - wc eps w - eps g; w <- w + v) with eps and wc per
-    parameter group, and eps stepped down by 10 at the schedule's epoch boundaries.
-
-    The schedule runs on the optimizer's own step count (kept in its param groups, so it is saved in
-    the checkpoint and a resumed run continues it): step s is in epoch s // steps_per_epoch, and eps
-    = base_lr * 0.1 ** (the number of boundaries at or before that epoch). Like cuda-convnet, the
-    velocity carries the old eps into the new phase (see optim.py).
-    """
-
-    def __init__(self, groups, steps_per_epoch, schedule, momentum=MOMENTUM):
-        groups = [dict(g, base_lr=g["lr"], steps=0) for g in groups]
-        super().__init__(groups, lr=groups[0]["lr"], momentum=momentum, weight_decay=0.0)
-        self.steps_per_epoch, self.schedule = steps_per_epoch, schedule
-
-    def lr_factor(self, step):
-        return lr_factor_at_epoch(self.schedule, step // self.steps_per_epoch + 1)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for g in self.param_groups:
-            g["lr"] = g["base_lr"] * self.lr_factor(g["steps"])
-            g["steps"] += 1
-        return super().step(closure)
-
-
-def cuda_convnet_groups(model):
-    """One group per weight (epsW, its layer's wc) and per bias (epsB, no decay)."""
-    groups = []
-    for name, wc in WEIGHT_COST.items():
-        layer = getattr(model, name)
-        groups += [dict(params=[layer.weight], lr=EPS_W, weight_decay=wc),
-                   dict(params=[layer.bias], lr=EPS_B, weight_decay=0.0)]
-    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
-    return groups
+def cuda_convnet_spec(cfg, seed) -> TrainSpec:
+    """cuda-convnet's update (PaperSGD: v <- m v - wc eps w - eps g; w <- w + v) with its per-layer wc,
+    epsB = 2 epsW, no decay on biases, and eps stepped down by 10 at the schedule's epoch boundaries
+    (optim.lr_factor "steps"; like cuda-convnet, the velocity carries the old eps into the new phase)."""
+    return TrainSpec(lr=EPS_W, momentum=MOMENTUM, weight_decay=tuple(WEIGHT_COST.items()), optimizer="paper_sgd",
+                     decay_biases=False, bias_lr_factor=EPS_B / EPS_W,
+                     schedule="steps:" + ",".join(map(str, cfg.schedule)), batch_size=cfg.batch_size,
+                     max_epochs=cfg.epochs, precision=cfg.precision, seed=seed)
 
 
 def lr_factor_at_epoch(schedule, epoch):
@@ -160,8 +132,8 @@ class Crops:
         self.mean = mean[o:o + crop, o:o + crop].permute(2, 0, 1).unsqueeze(0).contiguous(
             memory_format=torch.channels_last)
 
-    def train(self, batch_u8):
-        return random_crop_flip(batch_u8, self.crop).sub_(self.mean)
+    def train(self, batch_u8, streams):
+        return random_crop_flip(batch_u8, self.crop, streams("crop")).sub_(self.mean)
 
     def centre(self, batch_u8):
         return center_crop(batch_u8, self.crop).sub_(self.mean)
@@ -200,8 +172,7 @@ class _Experiment:
 
     def describe_run(self, lrn, seed):
         cfg = self.cfg
-        spec = TrainSpec(lr=EPS_W, momentum=MOMENTUM, batch_size=cfg.batch_size, max_epochs=cfg.epochs,
-                         precision=cfg.precision, seed=seed)
+        spec = cuda_convnet_spec(cfg, seed)
         return spec, {"claim": CLAIM.id, "net": "conv-local-11pct (first)" if lrn else "conv-local-13pct",
                       "lrn": CONV_LOCAL_LRN if lrn else None, "init_std": CONV_LOCAL_INIT_STD,
                       "eps_w": EPS_W, "eps_b": EPS_B, "weight_cost": WEIGHT_COST, "schedule": list(cfg.schedule),
@@ -216,10 +187,8 @@ class _Experiment:
         """Train one arm for one seed (or find it in the store), then its final test (cached beside it)."""
         cfg = self.cfg
         spec, description = self.describe_run(lrn, seed)
-        steps = math.ceil(cfg.n_train / cfg.batch_size)
         result = cached_train(
             self.work_dir, description, lambda: self.build(lrn), self.data, self.crops.centre, spec,
-            make_optimizer=lambda m: CudaConvnetSGD(cuda_convnet_groups(m), steps, cfg.schedule),
             augment=self.crops.train, train_eval=self.train_eval,
             desc=f"L3 {'LRN' if lrn else 'no LRN'} seed={seed}")
         hist = result.history

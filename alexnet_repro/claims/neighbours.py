@@ -171,7 +171,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     train_y, test_y = sp.train_y.cpu().numpy(), sp.test_y.cpu().numpy()
     key_idx = balanced_sample(train_y, N_KEYS)
     key_x, key_y = sp.train_x[torch.from_numpy(key_idx).to(sp.train_x.device)], train_y[key_idx]
-    n_classes = len(fam.data.classes)
+    n_classes = fam.data.n_classes
     chance = 100.0 / n_classes
     queries = pick_queries(test_y)
 

@@ -24,7 +24,6 @@ from ..data.augment import center_crop, predict, random_crop_flip, topk_errors
 from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
-from ..optim import PaperSGD, param_groups
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
@@ -75,14 +74,14 @@ class Experiment:
 
     def run(self, seed):
         cfg, splits, mean = self.cfg, self.splits, self.mean
-        spec = TrainSpec(lr=cfg.lr, momentum=0.9, weight_decay=5e-4, batch_size=cfg.batch_size,
+        spec = TrainSpec(lr=cfg.lr, momentum=0.9, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False,
+                         schedule=cfg.schedule, batch_size=cfg.batch_size,
                          max_epochs=cfg.epochs, precision=cfg.precision, seed=seed)
         description = {"claim": CLAIM.id, "net": asdict(self.net_cfg), "spec": asdict(spec),
                        "data": self.data.checksum, "augment": "random crop + flip"}
         result = cached_train(
             self.work_dir, description, self.build, splits, lambda b: center_crop(b, cfg.crop, mean), spec,
-            make_optimizer=lambda m: PaperSGD(param_groups(m, 5e-4), lr=cfg.lr),
-            augment=lambda b: random_crop_flip(b, cfg.crop, None, mean),
+            augment=lambda b, streams: random_crop_flip(b, cfg.crop, streams("crop"), mean),
             train_eval=Splits(splits.train_x[:len(splits.test_y)], splits.train_y[:len(splits.test_y)],
                               splits.test_x, splits.test_y),
             desc=f"D2 seed={seed}")

@@ -53,7 +53,7 @@ def base_result(claim, fam, scale, rows, analysis_config, paper_extra=None):
         "paper": {"says": claim.paper_says, "number": claim.paper_number, **(paper_extra or {}),
                   "section": claim.section, "data": claim.paper_data},
         "provenance": provenance(
-            device=fam.device, dataset=fam.data.describe(), seeds=cfg.seeds, scale=scale,
+            device=fam.device, dataset=fam.data.description, seeds=cfg.seeds, scale=scale,
             config={**asdict(cfg), "net": asdict(fam.base),
                     "arm": {"name": PAPER.name, **PAPER.describe()},
                     "analysis": analysis_config},

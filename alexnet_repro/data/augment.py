@@ -44,12 +44,13 @@ def global_batch_draws(rows, generator):
 
 
 def _draw(sample, n, generator):
-    """sample(count, generator) for n images: as asked, or, inside global_batch_draws (and with no
-    generator of the caller's), this process's n rows of the global batch's draw."""
+    """sample(count, generator) for n images: as asked, or, inside global_batch_draws, this process's n
+    rows of the global batch's draw (from the caller's generator, else the shared one)."""
     shared = _GLOBAL_DRAWS.get()
-    if shared is None or generator is not None:
+    if shared is None:
         return sample(n, generator)
-    (start, stop, total), generator = shared
+    (start, stop, total), default = shared  # a caller's own stream (engine.Streams) is the same on every process
+    generator = generator if generator is not None else default
     if stop - start != n:
         raise ValueError(f"global_batch_draws expects {stop - start} images, got {n}")
     return sample(total, generator)[start:stop]

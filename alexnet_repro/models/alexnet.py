@@ -26,6 +26,13 @@ Input size: the paper says 224, but (224 - 11)/4 + 1 is not an integer; 227 give
 exactly. With input_size=224 conv1 gets padding 2 (as torchvision): (224 + 4 - 11)//4 + 1 = 55,
 and the last padded row/column is never reached by a kernel, so this is padding 2 on the
 top/left and 1 on the bottom/right, i.e. a 227x227 image with a zero border.
+
+The CIFAR-10 AlexNet (stem="cifar", `cifar_alexnet`): the same net, every switch and the same
+column connectivity, for 24x24 crops of 32x32 images, as cuda-convnet ran its CIFAR-10 nets. Only
+the stem differs: conv1 is 5x5 stride 1 padding 2 (an 11x11/4 filter would leave a 24 px image
+3x3 maps), and the 3/2 pools get padding 1 so that overlapping (3/2) and non-overlapping (2/2)
+pooling give the same map sizes, 24 -> 12 -> 6 -> 3, as the two do at 227 (O1 then changes only
+the pooling, not fc6's input). The FC layers are `fc_width` wide (4096 in the paper).
 """
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,6 +47,7 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 NORMALIZATIONS = ("lrn", "batchnorm", "none")
 POOLINGS = {"overlapping": (3, 2), "non_overlapping": (2, 2)}  # (size z, stride s), section 3.4
 COLUMNS = ("two", "one", "half")
+STEMS = ("imagenet", "cifar")
 REMOVABLE = (None, "conv3", "conv4", "conv5")
 
 
@@ -56,6 +64,9 @@ class AlexNetConfig:
     num_classes: int = 1000
     lrn_alpha_convention: str = "per_size"  # see lrn.py for why
     init_std: float = 0.01             # T3: weights ~ N(0, 0.01)
+    hidden_bias: float = 1.0           # T3: the biases of conv2, conv4, conv5, fc6, fc7 (Caffe's net: 0.1)
+    stem: str = "imagenet"             # "cifar": conv1 5x5/1 and padded 3/2 pools (module docstring)
+    fc_width: Optional[int] = None     # fc6/fc7 units; None: 4096 x width
 
     def __post_init__(self):
         checks = [("activation", self.activation, tuple(ACTIVATIONS)),
@@ -63,6 +74,7 @@ class AlexNetConfig:
                   ("pooling", self.pooling, tuple(POOLINGS)),
                   ("columns", self.columns, COLUMNS),
                   ("remove", self.remove, REMOVABLE),
+                  ("stem", self.stem, STEMS),
                   ("lrn_alpha_convention", self.lrn_alpha_convention, ALPHA_CONVENTIONS)]
         for name, value, allowed in checks:
             if value not in allowed:
@@ -75,9 +87,22 @@ class AlexNetConfig:
             raise ValueError(f"input_size {self.input_size} is too small: nothing left after pool5")
 
     @property
+    def conv1(self):
+        """(kernel, stride, padding) of conv1."""
+        if self.stem == "cifar":
+            return 5, 1, 2
+        # padding 0 where the 11x11/4 windows tile the image exactly (227, 99, 67, ...), else 2 (224)
+        return 11, 4, 0 if (self.input_size - 11) % 4 == 0 else 2
+
+    @property
     def conv1_padding(self):
-        # 0 where the 11x11/4 windows tile the image exactly (227, 99, 67, ...), else 2 (224)
-        return 0 if (self.input_size - 11) % 4 == 0 else 2
+        return self.conv1[2]
+
+    @property
+    def pool(self):
+        """(size, stride, padding) of every max-pooling layer."""
+        z, s = POOLINGS[self.pooling]
+        return z, s, 1 if self.stem == "cifar" and z == 3 else 0
 
 
 @dataclass
@@ -106,7 +131,7 @@ def conv_plan(cfg):
         c1, c2, c3, c4 = c1 // 2, c2 // 2, c3 // 2, c4 // 2
     own = 2 if cfg.columns == "two" else 1
     plan = [
-        ConvSpec("conv1", 3, c1, 11, 4, cfg.conv1_padding, 1, 0.0, norm=True, pool=True),
+        ConvSpec("conv1", 3, c1, *cfg.conv1, 1, 0.0, norm=True, pool=True),
         ConvSpec("conv2", c1, c2, 5, 1, 2, own, 1.0, norm=True, pool=True),
         ConvSpec("conv3", c2, c3, 3, 1, 1, 1, 0.0, norm=False, pool=False),
         ConvSpec("conv4", c3, c4, 3, 1, 1, own, 1.0, norm=False, pool=False),
@@ -124,18 +149,18 @@ def conv_plan(cfg):
 
 
 def feature_size(cfg):
-    """Side of the last pooled feature map (6 for 227 and 224)."""
-    z, s = POOLINGS[cfg.pooling]
-    side = (cfg.input_size + 2 * cfg.conv1_padding - 11) // 4 + 1  # conv1; the others keep the size
+    """Side of the last pooled feature map (6 for 227 and 224; 3 for the CIFAR stem at 24)."""
+    (k, stride, pad), (z, s, zpad) = cfg.conv1, cfg.pool
+    side = (cfg.input_size + 2 * pad - k) // stride + 1  # conv1; the others keep the size
     for _ in range(3):  # pool1, pool2, pool5
-        side = (side - z) // s + 1
+        side = (side + 2 * zpad - z) // s + 1
     return side
 
 
 def fc_widths(cfg):
     """(in_features, out_features) of fc6, fc7, fc8."""
     plan = conv_plan(cfg)
-    f = scaled(4096, cfg.width)
+    f = cfg.fc_width or scaled(4096, cfg.width)
     return [(plan[-1].out_channels * feature_size(cfg) ** 2, f), (f, f), (f, cfg.num_classes)]
 
 
@@ -171,7 +196,7 @@ def make_layers(cfg, column=None):
         elif spec.norm and cfg.normalization == "batchnorm":
             features[f"norm{k}"] = nn.BatchNorm2d(out_ch)
         if spec.pool:
-            features[f"pool{k}"] = nn.MaxPool2d(*POOLINGS[cfg.pooling])
+            features[f"pool{k}"] = nn.MaxPool2d(*cfg.pool)
 
     classifier = OrderedDict()
     for k, (n_in, n_out) in zip("678", fc_widths(cfg)):
@@ -183,8 +208,9 @@ def make_layers(cfg, column=None):
 
 
 def init_weights(features, classifier, cfg):
-    """T3: weights ~ N(0, init_std); biases 1 in conv2, conv4, conv5, fc6, fc7, else 0."""
-    bias = {spec.name: spec.bias for spec in conv_plan(cfg)} | {"fc6": 1.0, "fc7": 1.0, "fc8": 0.0}
+    """T3: weights ~ N(0, init_std); biases 1 (cfg.hidden_bias) in conv2, conv4, conv5, fc6, fc7, else 0."""
+    bias = {spec.name: spec.bias * cfg.hidden_bias for spec in conv_plan(cfg)}
+    bias |= {"fc6": cfg.hidden_bias, "fc7": cfg.hidden_bias, "fc8": 0.0}
     for seq in (features, classifier):
         for name, m in seq.named_children():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -205,6 +231,16 @@ class AlexNet(nn.Module):
 
 def build_alexnet(cfg=None):
     return AlexNet(cfg or AlexNetConfig())
+
+
+# The CIFAR-10 AlexNet's size (measured on the 2-core CPU: see claims/cifar_family.py): a quarter of
+# the paper's kernels per layer (24-64-96-96-64) and FC layers of 1024, for 24x24 crops.
+CIFAR_ALEXNET = dict(stem="cifar", width=0.25, fc_width=1024, input_size=24, num_classes=10)
+
+
+def cifar_alexnet_config(**switches) -> AlexNetConfig:
+    """The CIFAR-10 AlexNet with the paper's switches, overridden by `switches` (any AlexNetConfig field)."""
+    return AlexNetConfig(**{**CIFAR_ALEXNET, **switches})
 
 
 class TwoDeviceAlexNet(nn.Module):

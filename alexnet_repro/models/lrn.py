@@ -32,37 +32,66 @@ from torch.autograd.function import once_differentiable
 ALPHA_CONVENTIONS = ("per_size", "paper")
 
 
-def channel_window_sum(x, size):
-    """sum_{j=i-size//2}^{i+size//2} x[:, j], truncated at the ends; same memory format as x."""
+def channel_window_sum(x, size, dim=1):
+    """sum_{j=i-size//2}^{i+size//2} x[..., j, ...] along `dim`, truncated at the ends; same memory format as x."""
     out = x.clone(memory_format=torch.preserve_format)
+    n = x.shape[dim]
     for s in range(1, size // 2 + 1):
-        if s >= x.shape[1]:
+        if s >= n:
             break
-        out[:, s:] += x[:, :-s]
-        out[:, :-s] += x[:, s:]
+        out.narrow(dim, s, n - s).add_(x.narrow(dim, 0, n - s))
+        out.narrow(dim, 0, n - s).add_(x.narrow(dim, s, n - s))
     return out
+
+
+def _channels_last_view(t):
+    """A channels_last 4-d tensor as a contiguous NHWC view (channels the last dim), else None.
+    Element-wise ops on channels_last tensors whose shape makes the layout ambiguous (e.g. C == W)
+    take slow strided paths; on the NHWC view every op runs over contiguous memory (several times
+    faster on the CPU for the CIFAR AlexNet's 24x24x24 maps)."""
+    if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
+        return t.permute(0, 2, 3, 1)
+    return None
+
+
+def _lrn_forward(a, size, alpha, beta, k, dim):
+    d = channel_window_sum(a * a, size, dim).mul_(alpha).add_(k)  # the denominator before ^beta
+    scale = d.pow(-beta)
+    return a * scale, d, scale
+
+
+def _lrn_backward(g, a, d, scale, size, alpha, beta, dim):
+    # b_i = a_i d_i^-beta, d_i = k + alpha * sum_{j in win(i)} a_j^2, and j in win(i) <=> i in win(j):
+    # dL/da_j = g_j d_j^-beta - 2 alpha beta a_j sum_{i in win(j)} g_i a_i d_i^(-beta-1)
+    t = g * a * scale / d
+    grad = channel_window_sum(t, size, dim).mul_(a).mul_(-2.0 * alpha * beta)
+    return grad.addcmul_(g, scale)
 
 
 class _LRNFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        d = channel_window_sum(a * a, size).mul_(alpha).add_(k)  # the denominator before ^beta
-        scale = d.pow(-beta)
-        ctx.save_for_backward(a, d, scale)
+        nhwc = _channels_last_view(a)
+        ctx.nhwc = nhwc is not None
+        if ctx.nhwc:
+            b, d, scale = _lrn_forward(nhwc, size, alpha, beta, k, dim=3)
+            ctx.save_for_backward(nhwc, d, scale)
+            b = b.permute(0, 3, 1, 2)  # back to NCHW shape, channels_last storage
+        else:
+            b, d, scale = _lrn_forward(a, size, alpha, beta, k, dim=1)
+            ctx.save_for_backward(a, d, scale)
         ctx.hyper = (size, alpha, beta)
-        return a * scale
+        return b
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        # b_i = a_i d_i^-beta, d_i = k + alpha * sum_{j in win(i)} a_j^2, and j in win(i) <=> i in win(j):
-        # dL/da_j = g_j d_j^-beta - 2 alpha beta a_j sum_{i in win(j)} g_i a_i d_i^(-beta-1)
         a, d, scale = ctx.saved_tensors
         size, alpha, beta = ctx.hyper
-        t = g * a * scale / d
-        grad = channel_window_sum(t, size).mul_(a).mul_(-2.0 * alpha * beta)
-        grad.addcmul_(g, scale)
-        return grad, None, None, None, None
+        if ctx.nhwc:
+            g = g.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
+            return _lrn_backward(g, a, d, scale, size, alpha, beta, dim=3).permute(0, 3, 1, 2), None, None, None, None
+        return _lrn_backward(g, a, d, scale, size, alpha, beta, dim=1), None, None, None, None
 
 
 def local_response_norm(a, size=5, alpha=1e-4, beta=0.75, k=2.0, alpha_convention="per_size"):
