@@ -108,6 +108,8 @@ def cmd_run(args):
     claims.check_scale(args.scale)
     if args.jobs < 1:
         raise ValueError(f"--jobs must be 1 or more, got {args.jobs}")
+    if args.data_root:  # the notebook's kernel runs in notebooks/: a relative path must not change meaning there
+        args.data_root = str(Path(args.data_root).expanduser().resolve())
     if args.seeds is not None and not args.seeds.strip():
         raise ValueError("--seeds is empty: give seeds like 0,1,2, or leave --seeds out for the scale's own")
     seeds = parse_seeds(args.seeds)
@@ -125,7 +127,7 @@ def cmd_run(args):
         raise ValueError("--jobs runs independent processes on one device; under torchrun leave it out")
     for slug in slugs:
         preflight.check_writable(out_dirs[slug], "results")
-        data[slug] = preflight.data_identity(slug, args.data_root, args.download)
+        data[slug] = preflight.data_identity(slug, args.data_root, args.download, args.scale)
     for slug in slugs:
         out_dir = out_dirs[slug]
         stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params,

@@ -10,10 +10,11 @@ from .data import cifar10, imagefolder
 from .data.errors import check_folder
 
 # The dataset each claim reads ("cifar10" or "imagefolder"); None: it reads none.
+# "family": the ablation family's data at the scale (claims/ablation.py: CIFAR-10 at cpu, ImageNet layout else)
 DATA = {"relu_vs_tanh": "cifar10", "lrn_cifar": "cifar10", "architecture": None, "ten_patch": "imagefolder",
-        "lrn_alexnet": "imagefolder", "batchnorm": "imagefolder", "overlapping_pool": "imagefolder",
-        "two_columns": "imagefolder", "pca_colour": "imagefolder", "dropout": "imagefolder",
-        "weight_decay": "imagefolder", "depth": "imagefolder", "kernels": "imagefolder", "neighbours": "imagefolder"}
+        "lrn_alexnet": "family", "batchnorm": "family", "overlapping_pool": "family",
+        "two_columns": "family", "pca_colour": "family", "dropout": "family",
+        "weight_decay": "family", "depth": "family", "kernels": "family", "neighbours": "family"}
 
 
 def check_writable(folder, what):
@@ -29,10 +30,13 @@ def check_writable(folder, what):
                          f"another folder") from None
 
 
-def data_identity(slug, data_root=None, download=False) -> str:
+def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
     """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
     cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
     kind = DATA[slug]
+    if kind == "family":
+        from .claims import ablation
+        kind = ablation.SCALES[scale].data
     if kind == "cifar10":
         return f"cifar10:{cifar10.check_source(data_root, download)}"
     if kind == "imagefolder":

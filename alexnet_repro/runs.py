@@ -114,8 +114,10 @@ def _read_record(path):
         return None
 
 
-def _quiet_worker():
+def _quiet_worker(threads):
     os.environ["ALEXNET_REPRO_QUIET"] = "1"  # one progress bar per process would garble the terminal
+    if threads:
+        torch.set_num_threads(threads)  # on a CPU, the jobs share its cores instead of oversubscribing them
 
 
 def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
@@ -135,7 +137,10 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
                 future.result()
                 print(f"  done: {job}", file=sys.stderr)
 
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker) as pool, \
+    on_cpu = common.get("device") == "cpu" or (common.get("device") in (None, "", "auto") and not torch.cuda.is_available())
+    threads_each = max(1, (os.cpu_count() or 1) // jobs) if on_cpu else 0
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker,
+                             initargs=(threads_each,)) as pool, \
             ThreadPoolExecutor(len(chains)) as threads:
         list(threads.map(follow, chains))
     return f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing"

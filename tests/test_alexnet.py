@@ -287,3 +287,36 @@ def test_two_device_on_two_gpus():
 def test_totals_helper():
     t = totals(layer_table(AlexNetConfig()))
     assert t["parameters"] == 60_965_224 and t["neurons"] == 659_272
+
+
+# ------------------------------------------------------------------ the CIFAR-10 AlexNet (issue 11)
+from alexnet_repro.models.alexnet import cifar_alexnet_config, feature_size  # noqa: E402
+
+CIFAR_SWITCHES = [{}, {"normalization": "none"}, {"normalization": "batchnorm"}, {"pooling": "non_overlapping"},
+                  {"columns": "half"}, {"dropout": 0.0}, {"remove": "conv3"}, {"remove": "conv4"},
+                  {"remove": "conv5"}, {"activation": "tanh"}]
+
+
+@pytest.mark.parametrize("switch", CIFAR_SWITCHES, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "paper")
+def test_cifar_alexnet_every_switch_builds_and_keeps_the_map_sizes(switch):
+    cfg = cifar_alexnet_config(**switch)
+    model = build_alexnet(cfg)
+    out = model(torch.zeros(2, 3, 24, 24))
+    assert out.shape == (2, 10)
+    sizes = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)]
+    pools = [m for m in model.features if isinstance(m, nn.MaxPool2d)]
+    assert len(pools) == 3 and feature_size(cfg) == 3  # 24 -> 12 -> 6 -> 3 with either pooling
+    assert model.classifier.fc6.in_features == sizes[-1] * 9
+    assert model.features.conv1.kernel_size == (5, 5) and model.features.conv1.stride == (1, 1)
+
+
+def test_cifar_alexnet_parameter_counts_per_switch():
+    count = lambda **kw: sum(p.numel() for p in build_alexnet(cifar_alexnet_config(**kw)).parameters())
+    paper = count()
+    # LRN and pooling have no parameters: removing or changing them leaves the count; BN adds 2 per map
+    assert count(normalization="none") == count(pooling="non_overlapping") == count(dropout=0.0) == paper
+    assert count(normalization="batchnorm") == paper + 2 * (24 + 64)
+    # the two-column connectivity (M2): conv2, conv4, conv5 see half the maps below them
+    m = build_alexnet(cifar_alexnet_config())
+    assert [getattr(m.features, n).groups for n in ("conv1", "conv2", "conv3", "conv4", "conv5")] == [1, 2, 1, 2, 2]
+    assert count(columns="half") < paper and count(remove="conv3") < paper

@@ -20,15 +20,18 @@ CLAIM = Claim(
 PAPER_NUMBERS = {"iterations_ratio": 2.0}
 # Written before any run: "roughly doubles" within a factor 1.5; the gap only by its sign.
 RULES = {
-    "epochs to converge, dropout / none": Rule(null=1.0, direction=+1, band=(1.33, 3.0),
+    "epochs to converge, dropout / none": Rule(null=1.0, direction=+1, band=(1.33, 3.0), ratio=True,
                                                text="Effect: epochs to converge with dropout / without, per seed."),
-    "train-val gap, dropout - none": Rule(null=0.0, direction=-1, band=(-math.inf, 0.0),
+    "train-val gap, dropout - none": Rule(null=0.0, direction=-1, band=(-math.inf, 0.0), margin=1.0,
                                           text="Effect: (validation - training) top-1 error with dropout minus without."),
 }
-RULE = RULES["epochs to converge, dropout / none"]
-COMPARISONS = [Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
-                          ratio=True, paper=2.0),
-               Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap")]
+RULE = RULES["train-val gap, dropout - none"]
+# Protocol v2 decides DR1 on the gap. The epochs-to-converge ratio is reported beside it, not decided: with
+# a fixed epoch budget (and, at the CIFAR cpu scale, a rate annealed to zero, which makes every run settle
+# at its end) it measures the schedule more than dropout.
+COMPARISONS = [Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap", needs_overfitting=True),
+               Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
+                          ratio=True, paper=2.0, decides=False)]
 
 
 def prefill_plan(scale, seeds=None):
