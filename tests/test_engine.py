@@ -110,3 +110,29 @@ def test_test_error_only_at_the_end_when_asked():
     result = train(build(), data, Normalizer(data.train_x), SPEC, test_every_epoch=False)
     errors = [row["test_error"] for row in result.history]
     assert all(e != e for e in errors[:-1]) and 0 <= errors[-1] <= 1  # NaN until the last epoch
+
+
+# What one fixed run produces under each TRAINING_VERSION (a CIFAR AlexNet, the paper's optimizer with decay,
+# the annealed schedule, crops and lighting from their streams, dropout): a change to any of these numbers
+# must come with a new TRAINING_VERSION (and its line here), or the run store would hand old runs to new code.
+GOLDEN = {"2": [2.349, 2.3896]}
+
+
+def test_training_version_guard():
+    from alexnet_repro.data.augment import pca_lighting, random_crop_flip
+    from alexnet_repro.engine import TRAINING_VERSION, seed_everything
+    from alexnet_repro.models.alexnet import build_alexnet, cifar_alexnet_config
+    data = tiny_data(n=64)
+    mean = data.train_x.float().mean(0)
+    seed_everything(0, "init")
+    model = build_alexnet(cifar_alexnet_config(init_std=0.03, hidden_bias=0.1)).to(memory_format=torch.channels_last)
+    spec = TrainSpec(lr=0.01, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False, schedule="linear_to_zero",
+                     batch_size=32, max_epochs=2, seed=0)
+    eig = torch.tensor([0.2, 0.02, 0.002]), torch.eye(3)
+    augment = lambda b, s: pca_lighting(random_crop_flip(b, 24, s("crop"), mean), *eig, generator=s("lighting"))
+    from alexnet_repro.data.augment import center_crop
+    result = train(model, data, lambda b: center_crop(b, 24, mean), spec, augment=augment)
+    losses = [round(h["train_loss"], 4) for h in result.history]
+    assert TRAINING_VERSION in GOLDEN, f"add GOLDEN[{TRAINING_VERSION!r}] = {losses}"
+    assert losses == pytest.approx(GOLDEN[TRAINING_VERSION], abs=2e-4), \
+        f"training numbers changed ({losses}): bump engine.TRAINING_VERSION and add its GOLDEN line"
