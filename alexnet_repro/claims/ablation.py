@@ -140,8 +140,8 @@ SCALES = {
     # 10,000 test images. The paper's net ran ~1,200 img/s here (LRN is half its step), so ~3 min per run of
     # the paper's net, ~2 min for an arm without LRN. Init and rate chosen on 5,000 held-out training images
     # (CIFAR_CHOICES). Seeds, fixed before the runs from the pilot (benchmarks/cifar_pilot.py, 3 pilot seeds on
-    # held-out images: LRN - none = -1.06, -1.26, -1.78 points, SD 0.37): 4 seeds give 80% power against L2's,
-    # M1's and E5's margins (0.76, 0.92, 1.08 points); O1 (0.22) would need ~20 and D3, T1, BN (0.5) ~7, beyond
+    # held-out images: LRN - none = -1.06, -1.26, -1.78 points, SD 0.37): 4 seeds give 80% power against M1's
+    # and E5's margins (0.92, 1.08 points); L2's (0.76) needs 5, D3, T1 and BN's (0.5) 7, O1's (0.22) ~30, beyond
     # this CPU's budget (11 arms x 4 seeds ~ 70 min with --jobs 2): those report the seeds they would need.
     "cpu": Config(data="cifar10", cache_size=32, crop=24, width=0.25, epochs=15, n_train=10_000, holdout=5_000,
                   train_eval_images=2_000, schedule="linear_to_zero", **CIFAR_CHOICES, seeds=(0, 1, 2, 3)),
