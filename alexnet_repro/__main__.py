@@ -27,7 +27,7 @@ from .data.errors import DataError
 from .engine import pick_device
 from .paths import REPO_ROOT, cache_dir, results_root, runs_dir
 from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
-                      read_result, results_dir)
+                      read_result, results_dir, staleness)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 
@@ -81,12 +81,13 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
 def cmd_list(args):
     """Every claim's results; a result.json that is not a valid result is named in one line on stderr and
     left out (exit 2 at the end), the others still listed."""
-    print(f"{'claim':<16} {'id':<5} {'scale':<6} {'verdict':<24} measured")
+    print(f"{'claim':<16} {'id':<5} {'scale':<10} {'verdict':<27} measured  (proxy: a smaller-scale stand-in for the "
+          "paper's data; stale/unknown: made by other code than today's)")
     bad = 0
     for slug in claims.MODULES:
         mod = claims.load(slug)
         shown = False
-        for scale in claims.SCALES:
+        for scale in (*claims.SCALES, "imagenette"):
             try:
                 res = load_result(slug, scale)
             except ValueError as e:
@@ -94,10 +95,12 @@ def cmd_list(args):
                 bad += 1
                 continue
             if res:
-                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<6} {res['verdict']:<24} {headline_of(res)}")
+                marks = "".join(f" [{m}]" for m in ("proxy" if res.get("proxy") else "",
+                                                     staleness(res) if staleness(res) != "current" else "") if m)
+                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<10} {res['verdict']:<27} {headline_of(res)}{marks}")
                 shown = True
         if not shown:
-            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<6} {'not run yet':<24}")
+            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<10} {'not run yet':<27}")
     return 2 if bad else 0
 
 

@@ -105,10 +105,30 @@ def package_versions() -> dict:
     return out
 
 
+def code_version() -> str:
+    """A short hash of the code that produces a result's numbers (the package, less the book and the CLI):
+    a result whose provenance.code_version differs from today's is stale against the current code."""
+    import hashlib
+    h = hashlib.sha256()
+    package = REPO_ROOT / "alexnet_repro"
+    for f in sorted(package.rglob("*.py")):
+        rel = f.relative_to(package).as_posix()
+        if not rel.startswith("book/") and rel != "__main__.py":
+            h.update(rel.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def staleness(result: dict) -> str:
+    """"current", "stale" (made by other code than today's) or "unknown" (a result from before code_version)."""
+    ran = result.get("provenance", {}).get("code_version")
+    return "unknown" if not ran else ("current" if ran == code_version() else "stale")
+
+
 def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float,
                precision: str) -> dict:
     return {
         "git_commit": git_commit(),
+        "code_version": code_version(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "packages": package_versions(),
         "device": str(device),

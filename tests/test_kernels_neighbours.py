@@ -60,10 +60,16 @@ def test_analyse_finds_the_colour_specific_column_and_the_rule():
         table, summary = kernels.analyse(w)
         assert summary["colour_specific_column"] == specific and summary["holds"]
         assert [r["column"] for r in table] == [0] * 6 + [1] * 6
-    assert kernels.decide_seeds([True]) == INCONCLUSIVE
-    assert kernels.decide_seeds([True, True, True]) == REPRODUCED
-    assert kernels.decide_seeds([True, False]) == PARTLY
-    assert kernels.decide_seeds([False, False]) == NOT_REPRODUCED
+    seed = lambda p: {"p_value": p, "holds": p < kernels.ALPHA}
+    assert kernels.decide_seeds([seed(0.001)]) == INCONCLUSIVE
+    assert kernels.decide_seeds([seed(0.001)] * 3) == REPRODUCED
+    assert kernels.decide_seeds([seed(0.001), seed(0.2)]) == PARTLY
+    # v2: one seed of three passing by chance (p 0.04) with the others null is not evidence across seeds
+    assert kernels.decide_seeds([seed(0.04), seed(0.6), seed(0.8)]) == NOT_REPRODUCED
+    assert kernels.decide_seeds([seed(0.3), seed(0.4)]) == NOT_REPRODUCED
+    # Fisher's method, checked against the chi-square tail by hand: k=1 gives p back
+    assert kernels.fisher_p([0.2]) == pytest.approx(0.2)
+    assert kernels.fisher_p([0.05, 0.05]) == pytest.approx(0.0175, abs=2e-4)
 
 
 def test_precision_at_k_on_a_constructed_embedding():

@@ -90,6 +90,9 @@ def check_scale(scale: str):
 
 
 def scale_config(configs: dict, scale: str, seeds=None):
-    """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given."""
+    """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given
+    (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
+    from ..seeds import parse_seeds
     check_scale(scale)
-    return replace(configs[scale], seeds=tuple(int(s) for s in seeds)) if seeds is not None else configs[scale]
+    seeds = parse_seeds(seeds)
+    return replace(configs[scale], seeds=seeds) if seeds is not None else configs[scale]

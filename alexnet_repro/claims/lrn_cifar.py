@@ -40,7 +40,7 @@ from ..engine import TrainSpec, pick_device
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
-from ..verdict import INCONCLUSIVE, Interval, Rule, decide, summarize
+from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, summarize
 from . import Claim, scale_config
 
 CLAIM = Claim(
@@ -240,7 +240,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     measured = _measure(rows, cfg)
     effect = measured["effect_ten_view"]
     verdict = (decide(Interval(*(effect[k] for k in ("mean", "lo", "hi", "n"))), RULE) if effect.get("n")
-               else INCONCLUSIVE)
+               else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE
     result = {
         "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,

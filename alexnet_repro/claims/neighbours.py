@@ -34,7 +34,7 @@ from torch import nn
 from ..data.augment import center_crop
 from ..models.alexnet import scaled
 from ..results import atomic_write_bytes, results_dir, write_result
-from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
+from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
 from . import Claim
 from .trained_net import base_result, load_family, proxy_note, run_row, trained_nets
 
@@ -215,7 +215,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     measured_rows = [r for r in rows if r["measured"]]
     effects = [r["effect"] for r in measured_rows]
     ci = mean_ci(effects) if effects else None
-    verdict = decide(ci, RULE) if ci else INCONCLUSIVE
+    verdict = (decide(ci, RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     p_fc7s = [r["precision_fc7"] for r in measured_rows]
     fc7_dim = scaled(4096, cfg.width)
     measured = {

@@ -28,7 +28,7 @@ from ..engine import Normalizer, TrainSpec, pick_device
 from ..models.cifar import Net19pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import Interval, Rule, decide, mean_ci, summarize
+from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci, summarize
 from . import Claim, scale_config
 
 CLAIM = Claim(
@@ -231,7 +231,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
 
     measured = _measure(seed_rows, best_lr, cfg)
     ci = measured.get("speedup")
-    verdict = decide(Interval(**ci), RULE) if ci else "inconclusive"
+    verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = seed_rows + [min(sweep[a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1)

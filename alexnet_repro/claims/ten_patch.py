@@ -26,7 +26,7 @@ from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import AlexNetConfig, build_alexnet
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
-from ..verdict import INCONCLUSIVE, Rule, decide, mean_ci, summarize
+from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
 from . import Claim, scale_config
 from .ablation import LEFT_CHANCE_BY, Config, left_chance
 
@@ -155,6 +155,7 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
         curves += curve
 
     measured, headline, verdict = assess(rows, len(data.classes))
+    verdict = PLUMBING if scale == "smoke" else verdict
     result = {
         "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,
         "proxy": scale != "paper",
