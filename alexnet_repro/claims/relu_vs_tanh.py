@@ -28,7 +28,7 @@ from ..engine import Normalizer, TrainSpec, pick_device
 from ..models.cifar import Net19pct
 from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci, summarize
+from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci, mean_ci_log, summarize
 from . import Claim, scale_config
 
 CLAIM = Claim(
@@ -43,7 +43,7 @@ ACTIVATIONS = ("relu", "tanh")
 
 # Written before any run. "Within a factor 1.5 of 6x" is the paper's size: Fig. 1 is one run per
 # activation read off a plot, so a tighter band would claim more precision than the paper has.
-RULE = Rule(null=1.0, direction=+1, band=(PAPER_SPEEDUP / 1.5, PAPER_SPEEDUP * 1.5),
+RULE = Rule(null=1.0, direction=+1, band=(PAPER_SPEEDUP / 1.5, PAPER_SPEEDUP * 1.5), ratio=True,
             text="Effect: speedup = epochs to 25% running training error with tanh / with ReLU, per seed, "
                  "each at its own best learning rate.")
 
@@ -276,10 +276,10 @@ def _measure(seed_rows, best_lr, cfg):
         out[key] = per_act
         ratios = [by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds
                   if ("tanh", s) in by and ("relu", s) in by]
-        finite = [r for r in ratios if math.isfinite(r)]
+        finite = [r for r in ratios if math.isfinite(r) and r > 0]
         out[f"{name}_per_seed"] = ratios
         if finite:
-            out[name] = mean_ci(finite).as_dict()
+            out[name] = mean_ci_log(finite).as_dict()  # protocol v2: a ratio's interval on log(ratio)
     never = [a for a in ACTIVATIONS if not best_lr.get(a)]
     if never and not out.get("speedup"):
         reached = out["epochs_to_target"]["relu"].get("mean")
