@@ -49,11 +49,12 @@ def test_cli_list_shows_every_claim():
 
 
 def test_r1_smoke_end_to_end_through_papermill(shared_data, tmp_path):
-    result, nb = run_notebook("relu_vs_tanh", tmp_path, data_root=str(shared_data))
+    # `-p seeds 1` (papermill passes an int) runs seed 1 alone
+    result, nb = run_notebook("relu_vs_tanh", tmp_path, data_root=str(shared_data), seeds=1)
     assert result["claim_id"] == "R1" and result["scale"] == "smoke"
-    assert result["verdict"] in ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+    assert result["verdict"] == "plumbing check (no verdict)"  # a smoke run checks the code, not the claim
     prov = result["provenance"]
-    assert prov["dataset"]["sha256"] and prov["seeds"] == [0, 1] and prov["config"]["n_train"] == 1000
+    assert prov["dataset"]["sha256"] and prov["seeds"] == [1] and prov["config"]["n_train"] == 1000
     for table in ("sweep", "seeds", "curves", "sensitivity"):
         assert (tmp_path / "res" / f"{table}.csv").stat().st_size > 0
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
