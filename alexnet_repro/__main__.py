@@ -25,7 +25,7 @@ from pathlib import Path
 from . import claims, distributed, preflight
 from .data.errors import DataError
 from .engine import pick_device
-from .paths import REPO_ROOT, cache_dir, results_root, runs_dir
+from .paths import REPO_ROOT, SAMPLE_DATA, cache_dir, data_root, results_root, runs_dir
 from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
                       read_result, results_dir, staleness)
 from .runs import prefill_distributed, prefill_in_parallel
@@ -124,24 +124,28 @@ def cmd_run(args):
         preflight.check_writable(folder, what)
     out_dirs = {slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
                 for slug in slugs}
-    data = {}
+    data, roots = {}, {}
     world = distributed.init(args.device)  # started by torchrun: every process trains, rank 0 alone writes results
     if world and args.jobs > 1:
         raise ValueError("--jobs runs independent processes on one device; under torchrun leave it out")
     for slug in slugs:
         preflight.check_writable(out_dirs[slug], "results")
-        data[slug] = preflight.data_identity(slug, args.data_root, args.download, args.scale)
+        roots[slug], data[slug] = preflight.data_source(slug, args.data_root, args.download, args.scale)
+    if SAMPLE_DATA in roots.values() and distributed.is_main():
+        print(f"note: no dataset found under {data_root()} (--data-root, $ALEXNET_REPRO_DATA, ~/data): the smoke "
+              f"scale reads the few hundred images shipped in {SAMPLE_DATA} (plumbing checks only)", file=sys.stderr)
     for slug in slugs:
         out_dir = out_dirs[slug]
-        stamp = {"fingerprint": fingerprint(slug, args.scale, params), "scale": args.scale, "parameters": params,
-                 "data": data[slug]}
+        params_slug = dict(params, data_root=str(roots[slug] or ""))
+        stamp = {"fingerprint": fingerprint(slug, args.scale, params_slug), "scale": args.scale,
+                 "parameters": params_slug, "data": data[slug]}
         if not args.force and _read_json(out_dir / "run.json") == stamp and (res := _valid_result(out_dir)):
             print(f"{slug}: up to date (same code, parameters and data; --force reruns it): {res['verdict']}")
             continue
         if distributed.is_main():
             (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
             print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
-        common = dict(device=args.device, data_root=args.data_root, download=args.download)
+        common = dict(device=args.device, data_root=roots[slug], download=args.download)
         if world:
             note = prefill_distributed(claims.load(slug), args.scale, seeds, **common)
             if not distributed.is_main():
@@ -155,7 +159,7 @@ def cmd_run(args):
             os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note
         else:
             os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
-        execute_notebook(slug, args.scale, out_dir, params)
+        execute_notebook(slug, args.scale, out_dir, params_slug)
         res = read_result(out_dir / "result.json")
         atomic_write_json(out_dir / "run.json", stamp)  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")

@@ -4,6 +4,9 @@ import re
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A few hundred real CIFAR-10 and Imagenette images shipped with the package (scripts/make_smoke_sample.py), read
+# by the smoke scale when no dataset is found (preflight.data_source): plumbing checks only.
+SAMPLE_DATA = Path(__file__).resolve().parent / "sample_data"
 
 
 def cache_dir() -> Path:

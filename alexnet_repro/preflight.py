@@ -2,12 +2,14 @@
 about a second, as one line with exit 2, not 15-25 s later from inside the kernel: the device
 exists, the folders the run writes to are folders and writable, the dataset can be found and opened
 (without decoding it). `data_identity` is also what `run`'s up-to-date check knows of the data.
+`data_source` picks the data root: the smoke scale falls back to the sample shipped with the package.
 """
 import tempfile
 from pathlib import Path
 
 from .data import cifar10, imagefolder
-from .data.errors import check_folder
+from .data.errors import DataNotFound, check_folder
+from .paths import SAMPLE_DATA
 
 # The dataset each claim reads ("cifar10" or "imagefolder"); None: it reads none.
 # "family": the ablation family's data at the scale (claims/ablation.py: CIFAR-10 at cpu, ImageNet layout else)
@@ -42,3 +44,16 @@ def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
     if kind == "imagefolder":
         return f"imagefolder:{imagefolder.check_source(data_root)}"
     return "none"
+
+
+def data_source(slug, data_root=None, download=False, scale="smoke"):
+    """(the data root the claim is to read, its data_identity). The user's data is searched for as the loaders
+    search (data_root, else $ALEXNET_REPRO_DATA, else ~/data). Only when nothing is found there (a broken
+    dataset stays an error), no --data-root was given and the scale is smoke does it become SAMPLE_DATA, which
+    the same loaders then read as any user's folder. None: the default search found the data."""
+    try:
+        return data_root, data_identity(slug, data_root, download, scale)
+    except DataNotFound:
+        if data_root or scale != "smoke":
+            raise
+        return SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)

@@ -26,7 +26,7 @@ import torch
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..paths import cache_dir, data_root, scrub_paths
-from .errors import DataError, check_folder
+from .errors import DataError, DataNotFound, check_folder
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -233,7 +233,7 @@ def check_source(root=None, download=False):
     if found is None:
         if download:
             return None
-        raise DataError(missing_data_message(root))
+        raise DataNotFound(missing_data_message(root))
     kind, path = found
     if path.is_file():
         try:
@@ -257,7 +257,7 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
             raise DataError(f"download of CIFAR-10 into {root} failed: {e}") from None
         found = _find_source(root)
     if found is None:
-        raise DataError(missing_data_message(root))
+        raise DataNotFound(missing_data_message(root))
     kind, path = found
     cache = Path(cache) if cache else cache_dir() / "cifar10"
     check_folder(cache.parent, "the cache folder ($ALEXNET_REPRO_CACHE)")

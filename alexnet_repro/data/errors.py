@@ -2,6 +2,11 @@ class DataError(Exception):
     """A dataset problem a user can fix; printed as one line, no traceback."""
 
 
+class DataNotFound(DataError):
+    """No dataset where the suite looked, as against one that is there but broken (the smoke scale then
+    falls back to the shipped sample: preflight.data_source; a broken dataset is never passed over)."""
+
+
 def check_folder(path, what):
     """DataError if `path` exists and is not a folder (e.g. $ALEXNET_REPRO_CACHE pointing at a file)."""
     if path.exists() and not path.is_dir():

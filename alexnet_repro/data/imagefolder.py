@@ -61,7 +61,7 @@ from PIL import Image
 
 from ..atomic import remove_stale_temps
 from ..paths import cache_dir, data_root, scrub_paths
-from .errors import DataError, check_folder
+from .errors import DataError, DataNotFound, check_folder
 
 SPLITS = ("train", "val")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -623,8 +623,8 @@ def find_dataset(root=None) -> Path:
         found = sorted(root.glob(pattern))
         if found:
             return found[0]
-    raise DataError(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
-                    f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
+    raise DataNotFound(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
+                       f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
 
 
 def check_source(root=None) -> str:
