@@ -130,7 +130,7 @@ def test_claim_page_reads_as_a_report(tmp_path):
     assert len(code_cells[0]["outputs"]) == 1   # the stderr output is dropped
     provenance_md = page["cells"][-1]["source"]
     assert "| commit | `0123456789ab` |" in provenance_md and "9,469 training, 3,925 validation" in provenance_md
-    assert "unknown" in provenance_md and "{dropdown} The full provenance" in provenance_md
+    assert "stale" in provenance_md and "{dropdown} The full provenance" in provenance_md
     assert "/home/" not in text and text.count("## Provenance") == 1
 
 
