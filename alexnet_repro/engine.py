@@ -273,7 +273,7 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
             return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
     net = distributed.wrap(model, device) if distributed.current() else model
     if spec.compile:  # the training step only: evaluation runs the eager model (no recompiling for eval mode)
-        net = torch.compile(net, backend=spec.compile)
+        net = torch.compile(net, backend=spec.compile, dynamic=False)  # the last, partial batch: its own graph
     compiled_shapes = set()
 
     n, bs = len(data.train_y), spec.batch_size
