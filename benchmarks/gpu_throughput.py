@@ -38,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder, to_splits  # noqa: E402
+from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
 from alexnet_repro.engine import (Splits, TrainSpec, _autocast, fast_path, seed_everything,  # noqa: E402
                                   train)
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
@@ -47,22 +48,6 @@ from alexnet_repro.results import git_commit  # noqa: E402
 
 SMOKE = dict(width=1 / 16, crop=67, size=80, batch_size=7, epochs=2, steps=2, synthetic=32, workers=0,
              compile="aot_eager", device="cpu")
-
-
-def synthetic_tree(root: Path, n, size, classes=10, seed=0):
-    """n smooth random RGB JPEGs (upsampled 8x8 noise plus grain) in root/{train,val}/<class>/: images
-    that decode like photographs, unlike white noise. Returns root."""
-    from PIL import Image
-    rng = np.random.default_rng(seed)
-    classes = max(1, min(classes, n // 8))  # every class needs its validation images: one in 8
-    for i in range(n):
-        split = "val" if i % 8 == 7 else "train"
-        folder = root / split / f"c{i // 8 % classes}"
-        folder.mkdir(parents=True, exist_ok=True)
-        low = Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).resize((size, size), Image.BICUBIC)
-        img = np.clip(np.asarray(low, np.int16) + rng.integers(-12, 13, (size, size, 3)), 0, 255).astype(np.uint8)
-        Image.fromarray(img).save(folder / f"{i}.jpg", quality=90)
-    return root
 
 
 def suite_setup(args, device):
