@@ -38,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder, to_splits  # noqa: E402
+from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
 from alexnet_repro.engine import (Splits, TrainSpec, _autocast, fast_path, seed_everything,  # noqa: E402
                                   train)
@@ -223,6 +224,8 @@ def main(argv=None):
         lines.append(line)
 
     with tempfile.TemporaryDirectory(prefix="gpu_throughput-") as tmp:
+        if args.archive and not args.archive.exists():
+            raise ValueError(f"no archive or folder at {args.archive}")
         if args.archive:
             args.source, args.cache, note = args.archive, cache_dir(), f"{args.archive.name}"
         else:  # a throwaway dataset: its decoded cache goes with it
@@ -259,6 +262,6 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except ValueError as e:
+    except (ValueError, DataError) as e:  # a user's mistake (no data, too little of it): one line
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from alexnet_repro.claims.ablation import LEFT_CHANCE_BY, left_chance  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder, to_splits  # noqa: E402
+from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
 from alexnet_repro.engine import Splits, TrainSpec, fast_path, pick_device, seed_everything, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
@@ -135,10 +136,13 @@ def main(argv=None):
     ap.add_argument("--device", default=None)
     ap.add_argument("--jobs", type=int, default=1, help="runs side by side on the one device")
     ap.add_argument("--out-dir", type=Path, help="default results/benchmarks (none with --smoke)")
+    ap.add_argument("--compile", help="torch.compile backend instead of inductor ('' for none): a fallback only")
     ap.add_argument("--smoke", action="store_true", help="tiny, on the CPU, generated images: plumbing only")
     args = ap.parse_args(argv)
+    fallback = args.compile
     for k, v in (SMOKE if args.smoke else GPU).items():  # declared above, not options: the study is fixed
         setattr(args, k, v)
+    args.compile = args.compile if fallback is None else fallback  # recorded in the output's fast path
     out_dir = args.out_dir or (None if args.smoke else results_root() / "benchmarks")
     lines = []
 
@@ -195,6 +199,6 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except ValueError as e:
+    except (ValueError, DataError) as e:  # a user's mistake (no data, too little of it): one line
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -19,8 +19,8 @@ run is read from its record instead of trained again (claims read their cached e
     back here:   python scripts/gpu_campaign.py unpack <the files' folder>    (then commit results/)
 
 FAMILY is the ImageNet-shaped family of issue 12 in the order that trains the shared paper's net first.
-The device's python has no papermill: carry its wheels (and nbclient, nbformat, ipykernel's) as README.md
-of the device tool says, and install them first in the same call.
+The device's python has no papermill, nbclient, nbformat or ipykernel: scripts/gpu_calls.sh carries their wheels
+and installs them (its steps `prepare`, `carry`, `join`).
 """
 import argparse
 import importlib.util
@@ -51,7 +51,10 @@ def run_claims(claims, scale, work, jobs=1, data_root=None, seeds=None, deadline
     """Each claim through the CLI, in order, into work/results and work/runs -> campaign status per claim."""
     work.mkdir(parents=True, exist_ok=True)
     (work / "logs").mkdir(exist_ok=True)
-    env = {**os.environ, "ALEXNET_REPRO_RUNS": str(work / "runs"), "ALEXNET_REPRO_QUIET": "1"}
+    # PYTHONPATH: the device machine has the package's dependencies but not the package; the notebooks' kernels
+    # (started in notebooks/) import it from this checkout.
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "ALEXNET_REPRO_RUNS": str(work / "runs"), "ALEXNET_REPRO_QUIET": "1", "PYTHONPATH": path}
     start, status = time.monotonic(), {}
     for slug in claims:
         spent = time.monotonic() - start
