@@ -40,6 +40,11 @@ from .atomic import atomic_write_bytes, remove_stale_temps
 from .optim import build_optimizer, lr_factor
 
 PRECISIONS = ("fp32", "bf16")
+# TrainSpec.compile: "" trains eagerly (the default); a torch.compile backend compiles the training step
+# ("inductor" on a GPU; "aot_eager" captures the same graph without generating code, for CPU tests).
+# Compiled kernels fuse and reorder float operations, so a compiled run is its own run (its own key);
+# tests/test_fast_path.py bounds how far it strays from eager fp32.
+COMPILE_BACKENDS = ("", "inductor", "aot_eager")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
 NAN_CHECK_EVERY = 50
@@ -104,6 +109,7 @@ class TrainSpec:
     decay_biases: bool = True        # False: decay on weights only (cuda-convnet, the paper's code)
     bias_lr_factor: float = 1.0      # cuda-convnet's epsB / epsW
     schedule: str = "constant"       # optim.lr_factor: constant | linear_to_zero | steps:a,b,c
+    compile: str = ""                # COMPILE_BACKENDS; left out of the run's identity while "" (spec_identity)
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
@@ -111,6 +117,19 @@ class TrainSpec:
         if isinstance(self.weight_decay, list):
             self.weight_decay = tuple(tuple(p) for p in self.weight_decay)
         lr_factor(self.schedule, 0, 1, 1)  # an unknown schedule fails here, not mid-run
+        if self.compile not in COMPILE_BACKENDS:
+            raise ValueError(f"compile must be one of {COMPILE_BACKENDS}, got {self.compile!r}")
+
+
+def spec_identity(spec: dict) -> dict:
+    """A TrainSpec's asdict as it identifies a run (run keys, checkpoints): without `compile` while it is
+    off, so that every run stored before the field existed keeps its key and resumes."""
+    return {k: v for k, v in spec.items() if not (k == "compile" and not v)}
+
+
+def fast_path(spec: TrainSpec) -> dict:
+    """The speed switches a run trained with, for provenance: channels_last is how every net here runs."""
+    return {"precision": spec.precision, "channels_last": True, "compile": spec.compile or "off"}
 
 
 class Normalizer:
@@ -155,6 +174,20 @@ def evaluate(model, x_u8, y, normalize, batch_size=1000, precision="fp32") -> fl
 def _autocast(device, precision):
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16,
                           enabled=precision == "bf16")
+
+
+def _new_shape(seen: set, x) -> bool:
+    shape = tuple(x.shape)
+    if shape in seen:
+        return False
+    seen.add(shape)
+    return True
+
+
+def _synced_clock(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
 
 
 def _epoch_generator(seed, epoch):
@@ -220,7 +253,7 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
                           "filesystem every node shares (ALEXNET_REPRO_RUNS)")
     state = _resume_state(checkpoint, device) if checkpoint else None
     if state:
-        if state["spec"] != asdict(spec):
+        if spec_identity(state["spec"]) != spec_identity(asdict(spec)):
             raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
         if state.get("world_size", 1) != distributed.world_size():
             raise ValueError(f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
@@ -239,6 +272,9 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
             _previous(checkpoint).unlink(missing_ok=True)
             return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
     net = distributed.wrap(model, device) if distributed.current() else model
+    if spec.compile:  # the training step only: evaluation runs the eager model (no recompiling for eval mode)
+        net = torch.compile(net, backend=spec.compile, dynamic=False)  # the last, partial batch: its own graph
+    compiled_shapes = set()
 
     n, bs = len(data.train_y), spec.batch_size
     steps = math.ceil(n / bs)
@@ -253,10 +289,14 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
         prepare = (lambda b: augment(b, streams)) if augment else normalize
         wrong = torch.zeros((), dtype=torch.long, device=device)
         loss_sum = torch.zeros((), device=device)
+        compile_s = 0.0
         for step, batch in enumerate(feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1):  # this process's rows
             for group in opt.param_groups:
                 group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
             x, y = batch.prepare(prepare, augment_rng), batch.y
+            compiling = spec.compile and _new_shape(compiled_shapes, x)
+            if compiling:  # the first step at each input shape compiles: timed apart from training
+                t_compile = _synced_clock(device)
             with _autocast(device, spec.precision):
                 out = net(x)
                 # An empty share (a last batch smaller than the world) still joins DDP's all-reduce, with zero gradient.
@@ -264,6 +304,8 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
             opt.zero_grad(set_to_none=True)
             (loss * batch.share).backward()  # share 1.0 on one process: an exact no-op
             opt.step()
+            if compiling:
+                compile_s += _synced_clock(device) - t_compile
             wrong += (out.argmax(1) != y).sum()
             loss_sum += loss.detach() * len(y)
             bar.update(1)
@@ -274,6 +316,9 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
         train_loss = loss_sum.item() / seen
         row = {"epoch": epoch + 1, "images_seen": epoch * n + seen, "train_loss": train_loss,
                "train_error_running": wrong.item() / seen}
+        if spec.compile:
+            row["compile_time_s"] = compile_s
+            t0 += compile_s  # reported apart: left out of the row's wall_time_s
         if not math.isfinite(train_loss):
             elapsed += time.perf_counter() - t0  # a diverged run's wall time is real time spent too
             row.update(train_error_full=float("nan"), test_error=float("nan"), wall_time_s=elapsed)

@@ -137,7 +137,7 @@ def build_optimizer(model: nn.Module, spec):
     return torch.optim.SGD(groups, lr=spec.lr, momentum=spec.momentum)
 
 
-SCHEDULES = ("constant", "linear_to_zero", "steps")
+SCHEDULES = ("constant", "linear_to_zero", "steps", "warmup")
 
 
 def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int) -> float:
@@ -145,7 +145,8 @@ def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int)
     resumed run continues its schedule exactly.
       constant         1
       linear_to_zero   1 - step / total steps: annealed to 0 at the last step, the run's end point
-      steps:a,b,c      a epochs at 1, b at 0.1, c at 0.01 (cuda-convnet's /10 phases; T4's shape)"""
+      steps:a,b,c      a epochs at 1, b at 0.1, c at 0.01 (cuda-convnet's /10 phases; T4's shape)
+      warmup:k         from 1/(k steps per epoch) up linearly to 1 over the first k epochs, then 1 (the init study's (c))"""
     kind, _, arg = schedule.partition(":")
     if kind == "constant":
         return 1.0
@@ -154,4 +155,7 @@ def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int)
     if kind == "steps":
         bounds, epoch = [int(a) for a in arg.split(",")], step // steps_per_epoch
         return 0.1 ** sum(epoch >= sum(bounds[:i + 1]) for i in range(len(bounds) - 1))
-    raise ValueError(f"schedule must be one of {SCHEDULES} (steps as 'steps:140,10,10'), got {schedule!r}")
+    if kind == "warmup" and arg.replace(".", "", 1).isdigit() and float(arg) > 0:
+        return min(1.0, (step + 1) / (float(arg) * steps_per_epoch))
+    raise ValueError(f"schedule must be one of {SCHEDULES} (steps as 'steps:140,10,10', warmup as 'warmup:1'), "
+                     f"got {schedule!r}")

@@ -18,13 +18,15 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, train
+from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, spec_identity, train
 from .paths import runs_dir
 from .results import atomic_write_json, git_commit
 
 
 def run_key(description: dict) -> str:
     keyed = {**description, "training_version": TRAINING_VERSION}
+    if isinstance(keyed.get("spec"), dict):
+        keyed["spec"] = spec_identity(keyed["spec"])
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 

@@ -141,3 +141,12 @@ def test_plateau_schedule_resumes():
     assert opt2.param_groups[0]["lr"] == pytest.approx(1e-3)
     assert [sched2.step(e) for e in errors[5:]] == rest
     assert opt2.param_groups[0]["lr"] == lr_end and sched2.state_dict() == sched.state_dict()
+
+
+def test_warmup_schedule_ramps_linearly_then_holds():
+    from alexnet_repro.optim import lr_factor
+    assert [lr_factor("warmup:1", s, 4, 3) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert lr_factor("warmup:2", 3, 4, 3) == 0.5
+    for bad in ("warmup", "warmup:0", "warmup:x"):
+        with pytest.raises(ValueError, match="warmup as 'warmup:1'"):
+            lr_factor(bad, 0, 4, 3)
