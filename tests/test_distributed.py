@@ -24,6 +24,7 @@ import torch
 import torch.distributed as dist
 
 from alexnet_repro import distributed, feed
+from alexnet_repro.engine import load_checkpoint
 from alexnet_repro.data.augment import global_batch_draws, pca_lighting, random_crop_flip
 
 REPO = Path(__file__).resolve().parent.parent
@@ -130,7 +131,7 @@ def test_the_two_device_net_trains_as_the_grouped_net_does(tmp_path):
     net = replace(ddp_worker.NET, normalization="none")
     ddp_worker.run(tmp_path / "grouped", net=net)
     ddp_worker.run(tmp_path / "two", devices=("cpu", "cpu"), net=net)
-    state = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=False)["model"]
+    state = load_checkpoint(tmp_path / "two" / "checkpoint.pt")["model"]
     assert "features.conv1.weight" in state  # the grouped layout: a grouped AlexNet loads it as it is
     # Rounding only, but grown over 16 steps of large gradients (losses ~13 at first): measured 6e-6 relative
     # on the last epoch's loss, 5e-5 on weights of size ~0.4; a wrong exchange of the columns moves them by far more.
@@ -199,7 +200,7 @@ def test_a_killed_process_then_a_restart_resumes_from_the_last_checkpoint(refere
     out = tmp_path / "killed"
     assert launch(out, "--stream", "--kill", "1:10") != 0
     assert not (out / "history.json").exists()
-    saved = torch.load(out / "checkpoint.pt", weights_only=False)
+    saved = load_checkpoint(out / "checkpoint.pt")
     assert len(saved["history"]) == 2 and saved["world_size"] == 2
     assert launch(out, "--stream") == 0, (out / "log.txt").read_text()[-3000:]
     resumed = history(out)
