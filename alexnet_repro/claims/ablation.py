@@ -375,8 +375,12 @@ def assess(mod, rows, scale):
               if len(xs := ([math.log(e) for e in effects[label]] if rule.ratio else effects[label])) >= 2 else math.nan)
         eq = rule.equivalence()
         margin = (math.log(eq[1] / rule.null) if rule.ratio else eq[1] - rule.null) if eq else None
+        holm_only = (len(pvalues) > 1 and ci is not None and not significant.get(label, False)
+                     and not (ci.lo <= rule.null <= ci.hi))
         reason = why_not or {NO_EFFECT: "the interval lies inside the equivalence margin",
-                             INCONCLUSIVE: f"the interval covers no effect and is wider than the margin",
+                             INCONCLUSIVE: (f"not significant after Holm's correction over {len(pvalues)} comparisons "
+                                            f"(p = {pvalues.get(label, math.nan):.3f})" if holm_only else
+                                            "the interval covers no effect and is wider than the margin"),
                              NOT_REPRODUCED: "the interval lies on the other side of no effect",
                              PARTLY: "the direction holds, the size misses the paper's band",
                              REPRODUCED: "the interval overlaps the paper's band"}[verdict]
