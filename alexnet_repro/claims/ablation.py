@@ -43,7 +43,7 @@ from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import provenance, results_dir, write_result
-from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
+from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
 from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REPRODUCED, decide,
                        holm, mean_ci, mean_ci_log, seeds_for_power, summarize, t975, t_test_p)
 from . import scale_config
@@ -468,6 +468,9 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
                                  wall_time_s=sum(r["wall_time_s"] for r in rows), precision=cfg.precision),
     }
     result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
+    # The commits that trained the runs (shared runs may predate the commit that assembled this result).
+    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1]) for a in arms_of(mod.COMPARISONS) for s in cfg.seeds]
+    result["provenance"]["runs_trained_at"] = sorted({r.get("trained_at", "unknown") for r in records if r})
     write_result(result, out_dir or results_dir(mod.CLAIM.slug, scale),
                  tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
     return result
