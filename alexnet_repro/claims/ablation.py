@@ -102,6 +102,7 @@ class Comparison:
     decides: bool = True         # False: reported beside the verdict, not part of it
     paper: float = None          # the paper's value of this effect, where it gives one
     needs_overfitting: bool = False  # a claim about overfitting: not testable where the control does not overfit
+    not_testable: str = None     # why this comparison cannot be tested by this design at all (stated before the runs)
 
 
 @dataclass
@@ -369,7 +370,7 @@ def assess(mod, rows, scale):
     comparisons, verdicts, reasons = [], [], []
     for comp in mod.COMPARISONS:
         rule, ci, label = rules[comp.label], cis[comp.label], comp.label
-        why_not = untestable_reason(comp, by, rows)
+        why_not = comp.not_testable or untestable_reason(comp, by, rows)
         verdict = NOT_TESTABLE if why_not else decide(ci, rule, significant.get(label) if len(pvalues) > 1 else None)
         sd = (math.sqrt(sum((x - sum(xs) / len(xs)) ** 2 for x in xs) / (len(xs) - 1))
               if len(xs := ([math.log(e) for e in effects[label]] if rule.ratio else effects[label])) >= 2 else math.nan)
