@@ -13,7 +13,7 @@ from .paths import SAMPLE_DATA
 
 # The dataset each claim reads ("cifar10" or "imagefolder"); None: it reads none.
 # "family": the ablation family's data at the scale (claims/ablation.py: CIFAR-10 at cpu, ImageNet layout else)
-DATA = {"relu_vs_tanh": "cifar10", "lrn_cifar": "cifar10", "architecture": None, "ten_patch": "imagefolder",
+DATA = {"relu_vs_tanh": "cifar10", "lrn_cifar": "cifar10", "architecture": None, "ten_patch": "family",
         "lrn_alexnet": "family", "batchnorm": "family", "overlapping_pool": "family",
         "two_columns": "family", "pca_colour": "family", "dropout": "family",
         "weight_decay": "family", "depth": "family", "kernels": "family", "neighbours": "family"}

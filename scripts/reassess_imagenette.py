@@ -25,3 +25,19 @@ for slug in FAMILY:
     res = ablation.reassess_legacy(claims.load(slug), src, dest)
     print(f"{slug}: {res['verdict']} ({res['reason']})")
     shutil.rmtree(src)
+
+# D2's cpu scale made the same move later (to the CIFAR-10 family): its Imagenette result (112 px, a quarter-width
+# net) had been re-read under v2 already, with both of its looks, so it moves unchanged but for its scale's name.
+src, dest = results_root() / "ten_patch" / "cpu", results_root() / "ten_patch" / "imagenette"
+old = json.loads((src / "result.json").read_text()) if (src / "result.json").exists() else None
+if old and "imagenette" in old["provenance"]["dataset"]["name"].lower() and not dest.exists():
+    from alexnet_repro.results import git_commit, write_result  # noqa: E402
+    shutil.copytree(src, dest)
+    write_result({**old, "scale": "imagenette",
+                  "proxy_note": old.get("proxy_note", "") + " The cpu scale now runs D2 on CIFAR-10 instead.",
+                  "provenance": {**old["provenance"], "relocated": {"git_commit": git_commit(), "from": "cpu",
+                                                                    "by": "scripts/reassess_imagenette.py"}}}, dest)
+    shutil.rmtree(src)
+    print(f"ten_patch: moved to imagenette ({old['verdict']})")
+else:
+    print("ten_patch: no Imagenette cpu result to move")

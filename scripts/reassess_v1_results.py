@@ -89,7 +89,7 @@ def main():
         reason = (f"second look (5 seeds) judged at Pocock's two-look level p < {POCOCK_TWO_LOOKS} (p = {p2:.4f}), "
                   "a boundary applied after the fact: the seeds were extended after an inconclusive first look")
         comp = comparison("10 patches - centre crop, top-1", "top-1 error", ten_patch.RULE, effects, verdict, reason,
-                          ten_patch.PAPER["top1_effect"])
+                          ten_patch.PAPER_NUMBERS["top1_effect"])
         rewrite(folder, res, [comp], verdict, reason,
                 [look(3, v1, "", "first look: seeds 0-2, as the scale declared; inconclusive"),
                  look(5, verdict, res["provenance"]["date"][:10], "second look: seeds 3-4 added after the first")])

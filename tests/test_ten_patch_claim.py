@@ -1,72 +1,50 @@
-"""D2 end to end at the smoke scale, through its notebook, on a few real Imagenette images."""
-import json
+"""D2 as two comparisons of the ablation family: the training half (crops + flips vs the centre crop) and the
+test half (10 views vs the centre crop, on the same trained net)."""
+import math
 
 import pytest
-import torch
 
-from alexnet_repro.claims import ten_patch
-from alexnet_repro.data.errors import DataError
+from alexnet_repro.claims import ablation, ten_patch
+from alexnet_repro.claims.ablation import NO_CROP_FLIP, PAPER
+from alexnet_repro.verdict import NOT_TESTABLE, PLUMBING, REPRODUCED
 from conftest import run_notebook
 
 
-def test_missing_imagenet_layout_data_is_a_clear_error(tmp_path):
-    with pytest.raises(DataError, match="no ImageNet-layout dataset"):
-        ten_patch.find_dataset(tmp_path)
+def _row(arm, seed, centre, ten=None, gap=5.0):
+    row = {"arm": arm, "seed": seed, "val_top1": centre, "gap": gap, "left_chance": centre < 80,
+           "late_gain": 0.2, "val_top5": 1.0, "train_top1": centre - gap, "converged_epoch": 10,
+           "final_train_loss": 0.5, "seconds_per_epoch": 1.0}
+    return {**row, "val_top1_ten": ten, "val_top5_ten": 0.5} if ten is not None else row
 
 
-def test_scales_give_nets_that_fit_their_crops():
-    from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet
-    for name, cfg in ten_patch.SCALES.items():
-        net = build_alexnet(AlexNetConfig(width=min(cfg.width, 0.125), input_size=cfg.crop, num_classes=10))
-        assert net(torch.zeros(1, 3, cfg.crop, cfg.crop)).shape == (1, 10), name
+def test_the_test_half_pairs_two_evaluations_of_one_net_and_the_training_half_two_nets():
+    rows = [_row(PAPER.name, s, 30.0 + s, 28.4 + s) for s in range(4)] + \
+           [_row(NO_CROP_FLIP.name, s, 36.0 + s, gap=20.0) for s in range(4)]
+    comparisons, measured, verdict, reason, headline = ablation.assess(ten_patch, rows, "cpu")
+    by = {c["label"]: c for c in comparisons}
+    assert by[ten_patch.TEST_HALF]["per_seed"] == pytest.approx([-1.6] * 4)
+    assert by[ten_patch.TEST_HALF]["verdict"] == REPRODUCED  # -1.6 lies in the paper's band (-2.25, -1.0)
+    assert by[ten_patch.TRAINING_HALF]["per_seed"] == pytest.approx([-6.0] * 4)
+    assert by["train-test gap, crops + flips vs none"]["decides"] is False
+    assert verdict == REPRODUCED and "val_top1_ten" in measured["arms"][PAPER.name]
+    assert "val_top1_ten" not in measured["arms"][NO_CROP_FLIP.name]
 
 
-def test_d2_smoke_through_papermill(shared_data, tmp_path):
+def test_a_net_at_chance_makes_its_comparison_not_testable():
+    rows = [_row(PAPER.name, s, 89.5, 89.5) for s in range(3)] + [_row(NO_CROP_FLIP.name, s, 89.0) for s in range(3)]
+    comparisons, _, verdict, reason, _ = ablation.assess(ten_patch, rows, "cpu")
+    assert verdict == NOT_TESTABLE and all("never left chance" in c["reason"] for c in comparisons)
+
+
+def test_d2_smoke_through_papermill_evaluates_ten_views_once(shared_data, tmp_path, monkeypatch):
     result, _ = run_notebook("ten_patch", tmp_path, data_root=str(shared_data))
-    assert result["claim_id"] == "D2" and result["proxy"] is True
-    m = result["measured"]
-    for seed_effect, centre, ten in zip(m["top1_effect"]["per_seed"], m["top1_centre"]["per_seed"],
-                                        m["top1_ten"]["per_seed"]):
-        assert 0 <= centre <= 100 and 0 <= ten <= 100
-        # one smoke epoch rarely leaves chance (90% on 10 classes), and such a net is not measured (strict
-        # JSON: null where the run had NaN)
-        assert seed_effect == pytest.approx(ten - centre) if centre < 85 else seed_effect is None
-    assert result["provenance"]["dataset"]["sha256"] and result["provenance"]["dataset"]["n_train"] == 256
-
-
-def test_prefilled_seed_is_assembled_without_training_or_evaluating_again(shared_data, tmp_path, monkeypatch):
-    """`--jobs` prefills each seed (training + its two evaluations) in its own process; `run` then only reads."""
-    assert ten_patch.prefill_plan("smoke") == [[[{"seed": 0}]], [[{"seed": 1}]]]
-    ten_patch.prefill("smoke", seed=0, data_root=shared_data)
-    cached = list((tmp_path / "runs" / "ten_patch" / "smoke").glob("*/ten_patch_eval_128.json"))
-    assert len(cached) == 1
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("trained or evaluated again")
-    monkeypatch.setattr("alexnet_repro.runs.train", refuse)
-    monkeypatch.setattr(ten_patch, "predict", refuse)
-    result = ten_patch.run("smoke", seeds=[0], data_root=shared_data, out_dir=tmp_path / "res")
-    errs = json.loads(cached[0].read_text())
-    assert result["measured"]["top1_centre"]["per_seed"] == [pytest.approx(errs["centre"][0])]
-    assert result["measured"]["top1_ten"]["per_seed"] == [pytest.approx(errs["ten"][0])]
-
-
-def _row(seed, centre, ten):
-    return {"seed": seed, "top1_centre": centre, "top1_ten": ten, "top5_centre": 0.0, "top5_ten": 0.0,
-            "top1_effect": ten - centre, "top5_effect": 0.0}
-
-
-def test_nets_at_chance_are_not_measured():
-    """The gpu scale's first run: three nets predicting one class each (90.9% on 10 classes) gave +0.00."""
-    measured, headline, verdict = ten_patch.assess([_row(s, 90.9, 90.9) for s in range(3)], n_classes=10)
-    assert verdict == "inconclusive" and headline.startswith("not measured: no seed's net left chance")
-    assert all(r != r for r in measured["top1_effect"]["per_seed"])  # NaN, kept per seed
-
-
-def test_a_seed_at_chance_or_diverged_is_left_out_of_the_interval():
-    nan = float("nan")
-    rows = [_row(0, 50.0, 48.0), _row(1, 52.0, 50.5), _row(2, 51.0, 49.2), _row(3, 89.0, 89.0), _row(4, nan, nan)]
-    measured, headline, verdict = ten_patch.assess(rows, n_classes=10)
-    assert measured["top1_effect"]["n"] == 3 and measured["top1_effect"]["mean"] == pytest.approx(-1.7667, abs=1e-3)
-    assert "2 of 5 seeds left out" in headline and verdict == "reproduced"
-    assert [r["left_chance"] for r in rows] == [True, True, True, False, False]
+    assert result["claim_id"] == "D2" and result["verdict"] == PLUMBING
+    paper = result["measured"]["arms"][PAPER.name]
+    assert len(paper["val_top1_ten"]["per_seed"]) == 2 and all(0 <= e <= 100 for e in paper["val_top1_ten"]["per_seed"])
+    # The evaluation is cached beside the run: assembling the claim again neither trains nor evaluates.
+    monkeypatch.setattr("alexnet_repro.runs.train", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(ablation, "predict", lambda *a, **k: pytest.fail("evaluated again"))
+    again = ten_patch.run("smoke", data_root=shared_data, out_dir=tmp_path / "again")
+    test_half = {c["label"]: c for c in again["comparisons"]}[ten_patch.TEST_HALF]
+    assert all(math.isclose(a, b) for a, b in zip(test_half["per_seed"], {c["label"]: c for c in result["comparisons"]}[
+        ten_patch.TEST_HALF]["per_seed"]))

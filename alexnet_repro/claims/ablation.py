@@ -103,6 +103,11 @@ class Comparison:
     paper: float = None          # the paper's value of this effect, where it gives one
     needs_overfitting: bool = False  # a claim about overfitting: not testable where the control does not overfit
     not_testable: str = None     # why this comparison cannot be tested by this design at all (stated before the runs)
+    treatment_metric: str = None  # the treatment's column where it differs (D2's test half: the same net, 10 views)
+
+    @property
+    def ten_view(self):
+        return (self.treatment_metric or "").endswith("_ten")
 
 
 @dataclass
@@ -272,7 +277,8 @@ class Family:
         with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
         return build_for_training(arm.net_config(self.base), self.device, devices)
 
-    def run(self, arm: Arm, seed):
+    def run(self, arm: Arm, seed, ten_view=False):
+        """One arm and seed: its per-run row and its curve. ten_view adds the 10-view test (D2's test half)."""
         cfg, mean = self.cfg, self.mean
         spec, description = self.describe_run(arm, seed)
         eig = self.data.eigvals, self.data.eigvecs
@@ -299,7 +305,21 @@ class Family:
         row["gap"] = row["val_top1"] - row["train_top1"]
         row["left_chance"] = left_chance(row["val_top1"], self.data.n_classes)
         row["val_top5"] = self._top5(arm, description) if result.status != "diverged" else math.nan
+        if ten_view:
+            ten = self._ten_view(arm, description) if result.status != "diverged" else {"top1": math.nan, "top5": math.nan}
+            row["val_top1_ten"], row["val_top5_ten"] = ten["top1"], ten["top5"]
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
+
+    def _ten_view(self, arm, description):
+        """Validation top-1 and top-5 error (%) with the softmax averaged over 10 views (the four corner
+        crops and the centre crop, each also mirrored: the paper's test, and cuda-convnet's multiview test),
+        cached beside the run."""
+        def ten():
+            model = final_model(self.work_dir, description, lambda: self.build(arm))
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=True)
+            top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
+            return {"top1": 100 * float(top1), "top5": 100 * float(top5)}
+        return cached_beside_run(self.work_dir, description, f"ten_view_{len(self.splits.test_y)}", ten)
 
     def _top5(self, arm, description):
         """Validation top-5 error (%) of the centre crop, cached beside the run: every claim that shares
@@ -314,8 +334,9 @@ class Family:
 def _effects(comparison, by):
     """Per-seed effect of one comparison over the seeds both arms have."""
     t, c, m = comparison.treatment.name, comparison.control.name, comparison.metric
+    tm = comparison.treatment_metric or m
     seeds = sorted(s for (a, s) in by if a == t and (c, s) in by)
-    pairs = [(by[(t, s)][m], by[(c, s)][m]) for s in seeds]
+    pairs = [(by[(t, s)][tm], by[(c, s)][m]) for s in seeds]
     return [a / b if comparison.ratio else a - b for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
 
 
@@ -398,8 +419,10 @@ def assess(mod, rows, scale):
             reasons.append(f"{label}: {reason}" if len(mod.COMPARISONS) > 1 else reason)
     arms = arms_of(mod.COMPARISONS)
     measured = {"arms": {a.name: {k: summarize(r[k] for r in rows if r["arm"] == a.name)
-                                  for k in ("val_top1", "val_top5", "train_top1", "gap", "converged_epoch",
-                                            "late_gain", "final_train_loss", "seconds_per_epoch") if k in rows[0]}
+                                  for k in ("val_top1", "val_top5", "val_top1_ten", "val_top5_ten", "train_top1",
+                                            "gap", "converged_epoch",
+                                            "late_gain", "final_train_loss", "seconds_per_epoch")
+                                  if any(k in r for r in rows if r["arm"] == a.name)}
                          for a in arms},
                 "runs_at_chance": [f"{r['arm']}, seed {r['seed']}" for r in rows if not r["left_chance"]]}
     verdict = combine(verdicts) if scale != "smoke" else PLUMBING
@@ -441,10 +464,11 @@ def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None
     t0 = time.time()
     fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(mod.COMPARISONS)
+    ten_view = {c.treatment.name for c in mod.COMPARISONS if c.ten_view}
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:
-            row, curve = fam.run(arm, seed)
+            row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
             rows.append(row)
             curves += curve
     comparisons, measured, verdict, reason, headline = assess(mod, rows, scale)
