@@ -84,16 +84,16 @@ class Config:
 SCALES = {
     "smoke": Config(schedule=(1, 1, 1), n_train=32, n_test=20, curve_test=20, train_eval_images=20,
                     seeds=(0, 1)),
-    # Sized to a 2-core CPU. Measured here (2 cores shared with other jobs, load average 3.5-4, so
-    # pessimistic by ~2x): a training step of 128 images takes 1.0 s without LRN and 1.8 s with it
-    # (the pow of the LRN over conv1's 64x24x24 maps is most of the difference), i.e. 6.7 / 11.9 min
-    # per epoch of all 50,000 images; a test forward pass takes 2.0 / 3.5-4.5 ms per image. The full
-    # data for even 8 epochs would take ~7 h shared for 2 arms x 3 seeds, so: a class-balanced fifth of the
-    # training set for 6 epochs (4 at eps, 1 at eps/10, 1 at eps/100), and the 10-view test on a
-    # class-balanced half of the test set (50,000 forward passes per run). Per seed, both arms:
-    # ~1,330 s of training + ~70 s of epoch-end curves + ~300 s of 10-view test = ~28 min shared, so
-    # ~85 min for 3 seeds shared, ~40-45 min with the CPU to itself.
-    "cpu": Config(schedule=(4, 1, 1), n_train=10_000, n_test=5_000, curve_test=1_000, train_eval_images=1_000),
+    # Sized to about an hour of a 2-core CPU. The pilot for the length is the cpu scale's earlier run (a fifth of
+    # the training set for 6 epochs: 52% test error and still falling 2-3 points an epoch at full rate, so far too
+    # short). Measured on a Xeon with AMX (one thread per run, two runs side by side): a step of 128 images takes
+    # 0.24 s without LRN and 0.41 s with it in fp32 (bf16 barely helps the LRN net), i.e. ~125 s of wall time per
+    # epoch of all 50,000 images for both arms of a seed. So: the whole training set (the paper's data, no longer
+    # a fifth), 6 epochs in cuda-convnet's shape (4 at eps, 1 at eps/10, 1 at eps/100: 300,000 images per run,
+    # 5x the earlier run), 4 seeds (the earlier run's per-seed effects had SD 0.38 points; verdict.seeds_for_power
+    # gives 4 for 80% power against the rule's 1-point margin), the 10-view test on a class-balanced half of the
+    # test set. About 50 min of training and 10 of testing for the 8 runs, two at a time.
+    "cpu": Config(schedule=(4, 1, 1), n_test=5_000, curve_test=1_000, train_eval_images=1_000, seeds=(0, 1, 2, 3)),
     # All 50,000 images and the whole test set, half of cuda-convnet's schedule, 5 seeds (not timed on a
     # GPU yet: a few seconds per epoch expected, launch-bound; `--jobs` runs the 10 runs side by side).
     "gpu": Config(schedule=(70, 5, 5), seeds=(0, 1, 2, 3, 4)),
