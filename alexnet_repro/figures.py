@@ -51,7 +51,7 @@ def effect_axes(fig, rows, unit="points"):
         effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio, unit)
     fig.suptitle(wrap("Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number "
                       "(diamond) and the rule's band of its size (green). No effect: the line, within the margin "
-                      "(grey).", 100), fontsize=8)
+                      "(grey).", 75), fontsize=8)
     return axes
 
 
