@@ -8,23 +8,7 @@ rows on the paper's own data black ones.
 """
 import math
 
-VERDICT_COLOURS = {
-    "reproduced": "#1a7f37",
-    "partly reproduced": "#bf8700",
-    "not reproduced": "#cf222e",
-    "no effect at this scale": "#0969da",
-    "the paper is inconsistent": "#8250df",
-    "inconclusive": "#6e7781",
-    "not testable at this scale": "#afb8c1",
-    "plumbing check (no verdict)": "#afb8c1",
-    "holds": "#1a7f37",           # the architecture claim's checks of the model against the paper's text
-    "does not hold": "#cf222e",
-}
-OTHER_COLOUR = "#6e7781"
-
-
-def colour(verdict: str) -> str:
-    return VERDICT_COLOURS.get(verdict, OTHER_COLOUR)
+from ..figures import MARGIN_COLOUR, VERDICT_COLOURS, colour
 
 
 def _rows(entries):
@@ -72,7 +56,7 @@ def forest_plot(entries, path):
     verdicts = sorted({v for *_, v in plotted}, key=lambda v: (order.index(v) if v in order else len(order), v))
     handles = [Patch(color=colour(v), label=v) for v in verdicts]
     handles += [Line2D([], [], marker="D", color="black", linestyle="", label="the paper's number"),
-                Patch(color="#d0d7de", label="equivalence margin"),
+                Patch(color=MARGIN_COLOUR, label="equivalence margin"),
                 Line2D([], [], marker="o", color="grey", markersize=3, linestyle="", label="one seed"),
                 Line2D([], [], color="grey", label="95% interval")]
     fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=8.5)
@@ -123,4 +107,4 @@ def _panel(ax, kind, rows):
 
 def _margin_patch(x, y, w, h):
     from matplotlib.patches import Rectangle
-    return Rectangle((x, y), w, h, color="#d0d7de", alpha=0.7, linewidth=0, zorder=1)
+    return Rectangle((x, y), w, h, color=MARGIN_COLOUR, alpha=0.7, linewidth=0, zorder=1)

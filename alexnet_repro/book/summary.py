@@ -10,7 +10,7 @@ from collections import Counter
 from .. import claims
 from ..results import git_commit
 from .evidence import fmt_effect, fmt_paper
-from .forest import VERDICT_COLOURS, colour
+from ..figures import VERDICT_COLOURS, colour
 from .paper import PAPER, SECTIONS
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text

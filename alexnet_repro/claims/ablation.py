@@ -530,11 +530,28 @@ def proxy_note(fam, paper_data="ImageNet"):
             "crops of 256 px images, ~90 epochs, the rate divided by 10 on plateaus.")
 
 
+def effect_rows(result):
+    """The claim's comparisons as the effect panel draws them, each with the rule that decided it (a reported
+    comparison without a rule of its own gets none: the claim's main rule's band is not its size)."""
+    from ..figures import EffectRow
+    from . import load
+    mod = load(result["claim"])
+    rules = getattr(mod, "RULES", {})
+    return [EffectRow(c["label"], c["effect"], rules.get(c["label"], mod.RULE if c.get("decides", True) else None),
+                      c.get("paper"), c.get("per_seed", []), c["verdict"] if c.get("decides", True) else "",
+                      c["kind"] == "ratio") for c in result.get("comparisons", [])]
+
+
 def plot_arms(seeds_table, curves, result):
-    """Left: each arm's validation top-1 error, seeds as points. Right: validation error per epoch."""
+    """Top left: each arm's validation top-1 error, seeds as points. Top right: validation error per epoch.
+    Below: each comparison's effect with its 95% interval beside the paper's number and band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    from ..figures import effect_axes, wrap
+    rows = effect_rows(result)
+    fig = plt.figure(figsize=(11, 4.6 + 0.55 * len(rows)), layout="constrained")
+    arms_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[3.8, 0.8 + 0.55 * len(rows)])
+    axes = arms_fig.subplots(1, 2)
     order = list(result["measured"]["arms"])
     sns.stripplot(data=seeds_table, y="arm", x="val_top1", order=order, hue="arm", hue_order=order, size=7,
                   legend=False, ax=axes[0])
@@ -544,22 +561,16 @@ def plot_arms(seeds_table, curves, result):
     c = curves.assign(val_top1=100 * curves["test_error"])
     sns.lineplot(data=c, x="epoch", y="val_top1", hue="arm", hue_order=order, errorbar=("pi", 100), ax=axes[1])
     axes[1].set(xlabel="epoch", ylabel="validation top-1 error (%)")
-    fig.suptitle(f"{result['claim_id']}, scale '{result['scale']}' (proxy): {result['headline']}", fontsize=10)
-    fig.tight_layout()
+    effect_axes(effects_fig, rows)
+    fig.suptitle(wrap(f"{result['claim_id']}, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: "
+                      f"{result['headline']}", 140), fontsize=10)
     return fig
 
 
-def comparison_table(result):
-    """The comparisons as a DataFrame: effect, interval and verdict, beside the paper's number and margin."""
-    rows = []
-    for c in result["comparisons"]:
-        e = c["effect"] or {}
-        rows.append({"comparison": c["label"], "metric": f"{c['metric']} ({c['unit']})", "paper": c.get("paper"),
-                     "margin": c.get("margin"), "mean": e.get("mean"), "95% lo": e.get("lo"), "95% hi": e.get("hi"),
-                     "seeds": e.get("n"), "Holm p": c.get("p_value"),
-                     "verdict": c["verdict"] if c.get("decides", True) else "(reported, not decided)",
-                     "why": c.get("reason"), "seeds for 80% power": c.get("seeds_needed")})
-    return pd.DataFrame(rows)
+def arms_table(result):
+    """Each arm's measures: the mean over seeds (result['measured']['arms'] has the intervals)."""
+    return pd.DataFrame({arm: {k: v.get("mean") for k, v in d.items()}
+                         for arm, d in result["measured"]["arms"].items()}).T.round(2)
 
 
 def reassess_legacy(mod, folder, dest):

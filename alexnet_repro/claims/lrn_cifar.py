@@ -296,12 +296,27 @@ def _headline(m):
             f"without LRN, {t['with_lrn']['mean']:.1f}% with")
 
 
+def effect_rows(result):
+    """The effect of LRN as the effect panel draws it: the 10-view effect decides, the centre crop's is beside it."""
+    from ..figures import EffectRow
+    m = result["measured"]
+    return [EffectRow("LRN - none, 10 views", m["effect_ten_view"], RULE, PAPER["effect"],
+                      m["effect_ten_view"].get("per_seed", []), result["verdict"]),
+            EffectRow("LRN - none, centre crop", m["effect_centre"], RULE, PAPER["effect"],
+                      m["effect_centre"].get("per_seed", []))]
+
+
 def plot_errors(seeds_table, curves, result):
-    """Left: 10-view and centre-crop test error per arm, seeds as points, beside the paper's 13% / 11%.
-    Right: the centre-crop test error (over the scale's curve sample) at every epoch's end."""
+    """Top left: 10-view and centre-crop test error per arm, seeds as points, beside the paper's 13% / 11%.
+    Top right: the centre-crop test error (over the scale's curve sample) at every epoch's end. Below: the
+    effect of LRN with its 95% interval beside the paper's -2 points and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    from ..figures import effect_axes
+    rows = effect_rows(result)
+    fig = plt.figure(figsize=(11, 6), layout="constrained")
+    errors_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
+    axes = errors_fig.subplots(1, 2)
     order = [ARM_NAMES[False], ARM_NAMES[True]]
     long = seeds_table.melt(id_vars=["arm", "seed"], value_vars=["test_error_ten_view", "test_error_centre"],
                             var_name="test", value_name="error")
@@ -327,5 +342,5 @@ def plot_errors(seeds_table, curves, result):
                 title="per epoch, one line per seed")
     fig.suptitle(f"L3, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: "
                  f"{result['headline']}; paper -2 (13% -> 11%)", fontsize=10)
-    fig.tight_layout()
+    effect_axes(effects_fig, rows)
     return fig

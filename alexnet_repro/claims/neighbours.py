@@ -295,17 +295,22 @@ def plot_neighbours(examples, space="fc7"):
 
 
 def plot_precision(seeds_table, result):
-    """precision@K per seed in fc7, beside the pixel baseline and chance."""
+    """Left: precision@K per seed in fc7, beside the pixel baseline and chance. Right: the effect, fc7 minus
+    pixels, with its 95% interval and the rule's band (the paper gives no number; figures.py)."""
     import matplotlib.pyplot as plt
+    from ..figures import EffectRow, effect_axes
     m = result["measured"]
     t = seeds_table[seeds_table["measured"]] if "measured" in seeds_table else seeds_table
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    fig = plt.figure(figsize=(10, 3.4), layout="constrained")
+    precision_fig, effect_fig = fig.subfigures(1, 2, width_ratios=[1, 1.2])
+    ax = precision_fig.subplots()
     ax.plot(t["seed"].astype(str), t["precision_fc7"], "o", ms=8, label="fc7")
     ax.axhline(m["precision_pixels"], color="tab:orange", ls="--", label="pixels")
     ax.axhline(m["chance"], color="grey", ls=":", label="chance")
     ax.set(ylim=(0, 100), xlabel="seed", ylabel=f"precision@{m['k']} (%)")
     ax.legend(fontsize=8, loc="lower right")
+    effect_axes(effect_fig, [EffectRow("fc7 - pixels", m["effect"], RULE, None, m["effect"].get("per_seed", []),
+                                       result["verdict"])])
     fig.suptitle(f"Q2, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}",
                  fontsize=10)
-    fig.tight_layout()
     return fig

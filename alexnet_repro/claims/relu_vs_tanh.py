@@ -372,14 +372,29 @@ def format_interval(d):
     return f"{d['mean']:.2f}x (95% CI {d['lo']:.2f}-{d['hi']:.2f}, {d['n']} seeds)" if d else "not reached"
 
 
+def effect_rows(result):
+    """The speedup of each measured setup as the effect panel draws it: the paper's setup decides, the others
+    are reported beside it, against the same 6x."""
+    from ..figures import EffectRow
+    m = result["measured"]
+    setups = {DEFAULTS: m, **m.get("setups", {})}
+    return [EffectRow(f"speedup, {name}", d.get("speedup"), RULE, PAPER_SPEEDUP, d.get("speedup_per_seed", []),
+                      result["verdict"] if name == DEFAULTS else "", ratio=True) for name, d in setups.items()]
+
+
 def plot_curves(curves, result):
     """Fig. 1 style: running training error vs epochs, one line per activation at its best rate, the band
-    spanning the seeds; one panel per measured setup (the paper's first)."""
+    spanning the seeds; one panel per measured setup (the paper's first). Below: each setup's speedup with its
+    95% interval beside the paper's 6x and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+    from ..figures import effect_axes
     target = result["provenance"]["config"]["target_train_error"]
     setups = list(dict.fromkeys(curves["setup"])) if "setup" in curves else [None]
-    fig, axes = plt.subplots(1, len(setups), figsize=(5.5 * len(setups), 4), sharey=True, squeeze=False)
+    rows = effect_rows(result)
+    fig = plt.figure(figsize=(max(5.5 * len(setups), 9), 4.8 + 0.55 * len(rows)), layout="constrained")
+    curves_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
+    axes = curves_fig.subplots(1, len(setups), sharey=True, squeeze=False)
     speedups = {DEFAULTS: result["measured"].get("speedup"),
                 **{k: v.get("speedup") for k, v in result["measured"].get("setups", {}).items()}}
     for ax, name in zip(axes[0], setups):
@@ -389,6 +404,6 @@ def plot_curves(curves, result):
         ax.axhline(target, ls="--", c="grey", lw=1)
         ax.set(title=f"{name or DEFAULTS}: {format_interval(speedups.get(name or DEFAULTS))}", xlabel="epochs",
                ylabel="running training error")
+    effect_axes(effects_fig, rows)
     fig.suptitle(f"R1, scale '{result['scale']}': ReLU vs tanh to {target:.0%} training error; paper 6x")
-    fig.tight_layout()
     return fig

@@ -1,0 +1,87 @@
+"""What every claim notebook shows around its own figures, in one place so that the notebooks stay thin and
+every claim is reported the same way (issue 11):
+
+  rule(result)        the verdict rule, fixed before the run
+  show(result)        the verdict with its reason, the paper's words and our headline, the scale, data and
+                      compute, the proxy note; then each comparison: our effect and 95% interval beside the
+                      paper's number, the rule's band and margin, the verdict and why
+  provenance(result)  the full provenance
+
+The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
+"## Provenance" section of an executed notebook and puts its own table there, so provenance() stays in a
+section of its own.
+"""
+import json
+import math
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from . import claims
+from .book.evidence import comparisons_of
+
+
+def rule(result):
+    display(Markdown(result["verdict_rule"]))
+
+
+def show(result):
+    display(Markdown(verdict_markdown(result)))
+    table = comparison_table(result)
+    if len(table):
+        display(table.style.format(precision=3, na_rep="-").hide(axis="index"))
+
+
+def provenance(result):
+    print(json.dumps(result["provenance"], indent=1))
+
+
+def verdict_markdown(result) -> str:
+    p = result["provenance"]
+    d = p.get("dataset", {})
+    images = ", ".join(f"{d[k]:,} {what}" for k, what in (("n_train", "training"), ("n_val", "evaluation"))
+                       if isinstance(d.get(k), int) and d[k])
+    wall = p.get("wall_time_s")
+    lines = [f"**Verdict: {result['verdict']}{' (proxy)' if result.get('proxy') else ''}**"
+             + (f": {result['reason']}" if result.get("reason") else ""),
+             f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
+             f"{result['paper']['says']}",
+             f"Measured: {result['headline']}",
+             f"Scale `{result['scale']}` on {p.get('device_name', p.get('device', '-'))} ({p.get('precision', '-')}), "
+             f"{d.get('name', 'no data')}" + (f": {images} images" if images else "")
+             + (f", seeds {p['seeds']}" if p.get("seeds") else "")
+             + (f", {wall / 60:.1f} min of compute." if isinstance(wall, (int, float)) else ".")]
+    if result.get("proxy_note"):
+        lines.append(f"**Proxy.** {result['proxy_note']}")
+    return "  \n".join(lines[:4]) + ("\n\n" + lines[4] if len(lines) > 4 else "")
+
+
+def rule_of(result, label):
+    """The verdict.Rule a comparison was decided by (the claim's RULES[label], else its RULE); None for a claim
+    whose rule is not a Rule (Q1's test, the architecture's checks)."""
+    mod = claims.load(result["claim"])
+    found = getattr(mod, "RULES", {}).get(label, getattr(mod, "RULE", None))
+    return found if hasattr(found, "band") else None
+
+
+def comparison_table(result):
+    """Each comparison: our effect and 95% interval beside the paper's number, the rule's band of the paper's
+    size and the equivalence margin; the paired t-test's p (Holm's correction over the deciding comparisons
+    decides); the verdict, why, and the seeds 80% power would need where inconclusive."""
+    raw = {c["label"]: c for c in result.get("comparisons", [])}
+    rows = []
+    for c in comparisons_of(result):
+        if not (c.effect or c.label in raw):  # an older result's summary with no interval: nothing to set beside
+            continue
+        e, r = c.effect or {}, rule_of(result, c.label)
+        band = f"[{_num(r.band[0])}, {_num(r.band[1])}]" if r else None
+        rows.append({"comparison": c.label, "unit": c.unit, "ours": e.get("mean"), "95% lo": e.get("lo"),
+                     "95% hi": e.get("hi"), "seeds": e.get("n"), "the paper": c.paper, "the paper's band": band,
+                     "margin": c.margin, "p": raw.get(c.label, {}).get("p_value"),
+                     "verdict": c.verdict if c.decides else "(reported, not decided)", "why": c.reason,
+                     "seeds for 80% power": c.seeds_needed})
+    return pd.DataFrame(rows).dropna(axis="columns", how="all")
+
+
+def _num(x):
+    return f"{x:g}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")

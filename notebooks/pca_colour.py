@@ -1,0 +1,97 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # D3: PCA colour augmentation lowers the error
+#
+# > "This scheme approximately captures an important property of natural images ... This scheme reduces the top-1 error rate by over 1%." (Krizhevsky et al. 2012, section 4.1)
+#
+# **The experiment.** The paper's recipe (each training image, each time it is used, gets sum_i alpha_i*lambda_i*p_i added to every pixel, alpha_i ~ N(0, 0.1), from the PCA of the training set's RGB values) against the same without it; everything else held equal (see ablation.py).
+#
+# **The scale.** At the cpu scale the family runs on CIFAR-10: the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, 15 epochs. It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/pca_colour/imagenette/`, re-read under the v2 rules.
+#
+# Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
+
+# %% tags=["parameters"]
+# Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)
+# scale: smoke | cpu | gpu | paper
+scale = "smoke"
+# seeds: comma-separated; empty means the scale's own seeds
+seeds = ""
+# device: auto (cuda if present) | cpu | cuda
+device = "auto"
+# data_root: an ImageFolder tree or archive, or a folder holding imagenette*.tar.gz / ILSVRC*;
+# empty means $ALEXNET_REPRO_DATA, else ~/data
+data_root = ""
+# out_dir: empty means results/pca_colour/<scale>/
+out_dir = ""
+# download: unused here (ImageNet-layout data cannot be downloaded by the suite)
+download = False
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import pandas as pd
+from alexnet_repro import report
+from alexnet_repro.claims import ablation, pca_colour as claim
+from alexnet_repro.seeds import parse_seeds
+
+result = claim.run(scale, seeds=parse_seeds(seeds),
+                   device=device, data_root=data_root or None, out_dir=out_dir or None)
+folder = out_dir or ablation.results_dir(claim.CLAIM.slug, scale)
+
+# %% [markdown]
+# ## The verdict rule (fixed before the run)
+
+# %%
+report.rule(result)
+
+# %% [markdown]
+# ## Result
+
+# %%
+report.show(result)
+
+# %% [markdown]
+# ### Validation error by arm, and each effect beside the paper's
+# Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% interval. Top right:
+# validation error per epoch; the band spans the seeds. Below: each comparison's effect, our 95% interval beside
+# the paper's number and the band the rule counts as the paper's size.
+
+# %%
+seeds_table = pd.read_csv(f"{folder}/seeds.csv")
+ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
+plt.show()
+
+# %% [markdown]
+# ### Each run
+# `gap` is validation minus training top-1 error, both from the same centre-crop pass in eval mode;
+# `converged_epoch` is the first epoch within 1 point of the run's best validation error.
+
+# %%
+seeds_table[["arm", "seed", "status", "epochs", "val_top1", "val_top5", "train_top1", "gap",
+             "converged_epoch", "seconds_per_epoch"]].round(2)
+
+# %% [markdown]
+# ### Per arm: mean over seeds
+
+# %%
+ablation.arms_table(result)
+
+# %% [markdown]
+# ## Provenance
+
+# %%
+report.provenance(result)

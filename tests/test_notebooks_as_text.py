@@ -1,0 +1,31 @@
+"""The claim notebooks are reviewed as text (issue 10): every notebooks/<slug>.ipynb is paired with its jupytext
+py:percent twin, notebooks/<slug>.py, and both hold the same cells; neither carries outputs into git."""
+import json
+
+import pytest
+
+from alexnet_repro import claims
+from alexnet_repro.paths import REPO_ROOT
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_one_notebook_per_claim():
+    assert {p.stem for p in NOTEBOOKS} == set(claims.MODULES)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_and_its_text_twin_hold_the_same_cells(path):
+    jupytext = pytest.importorskip("jupytext", reason="jupytext (requirements.txt) reads the py:percent twins")
+    nb = json.loads(path.read_text())
+    assert nb["metadata"].get("jupytext", {}).get("formats") == "ipynb,py:percent", f"{path.name} is not paired"
+    twin = path.with_suffix(".py")
+    assert twin.exists(), f"{twin.name} missing: run `jupytext --sync notebooks/{path.name}`"
+
+    def cells(notebook):
+        return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells]
+
+    assert cells(jupytext.read(path)) == cells(jupytext.read(twin)), (
+        f"{path.name} and {twin.name} differ: edit the .py, then run `jupytext --sync notebooks/{path.name}`")
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code), f"{path.name} has outputs"
