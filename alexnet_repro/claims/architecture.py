@@ -46,6 +46,8 @@ CLAIM = Claim(
                "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
                "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
     paper_number="60M parameters / 650k neurons", section="1, 3.2-3.5, 5, Fig. 2", paper_data="none (the model itself)")
+# It reads no dataset: the model itself is measured.
+DATA = None
 
 # ---- what the paper says (typed in from the paper; everything measured below comes from code) ----
 WEIGHT_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")

@@ -50,6 +50,8 @@ CLAIM = Claim(
                "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
                "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
     paper_number="qualitative (Fig. 3): in every run", section="6.1, Fig. 3", paper_data="ILSVRC-2010")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 
 N_PERMUTATIONS = 2000
 PERMUTATION_SEED = 0

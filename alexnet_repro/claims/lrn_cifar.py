@@ -48,6 +48,8 @@ CLAIM = Claim(
     paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
                "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
     paper_number="13% -> 11% test error (-2 points)", section="3.3", paper_data="CIFAR-10")
+# The dataset it reads (preflight checks it before the kernel starts).
+DATA = "cifar10"
 
 PAPER = {"error_without": 13.0, "error_with": 11.0, "effect": -2.0}
 ARMS = (False, True)                               # lrn

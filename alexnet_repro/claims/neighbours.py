@@ -46,6 +46,8 @@ CLAIM = Claim(
                "of them according to this measure. Notice that at the pixel level, the retrieved training images "
                "are generally not close in L2 to the query images in the first column.",
     paper_number="qualitative (Fig. 4)", section="6.1, Fig. 4", paper_data="ILSVRC-2010")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 
 K = 5                 # precision@K
 N_SHOW = 6            # neighbours per query in the figure, as Fig. 4

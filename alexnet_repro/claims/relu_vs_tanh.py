@@ -42,6 +42,8 @@ CLAIM = Claim(
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
                "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
     paper_number="6x fewer epochs to 25% training error", section="3.1, Fig. 1", paper_data="CIFAR-10")
+# The dataset it reads (preflight checks it before the kernel starts).
+DATA = "cifar10"
 
 PAPER_SPEEDUP = 6.0
 TARGET = 0.25
