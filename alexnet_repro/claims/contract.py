@@ -3,7 +3,8 @@
 A claim module declares, before any run:
   CLAIM          its CLAIMS.md id, slug, title and what the paper says (claims.Claim)
   DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
-  SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each
+  SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
+                 train or read the ablation family's nets run at the family's scales, ablation.SCALES)
   RULE / RULES   the rule its verdict follows, written before the runs
 and provides four functions:
   plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
