@@ -78,3 +78,5 @@ def test_every_claim_smoke_runs_through_its_notebook(slug, shared_data, shared_s
     assert result["claim"] == slug and result["claim_id"] == claims.load(slug).CLAIM.id
     assert result["verdict"] == PLUMBING or slug == "architecture"  # smoke decides nothing; A1-A4 trains nothing
     assert "invocation_wall_time_s" in result["provenance"]
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{slug}: the notebook drew no figure"
