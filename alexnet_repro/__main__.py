@@ -84,7 +84,7 @@ def cmd_list(args):
     print(f"{'claim':<16} {'id':<5} {'scale':<10} {'verdict':<27} measured  (proxy: a smaller-scale stand-in for the "
           "paper's data; stale/unknown: made by other code than today's)")
     bad = 0
-    for slug in claims.MODULES:
+    for slug in claims.registry():
         mod = claims.load(slug)
         shown = False
         for scale in (*claims.SCALES, "imagenette"):
@@ -105,7 +105,7 @@ def cmd_list(args):
 
 
 def cmd_run(args):
-    slugs = list(claims.MODULES) if args.claim == "all" else [args.claim]
+    slugs = list(claims.registry()) if args.claim == "all" else [args.claim]
     for slug in slugs:
         claims.load(slug)
     claims.check_scale(args.scale)
@@ -216,7 +216,7 @@ def main(argv=None):
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
-    run.add_argument("claim", help=f"one of: {', '.join(claims.MODULES)}, all")
+    run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
     run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")

@@ -11,14 +11,6 @@ from .data import cifar10, imagefolder
 from .data.errors import DataNotFound, check_folder
 from .paths import SAMPLE_DATA
 
-# The dataset each claim reads ("cifar10" or "imagefolder"); None: it reads none.
-# "family": the ablation family's data at the scale (claims/ablation.py: CIFAR-10 at cpu, ImageNet layout else)
-DATA = {"relu_vs_tanh": "cifar10", "lrn_cifar": "cifar10", "architecture": None, "ten_patch": "family",
-        "lrn_alexnet": "family", "batchnorm": "family", "overlapping_pool": "family",
-        "two_columns": "family", "pca_colour": "family", "dropout": "family",
-        "weight_decay": "family", "depth": "family", "kernels": "family", "neighbours": "family"}
-
-
 def check_writable(folder, what):
     """ValueError of one line unless `folder` is (or can be made) a folder this process can write in."""
     folder = Path(folder)
@@ -35,7 +27,8 @@ def check_writable(folder, what):
 def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
     """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
     cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
-    kind = DATA[slug]
+    from .claims import load
+    kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
     if kind == "family":
         from .claims import ablation
         kind = ablation.SCALES[scale].data

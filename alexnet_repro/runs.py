@@ -123,18 +123,18 @@ def _quiet_worker(threads):
 
 
 def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
-    """Train a claim's independent runs in `jobs` processes (into its run store), so that its
-    notebook then finds them all done. A claim without `prefill_plan` trains in its notebook alone.
-    Returns a provenance note whenever it ran the claim's plan (runs already in the store are only
-    read, so the note can describe runs trained earlier), else None."""
-    if not hasattr(mod, "prefill_plan"):
-        print(f"{mod.CLAIM.slug}: no independent runs to spread over jobs; training in one process", file=sys.stderr)
+    """Train a claim's independent runs (its `plan`, claims/contract.py) in `jobs` processes (into its run
+    store), so that its notebook then finds them all done. Returns a provenance note whenever it ran the
+    claim's plan (runs already in the store are only read, so the note can describe runs trained earlier),
+    else None."""
+    chains = mod.plan(scale, seeds)
+    if not chains:
+        print(f"{mod.CLAIM.slug}: no runs to spread over jobs", file=sys.stderr)
         return None
-    chains = mod.prefill_plan(scale, seeds)
 
     def follow(chain):  # one thread per chain walks its stages; the process pool bounds the concurrency
         for stage in chain:
-            futures = [(pool.submit(mod.prefill, scale=scale, **common, **job), job) for job in stage]
+            futures = [(pool.submit(mod.run_job, scale=scale, **common, **job), job) for job in stage]
             for future, job in futures:
                 future.result()
                 print(f"  done: {job}", file=sys.stderr)
@@ -153,12 +153,13 @@ def prefill_distributed(mod, scale, seeds=None, **common):
     across all of them (DistributedDataParallel) into the run store, so that the claim's notebook, run
     by rank 0 alone, then finds them all done. Returns the provenance note."""
     world = distributed.current()
-    if not hasattr(mod, "prefill_plan"):
+    chains = mod.plan(scale, seeds)
+    if not chains:
         raise ValueError(f"{mod.CLAIM.slug} declares no runs to train across processes: run it without torchrun")
-    for chain in mod.prefill_plan(scale, seeds):
+    for chain in chains:
         for stage in chain:  # in order: a stage may read the one before it from the store
             for job in stage:
-                mod.prefill(scale=scale, **common, **job)
+                mod.run_job(scale=scale, **common, **job)
     if torch.cuda.is_available():
         torch.cuda.empty_cache()  # the notebook's kernel, another process, will want this GPU's memory
     return (f"runs trained by torchrun on {world.size} processes (DistributedDataParallel, {world.backend}); "

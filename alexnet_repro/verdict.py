@@ -194,6 +194,27 @@ def holm(pvalues: dict, alpha=0.05) -> dict:
     return out
 
 
+@dataclass
+class Effect:
+    """A paired effect's per-seed values summarized for its rule, on the rule's scale (log for a ratio)."""
+    ci: Interval          # mean and 95% interval (exponentiated back for a ratio); None without values
+    p: float              # t-test of no effect; None under 2 values
+    sd: float             # seed-to-seed SD (NaN under 2 values)
+    margin: float         # the equivalence margin's half-width; None where the rule has none
+
+
+def measure_effect(values, rule: Rule) -> Effect:
+    """Interval, p-value, SD and margin of one comparison's per-seed effects, each once."""
+    xs = [math.log(v) for v in values] if rule.ratio else list(values)
+    null = math.log(rule.null) if rule.ratio else rule.null
+    ci = ((mean_ci_log if rule.ratio else mean_ci)(values)) if xs else None
+    mean = sum(xs) / len(xs) if xs else math.nan
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) >= 2 else math.nan
+    eq = rule.equivalence()
+    margin = ((math.log(eq[1]) if rule.ratio else eq[1]) - null) if eq else None
+    return Effect(ci, t_test_p(xs, null) if len(xs) >= 2 else None, sd, margin)
+
+
 # One-sided 80% quantiles of Student's t (power 0.8), by degrees of freedom.
 _T80 = {1: 1.376, 2: 1.061, 3: 0.978, 4: 0.941, 5: 0.920, 6: 0.906, 7: 0.896, 8: 0.889, 9: 0.883, 10: 0.879,
         12: 0.873, 15: 0.866, 20: 0.860, 30: 0.854, 60: 0.848}

@@ -53,14 +53,14 @@ def test_the_paper_arm_is_shared_by_name_and_config():
 
 
 @pytest.mark.parametrize("slug", FAMILY)
-def test_prefill_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
+def test_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
     mod = claims.load(slug)
-    jobs = [job for chain in mod.prefill_plan("smoke") for stage in chain for job in stage]
+    jobs = [job for chain in mod.plan("smoke") for stage in chain for job in stage]
     arms = {a.name for c in mod.COMPARISONS for a in (c.treatment, c.control)}
     assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in arms for s in (0, 1))
     assert all(ablation.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)}
                for j in jobs)
-    assert mod.prefill is ablation.prefill  # picklable by name for the --jobs process pool
+    assert mod.run_job is ablation.run_job  # picklable by name for the --jobs process pool
 
 
 def test_a_net_left_chance_only_well_below_it():
@@ -121,7 +121,7 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     assert res["measured"]["runs_at_chance"] == at_chance
 
     # A prefilled run (what `--jobs` does in its own process) is found the same way, its top-5 cached beside it.
-    ablation.prefill("smoke", arm="no LRN", seed=0, data_root=str(shared_data))
+    ablation.run_job("smoke", arm="no LRN", seed=0, data_root=str(shared_data))
     assert records() == 6 and len(list((tmp_path / "runs").rglob("val_top5_*.json"))) == 6
 
 

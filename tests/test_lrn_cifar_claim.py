@@ -128,7 +128,7 @@ def test_scales():
     assert lrn_cifar.SCALES["paper"].schedule == (140, 10, 10)
     cpu = lrn_cifar.SCALES["cpu"]
     assert cpu.epochs == sum(cpu.schedule) and len(cpu.seeds) >= 3
-    assert lrn_cifar.prefill_plan("smoke") == [[[{"lrn": lrn, "seed": s}]] for s in (0, 1) for lrn in (False, True)]
+    assert lrn_cifar.plan("smoke") == [[[{"lrn": lrn, "seed": s}]] for s in (0, 1) for lrn in (False, True)]
 
 
 def test_l3_smoke_through_papermill(shared_data, tmp_path):

@@ -66,7 +66,7 @@ class Entry:
 def load_entries(root=None) -> list:
     """Every shown result under results/ in the registry's order, as Entries."""
     out = []
-    for slug in claims.MODULES:
+    for slug in claims.registry():
         for scale in SHOWN_SCALES:
             folder = Path(root or results_root()) / slug / scale
             if (folder / "result.json").exists():

@@ -1,4 +1,6 @@
-"""The registry of claims: one module per claim, each exposing CLAIM, SCALES, RULE and run().
+"""The registry of claims: one module per claim, each following claims/contract.py (CLAIM, DATA, SCALES,
+RULE, plan, run_job, train, assess, run). Claims register themselves: every module of this package that
+declares CLAIM is one, found by `registry()`; no list to keep.
 
 A claim module declares, in one place, its config for every scale:
   smoke  seconds on a small subset; what the tests and CI run
@@ -6,30 +8,12 @@ A claim module declares, in one place, its config for every scale:
   gpu    the same data with more seeds / a finer grid, for one GPU
   paper  the paper's own settings where they differ
 """
+import functools
 import importlib
+import pkgutil
 from dataclasses import dataclass, replace
 
 SCALES = ("smoke", "cpu", "gpu", "paper")
-
-# slug -> module. The slug names the notebook, the results folder and the CLI argument.
-MODULES = {
-    "relu_vs_tanh": "alexnet_repro.claims.relu_vs_tanh",
-    "ten_patch": "alexnet_repro.claims.ten_patch",
-    "lrn_cifar": "alexnet_repro.claims.lrn_cifar",
-    "architecture": "alexnet_repro.claims.architecture",
-    # The AlexNet ablations (claims/ablation.py): one switch each against the paper's net.
-    "lrn_alexnet": "alexnet_repro.claims.lrn_alexnet",
-    "batchnorm": "alexnet_repro.claims.batchnorm",
-    "overlapping_pool": "alexnet_repro.claims.overlapping_pool",
-    "two_columns": "alexnet_repro.claims.two_columns",
-    "pca_colour": "alexnet_repro.claims.pca_colour",
-    "dropout": "alexnet_repro.claims.dropout",
-    "weight_decay": "alexnet_repro.claims.weight_decay",
-    "depth": "alexnet_repro.claims.depth",
-    # What the trained paper's net of the ablation family learned.
-    "kernels": "alexnet_repro.claims.kernels",
-    "neighbours": "alexnet_repro.claims.neighbours",
-}
 
 
 # Every claim id of CLAIMS.md (sections A and B) with the paper's statement, for the scoreboard:
@@ -77,11 +61,26 @@ class Claim:
     paper_data: str     # the data the paper's number comes from
 
 
+@functools.cache
+def registry() -> dict:
+    """slug -> claim module, for every module of this package that declares CLAIM, in the order of the
+    claim ids in PAPER_CLAIMS (then by slug). The slug names the notebook, the results folder and the
+    CLI argument."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if isinstance(getattr(mod, "CLAIM", None), Claim):
+            found[mod.CLAIM.slug] = mod
+    order = list(PAPER_CLAIMS)
+    return dict(sorted(found.items(), key=lambda kv: (order.index(kv[1].CLAIM.id) if kv[1].CLAIM.id in order
+                                                      else len(order), kv[0])))
+
+
 def load(slug: str):
     """The claim module for `slug`; ValueError listing the valid slugs otherwise."""
-    if slug not in MODULES:
-        raise ValueError(f"unknown claim {slug!r}; choose from: {', '.join(MODULES)}")
-    return importlib.import_module(MODULES[slug])
+    if slug not in registry():
+        raise ValueError(f"unknown claim {slug!r}; choose from: {', '.join(registry())}")
+    return registry()[slug]
 
 
 def check_scale(scale: str):

@@ -10,7 +10,7 @@ every claim compares against, trains once per seed for the whole family.
 A claim module of the family declares, before any run:
   CLAIM, PAPER_NUMBERS, RULE          what the paper says and the rule its verdict follows
   COMPARISONS                         [Comparison(label, treatment arm, control arm, metric)]
-and calls `run_claim` from its own `run`. The effect of a comparison is, per seed,
+and takes the contract's functions (contract.py) from `entry_points`. The effect of a comparison is, per seed,
 metric(treatment) - metric(control) (or their ratio, for metrics that are counts of epochs),
 summarized by its mean and 95% t-interval over seeds; `verdict.decide` turns it into the verdict.
 
@@ -28,8 +28,9 @@ ImageNet at 224 with 1000 classes and 90 epochs is out of reach of 2 CPU cores; 
 is the direction of each switch's effect, not its size.
 """
 import math
-from pathlib import Path
+import sys
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -42,11 +43,12 @@ from ..data.cifar10 import CLASSES as CIFAR_CLASSES, load_cifar10
 from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
 from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
-from ..results import provenance, results_dir, write_result
+from ..results import write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
 from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REPRODUCED, decide,
-                       holm, mean_ci, mean_ci_log, seeds_for_power, summarize, t975, t_test_p)
-from . import scale_config
+                       holm, measure_effect, seeds_for_power, summarize)
+from . import contract, scale_config
+from .contract import Assessment, Trained
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
 CONVERGED_WITHIN = 0.01        # 1 point of validation top-1 error
@@ -383,20 +385,15 @@ def assess(mod, rows, scale):
     by = {(r["arm"], r["seed"]): r for r in rows}
     rules = {c.label: getattr(mod, "RULES", {}).get(c.label, mod.RULE) for c in mod.COMPARISONS}
     effects = {c.label: _effects(c, by) for c in mod.COMPARISONS}
-    cis = {label: ((mean_ci_log if rules[label].ratio else mean_ci)(e) if e else None) for label, e in effects.items()}
-    pvalues = {c.label: t_test_p([math.log(e) for e in effects[c.label]] if rules[c.label].ratio else effects[c.label],
-                                 math.log(rules[c.label].null) if rules[c.label].ratio else rules[c.label].null)
-               for c in mod.COMPARISONS if c.decides and len(effects[c.label]) >= 2}
+    stats = {c.label: measure_effect(effects[c.label], rules[c.label]) for c in mod.COMPARISONS}
+    pvalues = {c.label: stats[c.label].p for c in mod.COMPARISONS if c.decides and stats[c.label].p is not None}
     significant = holm(pvalues)
     comparisons, verdicts, reasons = [], [], []
     for comp in mod.COMPARISONS:
-        rule, ci, label = rules[comp.label], cis[comp.label], comp.label
+        rule, ci, label = rules[comp.label], stats[comp.label].ci, comp.label
         why_not = comp.not_testable or untestable_reason(comp, by, rows)
         verdict = NOT_TESTABLE if why_not else decide(ci, rule, significant.get(label) if len(pvalues) > 1 else None)
-        sd = (math.sqrt(sum((x - sum(xs) / len(xs)) ** 2 for x in xs) / (len(xs) - 1))
-              if len(xs := ([math.log(e) for e in effects[label]] if rule.ratio else effects[label])) >= 2 else math.nan)
         eq = rule.equivalence()
-        margin = (math.log(eq[1] / rule.null) if rule.ratio else eq[1] - rule.null) if eq else None
         holm_only = (len(pvalues) > 1 and ci is not None and not significant.get(label, False)
                      and not (ci.lo <= rule.null <= ci.hi))
         reason = why_not or {NO_EFFECT: "the interval lies inside the equivalence margin",
@@ -413,7 +410,8 @@ def assess(mod, rows, scale):
             "direction": rule.direction, "effect": ci.as_dict() if ci else None, "per_seed": effects[label],
             "p_value": pvalues.get(label), "holm_significant": significant.get(label), "verdict": verdict,
             "reason": reason, "decides": comp.decides,
-            "seeds_needed": seeds_for_power(sd, margin) if margin and verdict == INCONCLUSIVE else None})
+            "seeds_needed": (seeds_for_power(stats[label].sd, stats[label].margin)
+                             if stats[label].margin and verdict == INCONCLUSIVE else None)})
         if comp.decides:
             verdicts.append(verdict)
             reasons.append(f"{label}: {reason}" if len(mod.COMPARISONS) > 1 else reason)
@@ -445,60 +443,68 @@ def arms_of(comparisons):
     return list({a.name: a for c in comparisons for a in (c.treatment, c.control)}.values())
 
 
-def plan(comparisons, scale, seeds=None):
-    """A claim's runs as `--jobs` prefill chains (see runs.prefill_in_parallel): every (arm, seed) is
-    independent. Each claim module's `prefill_plan` is this with its own comparisons."""
-    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms_of(comparisons)]
+def plan_arms(arms, scale, seeds=None):
+    """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
+    chain of its own."""
+    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms]
 
 
-def prefill(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
+def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
     Family(family_config(scale), scale, device, data_root, work_dir, download).run(CATALOGUE[arm], seed)
 
 
-def run_claim(claim_module, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None,
-              download=False):
-    """Train every arm the claim's comparisons need (or find them in the store), measure, decide, write."""
-    mod = claim_module
+def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
+    """Every arm the comparisons need, for every seed, trained or found in the store -> contract.Trained."""
     cfg = family_config(scale, seeds)
-    t0 = time.time()
     fam = Family(cfg, scale, device, data_root, work_dir, download)
-    arms = arms_of(mod.COMPARISONS)
-    ten_view = {c.treatment.name for c in mod.COMPARISONS if c.ten_view}
+    arms = arms_of(comparisons)
+    ten_view = {c.treatment.name for c in comparisons if c.ten_view}
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:
             row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
             rows.append(row)
             curves += curve
-    comparisons, measured, verdict, reason, headline = assess(mod, rows, scale)
-    result = {
-        "claim": mod.CLAIM.slug, "claim_id": mod.CLAIM.id, "title": mod.CLAIM.title, "scale": scale,
-        "proxy": scale != "paper",
-        "proxy_note": proxy_note(fam),
-        "paper": {"says": mod.CLAIM.paper_says, **mod.PAPER_NUMBERS, "section": mod.CLAIM.section,
-                  "data": mod.CLAIM.paper_data},
-        "protocol": 2,
-        "measured": measured,
-        "comparisons": comparisons,
-        "headline": headline,
-        "verdict": verdict,
-        "reason": reason,
-        "looks": [{"n_seeds": len(cfg.seeds), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
-                   "note": "the only look: seeds fixed in the scale before the runs"}],
-        "verdict_rule": verdict_rule(mod),
-        "provenance": provenance(device=fam.device, dataset=fam.data.description, seeds=cfg.seeds, scale=scale,
-                                 config={**asdict(cfg), "net": asdict(fam.base),
-                                         "arms": {a.name: a.describe() for a in arms}},
-                                 wall_time_s=sum(r["wall_time_s"] for r in rows), precision=cfg.precision),
-    }
-    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
-    # The commits that trained the runs (shared runs may predate the commit that assembled this result).
-    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1]) for a in arms_of(mod.COMPARISONS) for s in cfg.seeds]
-    result["provenance"]["runs_trained_at"] = sorted({r.get("trained_at", "unknown") for r in records if r})
-    write_result(result, out_dir or results_dir(mod.CLAIM.slug, scale),
-                 tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
-    return result
+    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1]) for a in arms for s in cfg.seeds]
+    return Trained(
+        rows=rows, tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)}, device=fam.device,
+        dataset=fam.data.description, seeds=cfg.seeds,
+        config={**asdict(cfg), "net": asdict(fam.base), "arms": {a.name: a.describe() for a in arms}},
+        wall_time_s=sum(r["wall_time_s"] for r in rows), precision=cfg.precision, proxy=scale != "paper",
+        proxy_note=proxy_note(fam), trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}))
+
+
+def assessment(mod, trained: Trained, scale) -> Assessment:
+    comparisons, measured, verdict, reason, headline = assess(mod, trained.rows, scale)
+    return Assessment(verdict, headline, measured, verdict_rule(mod), paper=dict(mod.PAPER_NUMBERS),
+                      fields={"comparisons": comparisons, "reason": reason})
+
+
+def entry_points(module_name):
+    """The contract's functions (contract.py) of the family claim declared in module `module_name`, so that
+    the claim is its declaration alone (CLAIM, DATA, PAPER_NUMBERS, RULE/RULES, COMPARISONS):
+
+        plan, run_job, train, assess, run = ablation.entry_points(__name__)
+
+    run_job is this module's own (picklable by name for the --jobs process pool)."""
+    def claim():  # looked up when called: the module is still being declared when this runs
+        return sys.modules[module_name]
+
+    def plan(scale, seeds=None):
+        return plan_arms(arms_of(claim().COMPARISONS), scale, seeds)
+
+    def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
+        return train_arms(claim().COMPARISONS, scale, seeds, device, data_root, work_dir, download)
+
+    def assess_claim(trained, scale):
+        return assessment(claim(), trained, scale)
+
+    def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+        """Run the claim at `scale`, write results/<slug>/<scale>/, and return the result dict."""
+        return contract.run(claim(), scale, seeds, device, data_root, out_dir, work_dir, download)
+
+    return plan, run_job, train, assess_claim, run
 
 
 def verdict_rule(mod):

@@ -24,6 +24,7 @@ every switch setting the ablation claims use (switches.csv), so "half" or "no co
 """
 import inspect
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 
@@ -36,9 +37,9 @@ from ..models.alexnet import AlexNet, AlexNetConfig
 from ..models.lrn import LocalResponseNorm
 from ..models.summary import layer_table, totals
 from ..optim import PaperSGD, PlateauSchedule, param_groups
-from ..results import provenance, results_dir, write_result
 from ..verdict import INCONSISTENT
-from . import Claim, check_scale
+from . import Claim, check_scale, contract
+from .contract import Assessment, Trained
 
 CLAIM = Claim(
     id="A3", slug="architecture", title="The net as the paper describes it: layers, sizes, LRN, init, SGD, schedule",
@@ -46,6 +47,8 @@ CLAIM = Claim(
                "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
                "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
     paper_number="60M parameters / 650k neurons", section="1, 3.2-3.5, 5, Fig. 2", paper_data="none (the model itself)")
+# It reads no dataset: the model itself is measured.
+DATA = None
 
 # ---- what the paper says (typed in from the paper; everything measured below comes from code) ----
 WEIGHT_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
@@ -514,12 +517,15 @@ def switches_frame():
     return pd.DataFrame(out).astype({f"params_{n}": "Int64" for n in WEIGHT_LAYERS})
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Check the net against the paper at `scale` (all identical), write results/architecture/<scale>/.
+def plan(scale, seeds=None):
+    """Nothing to train: the checks measure the built net, its optimizer and its schedule."""
+    return []
 
-    seeds, device, data_root, work_dir and download are accepted for the common signature and unused:
-    nothing is trained, and the analysis runs on the CPU.
-    """
+
+def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """Build the paper-default net and run every check on it (all identical at every scale; seeds, device,
+    data_root, work_dir and download are accepted for the common signature and unused: nothing is trained,
+    and the analysis runs on the CPU)."""
     check_scale(scale)
     cfg = SCALES[scale]
     t0 = time.time()
@@ -531,6 +537,20 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
               check_l1(model, cfg), check_t2(cfg), check_t3(model), check_t4(cfg),
               check_227(rows, rows_224, default_cfg), check_d1()]
     del model
+    return Trained(
+        rows=rows, tables={"layers": layers_frame(rows), "switches": switches_frame()}, device=torch.device("cpu"),
+        # n_train 0: there is no training set (the scoreboard prints this field)
+        dataset={"name": "none (the model itself)", "sha256": "n/a", "n_train": 0}, seeds=[],
+        config={**asdict(cfg), "model": asdict(default_cfg), "switches": {k: v for k, (v, _) in SWITCHES.items()}},
+        wall_time_s=time.time() - t0, proxy=False,
+        proxy_note="No data and no training: the model, optimizer and schedule themselves are measured, the same "
+                   "at every scale.",
+        context={"checks": checks, "rows_224": rows_224})
+
+
+def assess(trained: Trained, scale) -> Assessment:
+    """One verdict per paper id, and the claim's: reproduced if every statement holds."""
+    checks, rows, rows_224 = trained.context["checks"], trained.rows, trained.context["rows_224"]
     for c in checks:  # protocol v2: a statement the paper's own numbers contradict is not a fault of the code
         if c["verdict"] != "holds" and c["id"] in PAPER_INCONSISTENT and set(c["failing"]) <= PAPER_INCONSISTENT[c["id"]]:
             c["verdict"] = INCONSISTENT
@@ -543,34 +563,22 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
         "; the paper contradicts itself in " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in inconsistent)
         if inconsistent else "")
     t = totals(rows)
-    layers, switches = layers_frame(rows), switches_frame()
-    result = {
-        "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,
-        "claim_ids": [c["id"] for c in checks],
-        "proxy": False,
-        "proxy_note": "No data and no training: the model, optimizer and schedule themselves are measured, the same "
-                      "at every scale.",
-        "paper": {"says": CLAIM.paper_says, "section": CLAIM.section, "parameters": PAPER_PARAMETERS,
-                  "neurons": PAPER_NEURONS, "fig2_neurons": FIG2_NEURONS, "input": PAPER_INPUT,
-                  "conv_share_max": PAPER_CONV_SHARE_MAX, "lrn": PAPER_LRN, "sgd": PAPER_SGD,
-                  "init_std": PAPER_INIT_STD, "lr": PAPER_LR, "decays": PAPER_DECAYS},
-        "measured": {"parameters": t["parameters"], "neurons": t["neurons"], "mult_adds": t["mult_adds"],
-                     "input_neurons": rows[0]["neurons"], "input_neurons_224": rows_224[0]["neurons"],
-                     "statements_holding": len(held), "statements": len(checks),
-                     "verdicts": {c["id"]: c["verdict"] for c in checks}},
-        "checks": checks,
-        "headline": headline,
-        "verdict": verdict,
-        "verdict_rule": RULE,
-        "provenance": provenance(device=torch.device("cpu"), seeds=[], scale=scale, precision="fp32",
-                                 # n_train 0: there is no training set (the scoreboard prints this field)
-                                 dataset={"name": "none (the model itself)", "sha256": "n/a", "n_train": 0},
-                                 config={**asdict(cfg), "model": asdict(default_cfg),
-                                         "switches": {k: v for k, (v, _) in SWITCHES.items()}},
-                                 wall_time_s=time.time() - t0),
-    }
-    write_result(result, out_dir or results_dir(CLAIM.slug, scale), tables={"layers": layers, "switches": switches})
-    return result
+    return Assessment(
+        verdict, headline,
+        measured={"parameters": t["parameters"], "neurons": t["neurons"], "mult_adds": t["mult_adds"],
+                  "input_neurons": rows[0]["neurons"], "input_neurons_224": rows_224[0]["neurons"],
+                  "statements_holding": len(held), "statements": len(checks),
+                  "verdicts": {c["id"]: c["verdict"] for c in checks}},
+        verdict_rule=RULE,
+        paper={"parameters": PAPER_PARAMETERS, "neurons": PAPER_NEURONS, "fig2_neurons": FIG2_NEURONS,
+               "input": PAPER_INPUT, "conv_share_max": PAPER_CONV_SHARE_MAX, "lrn": PAPER_LRN, "sgd": PAPER_SGD,
+               "init_std": PAPER_INIT_STD, "lr": PAPER_LR, "decays": PAPER_DECAYS},
+        fields={"claim_ids": [c["id"] for c in checks], "checks": checks})
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Check the net against the paper at `scale` (all identical), write results/architecture/<scale>/."""
+    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def checks_frame(result):

@@ -5,16 +5,17 @@ LRN net and against the net with no normalization; everything else held equal (s
 The paper makes no claim, so the verdict says only which way the measured difference points.
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import BATCHNORM, NO_LRN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import BATCHNORM, NO_LRN, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="BN", slug="batchnorm", title="Batch normalization in place of LRN",
     paper_says="(Not in the paper.) Batch normalization, introduced in 2015, is the usual modern replacement for LRN.",
     paper_number="-", section="-", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {}
 # Written before any run. No paper number: "reproduced" here means only that batch norm lowers the
 # error (the direction of the modern practice), "no effect" that the difference is inside +-0.5 points.
@@ -23,10 +24,4 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0), margin=0.5,
 COMPARISONS = [Comparison("batch norm vs LRN", BATCHNORM, PAPER), Comparison("batch norm vs none", BATCHNORM, NO_LRN)]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run BN at `scale`, write results/batchnorm/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

@@ -6,16 +6,17 @@ everything else held equal (see ablation.py). Effect per arm: validation top-1 e
 layer minus with it. Each arm gets its own verdict; the claim's verdict combines them
 (ablation.combine).
 """
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import PAPER, WITHOUT, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import PAPER, WITHOUT, Comparison, entry_points
 
 CLAIM = Claim(
     id="E5", slug="depth", title="Removing any middle conv layer costs about 2 points",
     paper_says="It is notable that our network's performance degrades if a single convolutional layer is removed. For example, removing any of the middle layers results in a loss of about 2% for the top-1 performance.",
     paper_number="~+2 points top-1 each", section="7", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_effect": 2.0}
 # Written before any run: "about 2%" within a factor 1.5 either way, for each layer.
 RULE = Rule(null=0.0, direction=+1, band=(1.33, 3.0),
@@ -23,10 +24,4 @@ RULE = Rule(null=0.0, direction=+1, band=(1.33, 3.0),
 COMPARISONS = [Comparison(f"without {layer}", WITHOUT[layer], PAPER, paper=2.0) for layer in ("conv3", "conv4", "conv5")]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run E5 at `scale`, write results/depth/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

@@ -7,16 +7,17 @@ everything else held equal (see ablation.py). Two effects, per seed: the train-v
 the run's best validation error).
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_DROPOUT, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NO_DROPOUT, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="DR1", slug="dropout", title="Dropout curbs overfitting and doubles the time to converge",
     paper_says="Without dropout, our network exhibits substantial overfitting. Dropout roughly doubles the number of iterations required to converge.",
     paper_number="~2x iterations", section="4.2", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"iterations_ratio": 2.0}
 # Written before any run: "roughly doubles" within a factor 1.5; the gap only by its sign.
 RULES = {
@@ -34,10 +35,4 @@ COMPARISONS = [Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, me
                           ratio=True, paper=2.0, decides=False)]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run DR1 at `scale`, write results/dropout/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

@@ -33,15 +33,15 @@ separation is reported beside the verdict, not judged: the paper gives none.
 """
 import io
 import math
-import time
+import sys
 
 import numpy as np
 import pandas as pd
 
-from ..results import atomic_write_bytes, results_dir, write_result
 from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, PLUMBING, REPRODUCED
-from . import Claim
-from .trained_net import base_result, load_family, proxy_note, run_row, trained_nets
+from . import Claim, ablation, contract, trained_net
+from .contract import Assessment, Trained
+from .trained_net import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
     id="Q1", slug="kernels", title="One column's first-layer kernels are colour-agnostic, the other's colour-specific",
@@ -50,6 +50,8 @@ CLAIM = Claim(
                "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
                "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
     paper_number="qualitative (Fig. 3): in every run", section="6.1, Fig. 3", paper_data="ILSVRC-2010")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 
 N_PERMUTATIONS = 2000
 PERMUTATION_SEED = 0
@@ -127,10 +129,11 @@ def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
     return kernels, summary
 
 
-def save_weights(path, weights_by_seed):
+def weights_npz(weights_by_seed) -> bytes:
+    """{seed: conv1 weights} as the bytes of conv1_weights.npz (load_weights reads it back)."""
     buf = io.BytesIO()
     np.savez(buf, **{f"seed{s}": w.astype(np.float32) for s, w in weights_by_seed.items()})
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def load_weights(path):
@@ -139,9 +142,13 @@ def load_weights(path):
         return {int(k[len("seed"):]): z[k] for k in z.files}
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run Q1 at `scale` on the ablation family's trained paper net, write results/kernels/<scale>/."""
-    t0 = time.time()
+# What Q1 trains is the family's paper's net: the family's jobs.
+plan, run_job = trained_net.plan, ablation.run_job
+
+
+def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """Each seed's trained paper's net (found in the family's store, or trained there), its conv1 kernels
+    scored and the columns compared."""
     fam, cfg = load_family(scale, seeds, device, data_root, work_dir)
     rows, kernel_rows, weights = [], [], {}
     for seed, row, model in trained_nets(fam):
@@ -154,7 +161,16 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
         else:
             out.update(measured=False, holds=False)
         rows.append(out)
+    k = next((r["kernels_per_column"] for r in rows if r["measured"]), 0)
+    return family_trained(fam, rows, {"score": "||W - mean_c W||^2 / ||W||^2", "n_permutations": N_PERMUTATIONS,
+                               "permutation_seed": PERMUTATION_SEED, "alpha": ALPHA},
+                   tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)},
+                   proxy_extra=f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per column)."
+                   if k else "", files={"conv1_weights.npz": weights_npz(weights)})
 
+
+def assess(trained: Trained, scale) -> Assessment:
+    rows = trained.rows
     measured_rows = [r for r in rows if r["measured"]]
     verdict = decide_seeds(measured_rows) if scale != "smoke" else PLUMBING
     n_holds = sum(r["holds"] for r in measured_rows)
@@ -168,25 +184,15 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
                     f"|difference of column mean scores| {min(effects):.3f} to {max(effects):.3f} (p = {ps})")
     else:
         headline = "no run could be measured"
-    k = measured_rows[0]["kernels_per_column"] if measured_rows else 0
-    result = {
-        **base_result(CLAIM, fam, scale, rows, {"score": "||W - mean_c W||^2 / ||W||^2",
-                                                "n_permutations": N_PERMUTATIONS,
-                                                "permutation_seed": PERMUTATION_SEED, "alpha": ALPHA}),
-        "proxy_note": proxy_note(fam, f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per "
-                                      "column)." if k else ""),
-        "measured": {"per_seed": per_seed, "seeds_measured": len(measured_rows), "seeds_holding": n_holds,
-                     "effect": {"per_seed": [r["effect"] for r in measured_rows]},
-                     "p_value": {"per_seed": [r["p_value"] for r in measured_rows]}},
-        "headline": headline,
-        "verdict": verdict,
-        "verdict_rule": RULE_TEXT,
-    }
-    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
-    folder = out_dir or results_dir(CLAIM.slug, scale)
-    save_weights(f"{folder}/conv1_weights.npz", weights)
-    write_result(result, folder, tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)})
-    return result
+    measured = {"per_seed": per_seed, "seeds_measured": len(measured_rows), "seeds_holding": n_holds,
+                "effect": {"per_seed": [r["effect"] for r in measured_rows]},
+                "p_value": {"per_seed": [r["p_value"] for r in measured_rows]}}
+    return Assessment(verdict, headline, measured, RULE_TEXT, paper={"number": CLAIM.paper_number})
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run Q1 at `scale` on the ablation family's trained paper net, write results/kernels/<scale>/."""
+    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def plot_kernels(weights, kernels_table, seed=None, per_row=16):

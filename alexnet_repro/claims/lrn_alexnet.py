@@ -3,16 +3,17 @@
 The paper's net against the same net without its two LRN layers; everything else held equal
 (see ablation.py). Effect: validation top-1 error with LRN minus without, per seed.
 """
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_LRN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NO_LRN, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="L2", slug="lrn_alexnet", title="Local response normalization lowers the error",
     paper_says="Response normalization reduces our top-1 and top-5 error rates by 1.4% and 1.2%, respectively.",
     paper_number="-1.4 / -1.2 points top-1 / top-5", section="3.3", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_effect": -1.4, "top5_effect": -1.2}
 # Written before any run: the paper's top-1 effect within a factor 1.5 either way.
 RULE = Rule(null=0.0, direction=-1, band=(-2.1, -0.93),
@@ -20,10 +21,4 @@ RULE = Rule(null=0.0, direction=-1, band=(-2.1, -0.93),
 COMPARISONS = [Comparison("LRN vs none", PAPER, NO_LRN, paper=-1.4)]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run L2 at `scale`, write results/lrn_alexnet/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

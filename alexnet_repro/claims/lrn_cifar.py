@@ -26,6 +26,7 @@ mirroring (the data_mean it stores at init). The difference from subtracting the
 of the mean is tiny: CIFAR's mean image is smooth.
 """
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,16 +39,18 @@ from ..data.augment import center_crop, random_crop_flip, ten_crops
 from ..data.cifar10 import load_cifar10
 from ..engine import TrainSpec, pick_device
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
-from ..results import provenance, results_dir, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, summarize
-from . import Claim, scale_config
+from . import Claim, contract, scale_config
+from .contract import Assessment, Trained
 
 CLAIM = Claim(
     id="L3", slug="lrn_cifar", title="LRN lowers CIFAR-10 test error from 13% to 11%",
     paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
                "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
     paper_number="13% -> 11% test error (-2 points)", section="3.3", paper_data="CIFAR-10")
+# The dataset it reads (preflight checks it before the kernel starts).
+DATA = "cifar10"
 
 PAPER = {"error_without": 13.0, "error_with": 11.0, "effect": -2.0}
 ARMS = (False, True)                               # lrn
@@ -215,19 +218,18 @@ class _Experiment:
         return cached_beside_run(self.work_dir, description, f"final_test_{self.cfg.n_test}", test)
 
 
-def prefill_plan(scale, seeds=None):
+def plan(scale, seeds=None):
     """Every (arm, seed) run is independent: one single-job chain each (`--jobs N` runs them side by side)."""
     return [[[dict(lrn=lrn, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for lrn in ARMS]
 
 
-def prefill(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
+def run_job(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm for one seed into the run store, with its final test."""
     _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).run(lrn, seed)
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
-    t0 = time.time()
+def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """Both arms for every seed, trained or found in the store, each with its final test."""
     cfg = scale_config(SCALES, scale, seeds)
     exp = _Experiment(cfg, scale, device, data_root, work_dir, download)
     rows, curves = [], []
@@ -236,38 +238,37 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
             row, curve = exp.run(lrn, seed)
             rows.append(row)
             curves += curve
+    proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE
+    return Trained(
+        rows=rows, tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)}, device=exp.device,
+        dataset=exp.description, seeds=cfg.seeds,
+        config={**asdict(cfg), "epochs": cfg.epochs,
+                "net": "cuda-convnet layers-conv-local-13pct / first conv-local-11pct",
+                "init_std": CONV_LOCAL_INIT_STD, "lrn": CONV_LOCAL_LRN, "eps_w": EPS_W,
+                "eps_b": EPS_B, "momentum": MOMENTUM, "weight_cost": WEIGHT_COST},
+        wall_time_s=sum(r["wall_time_s"] + r["test_wall_time_s"] for r in rows), precision=cfg.precision,
+        proxy=proxy,
+        proxy_note=(f"{cfg.n_train:,} of the 50,000 training images (class-balanced), {cfg.epochs} epochs "
+                    f"({'/'.join(map(str, cfg.schedule))} at eps, eps/10, eps/100; cuda-convnet: "
+                    f"{'/'.join(map(str, PAPER_SCHEDULE))}), tested on {cfg.n_test:,} of the 10,000 test images. "
+                    "The nets stop far from their 13%/11% regime; what carries over is the sign of LRN's effect "
+                    "early in training, not its size." if proxy else ""),
+        context={"cfg": cfg})
 
-    measured = _measure(rows, cfg)
+
+def assess(trained: Trained, scale) -> Assessment:
+    measured = _measure(trained.rows, trained.context["cfg"])
     effect = measured["effect_ten_view"]
     verdict = (decide(Interval(*(effect[k] for k in ("mean", "lo", "hi", "n"))), RULE) if effect.get("n")
                else INCONCLUSIVE) if scale != "smoke" else PLUMBING
-    proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE
-    result = {
-        "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,
-        "proxy": proxy,
-        "proxy_note": (f"{cfg.n_train:,} of the 50,000 training images (class-balanced), {cfg.epochs} epochs "
-                       f"({'/'.join(map(str, cfg.schedule))} at eps, eps/10, eps/100; cuda-convnet: "
-                       f"{'/'.join(map(str, PAPER_SCHEDULE))}), tested on {cfg.n_test:,} of the 10,000 test images. "
-                       "The nets stop far from their 13%/11% regime; what carries over is the sign of LRN's effect "
-                       "early in training, not its size." if proxy else ""),
-        "paper": {"says": CLAIM.paper_says, **PAPER, "section": CLAIM.section, "data": CLAIM.paper_data},
-        "measured": measured,
-        "headline": _headline(measured),
-        "verdict": verdict,
-        "verdict_measure": "10-view test error (softmax averaged over 4 corner + centre crops and mirrors)",
-        "verdict_rule": RULE.describe(),
-        "provenance": provenance(device=exp.device, dataset=exp.description, seeds=cfg.seeds, scale=scale,
-                                 config={**asdict(cfg), "epochs": cfg.epochs,
-                                         "net": "cuda-convnet layers-conv-local-13pct / first conv-local-11pct",
-                                         "init_std": CONV_LOCAL_INIT_STD, "lrn": CONV_LOCAL_LRN, "eps_w": EPS_W,
-                                         "eps_b": EPS_B, "momentum": MOMENTUM, "weight_cost": WEIGHT_COST},
-                                 wall_time_s=sum(r["wall_time_s"] + r["test_wall_time_s"] for r in rows),
-                                 precision=cfg.precision),
-    }
-    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
-    write_result(result, out_dir or results_dir(CLAIM.slug, scale),
-                 tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)})
-    return result
+    return Assessment(verdict, _headline(measured), measured, RULE.describe(), paper=dict(PAPER),
+                      fields={"verdict_measure": "10-view test error (softmax averaged over 4 corner + centre crops "
+                                                 "and mirrors)"})
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
+    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _measure(rows, cfg):

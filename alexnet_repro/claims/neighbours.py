@@ -24,7 +24,7 @@ points over raw pixels would not show it, so the band starts at 10 points and ru
 possible effect.
 """
 import io
-import time
+import sys
 
 import numpy as np
 import pandas as pd
@@ -33,10 +33,10 @@ from torch import nn
 
 from ..data.augment import center_crop
 from ..models.alexnet import scaled
-from ..results import atomic_write_bytes, results_dir, write_result
 from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
-from . import Claim
-from .trained_net import base_result, load_family, proxy_note, run_row, trained_nets
+from . import Claim, ablation, contract, trained_net
+from .contract import Assessment, Trained
+from .trained_net import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
     id="Q2", slug="neighbours", title="Images close in the last hidden layer are semantically similar",
@@ -46,6 +46,8 @@ CLAIM = Claim(
                "of them according to this measure. Notice that at the pixel level, the retrieved training images "
                "are generally not close in L2 to the query images in the first column.",
     paper_number="qualitative (Fig. 4)", section="6.1, Fig. 4", paper_data="ILSVRC-2010")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 
 K = 5                 # precision@K
 N_SHOW = 6            # neighbours per query in the figure, as Fig. 4
@@ -163,9 +165,13 @@ def _example_rows(space, seed, queries, idx, dist, test_y, key_idx, key_y):
     return rows
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run Q2 at `scale` on the ablation family's trained paper net, write results/neighbours/<scale>/."""
-    t0 = time.time()
+# What Q2 trains is the family's paper's net: the family's jobs.
+plan, run_job = trained_net.plan, ablation.run_job
+
+
+def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """Each seed's trained paper's net (found in the family's store, or trained there), its fc7 neighbours
+    and the pixel baseline's, with precision@K."""
     fam, cfg = load_family(scale, seeds, device, data_root, work_dir)
     sp, crop = fam.splits, cfg.crop
     train_y, test_y = sp.train_y.cpu().numpy(), sp.test_y.cpu().numpy()
@@ -212,15 +218,35 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
                 examples[f"{space}_images"] = _crop_u8(key_x[nb.reshape(-1).to(key_x.device)], crop).reshape(
                     *nb.shape, crop, crop, 3)
 
+    fc7_dim = scaled(4096, cfg.width)
+    files = {}
+    if examples is not None:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **examples)
+        files["examples.npz"] = buf.getvalue()
+    return family_trained(
+        fam, rows, {"k": K, "n_candidates_max": N_KEYS, "distance": "Euclidean",
+                    "layer": "fc7 after ReLU, eval mode, centre crop", "baseline": "mean-subtracted centre-crop pixels",
+                    "figure_query_seed": EXAMPLE_SEED},
+        tables={"seeds": pd.DataFrame(rows), "neighbours": pd.DataFrame(example_rows)},
+        proxy_extra=f"The last hidden layer (fc7) has {fc7_dim} units here (the paper: 4096)." if scale != "paper" else "",
+        files=files,
+        context={"n_queries": len(test_y), "n_candidates": len(key_idx), "n_classes": n_classes, "fc7_dim": fc7_dim,
+                 "chance": chance, "precision_pixels": p_pixels})
+
+
+def assess(trained: Trained, scale) -> Assessment:
+    c = trained.context
+    chance, p_pixels = c["chance"], c["precision_pixels"]
+    rows = trained.rows
     measured_rows = [r for r in rows if r["measured"]]
     effects = [r["effect"] for r in measured_rows]
     ci = mean_ci(effects) if effects else None
     verdict = (decide(ci, RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     p_fc7s = [r["precision_fc7"] for r in measured_rows]
-    fc7_dim = scaled(4096, cfg.width)
     measured = {
-        "k": K, "n_queries": len(test_y), "n_candidates": len(key_idx), "n_classes": n_classes,
-        "fc7_dim": fc7_dim, "chance": chance, "precision_pixels": p_pixels,
+        "k": K, "n_queries": c["n_queries"], "n_candidates": c["n_candidates"], "n_classes": c["n_classes"],
+        "fc7_dim": c["fc7_dim"], "chance": chance, "precision_pixels": p_pixels,
         "precision_fc7": summarize(p_fc7s),
         "effect": {"per_seed": effects, **(ci.as_dict() if ci else {})},
         "seeds_measured": [r["seed"] for r in measured_rows],
@@ -235,26 +261,12 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
             headline += f"; every fc7 unit is zero on every image in seed(s) {dead}"
     else:
         headline = "no run could be measured"
-    result = {
-        **base_result(CLAIM, fam, scale, rows, {"k": K, "n_candidates_max": N_KEYS, "distance": "Euclidean",
-                                                "layer": "fc7 after ReLU, eval mode, centre crop",
-                                                "baseline": "mean-subtracted centre-crop pixels",
-                                                "figure_query_seed": EXAMPLE_SEED}),
-        "proxy_note": proxy_note(fam, f"The last hidden layer (fc7) has {fc7_dim} units here (the paper: 4096)."
-                                 if scale != "paper" else ""),
-        "measured": measured,
-        "headline": headline,
-        "verdict": verdict,
-        "verdict_rule": RULE.describe(),
-    }
-    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
-    folder = out_dir or results_dir(CLAIM.slug, scale)
-    if examples is not None:
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **examples)
-        atomic_write_bytes(f"{folder}/examples.npz", buf.getvalue())
-    write_result(result, folder, tables={"seeds": pd.DataFrame(rows), "neighbours": pd.DataFrame(example_rows)})
-    return result
+    return Assessment(verdict, headline, measured, RULE.describe(), paper={"number": CLAIM.paper_number})
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run Q2 at `scale` on the ablation family's trained paper net, write results/neighbours/<scale>/."""
+    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def load_examples(path):

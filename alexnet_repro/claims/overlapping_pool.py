@@ -6,16 +6,17 @@ validation top-1 error, and the train-validation gap (the validation error minus
 error on a fixed training sample in eval mode, so both are measured alike).
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NON_OVERLAPPING, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NON_OVERLAPPING, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="O1", slug="overlapping_pool", title="Overlapping pooling lowers the error",
     paper_says="This scheme reduces the top-1 and top-5 error rates by 0.4% and 0.3%, respectively, as compared with the non-overlapping scheme s = 2, z = 2 ... We generally observe during training that models with overlapping pooling find it slightly more difficult to overfit.",
     paper_number="-0.4 / -0.3 points top-1 / top-5", section="3.4", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_effect": -0.4, "top5_effect": -0.3}
 # Written before any run: the paper's top-1 effect within a factor 1.5; the gap only by its sign.
 RULES = {
@@ -30,10 +31,4 @@ COMPARISONS = [Comparison("top-1, overlapping vs 2/2", PAPER, NON_OVERLAPPING, p
                           needs_overfitting=True)]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run O1 at `scale`, write results/overlapping_pool/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

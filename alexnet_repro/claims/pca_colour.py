@@ -5,16 +5,17 @@ added to every pixel, alpha_i ~ N(0, 0.1), from the PCA of the training set's RG
 against the same without it; everything else held equal (see ablation.py).
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_PCA, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NO_PCA, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="D3", slug="pca_colour", title="PCA colour augmentation lowers the error",
     paper_says="This scheme approximately captures an important property of natural images ... This scheme reduces the top-1 error rate by over 1%.",
     paper_number="> 1 point top-1", section="4.1", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_effect": -1.0}
 # Written before any run: "over 1%" is the band (-inf, -1] points.
 RULE = Rule(null=0.0, direction=-1, band=(-math.inf, -1.0),
@@ -22,10 +23,4 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, -1.0),
 COMPARISONS = [Comparison("PCA lighting vs none", PAPER, NO_PCA, paper=-1.0)]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run D3 at `scale`, write results/pca_colour/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

@@ -23,7 +23,7 @@ middle outwards, and a run stops once it has used more epochs than the fastest r
 no longer be the fastest).
 """
 import math
-import time
+import sys
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -32,16 +32,18 @@ import torch
 from ..data.cifar10 import load_cifar10
 from ..engine import Normalizer, TrainSpec, pick_device
 from ..models.cifar import Net19pct
-from ..results import provenance, results_dir, write_result
 from ..runs import cached_train, default_work_dir
-from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci, mean_ci_log, summarize
-from . import Claim, scale_config
+from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
+from . import Claim, contract, scale_config
+from .contract import Assessment, Trained
 
 CLAIM = Claim(
     id="R1", slug="relu_vs_tanh", title="ReLU trains six times faster than tanh",
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
                "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
     paper_number="6x fewer epochs to 25% training error", section="3.1, Fig. 1", paper_data="CIFAR-10")
+# The dataset it reads (preflight checks it before the kernel starts).
+DATA = "cifar10"
 
 PAPER_SPEEDUP = 6.0
 TARGET = 0.25
@@ -200,8 +202,8 @@ def _experiment(scale, seeds, device, data_root, work_dir, download):
     return cfg, exp, description
 
 
-def prefill_plan(scale, seeds=None):
-    """What `run` trains, as chains of `prefill` jobs. Chains are independent of each other; within
+def plan(scale, seeds=None):
+    """What `train` trains, as chains of `run_job` jobs. Chains are independent of each other; within
     a chain each stage needs the one before (the defaults' sweep, then the seed runs at its best rate)."""
     cfg = SCALES[scale]
     seeds = tuple(int(s) for s in seeds) if seeds is not None else cfg.seeds
@@ -214,13 +216,13 @@ def prefill_plan(scale, seeds=None):
     return chains
 
 
-def prefill(scale, arm, activation, sweep_seed, seed=None, device=None, data_root=None, work_dir=None,
+def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_root=None, work_dir=None,
             download=False):
     """Train one sweep (or, with `seed`, one seed run at the defaults' best rate) into the run store.
 
     The runs of different arms are independent, so several processes can fill the store side by
     side (a small net leaves most of a GPU idle: `python -m alexnet_repro run relu_vs_tanh --jobs 8`);
-    `run` then finds every run there. With `seed`, the sweep is read back from the store.
+    `train` then finds every run there. With `seed`, the sweep is read back from the store.
     """
     cfg, exp, _ = _experiment(scale, None, device, data_root, work_dir, download)
     setup = cfg.setup if arm == "defaults" else {**cfg.measured, **cfg.variants}[arm]
@@ -229,21 +231,18 @@ def prefill(scale, arm, activation, sweep_seed, seed=None, device=None, data_roo
         exp.run(setup, activation, _best_lr(rows), seed)
 
 
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run R1 at `scale`, write results/relu_vs_tanh/<scale>/, and return the result dict."""
-    t0 = time.time()
+def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """1. The sweep, per activation, with seeds[0]; 2. the seeds at each activation's best rate (seeds[0] is
+    the sweep's own run, found in the store): for the paper's setup, then each further measured setup;
+    3. the sensitivity study's sweeps. Each run trained or found in the store."""
     cfg, exp, description = _experiment(scale, seeds, device, data_root, work_dir, download)
-    target, device = exp.target, exp.device
-
-    # 1. The sweep, per activation, with seeds[0]; 2. the seeds at each activation's best rate (seeds[0] is
-    # the sweep's own run, found in the store): for the paper's setup, then each further measured setup.
     setups = {DEFAULTS: cfg.setup, **cfg.measured}
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in setups.items()}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in setups}
     rows_of = {name: [dict(exp.run(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
                       for s in cfg.seeds] for name, setup in setups.items()}
-    sweep, best_lr, seed_rows = sweeps[DEFAULTS], best[DEFAULTS], rows_of[DEFAULTS]
-    # 3. The sensitivity study: how the speedup moves with the choices the paper leaves open.
+    sweep = dict(sweeps[DEFAULTS])
+    # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [_sensitivity_row(name, setups[name], sweeps[name], best[name]) for name in setups]
     for name, setup in cfg.variants.items():
         v_sweep = {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS}
@@ -252,10 +251,6 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
     for name in cfg.measured:
         sweep.update({f"{a} ({name})": sweeps[name][a] for a in ACTIVATIONS})
 
-    measured = _measure(seed_rows, best_lr, cfg, cfg.setup)
-    measured["setups"] = {name: _measure(rows_of[name], best[name], cfg, setups[name]) for name in cfg.measured}
-    ci = measured.get("speedup")
-    verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = [dict(r, setup=name) for name in setups for r in rows_of[name]] + [
@@ -265,30 +260,37 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
               for r in shown for h in r["history"]]
     compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows) + sum(
         r["wall_time_s"] for name in setups for r in rows_of[name] if r["seed"] != cfg.seeds[0])
-    result = {
-        "claim": CLAIM.slug, "claim_id": CLAIM.id, "title": CLAIM.title, "scale": scale,
-        "proxy": cfg.n_train < 50_000,
-        "proxy_note": _proxy_note(cfg, description),
-        "paper": {"says": CLAIM.paper_says, "speedup": PAPER_SPEEDUP, "target_train_error": TARGET,
-                  "section": CLAIM.section, "data": CLAIM.paper_data},
-        "measured": measured,
-        "headline": _headline(measured),
-        "verdict": verdict,
-        "verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's Fig. 1)",
-        "verdict_rule": RULE.describe() + (f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups "
-                                           "are reported beside it." if cfg.measured else ""),
-        "sensitivity": sensitivity,
-        "provenance": provenance(device=device, dataset=description, seeds=cfg.seeds, scale=scale,
-                                 config=_config_dict(cfg, target), wall_time_s=compute_s,
-                                 precision=cfg.precision),
-    }
-    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
-    out = out_dir or results_dir(CLAIM.slug, scale)
-    write_result(result, out, tables={"sweep": pd.DataFrame(all_sweep),
-                                      "seeds": pd.DataFrame(_strip([r for name in setups for r in rows_of[name]])),
-                                      "curves": pd.DataFrame(curves),
-                                      "sensitivity": pd.DataFrame(sensitivity)})
-    return result
+    seed_rows = _strip([r for name in setups for r in rows_of[name]])
+    return Trained(
+        rows=seed_rows, tables={"sweep": pd.DataFrame(all_sweep), "seeds": pd.DataFrame(seed_rows),
+                                "curves": pd.DataFrame(curves), "sensitivity": pd.DataFrame(sensitivity)},
+        device=exp.device, dataset=description, seeds=cfg.seeds, config=_config_dict(cfg, exp.target),
+        wall_time_s=compute_s, precision=cfg.precision, proxy=cfg.n_train < 50_000,
+        proxy_note=_proxy_note(cfg, description),
+        context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity})
+
+
+def assess(trained: Trained, scale) -> Assessment:
+    """The speedup's interval at each activation's best rate, for the paper's setup (which decides) and each
+    further measured setup (reported beside it)."""
+    c = trained.context
+    cfg, setups, best, rows_of = c["cfg"], c["setups"], c["best"], c["rows_of"]
+    measured = _measure(rows_of[DEFAULTS], best[DEFAULTS], cfg, cfg.setup)
+    measured["setups"] = {name: _measure(rows_of[name], best[name], cfg, setups[name]) for name in cfg.measured}
+    ci = measured.get("speedup")
+    verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
+    return Assessment(
+        verdict, _headline(measured), measured,
+        RULE.describe() + (f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported "
+                           "beside it." if cfg.measured else ""),
+        paper={"speedup": PAPER_SPEEDUP, "target_train_error": TARGET},
+        fields={"verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's "
+                                   "Fig. 1)", "sensitivity": c["sensitivity"]})
+
+
+def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Run R1 at `scale`, write results/relu_vs_tanh/<scale>/, and return the result dict."""
+    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _proxy_note(cfg, dataset):

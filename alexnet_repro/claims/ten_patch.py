@@ -15,11 +15,10 @@ ImageNet-layout runs made before (Imagenette at 112 px, a quarter-width net) are
 imagenette/, with both of their looks.
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_CROP_FLIP, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NO_CROP_FLIP, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="D2", slug="ten_patch", title="Crops and flips curb overfitting; 10-patch averaging beats a centre crop",
@@ -28,6 +27,8 @@ CLAIM = Claim(
                "(the four corners and the centre, and their reflections); ILSVRC-2010: 39.0/18.3 top-1/top-5 with "
                "one patch, 37.5/17.0 with 10.",
     paper_number="-1.5 / -1.3 points top-1 / top-5 (10 patches)", section="4.1, 6", paper_data="ILSVRC-2010")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_single": 39.0, "top5_single": 18.3, "top1_ten": 37.5, "top5_ten": 17.0,
                  "top1_effect": -1.5, "top5_effect": -1.3}
 
@@ -53,10 +54,4 @@ COMPARISONS = [
 ]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run D2 at `scale`, write results/ten_patch/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

@@ -3,15 +3,15 @@
 Q1 (first-layer kernels) and Q2 (nearest neighbours in the last hidden layer) train nothing of
 their own: they look inside the `PAPER` arm of claims/ablation.py, the very runs the ablation
 claims compare against, found in the family's shared run store (or trained there if absent).
-This module loads those runs and fills in the result fields every claim writes.
+This module loads those runs, plans them (the family's jobs) and describes them for the contract.
 """
 import math
 from dataclasses import asdict
 
-from ..results import provenance
-from ..runs import final_model
+from ..runs import final_model, stored_record
 from . import ablation
 from .ablation import PAPER, Family
+from .contract import Trained
 
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
@@ -43,19 +43,21 @@ def proxy_note(fam, extra=""):
     return f"{ablation.proxy_note(fam, 'ImageNet (ILSVRC-2010)')} {extra}".strip()
 
 
-def base_result(claim, fam, scale, rows, analysis_config, paper_extra=None):
-    """The fields every claim's result carries, less measured / headline / verdict / verdict_rule."""
+def plan(scale, seeds=None):
+    """The runs Q1 and Q2 read: the family's paper's net, one chain per seed (jobs of ablation.run_job)."""
+    return ablation.plan_arms([PAPER], scale, seeds)
+
+
+def family_trained(fam, rows, analysis_config, tables, proxy_extra="", files=None, context=None) -> Trained:
+    """What a claim looking inside the paper's nets hands its assess: its rows and tables, and the provenance
+    of the family's runs it read (contract.Trained)."""
     cfg = fam.cfg
-    wall = sum(r["wall_time_s"] for r in rows if math.isfinite(r["wall_time_s"]))
-    return {
-        "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
-        "proxy": scale != "paper",
-        "paper": {"says": claim.paper_says, "number": claim.paper_number, **(paper_extra or {}),
-                  "section": claim.section, "data": claim.paper_data},
-        "provenance": provenance(
-            device=fam.device, dataset=fam.data.description, seeds=cfg.seeds, scale=scale,
-            config={**asdict(cfg), "net": asdict(fam.base),
-                    "arm": {"name": PAPER.name, **PAPER.describe()},
-                    "analysis": analysis_config},
-            wall_time_s=wall, precision=cfg.precision),
-    }
+    records = [stored_record(fam.work_dir, fam.describe_run(PAPER, s)[1]) for s in cfg.seeds]
+    return Trained(
+        rows=rows, tables=tables, device=fam.device, dataset=fam.data.description, seeds=cfg.seeds,
+        config={**asdict(cfg), "net": asdict(fam.base), "arm": {"name": PAPER.name, **PAPER.describe()},
+                "analysis": analysis_config},
+        wall_time_s=sum(r["wall_time_s"] for r in rows if math.isfinite(r["wall_time_s"])), precision=cfg.precision,
+        proxy=fam.scale != "paper", proxy_note=proxy_note(fam, proxy_extra),
+        trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}), files=files or {},
+        context=context or {})

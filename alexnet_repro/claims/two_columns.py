@@ -6,16 +6,17 @@ half the kernels in conv1-conv4, conv5 and the FC layers full size; everything e
 "slightly less time to train" came from two GPUs; on one device the seconds per epoch are reported
 beside the verdict, not part of it.
 """
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import ONE_COLUMN, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import ONE_COLUMN, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="M1", slug="two_columns", title="Two columns beat one half-width column",
     paper_says="This scheme reduces our top-1 and top-5 error rates by 1.7% and 1.2%, respectively, as compared with a net with half as many kernels in each convolutional layer trained on one GPU. The two-GPU net takes slightly less time to train than the one-GPU net.",
     paper_number="-1.7 / -1.2 points top-1 / top-5", section="3.2", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {"top1_effect": -1.7, "top5_effect": -1.2}
 # Written before any run: the paper's top-1 effect within a factor 1.5 either way.
 RULE = Rule(null=0.0, direction=-1, band=(-2.55, -1.13),
@@ -28,10 +29,4 @@ COMPARISONS = [Comparison("two columns vs one", PAPER, ONE_COLUMN, paper=-1.7),
                                        "times it on two GPUs)")]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run M1 at `scale`, write results/two_columns/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

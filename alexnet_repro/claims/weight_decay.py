@@ -5,16 +5,17 @@ else held equal (see ablation.py). Effect: the training error (centre-crop pass 
 training sample, dropout off), decay minus none, per seed.
 """
 import math
-import sys
 
 from ..verdict import Rule
 from . import Claim
-from .ablation import NO_DECAY, PAPER, Comparison, plan, prefill, run_claim  # prefill: for --jobs
+from .ablation import NO_DECAY, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="T1", slug="weight_decay", title="Weight decay lowers the training error",
     paper_says="We found that this small amount of weight decay was important for the model to learn. In other words, weight decay here is not merely a regularizer: it reduces the model's training error.",
     paper_number="-", section="5", paper_data="ILSVRC-2012 (ImageNet)")
+# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+DATA = "family"
 PAPER_NUMBERS = {}
 # Written before any run. The paper gives no size: any resolved reduction counts.
 RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0), margin=0.5,
@@ -22,10 +23,4 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0), margin=0.5,
 COMPARISONS = [Comparison("training error, decay vs none", PAPER, NO_DECAY, metric="train_top1")]
 
 
-def prefill_plan(scale, seeds=None):
-    return plan(COMPARISONS, scale, seeds)
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run T1 at `scale`, write results/weight_decay/<scale>/, and return the result dict."""
-    return run_claim(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
+plan, run_job, train, assess, run = entry_points(__name__)

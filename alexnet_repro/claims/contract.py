@@ -1,0 +1,97 @@
+"""The one contract every claim follows, and the one function that turns a claim's runs into its result.
+
+A claim module declares, before any run:
+  CLAIM          its CLAIMS.md id, slug, title and what the paper says (claims.Claim)
+  DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
+  SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
+                 train or read the ablation family's nets run at the family's scales, ablation.SCALES)
+  RULE / RULES   the rule its verdict follows, written before the runs
+and provides four functions:
+  plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
+                 (runs.prefill_in_parallel spreads them over processes, runs.prefill_distributed over GPUs)
+  run_job(scale, **job, device, data_root, work_dir, download): one job into the claim's run store
+  train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, found in
+                 the store (or trained there), as rows and tables
+  assess(trained, scale) -> Assessment: the verdict from the runs, by the rule
+and `run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False)`,
+what its notebook calls: `contract.run(<the module>, ...)`, which adds the fields every result carries in
+one place, validates and writes results/<slug>/<scale>/ (results.write_result).
+
+Claims register themselves (claims/__init__.py): a module of this package that declares CLAIM is a claim.
+"""
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..atomic import atomic_write_bytes
+from ..results import provenance, results_dir, write_result
+
+
+@dataclass
+class Trained:
+    """What a claim's runs gave: its per-run rows (what its assess reads), its tables (written beside
+    result.json as CSVs) and the facts of its provenance. `context` carries what its assess needs beyond
+    the rows (sweeps, the config)."""
+    rows: list
+    tables: dict                 # name -> DataFrame; "seeds" is the per-run table where a claim has one
+    device: object
+    dataset: dict                # the data's description (results.validate wants its sha256)
+    seeds: tuple
+    config: dict
+    wall_time_s: float           # the compute of the runs themselves (as stored), not of this call
+    proxy: bool
+    proxy_note: str
+    precision: str = "fp32"
+    trained_at: list = None      # the commits that trained the runs, where the store records them
+    files: dict = field(default_factory=dict)    # further files beside result.json: name -> bytes
+    context: dict = field(default_factory=dict)
+
+
+@dataclass
+class Assessment:
+    """A claim's verdict from its runs, and the fields of its own its result carries."""
+    verdict: str
+    headline: str
+    measured: dict
+    verdict_rule: str
+    paper: dict = field(default_factory=dict)    # the paper's numbers, beside its words, section and data
+    fields: dict = field(default_factory=dict)   # e.g. comparisons and reason (protocol 2), checks, sensitivity
+
+
+def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
+    """Train (or find in the store) every run of the claim `mod`, assess them, write its result; -> the result."""
+    t0 = time.time()
+    trained = mod.train(scale, seeds, device, data_root, work_dir, download)
+    assessment = mod.assess(trained, scale)
+    result = assemble(mod.CLAIM, scale, trained, assessment)
+    result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
+    folder = Path(out_dir or results_dir(mod.CLAIM.slug, scale))
+    for name, data in trained.files.items():
+        atomic_write_bytes(folder / name, data)
+    write_result(result, folder, tables=trained.tables)
+    return result
+
+
+def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
+    """The result dict: the fields every result has, around the claim's own."""
+    result = {
+        "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
+        "proxy": trained.proxy, "proxy_note": trained.proxy_note,
+        "paper": {"says": claim.paper_says, **a.paper, "section": claim.section, "data": claim.paper_data},
+        "measured": a.measured,
+        **a.fields,
+        "headline": a.headline,
+        "verdict": a.verdict,
+        "verdict_rule": a.verdict_rule,
+        "provenance": provenance(device=trained.device, dataset=trained.dataset, seeds=trained.seeds, scale=scale,
+                                 config=trained.config, wall_time_s=trained.wall_time_s, precision=trained.precision),
+    }
+    if "comparisons" in a.fields:
+        # Protocol v2 (book/evidence.py): the effects as a comparisons list, and every look at the data.
+        result["protocol"] = 2
+        result["looks"] = [{"n_seeds": len(trained.seeds), "verdict": a.verdict, "date": time.strftime("%Y-%m-%d"),
+                            "note": "the only look: seeds fixed in the scale before the runs"}]
+    if trained.trained_at is not None:
+        # Shared runs may predate the commit that assembles this result: name the commits that trained them.
+        result["provenance"]["runs_trained_at"] = trained.trained_at
+    return result
