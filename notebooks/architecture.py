@@ -63,6 +63,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from alexnet_repro import report
+from alexnet_repro.results import results_dir
 from alexnet_repro.claims import architecture as claim
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.models.summary import layer_table
@@ -71,7 +72,7 @@ from alexnet_repro.seeds import parse_seeds
 pd.set_option("display.max_colwidth", None)
 result = claim.run(scale, seeds=parse_seeds(seeds),
                    device=device, data_root=data_root or None, out_dir=out_dir or None, download=download)
-folder = claim.results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
+folder = results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
 checks = {c["id"]: c for c in result["checks"]}
 
 # %% [markdown]

@@ -50,13 +50,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 from alexnet_repro import report
+from alexnet_repro.results import results_dir
 from alexnet_repro.claims import relu_vs_tanh as claim
 from alexnet_repro.seeds import parse_seeds
 
 result = claim.run(scale, seeds=parse_seeds(seeds),
                    device=device, data_root=data_root or None, out_dir=out_dir or None,
                    download=download)
-folder = claim.results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
+folder = results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
 
 # %% [markdown]
 # ## The verdict rule (fixed before the run)

@@ -45,12 +45,13 @@ download = False
 import matplotlib.pyplot as plt
 import pandas as pd
 from alexnet_repro import report
+from alexnet_repro.results import results_dir
 from alexnet_repro.claims import ablation, two_columns as claim
 from alexnet_repro.seeds import parse_seeds
 
 result = claim.run(scale, seeds=parse_seeds(seeds),
                    device=device, data_root=data_root or None, out_dir=out_dir or None)
-folder = out_dir or ablation.results_dir(claim.CLAIM.slug, scale)
+folder = out_dir or results_dir(claim.CLAIM.slug, scale)
 
 # %% [markdown]
 # ## The verdict rule (fixed before the run)

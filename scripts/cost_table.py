@@ -43,7 +43,7 @@ def row(slug, scale="cpu"):
 
 
 def table():
-    rows = [r for slug in claims.MODULES if (r := row(slug))]
+    rows = [r for slug in claims.registry() if (r := row(slug))]
     df = pd.DataFrame(rows)
     header = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns) + "\n"
     return header + "".join("| " + " | ".join(str(v) for v in r) + " |\n" for r in df.itertuples(index=False))

@@ -11,7 +11,7 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_one_notebook_per_claim():
-    assert {p.stem for p in NOTEBOOKS} == set(claims.MODULES)
+    assert {p.stem for p in NOTEBOOKS} == set(claims.registry())
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
