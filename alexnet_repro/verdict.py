@@ -29,6 +29,12 @@ REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = (
 NO_EFFECT, NOT_TESTABLE, INCONSISTENT, PLUMBING = (
     "no effect at this scale", "not testable at this scale", "the paper is inconsistent", "plumbing check (no verdict)")
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NO_EFFECT, INCONCLUSIVE, NOT_TESTABLE, INCONSISTENT, PLUMBING)
+# Why `decide` gave each of its verdicts, in the words results carry.
+REASONS = {NO_EFFECT: "the interval lies inside the equivalence margin",
+           INCONCLUSIVE: "the interval covers no effect and is wider than the margin",
+           NOT_REPRODUCED: "the interval lies on the other side of no effect",
+           PARTLY: "the direction holds, the size misses the paper's band",
+           REPRODUCED: "the interval overlaps the paper's band"}
 
 # Two-sided 95% quantiles of Student's t, by degrees of freedom (no scipy needed for these).
 _T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,

@@ -148,3 +148,25 @@ def test_l3_smoke_through_papermill(shared_data, tmp_path):
         assert (tmp_path / "res" / f"{table}.csv").stat().st_size > 0
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the figure is missing"
+
+
+def _l3_rows_and_curves(last_gain, error_without=30.0, error_with=29.0, seeds=(0, 1, 2)):
+    rows, curves = [], []
+    for s in seeds:
+        for lrn, err in ((False, error_without), (True, error_with)):
+            rows.append({"arm": lrn_cifar.ARM_NAMES[lrn], "lrn": lrn, "seed": s, "test_error_centre": err + 1})
+            curves += [{"lrn": lrn, "seed": s, "epoch": e, "test_error": (err + 1 + g) / 100}
+                       for e, g in ((1, 20.0), (2, last_gain), (3, 0.0))]
+    return rows, curves
+
+
+def test_l3_is_not_testable_where_the_net_without_lrn_still_improves_or_never_left_chance():
+    assert lrn_cifar.untestable_reason(*_l3_rows_and_curves(last_gain=0.4)) is None
+    assert lrn_cifar.untestable_reason(*_l3_rows_and_curves(last_gain=2.5)).startswith("not converged")
+    assert "never left chance" in lrn_cifar.untestable_reason(*_l3_rows_and_curves(0.0, error_without=88.0))
+
+
+def test_l3_headline_says_how_far_from_13_percent_it_ends():
+    m = {"test_error_ten_view": {"without_lrn": {"mean": 30.0}, "with_lrn": {"mean": 29.0}},
+         "effect_ten_view": {"mean": -1.0, "lo": -1.5, "hi": -0.5, "n": 4}}
+    assert "17.0 and 18.0 points above cuda-convnet's 13% and 11%" in lrn_cifar._headline(m)

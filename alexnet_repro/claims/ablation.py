@@ -45,8 +45,8 @@ from ..engine import Splits, TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REPRODUCED, decide,
-                       holm, measure_effect, seeds_for_power, summarize)
+from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REASONS, REPRODUCED,
+                       decide, holm, measure_effect, seeds_for_power, summarize)
 from . import contract, scale_config
 from .contract import Assessment, Trained
 
@@ -396,13 +396,9 @@ def assess(mod, rows, scale):
         eq = rule.equivalence()
         holm_only = (len(pvalues) > 1 and ci is not None and not significant.get(label, False)
                      and not (ci.lo <= rule.null <= ci.hi))
-        reason = why_not or {NO_EFFECT: "the interval lies inside the equivalence margin",
-                             INCONCLUSIVE: (f"not significant after Holm's correction over {len(pvalues)} comparisons "
-                                            f"(p = {pvalues.get(label, math.nan):.3f})" if holm_only else
-                                            "the interval covers no effect and is wider than the margin"),
-                             NOT_REPRODUCED: "the interval lies on the other side of no effect",
-                             PARTLY: "the direction holds, the size misses the paper's band",
-                             REPRODUCED: "the interval overlaps the paper's band"}[verdict]
+        reason = why_not or (f"not significant after Holm's correction over {len(pvalues)} comparisons "
+                             f"(p = {pvalues.get(label, math.nan):.3f})" if verdict == INCONCLUSIVE and holm_only
+                             else REASONS[verdict])
         comparisons.append({
             "label": label, "treatment": comp.treatment.name, "control": comp.control.name, "metric": comp.metric,
             "kind": "ratio" if comp.ratio else "difference", "unit": "x" if comp.ratio else "points",
