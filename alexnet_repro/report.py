@@ -85,3 +85,30 @@ def comparison_table(result):
 
 def _num(x):
     return f"{x:g}" if math.isfinite(x) else ("-inf" if x < 0 else "inf")
+
+
+def family(result, folder):
+    """Everything an ablation-family claim's notebook shows between its run and its provenance: the rule, the
+    verdict, the arms' errors and curves with each effect beside the paper's, each run, and each arm's means."""
+    import matplotlib.pyplot as plt
+    from .claims import ablation
+    display(Markdown("### The verdict rule (fixed before the run)"))
+    rule(result)
+    display(Markdown("### Verdict"))
+    show(result)
+    display(Markdown("### Validation error by arm, and each effect beside the paper's\n"
+                     "Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% "
+                     "interval. Top right: validation error per epoch; the band spans the seeds. Below: each "
+                     "comparison's effect, our 95% interval beside the paper's number and the band the rule counts "
+                     "as the paper's size."))
+    seeds_table = pd.read_csv(f"{folder}/seeds.csv")
+    ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
+    plt.show()
+    display(Markdown("### Each run\n`gap` is validation minus training top-1 error, both from the same centre-crop "
+                     "pass in eval mode; `converged_epoch` is the first epoch within 1 point of the run's best "
+                     "validation error; `late_gain` the points of error the run gained over its last epoch."))
+    columns = [c for c in ("arm", "seed", "status", "epochs", "val_top1", "val_top1_ten", "val_top5", "train_top1",
+                           "gap", "converged_epoch", "late_gain", "seconds_per_epoch") if c in seeds_table]
+    display(seeds_table[columns].round(2))
+    display(Markdown("### Per arm: mean over seeds"))
+    display(ablation.arms_table(result))

@@ -32,64 +32,29 @@ scale = "smoke"
 seeds = ""
 # device: auto (cuda if present) | cpu | cuda
 device = "auto"
-# data_root: an ImageFolder tree or archive, or a folder holding imagenette*.tar.gz / ILSVRC*;
-# empty means $ALEXNET_REPRO_DATA, else ~/data
+# data_root: CIFAR-10 at the cpu scale; ImageNet-layout data (train/, val/: Imagenette, ILSVRC) at the smoke,
+# gpu and paper scales; empty means $ALEXNET_REPRO_DATA, else ~/data
 data_root = ""
 # out_dir: empty means results/overlapping_pool/<scale>/
 out_dir = ""
-# download: unused here (ImageNet-layout data cannot be downloaded by the suite)
+# download: fetch CIFAR-10 through torchvision where the scale reads it (ImageNet-layout data cannot be)
 download = False
 
 # %%
 # %matplotlib inline
-import matplotlib.pyplot as plt
-import pandas as pd
 from alexnet_repro import report
+from alexnet_repro.claims import overlapping_pool as claim
 from alexnet_repro.results import results_dir
-from alexnet_repro.claims import ablation, overlapping_pool as claim
 from alexnet_repro.seeds import parse_seeds
 
-result = claim.run(scale, seeds=parse_seeds(seeds),
-                   device=device, data_root=data_root or None, out_dir=out_dir or None)
-folder = out_dir or results_dir(claim.CLAIM.slug, scale)
-
-# %% [markdown]
-# ## The verdict rule (fixed before the run)
-
-# %%
-report.rule(result)
+result = claim.run(scale, seeds=parse_seeds(seeds), device=device, data_root=data_root or None,
+                   out_dir=out_dir or None, download=download)
 
 # %% [markdown]
 # ## Result
 
 # %%
-report.show(result)
-
-# %% [markdown]
-# ### Validation error by arm, and each effect beside the paper's
-# Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% interval. Top right:
-# validation error per epoch; the band spans the seeds. Below: each comparison's effect, our 95% interval beside
-# the paper's number and the band the rule counts as the paper's size.
-
-# %%
-seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
-plt.show()
-
-# %% [markdown]
-# ### Each run
-# `gap` is validation minus training top-1 error, both from the same centre-crop pass in eval mode;
-# `converged_epoch` is the first epoch within 1 point of the run's best validation error.
-
-# %%
-seeds_table[["arm", "seed", "status", "epochs", "val_top1", "val_top5", "train_top1", "gap",
-             "converged_epoch", "seconds_per_epoch"]].round(2)
-
-# %% [markdown]
-# ### Per arm: mean over seeds
-
-# %%
-ablation.arms_table(result)
+report.family(result, out_dir or results_dir(claim.CLAIM.slug, scale))
 
 # %% [markdown]
 # ## Provenance
