@@ -25,7 +25,7 @@ def test_the_test_half_pairs_two_evaluations_of_one_net_and_the_training_half_tw
     assert by[ten_patch.TEST_HALF]["per_seed"] == pytest.approx([-1.6] * 4)
     assert by[ten_patch.TEST_HALF]["verdict"] == REPRODUCED  # -1.6 lies in the paper's band (-2.25, -1.0)
     assert by[ten_patch.TRAINING_HALF]["per_seed"] == pytest.approx([-6.0] * 4)
-    assert by["train-test gap, crops + flips vs none"]["decides"] is False
+    assert by[ten_patch.GAP]["decides"] is False
     assert verdict == REPRODUCED and "val_top1_ten" in measured["arms"][PAPER.name]
     assert "val_top1_ten" not in measured["arms"][NO_CROP_FLIP.name]
 
