@@ -119,8 +119,10 @@ def code_version() -> str:
 
 
 def staleness(result: dict) -> str:
-    """"current", "stale" (made by other code than today's) or "unknown" (a result from before code_version)."""
-    ran = result.get("provenance", {}).get("code_version")
+    """"current", "stale" (made by other code than today's) or "unknown" (a result from before code_version).
+    A result re-read from its own runs' table by later code (claims.ablation.reread) is as current as that code."""
+    prov = result.get("provenance", {})
+    ran = prov.get("reread", {}).get("code_version") or prov.get("code_version")
     return "unknown" if not ran else ("current" if ran == code_version() else "stale")
 
 

@@ -1,6 +1,7 @@
 """The AlexNet ablation family (claims/ablation.py and its eight claim modules)."""
 import dataclasses
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +12,8 @@ from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, combine, conve
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS
 from conftest import run_notebook
+
+REPO_RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 FAMILY = ["lrn_alexnet", "batchnorm", "overlapping_pool", "two_columns", "pca_colour", "dropout", "weight_decay",
           "depth", "ten_patch"]
@@ -154,3 +157,21 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     comps, _, verdict, _, _ = ablation.assess(depth, rows, "cpu")
     assert [c["verdict"] for c in comps] == [REPRODUCED, NO_EFFECT, NO_EFFECT] and verdict == PARTLY
     assert comps[0]["holm_significant"] is True
+
+
+@pytest.mark.parametrize("slug", [s for s in FAMILY if (REPO_RESULTS / s / "cpu" / "seeds.csv").exists()])
+def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, tmp_path):
+    """ablation.reread decides a committed result again from its own per-run table: today's code must give the
+    committed effects and verdict (else the assessing code changed what the results say: look, then rerun)."""
+    import json
+    import shutil
+    folder = tmp_path / slug
+    shutil.copytree(REPO_RESULTS / slug / "cpu", folder)
+    committed = json.loads((folder / "result.json").read_text())
+    result = ablation.reread(claims.load(slug), folder)
+    assert result["verdict"] == committed["verdict"] and len(result["looks"]) == len(committed["looks"])
+    for new, old in zip(result["comparisons"], committed["comparisons"]):
+        assert new["label"] == old["label"] and new["verdict"] == old["verdict"]
+        assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(old["effect"])
+    assert result["provenance"]["reread"]["code_version"] and result["provenance"]["git_commit"] == \
+        committed["provenance"]["git_commit"]

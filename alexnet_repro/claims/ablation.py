@@ -609,3 +609,33 @@ def reassess_legacy(mod, folder, dest):
             shutil.copyfile(folder / name, dest / name)
     write_result(result, dest)
     return result
+
+
+def reread(mod, folder):
+    """Decide a committed family result again, by today's code, from its own per-run table: nothing is
+    rerun or retyped. For a result whose runs are unchanged but whose assessing code has changed since
+    (results.staleness calls it stale): the effects, intervals, verdict and reasons are recomputed; the
+    provenance of the runs is kept, and the re-reading's commit and code version sit beside it
+    (provenance.reread). A verdict that changes is recorded as a look of its own."""
+    from ..engine import TRAINING_VERSION
+    from ..results import code_version, git_commit, read_result
+    folder = Path(folder)
+    old = read_result(folder / "result.json")
+    trained_by = old["provenance"].get("training_version")
+    if trained_by not in (None, TRAINING_VERSION):
+        raise ValueError(f"{folder}: its runs were trained by training version {trained_by}, today's is "
+                         f"{TRAINING_VERSION}: rerun the claim instead")
+    rows = pd.read_csv(folder / "seeds.csv").to_dict("records")
+    comparisons, measured, verdict, reason, headline = assess(mod, rows, old["scale"])
+    looks = list(old.get("looks", []))
+    if verdict != old["verdict"]:
+        looks.append({"n_seeds": len(old["provenance"]["seeds"]), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
+                      "note": f"the same runs re-read by code {code_version()}: the verdict changed"})
+    result = {**old, "measured": measured, "comparisons": comparisons, "headline": headline, "verdict": verdict,
+              "reason": reason, "verdict_rule": verdict_rule(mod), "looks": looks,
+              "provenance": {**old["provenance"], "reread": {
+                  "git_commit": git_commit(), "code_version": code_version(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "training_version": trained_by or f"not recorded in the result; runs_trained_at names the commits "
+                                                    f"that trained its runs (today's training version {TRAINING_VERSION})"}}}
+    write_result(result, folder)
+    return result

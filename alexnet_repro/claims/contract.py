@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
+from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
 
 
@@ -91,6 +92,7 @@ def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
         result["protocol"] = 2
         result["looks"] = [{"n_seeds": len(trained.seeds), "verdict": a.verdict, "date": time.strftime("%Y-%m-%d"),
                             "note": "the only look: seeds fixed in the scale before the runs"}]
+    result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
         result["provenance"]["runs_trained_at"] = trained.trained_at
