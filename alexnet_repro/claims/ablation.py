@@ -1,4 +1,4 @@
-"""The AlexNet ablations (L2, BN, O1, M1, D3, DR1, T1, E5): one switch against the paper's net.
+"""The AlexNet ablations (L2, BN, O1, M1, D2, D3, DR1, T1, E5): one switch against the paper's net.
 
 Every claim of this family compares arms that differ in exactly one switch of the paper's recipe,
 everything else held equal: the same data, crops, seeds, learning rate and number of epochs. The
@@ -22,10 +22,12 @@ running training error, seconds per epoch and the epoch at which the run converg
 Convergence (DR1), defined before any run: the first epoch at which the validation top-1 error
 comes within 1 point of the best that run reaches.
 
-The proxy (cpu scale): Imagenette (10 ImageNet classes) stored at 76 px, 67 px crops (the
-smallest input that leaves pool5 a 1x1 map), a quarter-width net, 8 epochs at a constant rate.
-ImageNet at 224 with 1000 classes and 90 epochs is out of reach of 2 CPU cores; what carries over
-is the direction of each switch's effect, not its size.
+The proxy (cpu scale): CIFAR-10 and the CIFAR-10 AlexNet (models/alexnet.py: every switch of the 2012 net,
+its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, 15 epochs with the rate
+annealed to zero, so that each run ends converged (late_gain) within minutes on 2 CPU cores. ImageNet at
+224 px, 1000 classes and 90 epochs is out of their reach; the gpu and paper scales run the full net on
+ImageNet-layout data. The Imagenette runs of the cpu scale before protocol v2 are the "imagenette" scale.
+A comparison may also measure one net two ways (D2's test half: `treatment_metric`, 10 views).
 """
 import math
 import sys
