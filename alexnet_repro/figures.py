@@ -64,13 +64,13 @@ def effect_panel(ax, rows, ratio=False, unit="points"):
             xs += [r.effect["lo"], r.effect["hi"]]
         xs += [s for s in r.per_seed if _finite(s, ratio)]
         xs += [r.paper] if r.paper is not None else []
-        if r.rule:
+        if _rule(r, ratio):
             xs += [b for b in r.rule.band if _finite(b, ratio)]
             xs += list(r.rule.equivalence() or ())
     lo, hi = _limits(xs, ratio)
     for i, r in enumerate(rows):
         y = n - 1 - i
-        if r.rule:
+        if _rule(r, ratio):
             b_lo, b_hi = sorted(r.rule.band)
             _span(ax, max(b_lo, lo), min(b_hi, hi), y, BAND_COLOUR)
             eq = r.rule.equivalence()
@@ -110,7 +110,7 @@ def _finite(x, ratio):
 
 def _limits(xs, ratio):
     """The x range holding every value, padded by 8% (on the log scale for ratios)."""
-    t = [math.log(x) for x in xs] if ratio else list(xs)
+    t = [math.log(x) for x in xs if x > 0] if ratio else list(xs)
     lo, hi = min(t), max(t)
     pad = 0.08 * (hi - lo) or 0.5
     lo, hi = lo - pad, hi + pad
@@ -126,3 +126,9 @@ def _span(ax, x0, x1, y, col):
 def wrap(label, width=34):
     import textwrap
     return "\n".join(textwrap.wrap(label, width)) or label
+
+
+def _rule(row, ratio):
+    """Whether a row's rule can be drawn on this panel: a comparison reported beside a claim may fall back to
+    the claim's rule of the other kind (M1's time ratio under its difference rule), which says nothing of it."""
+    return row.rule is not None and bool(row.rule.ratio) == ratio
