@@ -103,7 +103,7 @@ sweep[["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_err
 
 # %% [markdown]
 # ## The input's scale, measured with every seed
-# The paper's setup (cuda-convnet's 0..255 pixels minus the mean image) decides the verdict. The same protocol with inputs standardized to unit scale, with and without momentum, is measured with every seed too: how big the speedup is depends on this choice, which the paper does not state.
+# The paper's setup (cuda-convnet's 0..255 pixels minus the mean image) decides the verdict. The same protocol with inputs standardized to unit scale is measured with every seed too (and, at the gpu scale, without momentum as well): how big the speedup is depends on this choice, which the paper does not state. At the cpu scale the standardized setup without momentum is a row of the sensitivity table below (one seed).
 
 # %%
 rows = [{"setup": claim.DEFAULTS, **m}] + [{"setup": k, **v} for k, v in m.get("setups", {}).items()]
