@@ -202,16 +202,6 @@ def _progress(total, desc):
 
 
 @dataclass
-class Splits:
-    """What train() needs of a dataset: uint8 NHWC images and int64 labels on the device; images too
-    large for it may stay a host array (the memory-mapped cache), streamed a batch at a time (feed.py)."""
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-
-
-@dataclass
 class RunResult:
     status: str                  # "target" | "cap" | "budget" | "diverged"
     history: list = field(default_factory=list)

@@ -5,7 +5,7 @@ them; a batch is one gather there. Streamed: the images stay in imagefolder's me
 cache on the host (ILSVRC-2012's training set is ~250 GB at 256 px), and each batch is read from it
 a batch ahead in a background thread, into pinned memory, and copied to the device on a side stream
 (`imagefolder.stream`). Either way the crops, flips, PCA lighting and mean subtraction then run
-batched on the device. `imagefolder.to_splits` chooses by size (`resident_fits`), so no user has to.
+batched on the device. `ImageFolderData.to` chooses by size (`resident_fits`), so no user has to.
 Labels are always on the device: they define the run's device.
 
 Both paths visit the same order and shard it the same way over processes (distributed.shard), so

@@ -37,11 +37,11 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
-from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder, to_splits  # noqa: E402
+from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder  # noqa: E402
 from alexnet_repro.data.errors import DataError  # noqa: E402
+from alexnet_repro.data.splits import Splits  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import (Splits, TrainSpec, _autocast, fast_path, seed_everything,  # noqa: E402
-                                  train)
+from alexnet_repro.engine import TrainSpec, _autocast, fast_path, seed_everything, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.optim import build_optimizer  # noqa: E402
 from alexnet_repro.paths import cache_dir, results_root  # noqa: E402
@@ -54,11 +54,11 @@ SMOKE = dict(width=1 / 16, crop=67, size=80, batch_size=7, epochs=2, steps=2, sy
 def suite_setup(args, device):
     """The dataset on the device as the claims hold it, its mean image and PCA, and the ImageFolder root."""
     data = load_imagefolder(args.source, size=args.size, cache=args.cache, workers=max(1, args.workers))
-    data, splits = to_splits(data, 0, 0, device)
-    if not isinstance(splits.train_x, torch.Tensor):
+    data = data.to(device)
+    if not isinstance(data.train_x, torch.Tensor):
         raise ValueError("the training images do not fit on the device: this benchmark times the resident path")
     root = find_root(extract_archive(args.source, args.cache)) if args.source.is_file() else find_root(args.source)
-    return data, splits, root
+    return data, root
 
 
 def suite_spec(args, seed=0):
@@ -76,22 +76,22 @@ def paper_net(args, n_classes, device):
 def run_suite(args, seed=0):
     """(1): images/s of engine.train over the epochs after the first, and the compile time."""
     device = torch.device(args.device)
-    data, splits, _ = suite_setup(args, device)
+    data, _ = suite_setup(args, device)
     mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
     eig = [torch.from_numpy(np.asarray(a)).to(device) for a in (data.pca_eigvals, data.pca_eigvecs)]
     augment = lambda b, s: pca_lighting(random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1, s("lighting"))
     k = args.batch_size  # the per-epoch evaluation passes (train error, test error at the end) kept to one batch
-    small = Splits(splits.train_x[:k], splits.train_y[:k], splits.test_x[:k], splits.test_y[:k])
+    small = Splits(data.train_x[:k], data.train_y[:k], data.test_x[:k], data.test_y[:k])
     seed_everything(seed, "init")
     model = paper_net(args, len(data.classes), device)
-    result = train(model, Splits(splits.train_x, splits.train_y, small.test_x, small.test_y),
+    result = train(model, Splits(data.train_x, data.train_y, small.test_x, small.test_y),
                    lambda b: center_crop(b, args.crop, mean), suite_spec(args, seed), augment=augment,
                    train_eval=small, test_every_epoch=False)
     h = result.history
     if len(h) < 2:
         raise ValueError(f"the run stopped after {len(h)} epoch(s) ({result.status}): no steady epochs to time")
     rate = (h[-1]["images_seen"] - h[0]["images_seen"]) / (h[-1]["wall_time_s"] - h[0]["wall_time_s"])
-    return rate, sum(r.get("compile_time_s", 0.0) for r in h), len(splits.train_y)
+    return rate, sum(r.get("compile_time_s", 0.0) for r in h), len(data.train_y)
 
 
 _BARRIER = None
@@ -243,12 +243,12 @@ def main(argv=None):
                 f"(each: {', '.join(f'{r:.0f}' for r in rates)})")
             if sum(rates) > rate1:
                 rate1, which = sum(rates), f"(1) x {args.jobs}"
-        data, splits, root = suite_setup(args, device)
+        data, root = suite_setup(args, device)
         rate2, _ = run_stock(args, root, len(data.classes), device)
         say(f"(2) torchvision alexnet + ImageFolder/DataLoader ({args.workers} workers), fp32: {rate2:10.1f} img/s")
         mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
-        fixed_x = center_crop(splits.train_x[:args.batch_size], args.crop, mean)
-        rate3, warm_s = run_model_alone(args, len(data.classes), fixed_x, splits.train_y[:args.batch_size])
+        fixed_x = center_crop(data.train_x[:args.batch_size], args.crop, mean)
+        rate3, warm_s = run_model_alone(args, len(data.classes), fixed_x, data.train_y[:args.batch_size])
         say(f"(3) the paper's net alone on one fixed batch: {rate3:10.1f} img/s   (warm-up and compile {warm_s:.1f} s)")
         say(f"ratios: {which}/(2) = {rate1 / rate2:.2f}x (goal >= 3x); {which}/(3) = {rate1 / rate3:.2f} "
             f"(the model's speed the whole path keeps); goal: (1) >= 25,000 img/s on an H200")

@@ -65,14 +65,14 @@ def sync(device):
 def streamed_feed(data, args, device):
     """The memmap cache, read and copied to the device a batch ahead (`imagefolder.batches`): the
     path for a dataset larger than device memory (ImageNet's cache is ~250 GB)."""
-    return batches(data.train_images, data.train_labels, args.batch_size, device, epochs=None,
+    return batches(data.train_x, data.train_y, args.batch_size, device, epochs=None,
                    generator=torch.Generator().manual_seed(0))
 
 
 def resident_feed(data, args, device):
-    """The whole uint8 cache on the device, as the claims hold it (`to_splits`): a batch is one gather."""
-    images = torch.from_numpy(np.array(data.train_images)).to(device)  # a copy: the map is read-only
-    labels = torch.from_numpy(np.array(data.train_labels)).to(device)
+    """The whole uint8 cache on the device, as the claims hold it (`ImageFolderData.to`): a batch is one gather."""
+    images = torch.from_numpy(np.array(data.train_x)).to(device)  # a copy: the map is read-only
+    labels = torch.from_numpy(np.array(data.train_y)).to(device)
     g = torch.Generator(device=device).manual_seed(0)
     while True:
         order = torch.randperm(len(labels), generator=g, device=device)
@@ -190,7 +190,7 @@ def main():
     data = load_imagefolder(args.archive, size=args.size, workers=args.workers)
     took = time.perf_counter() - t0
     built = data.meta.get("built_at", 0) >= started
-    print(f"cache {data.meta['name']}-{args.size}: {len(data.train_labels)} train / {len(data.val_labels)} val; "
+    print(f"cache {data.meta['name']}-{args.size}: {len(data.train_y)} train / {len(data.test_y)} val; "
           + (f"built now in {took:.1f} s (decode {data.meta['build_seconds']:.1f} s, rest is extraction + hashing)"
              if built else f"loaded in {took:.2f} s (its one-time build took {data.meta['build_seconds']:.1f} s)"))
     root = find_root(extract_archive(args.archive, cache_dir())) if args.archive.is_file() else find_root(args.archive)

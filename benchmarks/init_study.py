@@ -47,10 +47,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.claims.ablation import LEFT_CHANCE_BY, left_chance  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
-from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder, to_splits  # noqa: E402
+from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder  # noqa: E402
 from alexnet_repro.data.errors import DataError  # noqa: E402
+from alexnet_repro.data.splits import Splits  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import Splits, TrainSpec, fast_path, pick_device, seed_everything, train  # noqa: E402
+from alexnet_repro.engine import TrainSpec, fast_path, pick_device, seed_everything, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402
@@ -83,11 +84,11 @@ SMOKE = dict(size=80, crop=67, width=1 / 16, batch_size=8, epochs=2, seeds=(0,),
 def load(args, device):
     """(classes, Splits with the held-out training images as its test split, mean image, PCA) on the device."""
     data = load_imagefolder(args.source, size=args.size, cache=args.cache)
-    data, splits = to_splits(data, 0, 0, device)
-    m = len(splits.train_y) - args.holdout
+    data = data.to(device)
+    m = len(data.train_y) - args.holdout
     if m <= 0:
-        raise ValueError(f"--holdout {args.holdout} leaves no training images of {len(splits.train_y)}")
-    held = Splits(splits.train_x[:m], splits.train_y[:m], splits.train_x[m:], splits.train_y[m:])
+        raise ValueError(f"--holdout {args.holdout} leaves no training images of {len(data.train_y)}")
+    held = Splits(data.train_x[:m], data.train_y[:m], data.train_x[m:], data.train_y[m:])
     as_dev = lambda a: torch.from_numpy(np.asarray(a)).float().to(device)  # noqa: E731
     return data, held, as_dev(data.mean_image), (as_dev(data.pca_eigvals), as_dev(data.pca_eigvecs))
 

@@ -25,7 +25,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import distributed  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
-from alexnet_repro.engine import Splits, TrainSpec, train  # noqa: E402
+from alexnet_repro.data.splits import Splits  # noqa: E402
+from alexnet_repro.engine import TrainSpec, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_for_training  # noqa: E402
 
 SIZE, CROP, CLASSES = 76, 67, 10

@@ -113,12 +113,12 @@ def test_training_on_streamed_images_equals_training_on_resident_ones(tmp_path):
 
 
 def test_a_split_too_large_for_the_device_is_left_on_the_host(monkeypatch):
-    from alexnet_repro.data.imagefolder import ImageFolderData, to_splits
+    from alexnet_repro.data.imagefolder import ImageFolderData
     images = np.zeros((10, 8, 8, 3), np.uint8)
     data = ImageFolderData(images, np.zeros(10, np.int64), images[:4], np.zeros(4, np.int64), ["a"],
                            None, None, None, "sha", {})
     monkeypatch.setattr(feed, "CPU_RESIDENT_CAP", 4 * 8 * 8 * 3)  # room for the validation split only
-    _, splits = to_splits(data, 0, 0, "cpu")
+    splits = data.to("cpu")
     assert not feed.is_resident(splits.train_x) and feed.is_resident(splits.test_x)
     assert feed.is_resident(splits.train_y)  # labels always on the device
 

@@ -142,12 +142,12 @@ def test_flipped_byte_in_the_image_cache_is_reported_and_rebuilt(tmp_path, capfd
     make_tree(tmp_path / "src")
     kw = dict(size=16, cache=tmp_path / "cache", workers=0)
     clean = imagefolder.load_imagefolder(tmp_path / "src", **kw)
-    images, mean = np.array(clean.train_images), np.array(clean.mean_image)
+    images, mean = np.array(clean.train_x), np.array(clean.mean_image)
     target = tmp_path / "cache" / "src-16" / victim
     flip_byte(target, at=target.stat().st_size - 3)  # the last pixels / the mean's last value / a brace
     capfd.readouterr()
     again = imagefolder.load_imagefolder(tmp_path / "src", **kw)
-    assert np.array_equal(again.train_images, images) and np.array_equal(again.mean_image, mean)
+    assert np.array_equal(again.train_x, images) and np.array_equal(again.mean_image, mean)
     assert again.checksum == clean.checksum
     line = one_line(capfd.readouterr().err)
     assert line.startswith("warning: cache") and "rebuilding" in line and victim in line
@@ -208,9 +208,9 @@ def test_16bit_png_cmyk_non_utf8_name_small_image_and_empty_class_in_one_tree(tm
     Image.fromarray(rgb).save(os.fsdecode(bytes(src / "train" / "b") + b"/\xff\xfe.png"), "PNG")
     Image.fromarray(rgb[:8, :8]).save(src / "val" / "a" / "9_small.png")  # 8 px in a 16 px cache
     data = imagefolder.load_imagefolder(src, size=16, cache=tmp_path / "cache", workers=2)
-    assert len(data.train_labels) == 9 and data.meta["skipped"] == []
-    images = {int(lbl): [] for lbl in data.train_labels}
-    for img, lbl in zip(np.asarray(data.train_images), data.train_labels):
+    assert len(data.train_y) == 9 and data.meta["skipped"] == []
+    images = {int(lbl): [] for lbl in data.train_y}
+    for img, lbl in zip(np.asarray(data.train_x), data.train_y):
         images[int(lbl)].append(img)
     assert any(np.array_equal(img[..., 0], ramp // 257) for img in images[0])  # not all white
     assert sum(np.abs(img.astype(int) - rgb).max() <= 3 for img in images[1]) == 2  # CMYK and the odd name
@@ -233,7 +233,7 @@ def test_the_decode_pool_works_from_a_script_on_stdin(tmp_path):
     script = (f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r})\n"
               "from alexnet_repro.data.imagefolder import load_imagefolder\n"
               f"d = load_imagefolder({str(tmp_path / 'src')!r}, size=16, cache={str(tmp_path / 'c')!r}, workers=2)\n"
-              "print(len(d.train_labels))\n")
+              "print(len(d.train_y))\n")
     out = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "6", out.stderr[-2000:]
 

@@ -84,8 +84,8 @@ def test_cache_holds_images_labels_and_mean_exactly(tmp_path):
     truth = make_tree(tmp_path / "src")
     data = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0)
     assert data.classes == ["a", "b", "c"]
-    for split, images, labels in (("train", data.train_images, data.train_labels),
-                                  ("val", data.val_images, data.val_labels)):
+    for split, images, labels in (("train", data.train_x, data.train_y),
+                                  ("val", data.test_x, data.test_y)):
         expect = interleaved(truth[split])
         assert isinstance(images, np.memmap) and images.dtype == np.uint8 and images.shape == (len(expect), 16, 16, 3)
         assert np.array_equal(images, np.stack([e[0] for e in expect]))
@@ -102,7 +102,7 @@ def test_cache_holds_images_labels_and_mean_exactly(tmp_path):
     before = (out / "meta.json").stat().st_mtime_ns
     again = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0, verify=True)
     assert again.checksum == data.checksum and (out / "meta.json").stat().st_mtime_ns == before
-    assert data.subset(3, 3).train_labels.tolist() == [0, 1, 2]  # prefixes are class-balanced
+    assert data.subset(3, 3).train_y.tolist() == [0, 1, 2]  # prefixes are class-balanced
 
 
 def test_pca_recovers_a_known_colour_covariance(tmp_path):
@@ -116,7 +116,7 @@ def test_pca_recovers_a_known_colour_covariance(tmp_path):
     save(tmp_path / "src" / "val" / "x" / "0.png", np.zeros((32, 32, 3), np.uint8))
     data = load_imagefolder(tmp_path / "src", size=32, cache=tmp_path / "cache", workers=0)
     # Exactly the eigen-decomposition of the stored pixels' covariance, in [0, 1] units ...
-    px = np.asarray(data.train_images).reshape(-1, 3) / 255.0
+    px = np.asarray(data.train_x).reshape(-1, 3) / 255.0
     vals, vecs = np.linalg.eigh(np.cov(px.T, bias=True))
     assert np.allclose(data.pca_eigvals, vals[::-1], rtol=1e-5)
     assert np.allclose(np.abs(np.sum(data.pca_eigvecs * vecs[:, ::-1], 0)), 1, atol=1e-5)
@@ -139,7 +139,7 @@ def test_greyscale_palette_cmyk_and_alpha_become_rgb(tmp_path):
     save(src / "train" / "k" / "3_rgba.png", Image.fromarray(np.dstack([rgb, grey]), "RGBA"))
     save(src / "val" / "k" / "0.png", rgb)
     data = load_imagefolder(src, size=16, cache=tmp_path / "cache", workers=0)
-    imgs = np.asarray(data.train_images)
+    imgs = np.asarray(data.train_x)
     assert imgs.shape == (4, 16, 16, 3)
     assert np.array_equal(imgs[0], np.dstack([grey] * 3))
     files = sorted((src / "train" / "k").iterdir())
@@ -156,7 +156,7 @@ def test_unreadable_files_are_skipped_counted_and_listed(tmp_path):
     (tmp_path / "src" / "train" / "b" / "truncated.jpg").write_bytes(good.getvalue()[:200])
     data = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0,
                             max_skipped_fraction=0.1)
-    assert len(data.train_labels) == 30 and data.meta["counts"]["train"] == 30
+    assert len(data.train_y) == 30 and data.meta["counts"]["train"] == 30
     assert sorted(s["file"] for s in data.meta["skipped"]) == ["train/a/bad.jpg", "train/b/truncated.jpg"]
     assert all(s["error"] for s in data.meta["skipped"])
     assert (tmp_path / "cache" / "src-16" / "train.u8").stat().st_size == 30 * 16 * 16 * 3
@@ -181,7 +181,7 @@ def test_incomplete_cache_is_rebuilt_never_used(tmp_path):
     make_tree(tmp_path / "src")
     kw = dict(size=16, cache=tmp_path / "cache", workers=0)
     good = load_imagefolder(tmp_path / "src", **kw)
-    good_images = np.array(good.train_images)  # a copy: the memmap's file is about to be truncated
+    good_images = np.array(good.train_x)  # a copy: the memmap's file is about to be truncated
     out = tmp_path / "cache" / "src-16"
     # Simulate a half-written cache: no completion marker, truncated images.
     (out / imagefolder.MARKER).unlink()
@@ -192,7 +192,7 @@ def test_incomplete_cache_is_rebuilt_never_used(tmp_path):
     rebuilt = load_imagefolder(tmp_path / "src", **kw)
     assert (out / imagefolder.MARKER).exists() and not stale.exists()
     assert rebuilt.checksum == good.checksum
-    assert np.array_equal(rebuilt.train_images, good_images)
+    assert np.array_equal(rebuilt.train_x, good_images)
 
 
 def test_interrupted_build_leaves_nothing_behind(tmp_path, monkeypatch):
@@ -210,7 +210,7 @@ def test_interrupted_build_leaves_nothing_behind(tmp_path, monkeypatch):
         load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0)
     assert list((tmp_path / "cache").iterdir()) == []
     monkeypatch.setattr(imagefolder, "decode", real)
-    assert len(load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0).train_labels) == 12
+    assert len(load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0).train_y) == 12
 
 
 def test_archive_source_and_source_change(tmp_path):
@@ -220,13 +220,13 @@ def test_archive_source_and_source_change(tmp_path):
         tar.add(tmp_path / "tree" / "mini", arcname="mini")  # one top-level folder
     data = load_imagefolder(archive, size=16, cache=tmp_path / "cache", workers=0)
     assert data.meta["source_sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
-    assert len(data.train_labels) == 12 and (tmp_path / "cache" / "mini-16" / imagefolder.MARKER).exists()
+    assert len(data.train_y) == 12 and (tmp_path / "cache" / "mini-16" / imagefolder.MARKER).exists()
     # A changed source folder is noticed and rebuilt.
     folder = tmp_path / "tree" / "mini"
     first = load_imagefolder(folder, size=16, cache=tmp_path / "c2", workers=0)
     save(folder / "train" / "a" / "new.png", np.zeros((16, 16, 3), np.uint8))
     second = load_imagefolder(folder, size=16, cache=tmp_path / "c2", workers=0)
-    assert len(second.train_labels) == len(first.train_labels) + 1
+    assert len(second.train_y) == len(first.train_y) + 1
 
 
 # ----------------------------------------------------------------------------------------- batches
@@ -283,11 +283,11 @@ def test_imagenette_subset_end_to_end(tmp_path):
                 break
     data = load_imagefolder(tmp_path / "src", size=64, cache=tmp_path / "cache", workers=2)
     assert len(data.classes) == 3 and all(c.startswith("n") for c in data.classes)
-    assert data.train_images.shape == (12, 64, 64, 3) and data.val_images.shape == (6, 64, 64, 3)
-    assert data.train_labels.tolist() == [0, 1, 2] * 4
+    assert data.train_x.shape == (12, 64, 64, 3) and data.test_x.shape == (6, 64, 64, 3)
+    assert data.train_y.tolist() == [0, 1, 2] * 4
     assert 40 < data.mean_image.mean() < 200
     assert (np.diff(data.pca_eigvals) < 0).all() and data.pca_eigvals[0] > 0.01
     assert np.abs(data.pca_eigvecs[:, 0].sum()) / np.sqrt(3) > 0.9  # first component: brightness
-    x, y = next(batches(data.train_images, data.train_labels, 8, generator=torch.Generator().manual_seed(0)))
+    x, y = next(batches(data.train_x, data.train_y, 8, generator=torch.Generator().manual_seed(0)))
     patch = random_crop_flip(x, 56, torch.Generator().manual_seed(0), torch.from_numpy(data.mean_image))
     assert patch.shape == (8, 3, 56, 56) and patch.abs().mean() > 1

@@ -40,7 +40,7 @@ def test_smoke_runs_on_the_shipped_sample_when_no_dataset_is_found(no_dataset, t
     assert root == SAMPLE_DATA and identity.startswith("imagefolder:")
     result = ten_patch.run("smoke", seeds=[0], data_root=root, out_dir=tmp_path / "d2")
     sample = load_imagefolder(find_dataset(SAMPLE_DATA), size=76)
-    assert len(sample.train_labels) >= 256 and len(sample.val_labels) >= 128  # the smoke subsets fit
+    assert len(sample.train_y) >= 256 and len(sample.test_y) >= 128  # the smoke subsets fit
     assert "upsampled" not in sample.describe()  # 80 px images for the 76 px cache
     assert result["provenance"]["dataset"]["sha256"] == f"{sample.checksum}:subset256/128"
 

@@ -42,8 +42,9 @@ import torch
 from .. import distributed
 from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
 from ..data.cifar10 import CLASSES as CIFAR_CLASSES, load_cifar10
-from ..data.imagefolder import find_dataset, load_imagefolder, to_splits
-from ..engine import Splits, TrainSpec, pick_device
+from ..data.imagefolder import find_dataset, load_imagefolder
+from ..data.splits import Splits
+from ..engine import TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
@@ -235,9 +236,9 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
         return FamilyData("CIFAR-10", CIFAR_CLASSES, full.checksum, description, splits, mean.to(device), vals.to(device),
                           vecs.to(device))
     data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
-    data, splits = to_splits(data, cfg.n_train, cfg.n_val, device)
+    data = data.subset(cfg.n_train or len(data.train_y), cfg.n_val or len(data.test_y)).to(device)  # 0: all
     as_dev = lambda a: torch.from_numpy(np.asarray(a)).float().to(device)  # noqa: E731
-    return FamilyData(data.meta["name"], tuple(data.classes), data.checksum, data.describe(), splits,
+    return FamilyData(data.meta["name"], tuple(data.classes), data.checksum, data.describe(), data,
                       as_dev(data.mean_image), as_dev(data.pca_eigvals), as_dev(data.pca_eigvecs))
 
 

@@ -18,7 +18,7 @@ import pickle
 import sys
 import tarfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import torch
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError, DataNotFound, check_folder
+from .splits import Splits
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -34,23 +35,20 @@ SPLITS = ("train", "test")
 
 
 @dataclass
-class Cifar10:
-    """Images as uint8 NHWC, labels as int64; `checksum` is the sha256 of the decoded content."""
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
+class Cifar10(Splits):
+    """Images as uint8 NHWC tensors, labels as int64; `checksum` is the sha256 of the decoded content."""
     checksum: str
     source: str
 
     def to(self, device):
-        return Cifar10(self.train_x.to(device), self.train_y.to(device), self.test_x.to(device),
-                       self.test_y.to(device), self.checksum, self.source)
+        return replace(self, train_x=self.train_x.to(device), train_y=self.train_y.to(device),
+                       test_x=self.test_x.to(device), test_y=self.test_y.to(device))
 
     def subset(self, n_train, n_test):
         """The first n images of each split (the splits are stored class-interleaved, see _finish)."""
-        return Cifar10(self.train_x[:n_train], self.train_y[:n_train], self.test_x[:n_test],
-                       self.test_y[:n_test], self.checksum + f":subset{n_train}/{n_test}", self.source)
+        return replace(self, train_x=self.train_x[:n_train], train_y=self.train_y[:n_train],
+                       test_x=self.test_x[:n_test], test_y=self.test_y[:n_test],
+                       checksum=self.checksum + f":subset{n_train}/{n_test}")
 
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was

@@ -53,7 +53,7 @@ import tempfile
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +62,7 @@ from PIL import Image
 from ..atomic import remove_stale_temps
 from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError, DataNotFound, check_folder
+from .splits import Splits
 
 SPLITS = ("train", "val")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif")
@@ -72,12 +73,9 @@ CHUNK = 64 << 20
 
 
 @dataclass
-class ImageFolderData:
-    """Images are read-only uint8 memmaps, N x size x size x 3; index them with sorted indices."""
-    train_images: np.ndarray
-    train_labels: np.ndarray
-    val_images: np.ndarray
-    val_labels: np.ndarray
+class ImageFolderData(Splits):
+    """As loaded, images are read-only uint8 memmaps, N x size x size x 3 (index them with sorted indices),
+    labels int64 arrays; test_* is the val/ split. `to` puts them on a run's device."""
     classes: list
     mean_image: np.ndarray   # float32, size x size x 3, 0-255
     pca_eigvals: np.ndarray  # float32 (3,), descending, covariance of pixels in [0, 1]
@@ -87,21 +85,31 @@ class ImageFolderData:
 
     @property
     def size(self):
-        return self.train_images.shape[1]
+        return self.train_x.shape[1]
 
-    def subset(self, n_train, n_val):
+    def subset(self, n_train, n_test):
         """The first n images of each split: class-balanced, since the cache is class-interleaved.
         Mean image and PCA stay those of the full training set."""
-        return ImageFolderData(self.train_images[:n_train], self.train_labels[:n_train],
-                               self.val_images[:n_val], self.val_labels[:n_val], self.classes,
-                               self.mean_image, self.pca_eigvals, self.pca_eigvecs,
-                               self.checksum + f":subset{n_train}/{n_val}", self.meta)
+        return replace(self, train_x=self.train_x[:n_train], train_y=self.train_y[:n_train],
+                       test_x=self.test_x[:n_test], test_y=self.test_y[:n_test],
+                       checksum=self.checksum + f":subset{n_train}/{n_test}")
+
+    def to(self, device):
+        """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
+        that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
+        a time."""
+        import torch
+        from ..feed import resident_fits
+        as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)  # a copy: maps are read-only
+        images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
+        return replace(self, train_x=images(self.train_x), train_y=as_tensor(self.train_y, np.int64),
+                       test_x=images(self.test_x), test_y=as_tensor(self.test_y, np.int64))
 
     def describe(self):
         upsampled = self.meta.get("upsampled", {}).get("count", 0)
         # the source by name, not this machine's path: the checksum says which data it was
         return {"name": self.meta["name"], "source": scrub_paths(self.meta["source"]), "size": self.size,
-                "sha256": self.checksum, "n_train": len(self.train_labels), "n_val": len(self.val_labels),
+                "sha256": self.checksum, "n_train": len(self.train_y), "n_val": len(self.test_y),
                 "n_classes": len(self.classes), "skipped": len(self.meta["skipped"]),
                 **({"upsampled": upsampled} if upsampled else {})}
 
@@ -641,17 +649,3 @@ def check_source(root=None) -> str:
     else:
         scan(find_root(source))
     return _fingerprint(source)
-
-
-def to_splits(data: ImageFolderData, n_train, n_val, device):
-    """(the subset, engine.Splits of it): the first n_train / n_val images (0 = all). The labels go to
-    `device`, and so do each split's images where they fit (feed.resident_fits); a split that does
-    not (ImageNet's training set) stays in the memory-mapped cache and is streamed a batch at a time."""
-    import torch
-    from ..engine import Splits
-    from ..feed import resident_fits
-    data = data.subset(n_train or len(data.train_labels), n_val or len(data.val_labels))
-    as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)
-    images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
-    return data, Splits(images(data.train_images), as_tensor(data.train_labels, np.int64),
-                        images(data.val_images), as_tensor(data.val_labels, np.int64))

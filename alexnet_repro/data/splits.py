@@ -1,0 +1,18 @@
+"""Splits: the one container of a dataset's images and labels, what engine.train() reads.
+
+Every dataset is one (data/cifar10.Cifar10 and data/imagefolder.ImageFolderData add their own fields),
+with the same names: train_* is what trains, test_* what the net is evaluated on, whatever the dataset
+calls that split (ImageNet's validation set is its test_*). No torch import here: the ImageFolder
+decoding workers import the data modules without it.
+"""
+from dataclasses import dataclass
+
+
+@dataclass
+class Splits:
+    """uint8 NHWC images and int64 labels, on the run's device for train(); images too large for it
+    may stay a host array (the memory-mapped cache), streamed a batch at a time (feed.py)."""
+    train_x: object  # torch.Tensor, or np.ndarray on the host
+    train_y: object
+    test_x: object
+    test_y: object
