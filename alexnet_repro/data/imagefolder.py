@@ -100,7 +100,8 @@ class ImageFolderData(Splits):
         a time."""
         import torch
         from ..feed import resident_fits
-        as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)  # a copy: maps are read-only
+        # np.array copies: a tensor must not alias the read-only map
+        as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)  # noqa: E731
         images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
         return replace(self, train_x=images(self.train_x), train_y=as_tensor(self.train_y, np.int64),
                        test_x=images(self.test_x), test_y=as_tensor(self.test_y, np.int64))
