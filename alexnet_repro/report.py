@@ -19,6 +19,7 @@ from IPython.display import Markdown, display
 
 from . import claims
 from .book.evidence import comparisons_of
+from .claims.contract import rule_for
 
 
 def rule(result):
@@ -59,9 +60,8 @@ def verdict_markdown(result) -> str:
 def rule_of(result, label):
     """The verdict.Rule a comparison was decided by (the claim's RULES[label], else its RULE); None for a claim
     whose rule is not a Rule (Q1's test, the architecture's checks)."""
-    mod = claims.load(result["claim"])
-    found = getattr(mod, "RULES", {}).get(label, getattr(mod, "RULE", None))
-    return found if hasattr(found, "band") else None
+    decides = next((c.get("decides", True) for c in result.get("comparisons", []) if c["label"] == label), True)
+    return rule_for(claims.load(result["claim"]), label, decides)
 
 
 def comparison_table(result):

@@ -183,6 +183,16 @@ def late_gain(val_errors):
     return 100 * (val_errors[-1 - k] - val_errors[-1]) if k > 0 else math.nan
 
 
+def not_converged(gains, net):
+    """The reason a comparison is not testable where `net` had not converged: the median (upper middle) of its
+    runs' late gains reaches LATE_GAIN_LIMIT. None otherwise. NaN gains (diverged runs) are left out."""
+    gains = sorted(g for g in gains if math.isfinite(g))
+    if gains and gains[len(gains) // 2] >= LATE_GAIN_LIMIT:
+        return (f"not converged: {net} still gained {gains[len(gains) // 2]:.1f} points of error over its last "
+                f"{'epoch' if LATE_EPOCHS == 1 else f'{LATE_EPOCHS} epochs'} (limit {LATE_GAIN_LIMIT})")
+    return None
+
+
 def converged_epoch(val_errors):
     """First epoch (1-based) whose validation error is within CONVERGED_WITHIN of the run's best."""
     best = min(val_errors)
@@ -370,10 +380,9 @@ def untestable_reason(comp, by, rows):
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if r["arm"] in arms and not r["left_chance"]]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
-    gains = sorted(r["late_gain"] for r in rows if r["arm"] == PAPER.name and math.isfinite(r.get("late_gain", math.nan)))
-    if gains and gains[len(gains) // 2] >= LATE_GAIN_LIMIT:
-        return (f"not converged: the paper's net still gained {gains[len(gains) // 2]:.1f} points of error over its "
-                f"last {'epoch' if LATE_EPOCHS == 1 else f'{LATE_EPOCHS} epochs'} (limit {LATE_GAIN_LIMIT})")
+    not_yet = not_converged([r.get("late_gain", math.nan) for r in rows if r["arm"] == PAPER.name], "the paper's net")
+    if not_yet:
+        return not_yet
     if comp.needs_overfitting:
         gaps = [r["gap"] for r in rows if r["arm"] == comp.control.name and math.isfinite(r["gap"])]
         if gaps and sum(gaps) / len(gaps) < MIN_GAP:
@@ -386,7 +395,7 @@ def assess(mod, rows, scale):
     interval (on log(ratio) for ratios), Holm's correction over the deciding comparisons, equivalence,
     and the not-testable checks. -> (comparisons list, measured dict, verdict, reason, headline)."""
     by = {(r["arm"], r["seed"]): r for r in rows}
-    rules = {c.label: getattr(mod, "RULES", {}).get(c.label, mod.RULE) for c in mod.COMPARISONS}
+    rules = {c.label: contract.rule_for(mod, c.label) for c in mod.COMPARISONS}  # every comparison is measured
     effects = {c.label: _effects(c, by) for c in mod.COMPARISONS}
     stats = {c.label: measure_effect(effects[c.label], rules[c.label]) for c in mod.COMPARISONS}
     pvalues = {c.label: stats[c.label].p for c in mod.COMPARISONS if c.decides and stats[c.label].p is not None}
@@ -507,7 +516,7 @@ def entry_points(module_name):
 
 
 def verdict_rule(mod):
-    return " ".join(f"[{c.label}] " + getattr(mod, "RULES", {}).get(c.label, mod.RULE).describe()
+    return " ".join(f"[{c.label}] " + contract.rule_for(mod, c.label).describe()
                     for c in mod.COMPARISONS if c.decides) + (
         f" Holm's correction over the {sum(c.decides for c in mod.COMPARISONS)} deciding comparisons."
         if sum(c.decides for c in mod.COMPARISONS) > 1 else "") + (
@@ -541,8 +550,7 @@ def effect_rows(result):
     from ..figures import EffectRow
     from . import load
     mod = load(result["claim"])
-    rules = getattr(mod, "RULES", {})
-    return [EffectRow(c["label"], c["effect"], rules.get(c["label"], mod.RULE if c.get("decides", True) else None),
+    return [EffectRow(c["label"], c["effect"], contract.rule_for(mod, c["label"], c.get("decides", True)),
                       c.get("paper"), c.get("per_seed", []), c["verdict"] if c.get("decides", True) else "",
                       c["kind"] == "ratio") for c in result.get("comparisons", [])]
 

@@ -26,6 +26,15 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
+from ..verdict import Rule
+
+
+def rule_for(mod, label, decides=True):
+    """The verdict.Rule a claim's comparison `label` is read by: its own (RULES[label]), else, for a deciding
+    comparison, the claim's RULE. None where there is none: a comparison reported beside the verdict is not
+    sized by the claim's band, and some claims' rules are no verdict.Rule (Q1's test, the architecture's checks)."""
+    found = getattr(mod, "RULES", {}).get(label) or (getattr(mod, "RULE", None) if decides else None)
+    return found if isinstance(found, Rule) else None
 
 
 @dataclass

@@ -42,7 +42,7 @@ from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pc
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
 from . import Claim, contract, scale_config
-from .ablation import LATE_GAIN_LIMIT, late_gain, left_chance
+from .ablation import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 from .contract import Assessment, Trained
 
 CLAIM = Claim(
@@ -274,35 +274,29 @@ UNTESTABLE_RULE = (f"Not testable (fixed before the runs): a net that never left
                    f"gaining {LATE_GAIN_LIMIT}+ points of test error over its last epoch (median over seeds).")
 
 
-def untestable_reason(rows, curves):
+def late_gains_without_lrn(curves):
+    """Each seed's late gain (ablation.late_gain) of the net without LRN, from its curve: seed -> points."""
+    by = {}
+    for h in sorted(curves, key=lambda h: h["epoch"]):
+        if not h["lrn"]:
+            by.setdefault(h["seed"], []).append(h["test_error"])
+    return {seed: late_gain(errors) for seed, errors in by.items()}
+
+
+def untestable_reason(rows, gains):
+    """Why L3 is not testable from these runs (`gains`: late_gains_without_lrn), or None."""
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if not left_chance(r["test_error_centre"], 10)]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
-    gains = sorted(late_gain([h["test_error"] for h in sorted(c, key=lambda h: h["epoch"])])
-                   for c in _curves_by_run(curves, lrn=False).values())
-    gains = [g for g in gains if math.isfinite(g)]
-    if gains and gains[len(gains) // 2] >= LATE_GAIN_LIMIT:
-        return (f"not converged: the net without LRN still gained {gains[len(gains) // 2]:.1f} points of test error "
-                f"over its last epoch (limit {LATE_GAIN_LIMIT})")
-    return None
-
-
-def _curves_by_run(curves, lrn):
-    by = {}
-    for h in curves:
-        if h["lrn"] == lrn:
-            by.setdefault(h["seed"], []).append(h)
-    return by
+    return not_converged(gains.values(), "the net without LRN")
 
 
 def assess(trained: Trained, scale) -> Assessment:
     measured = _measure(trained.rows, trained.context["cfg"])
-    curves = trained.tables["curves"].to_dict("records")
-    measured["late_gain_without_lrn"] = summarize(
-        late_gain([h["test_error"] for h in sorted(c, key=lambda h: h["epoch"])])
-        for c in _curves_by_run(curves, lrn=False).values())
+    gains = late_gains_without_lrn(trained.tables["curves"].to_dict("records"))
+    measured["late_gain_without_lrn"] = summarize(gains.values())
     effect = measured["effect_ten_view"]
-    why_not = untestable_reason(trained.rows, curves) if scale != "smoke" else None
+    why_not = untestable_reason(trained.rows, gains) if scale != "smoke" else None
     if scale == "smoke":
         verdict, reason = PLUMBING, "a smoke run checks the code runs; it tests no claim"
     elif why_not:

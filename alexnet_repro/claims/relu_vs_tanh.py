@@ -238,20 +238,16 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     the sweep's own run, found in the store): for the paper's setup, then each further measured setup;
     3. the sensitivity study's sweeps. Each run trained or found in the store."""
     cfg, exp, description = _experiment(scale, seeds, device, data_root, work_dir, download)
-    setups = {DEFAULTS: cfg.setup, **cfg.measured}
-    sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in setups.items()}
-    best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in setups}
+    setups = {DEFAULTS: cfg.setup, **cfg.measured}          # measured with every seed
+    swept = {**setups, **cfg.variants}                     # the sensitivity study sweeps these on seeds[0]
+    sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
+    best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
     rows_of = {name: [dict(exp.run(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
                       for s in cfg.seeds] for name, setup in setups.items()}
-    sweep = dict(sweeps[DEFAULTS])
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
-    sensitivity = [_sensitivity_row(name, setups[name], sweeps[name], best[name]) for name in setups]
-    for name, setup in cfg.variants.items():
-        v_sweep = {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS}
-        sensitivity.append(_sensitivity_row(name, setup, v_sweep, {a: _best_lr(v_sweep[a]) for a in ACTIVATIONS}))
-        sweep.update({f"{a} ({name})": v_sweep[a] for a in ACTIVATIONS})
-    for name in cfg.measured:
-        sweep.update({f"{a} ({name})": sweeps[name][a] for a in ACTIVATIONS})
+    sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
+    sweep = {**sweeps[DEFAULTS], **{f"{a} ({name})": sweeps[name][a]
+                                    for name in (*cfg.variants, *cfg.measured) for a in ACTIVATIONS}}
 
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
