@@ -87,7 +87,7 @@ def cmd_list(args):
     for slug in claims.registry():
         mod = claims.load(slug)
         shown = False
-        for scale in (*claims.SCALES, "imagenette"):
+        for scale in (*claims.SCALES, claims.CONFIRMATION, "imagenette"):
             try:
                 res = load_result(slug, scale)
             except ValueError as e:
@@ -106,9 +106,11 @@ def cmd_list(args):
 
 def cmd_run(args):
     slugs = list(claims.registry()) if args.claim == "all" else [args.claim]
-    for slug in slugs:
-        claims.load(slug)
     claims.check_scale(args.scale)
+    if args.scale == claims.CONFIRMATION:
+        slugs = confirmations(slugs, args.claim == "all", args.seeds)
+    for slug in slugs:
+        claims.check_scale(args.scale, claims.load(slug))
     if args.jobs < 1:
         raise ValueError(f"--jobs must be 1 or more, got {args.jobs}")
     if args.data_root:  # the notebook's kernel runs in notebooks/: a relative path must not change meaning there
@@ -168,6 +170,28 @@ def cmd_run(args):
     distributed.shutdown()
 
 
+def confirmations(slugs, every, seeds):
+    """The claims to confirm: with `every` (run all), those whose cpu result has an inconclusive comparison (the
+    rest are named and left out); else `slugs`, each refused in one line if it has nothing to confirm. The seeds
+    of each come from its pilot (ablation.confirmation_seeds), checked here before any kernel starts."""
+    from .claims import ablation
+    out = []
+    for slug in slugs:
+        mod = claims.load(slug)
+        if every and not claims.has_confirmation(mod):
+            continue
+        claims.check_scale(claims.CONFIRMATION, mod)
+        try:
+            ablation.confirmation_seeds(mod, seeds)
+        except ValueError as e:
+            if not every:
+                raise
+            print(f"{slug}: left out: {e}", file=sys.stderr)
+            continue
+        out.append(slug)
+    return out
+
+
 def _valid_result(out_dir):
     """The result in out_dir if it is a valid one, else None (a bad one is named, and the claim reruns)."""
     try:
@@ -217,7 +241,9 @@ def main(argv=None):
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
-    run.add_argument("--scale", default="smoke", help=f"one of: {', '.join(claims.SCALES)} (default smoke)")
+    run.add_argument("--scale", default="smoke",
+                     help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.CONFIRMATION}: the ablation "
+                          "family's confirmation of an inconclusive cpu result, on the fresh seeds that result fixes")
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")

@@ -2,9 +2,10 @@
 every claim is reported the same way (issue 11):
 
   rule(result)        the verdict rule, fixed before the run
-  show(result)        the verdict with its reason, the paper's words and our headline, the scale, data and
-                      compute, the proxy note; then each comparison: our effect and 95% interval beside the
-                      paper's number, the rule's band and margin, the verdict and why
+  show(result)        the verdict with its reason, the paper's words and our headline (and a confirmation's
+                      pilot beside it), the scale, data and compute, the proxy note; then each comparison: our
+                      effect and 95% interval beside the paper's number, the rule's band and margin, the
+                      verdict and why
   provenance(result)  the full provenance
 
 The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
@@ -47,7 +48,9 @@ def verdict_markdown(result) -> str:
              + (f": {result['reason']}" if result.get("reason") else ""),
              f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
              f"{result['paper']['says']}",
-             f"Measured: {result['headline']}",
+             f"Measured: {result['headline']}"
+             + (f"  \nThe pilot it confirms (`{pilot['result']}`, seeds {pilot['seeds']}; beside it, never pooled "
+                f"into it): {pilot['verdict']}: {pilot['headline']}" if (pilot := result.get("pilot")) else ""),
              f"Scale `{result['scale']}` on {p.get('device_name', p.get('device', '-'))} ({p.get('precision', '-')}), "
              f"{d.get('name', 'no data')}" + (f": {images} images" if images else "")
              + (f", seeds {p['seeds']}" if p.get("seeds") else "")
@@ -69,6 +72,8 @@ def comparison_table(result):
     size and the equivalence margin; the paired t-test's p (Holm's correction over the deciding comparisons
     decides); the verdict, why, and the seeds 80% power would need where inconclusive."""
     raw = {c["label"]: c for c in result.get("comparisons", [])}
+    pilot_effects = {p["label"]: f"{_effect(p['effect'])}: {p['verdict']}"
+                     for p in result.get("pilot", {}).get("comparisons", []) if p.get("effect")}
     rows = []
     for c in comparisons_of(result):
         if not (c.effect or c.label in raw):  # an older result's summary with no interval: nothing to set beside
@@ -79,8 +84,12 @@ def comparison_table(result):
                      "95% hi": e.get("hi"), "seeds": e.get("n"), "the paper": c.paper, "the paper's band": band,
                      "margin": c.margin, "p": raw.get(c.label, {}).get("p_value"),
                      "verdict": c.verdict if c.decides else "(reported, not decided)", "why": c.reason,
-                     "seeds for 80% power": c.seeds_needed})
+                     "seeds for 80% power": c.seeds_needed, "the pilot": pilot_effects.get(c.label)})
     return pd.DataFrame(rows).dropna(axis="columns", how="all")
+
+
+def _effect(e):
+    return f"{e['mean']:+.2f} ({e['lo']:+.2f} to {e['hi']:+.2f}, {e['n']} seeds)"
 
 
 def _num(x):

@@ -20,11 +20,12 @@
 #
 # **The experiment.** Two comparisons of the ablation family (`claims/ablation.py`). The training half: the paper's net, trained on random crops and their mirror images, against the same net trained on the centre crop alone; effect: validation top-1 error (centre crop), crops minus none, with the train-test gap beside it. The test half: each trained paper's net evaluated on the centre crop and with its softmax averaged over 10 views; effect: 10 views minus centre crop, seed by seed, on the same net.
 #
-# **The scale.** At the cpu scale the family runs on CIFAR-10: the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, 15 epochs. It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/ten_patch/imagenette/`, re-read under the v2 rules.
+# **The scale.** At the cpu scale the family runs on CIFAR-10: the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, 15 epochs. It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/ten_patch/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
 
 # %% tags=["parameters"]
 # Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)
-# scale: smoke | cpu | gpu | paper
+# scale: smoke | cpu | gpu | paper | cpu-confirmation (an inconclusive cpu result's confirmation: fresh
+# seeds, as many as that result says would decide it; leave seeds empty)
 scale = "smoke"
 # seeds: comma-separated; empty means the scale's own seeds
 seeds = ""

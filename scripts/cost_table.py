@@ -1,4 +1,4 @@
-"""Write the README's table of what each claim's cpu-scale result cost, from the committed results themselves
+"""Write the README's table of what each claim's cpu-scale result (and its confirmation's) cost, from the committed results themselves
 (provenance.wall_time_s and, for the ablation family, each run's wall time in seeds.csv), so the table never
 says more than was measured.
 
@@ -35,7 +35,7 @@ def row(slug, scale="cpu"):
             own = runs.loc[runs["arm"] != PAPER.name, "wall_time_s"].sum() / 60
             shared = f"{own:.0f}"
     data = p["dataset"].get("name", "-") if isinstance(p.get("dataset"), dict) else "-"
-    return {"claim": f"{result['claim_id']} `{slug}`", "data": data, "seeds": len(p.get("seeds") or []) or "-",
+    return {"claim": f"{result['claim_id']} `{slug}`" + (f", {scale}" if scale != "cpu" else ""), "data": data, "seeds": len(p.get("seeds") or []) or "-",
             "training, runs summed (min)": f"{minutes:.0f}" if minutes >= 1 else f"{minutes:.1f}",
             "without the shared paper's net (min)": shared or "-",
             "device": f"{p.get('device_name', p.get('device', '-'))}, {p.get('precision', 'fp32')}",
@@ -43,7 +43,7 @@ def row(slug, scale="cpu"):
 
 
 def table():
-    rows = [r for slug in claims.registry() if (r := row(slug))]
+    rows = [r for slug in claims.registry() for scale in ("cpu", claims.CONFIRMATION) if (r := row(slug, scale))]
     df = pd.DataFrame(rows)
     header = "| " + " | ".join(df.columns) + " |\n|" + "---|" * len(df.columns) + "\n"
     return header + "".join("| " + " | ".join(str(v) for v in r) + " |\n" for r in df.itertuples(index=False))

@@ -1,5 +1,5 @@
-"""Re-read the ablation family's committed cpu-scale results by today's code, from their own per-run tables
-(claims.ablation.reread): nothing is rerun. Run after a change to the code that assesses results, so that
+"""Re-read the ablation family's committed cpu-scale results (and their confirmations) by today's code, from
+their own per-run tables (claims.ablation.reread): nothing is rerun. Run after a change to the code that assesses results, so that
 `list` and the book can call them current; a verdict that changes is recorded as a look.
 
     python scripts/reread_cpu_family.py [claim ...]
@@ -14,9 +14,10 @@ from alexnet_repro.results import results_dir, staleness  # noqa: E402
 
 for slug in sys.argv[1:] or [s for s in claims.registry() if claims.load(s).DATA == "family"
                              and hasattr(claims.load(s), "COMPARISONS")]:
-    folder = results_dir(slug, "cpu")
-    if not (folder / "seeds.csv").exists():
-        print(f"{slug}: no cpu result to re-read")
-        continue
-    result = ablation.reread(claims.load(slug), folder)
-    print(f"{slug}: {result['verdict']} ({staleness(result)}); {result['headline']}")
+    for scale in ("cpu", claims.CONFIRMATION):
+        folder = results_dir(slug, scale)
+        if not (folder / "seeds.csv").exists():
+            print(f"{slug}: no {scale} result to re-read")
+            continue
+        result = ablation.reread(claims.load(slug), folder)
+        print(f"{slug} at {scale}: {result['verdict']} ({staleness(result)}); {result['headline']}")

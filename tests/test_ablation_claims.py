@@ -159,14 +159,15 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     assert comps[0]["holm_significant"] is True
 
 
-@pytest.mark.parametrize("slug", [s for s in FAMILY if (REPO_RESULTS / s / "cpu" / "seeds.csv").exists()])
-def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, tmp_path):
+@pytest.mark.parametrize("slug, scale", [(s, scale) for s in FAMILY for scale in ("cpu", claims.CONFIRMATION)
+                                         if (REPO_RESULTS / s / scale / "seeds.csv").exists()])
+def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, scale, tmp_path):
     """ablation.reread decides a committed result again from its own per-run table: today's code must give the
     committed effects and verdict (else the assessing code changed what the results say: look, then rerun)."""
     import json
     import shutil
     folder = tmp_path / slug
-    shutil.copytree(REPO_RESULTS / slug / "cpu", folder)
+    shutil.copytree(REPO_RESULTS / slug / scale, folder)
     committed = json.loads((folder / "result.json").read_text())
     result = ablation.reread(claims.load(slug), folder)
     assert result["verdict"] == committed["verdict"] and len(result["looks"]) == len(committed["looks"])
@@ -175,3 +176,60 @@ def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, 
         assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(old["effect"])
     assert result["provenance"]["reread"]["code_version"] and result["provenance"]["git_commit"] == \
         committed["provenance"]["git_commit"]
+
+
+def _pilot(slug, root, seeds_needed=None):
+    """The committed cpu result of `slug` copied under `root` as its pilot; seeds_needed, where given, replaces its
+    deciding comparisons' (so that a smoke-sized confirmation trains two seeds, not the pilot's own n)."""
+    import json
+    import shutil
+    shutil.copytree(REPO_RESULTS / slug / "cpu", root / slug / "cpu")
+    if seeds_needed is not None:
+        path = root / slug / "cpu" / "result.json"
+        pilot = json.loads(path.read_text())
+        for c in pilot["comparisons"]:
+            c["seeds_needed"] = seeds_needed if c["decides"] and c["verdict"] == INCONCLUSIVE else None
+        path.write_text(json.dumps(pilot))
+
+
+def test_a_confirmations_seeds_are_fixed_by_its_pilot(tmp_path):
+    import json
+    from alexnet_repro.claims import depth, pca_colour, two_columns
+    root = tmp_path / "results"
+    with pytest.raises(ValueError, match="no cpu result to confirm"):
+        ablation.confirmation_seeds(pca_colour, root=root)
+    for slug in ("pca_colour", "depth", "two_columns"):
+        _pilot(slug, root)
+    pilot = json.loads((root / "depth" / "cpu" / "result.json").read_text())
+    needed = {c["label"]: c["seeds_needed"] for c in pilot["comparisons"] if c["seeds_needed"]}
+    seeds = ablation.confirmation_seeds(depth, root=root)  # the most any deciding comparison needs, none of the pilot's
+    assert seeds == tuple(range(4, 4 + max(needed.values()))) and len(seeds) > 4
+    assert ablation.confirmation_seeds(depth, seeds, root=root) == seeds
+    with pytest.raises(ValueError, match="fixed by its pilot"):
+        ablation.confirmation_seeds(depth, seeds[:-1], root=root)  # one seed fewer is optional stopping
+    with pytest.raises(ValueError, match="nothing to confirm"):
+        ablation.confirmation_seeds(two_columns, root=root)  # M1's pilot decided
+
+
+def test_a_confirmation_runs_on_fresh_seeds_and_is_decided_alone(shared_data, tmp_path, monkeypatch):
+    """D3's confirmation at smoke size: two fresh seeds, trained into the cpu scale's store, decided on its own
+    runs with the pilot beside it (never pooled: the pilot's seeds are not among its runs)."""
+    from alexnet_repro.claims import pca_colour
+    _pilot("pca_colour", tmp_path / "results", seeds_needed=2)
+    monkeypatch.setitem(ablation.SCALES, claims.CONFIRMATION, dataclasses.replace(ablation.SCALES["smoke"], seeds=()))
+    res = pca_colour.run(claims.CONFIRMATION, data_root=str(shared_data), out_dir=tmp_path / "out")
+    assert res["scale"] == claims.CONFIRMATION and tuple(res["provenance"]["seeds"]) == (4, 5)
+    assert sorted(pd.read_csv(tmp_path / "out" / "seeds.csv").seed.unique()) == [4, 5]
+    assert res["comparisons"][0]["effect"]["n"] == 2 and res["verdict"] in VERDICTS
+    assert res["pilot"]["verdict"] == INCONCLUSIVE and res["pilot"]["seeds"] == [0, 1, 2, 3]
+    assert len(res["looks"]) == 1 and "confirmation's only look" in res["looks"][0]["note"]
+    assert len(list((tmp_path / "runs" / ablation.FAMILY / "cpu").rglob("record.json"))) == 4  # the cpu store
+
+
+def test_cli_refuses_a_confirmation_that_has_no_pilot_or_nothing_to_confirm(tmp_path):
+    from test_cli_and_notebook import cli
+    _pilot("two_columns", tmp_path / "results")
+    for slug, needle in (("relu_vs_tanh", "has no cpu-confirmation scale"), ("two_columns", "nothing to confirm"),
+                         ("pca_colour", "no cpu result to confirm")):
+        out = cli("run", slug, "--scale", claims.CONFIRMATION)
+        assert out.returncode == 2 and needle in out.stderr and len(out.stderr.strip().splitlines()) == 1

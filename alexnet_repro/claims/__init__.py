@@ -14,6 +14,9 @@ import pkgutil
 from dataclasses import dataclass, replace
 
 SCALES = ("smoke", "cpu", "gpu", "paper")
+# A scale of the ablation family's comparisons alone (ablation.CONFIRMATION): the confirmation of an
+# inconclusive cpu result, on fresh seeds, as many as that result says would decide it.
+CONFIRMATION = "cpu-confirmation"
 
 
 # Every claim id of CLAIMS.md (sections A and B) with the paper's statement, for the scoreboard:
@@ -83,15 +86,25 @@ def load(slug: str):
     return registry()[slug]
 
 
-def check_scale(scale: str):
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+def has_confirmation(mod) -> bool:
+    """Whether the claim `mod` has the CONFIRMATION scale: the ablation family's comparisons do."""
+    return mod.DATA == "family" and hasattr(mod, "COMPARISONS")
+
+
+def check_scale(scale: str, mod=None):
+    """ValueError of one line unless `scale` is a scale (of the claim `mod`, when given)."""
+    if scale not in (*SCALES, CONFIRMATION):
+        raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join((*SCALES, CONFIRMATION))}")
+    if scale == CONFIRMATION and mod is not None and not has_confirmation(mod):
+        raise ValueError(f"{mod.CLAIM.slug} has no {CONFIRMATION} scale: only the ablation family's comparisons "
+                         "confirm an inconclusive cpu result")
 
 
 def scale_config(configs: dict, scale: str, seeds=None):
     """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given
     (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
     from ..seeds import parse_seeds
-    check_scale(scale)
+    if scale not in configs:
+        raise ValueError(f"unknown scale {scale!r} for this claim; choose from: {', '.join(configs)}")
     seeds = parse_seeds(seeds)
     return replace(configs[scale], seeds=seeds) if seeds is not None else configs[scale]

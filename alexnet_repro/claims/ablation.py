@@ -28,6 +28,9 @@ annealed to zero, so that each run ends converged (late_gain) within minutes on 
 224 px, 1000 classes and 90 epochs is out of their reach; the gpu and paper scales run the full net on
 ImageNet-layout data. The Imagenette runs of the cpu scale before protocol v2 are the "imagenette" scale.
 A comparison may also measure one net two ways (D2's test half: `treatment_metric`, 10 views).
+
+An inconclusive cpu result is the pilot of a confirmation, the scale "cpu-confirmation" (book/method.md):
+the cpu config and run store on fresh seeds, as many as the pilot's seeds_needed, decided alone.
 """
 import math
 import sys
@@ -46,11 +49,11 @@ from ..data.imagefolder import find_dataset, load_imagefolder
 from ..data.splits import Splits
 from ..engine import TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
-from ..results import write_result
+from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
 from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REASONS, REPRODUCED,
                        decide, holm, measure_effect, seeds_for_power, summarize)
-from . import contract, scale_config
+from . import CONFIRMATION, contract, scale_config
 from .contract import Assessment, Trained
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
@@ -154,8 +157,12 @@ SCALES = {
     # held-out images: LRN - none = -1.06, -1.26, -1.78 points, SD 0.37): 4 seeds give 80% power against M1's
     # and E5's margins (0.92, 1.08 points); L2's (0.76) needs 5, D3, T1 and BN's (0.5) 7, O1's (0.22) ~30, beyond
     # this CPU's budget (11 arms x 4 seeds ~ 70 min with --jobs 2): those report the seeds they would need.
-    "cpu": Config(data="cifar10", cache_size=32, crop=24, width=0.25, epochs=15, n_train=10_000, holdout=5_000,
-                  train_eval_images=2_000, schedule="linear_to_zero", **CIFAR_CHOICES, seeds=(0, 1, 2, 3)),
+    "cpu": (CPU := Config(data="cifar10", cache_size=32, crop=24, width=0.25, epochs=15, n_train=10_000,
+                          holdout=5_000, train_eval_images=2_000, schedule="linear_to_zero", **CIFAR_CHOICES,
+                          seeds=(0, 1, 2, 3))),
+    # The confirmation of an inconclusive cpu result (confirmation_seeds): the cpu config and its run store, on
+    # the fresh seeds its pilot fixes.
+    CONFIRMATION: replace(CPU, seeds=()),
     # The ImageNet-layout proxy the cpu scale used before protocol v2 (Imagenette at 67 px, 8 epochs at a
     # constant rate): kept so its committed results can be re-read, not as a scale that decides.
     "imagenette": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
@@ -168,6 +175,48 @@ SCALES = {
 def family_config(scale, seeds=None) -> Config:
     """The family's config at `scale`, with the seeds overridden when given."""
     return scale_config(SCALES, scale, seeds)
+
+
+def store_scale(scale):
+    """The scale whose run store `scale` trains into: a confirmation's runs are the cpu scale's, other seeds."""
+    return "cpu" if scale == CONFIRMATION else scale
+
+
+def confirmation_seeds(mod, seeds=None, root=None) -> tuple:
+    """The seeds of the claim `mod`'s confirmation, as book/method.md declared them before any of its runs: its
+    committed cpu result is the pilot; the confirmation takes fresh seeds (from one past the pilot's last), as
+    many as the pilot's `seeds_needed` (80% power against the rule's margin at the pilot's own spread; the most
+    any deciding comparison needs). `seeds`, where given, must be those: a confirmation has no free choice of n."""
+    from ..seeds import parse_seeds
+    slug, seeds, pilot = mod.CLAIM.slug, parse_seeds(seeds), pilot_result(mod, root)
+    needed = [c["seeds_needed"] for c in pilot.get("comparisons", []) if c.get("decides", True) and c.get("seeds_needed")]
+    if not needed:
+        raise ValueError(f"{slug}: its cpu result is {pilot['verdict']}, with no inconclusive comparison: nothing "
+                         "to confirm")
+    first = max(pilot["provenance"]["seeds"]) + 1
+    declared = tuple(range(first, first + max(needed)))
+    if seeds is not None and tuple(seeds) != declared:
+        raise ValueError(f"{slug}: a confirmation's seeds are fixed by its pilot ({first}-{declared[-1]}, "
+                         f"{len(declared)} seeds): leave --seeds out")
+    return declared
+
+
+def pilot_result(mod, root=None) -> dict:
+    """The claim's committed cpu result, the pilot its confirmation confirms; ValueError of one line if none."""
+    pilot = load_result(mod.CLAIM.slug, "cpu", root)
+    if pilot is None:
+        raise ValueError(f"{mod.CLAIM.slug} has no cpu result to confirm: run it at --scale cpu first")
+    return pilot
+
+
+def pilot_of(mod, root=None) -> dict:
+    """What a confirmation shows beside its own verdict, never pooled into it: its pilot's verdict, seeds and
+    comparisons, and where that result lies."""
+    slug, pilot = mod.CLAIM.slug, pilot_result(mod, root)
+    return {"result": f"results/{slug}/cpu/result.json", "verdict": pilot["verdict"], "headline": pilot["headline"],
+            "seeds": pilot["provenance"]["seeds"], "git_commit": pilot["provenance"].get("git_commit"),
+            "comparisons": [{k: c.get(k) for k in ("label", "effect", "verdict", "seeds_needed", "decides")}
+                            for c in pilot.get("comparisons", [])]}
 
 
 # Convergence, defined before any run of a deciding scale: a run has reached its end point when its last
@@ -263,7 +312,7 @@ class Family:
         n_eval = cfg.train_eval_images or len(self.splits.test_y)  # the training sample of the gap
         self.train_eval = Splits(self.splits.train_x[:n_eval], self.splits.train_y[:n_eval],
                                  self.splits.test_x, self.splits.test_y)
-        self.work_dir = work_dir or default_work_dir(FAMILY, scale)
+        self.work_dir = work_dir or default_work_dir(FAMILY, store_scale(scale))
         net = dict(CIFAR_ALEXNET) if cfg.data == "cifar10" else dict(width=cfg.width, input_size=cfg.crop)
         self.base = AlexNetConfig(**{**net, "num_classes": self.data.n_classes, "init_std": cfg.init_std,
                                      "hidden_bias": cfg.hidden_bias})
@@ -485,8 +534,13 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
 
 def assessment(mod, trained: Trained, scale) -> Assessment:
     comparisons, measured, verdict, reason, headline = assess(mod, trained.rows, scale)
-    return Assessment(verdict, headline, measured, verdict_rule(mod), paper=dict(mod.PAPER_NUMBERS),
-                      fields={"comparisons": comparisons, "reason": reason})
+    fields = {"comparisons": comparisons, "reason": reason}
+    if scale == CONFIRMATION:  # decided on its own runs alone; the pilot stands beside it
+        fields["pilot"] = pilot_of(mod)
+        fields["looks"] = [{"n_seeds": len(trained.seeds), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
+                            "note": f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, "
+                                    "as many as the pilot's seeds_needed, declared in book/method.md before its runs"}]
+    return Assessment(verdict, headline, measured, verdict_rule(mod), paper=dict(mod.PAPER_NUMBERS), fields=fields)
 
 
 def entry_points(module_name):
@@ -499,11 +553,14 @@ def entry_points(module_name):
     def claim():  # looked up when called: the module is still being declared when this runs
         return sys.modules[module_name]
 
+    def seeds_at(scale, seeds):
+        return confirmation_seeds(claim(), seeds) if scale == CONFIRMATION else seeds
+
     def plan(scale, seeds=None):
-        return plan_arms(arms_of(claim().COMPARISONS), scale, seeds)
+        return plan_arms(arms_of(claim().COMPARISONS), scale, seeds_at(scale, seeds))
 
     def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
-        return train_arms(claim().COMPARISONS, scale, seeds, device, data_root, work_dir, download)
+        return train_arms(claim().COMPARISONS, scale, seeds_at(scale, seeds), device, data_root, work_dir, download)
 
     def assess_claim(trained, scale):
         return assessment(claim(), trained, scale)

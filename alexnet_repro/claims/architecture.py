@@ -526,7 +526,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     """Build the paper-default net and run every check on it (all identical at every scale; seeds, device,
     data_root, work_dir and download are accepted for the common signature and unused: nothing is trained,
     and the analysis runs on the CPU)."""
-    check_scale(scale)
+    check_scale(scale, sys.modules[__name__])
     cfg = SCALES[scale]
     t0 = time.time()
     default_cfg = AlexNetConfig()

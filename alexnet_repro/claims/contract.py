@@ -99,8 +99,9 @@ def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
     if "comparisons" in a.fields:
         # Protocol v2 (book/evidence.py): the effects as a comparisons list, and every look at the data.
         result["protocol"] = 2
-        result["looks"] = [{"n_seeds": len(trained.seeds), "verdict": a.verdict, "date": time.strftime("%Y-%m-%d"),
-                            "note": "the only look: seeds fixed in the scale before the runs"}]
+        result.setdefault("looks", [{"n_seeds": len(trained.seeds), "verdict": a.verdict,
+                                     "date": time.strftime("%Y-%m-%d"),
+                                     "note": "the only look: seeds fixed in the scale before the runs"}])
     result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
