@@ -186,7 +186,7 @@ def confirmations(slugs, every, seeds):
         except ValueError as e:
             if not every:
                 raise
-            print(f"{slug}: left out: {e}", file=sys.stderr)
+            print(f"left out: {e}", file=sys.stderr)
             continue
         out.append(slug)
     return out

@@ -212,16 +212,14 @@ def fmt_paper(c: Comparison) -> str:
 # --- staleness against the current code ------------------------------------------------------------------
 
 def code_status(res: dict) -> tuple:
-    """(commit, status): whether the training code changed since the run. Compared by
-    provenance.code_version against results.code_version() where both exist, else "unknown"."""
+    """(commit, status): whether the code that made the result changed since (results.staleness, as `list`
+    tells it: a result re-read from its own runs by later code is as current as that code)."""
     prov = res.get("provenance", {})
     commit = prov.get("git_commit", "unknown")
-    current = getattr(results, "code_version", None)
-    ran = prov.get("code_version")
-    if not (callable(current) and ran):
-        status = "unknown (the result records no code version)" if not ran else "unknown"
-    else:
-        status = "current" if ran == current() else "stale: the training code changed after this run"
+    status = {"current": "current", "stale": "stale: the code changed after this result was made",
+              "unknown": "unknown (the result records no code version)"}[results.staleness(res)]
+    if status == "current" and prov.get("reread"):
+        status = "current (re-read from its own runs by today's code)"
     if commit.endswith("+dirty"):
         status += "; run from uncommitted changes"
     return commit, status
