@@ -134,6 +134,24 @@ def test_claim_page_reads_as_a_report(tmp_path):
     assert "/home/" not in text and text.count("## Provenance") == 1
 
 
+def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
+    """A confirmation's page names the pilot it confirms, links the pilot's page and says the two are not pooled;
+    the open questions name the pilot's confirmation by its verdict."""
+    pilot, pilot_folder = _v2(tmp_path, verdict="inconclusive")
+    conf, folder = _v2(tmp_path, scale=claims.CONFIRMATION, verdict="reproduced", pilot={
+        "result": "results/depth/cpu/result.json", "verdict": "inconclusive", "headline": "+1.29 points (4 seeds)",
+        "seeds": [0, 1, 2, 3], "comparisons": []})
+    entries = evidence.load_entries()
+    assert [e.scale for e in entries] == ["cpu", claims.CONFIRMATION]
+    page = pages.claim_page(_notebook(), entries[1], entries, [])
+    top = page["cells"][1]["source"]
+    assert "The pilot this confirms ([cpu scale](depth-cpu.ipynb), seeds 0, 1, 2, 3): inconclusive" in top
+    assert "never pooled" in top and "[cpu: inconclusive](depth-cpu.ipynb)" in top
+    for c in entries[0].comparisons:  # the pilot's inconclusive comparisons, with the seeds they need
+        c.verdict, c.seeds_needed = "inconclusive", 10
+    assert "its confirmation on fresh seeds: reproduced" in "\n".join(report.open_questions(entries))
+
+
 def test_code_status_compares_code_versions(monkeypatch):
     res = json.loads(FIXTURE.read_text())
     monkeypatch.setattr(results, "code_version", lambda: "c0de1", raising=False)

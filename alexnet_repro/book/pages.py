@@ -82,6 +82,11 @@ def evidence_markdown(entry, siblings, downloads) -> str:
             lines.append(f"| {c.label}{'' if c.decides else ' (reported, does not decide)'} | {fmt_effect(c)}{way} "
                          f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |")
         lines.append("")
+    if res.get("pilot"):  # a confirmation (ablation.confirmation_seeds): its pilot beside it, never pooled into it
+        p = res["pilot"]
+        lines += [f"The pilot this confirms ([cpu scale]({entry.slug}-cpu.ipynb), seeds "
+                  f"{', '.join(map(str, p['seeds']))}): {p['verdict']}: {p['headline']}. This result is decided on its "
+                  "own fresh seeds alone; the two are never pooled.", ""]
     if res.get("looks"):  # protocol v2: every time the verdict was computed, and on how many seeds
         lines += ["Looks at the data: " + "; ".join(
             f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
