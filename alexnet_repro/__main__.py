@@ -81,7 +81,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
 def cmd_list(args):
     """Every claim's results; a result.json that is not a valid result is named in one line on stderr and
     left out (exit 2 at the end), the others still listed."""
-    print(f"{'claim':<16} {'id':<5} {'scale':<10} {'verdict':<27} measured  (proxy: a smaller-scale stand-in for the "
+    print(f"{'claim':<16} {'id':<5} {'scale':<16} {'verdict':<27} measured  (proxy: a smaller-scale stand-in for the "
           "paper's data; stale/unknown: made by other code than today's)")
     bad = 0
     for slug in claims.registry():
@@ -97,10 +97,10 @@ def cmd_list(args):
             if res:
                 marks = "".join(f" [{m}]" for m in ("proxy" if res.get("proxy") else "",
                                                      staleness(res) if staleness(res) != "current" else "") if m)
-                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<10} {res['verdict']:<27} {headline_of(res)}{marks}")
+                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<16} {res['verdict']:<27} {headline_of(res)}{marks}")
                 shown = True
         if not shown:
-            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<10} {'not run yet':<27}")
+            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<16} {'not run yet':<27}")
     return 2 if bad else 0
 
 
