@@ -19,7 +19,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from . import claims
-from .book.evidence import comparisons_of
+from .book.evidence import comparisons_of, fmt_effect
 from .claims.contract import rule_for
 
 
@@ -72,8 +72,8 @@ def comparison_table(result):
     size and the equivalence margin; the paired t-test's p (Holm's correction over the deciding comparisons
     decides); the verdict, why, and the seeds 80% power would need where inconclusive."""
     raw = {c["label"]: c for c in result.get("comparisons", [])}
-    pilot_effects = {p["label"]: f"{_effect(p['effect'])}: {p['verdict']}"
-                     for p in result.get("pilot", {}).get("comparisons", []) if p.get("effect")}
+    pilot_effects = {p.label: f"{fmt_effect(p)}: {p.verdict}" for p in comparisons_of(
+        {"protocol": 2, "comparisons": result.get("pilot", {}).get("comparisons", [])}) if p.effect}
     rows = []
     for c in comparisons_of(result):
         if not (c.effect or c.label in raw):  # an older result's summary with no interval: nothing to set beside
@@ -86,10 +86,6 @@ def comparison_table(result):
                      "verdict": c.verdict if c.decides else "(reported, not decided)", "why": c.reason,
                      "seeds for 80% power": c.seeds_needed, "the pilot": pilot_effects.get(c.label)})
     return pd.DataFrame(rows).dropna(axis="columns", how="all")
-
-
-def _effect(e):
-    return f"{e['mean']:+.2f} ({e['lo']:+.2f} to {e['hi']:+.2f}, {e['n']} seeds)"
 
 
 def _num(x):

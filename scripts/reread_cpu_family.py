@@ -1,6 +1,7 @@
 """Re-read the ablation family's committed cpu-scale results (and their confirmations) by today's code, from
-their own per-run tables (claims.ablation.reread): nothing is rerun. Run after a change to the code that assesses results, so that
-`list` and the book can call them current; a verdict that changes is recorded as a look.
+their own per-run tables (claims.ablation.reread): nothing is rerun. Run after a change to the code that
+assesses results, so that `list` and the book can call them current; a verdict that changes is recorded as a
+look.
 
     python scripts/reread_cpu_family.py [claim ...]
 """
@@ -12,8 +13,7 @@ from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.claims import ablation  # noqa: E402
 from alexnet_repro.results import results_dir, staleness  # noqa: E402
 
-for slug in sys.argv[1:] or [s for s in claims.registry() if claims.load(s).DATA == "family"
-                             and hasattr(claims.load(s), "COMPARISONS")]:
+for slug in sys.argv[1:] or [s for s in claims.registry() if claims.has_confirmation(claims.load(s))]:
     for scale in ("cpu", claims.CONFIRMATION):
         folder = results_dir(slug, scale)
         if not (folder / "seeds.csv").exists():

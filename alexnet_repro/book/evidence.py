@@ -13,7 +13,8 @@ from pathlib import Path
 from .. import claims, results
 from ..paths import results_root
 
-SHOWN_SCALES = ("paper", "gpu", "cpu", claims.CONFIRMATION, "imagenette")  # smoke results are for tests, not for readers
+# Smoke results are for tests, not for readers.
+SHOWN_SCALES = ("paper", "gpu", "cpu", claims.CONFIRMATION, "imagenette")
 
 
 @dataclass

@@ -161,7 +161,7 @@ SCALES = {
                           holdout=5_000, train_eval_images=2_000, schedule="linear_to_zero", **CIFAR_CHOICES,
                           seeds=(0, 1, 2, 3))),
     # The confirmation of an inconclusive cpu result (confirmation_seeds): the cpu config and its run store, on
-    # the fresh seeds its pilot fixes.
+    # the fresh seeds its pilot (PILOT_SCALE) fixes.
     CONFIRMATION: replace(CPU, seeds=()),
     # The ImageNet-layout proxy the cpu scale used before protocol v2 (Imagenette at 67 px, 8 epochs at a
     # constant rate): kept so its committed results can be re-read, not as a scale that decides.
@@ -177,9 +177,12 @@ def family_config(scale, seeds=None) -> Config:
     return scale_config(SCALES, scale, seeds)
 
 
+PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms
+
+
 def store_scale(scale):
-    """The scale whose run store `scale` trains into: a confirmation's runs are the cpu scale's, other seeds."""
-    return "cpu" if scale == CONFIRMATION else scale
+    """The scale whose run store `scale` trains into: a confirmation's runs are its pilot scale's, other seeds."""
+    return PILOT_SCALE if scale == CONFIRMATION else scale
 
 
 def confirmation_seeds(mod, seeds=None, root=None) -> tuple:
@@ -203,7 +206,7 @@ def confirmation_seeds(mod, seeds=None, root=None) -> tuple:
 
 def pilot_result(mod, root=None) -> dict:
     """The claim's committed cpu result, the pilot its confirmation confirms; ValueError of one line if none."""
-    pilot = load_result(mod.CLAIM.slug, "cpu", root)
+    pilot = load_result(mod.CLAIM.slug, PILOT_SCALE, root)
     if pilot is None:
         raise ValueError(f"{mod.CLAIM.slug} has no cpu result to confirm: run it at --scale cpu first")
     return pilot
@@ -213,9 +216,9 @@ def pilot_of(mod, root=None) -> dict:
     """What a confirmation shows beside its own verdict, never pooled into it: its pilot's verdict, seeds and
     comparisons, and where that result lies."""
     slug, pilot = mod.CLAIM.slug, pilot_result(mod, root)
-    return {"result": f"results/{slug}/cpu/result.json", "verdict": pilot["verdict"], "headline": pilot["headline"],
+    return {"result": f"results/{slug}/{PILOT_SCALE}/result.json", "verdict": pilot["verdict"], "headline": pilot["headline"],
             "seeds": pilot["provenance"]["seeds"], "git_commit": pilot["provenance"].get("git_commit"),
-            "comparisons": [{k: c.get(k) for k in ("label", "effect", "verdict", "seeds_needed", "decides")}
+            "comparisons": [{k: c.get(k) for k in ("label", "kind", "effect", "verdict", "seeds_needed", "decides")}
                             for c in pilot.get("comparisons", [])]}
 
 
