@@ -20,32 +20,48 @@ count as "the paper's size", and an equivalence margin (by default half the pape
 
 Where a claim decides on several comparisons, "excludes no effect" is judged at a family-wise 5%
 by Holm's step-down correction over the comparisons' paired t-tests (holm).
+
+Protocol v3 (the cpu-regime scale; declared before its runs, issue 20) keeps these words and adds what v2
+let a verdict overstate (Protocol, below):
+  direction reproduced     on a proxy the verdict decides the direction only: the interval excludes no effect
+                           on the paper's side; its size is stated beside it, as a multiple of the paper's
+                           number, never folded into the word (v2's reproduced / partly reproduced);
+  mixed                    a claim whose deciding comparisons disagree shows each of them: no "partly" is made
+                           out of opposing halves (combine);
+  not testable             also where an overfitting claim's control does not overfit by the declared gap,
+                           and where the paper's net still gains over the last 3 epochs (the rule of 687afd0);
+  finding: ...             a comparison the paper never makes (BN) reads as a finding, counted apart.
+Statistics come from scipy: Student's t quantiles, the paired t-test, and the power of the seeds a
+comparison needs (seeds_for_power: noncentral t, the pilot SD at its upper confidence bound, Holm's alpha).
 """
 import math
 from dataclasses import asdict, dataclass
+
+from scipy import stats
 
 REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = (
     "reproduced", "partly reproduced", "not reproduced", "inconclusive")
 NO_EFFECT, NOT_TESTABLE, INCONSISTENT, PLUMBING = (
     "no effect at this scale", "not testable at this scale", "the paper is inconsistent", "plumbing check (no verdict)")
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NO_EFFECT, INCONCLUSIVE, NOT_TESTABLE, INCONSISTENT, PLUMBING)
+DIRECTION, MIXED = "direction reproduced", "mixed (the comparisons disagree)"
+FINDING = "finding: "  # the prefix of a verdict on a comparison the paper never makes
+VERDICTS = (REPRODUCED, DIRECTION, PARTLY, NOT_REPRODUCED, NO_EFFECT, INCONCLUSIVE, MIXED, NOT_TESTABLE, INCONSISTENT,
+            PLUMBING)
 # Why `decide` gave each of its verdicts, in the words results carry.
 REASONS = {NO_EFFECT: "the interval lies inside the equivalence margin",
            INCONCLUSIVE: "the interval covers no effect and is wider than the margin",
            NOT_REPRODUCED: "the interval lies on the other side of no effect",
            PARTLY: "the direction holds, the size misses the paper's band",
-           REPRODUCED: "the interval overlaps the paper's band"}
-
-# Two-sided 95% quantiles of Student's t, by degrees of freedom (no scipy needed for these).
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-         10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042, 60: 2.000}
+           REPRODUCED: "the interval overlaps the paper's band",
+           DIRECTION: "the interval excludes no effect on the paper's side (a proxy decides the direction)",
+           MIXED: "the deciding comparisons disagree: each is shown with its own verdict"}
 
 
 def t975(df: int) -> float:
-    """The 97.5% quantile of t with df degrees of freedom (conservative between table entries)."""
+    """The 97.5% quantile of Student's t with df degrees of freedom."""
     if df < 1:
         raise ValueError("need at least 2 values for an interval")
-    return _T975[max(k for k in _T975 if k <= df)] if df <= 60 else 1.96
+    return float(stats.t.ppf(0.975, df))
 
 
 @dataclass
@@ -131,9 +147,10 @@ class Rule:
                                     "overlaps the band; partly reproduced otherwise.")
 
 
-def decide(ci: Interval, rule: Rule, significant=None) -> str:
+def decide(ci: Interval, rule: Rule, significant=None, direction_only=False) -> str:
     """The verdict of one comparison. `significant` (Holm's correction across a claim's comparisons)
-    overrides the interval's own test of "excludes no effect" where given."""
+    overrides the interval's own test of "excludes no effect" where given. direction_only (a proxy under
+    protocol v3): an effect on the paper's side is DIRECTION, whatever its size (size_text states it)."""
     if ci is None or ci.n < 2:
         return INCONCLUSIVE
     excludes = not (ci.lo <= rule.null <= ci.hi) if significant is None else significant
@@ -143,50 +160,89 @@ def decide(ci: Interval, rule: Rule, significant=None) -> str:
     on_papers_side = (ci.mean - rule.null) * rule.direction > 0
     if not on_papers_side:
         return NOT_REPRODUCED
+    if direction_only:
+        return DIRECTION
     lo, hi = sorted(rule.band)
     return REPRODUCED if ci.hi >= lo and ci.lo <= hi else PARTLY
 
 
+def size_text(ci: Interval, rule: Rule, paper=None):
+    """The measured size as a multiple of the paper's (its number `paper`, else the middle of the rule's finite
+    band), e.g. "2.5 times the paper's effect"; None where the paper gives no size. On log scale for a ratio."""
+    edges = [e for e in rule.band if math.isfinite(e)]
+    if paper is None and len(edges) == 2:
+        paper = math.sqrt(edges[0] * edges[1]) if rule.ratio else sum(edges) / 2
+    if ci is None or paper is None or paper == rule.null:
+        return None
+    to = (lambda v: math.log(v)) if rule.ratio else (lambda v: v)  # noqa: E731
+    times = (to(ci.mean) - to(rule.null)) / (to(paper) - to(rule.null))
+    return f"{times:.2g} times the paper's effect" if times > 0 else f"{-times:.2g} times the paper's effect, reversed"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The rules a scale's verdicts follow, fixed before its runs. A rule is never changed once a run under it
+    exists: a new rule is a new protocol, and a result records the protocol it was read by."""
+    version: int
+    late_epochs: int          # converged: the paper's net's last `late_epochs` epochs gain under late_gain_limit
+    late_gain_limit: float    # (median over its seeds) points of evaluation error
+    overfits_gap: float       # an overfitting claim is testable only where its control's train-test gap reaches this
+    direction_only: bool      # a proxy's verdict decides the direction; the size is stated beside it
+    mixed: bool               # disagreeing deciding comparisons read MIXED (v2 folded them into partly)
+
+
+# v2: the cpu (15 epochs), confirmation, imagenette, gpu and paper scales, as their results were read.
+V2 = Protocol(2, late_epochs=1, late_gain_limit=1.0, overfits_gap=2.0, direction_only=False, mixed=False)
+# v3: the cpu-regime scale (issue 20): 687afd0's 3-epoch convergence rule, controls that overfit by 8 points
+# (the regime's gap), direction-only verdicts on a proxy, no verdict word that hides a half that failed.
+V3 = Protocol(3, late_epochs=3, late_gain_limit=1.0, overfits_gap=8.0, direction_only=True, mixed=True)
+
+
+def combine(verdicts, protocol: Protocol = V2):
+    """One verdict for several deciding comparisons of one claim (E5's three layers, BN's two baselines).
+    v3: comparisons that disagree read MIXED (each keeps its own verdict in the result); v2 folded them."""
+    if len(set(verdicts)) == 1:
+        return verdicts[0]
+    if protocol.mixed:
+        return MIXED
+    if REPRODUCED in verdicts or PARTLY in verdicts:
+        return PARTLY
+    if NOT_REPRODUCED in verdicts:
+        return NOT_REPRODUCED
+    if set(verdicts) <= {NO_EFFECT, NOT_TESTABLE}:
+        return NO_EFFECT
+    return INCONCLUSIVE
+
+
+def as_finding(verdict: str) -> str:
+    """A verdict on a comparison the paper never makes (BN), in words that claim no reproduction: the rule's
+    direction is the expectation it was tested against."""
+    words = {REPRODUCED: "in the expected direction", DIRECTION: "in the expected direction",
+             PARTLY: "in the expected direction", NOT_REPRODUCED: "against the expected direction"}
+    return FINDING + words.get(verdict, verdict)
+
+
+def does_not_overfit(gaps, threshold: float, arm: str):
+    """Why an overfitting claim is not testable: its control arm's mean train-test gap (points, finite values)
+    is under `threshold`; None where it overfits (or has no finite gap to judge)."""
+    gaps = [g for g in gaps if math.isfinite(g)]
+    mean = sum(gaps) / len(gaps) if gaps else math.nan
+    if gaps and mean < threshold:
+        return f"nothing to overfit: the {arm} arm's train-test gap is {mean:.1f} points (needs {threshold:g})"
+    return None
+
+
 # ------------------------------------------------------------------------------- p-values, Holm
-
-def _betacf(a, b, x):
-    """Continued fraction of the regularized incomplete beta function (Numerical Recipes' betacf)."""
-    qab, qap, qam, c, d = a + b, a + 1, a - 1, 1.0, 1 - (a + b) * x / (a + 1)
-    d = 1 / (d if abs(d) > 1e-300 else 1e-300)
-    h = d
-    for m in range(1, 300):
-        m2 = 2 * m
-        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
-            d = 1 + aa * d
-            d = 1 / (d if abs(d) > 1e-300 else 1e-300)
-            c = 1 + aa / c
-            c = c if abs(c) > 1e-300 else 1e-300
-            h *= d * c
-        if abs(d * c - 1) < 1e-12:
-            break
-    return h
-
-
-def _betainc(a, b, x):
-    if x <= 0 or x >= 1:
-        return 0.0 if x <= 0 else 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
-    return front * _betacf(a, b, x) / a if x < (a + 1) / (a + b + 2) else 1 - front * _betacf(b, a, 1 - x) / b
-
 
 def t_test_p(values, null=0.0) -> float:
     """Two-sided p-value of the one-sample t-test of mean(values) = null (paired differences)."""
     xs = [float(v) for v in values]
-    n = len(xs)
-    if n < 2:
+    if len(xs) < 2:
         return 1.0
-    mean = sum(xs) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
-    if sd == 0:
+    mean = sum(xs) / len(xs)
+    if all(x == xs[0] for x in xs):  # no spread: scipy says nan; the data say certain (or no) difference
         return 0.0 if mean != null else 1.0
-    t = (mean - null) / (sd / math.sqrt(n))
-    df = n - 1
-    return _betainc(df / 2, 0.5, df / (df + t * t))
+    return float(stats.ttest_1samp(xs, null).pvalue)
 
 
 def holm(pvalues: dict, alpha=0.05) -> dict:
@@ -221,20 +277,28 @@ def measure_effect(values, rule: Rule) -> Effect:
     return Effect(ci, t_test_p(xs, null) if len(xs) >= 2 else None, sd, margin)
 
 
-# One-sided 80% quantiles of Student's t (power 0.8), by degrees of freedom.
-_T80 = {1: 1.376, 2: 1.061, 3: 0.978, 4: 0.941, 5: 0.920, 6: 0.906, 7: 0.896, 8: 0.889, 9: 0.883, 10: 0.879,
-        12: 0.873, 15: 0.866, 20: 0.860, 30: 0.854, 60: 0.848}
+def power(n: int, sd: float, effect: float, alpha=0.05) -> float:
+    """The power of the two-sided paired t-test at level alpha, with n seeds, to find a true effect `effect`
+    whose per-seed values have SD `sd` (the noncentral t; the test's 95% interval excludes 0 just when it rejects)."""
+    df, nc = n - 1, abs(effect) * math.sqrt(n) / sd
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    wrong_side = stats.nct.cdf(-crit, df, nc)  # scipy underflows to nan where this is ~0 (a large nc)
+    return float(stats.nct.sf(crit, df, nc) + (0.0 if math.isnan(wrong_side) else wrong_side))
 
 
-def seeds_for_power(sd: float, margin: float, limit=1000):
-    """The fewest seeds n at which a paired effect of size `margin` is found (95% interval excluding 0)
-    with 80% power, given the seed-to-seed SD of the paired differences: (t_.975 + t_.8)(n-1) sd / sqrt(n)
-    <= margin. None past `limit` (or for a zero margin)."""
-    if not margin or not math.isfinite(sd):
+def sd_upper(sd: float, df: int, confidence=0.8) -> float:
+    """The upper `confidence` bound of a seed SD estimated with df degrees of freedom (chi-square): a pilot's
+    SD from few seeds is often too small, and n planned on it would fall short of its power."""
+    return sd * math.sqrt(df / stats.chi2.ppf(1 - confidence, df))
+
+
+def seeds_for_power(sd: float, margin: float, limit=1000, alpha=0.05, target=0.8, sd_df=None, comparisons=1):
+    """The fewest seeds n at which a paired effect of size `margin` is found (two-sided, 95% interval excluding 0)
+    with power `target`, given the seed-to-seed SD of the paired differences. sd_df, where given, is the SD's
+    degrees of freedom: the SD is then taken at its upper 80% bound (sd_upper). comparisons > 1: Holm's first,
+    strictest step (alpha / comparisons). None past `limit` (or for a zero margin or a non-finite SD)."""
+    if not margin or not math.isfinite(sd) or sd <= 0:
         return None
-    for n in range(2, limit + 1):
-        df = n - 1
-        t80 = _T80[max(k for k in _T80 if k <= df)] if df <= 60 else 0.842
-        if (t975(df) + t80) * sd / math.sqrt(n) <= abs(margin):
-            return n
-    return None
+    sd = sd_upper(sd, sd_df) if sd_df else sd
+    level = alpha / comparisons
+    return next((n for n in range(2, limit + 1) if power(n, sd, margin, level) >= target), None)

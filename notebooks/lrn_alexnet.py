@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -20,13 +20,13 @@
 #
 # **The experiment.** The paper's net against the same net without its two LRN layers; everything else held equal (see ablation.py). Effect: validation top-1 error with LRN minus without, per seed.
 #
-# **The scale.** At the cpu scale the family runs on CIFAR-10: the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, 15 epochs. It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/lrn_alexnet/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
+# **The scale.** The scale that decides is `cpu-regime`: CIFAR-10, the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, trained for the number of epochs a pilot on held-out images chose so that the paper's net converges (its last 3 epochs gain under 1 point) and overfits (a train-test gap of 8 points or more); each comparison's seeds are fixed before its runs, and its verdict follows protocol v3 (on a proxy the verdict decides the direction; the size is stated beside it). The earlier `cpu` scale trained the same nets for 15 epochs, before they converged or overfit (protocol v2). It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/lrn_alexnet/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
 #
 # Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
 
 # %% tags=["parameters"]
 # Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)
-# scale: smoke | cpu | gpu | paper | cpu-confirmation (an inconclusive cpu result's confirmation: fresh
+# scale: smoke | cpu-regime | cpu | gpu | paper | cpu-confirmation (an inconclusive cpu result's confirmation: fresh
 # seeds, as many as that result says would decide it; leave seeds empty)
 scale = "smoke"
 # seeds: comma-separated; empty means the scale's own seeds

@@ -17,6 +17,10 @@ SCALES = ("smoke", "cpu", "gpu", "paper")
 # A scale of the ablation family's comparisons alone (ablation.CONFIRMATION): the confirmation of an
 # inconclusive cpu result, on fresh seeds, as many as that result says would decide it.
 CONFIRMATION = "cpu-confirmation"
+# The ablation family's scale in the regime its claims are about (ablation.REGIME_NOTE): the paper's net trained
+# to convergence by the 3-epoch rule and into overfitting, read by protocol v3, every n fixed before its runs.
+REGIME = "cpu-regime"
+FAMILY_SCALES = (CONFIRMATION, REGIME)
 
 
 # Every claim id of CLAIMS.md (sections A and B) with the paper's statement, for the scoreboard:
@@ -30,6 +34,7 @@ PAPER_CLAIMS = {
     "O1": ("overlapping pooling (3/2) beats non-overlapping (2/2) and overfits slightly less",
            "-0.4 / -0.3 points"),
     "D2": ("averaging 10 patches at test time beats a single centre crop", "~1.5 / ~1.3 points"),
+    "D4": ("training on random crops and their flips fights substantial overfitting", "qualitative"),
     "D3": ("PCA colour augmentation lowers top-1 error", "> 1 point top-1"),
     "DR1": ("dropout: substantial overfitting without; about twice the iterations to converge with", "~2x iterations"),
     "T1": ("weight decay 0.0005 reduces the training error, not only the test error", "-"),
@@ -87,17 +92,17 @@ def load(slug: str):
 
 
 def has_confirmation(mod) -> bool:
-    """Whether the claim `mod` has the CONFIRMATION scale: the ablation family's comparisons do."""
+    """Whether the claim `mod` has the family's own scales (CONFIRMATION, REGIME): the ablation family's
+    comparisons do."""
     return mod.DATA == "family" and hasattr(mod, "COMPARISONS")
 
 
 def check_scale(scale: str, mod=None):
     """ValueError of one line unless `scale` is a scale (of the claim `mod`, when given)."""
-    if scale not in (*SCALES, CONFIRMATION):
-        raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join((*SCALES, CONFIRMATION))}")
-    if scale == CONFIRMATION and mod is not None and not has_confirmation(mod):
-        raise ValueError(f"{mod.CLAIM.slug} has no {CONFIRMATION} scale: only the ablation family's comparisons "
-                         "confirm an inconclusive cpu result")
+    if scale not in (*SCALES, *FAMILY_SCALES):
+        raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join((*SCALES, *FAMILY_SCALES))}")
+    if scale in FAMILY_SCALES and mod is not None and not has_confirmation(mod):
+        raise ValueError(f"{mod.CLAIM.slug} has no {scale} scale: only the ablation family's comparisons run there")
 
 
 def scale_config(configs: dict, scale: str, seeds=None):

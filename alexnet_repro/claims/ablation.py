@@ -51,9 +51,9 @@ from ..engine import TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REASONS, REPRODUCED,
-                       decide, holm, measure_effect, seeds_for_power, summarize)
-from . import CONFIRMATION, contract, scale_config
+from ..verdict import (DIRECTION, INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, V2, V3, as_finding, combine, decide,
+                       does_not_overfit, holm, measure_effect, seeds_for_power, size_text, summarize)
+from . import CONFIRMATION, REGIME, contract, scale_config
 from .contract import Assessment, Trained
 
 FAMILY = "alexnet_ablations"   # the run store shared by every claim of the family
@@ -141,6 +141,9 @@ class Config:
     evaluate_on: str = "test"    # "test" (what claims report) | "holdout" (pilots and choices only)
 
 
+# The regime's epochs, chosen by the regime pilot on held-out training images (see SCALES[REGIME]).
+REGIME_EPOCHS = 40
+
 # The CIFAR-10 AlexNet's init and rate, chosen on 5,000 held-out training images (never the test set)
 # by a short probe (2 epochs, 10,000 images, seed 100; results/benchmarks/cifar_init_probe.txt): the paper's
 # init (weights N(0, 0.01), biases 1) stayed at chance (90.0% held-out error) and so did std 0.01 with biases
@@ -163,6 +166,11 @@ SCALES = {
     # The confirmation of an inconclusive cpu result (confirmation_seeds): the cpu config and its run store, on
     # the fresh seeds its pilot (PILOT_SCALE) fixes.
     CONFIRMATION: replace(CPU, seeds=()),
+    # The regime (issue 20; REGIME_NOTE): the cpu recipe trained REGIME_EPOCHS epochs, the number the regime pilot
+    # chose on held-out images (benchmarks/regime_pilot.py -> results/benchmarks/regime_pilot.txt), in bf16
+    # autocast (models/lrn.py's bf16 path). Each claim's seeds: 0 to n-1, n fixed before the runs by
+    # scripts/plan_regime.py (results/benchmarks/regime_plan.json; regime_seeds). Read by protocol v3.
+    REGIME: replace(CPU, epochs=REGIME_EPOCHS, precision="bf16", seeds=()),
     # The ImageNet-layout proxy the cpu scale used before protocol v2 (Imagenette at 67 px, 8 epochs at a
     # constant rate): kept so its committed results can be re-read, not as a scale that decides.
     "imagenette": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
@@ -178,6 +186,39 @@ def family_config(scale, seeds=None) -> Config:
 
 
 PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms
+
+
+def protocol_of(scale):
+    """The rules a scale's results are read by (verdict.Protocol): v2 for the scales whose results were read by
+    it (cpu, its confirmation, the Imagenette re-reads), v3 for the regime and every scale without a result yet."""
+    return V2 if scale in ("cpu", CONFIRMATION, "imagenette") else V3
+
+
+def comparisons(mod, scale):
+    """The comparisons the claim `mod` declares for `scale`'s protocol: a claim whose declaration changed with
+    protocol v3 (D2 split into D2 and D4, DR1's iterations) keeps its earlier one, for the results read by it,
+    in COMPARISONS_BY_PROTOCOL."""
+    return getattr(mod, "COMPARISONS_BY_PROTOCOL", {}).get(protocol_of(scale).version, mod.COMPARISONS)
+
+
+def regime_seeds(mod, seeds=None, plan=None) -> tuple:
+    """The seeds of the claim `mod` at the REGIME scale: 0 to n-1, n as scripts/plan_regime.py fixed it before
+    any of the scale's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
+    import json
+    from ..paths import results_root
+    from ..seeds import parse_seeds
+    path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
+    if not path.exists():
+        raise ValueError(f"the {REGIME} scale's seeds are fixed by {path}, which is missing: run "
+                         "scripts/plan_regime.py first")
+    n = json.loads(path.read_text())["claims"].get(mod.CLAIM.slug, {}).get("n")
+    if not n:
+        raise ValueError(f"{mod.CLAIM.slug} has no n in {path}: rerun scripts/plan_regime.py")
+    declared, seeds = tuple(range(n)), parse_seeds(seeds)
+    if seeds is not None and tuple(seeds) != declared:
+        raise ValueError(f"{mod.CLAIM.slug}: its {REGIME} seeds are fixed in advance (0-{n - 1}, {n} seeds): "
+                         "leave --seeds out")
+    return declared
 
 
 def store_scale(scale):
@@ -222,26 +263,25 @@ def pilot_of(mod, root=None) -> dict:
                             for c in pilot.get("comparisons", [])]}
 
 
-# Convergence, defined before any run of a deciding scale: a run has reached its end point when its last
-# LATE_EPOCHS epoch gained less than LATE_GAIN_LIMIT points of evaluation error (late_gain). One epoch, not
-# more: with the rate annealed to zero most of the gain comes in the last third by design (the pilot's
-# paper's net: 2.9 points over its last 3 epochs, 0.7 over its last one, at under 7% of the rate).
-LATE_EPOCHS, LATE_GAIN_LIMIT = 1, 1.0
+# Convergence: a run has reached its end point when its last `late_epochs` epochs gained less than
+# `late_gain_limit` points of evaluation error (late_gain), by the protocol of its scale (verdict.Protocol).
+# v2 (the cpu scale) reads one epoch; v3 (the regime) three, the rule first declared at 687afd0.
+LATE_EPOCHS, LATE_GAIN_LIMIT = V2.late_epochs, V2.late_gain_limit  # v2's, which L3 (lrn_cifar) reads by
 
 
-def late_gain(val_errors):
-    """Points of evaluation error gained over the last LATE_EPOCHS epochs (positive: still improving)."""
-    k = min(LATE_EPOCHS, len(val_errors) - 1)
+def late_gain(val_errors, epochs=LATE_EPOCHS):
+    """Points of evaluation error gained over the last `epochs` epochs (positive: still improving)."""
+    k = min(epochs, len(val_errors) - 1)
     return 100 * (val_errors[-1 - k] - val_errors[-1]) if k > 0 else math.nan
 
 
-def not_converged(gains, net):
+def not_converged(gains, net, protocol=V2):
     """The reason a comparison is not testable where `net` had not converged: the median (upper middle) of its
-    runs' late gains reaches LATE_GAIN_LIMIT. None otherwise. NaN gains (diverged runs) are left out."""
-    gains = sorted(g for g in gains if math.isfinite(g))
-    if gains and gains[len(gains) // 2] >= LATE_GAIN_LIMIT:
+    runs' late gains reaches the protocol's limit. None otherwise. NaN gains (diverged runs) are left out."""
+    gains, k = sorted(g for g in gains if math.isfinite(g)), protocol.late_epochs
+    if gains and gains[len(gains) // 2] >= protocol.late_gain_limit:
         return (f"not converged: {net} still gained {gains[len(gains) // 2]:.1f} points of error over its last "
-                f"{'epoch' if LATE_EPOCHS == 1 else f'{LATE_EPOCHS} epochs'} (limit {LATE_GAIN_LIMIT})")
+                f"{'epoch' if k == 1 else f'{k} epochs'} (limit {protocol.late_gain_limit})")
     return None
 
 
@@ -367,7 +407,7 @@ class Family:
                "train_error_running": 100 * hist[-1]["train_error_running"],
                "final_train_loss": hist[-1]["train_loss"],
                "converged_epoch": converged_epoch(val) if finite else math.nan,
-               "late_gain": late_gain(val) if finite else math.nan,
+               "late_gain": late_gain(val, protocol_of(self.scale).late_epochs) if finite else math.nan,
                "seconds_per_epoch": result.wall_time_s / max(len(hist), 1), "wall_time_s": result.wall_time_s}
         row["gap"] = row["val_top1"] - row["train_top1"]
         row["left_chance"] = left_chance(row["val_top1"], self.data.n_classes)
@@ -407,75 +447,76 @@ def _effects(comparison, by):
     return [a / b if comparison.ratio else a - b for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
 
 
-def combine(verdicts):
-    """One verdict for several deciding comparisons of one claim (E5's three layers, BN's two baselines)."""
-    if len(set(verdicts)) == 1:
-        return verdicts[0]
-    if REPRODUCED in verdicts or PARTLY in verdicts:
-        return PARTLY
-    if NOT_REPRODUCED in verdicts:
-        return NOT_REPRODUCED
-    if set(verdicts) <= {NO_EFFECT, NOT_TESTABLE}:
-        return NO_EFFECT
-    return INCONCLUSIVE
-
-
 # Not testable, fixed before any run: a comparison cannot show its effect where a run of its arms never
-# left chance, where the paper's net had not converged (median late_gain over its seeds of LATE_GAIN_LIMIT
-# points or more), or, for a claim about overfitting, where the control arm does not overfit (mean
-# train-test gap under MIN_GAP points).
-MIN_GAP = 2.0
+# left chance, where the paper's net had not converged (the protocol's late gain, median over its seeds), or,
+# for a claim about overfitting, where the control arm does not overfit (its mean train-test gap under the
+# protocol's overfits_gap: 2 points in v2, 8 in v3, the regime's own gap).
+MIN_GAP = V2.overfits_gap
 
 
-def untestable_reason(comp, by, rows):
+def untestable_reason(comp, by, rows, protocol=V2):
     arms = (comp.treatment.name, comp.control.name)
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if r["arm"] in arms and not r["left_chance"]]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
-    not_yet = not_converged([r.get("late_gain", math.nan) for r in rows if r["arm"] == PAPER.name], "the paper's net")
+    gains = [r.get("late_gain", math.nan) for r in rows if r["arm"] == PAPER.name]
+    not_yet = not_converged(gains, "the paper's net", protocol)
     if not_yet:
         return not_yet
     if comp.needs_overfitting:
-        gaps = [r["gap"] for r in rows if r["arm"] == comp.control.name and math.isfinite(r["gap"])]
-        if gaps and sum(gaps) / len(gaps) < MIN_GAP:
-            return f"nothing to overfit: the {comp.control.name} arm's train-test gap is {sum(gaps) / len(gaps):.1f} points"
+        gaps = [r["gap"] for r in rows if r["arm"] == comp.control.name]
+        return does_not_overfit(gaps, protocol.overfits_gap, comp.control.name)
     return None
 
 
 def assess(mod, rows, scale):
-    """The v2 verdict of a family claim from its per-run rows: each comparison's paired effect, its 95%
-    interval (on log(ratio) for ratios), Holm's correction over the deciding comparisons, equivalence,
-    and the not-testable checks. -> (comparisons list, measured dict, verdict, reason, headline)."""
+    """The verdict of a family claim from its per-run rows, by its scale's protocol (protocol_of): each
+    comparison's paired effect, its 95% interval (on log(ratio) for ratios), Holm's correction over the deciding
+    comparisons, equivalence, and the not-testable checks. -> (comparisons list, measured dict, verdict, reason,
+    headline)."""
+    protocol, declared = protocol_of(scale), comparisons(mod, scale)
+    direction_only = protocol.direction_only and scale != "paper"  # a proxy decides the direction
+    in_paper = getattr(mod, "IN_THE_PAPER", True)
     by = {(r["arm"], r["seed"]): r for r in rows}
-    rules = {c.label: contract.rule_for(mod, c.label) for c in mod.COMPARISONS}  # every comparison is measured
-    effects = {c.label: _effects(c, by) for c in mod.COMPARISONS}
-    stats = {c.label: measure_effect(effects[c.label], rules[c.label]) for c in mod.COMPARISONS}
-    pvalues = {c.label: stats[c.label].p for c in mod.COMPARISONS if c.decides and stats[c.label].p is not None}
+    rules = {c.label: contract.rule_for(mod, c.label) for c in declared}  # every comparison is measured
+    effects = {c.label: _effects(c, by) for c in declared}
+    stats = {c.label: measure_effect(effects[c.label], rules[c.label]) for c in declared}
+    pvalues = {c.label: stats[c.label].p for c in declared if c.decides and stats[c.label].p is not None}
     significant = holm(pvalues)
-    comparisons, verdicts, reasons = [], [], []
-    for comp in mod.COMPARISONS:
+    comparisons_out, verdicts, reasons = [], [], []
+    for comp in declared:
         rule, ci, label = rules[comp.label], stats[comp.label].ci, comp.label
-        why_not = comp.not_testable or untestable_reason(comp, by, rows)
-        verdict = NOT_TESTABLE if why_not else decide(ci, rule, significant.get(label) if len(pvalues) > 1 else None)
+        why_not = comp.not_testable or untestable_reason(comp, by, rows, protocol)
+        verdict = NOT_TESTABLE if why_not else decide(ci, rule, significant.get(label) if len(pvalues) > 1 else None,
+                                                      direction_only=direction_only)
         eq = rule.equivalence()
         holm_only = (len(pvalues) > 1 and ci is not None and not significant.get(label, False)
                      and not (ci.lo <= rule.null <= ci.hi))
         reason = why_not or (f"not significant after Holm's correction over {len(pvalues)} comparisons "
                              f"(p = {pvalues.get(label, math.nan):.3f})" if verdict == INCONCLUSIVE and holm_only
                              else REASONS[verdict])
-        comparisons.append({
+        size = size_text(ci, rule, comp.paper) if verdict == DIRECTION else None
+        if size:
+            reason = f"{reason}; {size}"
+        if not in_paper and protocol.version >= 3:
+            verdict = as_finding(verdict)
+        comparisons_out.append({
             "label": label, "treatment": comp.treatment.name, "control": comp.control.name, "metric": comp.metric,
             "kind": "ratio" if comp.ratio else "difference", "unit": "x" if comp.ratio else "points",
             "paper": comp.paper, "margin": (eq[1] - rule.null) if eq else None, "equivalence": list(eq) if eq else None,
             "direction": rule.direction, "effect": ci.as_dict() if ci else None, "per_seed": effects[label],
             "p_value": pvalues.get(label), "holm_significant": significant.get(label), "verdict": verdict,
             "reason": reason, "decides": comp.decides,
-            "seeds_needed": (seeds_for_power(stats[label].sd, stats[label].margin)
+            "seeds_needed": (seeds_for_power(stats[label].sd, stats[label].margin, sd_df=len(effects[label]) - 1,
+                                             comparisons=len(pvalues))
+                             if stats[label].margin and verdict == INCONCLUSIVE and protocol.version >= 3 else
+                             seeds_for_power(stats[label].sd, stats[label].margin)
                              if stats[label].margin and verdict == INCONCLUSIVE else None)})
         if comp.decides:
             verdicts.append(verdict)
-            reasons.append(f"{label}: {reason}" if len(mod.COMPARISONS) > 1 else reason)
-    arms = arms_of(mod.COMPARISONS)
+            reasons.append(f"{label}: {verdict}, {reason}" if len(declared) > 1 and protocol.mixed else
+                           f"{label}: {reason}" if len(declared) > 1 else reason)
+    arms = arms_of(declared)
     measured = {"arms": {a.name: {k: summarize(r[k] for r in rows if r["arm"] == a.name)
                                   for k in ("val_top1", "val_top5", "val_top1_ten", "val_top5_ten", "train_top1",
                                             "gap", "converged_epoch",
@@ -483,11 +524,11 @@ def assess(mod, rows, scale):
                                   if any(k in r for r in rows if r["arm"] == a.name)}
                          for a in arms},
                 "runs_at_chance": [f"{r['arm']}, seed {r['seed']}" for r in rows if not r["left_chance"]]}
-    verdict = combine(verdicts) if scale != "smoke" else PLUMBING
+    verdict = combine(verdicts, protocol) if scale != "smoke" else PLUMBING
     reason = "a smoke run checks the code runs; it tests no claim" if scale == "smoke" else "; ".join(reasons)
-    headline = "; ".join((f"{c['label']}: " if len(comparisons) > 1 else "") + format_effect(c["effect"], c["kind"] == "ratio")
-                         for c in comparisons)
-    return comparisons, measured, verdict, reason, headline
+    headline = "; ".join((f"{c['label']}: " if len(comparisons_out) > 1 else "")
+                         + format_effect(c["effect"], c["kind"] == "ratio") for c in comparisons_out)
+    return comparisons_out, measured, verdict, reason, headline
 
 
 def format_effect(d, ratio=False):
@@ -537,13 +578,14 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
 
 def assessment(mod, trained: Trained, scale) -> Assessment:
     comparisons, measured, verdict, reason, headline = assess(mod, trained.rows, scale)
-    fields = {"comparisons": comparisons, "reason": reason}
+    fields = {"comparisons": comparisons, "reason": reason, "protocol": protocol_of(scale).version}
     if scale == CONFIRMATION:  # decided on its own runs alone; the pilot stands beside it
         fields["pilot"] = pilot_of(mod)
         fields["looks"] = [{"n_seeds": len(trained.seeds), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
                             "note": f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, "
                                     "as many as the pilot's seeds_needed, declared in book/method.md before its runs"}]
-    return Assessment(verdict, headline, measured, verdict_rule(mod), paper=dict(mod.PAPER_NUMBERS), fields=fields)
+    return Assessment(verdict, headline, measured, verdict_rule(mod, scale), paper=dict(mod.PAPER_NUMBERS),
+                      fields=fields)
 
 
 def entry_points(module_name):
@@ -557,13 +599,16 @@ def entry_points(module_name):
         return sys.modules[module_name]
 
     def seeds_at(scale, seeds):
-        return confirmation_seeds(claim(), seeds) if scale == CONFIRMATION else seeds
+        if scale == CONFIRMATION:
+            return confirmation_seeds(claim(), seeds)
+        return regime_seeds(claim(), seeds) if scale == REGIME else seeds
 
     def plan(scale, seeds=None):
-        return plan_arms(arms_of(claim().COMPARISONS), scale, seeds_at(scale, seeds))
+        return plan_arms(arms_of(comparisons(claim(), scale)), scale, seeds_at(scale, seeds))
 
     def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
-        return train_arms(claim().COMPARISONS, scale, seeds_at(scale, seeds), device, data_root, work_dir, download)
+        return train_arms(comparisons(claim(), scale), scale, seeds_at(scale, seeds), device, data_root, work_dir,
+                          download)
 
     def assess_claim(trained, scale):
         return assessment(claim(), trained, scale)
@@ -575,14 +620,19 @@ def entry_points(module_name):
     return plan, run_job, train, assess_claim, run
 
 
-def verdict_rule(mod):
-    return " ".join(f"[{c.label}] " + contract.rule_for(mod, c.label).describe()
-                    for c in mod.COMPARISONS if c.decides) + (
-        f" Holm's correction over the {sum(c.decides for c in mod.COMPARISONS)} deciding comparisons."
-        if sum(c.decides for c in mod.COMPARISONS) > 1 else "") + (
+def verdict_rule(mod, scale="cpu"):
+    protocol, declared = protocol_of(scale), comparisons(mod, scale)
+    deciding = sum(c.decides for c in declared)
+    v3 = ("" if protocol.version < 3 else
+          " Protocol v3: on a proxy the verdict decides the direction ('direction reproduced') and the size is stated "
+          "as a multiple of the paper's; comparisons that disagree make the claim 'mixed', each shown with its own "
+          "verdict" + ("; the paper makes no such claim, so the verdict is a finding." if not getattr(
+              mod, "IN_THE_PAPER", True) else "."))
+    return " ".join(f"[{c.label}] " + contract.rule_for(mod, c.label).describe() for c in declared if c.decides) + (
+        f" Holm's correction over the {deciding} deciding comparisons." if deciding > 1 else "") + (
         f" Not testable (fixed before the runs): a run never left chance (within {LEFT_CHANCE_BY} points of it), "
-        f"the paper's net still gaining {LATE_GAIN_LIMIT}+ points over its last {LATE_EPOCHS} epochs, or, for "
-        f"overfitting claims, a control gap under {MIN_GAP} points.")
+        f"the paper's net still gaining {protocol.late_gain_limit}+ points over its last {protocol.late_epochs} "
+        f"epochs, or, for overfitting claims, a control gap under {protocol.overfits_gap:g} points.") + v3
 
 
 def proxy_note(fam, paper_data="ImageNet"):
@@ -600,8 +650,9 @@ def proxy_note(fam, paper_data="ImageNet"):
         cfg.schedule, cfg.schedule)
     init = ("" if (cfg.init_std, cfg.hidden_bias, cfg.lr) == (0.01, 1.0, 0.01) else
             f"; init std {cfg.init_std}, hidden biases {cfg.hidden_bias}, rate {cfg.lr} (the paper: 0.01, 1, 0.01)")
-    return (f"A proxy: {data}; {cfg.epochs} epochs, {schedule}{init}. The paper: {paper_data}, 1000 classes, 224 px "
-            "crops of 256 px images, ~90 epochs, the rate divided by 10 on plateaus.")
+    precision = "" if cfg.precision == "fp32" else f"; {cfg.precision} autocast (cuda-convnet computed in fp32)"
+    return (f"A proxy: {data}; {cfg.epochs} epochs, {schedule}{init}{precision}. The paper: {paper_data}, 1000 "
+            "classes, 224 px crops of 256 px images, ~90 epochs, the rate divided by 10 on plateaus.")
 
 
 def effect_rows(result):
@@ -665,7 +716,7 @@ def reassess_legacy(mod, folder, dest):
         r["left_chance"] = left_chance(r["val_top1"], int(old["provenance"]["dataset"].get("n_classes", 10)))
     comparisons, measured, verdict, reason, headline = assess(mod, rows, "imagenette")
     result = {**old, "scale": "imagenette", "protocol": 2, "measured": measured, "comparisons": comparisons,
-              "headline": headline, "verdict": verdict, "reason": reason, "verdict_rule": verdict_rule(mod),
+              "headline": headline, "verdict": verdict, "reason": reason, "verdict_rule": verdict_rule(mod, "imagenette"),
               "looks": [{"n_seeds": len(old["provenance"]["seeds"]), "verdict": old["verdict"],
                          "date": old["provenance"]["date"][:10], "note": "the original look, under the v1 rules"},
                         {"n_seeds": len(old["provenance"]["seeds"]), "verdict": verdict,
@@ -703,7 +754,7 @@ def reread(mod, folder):
         looks.append({"n_seeds": len(old["provenance"]["seeds"]), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
                       "note": f"the same runs re-read by code {code_version()}: the verdict changed"})
     result = {**old, "measured": measured, "comparisons": comparisons, "headline": headline, "verdict": verdict,
-              "reason": reason, "verdict_rule": verdict_rule(mod), "looks": looks,
+              "reason": reason, "verdict_rule": verdict_rule(mod, old["scale"]), "looks": looks,
               "provenance": {**old["provenance"], "reread": {
                   "git_commit": git_commit(), "code_version": code_version(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
                   "training_version": trained_by or f"not recorded in the result; runs_trained_at names the commits "

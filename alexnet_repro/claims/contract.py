@@ -98,7 +98,7 @@ def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
     }
     if "comparisons" in a.fields:
         # Protocol v2 (book/evidence.py): the effects as a comparisons list, and every look at the data.
-        result["protocol"] = 2
+        result.setdefault("protocol", 2)  # a claim's assessment names a later protocol itself
         result.setdefault("looks", [{"n_seeds": len(trained.seeds), "verdict": a.verdict,
                                      "date": time.strftime("%Y-%m-%d"),
                                      "note": "the only look: seeds fixed in the scale before the runs"}])

@@ -27,12 +27,19 @@ RULES = {
                                           text="Effect: (validation - training) top-1 error with dropout minus without."),
 }
 RULE = RULES["train-val gap, dropout - none"]
-# Protocol v2 decides DR1 on the gap. The epochs-to-converge ratio is reported beside it, not decided: with
-# a fixed epoch budget (and, at the CIFAR cpu scale, a rate annealed to zero, which makes every run settle
-# at its end) it measures the schedule more than dropout.
-COMPARISONS = [Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap", needs_overfitting=True),
+# DR1 is decided on the gap. The epochs-to-converge ratio is reported beside it, not decided: with a fixed
+# epoch budget (and, at the CIFAR-10 scales, a rate annealed to zero, which makes every run settle at its end)
+# it measures the schedule more than dropout. Protocol v3 says so in its verdict: not testable by this design.
+GAP_COMPARISON = Comparison("train-val gap, dropout - none", PAPER, NO_DROPOUT, metric="gap", needs_overfitting=True)
+COMPARISONS = [GAP_COMPARISON,
                Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT, metric="converged_epoch",
-                          ratio=True, paper=2.0, decides=False)]
+                          ratio=True, paper=2.0, decides=False,
+                          not_testable="a fixed epoch budget with the rate annealed to zero makes every run settle at "
+                                       "its end: the iterations to converge measure the schedule, not dropout (it "
+                                       "needs uncapped runs to a training-loss target)")]
+COMPARISONS_BY_PROTOCOL = {2: [GAP_COMPARISON,
+                               Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT,
+                                          metric="converged_epoch", ratio=True, paper=2.0, decides=False)]}
 
 
 plan, run_job, train, assess, run = entry_points(__name__)

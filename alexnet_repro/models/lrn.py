@@ -24,6 +24,14 @@ Implementation: the window sum over channels is done with explicit shifted in-pl
 Function whose backward is the formula's derivative, so it runs under
 torch.use_deterministic_algorithms(True), keeps the input's memory format (channels_last
 too) and avoids autograd's many temporaries.
+
+Under bf16 autocast the layer gets bf16 maps. Two things go wrong if it computes in them: the
+denominator k + alpha' * sum is ~2 plus a small term, and bf16 resolves 2 only to 1/64, so the
+normalization would round away; and the strided element-wise bf16 ops are slow on the CPU (the
+CIFAR-10 paper's net stepped no faster in bf16 than in fp32: LRN was two thirds of its step).
+So a bf16 input takes `_bf16_lrn`: the maps go to fp32 once, as an (N*H*W, C) matrix, the window
+sum is one matmul with a banded 0/1 matrix, and everything after it stays fp32 until the output is
+cast back. fp32 and fp64 inputs keep the shifted adds above, so fp32 runs stay bit-identical.
 """
 import torch
 from torch import nn
@@ -68,6 +76,47 @@ def _lrn_backward(g, a, d, scale, size, alpha, beta, dim):
     return grad.addcmul_(g, scale)
 
 
+def _band(channels, size, device):
+    """The (C, C) 0/1 matrix whose column i marks the maps of i's window: x @ band is the window sum."""
+    i = torch.arange(channels, device=device)
+    return ((i[:, None] - i[None, :]).abs() <= size // 2).float()
+
+
+def _as_rows(t):
+    """A 4-d map tensor as an (N*H*W, C) fp32 matrix (a view where it is channels_last), and how to undo it."""
+    nhwc = t.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
+    return nhwc.reshape(-1, t.shape[1]).float(), nhwc.shape
+
+
+def _from_rows(rows, shape, dtype):
+    return rows.to(dtype).reshape(shape).permute(0, 3, 1, 2)  # NCHW shape, channels_last storage
+
+
+class _BF16LRNFunction(torch.autograd.Function):
+    """LRN of bf16 maps, computed in fp32 with the window sum as a matmul (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, a, size, alpha, beta, k):
+        x, shape = _as_rows(a)
+        band = _band(a.shape[1], size, a.device)
+        d = torch.mm(x * x, band).mul_(alpha).add_(k)
+        scale = d.pow(-beta)
+        ctx.save_for_backward(a, d, scale, band)
+        ctx.hyper = (alpha, beta)
+        return _from_rows(x * scale, shape, a.dtype)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        a, d, scale, band = ctx.saved_tensors
+        alpha, beta = ctx.hyper
+        x, shape = _as_rows(a)
+        g, _ = _as_rows(g)
+        t = g * x * scale / d  # as in _lrn_backward; the band is symmetric, so it is its own transpose
+        grad = torch.mm(t, band).mul_(x).mul_(-2.0 * alpha * beta).addcmul_(g, scale)
+        return _from_rows(grad, shape, a.dtype), None, None, None, None
+
+
 class _LRNFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
@@ -102,6 +151,8 @@ def local_response_norm(a, size=5, alpha=1e-4, beta=0.75, k=2.0, alpha_conventio
     if a.dim() < 3:
         raise ValueError(f"expected (N, C, ...) input, got shape {tuple(a.shape)}")
     alpha_eff = alpha / size if alpha_convention == "per_size" else alpha
+    if a.dtype == torch.bfloat16 and a.dim() == 4:
+        return _BF16LRNFunction.apply(a, size, alpha_eff, beta, k)
     return _LRNFunction.apply(a, size, alpha_eff, beta, k)
 
 

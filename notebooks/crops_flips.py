@@ -1,0 +1,64 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # D4: Random crops and flips fight overfitting
+#
+# > "We do this by extracting random 224x224 patches (and their horizontal reflections) from the 256x256 images and training our network on these extracted patches. ... Without this scheme, our network suffers from substantial overfitting, which would have forced us to use much smaller networks." (Krizhevsky et al. 2012, section 4.1)
+#
+# **The experiment.** The paper's net, trained on random crops and their mirror images, against the same net trained on the centre crop alone; everything else held equal (see ablation.py). Effect: validation top-1 error at the end of training, crops minus none, per seed, with the train-test gap beside it (reported, not deciding: the no-crop arm's training sample is exactly its input, so part of its gap is mechanical). Testable only where the no-crop arm overfits by the protocol's threshold. Until protocol v3 this was the training half of D2.
+#
+# **The scale.** The scale that decides is `cpu-regime`: CIFAR-10, the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, trained for the number of epochs a pilot on held-out images chose so that the paper's net converges (its last 3 epochs gain under 1 point) and overfits (a train-test gap of 8 points or more); each comparison's seeds are fixed before its runs, and its verdict follows protocol v3 (on a proxy the verdict decides the direction; the size is stated beside it). The earlier `cpu` scale trained the same nets for 15 epochs, before they converged or overfit (protocol v2). It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/crops_flips/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
+#
+# Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
+
+# %% tags=["parameters"]
+# Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)
+# scale: smoke | cpu-regime | cpu | gpu | paper | cpu-confirmation (an inconclusive cpu result's confirmation: fresh
+# seeds, as many as that result says would decide it; leave seeds empty)
+scale = "smoke"
+# seeds: comma-separated; empty means the scale's own seeds
+seeds = ""
+# device: auto (cuda if present) | cpu | cuda
+device = "auto"
+# data_root: CIFAR-10 at the cpu scale; ImageNet-layout data (train/, val/: Imagenette, ILSVRC) at the smoke,
+# gpu and paper scales; empty means $ALEXNET_REPRO_DATA, else ~/data
+data_root = ""
+# out_dir: empty means results/crops_flips/<scale>/
+out_dir = ""
+# download: fetch CIFAR-10 through torchvision where the scale reads it (ImageNet-layout data cannot be)
+download = False
+
+# %%
+# %matplotlib inline
+from alexnet_repro import report
+from alexnet_repro.claims import crops_flips as claim
+from alexnet_repro.results import results_dir
+from alexnet_repro.seeds import parse_seeds
+
+result = claim.run(scale, seeds=parse_seeds(seeds), device=device, data_root=data_root or None,
+                   out_dir=out_dir or None, download=download)
+
+# %% [markdown]
+# ## Result
+
+# %%
+report.family(result, out_dir or results_dir(claim.CLAIM.slug, scale))
+
+# %% [markdown]
+# ## Provenance
+
+# %%
+report.provenance(result)
