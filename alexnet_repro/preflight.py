@@ -3,13 +3,18 @@ about a second, as one line with exit 2, not 15-25 s later from inside the kerne
 exists, the folders the run writes to are folders and writable, the dataset can be found and opened
 (without decoding it). `data_identity` is also what `run`'s up-to-date check knows of the data.
 `data_source` picks the data root: the smoke scale falls back to the sample shipped with the package.
+The CLI and every notebook call it (a notebook run by papermill alone falls back as `run` does).
 """
+import os
 import tempfile
 from pathlib import Path
 
 from .data import cifar10, imagefolder
 from .data.errors import DataNotFound, check_folder
-from .paths import SAMPLE_DATA
+from .log import LOG
+from .paths import SAMPLE_DATA, data_root as default_data_root
+
+_noted = []  # the fallback's note is said once per process, not once per claim of `run all`
 
 def check_writable(folder, what):
     """ValueError of one line unless `folder` is (or can be made) a folder this process can write in."""
@@ -49,4 +54,10 @@ def data_source(slug, data_root=None, download=False, scale="smoke"):
     except DataNotFound:
         if data_root or scale != "smoke":
             raise
-        return SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)
+        found = SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)
+        if not _noted and os.environ.get("RANK", "0") == "0":  # under torchrun rank 0 speaks for all
+            _noted.append(True)
+            LOG.info(f"no dataset found under {default_data_root()} (--data-root or papermill's -p data_root, "
+                     f"$ALEXNET_REPRO_DATA, ~/data): the smoke scale reads the few hundred images shipped in "
+                     f"{SAMPLE_DATA} (plumbing checks only)")
+        return found

@@ -218,8 +218,9 @@ def _content_sha256(splits) -> str:
 
 def missing_data_message(root: Path) -> str:
     return (f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
-            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root (or $ALEXNET_REPRO_DATA) "
-            f"at one of these, or pass --download on a machine with internet access.")
+            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
+            f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
+            f"machine with internet access.")
 
 
 def check_source(root=None, download=False):

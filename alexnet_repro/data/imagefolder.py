@@ -633,7 +633,8 @@ def find_dataset(root=None) -> Path:
         if found:
             return found[0]
     raise DataNotFound(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
-                       f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root at one.")
+                       f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root DIR (papermill: -p data_root DIR; "
+                       f"or $ALEXNET_REPRO_DATA) at one.")
 
 
 def check_source(root=None) -> str:
