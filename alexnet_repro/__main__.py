@@ -58,14 +58,19 @@ def _quiet_kernel_manager():
     class KernelStderrToLog(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kernel_log().parent.mkdir(parents=True, exist_ok=True)
-            env = dict(kw.get("env") or os.environ)
-            if IS_CHECKOUT:
-                env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
-            kw["env"] = env
+            kw["env"] = kernel_env(kw.get("env"))
             with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
                 kw.setdefault("stderr", log)
                 return await super().start_kernel(**kw)
     return KernelStderrToLog
+
+
+def kernel_env(env=None) -> dict:
+    """The notebook kernel's environment: this one, with a checkout's root first on PYTHONPATH."""
+    env = dict(os.environ if env is None else env)
+    if IS_CHECKOUT:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
 
 
 def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
@@ -88,6 +93,10 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
         clean_notebook_file(tmp)  # no progress bars, no paths of this machine
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)  # the executed notebook appears whole or not at all
+    except OSError as e:
+        if e.filename is None:  # a write that fails (a full disk) names no file: this is the one
+            raise OSError(e.errno, e.strerror, str(target)) from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

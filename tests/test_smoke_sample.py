@@ -51,6 +51,6 @@ def test_the_sample_is_used_only_at_the_smoke_scale_when_nothing_is_found(no_dat
     with pytest.raises(DataNotFound):  # a folder the user named is never passed over
         preflight.data_source("ten_patch", str(tmp_path), False, "smoke")
     (no_dataset / "cifar10-jpg.tar.gz").write_bytes(b"not a gzip file")
-    with pytest.raises(DataError, match="not a readable .tar.gz"):  # a broken dataset is an error, not a fallback
+    with pytest.raises(DataError, match="not a readable archive"):  # a broken dataset is an error, not a fallback
         preflight.data_source("relu_vs_tanh", None, False, "smoke")
     assert preflight.data_source("architecture", None, False, "smoke") == (None, "none")  # reads no data
