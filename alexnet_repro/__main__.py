@@ -270,8 +270,11 @@ def fingerprint(slug, scale, params) -> str:
     the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
     `run` skips a claim whose last result carries the same stamp."""
     h = hashlib.sha256()
-    for f in sorted((REPO_ROOT / "alexnet_repro").rglob("*.py")) + [notebook_path(slug)]:
-        h.update(f.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    package = REPO_ROOT / "alexnet_repro"
+    files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]
+    # The notebook by its name: an installed copy keeps it apart from the package (paths.NOTEBOOK_DIRS).
+    for name, f in files + [(f"notebooks/{slug}.ipynb", notebook_path(slug))]:
+        h.update(name.encode() + b"\0" + f.read_bytes())
     h.update(json.dumps({"scale": scale, **params}, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -319,6 +322,8 @@ def main(argv=None):
                      help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
     args = parser.parse_args(argv)
     set_level("warning" if args.quiet else "debug" if args.verbose else "info")
+    # The kernel's stderr is a pipe to this process: it draws bars only if this process's stderr is a terminal.
+    os.environ.setdefault("ALEXNET_REPRO_PROGRESS", "bars" if sys.stderr.isatty() else "lines")
     try:
         if args.command == "book":
             from .book import build

@@ -31,7 +31,7 @@ def data_root(explicit=None) -> Path:
 
 
 def results_root() -> Path:
-    return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results" if IS_CHECKOUT else "results"))
+    return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results" if IS_CHECKOUT else Path("results").absolute()))
 
 
 def notebooks_dir() -> Path:

@@ -29,14 +29,20 @@ def check_writable(folder, what):
                          f"another folder") from None
 
 
-def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
-    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
-    cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
+def data_kind(slug, scale) -> str:
+    """The dataset the claim reads at the scale: "cifar10", "imagefolder" (ImageNet layout) or None."""
     from .claims import load
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
     if kind == "family":
         from .claims import ablation
         kind = ablation.SCALES[scale].data
+    return kind
+
+
+def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
+    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
+    cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
+    kind = data_kind(slug, scale)
     if kind == "cifar10":
         return f"cifar10:{cifar10.check_source(data_root, download)}"
     if kind == "imagefolder":

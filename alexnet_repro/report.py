@@ -28,8 +28,9 @@ def rule(result):
 
 
 def show(result):
+    """The verdict and the comparisons; a smoke run shows what ran and no effect (a few hundred images measure none)."""
     display(Markdown(verdict_markdown(result)))
-    table = comparison_table(result)
+    table = comparison_table(result) if result["scale"] != "smoke" else ()
     if len(table):
         display(table.style.format(precision=3, na_rep="-").hide(axis="index"))
 

@@ -559,3 +559,33 @@ def test_a_full_disk_while_the_notebook_is_written_names_the_path(tmp_path, caps
     assert cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out")]) == 1
     line = one_line(capsys.readouterr().err.replace("note: architecture", "").strip().splitlines()[-1])
     assert "No space left on device" in line and str(tmp_path / "out" / "architecture" / "smoke") in line
+
+
+def test_retrain_sets_the_claims_runs_aside_and_force_does_not(tmp_path, capsys, no_kernel):
+    cifar_folder(tmp_path / "data")
+    store = Path(os.environ["ALEXNET_REPRO_RUNS"]) / "relu_vs_tanh" / "smoke"
+    (store / "abc").mkdir(parents=True)
+    run = ["run", "relu_vs_tanh", "--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    assert cli.main(run + ["--force"]) == 0 and (store / "abc").exists()
+    assert "note: relu_vs_tanh at scale smoke" in capsys.readouterr().err
+    assert cli.main(["-q", *run, "--retrain"]) == 0 and not store.exists() and len(no_kernel) == 2
+    (aside,) = store.parent.glob("smoke.retired-*")
+    assert (aside / "abc").is_dir()
+    assert capsys.readouterr().err == ""  # -q: notes are not said
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch_and_left_out_of_results(monkeypatch, capsys):
+    from alexnet_repro import engine
+    from alexnet_repro.results import clean_notebook
+    monkeypatch.setenv("ALEXNET_REPRO_PROGRESS", "lines")
+    monkeypatch.delenv("ALEXNET_REPRO_QUIET")
+    monkeypatch.delitem(sys.modules, "pytest")  # the bar is off under pytest
+    bar = engine._progress(30, "R1 relu")
+    for epoch in range(3):
+        bar.update(10)
+        bar.set_postfix(err="0.5", refresh=False)
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and "\r" not in "".join(lines) and lines[-1].startswith("R1 relu: 100%|")
+    nb = {"cells": [{"outputs": [{"output_type": "stream", "name": "stderr", "text": line + "\n"}]} for line in lines]}
+    assert all(c["outputs"] == [] for c in clean_notebook(nb)["cells"])

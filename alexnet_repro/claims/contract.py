@@ -82,15 +82,25 @@ def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None,
     return result
 
 
+def smoke_headline(trained: Trained) -> str:
+    """What a smoke run says instead of its effects: what ran, and that it ran. A few hundred images and a few
+    epochs measure no effect; an interval printed from them would be read as one."""
+    d = trained.dataset or {}
+    data = d.get("name", "no data") + (f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else "")
+    return (f"plumbing check passed: {len(trained.rows)} runs trained and assessed on {data}, seeds "
+            f"{list(trained.seeds)}; a smoke run measures no effect (its numbers are in result.json, not a finding)")
+
+
 def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
-    """The result dict: the fields every result has, around the claim's own."""
+    """The result dict: the fields every result has, around the claim's own. At the smoke scale the headline says
+    what ran, not what it measured (smoke_headline)."""
     result = {
         "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
         "proxy": trained.proxy, "proxy_note": trained.proxy_note,
         "paper": {"says": claim.paper_says, **a.paper, "section": claim.section, "data": claim.paper_data},
         "measured": a.measured,
         **a.fields,
-        "headline": a.headline,
+        "headline": smoke_headline(trained) if scale == "smoke" else a.headline,
         "verdict": a.verdict,
         "verdict_rule": a.verdict_rule,
         "provenance": provenance(device=trained.device, dataset=trained.dataset, seeds=trained.seeds, scale=scale,
