@@ -27,8 +27,12 @@ def no_dataset(tmp_path, monkeypatch):
 def test_smoke_runs_on_the_shipped_sample_when_no_dataset_is_found(no_dataset, tmp_path, capsys):
     # A CIFAR-10 claim through the CLI as a new user runs it, its notebook's kernel included.
     assert main(["run", "lrn_cifar", "--scale", "smoke", "--out-dir", str(tmp_path / "out")]) == 0
-    err = capsys.readouterr().err
+    said = capsys.readouterr()
+    err = said.err
     assert sum("plumbing checks only" in line for line in err.splitlines()) == 1 and str(no_dataset) in err
+    # What ran and that it ran, no effect size or interval: a smoke run measures none
+    assert "lrn_cifar: plumbing check (no verdict): plumbing check passed: 4 runs" in said.out
+    assert "95% CI" not in said.out and "points" not in said.out
     result = json.loads((tmp_path / "out" / "lrn_cifar" / "smoke" / "result.json").read_text())
     sample = load_cifar10(SAMPLE_DATA)
     assert (sample.describe()["n_train"], sample.describe()["n_test"]) == (1000, 500)  # R1's smoke subset fits

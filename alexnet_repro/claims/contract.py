@@ -26,7 +26,7 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
-from ..verdict import Rule
+from ..verdict import PLUMBING, Rule
 
 
 def rule_for(mod, label, decides=True):
@@ -92,15 +92,15 @@ def smoke_headline(trained: Trained) -> str:
 
 
 def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
-    """The result dict: the fields every result has, around the claim's own. At the smoke scale the headline says
-    what ran, not what it measured (smoke_headline)."""
+    """The result dict: the fields every result has, around the claim's own. A smoke run's plumbing check says what
+    ran, not what it measured (smoke_headline)."""
     result = {
         "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
         "proxy": trained.proxy, "proxy_note": trained.proxy_note,
         "paper": {"says": claim.paper_says, **a.paper, "section": claim.section, "data": claim.paper_data},
         "measured": a.measured,
         **a.fields,
-        "headline": smoke_headline(trained) if scale == "smoke" else a.headline,
+        "headline": smoke_headline(trained) if a.verdict == PLUMBING else a.headline,
         "verdict": a.verdict,
         "verdict_rule": a.verdict_rule,
         "provenance": provenance(device=trained.device, dataset=trained.dataset, seeds=trained.seeds, scale=scale,
