@@ -31,7 +31,7 @@ def test_smoke_runs_on_the_shipped_sample_when_no_dataset_is_found(no_dataset, t
     err = said.err
     assert sum("plumbing checks only" in line for line in err.splitlines()) == 1 and str(no_dataset) in err
     # What ran and that it ran, no effect size or interval: a smoke run measures none
-    assert "lrn_cifar: plumbing check (no verdict): plumbing check passed: 4 runs" in said.out
+    assert "lrn_cifar: plumbing check (no verdict): plumbing check passed: 4 runs on CIFAR-10" in said.out
     assert "95% CI" not in said.out and "points" not in said.out
     result = json.loads((tmp_path / "out" / "lrn_cifar" / "smoke" / "result.json").read_text())
     sample = load_cifar10(SAMPLE_DATA)

@@ -87,8 +87,9 @@ def smoke_headline(trained: Trained) -> str:
     epochs measure no effect; an interval printed from them would be read as one."""
     d = trained.dataset or {}
     data = d.get("name", "no data") + (f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else "")
-    return (f"plumbing check passed: {len(trained.rows)} runs trained and assessed on {data}, seeds "
-            f"{list(trained.seeds)}; a smoke run measures no effect (its numbers are in result.json, not a finding)")
+    return (f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
+            f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
+            f"a finding)")
 
 
 def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
