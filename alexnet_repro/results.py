@@ -212,6 +212,18 @@ def read_result(path) -> dict:
     return result
 
 
+def read_notebook(path) -> dict:
+    """An executed notebook's JSON; a ValueError of one line naming the file if it is cut short or not a notebook."""
+    try:
+        nb = json.loads(Path(path).read_text())
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise ValueError("it holds no list of cells")
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
+                         f"or restore the file from git") from None
+    return nb
+
+
 def headline_of(result: dict) -> str:
     """A result's headline as lists show it: marked when a person annotated the result after its run
     (result["annotation"], e.g. nets that never left chance), so nobody reads it without the note."""

@@ -589,3 +589,12 @@ def test_progress_off_a_terminal_is_one_line_per_epoch_and_left_out_of_results(m
     assert len(lines) == 3 and "\r" not in "".join(lines) and lines[-1].startswith("R1 relu: 100%|")
     nb = {"cells": [{"outputs": [{"output_type": "stream", "name": "stderr", "text": line + "\n"}]} for line in lines]}
     assert all(c["outputs"] == [] for c in clean_notebook(nb)["cells"])
+
+
+def test_a_truncated_executed_notebook_is_one_line_in_book(tmp_path, capsys):
+    folder = tmp_path / "results" / "relu_vs_tanh" / "cpu"
+    atomic_write_json(folder / "result.json", result())
+    (folder / "relu_vs_tanh.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')
+    assert cli.main(["book"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert str(folder / "relu_vs_tanh.ipynb") in line and "not a readable notebook" in line
