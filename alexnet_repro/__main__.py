@@ -10,7 +10,8 @@ independent runs in N processes (one GPU fits several small nets).
 
 run.json, the stamp of the up-to-date check, is removed before a run starts and written after its
 notebook has succeeded: a run killed halfway leaves no stamp that would vouch for another run's
-result. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts
+result. It holds the sha256 of the result.json and the notebook it vouches for, so a folder that anything
+else rewrote since (papermill run by hand, another run into the same --out-dir) is not up to date. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts
 (preflight.py) and reported in one line, exit 2.
 """
 import argparse
@@ -20,12 +21,16 @@ import json
 import os
 import sys
 import tempfile
+import time
+from importlib import metadata
 from pathlib import Path
 
 from . import claims, distributed, preflight
+from .atomic import remove_stale_temps, temp_prefix
 from .data.errors import DataError
 from .engine import pick_device
-from .paths import REPO_ROOT, SAMPLE_DATA, cache_dir, data_root, results_root, runs_dir
+from .log import LOG, set_level
+from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
 from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
                       read_result, results_dir, staleness)
 from .runs import prefill_distributed, prefill_in_parallel
@@ -33,7 +38,7 @@ from .seeds import parse_seeds
 
 
 def notebook_path(slug: str) -> Path:
-    return REPO_ROOT / "notebooks" / f"{slug}.ipynb"
+    return notebooks_dir() / f"{slug}.ipynb"
 
 
 def kernel_log() -> Path:
@@ -44,34 +49,54 @@ def _quiet_kernel_manager():
     """The kernel manager papermill starts the notebook's kernel with, its stderr going to
     kernel_log() instead of this terminal. The kernel's own chatter (a TCP-transport warning, now
     and then a traceback from its zmq loop as it shuts down) is not the run's output: cells' output
-    and errors come back through the notebook either way."""
+    and errors come back through the notebook either way.
+
+    The kernel imports the package this command runs from: a checkout's root goes first on its PYTHONPATH,
+    ahead of any other copy installed in the environment."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kernel_log().parent.mkdir(parents=True, exist_ok=True)
+            kw["env"] = kernel_env(kw.get("env"))
             with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
                 kw.setdefault("stderr", log)
                 return await super().start_kernel(**kw)
     return KernelStderrToLog
 
 
+def kernel_env(env=None) -> dict:
+    """The notebook kernel's environment: this one, with a checkout's root first on PYTHONPATH."""
+    env = dict(os.environ if env is None else env)
+    if IS_CHECKOUT:
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
+
+
 def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
-    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir."""
+    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir. With log_output, the
+    kernel's stderr (notes, warnings, progress) is copied here as written, so a progress bar redraws in place
+    on a terminal."""
     import papermill
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).absolute()  # the kernel runs in the notebooks' folder
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{slug}.ipynb"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{slug}.", suffix=".tmp.ipynb")  # one per run
+    remove_stale_temps(target)  # the temp notebook of a run that was killed
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=temp_prefix(target), suffix=".ipynb")  # one per run
     os.close(fd)
     try:
-        papermill.execute_notebook(str(notebook_path(slug)), tmp, cwd=str(REPO_ROOT / "notebooks"),
+        papermill.execute_notebook(str(notebook_path(slug)), tmp, cwd=str(notebooks_dir()),
                                    parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-                                   log_output=log_output, progress_bar=False, kernel_name="python3",
+                                   log_output=False, stderr_file=sys.stderr if log_output else None,
+                                   progress_bar=False, kernel_name="python3",
                                    kernel_manager_class=_quiet_kernel_manager())
         clean_notebook_file(tmp)  # no progress bars, no paths of this machine
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)  # the executed notebook appears whole or not at all
+    except OSError as e:
+        if e.filename is None:  # a write that fails (a full disk) names no file: this is the one
+            raise OSError(e.errno, e.strerror, str(target)) from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -91,7 +116,7 @@ def cmd_list(args):
             try:
                 res = load_result(slug, scale)
             except ValueError as e:
-                print(f"error: {e}", file=sys.stderr)
+                LOG.error(str(e))
                 bad += 1
                 continue
             if res:
@@ -113,8 +138,12 @@ def cmd_run(args):
         claims.check_scale(args.scale, claims.load(slug))
     if args.jobs < 1:
         raise ValueError(f"--jobs must be 1 or more, got {args.jobs}")
-    if args.data_root:  # the notebook's kernel runs in notebooks/: a relative path must not change meaning there
+    # The notebook's kernel runs in notebooks/: a relative path must not change meaning there.
+    pin_environment()
+    if args.data_root:
         args.data_root = str(Path(args.data_root).expanduser().resolve())
+    if args.out_dir:
+        args.out_dir = str(Path(args.out_dir).expanduser().absolute())
     if args.seeds is not None and not args.seeds.strip():
         raise ValueError("--seeds is empty: give seeds like 0,1,2, or leave --seeds out for the scale's own")
     seeds = parse_seeds(args.seeds)
@@ -133,20 +162,20 @@ def cmd_run(args):
     for slug in slugs:
         preflight.check_writable(out_dirs[slug], "results")
         roots[slug], data[slug] = preflight.data_source(slug, args.data_root, args.download, args.scale)
-    if SAMPLE_DATA in roots.values() and distributed.is_main():
-        print(f"note: no dataset found under {data_root()} (--data-root, $ALEXNET_REPRO_DATA, ~/data): the smoke "
-              f"scale reads the few hundred images shipped in {SAMPLE_DATA} (plumbing checks only)", file=sys.stderr)
     for slug in slugs:
         out_dir = out_dirs[slug]
         params_slug = dict(params, data_root=str(roots[slug] or ""))
         stamp = {"fingerprint": fingerprint(slug, args.scale, params_slug), "scale": args.scale,
                  "parameters": params_slug, "data": data[slug]}
-        if not args.force and _read_json(out_dir / "run.json") == stamp and (res := _valid_result(out_dir)):
-            print(f"{slug}: up to date (same code, parameters and data; --force reruns it): {res['verdict']}")
+        fresh = not (args.force or args.retrain)
+        if fresh and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug) and (res := _valid_result(out_dir)):
+            print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {res['verdict']}")
             continue
         if distributed.is_main():
             (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
-            print(f"== {slug} at scale {args.scale} -> {out_dir}", file=sys.stderr)
+            if args.retrain:
+                retire_runs(slug, args.scale)
+            LOG.info(f"{slug} at scale {args.scale} -> {out_dir}")
         common = dict(device=args.device, data_root=roots[slug], download=args.download)
         if world:
             note = prefill_distributed(claims.load(slug), args.scale, seeds, **common)
@@ -163,7 +192,7 @@ def cmd_run(args):
             os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
         execute_notebook(slug, args.scale, out_dir, params_slug)
         res = read_result(out_dir / "result.json")
-        atomic_write_json(out_dir / "run.json", stamp)  # last: the run succeeded
+        atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
@@ -186,7 +215,7 @@ def confirmations(slugs, every, seeds):
         except ValueError as e:
             if not every:
                 raise
-            print(f"left out: {e}", file=sys.stderr)
+            LOG.info(f"left out: {e}")
             continue
         out.append(slug)
     return out
@@ -197,8 +226,35 @@ def _valid_result(out_dir):
     try:
         return read_result(out_dir / "result.json")
     except ValueError as e:
-        print(f"warning: {e}", file=sys.stderr)
+        LOG.warning(str(e))
         return None
+
+
+def _vouched(stamp, out_dir, slug):
+    """run.json's content: the stamp, and the sha256 of the files it vouches for as they are now (None: absent)."""
+    def sha(path):
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            return None
+    return {**stamp, "files_sha256": {name: sha(out_dir / name) for name in ("result.json", f"{slug}.ipynb")}}
+
+
+def retire_runs(slug, scale):
+    """--retrain: set aside the run store's folders this claim reads at this scale, so its runs train again.
+    Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
+    from .runs import default_work_dir
+    mod = claims.load(slug)
+    if mod.DATA == "family":
+        from .claims import ablation
+        folders = [default_work_dir(ablation.FAMILY, ablation.store_scale(scale))]
+    else:
+        folders = [default_work_dir(slug, scale)]
+    for folder in folders:
+        if folder.exists():
+            aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(folder, aside)
+            LOG.info(f"--retrain: the runs in {folder} set aside as {aside.name}; they train again")
 
 
 def cmd_clean_results(args):
@@ -214,8 +270,11 @@ def fingerprint(slug, scale, params) -> str:
     the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
     `run` skips a claim whose last result carries the same stamp."""
     h = hashlib.sha256()
-    for f in sorted((REPO_ROOT / "alexnet_repro").rglob("*.py")) + [notebook_path(slug)]:
-        h.update(f.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    package = REPO_ROOT / "alexnet_repro"
+    files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]
+    # The notebook by its name: an installed copy keeps it apart from the package (paths.NOTEBOOK_DIRS).
+    for name, f in files + [(f"notebooks/{slug}.ipynb", notebook_path(slug))]:
+        h.update(name.encode() + b"\0" + f.read_bytes())
     h.update(json.dumps({"scale": scale, **params}, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -234,7 +293,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def main(argv=None):
-    parser = OneLineParser(prog="python -m alexnet_repro", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="alexnet-repro", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    loud = parser.add_mutually_exclusive_group()
+    loud.add_argument("-q", "--quiet", action="store_true", help="say only warnings and errors on stderr")
+    loud.add_argument("-v", "--verbose", action="store_true", help="say debug lines too")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="every claim and its latest verdict")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
@@ -249,27 +312,42 @@ def main(argv=None):
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
     run.add_argument("--seeds", help="comma-separated seeds, overriding the scale's (distinct, >= 0)")
     run.add_argument("--out-dir", help="write results here instead of results/")
-    run.add_argument("--force", action="store_true", help="rerun a claim even if its result is up to date")
+    run.add_argument("--force", action="store_true",
+                     help="rerun a claim's notebook even if its result is up to date (its runs are read from the "
+                          "run store, not trained again)")
+    run.add_argument("--retrain", action="store_true",
+                     help="set aside the run store's runs of this claim at this scale and train them again (for the "
+                          "ablation family: the nets every family claim shares); implies --force")
     run.add_argument("--jobs", type=int, default=1,
                      help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
     args = parser.parse_args(argv)
+    set_level("warning" if args.quiet else "debug" if args.verbose else "info")
+    # The kernel's stderr is a pipe to this process: it draws bars only if this process's stderr is a terminal.
+    os.environ.setdefault("ALEXNET_REPRO_PROGRESS", "bars" if sys.stderr.isatty() else "lines")
     try:
         if args.command == "book":
             from .book import build
             return build()
         return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
     except (ValueError, DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        LOG.error(str(e))
         return 2
     except OSError as e:  # a folder that cannot be written, a full disk: one line naming the path
         where = f"{e.filename}: " if e.filename else ""
-        print(f"error: {where}{e.strerror or e}", file=sys.stderr)
+        LOG.error(f"{where}{e.strerror or e}")
         return 1 if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO) else 2
     except Exception as e:  # papermill wraps the notebook's exception; show its last line only
         if type(e).__name__ == "PapermillExecutionError":
-            print(f"error: {e.ename}: {e.evalue}", file=sys.stderr)
-            return 2 if e.ename == "DataError" else 1  # a data error is bad input, even found in the kernel
+            LOG.error(f"{e.ename}: {e.evalue}")
+            return 2 if e.ename in ("DataError", "DataNotFound") else 1  # bad input, even found in the kernel
         raise
+
+
+def version() -> str:
+    try:
+        return metadata.version("alexnet-repro")
+    except metadata.PackageNotFoundError:  # a checkout run without installing it
+        return "(not installed)"
 
 
 if __name__ == "__main__":

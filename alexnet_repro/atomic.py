@@ -4,7 +4,12 @@ A file is written to a temp file beside it, named `.<name>.tmp-<pid>-<random>`, 
 place, so a reader never sees half a file. A process killed mid-write (kill -9, a lost machine)
 leaves its temp file behind; `remove_stale_temps` deletes those whose writer is no longer alive,
 and every writer of a large file (a checkpoint, a decoded dataset) calls it before writing again.
+
+Two processes that build the same thing (a decoded dataset) take turns under `locked`: the second then
+finds the first's work done, and no process deletes a tree another is reading.
 """
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -48,3 +53,17 @@ def remove_stale_temps(path):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         except (ValueError, PermissionError):
             pass  # not one of ours, or a live process of another user
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on `path` (a lock file, created if absent) for the block; another process
+    asking for the same lock waits here. The kernel drops the lock when its holder dies (fcntl.flock)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -195,10 +195,34 @@ def _epoch_generator(seed, epoch):
 
 
 def _progress(total, desc):
+    """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
+    is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
     from tqdm import tqdm
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
+    mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
+    if mode == "lines" and not quiet:
+        return _EpochLines(total, desc)
     return tqdm(total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr,
                 dynamic_ncols=True)
+
+
+class _EpochLines:
+    """tqdm's interface as `train` uses it, printing one line per epoch (tqdm's own format, so that
+    results.clean_notebook drops it from an executed notebook as it drops a bar)."""
+    def __init__(self, total, desc):
+        self.total, self.desc, self.n, self.t0 = total, desc, 0, time.perf_counter()
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, refresh=False, **postfix):
+        from tqdm import tqdm
+        tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
+        print(tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc,
+                                postfix=tail), file=sys.stderr, flush=True)
+
+    def close(self):
+        pass
 
 
 @dataclass

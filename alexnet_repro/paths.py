@@ -1,9 +1,18 @@
 """Where things live on disk. Every location can be overridden by an environment variable."""
 import os
 import re
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# A checkout (or an editable install of one) has its notebooks and results/ beside the package; a wheel
+# installed into site-packages has neither beside it: its notebooks are in <prefix>/share/alexnet-repro/
+# (pyproject.toml's data-files) and its results go to ./results.
+IS_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+NOTEBOOK_DIRS = (REPO_ROOT / "notebooks", Path(sys.prefix) / "share" / "alexnet-repro" / "notebooks")
+# The variables a notebook's kernel reads again in its own working directory (notebooks/): a relative value
+# must mean what it meant where the command was typed (pin_environment).
+PATH_VARIABLES = ("ALEXNET_REPRO_RESULTS", "ALEXNET_REPRO_CACHE", "ALEXNET_REPRO_RUNS", "ALEXNET_REPRO_DATA")
 # A few hundred real CIFAR-10 and Imagenette images shipped with the package (scripts/make_smoke_sample.py), read
 # by the smoke scale when no dataset is found (preflight.data_source): plumbing checks only.
 SAMPLE_DATA = Path(__file__).resolve().parent / "sample_data"
@@ -22,7 +31,24 @@ def data_root(explicit=None) -> Path:
 
 
 def results_root() -> Path:
-    return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results"))
+    return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results" if IS_CHECKOUT else Path("results").absolute()))
+
+
+def notebooks_dir() -> Path:
+    """The claims' notebooks: the checkout's notebooks/, else those a wheel installed; ValueError of one line."""
+    for folder in NOTEBOOK_DIRS:
+        if (folder / "relu_vs_tanh.ipynb").is_file():
+            return folder
+    raise ValueError(f"the claims' notebooks are not in {' or '.join(map(str, NOTEBOOK_DIRS))}: run from a "
+                     f"checkout of alexnet-repro, or reinstall the package (pip install alexnet-repro)")
+
+
+def pin_environment():
+    """Make every relative path in the suite's environment variables absolute, against this process's working
+    directory, before a kernel that runs elsewhere (notebooks/) inherits them."""
+    for var in PATH_VARIABLES:
+        if os.environ.get(var):
+            os.environ[var] = str(Path(os.environ[var]).expanduser().absolute())
 
 
 def runs_dir() -> Path:

@@ -3,13 +3,18 @@ about a second, as one line with exit 2, not 15-25 s later from inside the kerne
 exists, the folders the run writes to are folders and writable, the dataset can be found and opened
 (without decoding it). `data_identity` is also what `run`'s up-to-date check knows of the data.
 `data_source` picks the data root: the smoke scale falls back to the sample shipped with the package.
+The CLI and every notebook call it (a notebook run by papermill alone falls back as `run` does).
 """
+import os
 import tempfile
 from pathlib import Path
 
 from .data import cifar10, imagefolder
 from .data.errors import DataNotFound, check_folder
-from .paths import SAMPLE_DATA
+from .log import LOG
+from .paths import SAMPLE_DATA, data_root as default_data_root
+
+_noted = []  # the fallback's note is said once per process, not once per claim of `run all`
 
 def check_writable(folder, what):
     """ValueError of one line unless `folder` is (or can be made) a folder this process can write in."""
@@ -24,14 +29,20 @@ def check_writable(folder, what):
                          f"another folder") from None
 
 
-def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
-    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
-    cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
+def data_kind(slug, scale) -> str:
+    """The dataset the claim reads at the scale: "cifar10", "imagefolder" (ImageNet layout) or None."""
     from .claims import load
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
     if kind == "family":
         from .claims import ablation
         kind = ablation.SCALES[scale].data
+    return kind
+
+
+def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
+    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
+    cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
+    kind = data_kind(slug, scale)
     if kind == "cifar10":
         return f"cifar10:{cifar10.check_source(data_root, download)}"
     if kind == "imagefolder":
@@ -49,4 +60,10 @@ def data_source(slug, data_root=None, download=False, scale="smoke"):
     except DataNotFound:
         if data_root or scale != "smoke":
             raise
-        return SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)
+        found = SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)
+        if not _noted and os.environ.get("RANK", "0") == "0":  # under torchrun rank 0 speaks for all
+            _noted.append(True)
+            LOG.info(f"no dataset found under {default_data_root()} (--data-root or papermill's -p data_root, "
+                     f"$ALEXNET_REPRO_DATA, ~/data): the smoke scale reads the few hundred images shipped in "
+                     f"{SAMPLE_DATA} (plumbing checks only)")
+        return found

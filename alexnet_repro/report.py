@@ -21,6 +21,7 @@ from IPython.display import Markdown, display
 from . import claims
 from .book.evidence import comparisons_of, fmt_effect
 from .claims.contract import rule_for
+from .verdict import PLUMBING
 
 
 def rule(result):
@@ -28,8 +29,9 @@ def rule(result):
 
 
 def show(result):
+    """The verdict and the comparisons; a smoke run shows what ran and no effect (a few hundred images measure none)."""
     display(Markdown(verdict_markdown(result)))
-    table = comparison_table(result)
+    table = comparison_table(result) if result["verdict"] != PLUMBING else ()
     if len(table):
         display(table.style.format(precision=3, na_rep="-").hide(axis="index"))
 

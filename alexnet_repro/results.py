@@ -19,7 +19,8 @@ import torch
 from .atomic import atomic_write_bytes
 from .paths import REPO_ROOT, results_root, scrub_paths
 
-PACKAGES = ("torch", "torchvision", "numpy", "pandas", "seaborn", "papermill")
+# Older results lack pillow (it decodes every image of the folder and archive datasets): read them as they are.
+PACKAGES = ("torch", "torchvision", "numpy", "pillow", "pandas", "seaborn", "papermill")
 
 
 def results_dir(claim: str, scale: str, root=None) -> Path:
@@ -152,12 +153,32 @@ REQUIRED_PROVENANCE = ("git_commit", "date", "packages", "device", "device_name"
                        "seeds", "scale", "config", "wall_time_s")
 
 
+# The type of each field that `list`, the book and the scoreboard read, where it is present: a result edited by
+# hand or damaged must be refused in one line naming its file, not fail later as a traceback.
+FIELD_TYPES = {"claim": str, "claim_id": str, "scale": str, "proxy": bool, "paper": dict, "measured": dict,
+               "verdict": str, "verdict_rule": str, "provenance": dict, "headline": str, "title": str,
+               "comparisons": list, "looks": list, "annotation": (str, dict)}
+PROVENANCE_TYPES = {"git_commit": str, "date": str, "packages": dict, "device": str, "device_name": str,
+                    "precision": str, "dataset": dict, "seeds": list, "scale": str, "config": dict,
+                    "wall_time_s": (int, float), "reread": dict, "code_version": str}
+
+
 def validate(result: dict):
-    """Raise ValueError if a result lacks a field the book and the scoreboard rely on."""
+    """Raise ValueError if a result lacks a field the book and the scoreboard rely on, or holds one of the
+    wrong type."""
+    if not isinstance(result, dict):
+        raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
     missing = [k for k in REQUIRED_FIELDS if k not in result]
-    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if k not in result.get("provenance", {})]
+    prov = result.get("provenance", {})
+    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if isinstance(prov, dict) and k not in prov]
     if missing:
         raise ValueError(f"result is missing {missing}")
+    wrong = [k for k, t in FIELD_TYPES.items() if k in result and not isinstance(result[k], t)]
+    wrong += [f"provenance.{k}" for k, t in PROVENANCE_TYPES.items()
+              if isinstance(prov, dict) and k in prov and not isinstance(prov[k], t)]
+    wrong += [f"comparisons[{i}]" for i, c in enumerate(result.get("comparisons") or []) if not isinstance(c, dict)]
+    if wrong:
+        raise ValueError(f"result has fields of the wrong type: {wrong}")
     if "sha256" not in result["provenance"]["dataset"]:
         raise ValueError("result's dataset has no sha256 checksum")
 
@@ -184,15 +205,23 @@ def read_result(path) -> dict:
     short or flipped must not show as a row or a page). ValueError naming the file otherwise."""
     try:
         result = json.loads(Path(path).read_text())
-        if not isinstance(result, dict):
-            raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
         validate(result)
-        if not isinstance(result["verdict"], str) or not isinstance(result["provenance"], dict):
-            raise ValueError("its verdict is not text or its provenance not an object")
     except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
         raise ValueError(f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file "
                          f"from git") from None
     return result
+
+
+def read_notebook(path) -> dict:
+    """An executed notebook's JSON; a ValueError of one line naming the file if it is cut short or not a notebook."""
+    try:
+        nb = json.loads(Path(path).read_text())
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise ValueError("it holds no list of cells")
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
+                         f"or restore the file from git") from None
+    return nb
 
 
 def headline_of(result: dict) -> str:

@@ -51,6 +51,10 @@ from alexnet_repro.claims import neighbours as claim
 from alexnet_repro.results import results_dir
 from alexnet_repro.seeds import parse_seeds
 
+from alexnet_repro import preflight
+# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
+# the sample shipped with the package (as `python -m alexnet_repro run` does).
+data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
 result = claim.run(scale, seeds=parse_seeds(seeds),
                    device=device, data_root=data_root or None, out_dir=out_dir or None)
 folder = out_dir or results_dir(claim.CLAIM.slug, scale)

@@ -161,9 +161,9 @@ def test_the_regime_seeds_come_from_the_committed_plan(tmp_path):
         ablation.regime_seeds(pca_colour, "0,1", plan=plan)  # fewer seeds than declared: optional stopping
 
 
-def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, tmp_path):
+def test_two_claims_share_the_paper_arm_and_write_complete_results(imagenette_data, tmp_path):
     """L2 through its notebook, then E5 in-process: E5 finds L2's PAPER runs in the store."""
-    result, nb = run_notebook("lrn_alexnet", tmp_path, data_root=str(shared_data))
+    result, nb = run_notebook("lrn_alexnet", tmp_path, data_root=str(imagenette_data))
     assert result["claim_id"] == "L2" and result["verdict"] in VERDICTS and result["proxy"]
     assert result["protocol"] == 3 and result["verdict"] == "plumbing check (no verdict)"  # smoke decides nothing
     comp = {c["label"]: c for c in result["comparisons"]}["LRN vs none"]
@@ -176,7 +176,7 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     from alexnet_repro.claims import weight_decay
     records = lambda: len(list((tmp_path / "runs").rglob("record.json")))
     assert records() == 4  # 2 arms x 2 seeds
-    res = weight_decay.run("smoke", data_root=str(shared_data), out_dir=tmp_path / "t1")
+    res = weight_decay.run("smoke", data_root=str(imagenette_data), out_dir=tmp_path / "t1")
     assert records() == 6  # only the no-decay arm was trained; the paper's net came from the store
     assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
             == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
@@ -187,7 +187,7 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
     assert res["measured"]["runs_at_chance"] == at_chance
 
     # A prefilled run (what `--jobs` does in its own process) is found the same way, its top-5 cached beside it.
-    ablation.run_job("smoke", arm="no LRN", seed=0, data_root=str(shared_data))
+    ablation.run_job("smoke", arm="no LRN", seed=0, data_root=str(imagenette_data))
     assert records() == 6 and len(list((tmp_path / "runs").rglob("val_top5_*.json"))) == 6
 
 

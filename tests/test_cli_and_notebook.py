@@ -59,3 +59,30 @@ def test_r1_smoke_end_to_end_through_papermill(shared_data, tmp_path):
         assert (tmp_path / "res" / f"{table}.csv").stat().st_size > 0
     outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the Fig. 1-style plot is missing"
+
+
+def papermill_as_typed(tmp_path, *args):
+    """`papermill notebooks/relu_vs_tanh.ipynb out.ipynb ...` from the checkout's root, as a new user with an empty
+    HOME types it: no dataset anywhere, no cache."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("ALEXNET_REPRO_DATA", "ALEXNET_REPRO_CACHE")}
+    return subprocess.run([sys.executable, "-m", "papermill", "notebooks/relu_vs_tanh.ipynb",
+                           str(tmp_path / "out.ipynb"), *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          env={**env, "HOME": str(home)}, timeout=600)
+
+
+def test_papermill_with_no_parameters_runs_the_smoke_scale_on_the_shipped_sample(tmp_path):
+    out = papermill_as_typed(tmp_path)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads((tmp_path / "results" / "relu_vs_tanh" / "smoke" / "result.json").read_text())
+    assert result["verdict"] == "plumbing check (no verdict)"
+    assert result["provenance"]["dataset"]["source"].startswith("folder-tar:")  # the shipped sample's archive
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    said = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "note: no dataset found under" in said and "sample_data" in said
+
+
+def test_a_data_error_in_the_notebook_names_papermills_parameters(tmp_path):
+    out = papermill_as_typed(tmp_path, "-p", "scale", "cpu")
+    assert out.returncode != 0 and "-p data_root DIR" in out.stderr and "-p download True" in out.stderr

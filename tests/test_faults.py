@@ -9,6 +9,7 @@ import errno
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -405,3 +406,195 @@ def test_each_run_has_its_own_temp_notebook_and_leaves_none(tmp_path, monkeypatc
 def test_every_claim_has_its_data_checked_before_the_kernel():
     from alexnet_repro import claims
     assert all(claims.load(s).DATA in ("cifar10", "family", None) for s in claims.registry())
+
+
+# ------------------------------------------------------------------------------ the fault campaign's cases
+
+BUILDER = """
+import sys, time
+sys.path[:0] = [{repo!r}]
+from alexnet_repro.data import imagefolder
+while time.time() < {start}:
+    pass
+print(imagefolder.load_imagefolder({src!r}, size=16, cache={cache!r}, workers=0).checksum)
+"""
+
+
+def test_two_processes_building_one_image_cache_at_once_both_get_it(tmp_path):
+    """From an archive, as the shipped sample is: each extracts it, then decodes the extracted tree (the old
+    code's second extraction deleted the tree the first was decoding, failing it in 4 of 6 pairs)."""
+    import tarfile
+    make_tree(tmp_path / "src", classes=("a", "b", "c"), n=40, size=24)
+    with tarfile.open(tmp_path / "src.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src", arcname="src")
+    for round_ in range(3):
+        cache = tmp_path / f"cache{round_}"
+        script = BUILDER.format(repo=str(REPO_ROOT), start=time.time() + 3, src=str(tmp_path / "src.tar.gz"),
+                                cache=str(cache))
+        procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+        outs = [p.communicate(timeout=300) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+        assert outs[0][0] == outs[1][0] and len(outs[0][0].strip()) == 64
+        assert sorted(p.name for p in cache.iterdir() if not p.name.endswith(".lock")) == ["extracted", "src-16"]
+
+
+def test_cifar_folder_with_16bit_pngs_is_read_as_it_looks(tmp_path):
+    cifar_folder(tmp_path / "src")
+    ramp = (np.arange(1024, dtype=np.uint16) * 64).reshape(32, 32)  # 0..65472: 8-bit 0..254, not all white
+    Image.fromarray(ramp).save(tmp_path / "src" / "train" / "cat" / "9_16bit.png")
+    assert Image.open(tmp_path / "src" / "train" / "cat" / "9_16bit.png").mode.startswith("I")
+    data = cifar10.load_cifar10(tmp_path / "src", cache=tmp_path / "cache")
+    grey = [img for img in np.asarray(data.train_x) if (img[..., 0] == img[..., 1]).all() and img.std() > 0]
+    assert len(grey) == 1 and np.abs(grey[0][..., 0].astype(int) - np.round(ramp / 257)).max() <= 1
+
+
+def test_run_json_vouches_only_for_the_files_it_was_written_with(tmp_path, capsys, no_kernel):
+    """papermill run by hand (or another run) into the folder after `run` wrote run.json: not up to date."""
+    cifar_folder(tmp_path / "data")
+    run = ["run", "relu_vs_tanh", "--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    assert cli.main(run + ["--seeds", "0"]) == 0 and len(no_kernel) == 1
+    assert cli.main(run + ["--seeds", "0"]) == 0 and len(no_kernel) == 1  # up to date
+    folder = tmp_path / "out" / "relu_vs_tanh" / "smoke"
+    atomic_write_json(folder / "result.json", result("seeds=1"))  # another run's result, same folder
+    capsys.readouterr()
+    assert cli.main(run + ["--seeds", "0"]) == 0 and len(no_kernel) == 2
+    assert "relu_vs_tanh: seeds=0" in capsys.readouterr().out
+    assert json.loads((folder / "run.json").read_text())["files_sha256"]["result.json"]
+
+
+def test_relative_paths_mean_what_they_meant_where_the_command_was_typed(tmp_path, monkeypatch, no_kernel):
+    seen = []
+    fake = cli.execute_notebook
+    monkeypatch.setattr(cli, "execute_notebook", lambda slug, scale, out_dir, params, **kw: (
+        seen.append((out_dir, {v: os.environ.get(v) for v in ("ALEXNET_REPRO_RESULTS", "ALEXNET_REPRO_RUNS")})),
+        fake(slug, scale, out_dir, params)))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ALEXNET_REPRO_RUNS", "rel_runs")
+    monkeypatch.setenv("ALEXNET_REPRO_CACHE", "rel_cache")
+    monkeypatch.setenv("ALEXNET_REPRO_RESULTS", "rel_results")
+    assert cli.main(["run", "architecture", "--out-dir", "rel_out"]) == 0
+    assert cli.main(["run", "architecture"]) == 0
+    (out1, env), (out2, _) = seen
+    assert Path(out1) == tmp_path / "rel_out" / "architecture" / "smoke"
+    assert Path(out2) == tmp_path / "rel_results" / "architecture" / "smoke"
+    assert env == {"ALEXNET_REPRO_RESULTS": str(tmp_path / "rel_results"), "ALEXNET_REPRO_RUNS": str(tmp_path / "rel_runs")}
+    assert os.environ["ALEXNET_REPRO_CACHE"] == str(tmp_path / "rel_cache")
+
+
+def test_the_notebook_kernel_imports_this_checkout():
+    env = cli.kernel_env({"PYTHONPATH": "/elsewhere"})
+    assert env["PYTHONPATH"].split(os.pathsep) == [str(REPO_ROOT), "/elsewhere"]
+
+
+def test_damaged_marker_of_the_image_cache_is_named_and_rebuilt(tmp_path, capfd):
+    make_tree(tmp_path / "src")
+    kw = dict(size=16, cache=tmp_path / "cache", workers=0)
+    clean = imagefolder.load_imagefolder(tmp_path / "src", **kw)
+    (tmp_path / "cache" / "src-16" / "COMPLETE").write_bytes(b"\xff\xfe not utf-8")
+    capfd.readouterr()
+    assert imagefolder.load_imagefolder(tmp_path / "src", **kw).checksum == clean.checksum
+    line = one_line(capfd.readouterr().err)
+    assert line.startswith("warning: cache") and "meta.json" in line and "rebuilding" in line
+
+
+def test_a_truncated_archive_fails_in_preflight_in_one_line(tmp_path, capsys, no_kernel):
+    import tarfile
+    cifar_folder(tmp_path / "tree", n=20)
+    archive = tmp_path / "data" / "cifar10-jpg.tar.gz"
+    archive.parent.mkdir()
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "tree", arcname="cifar10")
+    os.truncate(archive, archive.stat().st_size * 2 // 3)
+    rc = cli.main(["run", "relu_vs_tanh", "--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")])
+    line = one_line(capsys.readouterr().err)
+    assert rc == 2 and str(archive) in line and "not a readable archive" in line and not no_kernel
+
+
+def test_a_damaged_extracted_copy_is_named_and_extracted_again(tmp_path, capfd):
+    import tarfile
+    make_tree(tmp_path / "src")
+    with tarfile.open(tmp_path / "src.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src", arcname="src")
+    kw = dict(size=16, cache=tmp_path / "cache", workers=0)
+    clean = imagefolder.load_imagefolder(tmp_path / "src.tar.gz", **kw)
+    (extracted,) = (tmp_path / "cache" / "extracted").glob("src-*")
+    flip_byte(extracted / "src" / "train" / "a" / "0.png", at=100)
+    shutil.rmtree(tmp_path / "cache" / "src-16")  # the decoded cache is rebuilt from the extracted copy
+    capfd.readouterr()
+    assert imagefolder.load_imagefolder(tmp_path / "src.tar.gz", **kw).checksum == clean.checksum
+    line = one_line(capfd.readouterr().err)
+    assert line.startswith("warning: extracted copy") and "0.png" in line
+
+
+@pytest.mark.parametrize("field, value", [("headline", 3), ("provenance", {"reread": "x"}), ("comparisons", [1]),
+                                          ("proxy", "no")])
+def test_a_result_field_of_the_wrong_type_is_one_line_in_list(tmp_path, capsys, field, value):
+    broken = result()
+    broken[field] = {**broken["provenance"], **value} if field == "provenance" else value
+    path = tmp_path / "results" / "relu_vs_tanh" / "cpu" / "result.json"
+    atomic_write_json(path, broken)
+    assert cli.main(["list"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert str(path) in line and "wrong type" in line
+
+
+def test_the_temp_notebook_of_a_killed_run_is_removed_by_the_next(tmp_path, monkeypatch):
+    import papermill
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / f".architecture.ipynb.tmp-{int(dead.stdout)}-abc.ipynb"
+    left.write_text("{}")
+    monkeypatch.setattr(papermill, "execute_notebook", lambda src, out, **kw: Path(out).write_text("{}"))
+    cli.execute_notebook("architecture", "smoke", tmp_path, {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["architecture.ipynb"]
+
+
+def test_a_full_disk_while_the_notebook_is_written_names_the_path(tmp_path, capsys, monkeypatch):
+    import papermill
+    monkeypatch.setenv("ALEXNET_REPRO_CACHE", str(tmp_path / "cache"))
+
+    def no_space(src, out, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a write() fails: no file named
+    monkeypatch.setattr(papermill, "execute_notebook", no_space)
+    assert cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out")]) == 1
+    line = one_line(capsys.readouterr().err.replace("note: architecture", "").strip().splitlines()[-1])
+    assert "No space left on device" in line and str(tmp_path / "out" / "architecture" / "smoke") in line
+
+
+def test_retrain_sets_the_claims_runs_aside_and_force_does_not(tmp_path, capsys, no_kernel):
+    cifar_folder(tmp_path / "data")
+    store = Path(os.environ["ALEXNET_REPRO_RUNS"]) / "relu_vs_tanh" / "smoke"
+    (store / "abc").mkdir(parents=True)
+    run = ["run", "relu_vs_tanh", "--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
+    assert cli.main(run + ["--force"]) == 0 and (store / "abc").exists()
+    assert "note: relu_vs_tanh at scale smoke" in capsys.readouterr().err
+    assert cli.main(["-q", *run, "--retrain"]) == 0 and not store.exists() and len(no_kernel) == 2
+    (aside,) = store.parent.glob("smoke.retired-*")
+    assert (aside / "abc").is_dir()
+    assert capsys.readouterr().err == ""  # -q: notes are not said
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch_and_left_out_of_results(monkeypatch, capsys):
+    from alexnet_repro import engine
+    from alexnet_repro.results import clean_notebook
+    monkeypatch.setenv("ALEXNET_REPRO_PROGRESS", "lines")
+    monkeypatch.delenv("ALEXNET_REPRO_QUIET")
+    monkeypatch.delitem(sys.modules, "pytest")  # the bar is off under pytest
+    bar = engine._progress(30, "R1 relu")
+    for epoch in range(3):
+        bar.update(10)
+        bar.set_postfix(err="0.5", refresh=False)
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and "\r" not in "".join(lines) and lines[-1].startswith("R1 relu: 100%|")
+    nb = {"cells": [{"outputs": [{"output_type": "stream", "name": "stderr", "text": line + "\n"}]} for line in lines]}
+    assert all(c["outputs"] == [] for c in clean_notebook(nb)["cells"])
+
+
+def test_a_truncated_executed_notebook_is_one_line_in_book(tmp_path, capsys):
+    folder = tmp_path / "results" / "relu_vs_tanh" / "cpu"
+    atomic_write_json(folder / "result.json", result())
+    (folder / "relu_vs_tanh.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')
+    assert cli.main(["book"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert str(folder / "relu_vs_tanh.ipynb") in line and "not a readable notebook" in line

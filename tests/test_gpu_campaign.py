@@ -33,8 +33,8 @@ def test_a_large_pack_comes_in_parts_without_checkpoints_and_unpacks(tmp_path):
     assert not list((tmp_path / "x").rglob("*.pt"))  # checkpoints never travel
 
 
-def test_campaign_smoke_end_to_end_and_a_second_call_resumes(shared_data, tmp_path):
-    data = shared_data / "imagenette-224.tar.gz"
+def test_campaign_smoke_end_to_end_and_a_second_call_resumes(imagenette_data, tmp_path):
+    data = imagenette_data / "imagenette-224.tar.gz"
     if not data.exists():
         pytest.skip(f"needs {data}")
     common = ["--scale", "smoke", "--claims", "lrn_alexnet", "--data-root", str(data)]

@@ -103,12 +103,12 @@ def test_balanced_sample_and_fixed_queries():
     assert sorted(labels[q]) == [0, 1, 2] and q == neighbours.pick_queries(labels, n=3)
 
 
-def test_kernels_and_neighbours_smoke_through_papermill(shared_data, tmp_path):
+def test_kernels_and_neighbours_smoke_through_papermill(imagenette_data, tmp_path):
     # One test, so both notebooks share one run store: the second finds the paper's nets trained.
     for d in ("q1", "q2"):
         (tmp_path / d).mkdir()
-    q1, _ = run_notebook("kernels", tmp_path / "q1", data_root=str(shared_data))
-    q2, nb = run_notebook("neighbours", tmp_path / "q2", data_root=str(shared_data))
+    q1, _ = run_notebook("kernels", tmp_path / "q1", data_root=str(imagenette_data))
+    q2, nb = run_notebook("neighbours", tmp_path / "q2", data_root=str(imagenette_data))
     for r, cid in ((q1, "Q1"), (q2, "Q2")):
         assert r["claim_id"] == cid and r["proxy"] is True and r["verdict"] in VERDICTS
         assert r["provenance"]["dataset"]["n_train"] == 256 and r["provenance"]["seeds"] == [0, 1]

@@ -72,9 +72,14 @@ def shared_store(tmp_path_factory):
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_every_claim_smoke_runs_through_its_notebook(slug, shared_data, shared_store, tmp_path, monkeypatch):
+def test_every_claim_smoke_runs_through_its_notebook(slug, shared_store, tmp_path, monkeypatch):
+    from conftest import CIFAR10_FILES, IMAGENETTE_FILES, find_data
+    from alexnet_repro import preflight
+    # The data the claim reads at the smoke scale (cifar10, or the family's ImageNet-layout data), or a skip naming it
+    kind = preflight.data_kind(slug, "smoke")
+    data = find_data(CIFAR10_FILES if kind == "cifar10" else IMAGENETTE_FILES) if kind else None
     monkeypatch.setenv("ALEXNET_REPRO_RUNS", str(shared_store))  # the notebook's kernel inherits it
-    result, nb = run_notebook(slug, tmp_path, data_root=str(shared_data))
+    result, nb = run_notebook(slug, tmp_path, data_root=str(data or ""))
     assert result["claim"] == slug and result["claim_id"] == claims.load(slug).CLAIM.id
     assert result["verdict"] == PLUMBING or slug == "architecture"  # smoke decides nothing; A1-A4 trains nothing
     assert "invocation_wall_time_s" in result["provenance"]

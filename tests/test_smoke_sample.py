@@ -27,8 +27,12 @@ def no_dataset(tmp_path, monkeypatch):
 def test_smoke_runs_on_the_shipped_sample_when_no_dataset_is_found(no_dataset, tmp_path, capsys):
     # A CIFAR-10 claim through the CLI as a new user runs it, its notebook's kernel included.
     assert main(["run", "lrn_cifar", "--scale", "smoke", "--out-dir", str(tmp_path / "out")]) == 0
-    err = capsys.readouterr().err
+    said = capsys.readouterr()
+    err = said.err
     assert sum("plumbing checks only" in line for line in err.splitlines()) == 1 and str(no_dataset) in err
+    # What ran and that it ran, no effect size or interval: a smoke run measures none
+    assert "lrn_cifar: plumbing check (no verdict): plumbing check passed: 4 runs on CIFAR-10" in said.out
+    assert "95% CI" not in said.out and "points" not in said.out
     result = json.loads((tmp_path / "out" / "lrn_cifar" / "smoke" / "result.json").read_text())
     sample = load_cifar10(SAMPLE_DATA)
     assert (sample.describe()["n_train"], sample.describe()["n_test"]) == (1000, 500)  # R1's smoke subset fits
@@ -51,6 +55,6 @@ def test_the_sample_is_used_only_at_the_smoke_scale_when_nothing_is_found(no_dat
     with pytest.raises(DataNotFound):  # a folder the user named is never passed over
         preflight.data_source("ten_patch", str(tmp_path), False, "smoke")
     (no_dataset / "cifar10-jpg.tar.gz").write_bytes(b"not a gzip file")
-    with pytest.raises(DataError, match="not a readable .tar.gz"):  # a broken dataset is an error, not a fallback
+    with pytest.raises(DataError, match="not a readable archive"):  # a broken dataset is an error, not a fallback
         preflight.data_source("relu_vs_tanh", None, False, "smoke")
     assert preflight.data_source("architecture", None, False, "smoke") == (None, "none")  # reads no data

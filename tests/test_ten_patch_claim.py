@@ -36,15 +36,15 @@ def test_a_net_at_chance_makes_its_comparison_not_testable():
     assert verdict == NOT_TESTABLE and all("never left chance" in c["reason"] for c in comparisons)
 
 
-def test_d2_smoke_through_papermill_evaluates_ten_views_once(shared_data, tmp_path, monkeypatch):
-    result, _ = run_notebook("ten_patch", tmp_path, data_root=str(shared_data))
+def test_d2_smoke_through_papermill_evaluates_ten_views_once(imagenette_data, tmp_path, monkeypatch):
+    result, _ = run_notebook("ten_patch", tmp_path, data_root=str(imagenette_data))
     assert result["claim_id"] == "D2" and result["verdict"] == PLUMBING
     paper = result["measured"]["arms"][PAPER.name]
     assert len(paper["val_top1_ten"]["per_seed"]) == 2 and all(0 <= e <= 100 for e in paper["val_top1_ten"]["per_seed"])
     # The evaluation is cached beside the run: assembling the claim again neither trains nor evaluates.
     monkeypatch.setattr("alexnet_repro.runs.train", lambda *a, **k: pytest.fail("trained again"))
     monkeypatch.setattr(ablation, "predict", lambda *a, **k: pytest.fail("evaluated again"))
-    again = ten_patch.run("smoke", data_root=shared_data, out_dir=tmp_path / "again")
+    again = ten_patch.run("smoke", data_root=imagenette_data, out_dir=tmp_path / "again")
     test_half = {c["label"]: c for c in again["comparisons"]}[ten_patch.TEST_HALF]
     assert all(math.isclose(a, b) for a, b in zip(test_half["per_seed"], {c["label"]: c for c in result["comparisons"]}[
         ten_patch.TEST_HALF]["per_seed"]))

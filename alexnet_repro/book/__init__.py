@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..paths import REPO_ROOT
+from ..results import read_notebook
 from .evidence import load_entries, page_entry
 from .forest import forest_plot
 from .pages import claim_page, copy_downloads
@@ -73,7 +74,7 @@ def generate(book=BOOK):
             continue
         top = page_entry(e.result, e.folder)
         siblings = [page_entry(s.result, s.folder) for (sl, _), s in results_pages.items() if sl == slug]
-        page = claim_page(json.loads(nb_path.read_text()), top, siblings, copy_downloads(e, pages_dir))
+        page = claim_page(read_notebook(nb_path), top, siblings, copy_downloads(e, pages_dir))
         (pages_dir / f"{slug}-{scale}.ipynb").write_text(json.dumps(page, indent=1))
         chapters.append(f"claims/{slug}-{scale}")
     skipped = forest_plot(entries, book / FIGURE)

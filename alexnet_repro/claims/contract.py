@@ -26,7 +26,7 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
-from ..verdict import Rule
+from ..verdict import PLUMBING, Rule
 
 
 def rule_for(mod, label, decides=True):
@@ -82,15 +82,26 @@ def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None,
     return result
 
 
+def smoke_headline(trained: Trained) -> str:
+    """What a smoke run says instead of its effects: what ran, and that it ran. A few hundred images and a few
+    epochs measure no effect; an interval printed from them would be read as one."""
+    d = trained.dataset or {}
+    data = d.get("name", "no data") + (f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else "")
+    return (f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
+            f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
+            f"a finding)")
+
+
 def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
-    """The result dict: the fields every result has, around the claim's own."""
+    """The result dict: the fields every result has, around the claim's own. A smoke run's plumbing check says what
+    ran, not what it measured (smoke_headline)."""
     result = {
         "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
         "proxy": trained.proxy, "proxy_note": trained.proxy_note,
         "paper": {"says": claim.paper_says, **a.paper, "section": claim.section, "data": claim.paper_data},
         "measured": a.measured,
         **a.fields,
-        "headline": a.headline,
+        "headline": smoke_headline(trained) if a.verdict == PLUMBING else a.headline,
         "verdict": a.verdict,
         "verdict_rule": a.verdict_rule,
         "provenance": provenance(device=trained.device, dataset=trained.dataset, seeds=trained.seeds, scale=scale,

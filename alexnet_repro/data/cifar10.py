@@ -15,7 +15,6 @@ import hashlib
 import io
 import os
 import pickle
-import sys
 import tarfile
 import zlib
 from dataclasses import dataclass, replace
@@ -25,8 +24,10 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
+from ..log import LOG
 from ..paths import cache_dir, data_root, scrub_paths
 from .errors import DataError, DataNotFound, check_folder
+from .imagefolder import check_archive, to_rgb  # one archive check, one conversion of every image mode to RGB
 from .splits import Splits
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -93,7 +94,7 @@ def _decode_image(raw: bytes, name: str) -> np.ndarray:
     from PIL import Image
     try:
         with Image.open(io.BytesIO(raw)) as im:
-            arr = np.asarray(im.convert("RGB"))
+            arr = np.asarray(to_rgb(im))
     except Exception as e:  # PIL raises many types for a bad file
         raise DataError(f"cannot decode image {name}: {e}") from None
     if arr.shape != (32, 32, 3):
@@ -218,8 +219,9 @@ def _content_sha256(splits) -> str:
 
 def missing_data_message(root: Path) -> str:
     return (f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
-            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root (or $ALEXNET_REPRO_DATA) "
-            f"at one of these, or pass --download on a machine with internet access.")
+            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
+            f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
+            f"machine with internet access.")
 
 
 def check_source(root=None, download=False):
@@ -233,14 +235,10 @@ def check_source(root=None, download=False):
             return None
         raise DataNotFound(missing_data_message(root))
     kind, path = found
-    if path.is_file():
-        try:
-            with tarfile.open(path, "r:gz") as tar:
-                tar.next()
-        except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-            raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); "
-                            f"re-download or re-create it") from None
-    return f"{kind}-{_fingerprint(kind, path)}"
+    key = f"{kind}-{_fingerprint(kind, path)}"
+    if path.is_file() and not (cache_dir() / "cifar10" / f"{key}.npz").exists():
+        check_archive(path)
+    return key
 
 
 def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
@@ -264,7 +262,7 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
         splits, checksum, problem = _read_cache(cached)
         if not problem:
             return _as_tensors(splits, checksum, f"{kind}:{path}")
-        print(f"warning: cache {cached} {problem}; rebuilding it from {path}", file=sys.stderr)
+        LOG.warning(f"cache {cached} {problem}; rebuilding it from {path}")
         cached.unlink()
     splits = _finish(DECODERS[kind](path))
     checksum = _content_sha256(splits)

@@ -1,0 +1,48 @@
+"""Notes and warnings: the package's logger, on stderr as `note: ...` / `warning: ...` lines.
+
+stdout is kept for what a user asked for (a verdict, a listing); everything said along the way goes
+through this logger. `-q` shows warnings and errors only, `-v` adds debug lines. The level travels to
+the notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL (a kernel inherits the CLI's environment), so a
+kernel says as much as the command that started it.
+"""
+import logging
+import os
+import sys
+
+LOG = logging.getLogger("alexnet_repro")
+ENV = "ALEXNET_REPRO_LOG_LEVEL"
+_WORDS = {logging.DEBUG: "debug", logging.INFO: "note", logging.WARNING: "warning", logging.ERROR: "error"}
+
+
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one
+    there was at import."""
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+class _Words(logging.Formatter):
+    def format(self, record):
+        return f"{_WORDS.get(record.levelno, record.levelname.lower())}: {record.getMessage()}"
+
+
+def set_level(level: str):
+    """'debug', 'info' or 'warning', here and in every kernel started after this."""
+    os.environ[ENV] = level
+    LOG.setLevel(level.upper())
+
+
+if not LOG.handlers:
+    _handler = _Stderr()
+    _handler.setFormatter(_Words())
+    LOG.addHandler(_handler)
+    LOG.propagate = False  # one line per message, whatever the root logger (papermill's, a host's) does
+    LOG.setLevel(os.environ.get(ENV, "info").upper())
