@@ -51,7 +51,8 @@ from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder  # noq
 from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.splits import Splits  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import TrainSpec, fast_path, pick_device, seed_everything, train  # noqa: E402
+from alexnet_repro.engine import TrainSpec, fast_path, pick_device, train  # noqa: E402
+from alexnet_repro.seeds import seed_everything  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402

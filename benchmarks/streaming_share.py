@@ -80,7 +80,7 @@ def drop_from_page_cache(path):
 
 def read_rate(images, rows=64):
     """MB/s of reading `rows` random rows through the streamed path's reader, as the run is about to."""
-    from alexnet_repro.data.imagefolder import stream
+    from alexnet_repro.feed import stream
     idx = np.random.default_rng(int(time.time())).choice(len(images), rows, replace=False)
     t0 = time.perf_counter()
     reads = stream(images, np.zeros(len(images), np.int64), [idx])

@@ -120,7 +120,8 @@ GOLDEN = {"2": [2.349, 2.3896]}
 
 def test_training_version_guard():
     from alexnet_repro.data.augment import pca_lighting, random_crop_flip
-    from alexnet_repro.engine import TRAINING_VERSION, seed_everything
+    from alexnet_repro.engine import TRAINING_VERSION
+    from alexnet_repro.seeds import seed_everything
     from alexnet_repro.models.alexnet import build_alexnet, cifar_alexnet_config
     data = tiny_data(n=64)
     mean = data.train_x.float().mean(0)

@@ -1,6 +1,6 @@
 """Batched augmentation and test-time cropping on the run's device (D1, D2, D3).
 
-Input is a uint8 NHWC batch already on the device (see `imagefolder.batches`); output is float32
+Input is a uint8 NHWC batch already on the device (see `feed.batches`); output is float32
 NCHW in channels_last memory format (the NHWC storage viewed as NCHW), in pixel units: 0-255
 minus the mean image, as in the paper, which subtracts the per-pixel mean and does nothing else.
 
@@ -49,7 +49,7 @@ def _draw(sample, n, generator):
     shared = _GLOBAL_DRAWS.get()
     if shared is None:
         return sample(n, generator)
-    (start, stop, total), default = shared  # a caller's own stream (engine.Streams) is the same on every process
+    (start, stop, total), default = shared  # a caller's own stream (seeds.Streams) is the same on every process
     generator = generator if generator is not None else default
     if stop - start != n:
         raise ValueError(f"global_batch_draws expects {stop - start} images, got {n}")
