@@ -26,8 +26,16 @@ from . import claims, distributed, preflight
 from .data.errors import DataError
 from .engine import pick_device
 from .paths import REPO_ROOT, SAMPLE_DATA, cache_dir, data_root, results_root, runs_dir
-from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
-                      read_result, results_dir, staleness)
+from .results import (
+    atomic_write_json,
+    clean_notebook_file,
+    clean_result_file,
+    headline_of,
+    load_result,
+    read_result,
+    results_dir,
+    staleness,
+)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 

@@ -179,7 +179,8 @@ def stream(images, labels, chunks, device="cpu"):
     todo = iter(chunks)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(READERS) as readers:
-            submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
+            def submit_next():
+                return next((pool.submit(load, c) for c in todo), None)
             pending = submit_next()
             while pending is not None:
                 x, y, copied = pending.result()

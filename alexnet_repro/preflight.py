@@ -11,6 +11,7 @@ from .data import cifar10, imagefolder
 from .data.errors import DataNotFound, check_folder
 from .paths import SAMPLE_DATA
 
+
 def check_writable(folder, what):
     """ValueError of one line unless `folder` is (or can be made) a folder this process can write in."""
     folder = Path(folder)

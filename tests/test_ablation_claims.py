@@ -11,6 +11,7 @@ from alexnet_repro.claims import ablation
 from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, combine, converged_epoch
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS
+
 from conftest import run_notebook
 
 REPO_RESULTS = Path(__file__).resolve().parent.parent / "results"
@@ -111,7 +112,8 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(shared_data, 
                for c in nb["cells"] for o in c.get("outputs", []))  # the figure was drawn
 
     from alexnet_repro.claims import weight_decay
-    records = lambda: len(list((tmp_path / "runs").rglob("record.json")))
+    def records():
+        return len(list((tmp_path / "runs").rglob("record.json")))
     assert records() == 4  # 2 arms x 2 seeds
     res = weight_decay.run("smoke", data_root=str(shared_data), out_dir=tmp_path / "t1")
     assert records() == 6  # only the no-decay arm was trained; the paper's net came from the store
@@ -153,7 +155,7 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     # E5: three comparisons under Holm; one layer matters at the paper's size, two not at all
     rows = [row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
-    rows += [row(f"without {l}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for l in ("conv4", "conv5")]
+    rows += [row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")]
     comps, _, verdict, _, _ = ablation.assess(depth, rows, "cpu")
     assert [c["verdict"] for c in comps] == [REPRODUCED, NO_EFFECT, NO_EFFECT] and verdict == PARTLY
     assert comps[0]["holm_significant"] is True
@@ -194,6 +196,7 @@ def _pilot(slug, root, seeds_needed=None):
 
 def test_a_confirmations_seeds_are_fixed_by_its_pilot(tmp_path):
     import json
+
     from alexnet_repro.claims import depth, pca_colour, two_columns
     root = tmp_path / "results"
     with pytest.raises(ValueError, match="no cpu result to confirm"):

@@ -143,6 +143,7 @@ def test_naive_lrn_is_the_printed_formula():
 def test_d1_preprocessing_check_fails_on_a_squashing_resize(monkeypatch):
     """The D1 check can fail: a resize that squashes the photo to a square instead of cropping is caught."""
     from PIL import Image
+
     from alexnet_repro.data import imagefolder
     assert arch.check_d1()["verdict"] == "holds"
     monkeypatch.setattr(imagefolder, "resize_center_crop", lambda im, size: im.resize((size, size), Image.BILINEAR))

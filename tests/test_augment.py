@@ -3,8 +3,17 @@ answer is known exactly: images whose pixels hold their own coordinates."""
 import pytest
 import torch
 
-from alexnet_repro.data.augment import (TEN_CROP_NAMES, center_crop, crop_at, pca_lighting, predict,
-                                        predict_ten_crop, random_crop_flip, ten_crops, topk_errors)
+from alexnet_repro.data.augment import (
+    TEN_CROP_NAMES,
+    center_crop,
+    crop_at,
+    pca_lighting,
+    predict,
+    predict_ten_crop,
+    random_crop_flip,
+    ten_crops,
+    topk_errors,
+)
 
 S, C = 12, 5  # stored size, crop size
 

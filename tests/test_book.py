@@ -95,7 +95,7 @@ def test_annotated_result_is_not_read_as_an_effect(tmp_path):
 
 def _notebook():
     long_table = "<table><thead><tr><th>lr</th></tr></thead><tbody>" + "".join(
-        f"<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
+        "<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
     code = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x"}
     return {"cells": [
         {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},

@@ -1,5 +1,4 @@
 """The user-facing entry points: the CLI's errors, and R1 end to end through papermill."""
-import json
 import os
 import subprocess
 import sys
@@ -7,6 +6,7 @@ import sys
 import pytest
 
 from alexnet_repro.paths import REPO_ROOT
+
 from conftest import run_notebook
 
 

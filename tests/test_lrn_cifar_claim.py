@@ -9,6 +9,7 @@ from alexnet_repro.claims import lrn_cifar
 from alexnet_repro.models.cifar import CONV_LOCAL_LRN, NetConvLocal13pct
 from alexnet_repro.models.lrn import LocalResponseNorm
 from alexnet_repro.verdict import VERDICTS
+
 from conftest import run_notebook
 
 

@@ -11,6 +11,7 @@ from alexnet_repro import claims
 from alexnet_repro.claims import ablation, contract
 from alexnet_repro.paths import REPO_ROOT
 from alexnet_repro.verdict import PLUMBING
+
 from conftest import run_notebook
 
 README = (REPO_ROOT / "README.md").read_text()

@@ -8,9 +8,9 @@ import html
 from collections import Counter
 
 from .. import claims
+from ..figures import VERDICT_COLOURS, colour
 from ..results import git_commit
 from .evidence import fmt_effect, fmt_paper
-from ..figures import VERDICT_COLOURS, colour
 from .paper import PAPER, SECTIONS
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text

@@ -35,8 +35,8 @@ the cpu config and run store on fresh seeds, as many as the pilot's seeds_needed
 import math
 import sys
 import time
-from pathlib import Path
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,15 +44,29 @@ import torch
 
 from .. import distributed
 from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
-from ..data.cifar10 import CLASSES as CIFAR_CLASSES, load_cifar10
+from ..data.cifar10 import CLASSES as CIFAR_CLASSES
+from ..data.cifar10 import load_cifar10
 from ..data.imagefolder import find_dataset, load_imagefolder
 from ..data.splits import Splits
 from ..engine import TrainSpec, pick_device
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..verdict import (INCONCLUSIVE, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REASONS, REPRODUCED,
-                       decide, holm, measure_effect, seeds_for_power, summarize)
+from ..verdict import (
+    INCONCLUSIVE,
+    NO_EFFECT,
+    NOT_REPRODUCED,
+    NOT_TESTABLE,
+    PARTLY,
+    PLUMBING,
+    REASONS,
+    REPRODUCED,
+    decide,
+    holm,
+    measure_effect,
+    seeds_for_power,
+    summarize,
+)
 from . import CONFIRMATION, contract, scale_config
 from .contract import Assessment, Trained
 
@@ -620,6 +634,7 @@ def plot_arms(seeds_table, curves, result):
     Below: each comparison's effect with its 95% interval beside the paper's number and band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes, wrap
     rows = effect_rows(result)
     fig = plt.figure(figsize=(11, 4.6 + 0.55 * len(rows)), layout="constrained")
@@ -653,6 +668,7 @@ def reassess_legacy(mod, folder, dest):
     re-assessment's beside it), the tables and the original executed notebook into `dest`."""
     import json
     import shutil
+
     from ..results import git_commit
     folder, dest = Path(folder), Path(dest)
     old = json.loads((folder / "result.json").read_text())

@@ -435,7 +435,8 @@ def check_227(rows, rows_224, default_cfg):
     sides55 = [s for s in range(200, 260) if conv1_side(s, 0) == PAPER_CONV1_SIDE]
     tiling = [s for s in sides55 if (s - 11) % PAPER_CONV1_STRIDE == 0]
     pad224 = AlexNetConfig(input_size=224).conv1_padding
-    shapes = lambda rs: [(r["layer"], r["output_shape"]) for r in rs[1:]]
+    def shapes(rs):
+        return [(r["layer"], r["output_shape"]) for r in rs[1:]]
     same = shapes(rows) == shapes(rows_224)
     parts = [
         _part("224 without padding", "not 55 ((224-11)/4+1 is not an integer)",
@@ -457,6 +458,7 @@ def check_d1():
     """D1 on a constructed 400x300 photo whose red channel encodes x and green encodes y."""
     import numpy as np
     from PIL import Image
+
     from ..data.augment import center_crop
     from ..data.imagefolder import resize_center_crop
     w, h = 400, 300

@@ -362,6 +362,7 @@ def plot_errors(seeds_table, curves, result):
     effect of LRN with its 95% interval beside the paper's -2 points and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes
     rows = effect_rows(result)
     fig = plt.figure(figsize=(11, 6), layout="constrained")

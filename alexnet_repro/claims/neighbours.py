@@ -310,6 +310,7 @@ def plot_precision(seeds_table, result):
     """Left: precision@K per seed in fc7, beside the pixel baseline and chance. Right: the effect, fc7 minus
     pixels, with its 95% interval and the rule's band (the paper gives no number; figures.py)."""
     import matplotlib.pyplot as plt
+
     from ..figures import EffectRow, effect_axes
     m = result["measured"]
     t = seeds_table[seeds_table["measured"]] if "measured" in seeds_table else seeds_table

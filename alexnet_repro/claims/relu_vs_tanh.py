@@ -388,6 +388,7 @@ def plot_curves(curves, result):
     95% interval beside the paper's 6x and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes
     target = result["provenance"]["config"]["target_train_error"]
     setups = list(dict.fromkeys(curves["setup"])) if "setup" in curves else [None]

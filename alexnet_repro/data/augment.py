@@ -104,7 +104,8 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
     """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
     `generator` must live on the batch's device."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
-    offset = lambda k, g: torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
+    def offset(k, g):
+        return torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
     oy = _draw(offset, n, generator)
     ox = _draw(offset, n, generator)
     flip = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
@@ -131,7 +132,8 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0
 
 def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
     n, dev = len(batch_u8), batch_u8.device
-    full = lambda v: torch.full((n,), v, device=dev, dtype=torch.long)
+    def full(v):
+        return torch.full((n,), v, device=dev, dtype=torch.long)
     return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
 
 

@@ -99,10 +99,14 @@ class ImageFolderData(Splits):
         that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
         a time."""
         import torch
+
         from ..feed import resident_fits
         # np.array copies: a tensor must not alias the read-only map
-        as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)  # noqa: E731
-        images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
+        def as_tensor(a, dtype=None):
+            return torch.from_numpy(np.array(a, dtype=dtype)).to(device)
+
+        def images(a):
+            return as_tensor(a) if resident_fits(a.nbytes, device) else a
         return replace(self, train_x=images(self.train_x), train_y=as_tensor(self.train_y, np.int64),
                        test_x=images(self.test_x), test_y=as_tensor(self.test_y, np.int64))
 
@@ -470,8 +474,9 @@ def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=T
     from .. import distributed  # here, not at the top: the decoding workers import this module without torch
     with distributed.local_main_first():  # under torchrun one process per node decodes, the others then open
         meta = _read_meta(out)
-        current = lambda m: (m and m.get("source_fingerprint") == fingerprint and m.get("size") == size
-                             and m.get("format_version") == FORMAT_VERSION)
+        def current(m):
+            return (m and m.get("source_fingerprint") == fingerprint and m.get("size") == size
+                    and m.get("format_version") == FORMAT_VERSION)
         if current(meta) and verify and (problem := _corruption(out, meta)):
             meta = {"corrupt": problem}
         if meta and "corrupt" in meta:

@@ -4,7 +4,6 @@ layers-19pct.cfg: conv1 32 5x5 pad 2 (linear) -> maxpool 3/2 -> act -> conv2 32 
 -> avgpool 3/2 -> conv3 64 5x5 pad 2, act -> avgpool 3/2 -> fc10. Pools round up (ceil mode),
 so 32 -> 16 -> 8 -> 4. This is R1's "four-layer CNN" (four weight layers).
 """
-import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
