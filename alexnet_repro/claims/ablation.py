@@ -43,12 +43,13 @@ import pandas as pd
 import torch
 
 from .. import distributed
-from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
+from ..data.augment import center_crop, pca_lighting, pixel_pca, predict, random_crop_flip, topk_errors
 from ..data.cifar10 import CLASSES as CIFAR_CLASSES
 from ..data.cifar10 import load_cifar10
 from ..data.imagefolder import find_dataset, load_imagefolder
 from ..data.splits import Splits
 from ..engine import TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
@@ -284,15 +285,6 @@ class FamilyData:
         return len(self.classes)
 
 
-def pixel_pca(train_x_u8):
-    """Eigenvalues and eigenvectors (columns) of the 3x3 covariance of RGB pixels in [0, 1] (D3)."""
-    x = train_x_u8.reshape(-1, 3).double() / 255.0
-    mean = x.mean(0)
-    cov = (x.T @ x) / len(x) - torch.outer(mean, mean)
-    vals, vecs = torch.linalg.eigh(cov)
-    return vals.float(), vecs.float()
-
-
 def load_family_data(cfg: Config, device, data_root=None, download=False) -> FamilyData:
     if cfg.data == "cifar10":
         full = load_cifar10(data_root, download=download)
@@ -306,7 +298,8 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
             n_test = cfg.n_val or len(full.test_y)
             test_x, test_y, split = full.test_x[:n_test], full.test_y[:n_test], "test"
         mean = train_x.double().mean(0).float()
-        vals, vecs = pixel_pca(train_x)
+        pixels = train_x.reshape(-1, 3).double()  # 0-255: its sums are exact in float64
+        vals, vecs = (t.float() for t in pixel_pca(pixels.sum(0), pixels.T @ pixels, len(pixels)))
         description = {**full.describe(), "n_train": n_train, "n_val": len(test_y), "evaluated_on": split}
         splits = Splits(train_x.to(device), train_y.to(device), test_x.to(device), test_y.to(device))
         return FamilyData("CIFAR-10", CIFAR_CLASSES, full.checksum, description, splits, mean.to(device), vals.to(device),
@@ -499,17 +492,9 @@ def assess(mod, rows, scale):
                 "runs_at_chance": [f"{r['arm']}, seed {r['seed']}" for r in rows if not r["left_chance"]]}
     verdict = combine(verdicts) if scale != "smoke" else PLUMBING
     reason = "a smoke run checks the code runs; it tests no claim" if scale == "smoke" else "; ".join(reasons)
-    headline = "; ".join((f"{c['label']}: " if len(comparisons) > 1 else "") + format_effect(c["effect"], c["kind"] == "ratio")
+    headline = "; ".join((f"{c['label']}: " if len(comparisons) > 1 else "") + fmt_interval(c["effect"], c["kind"] == "ratio")
                          for c in comparisons)
     return comparisons, measured, verdict, reason, headline
-
-
-def format_effect(d, ratio=False):
-    if not d:
-        return "not measured"
-    if ratio:
-        return f"{d['mean']:.2f}x (95% CI {d['lo']:.2f}-{d['hi']:.2f}, {d['n']} seeds)"
-    return f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
 
 
 def arms_of(comparisons):

@@ -38,7 +38,9 @@ import torch.nn.functional as F
 from ..data.augment import center_crop, random_crop_flip, ten_crops
 from ..data.cifar10 import load_cifar10
 from ..engine import TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
+from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
 from . import Claim, contract, scale_config
@@ -116,11 +118,6 @@ def cuda_convnet_spec(cfg, seed) -> TrainSpec:
                      decay_biases=False, bias_lr_factor=EPS_B / EPS_W,
                      schedule="steps:" + ",".join(map(str, cfg.schedule)), batch_size=cfg.batch_size,
                      max_epochs=cfg.epochs, precision=cfg.precision, seed=seed)
-
-
-def lr_factor_at_epoch(schedule, epoch):
-    """eps / base eps during (1-based) `epoch`."""
-    return 0.1 ** sum(epoch - 1 >= sum(schedule[:i + 1]) for i in range(len(schedule) - 1))
 
 
 class Crops:
@@ -205,7 +202,7 @@ class _Experiment:
                "n_test": cfg.n_test, "seconds_per_epoch": result.wall_time_s / max(len(hist), 1),
                "wall_time_s": result.wall_time_s, "test_wall_time_s": final["wall_time_s"]}
         curves = [dict(h, arm=ARM_NAMES[lrn], lrn=lrn, seed=seed,
-                       lr_factor=lr_factor_at_epoch(cfg.schedule, h["epoch"])) for h in hist]
+                       lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs)) for h in hist]
         return row, curves
 
     def _final_test(self, lrn, description, status):
@@ -331,17 +328,12 @@ def _measure(rows, cfg):
     return out
 
 
-def format_interval(d):
-    return (f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
-            if d.get("n") else "not measured")
-
-
 def _headline(m):
     t = m["test_error_ten_view"]
     if not m["effect_ten_view"].get("n"):
         return "not measured"
     without, with_ = t["without_lrn"]["mean"], t["with_lrn"]["mean"]
-    return (f"{format_interval(m['effect_ten_view'])}; 10-view test error {without:.1f}% without LRN, "
+    return (f"{fmt_interval(m['effect_ten_view'])}; 10-view test error {without:.1f}% without LRN, "
             f"{with_:.1f}% with: {without - PAPER['error_without']:.1f} and {with_ - PAPER['error_with']:.1f} points "
             f"above cuda-convnet's {PAPER['error_without']:.0f}% and {PAPER['error_with']:.0f}%")
 

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from ..data.augment import center_crop
+from ..fmt import fmt_interval
 from ..models.alexnet import scaled
 from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
 from . import Claim, ablation, contract, trained_net
@@ -255,7 +256,7 @@ def assess(trained: Trained, scale) -> Assessment:
     if ci:
         f = measured["precision_fc7"]
         headline = (f"precision@{K} {f['mean']:.1f}% in fc7 vs {p_pixels:.1f}% in pixels (chance {chance:.0f}%): "
-                    f"{ci.mean:+.1f} points (95% CI {ci.lo:+.1f} to {ci.hi:+.1f}, {ci.n} seeds)")
+                    + fmt_interval(ci.as_dict(), digits=1))
         dead = [r["seed"] for r in measured_rows if r["fc7_dead_units"] == 1.0]
         if dead:
             headline += f"; every fc7 unit is zero on every image in seed(s) {dead}"

@@ -31,6 +31,7 @@ import torch
 
 from ..data.cifar10 import load_cifar10
 from ..engine import Normalizer, TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
@@ -358,7 +359,7 @@ def _one_headline(m):
                 f"rate; ReLU took {m['epochs_to_target']['relu']['mean']:.1f} epochs)")
     if not m.get("speedup"):
         return "no speedup measured: an activation never reached the target"
-    return format_interval(m["speedup"])
+    return fmt_speedup(m["speedup"])
 
 
 def _config_dict(cfg, target):
@@ -368,8 +369,8 @@ def _config_dict(cfg, target):
     return d
 
 
-def format_interval(d):
-    return f"{d['mean']:.2f}x (95% CI {d['lo']:.2f}-{d['hi']:.2f}, {d['n']} seeds)" if d else "not reached"
+def fmt_speedup(d):
+    return fmt_interval(d, ratio=True, missing="not reached")
 
 
 def effect_rows(result):
@@ -403,7 +404,7 @@ def plot_curves(curves, result):
         sns.lineplot(data=data, x="epoch", y="train_error_running", hue="activation", hue_order=list(ACTIVATIONS),
                      style="activation", errorbar=("pi", 100), marker="o", ax=ax)
         ax.axhline(target, ls="--", c="grey", lw=1)
-        ax.set(title=f"{name or DEFAULTS}: {format_interval(speedups.get(name or DEFAULTS))}", xlabel="epochs",
+        ax.set(title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}", xlabel="epochs",
                ylabel="running training error")
     effect_axes(effects_fig, rows)
     fig.suptitle(f"R1, scale '{result['scale']}': ReLU vs tanh to {target:.0%} training error; paper 6x")

@@ -112,6 +112,14 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
     return crop_at(batch_u8, crop, oy, ox, flip, mean_image)
 
 
+def pixel_pca(pixel_sum, moments, count):
+    """D3's lambda_i and p_i: the eigenvalues (ascending) and eigenvectors (columns) of the 3x3 covariance of
+    RGB pixels in [0, 1], from sum(x) and sum(x x^T) over `count` 0-255 pixels; float64 tensors."""
+    mean = torch.as_tensor(pixel_sum, dtype=torch.float64) / count
+    cov = torch.as_tensor(moments, dtype=torch.float64) / count - torch.outer(mean, mean)
+    return torch.linalg.eigh(cov / 255.0**2)
+
+
 def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0):
     """D3: add sum_i alpha_i * lambda_i * p_i to every pixel, alpha_i ~ N(0, std) drawn per image
     per call. eigvals/eigvecs are those of the covariance of pixels in [0, 1] (column i = p_i);

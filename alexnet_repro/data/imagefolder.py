@@ -328,12 +328,10 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
     return np.asarray(labels, np.int64), skipped, upsampled, sha.hexdigest(), pixel_sum, moments
 
 
-def pca_from_moments(pixel_sum_rgb, moments, count, scale=255.0):
-    """Eigen-decomposition of the 3x3 RGB covariance from sum(x) and sum(x x^T) over `count` pixels,
-    with pixel values divided by `scale`. -> eigvals (descending), eigvecs (column i = p_i)."""
-    mean = np.asarray(pixel_sum_rgb, np.float64) / count
-    cov = np.asarray(moments, np.float64) / count - np.outer(mean, mean)
-    eigvals, eigvecs = np.linalg.eigh(cov / scale**2)
+def pca_from_moments(pixel_sum_rgb, moments, count):
+    """augment.pixel_pca in the cache's order: eigvals descending, eigvecs (column i = p_i) signed alike."""
+    from .augment import pixel_pca  # torch: the decoding workers import this module without it
+    eigvals, eigvecs = (t.numpy() for t in pixel_pca(pixel_sum_rgb, moments, count))
     order = np.argsort(eigvals)[::-1]
     eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
     # Fix the arbitrary sign (largest component positive) so the cache is reproducible.
