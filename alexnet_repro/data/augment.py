@@ -185,10 +185,6 @@ def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128
     return torch.cat(out)
 
 
-def predict_ten_crop(model, images, crop, mean_image=None, batch_size=128, device=None):
-    return predict(model, images, crop, mean_image, ten_crop=True, batch_size=batch_size, device=device)
-
-
 def topk_errors(scores, labels, ks=(1, 5)):
     """Fraction of images whose label is not among the k highest scores, for each k (k is capped
     at the number of classes)."""
