@@ -10,6 +10,7 @@ from alexnet_repro import claims
 from alexnet_repro.claims import ablation
 from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, combine, converged_epoch
 from alexnet_repro.models.alexnet import AlexNetConfig
+from alexnet_repro.paper_claims import BY_ID
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS
 
 from conftest import run_notebook
@@ -40,7 +41,7 @@ def test_every_comparison_changes_exactly_one_switch(slug):
 @pytest.mark.parametrize("slug", FAMILY)
 def test_claim_modules_declare_what_the_book_needs(slug):
     mod = claims.load(slug)
-    assert mod.CLAIM.id in claims.PAPER_CLAIMS
+    assert mod.CLAIM.id in BY_ID
     assert mod.CLAIM.slug == slug
     rules = getattr(mod, "RULES", {})
     for comp in mod.COMPARISONS:

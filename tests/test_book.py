@@ -7,6 +7,7 @@ import pytest
 
 from alexnet_repro import claims, results
 from alexnet_repro.book import evidence, forest, generate, pages, paper, report, summary
+from alexnet_repro.paper_claims import IDS
 from alexnet_repro.results import provenance, write_result
 
 FIXTURE = Path(__file__).parent / "fixtures" / "result_v2.json"
@@ -74,10 +75,10 @@ def test_scoreboard_lists_every_claim_id(tmp_path):
         {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}])
     entries = evidence.load_entries()
     board = summary.scoreboard_html(entries)
-    for cid in claims.PAPER_CLAIMS:
+    for cid in IDS:
         assert f"<b>{cid}</b>" in board, cid
     assert "conv3 1.45%" in board and 'href="claims/architecture-cpu.html"' in board
-    assert board.count("not run yet") == len(claims.PAPER_CLAIMS) - 3
+    assert board.count("not run yet") == len(IDS) - 3
     counts = summary.verdict_counts(entries)
     assert counts["does not hold"] == 2 and counts["not reproduced"] == 1
 
@@ -178,7 +179,7 @@ def test_report_claims_page_and_forest(tmp_path):
         assert f"{section}" in md, section
     assert "a test CPU" in md and "10 min" in md
     page = paper.claims_page_markdown({"E5": [("cpu", "claims/depth-cpu")]})
-    for cid in claims.PAPER_CLAIMS:
+    for cid in IDS:
         assert f"| {cid} |" in page, cid
     assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page
     skipped = forest.forest_plot(entries, tmp_path / "forest.png")

@@ -2,7 +2,7 @@
 
 The experiment is a look at the model itself: build the paper-default net (and the optimizer and the
 schedule) and measure, by walking its modules, counting its tensors and running a few small inputs
-through single layers, each statement the paper makes about it (CLAIMS.md section B):
+through single layers, each statement the paper makes about it (section B of paper_claims.CLAIMS):
 
   A1   layer order: ReLU after every weight layer, LRN after the ReLUs of conv1/conv2, max-pooling
        after both LRNs and after conv5                               (walk the modules)
@@ -46,6 +46,7 @@ CLAIM = Claim(
     paper_says="The net has 60 million parameters and 650,000 neurons, in five convolutional and three "
                "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
                "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
+    also=("A1", "A2", "M2", "A4", "L1", "T2", "T3", "T4", "227", "D1"),  # section B of the paper's table, all of it
     paper_number="60M parameters / 650k neurons", section="1, 3.2-3.5, 5, Fig. 2", paper_data="none (the model itself)")
 # It reads no dataset: the model itself is measured.
 DATA = None

@@ -1,7 +1,7 @@
 """L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
 
 The experiment. The paper points (footnote 3) to cuda-convnet, whose example nets are the ones
-behind these numbers (CLAIMS.md section C): conv-local-13pct, and the first conv-local-11pct, which
+behind these numbers (models/cifar.py): conv-local-13pct, and the first conv-local-11pct, which
 is exactly 13pct plus cross-map LRN (size 5, scale 0.001 divided by the size, pow 0.75, k=1) after
 the ReLUs of conv1 and conv2, before each pool. Both arms train the same way, seed for seed (same
 initial weights, since LRN has none, and the same crops in the same order):
@@ -50,8 +50,7 @@ from .contract import Assessment, Trained
 CLAIM = Claim(
     id="L3", slug="lrn_cifar", title="LRN lowers CIFAR-10 test error from 13% to 11%",
     paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
-               "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
-    paper_number="13% -> 11% test error (-2 points)", section="3.3", paper_data="CIFAR-10")
+               "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).")
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 

@@ -45,8 +45,7 @@ CLAIM = Claim(
                "that the higher levels of the neural network consider them to be similar. Figure 4 shows five "
                "images from the test set and the six images from the training set that are most similar to each "
                "of them according to this measure. Notice that at the pixel level, the retrieved training images "
-               "are generally not close in L2 to the query images in the first column.",
-    paper_number="qualitative (Fig. 4)", section="6.1, Fig. 4", paper_data="ILSVRC-2010")
+               "are generally not close in L2 to the query images in the first column.")
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 

@@ -1,6 +1,6 @@
 """R1: ReLUs reach 25% training error on CIFAR-10 six times faster than tanh units (paper 3.1, Fig. 1).
 
-The experiment. cuda-convnet's 19pct net (four weight layers, CLAIMS.md section C) with either
+The experiment. cuda-convnet's 19pct net (four weight layers, models/cifar.py) with either
 activation, no regularization of any kind (no weight decay, dropout or augmentation). For each
 activation independently, a learning-rate sweep: each rate trains until the training error reaches
 25% or the epoch cap, and the activation's fastest rate is kept (a run that diverges is recorded as
@@ -41,8 +41,7 @@ from .contract import Assessment, Trained
 CLAIM = Claim(
     id="R1", slug="relu_vs_tanh", title="ReLU trains six times faster than tanh",
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
-               "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
-    paper_number="6x fewer epochs to 25% training error", section="3.1, Fig. 1", paper_data="CIFAR-10")
+               "same net with tanh units, each with its learning rate chosen to train as fast as possible.")
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 

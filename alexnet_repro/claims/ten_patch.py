@@ -25,8 +25,7 @@ CLAIM = Claim(
     paper_says="Without this scheme [random 224x224 patches and their horizontal reflections], our network suffers "
                "from substantial overfitting. At test time the network averages its softmax over ten 224x224 patches "
                "(the four corners and the centre, and their reflections); ILSVRC-2010: 39.0/18.3 top-1/top-5 with "
-               "one patch, 37.5/17.0 with 10.",
-    paper_number="-1.5 / -1.3 points top-1 / top-5 (10 patches)", section="4.1, 6", paper_data="ILSVRC-2010")
+               "one patch, 37.5/17.0 with 10.", also=("D4",))
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 PAPER_NUMBERS = {"top1_single": 39.0, "top5_single": 18.3, "top1_ten": 37.5, "top5_ten": 17.0,
