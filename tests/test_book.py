@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from alexnet_repro import claims, results
-from alexnet_repro.book import evidence, forest, generate, pages, paper, report, summary
+from alexnet_repro.book import evidence, forest, generate, pages, paper, reproducibility, summary
 from alexnet_repro.paper_claims import IDS
 from alexnet_repro.results import provenance, write_result
 
@@ -150,7 +150,7 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
     assert "never pooled" in top and "[cpu: inconclusive](depth-cpu.ipynb)" in top
     for c in entries[0].comparisons:  # the pilot's inconclusive comparisons, with the seeds they need
         c.verdict, c.seeds_needed = "inconclusive", 10
-    assert "its confirmation on fresh seeds: reproduced" in "\n".join(report.open_questions(entries))
+    assert "its confirmation on fresh seeds: reproduced" in "\n".join(reproducibility.open_questions(entries))
 
 
 def test_code_status_compares_code_versions(monkeypatch):
@@ -172,7 +172,7 @@ def test_round_long_floats_keeps_times_and_versions():
 def test_report_claims_page_and_forest(tmp_path):
     _v2(tmp_path)
     entries = evidence.load_entries()
-    md = report.report_markdown(entries)
+    md = reproducibility.report_markdown(entries)
     for section in ("Scope of reproducibility", "Methodology", "Departures from the paper's recipe",
                     "Compute actually used", "Results", "What was easy", "What was difficult", "Open questions",
                     "How to cite"):
