@@ -184,7 +184,7 @@ class _Experiment:
     def build(self, lrn):
         return NetConvLocal13pct(lrn, input_size=self.cfg.crop).to(self.device, memory_format=torch.channels_last)
 
-    def run(self, lrn, seed):
+    def train_arm(self, lrn, seed):
         """Train one arm for one seed (or find it in the store), then its final test (cached beside it)."""
         cfg = self.cfg
         spec, description = self.describe_run(lrn, seed)
@@ -223,7 +223,7 @@ def plan(scale, seeds=None):
 
 def run_job(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm for one seed into the run store, with its final test."""
-    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).run(lrn, seed)
+    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).train_arm(lrn, seed)
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
@@ -233,7 +233,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     rows, curves = [], []
     for seed in cfg.seeds:
         for lrn in ARMS:
-            row, curve = exp.run(lrn, seed)
+            row, curve = exp.train_arm(lrn, seed)
             rows.append(row)
             curves += curve
     proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE

@@ -145,7 +145,7 @@ class _Experiment:
         self.device = device
         self.eval_subset = data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
 
-    def run(self, setup: Setup, activation, lr, seed, budget=None):
+    def train_at(self, setup: Setup, activation, lr, seed, budget=None):
         cfg = self.cfg
         normalize = Normalizer(self.data.train_x, setup.input_scaling)
         spec = TrainSpec(lr=lr, momentum=setup.momentum, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs,
@@ -176,7 +176,7 @@ class _Experiment:
         rows, best = [], math.inf
         for lr in _sweep_order(list(setup.lrs)):
             budget = None if math.isinf(best) else math.ceil(best)
-            row = self.run(setup, activation, lr, seed, budget)
+            row = self.train_at(setup, activation, lr, seed, budget)
             rows.append(row)
             if row["status"] == "target":
                 best = min(best, row["epochs_to_target"])
@@ -230,7 +230,7 @@ def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_roo
     setup = cfg.setup if arm == "defaults" else {**cfg.measured, **cfg.variants}[arm]
     rows = exp.sweep(setup, activation, sweep_seed)
     if seed is not None and _best_lr(rows):
-        exp.run(setup, activation, _best_lr(rows), seed)
+        exp.train_at(setup, activation, _best_lr(rows), seed)
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
@@ -242,7 +242,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     swept = {**setups, **cfg.variants}                     # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
-    rows_of = {name: [dict(exp.run(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
+    rows_of = {name: [dict(exp.train_at(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
                       for s in cfg.seeds] for name, setup in setups.items()}
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
