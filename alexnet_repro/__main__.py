@@ -31,8 +31,16 @@ from .data.errors import DataError
 from .engine import pick_device
 from .log import LOG, set_level
 from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
-from .results import (atomic_write_json, clean_notebook_file, clean_result_file, headline_of, load_result,
-                      read_result, results_dir, staleness)
+from .results import (
+    atomic_write_json,
+    clean_notebook_file,
+    clean_result_file,
+    headline_of,
+    load_result,
+    read_result,
+    results_dir,
+    staleness,
+)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from .seeds import derive_seed
+
 # Waits for work only one process does (decoding ImageNet into the cache: hours) go through a gloo
 # group with this timeout, so the training's own collectives keep torch's default one.
 LONG_WAIT = datetime.timedelta(hours=12)
@@ -174,7 +176,6 @@ def seed_ranks(seed, device):
     """-> the generator every process draws its augmentation from (the same state everywhere, seeded
     as a single process's default generator is); reseeds this process's default generators, which
     dropout draws from, by (seed, rank)."""
-    from .engine import derive_seed  # engine imports this module
     augment = torch.Generator(device=device).manual_seed(derive_seed(seed, "augment"))
     torch.manual_seed(derive_seed(seed, "dropout", rank()))
     return augment

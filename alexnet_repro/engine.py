@@ -16,12 +16,8 @@ each process takes its rows of every global batch of spec.batch_size, rank 0 alo
 checkpoint, every process resumes from it; see distributed.py. Images that do not fit on the
 device are streamed from the host instead (feed.py), with the same batches.
 
-Common random numbers (protocol v2): each source of randomness has its own stream, seeded from
-(seed, purpose): "init" (the caller builds the model under it), "order" (the batch order, per
-epoch), every augmentation purpose ("crop", "lighting", ..., per epoch: `Streams`) and "dropout"
-(the global generator while training). Two arms of one comparison run with one seed therefore
-see the same batches, the same crops and the same lighting, and start from the same weights
-wherever their shapes agree; only the switch differs, and paired differences measure it.
+Randomness: every stream (init, order, augmentation, dropout) is derived from the run's seed by
+purpose (seeds.py), so the arms of a comparison share them.
 """
 import hashlib
 import io
@@ -38,6 +34,7 @@ import torch.nn.functional as F
 from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
 from .optim import build_optimizer, lr_factor
+from .seeds import Streams, order_generator, seed_everything
 
 PRECISIONS = ("fp32", "bf16")
 # TrainSpec.compile: "" trains eagerly (the default); a torch.compile backend compiles the training step
@@ -66,32 +63,6 @@ def pick_device(requested=None) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} requested but CUDA is not available; use 'cpu' or 'auto'")
     return distributed.local_device(device)  # under torchrun: this process's own GPU
-
-
-def derive_seed(seed: int, purpose: str, *more: int) -> int:
-    """A 63-bit seed for one purpose of one run (and epoch): streams never overlap by accident."""
-    import hashlib
-    h = hashlib.sha256(f"{int(seed)}/{purpose}/{'/'.join(map(str, more))}".encode()).digest()
-    return int.from_bytes(h[:8], "little") >> 1
-
-
-def seed_everything(seed: int, purpose: str = "init"):
-    """Seed the global generator for one purpose: "init" before building a model, "dropout" before training."""
-    torch.manual_seed(derive_seed(seed, purpose))
-
-
-class Streams:
-    """The augmentation's random streams for one epoch of one run: streams(purpose) is a generator on
-    `device`, seeded from (seed, purpose, epoch), made on first use. Arms sharing a seed share each
-    stream whether or not they use the others."""
-
-    def __init__(self, seed, epoch, device):
-        self.seed, self.epoch, self.device, self._made = seed, epoch, torch.device(device), {}
-
-    def __call__(self, purpose: str) -> torch.Generator:
-        if purpose not in self._made:
-            self._made[purpose] = torch.Generator(self.device).manual_seed(derive_seed(self.seed, purpose, self.epoch))
-        return self._made[purpose]
 
 
 @dataclass
@@ -190,10 +161,6 @@ def _synced_clock(device):
     return time.perf_counter()
 
 
-def _epoch_generator(seed, epoch):
-    return torch.Generator().manual_seed(derive_seed(seed, "order", epoch))
-
-
 def _progress(total, desc):
     """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
     is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
@@ -247,7 +214,7 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
     dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False
     only at the run's last epoch, where a claim needs only the final test error).
     augment(batch_u8, streams) -> float input replaces normalize(batch) in training; it draws its
-    randomness from streams(purpose) (see Streams). The optimizer is built from the spec
+    randomness from streams(purpose) (see seeds.Streams). The optimizer is built from the spec
     (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
     """
     train_eval = train_eval or data
@@ -298,7 +265,7 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
     status = None
     for epoch in range(start_epoch, limit):
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=_epoch_generator(spec.seed, epoch))
+        perm = torch.randperm(n, generator=order_generator(spec.seed, epoch))
         streams = Streams(spec.seed, epoch, device)
         prepare = (lambda b: augment(b, streams)) if augment else normalize
         wrong = torch.zeros((), dtype=torch.long, device=device)

@@ -4,14 +4,16 @@ Resident: a split's uint8 images are one tensor on the run's device, as the clai
 them; a batch is one gather there. Streamed: the images stay in imagefolder's memory-mapped uint8
 cache on the host (ILSVRC-2012's training set is ~250 GB at 256 px), and each batch is read from it
 a batch ahead in a background thread, into pinned memory, and copied to the device on a side stream
-(`imagefolder.stream`). Either way the crops, flips, PCA lighting and mean subtraction then run
+(`stream`). Either way the crops, flips, PCA lighting and mean subtraction then run
 batched on the device. `ImageFolderData.to` chooses by size (`resident_fits`), so no user has to.
 Labels are always on the device: they define the run's device.
 
 Both paths visit the same order and shard it the same way over processes (distributed.shard), so
 the streamed path yields exactly the resident path's batches.
 """
+import mmap
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,7 @@ import torch
 
 from . import distributed
 from .data.augment import global_batch_draws
+from .data.errors import DataError
 
 # A split stays resident if it takes at most this share of the device's free memory (CUDA) or of the
 # host's available memory (CPU); the rest is for the net, its activations and other runs on the
@@ -70,7 +73,6 @@ def _source(images, labels, chunks):
     numpy arrays if streamed)."""
     if is_resident(images):
         return ((images[c], labels[c]) for c in chunks)
-    from .data.imagefolder import stream
     return stream(images, labels.cpu().numpy(), chunks, labels.device)
 
 
@@ -96,3 +98,99 @@ def eval_batches(images, labels, batch_size):
     bounds = ((i, min(i + batch_size, hi)) for i in range(lo, hi, batch_size))
     resident = is_resident(images)
     return _source(images, labels, (slice(i, j) if resident else np.arange(i, j) for i, j in bounds))
+
+
+def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
+    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each
+    read a batch ahead (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never
+    starts cold. Training shuffles (a new order each epoch) and drops each epoch's last partial
+    batch; evaluation keeps order and every image."""
+    n = len(labels)
+    drop_last = shuffle if drop_last is None else drop_last
+    stop = n - n % batch_size if drop_last else n
+
+    def chunks():  # lazily, so epochs=None (forever) works
+        epoch = 0
+        while epochs is None or epoch < epochs:
+            order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
+            yield from (order[i:i + batch_size] for i in range(0, stop, batch_size))
+            epoch += 1
+
+    return stream(images, labels, chunks(), device)
+
+
+READERS = 4  # threads reading one batch's rows from the file at once (see _file_rows)
+
+
+def _file_rows(images):
+    """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
+    with pread from READERS threads: from a file not in the page cache (ILSVRC-2012's ~250 GB cache
+    is not) that reads several times faster than the memmap's page faults, which do not overlap
+    (measured on this VM's disk, 128 random rows of 196 KB: 240 MB/s by page faults from 1 to 8
+    threads; pread 650 MB/s from one thread, 880 from four)."""
+    mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
+    if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
+        return None
+    mapped_from = images.offset - images.offset % mmap.ALLOCATIONGRANULARITY
+    return images.filename, mapped_from + images.ctypes.data - np.frombuffer(mapping, np.uint8).ctypes.data
+
+
+def stream(images, labels, chunks, device="cpu"):
+    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
+    `chunks` (any iterable, read lazily), with the next batch read in a background thread while the
+    caller works on this one (numpy and pread release the GIL while copying).
+
+    A batch's rows are read in file order (sorted) straight into the host buffer at their places in
+    idx, so the batch is exactly images[idx] and never aliases the read-only map. On CUDA that buffer
+    is pinned and the host-to-device copy runs on a side stream, overlapping the model's kernels
+    instead of queueing between them; the consumer's stream waits on an event recorded after the
+    copy, and the batch is marked as used there (`record_stream`) so the caching allocator does not
+    hand its memory back to the copy stream too early."""
+    device = torch.device(device)
+    copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
+    labels = np.asarray(labels)
+    in_file = _file_rows(images)
+    row_bytes = int(np.prod(images.shape[1:]))
+    fd = os.open(in_file[0], os.O_RDONLY) if in_file else None
+
+    def read_row(out, i):
+        got = os.preadv(fd, [out], in_file[1] + int(i) * row_bytes)
+        if got != row_bytes:
+            raise DataError(f"{in_file[0]}: short read of image {i} ({got} of {row_bytes} bytes); rebuild the cache")
+
+    def load(idx):
+        idx = np.asarray(idx)
+        in_file_order = np.argsort(idx, kind="stable")
+        x = torch.empty((len(idx), *images.shape[1:]), dtype=torch.uint8, pin_memory=copy_stream is not None)
+        out = x.numpy()
+        if fd is None:
+            out[in_file_order] = images[idx[in_file_order]]
+        else:
+            list(readers.map(read_row, (out[k] for k in in_file_order), idx[in_file_order]))
+        y = torch.from_numpy(labels[idx])
+        if copy_stream is None:
+            return x.to(device), y.to(device), None
+        with torch.cuda.stream(copy_stream):
+            x, y = x.to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
+            copied = torch.cuda.Event()
+            copied.record(copy_stream)
+        return x, y, copied
+
+    todo = iter(chunks)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(READERS) as readers:
+            def submit_next():
+                return next((pool.submit(load, c) for c in todo), None)
+            pending = submit_next()
+            while pending is not None:
+                x, y, copied = pending.result()
+                pending = submit_next()
+                if copied is not None:
+                    stream = torch.cuda.current_stream(device)
+                    stream.wait_event(copied)
+                    x.record_stream(stream)
+                    y.record_stream(stream)
+                yield x, y
+    finally:
+        if fd is not None:
+            os.close(fd)

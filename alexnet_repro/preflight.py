@@ -12,9 +12,11 @@ from pathlib import Path
 from .data import cifar10, imagefolder
 from .data.errors import DataNotFound, check_folder
 from .log import LOG
-from .paths import SAMPLE_DATA, data_root as default_data_root
+from .paths import SAMPLE_DATA
+from .paths import data_root as default_data_root
 
 _noted = []  # the fallback's note is said once per process, not once per claim of `run all`
+
 
 def check_writable(folder, what):
     """ValueError of one line unless `folder` is (or can be made) a folder this process can write in."""

@@ -98,6 +98,7 @@ def family(result, folder):
     """Everything an ablation-family claim's notebook shows between its run and its provenance: the rule, the
     verdict, the arms' errors and curves with each effect beside the paper's, each run, and each arm's means."""
     import matplotlib.pyplot as plt
+
     from .claims import ablation
     display(Markdown("### The verdict rule (fixed before the run)"))
     rule(result)

@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, seed_everything, spec_identity, train
+from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, spec_identity, train
 from .paths import runs_dir
 from .results import atomic_write_json, git_commit
+from .seeds import seed_everything
 
 
 def run_key(description: dict) -> str:

@@ -1,10 +1,21 @@
-"""One parser for seeds, wherever they come from (the command line, a notebook parameter, a call).
+"""Seeds: the one parser for them, and the random streams a run's seed derives.
 
-None or "" means "the scale's own seeds" (-> None). Anything else becomes a tuple of distinct
-non-negative ints, or a ValueError of one line naming the offending value: a seed given twice would
-count one run twice in an interval, and a negative seed is a typo.
+parse_seeds: wherever seeds come from (the command line, a notebook parameter, a call), None or ""
+means "the scale's own seeds" (-> None). Anything else becomes a tuple of distinct non-negative
+ints, or a ValueError of one line naming the offending value: a seed given twice would count one
+run twice in an interval, and a negative seed is a typo.
+
+Common random numbers (protocol v2): each source of randomness in a run has its own stream, seeded
+from (seed, purpose): "init" (the caller builds the model under it), "order" (the batch order, per
+epoch), every augmentation purpose ("crop", "lighting", ..., per epoch: `Streams`) and "dropout"
+(the global generator while training). Two arms of one comparison run with one seed therefore
+see the same batches, the same crops and the same lighting, and start from the same weights
+wherever their shapes agree; only the switch differs, and paired differences measure it.
 """
+import hashlib
 import operator
+
+import torch
 
 
 def parse_seeds(value):
@@ -38,3 +49,33 @@ def _as_int(s, whole) -> int:
         return int(s) if isinstance(s, str) else operator.index(s)
     except (TypeError, ValueError):
         raise ValueError(f"seeds must be comma-separated integers, got {s!r} in {whole!r}") from None
+
+
+def derive_seed(seed: int, purpose: str, *more: int) -> int:
+    """A 63-bit seed for one purpose of one run (and epoch): streams never overlap by accident."""
+    h = hashlib.sha256(f"{int(seed)}/{purpose}/{'/'.join(map(str, more))}".encode()).digest()
+    return int.from_bytes(h[:8], "little") >> 1
+
+
+def seed_everything(seed: int, purpose: str = "init"):
+    """Seed the global generator for one purpose: "init" before building a model, "dropout" before training."""
+    torch.manual_seed(derive_seed(seed, purpose))
+
+
+def order_generator(seed, epoch) -> torch.Generator:
+    """The CPU generator an epoch's batch order is drawn from (the same on every process)."""
+    return torch.Generator().manual_seed(derive_seed(seed, "order", epoch))
+
+
+class Streams:
+    """The augmentation's random streams for one epoch of one run: streams(purpose) is a generator on
+    `device`, seeded from (seed, purpose, epoch), made on first use. Arms sharing a seed share each
+    stream whether or not they use the others."""
+
+    def __init__(self, seed, epoch, device):
+        self.seed, self.epoch, self.device, self._made = seed, epoch, torch.device(device), {}
+
+    def __call__(self, purpose: str) -> torch.Generator:
+        if purpose not in self._made:
+            self._made[purpose] = torch.Generator(self.device).manual_seed(derive_seed(self.seed, purpose, self.epoch))
+        return self._made[purpose]

@@ -1,7 +1,7 @@
 """Verdicts from numbers, by one rule shared by every claim (protocol v2).
 
 An effect is measured per seed (or per seed pair: the arms of a comparison share every random
-stream, engine.Streams); we summarize it by its mean and a 95% interval (Student t over seeds; for
+stream, seeds.Streams); we summarize it by its mean and a 95% interval (Student t over seeds; for
 a ratio, on log(ratio), then exponentiated). Each claim states, before any run, the value of "no
 effect" (0 for a difference, 1 for a ratio), the direction the paper claims, the band of sizes that
 count as "the paper's size", and an equivalence margin (by default half the paper's effect). Then:

@@ -58,6 +58,7 @@ def timed_steps(model, opt, batches, n):
 
 def stock(folder, batches):
     from torchvision import datasets, transforms
+
     from alexnet_repro.models.cifar import Net19pct
     tf = transforms.Compose([transforms.ToTensor(),
                              transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])

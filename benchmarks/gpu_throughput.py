@@ -37,15 +37,16 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
-from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder  # noqa: E402
 from alexnet_repro.data.errors import DataError  # noqa: E402
+from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder  # noqa: E402
 from alexnet_repro.data.splits import Splits  # noqa: E402
 from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import TrainSpec, _autocast, fast_path, seed_everything, train  # noqa: E402
+from alexnet_repro.engine import TrainSpec, _autocast, fast_path, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.optim import build_optimizer  # noqa: E402
 from alexnet_repro.paths import cache_dir, results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402
+from alexnet_repro.seeds import seed_everything  # noqa: E402
 
 SMOKE = dict(width=1 / 16, crop=67, size=80, batch_size=7, epochs=2, steps=2, synthetic=32, workers=0,
              compile="aot_eager", device="cpu")
@@ -79,7 +80,8 @@ def run_suite(args, seed=0):
     data, _ = suite_setup(args, device)
     mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
     eig = [torch.from_numpy(np.asarray(a)).to(device) for a in (data.pca_eigvals, data.pca_eigvecs)]
-    augment = lambda b, s: pca_lighting(random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1, s("lighting"))
+    def augment(b, s):
+        return pca_lighting(random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1, s("lighting"))
     k = args.batch_size  # the per-epoch evaluation passes (train error, test error at the end) kept to one batch
     small = Splits(data.train_x[:k], data.train_y[:k], data.test_x[:k], data.test_y[:k])
     seed_everything(seed, "init")

@@ -41,7 +41,8 @@ from torchvision import transforms as T
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import pca_lighting, random_crop_flip
-from alexnet_repro.data.imagefolder import batches, extract_archive, find_root, load_imagefolder
+from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder
+from alexnet_repro.feed import batches
 from alexnet_repro.paths import cache_dir
 
 DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenette-224.tar.gz"
@@ -63,7 +64,7 @@ def sync(device):
 # the two can be timed apart. The stock pipeline augments in its workers: its feed is everything.
 
 def streamed_feed(data, args, device):
-    """The memmap cache, read and copied to the device a batch ahead (`imagefolder.batches`): the
+    """The memmap cache, read and copied to the device a batch ahead (`feed.batches`): the
     path for a dataset larger than device memory (ImageNet's cache is ~250 GB)."""
     return batches(data.train_x, data.train_y, args.batch_size, device, epochs=None,
                    generator=torch.Generator().manual_seed(0))

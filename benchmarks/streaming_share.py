@@ -80,7 +80,7 @@ def drop_from_page_cache(path):
 
 def read_rate(images, rows=64):
     """MB/s of reading `rows` random rows through the streamed path's reader, as the run is about to."""
-    from alexnet_repro.data.imagefolder import stream
+    from alexnet_repro.feed import stream
     idx = np.random.default_rng(int(time.time())).choice(len(images), rows, replace=False)
     t0 = time.perf_counter()
     reads = stream(images, np.zeros(len(images), np.int64), [idx])
@@ -124,7 +124,8 @@ def main():
     labels = torch.randint(0, classes, (len(images),), generator=torch.Generator().manual_seed(0)).to(device)
     mean = torch.full((size, size, 3), 127.5, device=device)
     eigvals, eigvecs = torch.tensor([0.2, 0.02, 0.005], device=device), torch.eye(3, device=device)
-    augment = lambda x: pca_lighting(random_crop_flip(x, crop, None, mean), eigvals, eigvecs, 0.1)
+    def augment(x):
+        return pca_lighting(random_crop_flip(x, crop, None, mean), eigvals, eigvecs, 0.1)
     resident = torch.from_numpy(np.array(images)).to(device) if device.type == "cuda" else None
     torch.manual_seed(0)
     model = build_alexnet(AlexNetConfig(width=width, input_size=crop, num_classes=classes)).to(

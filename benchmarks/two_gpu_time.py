@@ -42,7 +42,8 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
     devices = tuple(map(torch.device, devices))
-    sync = lambda: [torch.cuda.synchronize(d) for d in devices if d.type == "cuda"]
+    def sync():
+        return [torch.cuda.synchronize(d) for d in devices if d.type == "cuda"]
     x = torch.randn(batch, 3, crop, crop, device=devices[0]).contiguous(memory_format=torch.channels_last) * 50
     y = torch.randint(0, classes, (batch,), device=devices[0])
     nets = {"two GPUs": (AlexNetConfig(width=width, input_size=crop, num_classes=classes), devices),

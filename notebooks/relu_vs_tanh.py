@@ -75,7 +75,7 @@ report.rule(result)
 # %%
 report.show(result)
 m = result["measured"]
-display(Markdown(f"The speedup by the epoch-end evaluation pass instead: {claim.format_interval(m.get('speedup_full_pass'))}. "
+display(Markdown(f"The speedup by the epoch-end evaluation pass instead: {claim.fmt_speedup(m.get('speedup_full_pass'))}. "
                  f"Best learning rates, each chosen for its activation: ReLU {m['best_lr']['relu']}, tanh {m['best_lr']['tanh']}."))
 
 # %% [markdown]
@@ -114,7 +114,7 @@ rows = [{"setup": claim.DEFAULTS, **m}] + [{"setup": k, **v} for k, v in m.get("
 pd.DataFrame([{"setup": r["setup"], "best lr ReLU": r["best_lr"]["relu"], "best lr tanh": r["best_lr"]["tanh"],
                "epochs ReLU": r["epochs_to_target"]["relu"].get("mean"),
                "epochs tanh": r["epochs_to_target"]["tanh"].get("mean"),
-               "speedup (95% CI)": claim.format_interval(r.get("speedup"))} for r in rows]).round(2)
+               "speedup (95% CI)": claim.fmt_speedup(r.get("speedup"))} for r in rows]).round(2)
 
 # %% [markdown]
 # ## Why the speedup is what it is: the choices the paper leaves open

@@ -14,8 +14,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.claims.ablation import PAPER  # noqa: E402
-from alexnet_repro.results import load_result  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
+from alexnet_repro.results import load_result  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- cost-table:start (scripts/cost_table.py writes this) -->", "<!-- cost-table:end -->"

@@ -14,7 +14,6 @@ nothing is rerun and no number is typed in. Each result gains `protocol: 2`, `co
     python scripts/reassess_v1_results.py
 """
 import json
-import math
 import shutil
 import sys
 import time
@@ -26,7 +25,7 @@ import pandas as pd  # noqa: E402
 from alexnet_repro.claims import lrn_cifar, neighbours, relu_vs_tanh, ten_patch  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.results import git_commit, write_result  # noqa: E402
-from alexnet_repro.verdict import (NOT_TESTABLE, decide, mean_ci, mean_ci_log, t_test_p)  # noqa: E402
+from alexnet_repro.verdict import NOT_TESTABLE, decide, mean_ci, mean_ci_log, t_test_p  # noqa: E402
 
 POCOCK_TWO_LOOKS = 0.0294  # the nominal two-sided level of each of two equally spaced looks (overall 5%)
 

@@ -10,13 +10,14 @@ from alexnet_repro import claims
 from alexnet_repro.claims import ablation
 from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, converged_epoch
 from alexnet_repro.models.alexnet import AlexNetConfig
+from alexnet_repro.paper_claims import BY_ID
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS, combine
+
 from conftest import run_notebook
 
 REPO_RESULTS = Path(__file__).resolve().parent.parent / "results"
 
-FAMILY = ["lrn_alexnet", "batchnorm", "overlapping_pool", "two_columns", "pca_colour", "dropout", "weight_decay",
-          "depth", "ten_patch", "crops_flips"]
+FAMILY = [slug for slug, mod in claims.registry().items() if claims.has_confirmation(mod)]  # by the registry
 
 
 def _switches(arm: Arm):
@@ -39,7 +40,7 @@ def test_every_comparison_changes_exactly_one_switch(slug):
 @pytest.mark.parametrize("slug", FAMILY)
 def test_claim_modules_declare_what_the_book_needs(slug):
     mod = claims.load(slug)
-    assert mod.CLAIM.id in claims.PAPER_CLAIMS
+    assert mod.CLAIM.id in BY_ID
     assert mod.CLAIM.slug == slug
     rules = getattr(mod, "RULES", {})
     for comp in mod.COMPARISONS:
@@ -117,7 +118,7 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     # E5: one layer costs 2 points, the others nothing: the claim is mixed, each comparison keeps its verdict
     rows = [_row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [_row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
-    rows += [_row(f"without {l}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for l in ("conv4", "conv5")]
+    rows += [_row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")]
     comps, _, verdict, reason, _ = ablation.assess(depth, rows, regime)
     assert [c["verdict"] for c in comps] == [DIRECTION, NO_EFFECT, NO_EFFECT] and verdict == MIXED
     assert "without conv3: direction reproduced" in reason and "without conv4: no effect" in reason
@@ -150,6 +151,7 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
 
 def test_the_regime_seeds_come_from_the_committed_plan(tmp_path):
     import json
+
     from alexnet_repro.claims import pca_colour
     plan = tmp_path / "plan.json"
     with pytest.raises(ValueError, match="plan_regime.py"):
@@ -174,7 +176,8 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(imagenette_da
                for c in nb["cells"] for o in c.get("outputs", []))  # the figure was drawn
 
     from alexnet_repro.claims import weight_decay
-    records = lambda: len(list((tmp_path / "runs").rglob("record.json")))
+    def records():
+        return len(list((tmp_path / "runs").rglob("record.json")))
     assert records() == 4  # 2 arms x 2 seeds
     res = weight_decay.run("smoke", data_root=str(imagenette_data), out_dir=tmp_path / "t1")
     assert records() == 6  # only the no-decay arm was trained; the paper's net came from the store
@@ -216,7 +219,7 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     # E5: three comparisons under Holm; one layer matters at the paper's size, two not at all
     rows = [row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
-    rows += [row(f"without {l}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for l in ("conv4", "conv5")]
+    rows += [row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")]
     comps, _, verdict, _, _ = ablation.assess(depth, rows, "cpu")
     assert [c["verdict"] for c in comps] == [REPRODUCED, NO_EFFECT, NO_EFFECT] and verdict == PARTLY
     assert comps[0]["holm_significant"] is True
@@ -258,6 +261,7 @@ def _pilot(slug, root, seeds_needed=None):
 
 def test_a_confirmations_seeds_are_fixed_by_its_pilot(tmp_path):
     import json
+
     from alexnet_repro.claims import depth, pca_colour, two_columns
     root = tmp_path / "results"
     with pytest.raises(ValueError, match="no cpu result to confirm"):

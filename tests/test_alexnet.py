@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from alexnet_repro.models import AlexNet, AlexNetConfig, LocalResponseNorm, TwoDeviceAlexNet, build_alexnet
+from alexnet_repro.models.alexnet import AlexNet, AlexNetConfig, TwoDeviceAlexNet, build_alexnet
+from alexnet_repro.models.lrn import LocalResponseNorm
 from alexnet_repro.models.summary import layer_table, totals, weight_layers
 
 
@@ -311,7 +312,8 @@ def test_cifar_alexnet_every_switch_builds_and_keeps_the_map_sizes(switch):
 
 
 def test_cifar_alexnet_parameter_counts_per_switch():
-    count = lambda **kw: sum(p.numel() for p in build_alexnet(cifar_alexnet_config(**kw)).parameters())
+    def count(**kw):
+        return sum(p.numel() for p in build_alexnet(cifar_alexnet_config(**kw)).parameters())
     paper = count()
     # LRN and pooling have no parameters: removing or changing them leaves the count; BN adds 2 per map
     assert count(normalization="none") == count(pooling="non_overlapping") == count(dropout=0.0) == paper

@@ -38,7 +38,7 @@ def test_result_validates_and_is_what_was_written(run):
     validate(result)
     on_disk = json.loads((out / "result.json").read_text())
     assert on_disk["headline"] == result["headline"] and on_disk["claim_id"] == "A3"
-    assert [c["id"] for c in on_disk["checks"]] == IDS and set(IDS) <= set(claims.PAPER_CLAIMS)
+    assert [c["id"] for c in on_disk["checks"]] == IDS and set(IDS) == {arch.CLAIM.id, *arch.CLAIM.also}
     prov = on_disk["provenance"]
     assert prov["seeds"] == [] and prov["precision"] == "fp32" and prov["dataset"]["sha256"] == "n/a"
     assert "architecture" in claims.registry() and claims.load("architecture") is arch
@@ -143,6 +143,7 @@ def test_naive_lrn_is_the_printed_formula():
 def test_d1_preprocessing_check_fails_on_a_squashing_resize(monkeypatch):
     """The D1 check can fail: a resize that squashes the photo to a square instead of cropping is caught."""
     from PIL import Image
+
     from alexnet_repro.data import imagefolder
     assert arch.check_d1()["verdict"] == "holds"
     monkeypatch.setattr(imagefolder, "resize_center_crop", lambda im, size: im.resize((size, size), Image.BILINEAR))

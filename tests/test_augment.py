@@ -3,8 +3,16 @@ answer is known exactly: images whose pixels hold their own coordinates."""
 import pytest
 import torch
 
-from alexnet_repro.data.augment import (TEN_CROP_NAMES, center_crop, crop_at, pca_lighting, predict,
-                                        predict_ten_crop, random_crop_flip, ten_crops, topk_errors)
+from alexnet_repro.data.augment import (
+    TEN_CROP_NAMES,
+    center_crop,
+    crop_at,
+    pca_lighting,
+    predict,
+    random_crop_flip,
+    ten_crops,
+    topk_errors,
+)
 
 S, C = 12, 5  # stored size, crop size
 
@@ -131,7 +139,7 @@ def test_predict_ten_crop_averages_softmax_over_the_ten_patches():
     model = MeanColour().train()
     images = coordinate_images(7).numpy()  # a numpy array, like a memmap
     mean = torch.full((3,), 4.0)
-    probs = predict_ten_crop(model, images, C, mean_image=mean, batch_size=3)
+    probs = predict(model, images, C, mean_image=mean, ten_crop=True, batch_size=3)
     assert model.training  # mode restored
     batch = torch.from_numpy(images)
     with torch.no_grad():

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from alexnet_repro import claims, results
-from alexnet_repro.book import evidence, forest, generate, pages, paper, report, summary
+from alexnet_repro.book import evidence, forest, generate, pages, paper, reproducibility, summary
+from alexnet_repro.paper_claims import IDS
 from alexnet_repro.results import provenance, write_result
 
 FIXTURE = Path(__file__).parent / "fixtures" / "result_v2.json"
@@ -74,10 +75,10 @@ def test_scoreboard_lists_every_claim_id(tmp_path):
         {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}])
     entries = evidence.load_entries()
     board = summary.scoreboard_html(entries)
-    for cid in claims.PAPER_CLAIMS:
+    for cid in IDS:
         assert f"<b>{cid}</b>" in board, cid
     assert "conv3 1.45%" in board and 'href="claims/architecture-cpu.html"' in board
-    assert board.count("not run yet") == len(claims.PAPER_CLAIMS) - 3
+    assert board.count("not run yet") == len(IDS) - 3
     counts = summary.verdict_counts(entries)
     assert counts["does not hold"] == 2 and counts["not reproduced"] == 1
 
@@ -95,7 +96,7 @@ def test_annotated_result_is_not_read_as_an_effect(tmp_path):
 
 def _notebook():
     long_table = "<table><thead><tr><th>lr</th></tr></thead><tbody>" + "".join(
-        f"<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
+        "<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
     code = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x"}
     return {"cells": [
         {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},
@@ -149,7 +150,7 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
     assert "never pooled" in top and "[cpu: inconclusive](depth-cpu.ipynb)" in top
     for c in entries[0].comparisons:  # the pilot's inconclusive comparisons, with the seeds they need
         c.verdict, c.seeds_needed = "inconclusive", 10
-    assert "its confirmation on fresh seeds: reproduced" in "\n".join(report.open_questions(entries))
+    assert "its confirmation on fresh seeds: reproduced" in "\n".join(reproducibility.open_questions(entries))
 
 
 def test_code_status_compares_code_versions(monkeypatch):
@@ -171,14 +172,14 @@ def test_round_long_floats_keeps_times_and_versions():
 def test_report_claims_page_and_forest(tmp_path):
     _v2(tmp_path)
     entries = evidence.load_entries()
-    md = report.report_markdown(entries)
+    md = reproducibility.report_markdown(entries)
     for section in ("Scope of reproducibility", "Methodology", "Departures from the paper's recipe",
                     "Compute actually used", "Results", "What was easy", "What was difficult", "Open questions",
                     "How to cite"):
         assert f"{section}" in md, section
     assert "a test CPU" in md and "10 min" in md
     page = paper.claims_page_markdown({"E5": [("cpu", "claims/depth-cpu")]})
-    for cid in claims.PAPER_CLAIMS:
+    for cid in IDS:
         assert f"| {cid} |" in page, cid
     assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page
     skipped = forest.forest_plot(entries, tmp_path / "forest.png")

@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from alexnet_repro.data.cifar10 import CLASSES, load_cifar10
-from alexnet_repro.paths import REPO_ROOT
 from alexnet_repro.data.errors import DataError
+from alexnet_repro.paths import REPO_ROOT
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 PER_CLASS = {"train": 3, "test": 2}

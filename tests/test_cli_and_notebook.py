@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from alexnet_repro.paths import REPO_ROOT
+
 from conftest import run_notebook
 
 

@@ -24,8 +24,8 @@ import torch
 import torch.distributed as dist
 
 from alexnet_repro import distributed, feed
-from alexnet_repro.engine import load_checkpoint
 from alexnet_repro.data.augment import global_batch_draws, pca_lighting, random_crop_flip
+from alexnet_repro.engine import load_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER = REPO / "tests" / "ddp_worker.py"

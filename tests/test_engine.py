@@ -120,8 +120,9 @@ GOLDEN = {"2": [2.349, 2.3896]}
 
 def test_training_version_guard():
     from alexnet_repro.data.augment import pca_lighting, random_crop_flip
-    from alexnet_repro.engine import TRAINING_VERSION, seed_everything
+    from alexnet_repro.engine import TRAINING_VERSION
     from alexnet_repro.models.alexnet import build_alexnet, cifar_alexnet_config
+    from alexnet_repro.seeds import seed_everything
     data = tiny_data(n=64)
     mean = data.train_x.float().mean(0)
     seed_everything(0, "init")
@@ -129,7 +130,8 @@ def test_training_version_guard():
     spec = TrainSpec(lr=0.01, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False, schedule="linear_to_zero",
                      batch_size=32, max_epochs=2, seed=0)
     eig = torch.tensor([0.2, 0.02, 0.002]), torch.eye(3)
-    augment = lambda b, s: pca_lighting(random_crop_flip(b, 24, s("crop"), mean), *eig, generator=s("lighting"))
+    def augment(b, s):
+        return pca_lighting(random_crop_flip(b, 24, s("crop"), mean), *eig, generator=s("lighting"))
     from alexnet_repro.data.augment import center_crop
     result = train(model, data, lambda b: center_crop(b, 24, mean), spec, augment=augment)
     losses = [round(h["train_loss"], 4) for h in result.history]

@@ -17,8 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from alexnet_repro.data.cifar10 import Cifar10
-from alexnet_repro.engine import TrainSpec, fast_path, seed_everything, train
+from alexnet_repro.engine import TrainSpec, fast_path, train
 from alexnet_repro.models.alexnet import build_alexnet, cifar_alexnet_config
+from alexnet_repro.seeds import seed_everything
 
 BATCH = 32
 TOLERANCE = {  # (device, precision, compile): (logits, SGD step), relative L2 error against eager fp32

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_engine import SPEC, Interrupt, _strip_time, build, tiny_data
 
 import alexnet_repro.__main__ as cli
 from alexnet_repro.data import cifar10, imagefolder
@@ -27,7 +28,6 @@ from alexnet_repro.data.errors import DataError
 from alexnet_repro.engine import Normalizer, TrainSpec, train
 from alexnet_repro.paths import REPO_ROOT
 from alexnet_repro.results import atomic_write_json
-from test_engine import SPEC, Interrupt, _strip_time, build, tiny_data
 
 TESTS = Path(__file__).resolve().parent
 

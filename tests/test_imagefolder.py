@@ -15,7 +15,8 @@ from PIL import Image
 from alexnet_repro.data import imagefolder
 from alexnet_repro.data.augment import random_crop_flip
 from alexnet_repro.data.errors import DataError
-from alexnet_repro.data.imagefolder import batches, load_imagefolder, resize_center_crop
+from alexnet_repro.data.imagefolder import load_imagefolder, resize_center_crop
+from alexnet_repro.feed import batches
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 IMAGENETTE = SHARED / "imagenette-224.tar.gz"

@@ -16,7 +16,8 @@ def rows(errors_by_candidate, diverged=()):
 
 
 def test_rule_fewest_departures_among_those_that_leave_chance():
-    decide = lambda r: init_study.decide(r, n_classes=10)[0]
+    def decide(r):
+        return init_study.decide(r, n_classes=10)[0]
     # (a) at chance; (b) leaves it: (b) wins over (c) and (d) though they score better
     assert decide(rows({"a": [90, 90, 89], "b": [70, 72, 71], "c": [60, 61, 62], "d": [50, 50, 50]})) == "b"
     # one seed of (b) within 5 points of chance: (b) does not leave chance; (c) and (d) tie on departures, (d) is lower

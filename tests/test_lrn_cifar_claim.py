@@ -9,6 +9,7 @@ from alexnet_repro.claims import lrn_cifar
 from alexnet_repro.models.cifar import CONV_LOCAL_LRN, NetConvLocal13pct
 from alexnet_repro.models.lrn import LocalResponseNorm
 from alexnet_repro.verdict import VERDICTS
+
 from conftest import run_notebook
 
 
@@ -120,7 +121,7 @@ def test_crops_subtract_the_centre_patch_of_the_mean():
     torch.testing.assert_close(views[4], centre)                       # TEN_CROP_NAMES[4] is the centre
     torch.testing.assert_close(views[0], x[:, :24, :24].permute(0, 3, 1, 2).float() - mean)
     torch.testing.assert_close(views[9], x[:, 4:28, 4:28].flip(2).permute(0, 3, 1, 2).float() - mean)
-    from alexnet_repro.engine import Streams
+    from alexnet_repro.seeds import Streams
     assert crops.train(x, Streams(0, 0, 'cpu')).shape == (6, 3, 24, 24)
 
 

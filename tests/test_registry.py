@@ -1,5 +1,5 @@
 """Every claim of the registry has what a user and a reader need: a notebook with papermill's parameters,
-a README row, its CLAIMS.md id on the scoreboard, the data it reads, a smoke scale and the contract's
+a README row, its id in the paper's table (paper_claims), the data it reads, a smoke scale and the contract's
 functions (claims/contract.py). A new claim that misses one fails here without anyone editing a list:
 the registry finds its claims itself."""
 import inspect
@@ -9,8 +9,10 @@ import pytest
 
 from alexnet_repro import claims
 from alexnet_repro.claims import ablation, contract
+from alexnet_repro.paper_claims import BY_ID, IDS
 from alexnet_repro.paths import REPO_ROOT
 from alexnet_repro.verdict import PLUMBING
+
 from conftest import run_notebook
 
 README = (REPO_ROOT / "README.md").read_text()
@@ -21,7 +23,7 @@ def test_the_registry_finds_every_claim_module_in_the_papers_order():
     on_disk = {p.stem for p in (REPO_ROOT / "alexnet_repro" / "claims").glob("*.py")
                if "\nCLAIM = Claim(" in p.read_text()}
     assert set(SLUGS) == on_disk
-    order = [list(claims.PAPER_CLAIMS).index(claims.load(s).CLAIM.id) for s in SLUGS]
+    order = [IDS.index(claims.load(s).CLAIM.id) for s in SLUGS]
     assert order == sorted(order)
     with pytest.raises(ValueError, match="choose from"):
         claims.load("no_such_claim")
@@ -37,9 +39,8 @@ def test_every_claim_is_complete(slug):
     src = "".join(params[0]["source"])
     for name in ("scale", "seeds", "device", "data_root", "out_dir"):
         assert f"{name} =" in src, f"{slug}: parameter {name} missing"
-    row = next((line for line in README.splitlines() if line.startswith(f"| `{slug}` |")), "")
-    assert mod.CLAIM.id in row or "A1-A4" in row, f"{slug}: no README row naming {mod.CLAIM.id}"
-    assert mod.CLAIM.id in claims.PAPER_CLAIMS, f"{slug}: {mod.CLAIM.id} is not a scoreboard id"
+    row = next((line for line in README.splitlines() if line.startswith(f"| {mod.CLAIM.id} |")), "")
+    assert row.endswith(f"| `{slug}` |"), f"{slug}: no README row of {mod.CLAIM.id} naming it"
     assert mod.DATA in ("cifar10", "family", None), f"{slug}: DATA declares no dataset the preflight knows"
     scales = getattr(mod, "SCALES", ablation.SCALES if mod.DATA == "family" else {})  # the family's, for its claims
     assert "smoke" in scales, f"{slug}: no smoke scale"
@@ -58,11 +59,17 @@ def test_every_claim_follows_the_contract(slug):
     assert list(inspect.signature(mod.run).parameters) == list(inspect.signature(contract.run).parameters)[1:]
 
 
-def test_every_scoreboard_id_has_a_claim_or_a_check():
-    covered = {claims.load(s).CLAIM.id for s in SLUGS}
-    from alexnet_repro.claims import architecture
-    covered |= {c for c in claims.PAPER_CLAIMS if c in architecture.__doc__}
-    assert set(claims.PAPER_CLAIMS) <= covered, set(claims.PAPER_CLAIMS) - covered
+def test_every_id_of_the_papers_table_has_a_claim_or_a_check():
+    assert set(claims.ids_tested()) == set(IDS), set(IDS) - set(claims.ids_tested())
+
+
+def test_a_claim_takes_its_section_data_and_number_from_the_papers_table():
+    for slug in SLUGS:
+        claim, row = claims.load(slug).CLAIM, BY_ID[claims.load(slug).CLAIM.id]
+        if slug != "architecture":  # which states its own: it tests all of section B
+            assert (claim.section, claim.paper_data, claim.paper_number) == (row.section, row.data, row.number), slug
+    with pytest.raises(KeyError):
+        claims.Claim(id="X9", slug="x", title="x", paper_says="x")
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +80,9 @@ def shared_store(tmp_path_factory):
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_every_claim_smoke_runs_through_its_notebook(slug, shared_store, tmp_path, monkeypatch):
-    from conftest import CIFAR10_FILES, IMAGENETTE_FILES, find_data
     from alexnet_repro import preflight
+
+    from conftest import CIFAR10_FILES, IMAGENETTE_FILES, find_data
     # The data the claim reads at the smoke scale (cifar10, or the family's ImageNet-layout data), or a skip naming it
     kind = preflight.data_kind(slug, "smoke")
     data = find_data(CIFAR10_FILES if kind == "cifar10" else IMAGENETTE_FILES) if kind else None

@@ -7,6 +7,7 @@ import pytest
 from alexnet_repro.claims import ablation, ten_patch
 from alexnet_repro.claims.ablation import NO_CROP_FLIP, PAPER
 from alexnet_repro.verdict import NOT_TESTABLE, PLUMBING, REPRODUCED
+
 from conftest import run_notebook
 
 

@@ -19,7 +19,7 @@ from .evidence import load_entries, page_entry
 from .forest import forest_plot
 from .pages import claim_page, copy_downloads
 from .paper import claims_page_markdown
-from .report import report_markdown
+from .reproducibility import report_markdown
 from .summary import summary_markdown
 
 BOOK = REPO_ROOT / "book"

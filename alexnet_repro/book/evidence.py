@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import claims, results
+from ..fmt import fmt_interval
 from ..paths import results_root
 
 # Smoke results are for tests, not for readers.
@@ -196,12 +197,7 @@ def fmt_number(x: float) -> str:
 
 def fmt_effect(c: Comparison) -> str:
     """'+1.47 points (95% CI -2.06 to -0.88, 3 seeds)' or '3.44x (95% CI 3.14-3.74, 3 seeds)'."""
-    if not c.effect:
-        return "not measured"
-    e = c.effect
-    if c.kind == "ratio":
-        return f"{e['mean']:.2f}x (95% CI {e['lo']:.2f}-{e['hi']:.2f}, {e['n']} seeds)"
-    return f"{e['mean']:+.2f} points (95% CI {e['lo']:+.2f} to {e['hi']:+.2f}, {e['n']} seeds)"
+    return fmt_interval(c.effect, c.kind == "ratio")
 
 
 def fmt_paper(c: Comparison) -> str:

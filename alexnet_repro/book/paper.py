@@ -1,24 +1,13 @@
 """The paper's side of the book: where each claim stands in the paper, and published numbers to set ours against.
 
-The statements and numbers come from claims.PAPER_CLAIMS; this module adds the section and the data each
-comes from, and the reference points: other implementations of AlexNet and independent ablations, each
-with its source and the conditions its number holds under.
+The claims themselves come from the package's table (paper_claims.CLAIMS); this module adds the reference
+points: other implementations of AlexNet and independent ablations, each with its source and the conditions
+its number holds under.
 """
-from .. import claims
+from ..paper_claims import CLAIMS, cell
 
 PAPER = ("Alex Krizhevsky, Ilya Sutskever, Geoffrey E. Hinton. ImageNet Classification with Deep "
          "Convolutional Neural Networks. Advances in Neural Information Processing Systems 25 (NIPS 2012).")
-
-# id -> (section of the paper, the data the paper's number is for)
-SECTIONS = {
-    "R1": ("3.1, Fig. 1", "CIFAR-10"), "M1": ("3.2", "ImageNet"), "L2": ("3.3", "ImageNet"),
-    "L3": ("3.3", "CIFAR-10"), "O1": ("3.4", "ImageNet"), "D2": ("4.1, 6", "ImageNet (ILSVRC-2010)"),
-    "D3": ("4.1", "ImageNet"), "DR1": ("4.2", "ImageNet"), "T1": ("5", "ImageNet"), "E5": ("7", "ImageNet"),
-    "BN": ("not in the paper", "-"), "Q1": ("6.1, Fig. 3", "ImageNet"), "Q2": ("6.1, Fig. 4", "ImageNet"),
-    "A1": ("3.5", "-"), "A2": ("3.5", "-"), "M2": ("3.2", "-"), "A3": ("abstract, 3.5", "-"), "A4": ("1", "-"),
-    "L1": ("3.3", "-"), "T2": ("5", "-"), "T3": ("5", "-"), "T4": ("5", "-"), "D1": ("2", "-"),
-    "227": ("3.5", "-"),
-}
 
 MISHKIN = ("Dmytro Mishkin, Nikolay Sergievskiy, Jiri Matas. Systematic evaluation of CNN advances on the "
            "ImageNet. Computer Vision and Image Understanding, 2017 (arXiv:1606.02228).")
@@ -59,10 +48,6 @@ def references_markdown(claim_id: str) -> str:
     return "\n".join(f"- {finding}. *Conditions:* {cond}. *Source:* {src}" for finding, cond, src in rows)
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def claims_page_markdown(measured_pages: dict) -> str:
     """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages.
     measured_pages: {claim id: [(scale, page)]}."""
@@ -73,14 +58,13 @@ def claims_page_markdown(measured_pages: dict) -> str:
              "it is the common modern substitute for LRN, measured for context.", "",
              "| id | the paper says | paper's numbers | section | paper's data | our pages |",
              "|---|---|---|---|---|---|"]
-    for cid, (says, number) in claims.PAPER_CLAIMS.items():
-        section, data = SECTIONS.get(cid, ("-", "-"))
-        pages = ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(cid, [])) or "not run yet"
-        lines.append(f"| {cid} | {_cell(says)} | {_cell(number)} | {section} | {data} | {pages} |")
+    for c in CLAIMS:
+        pages = ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
+        lines.append(f"| {c.id} | {cell(c.says)} | {cell(c.number)} | {c.section} | {c.data} | {pages} |")
     lines += ["", "## Reference points", "",
               "What other published AlexNets reach, for scale; none of these is a measurement of this suite.", "",
               "| what | number | conditions | source |", "|---|---|---|---|"]
-    lines += [f"| {w} | {n} | {_cell(c)} | {_cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
+    lines += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
     lines += ["", "## Independent ablations", "",
               f"{MISHKIN} They test many of AlexNet's design choices one at a time under one recipe: "
               f"{MISHKIN_CONDITIONS}. Their conditions differ from the paper's (128 px, not 224 px) and from "

@@ -7,11 +7,11 @@ import datetime
 import html
 from collections import Counter
 
-from .. import claims
+from ..figures import VERDICT_COLOURS, colour
+from ..paper_claims import BY_ID, CLAIMS, IDS
 from ..results import git_commit
 from .evidence import fmt_effect, fmt_paper
-from ..figures import VERDICT_COLOURS, colour
-from .paper import PAPER, SECTIONS
+from .paper import PAPER
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text
 
@@ -25,7 +25,7 @@ def badge(verdict: str) -> str:
 def verdict_counts(entries) -> Counter:
     counts = Counter(e.verdict for e in entries)
     measured = {e.claim_id for e in entries}
-    counts["not run yet"] = sum(1 for cid in claims.PAPER_CLAIMS if cid not in measured)
+    counts["not run yet"] = sum(1 for cid in IDS if cid not in measured)
     return counts
 
 
@@ -65,10 +65,9 @@ def _measured_cell(e) -> str:
 
 
 def _details(cid, e=None) -> str:
-    says, number = claims.PAPER_CLAIMS[cid]
-    section, data = SECTIONS.get(cid, ("-", "-"))
-    rows = [f"<b>The paper</b> (section {html.escape(section)}, {html.escape(data)}): {html.escape(says)}; "
-            f"{html.escape(number)}."]
+    c = BY_ID[cid]
+    rows = [f"<b>The paper</b> (section {html.escape(c.section)}, {html.escape(c.data)}): {html.escape(c.short)}; "
+            f"{html.escape(c.number)}."]
     if e is not None:
         prov = e.result.get("provenance", {}).get("dataset", {})
         n = prov.get("n_train")
@@ -87,7 +86,7 @@ def scoreboard_html(entries) -> str:
            '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
            "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
            "<tbody>"]
-    for cid, (says, number) in claims.PAPER_CLAIMS.items():
+    for cid, says, number in ((c.id, c.short, c.number) for c in CLAIMS):
         for e in by_id.get(cid, []):
             proxy = ' <span class="proxy-tag">proxy</span>' if e.proxy else ""
             reason = f'<div class="reason">{html.escape(e.reason)}</div>' if e.reason else ""
@@ -122,7 +121,7 @@ def cite_markdown() -> str:
 def summary_markdown(entries, figure: str, skipped) -> str:
     measured = len({e.claim_id for e in entries})
     lines = ["# What holds: the AlexNet paper, claim by claim", "",
-             f"Krizhevsky, Sutskever and Hinton's AlexNet paper (NIPS 2012) makes {len(claims.PAPER_CLAIMS)} "
+             f"Krizhevsky, Sutskever and Hinton's AlexNet paper (NIPS 2012) makes {len(IDS)} "
              f"claims this suite tests one at a time; {measured} have been measured. Each verdict comes from a rule "
              "fixed before the run (see the {doc}`method`). *Proxy* marks a claim the paper states for ImageNet, "
              "measured here on smaller data: what carries over from a proxy is the direction of an effect, not "

@@ -35,24 +35,42 @@ the cpu config and run store on fresh seeds, as many as the pilot's seeds_needed
 import math
 import sys
 import time
-from pathlib import Path
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from .. import distributed
-from ..data.augment import center_crop, pca_lighting, predict, random_crop_flip, topk_errors
-from ..data.cifar10 import CLASSES as CIFAR_CLASSES, load_cifar10
+from ..data.augment import center_crop, pca_lighting, pixel_pca, predict, random_crop_flip, topk_errors
+from ..data.cifar10 import CLASSES as CIFAR_CLASSES
+from ..data.cifar10 import load_cifar10
 from ..data.imagefolder import find_dataset, load_imagefolder
 from ..data.splits import Splits
 from ..engine import TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..verdict import (DIRECTION, INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, V2, V3, as_finding, combine, decide,
-                       does_not_overfit, holm, measure_effect, seeds_for_power, size_text, summarize)
+from ..verdict import (
+    DIRECTION,
+    INCONCLUSIVE,
+    NOT_TESTABLE,
+    PLUMBING,
+    REASONS,
+    V2,
+    V3,
+    as_finding,
+    combine,
+    decide,
+    does_not_overfit,
+    holm,
+    measure_effect,
+    seeds_for_power,
+    size_text,
+    summarize,
+)
 from . import CONFIRMATION, REGIME, contract, scale_config
 from .contract import Assessment, Trained
 
@@ -205,6 +223,7 @@ def regime_seeds(mod, seeds=None, plan=None) -> tuple:
     """The seeds of the claim `mod` at the REGIME scale: 0 to n-1, n as scripts/plan_regime.py fixed it before
     any of the scale's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
     import json
+
     from ..paths import results_root
     from ..seeds import parse_seeds
     path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
@@ -310,15 +329,6 @@ class FamilyData:
         return len(self.classes)
 
 
-def pixel_pca(train_x_u8):
-    """Eigenvalues and eigenvectors (columns) of the 3x3 covariance of RGB pixels in [0, 1] (D3)."""
-    x = train_x_u8.reshape(-1, 3).double() / 255.0
-    mean = x.mean(0)
-    cov = (x.T @ x) / len(x) - torch.outer(mean, mean)
-    vals, vecs = torch.linalg.eigh(cov)
-    return vals.float(), vecs.float()
-
-
 def load_family_data(cfg: Config, device, data_root=None, download=False) -> FamilyData:
     if cfg.data == "cifar10":
         full = load_cifar10(data_root, download=download)
@@ -332,7 +342,8 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
             n_test = cfg.n_val or len(full.test_y)
             test_x, test_y, split = full.test_x[:n_test], full.test_y[:n_test], "test"
         mean = train_x.double().mean(0).float()
-        vals, vecs = pixel_pca(train_x)
+        pixels = train_x.reshape(-1, 3).double()  # 0-255: its sums are exact in float64
+        vals, vecs = (t.float() for t in pixel_pca(pixels.sum(0), pixels.T @ pixels, len(pixels)))
         description = {**full.describe(), "n_train": n_train, "n_val": len(test_y), "evaluated_on": split}
         splits = Splits(train_x.to(device), train_y.to(device), test_x.to(device), test_y.to(device))
         return FamilyData("CIFAR-10", CIFAR_CLASSES, full.checksum, description, splits, mean.to(device), vals.to(device),
@@ -527,16 +538,8 @@ def assess(mod, rows, scale):
     verdict = combine(verdicts, protocol) if scale != "smoke" else PLUMBING
     reason = "a smoke run checks the code runs; it tests no claim" if scale == "smoke" else "; ".join(reasons)
     headline = "; ".join((f"{c['label']}: " if len(comparisons_out) > 1 else "")
-                         + format_effect(c["effect"], c["kind"] == "ratio") for c in comparisons_out)
+                         + fmt_interval(c["effect"], c["kind"] == "ratio") for c in comparisons_out)
     return comparisons_out, measured, verdict, reason, headline
-
-
-def format_effect(d, ratio=False):
-    if not d:
-        return "not measured"
-    if ratio:
-        return f"{d['mean']:.2f}x (95% CI {d['lo']:.2f}-{d['hi']:.2f}, {d['n']} seeds)"
-    return f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
 
 
 def arms_of(comparisons):
@@ -671,6 +674,7 @@ def plot_arms(seeds_table, curves, result):
     Below: each comparison's effect with its 95% interval beside the paper's number and band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes, wrap
     rows = effect_rows(result)
     fig = plt.figure(figsize=(11, 4.6 + 0.55 * len(rows)), layout="constrained")
@@ -704,6 +708,7 @@ def reassess_legacy(mod, folder, dest):
     re-assessment's beside it), the tables and the original executed notebook into `dest`."""
     import json
     import shutil
+
     from ..results import git_commit
     folder, dest = Path(folder), Path(dest)
     old = json.loads((folder / "result.json").read_text())

@@ -2,7 +2,7 @@
 
 The experiment is a look at the model itself: build the paper-default net (and the optimizer and the
 schedule) and measure, by walking its modules, counting its tensors and running a few small inputs
-through single layers, each statement the paper makes about it (CLAIMS.md section B):
+through single layers, each statement the paper makes about it (section B of paper_claims.CLAIMS):
 
   A1   layer order: ReLU after every weight layer, LRN after the ReLUs of conv1/conv2, max-pooling
        after both LRNs and after conv5                               (walk the modules)
@@ -46,6 +46,7 @@ CLAIM = Claim(
     paper_says="The net has 60 million parameters and 650,000 neurons, in five convolutional and three "
                "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
                "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
+    also=("A1", "A2", "M2", "A4", "L1", "T2", "T3", "T4", "227", "D1"),  # section B of the paper's table, all of it
     paper_number="60M parameters / 650k neurons", section="1, 3.2-3.5, 5, Fig. 2", paper_data="none (the model itself)")
 # It reads no dataset: the model itself is measured.
 DATA = None
@@ -435,7 +436,8 @@ def check_227(rows, rows_224, default_cfg):
     sides55 = [s for s in range(200, 260) if conv1_side(s, 0) == PAPER_CONV1_SIDE]
     tiling = [s for s in sides55 if (s - 11) % PAPER_CONV1_STRIDE == 0]
     pad224 = AlexNetConfig(input_size=224).conv1_padding
-    shapes = lambda rs: [(r["layer"], r["output_shape"]) for r in rs[1:]]
+    def shapes(rs):
+        return [(r["layer"], r["output_shape"]) for r in rs[1:]]
     same = shapes(rows) == shapes(rows_224)
     parts = [
         _part("224 without padding", "not 55 ((224-11)/4+1 is not an integer)",
@@ -457,6 +459,7 @@ def check_d1():
     """D1 on a constructed 400x300 photo whose red channel encodes x and green encodes y."""
     import numpy as np
     from PIL import Image
+
     from ..data.augment import center_crop
     from ..data.imagefolder import resize_center_crop
     w, h = 400, 300

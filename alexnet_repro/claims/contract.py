@@ -1,7 +1,7 @@
 """The one contract every claim follows, and the one function that turns a claim's runs into its result.
 
 A claim module declares, before any run:
-  CLAIM          its CLAIMS.md id, slug, title and what the paper says (claims.Claim)
+  CLAIM          its id in the paper's table (paper_claims), slug, title and the paper's words (claims.Claim)
   DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
   SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
                  train or read the ablation family's nets run at the family's scales, ablation.SCALES)

@@ -48,8 +48,7 @@ CLAIM = Claim(
     paper_says="Notice the specialization exhibited by the two GPUs, a result of the restricted connectivity "
                "described in Section 3.5. The kernels on GPU 1 are largely color-agnostic, while the kernels on "
                "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
-               "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
-    paper_number="qualitative (Fig. 3): in every run", section="6.1, Fig. 3", paper_data="ILSVRC-2010")
+               "independent of any particular random weight initialization (modulo a renumbering of the GPUs).")
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 

@@ -1,7 +1,7 @@
 """L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
 
 The experiment. The paper points (footnote 3) to cuda-convnet, whose example nets are the ones
-behind these numbers (CLAIMS.md section C): conv-local-13pct, and the first conv-local-11pct, which
+behind these numbers (models/cifar.py): conv-local-13pct, and the first conv-local-11pct, which
 is exactly 13pct plus cross-map LRN (size 5, scale 0.001 divided by the size, pow 0.75, k=1) after
 the ReLUs of conv1 and conv2, before each pool. Both arms train the same way, seed for seed (same
 initial weights, since LRN has none, and the same crops in the same order):
@@ -38,7 +38,9 @@ import torch.nn.functional as F
 from ..data.augment import center_crop, random_crop_flip, ten_crops
 from ..data.cifar10 import load_cifar10
 from ..engine import TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pct
+from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
 from . import Claim, contract, scale_config
@@ -48,8 +50,7 @@ from .contract import Assessment, Trained
 CLAIM = Claim(
     id="L3", slug="lrn_cifar", title="LRN lowers CIFAR-10 test error from 13% to 11%",
     paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
-               "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
-    paper_number="13% -> 11% test error (-2 points)", section="3.3", paper_data="CIFAR-10")
+               "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).")
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 
@@ -118,11 +119,6 @@ def cuda_convnet_spec(cfg, seed) -> TrainSpec:
                      max_epochs=cfg.epochs, precision=cfg.precision, seed=seed)
 
 
-def lr_factor_at_epoch(schedule, epoch):
-    """eps / base eps during (1-based) `epoch`."""
-    return 0.1 ** sum(epoch - 1 >= sum(schedule[:i + 1]) for i in range(len(schedule) - 1))
-
-
 class Crops:
     """cuda-convnet's cropped CIFAR input: crops of the uint8 NHWC images minus the centre patch of
     the training mean image, float NCHW channels_last."""
@@ -188,7 +184,7 @@ class _Experiment:
     def build(self, lrn):
         return NetConvLocal13pct(lrn, input_size=self.cfg.crop).to(self.device, memory_format=torch.channels_last)
 
-    def run(self, lrn, seed):
+    def train_arm(self, lrn, seed):
         """Train one arm for one seed (or find it in the store), then its final test (cached beside it)."""
         cfg = self.cfg
         spec, description = self.describe_run(lrn, seed)
@@ -205,7 +201,7 @@ class _Experiment:
                "n_test": cfg.n_test, "seconds_per_epoch": result.wall_time_s / max(len(hist), 1),
                "wall_time_s": result.wall_time_s, "test_wall_time_s": final["wall_time_s"]}
         curves = [dict(h, arm=ARM_NAMES[lrn], lrn=lrn, seed=seed,
-                       lr_factor=lr_factor_at_epoch(cfg.schedule, h["epoch"])) for h in hist]
+                       lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs)) for h in hist]
         return row, curves
 
     def _final_test(self, lrn, description, status):
@@ -227,7 +223,7 @@ def plan(scale, seeds=None):
 
 def run_job(scale, lrn, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm for one seed into the run store, with its final test."""
-    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).run(lrn, seed)
+    _Experiment(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).train_arm(lrn, seed)
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
@@ -237,7 +233,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     rows, curves = [], []
     for seed in cfg.seeds:
         for lrn in ARMS:
-            row, curve = exp.run(lrn, seed)
+            row, curve = exp.train_arm(lrn, seed)
             rows.append(row)
             curves += curve
     proxy = cfg.n_train < 50_000 or cfg.n_test < 10_000 or tuple(cfg.schedule) != PAPER_SCHEDULE
@@ -331,17 +327,12 @@ def _measure(rows, cfg):
     return out
 
 
-def format_interval(d):
-    return (f"{d['mean']:+.2f} points (95% CI {d['lo']:+.2f} to {d['hi']:+.2f}, {d['n']} seeds)"
-            if d.get("n") else "not measured")
-
-
 def _headline(m):
     t = m["test_error_ten_view"]
     if not m["effect_ten_view"].get("n"):
         return "not measured"
     without, with_ = t["without_lrn"]["mean"], t["with_lrn"]["mean"]
-    return (f"{format_interval(m['effect_ten_view'])}; 10-view test error {without:.1f}% without LRN, "
+    return (f"{fmt_interval(m['effect_ten_view'])}; 10-view test error {without:.1f}% without LRN, "
             f"{with_:.1f}% with: {without - PAPER['error_without']:.1f} and {with_ - PAPER['error_with']:.1f} points "
             f"above cuda-convnet's {PAPER['error_without']:.0f}% and {PAPER['error_with']:.0f}%")
 
@@ -362,6 +353,7 @@ def plot_errors(seeds_table, curves, result):
     effect of LRN with its 95% interval beside the paper's -2 points and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes
     rows = effect_rows(result)
     fig = plt.figure(figsize=(11, 6), layout="constrained")

@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from ..data.augment import center_crop
+from ..fmt import fmt_interval
 from ..models.alexnet import scaled
 from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
 from . import Claim, ablation, contract, trained_net
@@ -44,8 +45,7 @@ CLAIM = Claim(
                "that the higher levels of the neural network consider them to be similar. Figure 4 shows five "
                "images from the test set and the six images from the training set that are most similar to each "
                "of them according to this measure. Notice that at the pixel level, the retrieved training images "
-               "are generally not close in L2 to the query images in the first column.",
-    paper_number="qualitative (Fig. 4)", section="6.1, Fig. 4", paper_data="ILSVRC-2010")
+               "are generally not close in L2 to the query images in the first column.")
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 
@@ -255,7 +255,7 @@ def assess(trained: Trained, scale) -> Assessment:
     if ci:
         f = measured["precision_fc7"]
         headline = (f"precision@{K} {f['mean']:.1f}% in fc7 vs {p_pixels:.1f}% in pixels (chance {chance:.0f}%): "
-                    f"{ci.mean:+.1f} points (95% CI {ci.lo:+.1f} to {ci.hi:+.1f}, {ci.n} seeds)")
+                    + fmt_interval(ci.as_dict(), digits=1))
         dead = [r["seed"] for r in measured_rows if r["fc7_dead_units"] == 1.0]
         if dead:
             headline += f"; every fc7 unit is zero on every image in seed(s) {dead}"
@@ -310,6 +310,7 @@ def plot_precision(seeds_table, result):
     """Left: precision@K per seed in fc7, beside the pixel baseline and chance. Right: the effect, fc7 minus
     pixels, with its 95% interval and the rule's band (the paper gives no number; figures.py)."""
     import matplotlib.pyplot as plt
+
     from ..figures import EffectRow, effect_axes
     m = result["measured"]
     t = seeds_table[seeds_table["measured"]] if "measured" in seeds_table else seeds_table

@@ -1,6 +1,6 @@
 """R1: ReLUs reach 25% training error on CIFAR-10 six times faster than tanh units (paper 3.1, Fig. 1).
 
-The experiment. cuda-convnet's 19pct net (four weight layers, CLAIMS.md section C) with either
+The experiment. cuda-convnet's 19pct net (four weight layers, models/cifar.py) with either
 activation, no regularization of any kind (no weight decay, dropout or augmentation). For each
 activation independently, a learning-rate sweep: each rate trains until the training error reaches
 25% or the epoch cap, and the activation's fastest rate is kept (a run that diverges is recorded as
@@ -31,6 +31,7 @@ import torch
 
 from ..data.cifar10 import load_cifar10
 from ..engine import Normalizer, TrainSpec, pick_device
+from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
@@ -40,8 +41,7 @@ from .contract import Assessment, Trained
 CLAIM = Claim(
     id="R1", slug="relu_vs_tanh", title="ReLU trains six times faster than tanh",
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
-               "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
-    paper_number="6x fewer epochs to 25% training error", section="3.1, Fig. 1", paper_data="CIFAR-10")
+               "same net with tanh units, each with its learning rate chosen to train as fast as possible.")
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 
@@ -145,7 +145,7 @@ class _Experiment:
         self.device = device
         self.eval_subset = data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
 
-    def run(self, setup: Setup, activation, lr, seed, budget=None):
+    def train_at(self, setup: Setup, activation, lr, seed, budget=None):
         cfg = self.cfg
         normalize = Normalizer(self.data.train_x, setup.input_scaling)
         spec = TrainSpec(lr=lr, momentum=setup.momentum, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs,
@@ -176,7 +176,7 @@ class _Experiment:
         rows, best = [], math.inf
         for lr in _sweep_order(list(setup.lrs)):
             budget = None if math.isinf(best) else math.ceil(best)
-            row = self.run(setup, activation, lr, seed, budget)
+            row = self.train_at(setup, activation, lr, seed, budget)
             rows.append(row)
             if row["status"] == "target":
                 best = min(best, row["epochs_to_target"])
@@ -230,7 +230,7 @@ def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_roo
     setup = cfg.setup if arm == "defaults" else {**cfg.measured, **cfg.variants}[arm]
     rows = exp.sweep(setup, activation, sweep_seed)
     if seed is not None and _best_lr(rows):
-        exp.run(setup, activation, _best_lr(rows), seed)
+        exp.train_at(setup, activation, _best_lr(rows), seed)
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
@@ -242,7 +242,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     swept = {**setups, **cfg.variants}                     # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
-    rows_of = {name: [dict(exp.run(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
+    rows_of = {name: [dict(exp.train_at(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
                       for s in cfg.seeds] for name, setup in setups.items()}
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
@@ -358,7 +358,7 @@ def _one_headline(m):
                 f"rate; ReLU took {m['epochs_to_target']['relu']['mean']:.1f} epochs)")
     if not m.get("speedup"):
         return "no speedup measured: an activation never reached the target"
-    return format_interval(m["speedup"])
+    return fmt_speedup(m["speedup"])
 
 
 def _config_dict(cfg, target):
@@ -368,8 +368,8 @@ def _config_dict(cfg, target):
     return d
 
 
-def format_interval(d):
-    return f"{d['mean']:.2f}x (95% CI {d['lo']:.2f}-{d['hi']:.2f}, {d['n']} seeds)" if d else "not reached"
+def fmt_speedup(d):
+    return fmt_interval(d, ratio=True, missing="not reached")
 
 
 def effect_rows(result):
@@ -388,6 +388,7 @@ def plot_curves(curves, result):
     95% interval beside the paper's 6x and the rule's band (figures.py)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     from ..figures import effect_axes
     target = result["provenance"]["config"]["target_train_error"]
     setups = list(dict.fromkeys(curves["setup"])) if "setup" in curves else [None]
@@ -402,7 +403,7 @@ def plot_curves(curves, result):
         sns.lineplot(data=data, x="epoch", y="train_error_running", hue="activation", hue_order=list(ACTIVATIONS),
                      style="activation", errorbar=("pi", 100), marker="o", ax=ax)
         ax.axhline(target, ls="--", c="grey", lw=1)
-        ax.set(title=f"{name or DEFAULTS}: {format_interval(speedups.get(name or DEFAULTS))}", xlabel="epochs",
+        ax.set(title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}", xlabel="epochs",
                ylabel="running training error")
     effect_axes(effects_fig, rows)
     fig.suptitle(f"R1, scale '{result['scale']}': ReLU vs tanh to {target:.0%} training error; paper 6x")

@@ -12,8 +12,7 @@ from .ablation import NO_DECAY, PAPER, Comparison, entry_points
 
 CLAIM = Claim(
     id="T1", slug="weight_decay", title="Weight decay lowers the training error",
-    paper_says="We found that this small amount of weight decay was important for the model to learn. In other words, weight decay here is not merely a regularizer: it reduces the model's training error.",
-    paper_number="-", section="5", paper_data="ILSVRC-2012 (ImageNet)")
+    paper_says="We found that this small amount of weight decay was important for the model to learn. In other words, weight decay here is not merely a regularizer: it reduces the model's training error.")
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 PAPER_NUMBERS = {}

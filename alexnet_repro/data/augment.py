@@ -1,6 +1,6 @@
 """Batched augmentation and test-time cropping on the run's device (D1, D2, D3).
 
-Input is a uint8 NHWC batch already on the device (see `imagefolder.batches`); output is float32
+Input is a uint8 NHWC batch already on the device (see `feed.batches`); output is float32
 NCHW in channels_last memory format (the NHWC storage viewed as NCHW), in pixel units: 0-255
 minus the mean image, as in the paper, which subtracts the per-pixel mean and does nothing else.
 
@@ -49,7 +49,7 @@ def _draw(sample, n, generator):
     shared = _GLOBAL_DRAWS.get()
     if shared is None:
         return sample(n, generator)
-    (start, stop, total), default = shared  # a caller's own stream (engine.Streams) is the same on every process
+    (start, stop, total), default = shared  # a caller's own stream (seeds.Streams) is the same on every process
     generator = generator if generator is not None else default
     if stop - start != n:
         raise ValueError(f"global_batch_draws expects {stop - start} images, got {n}")
@@ -104,11 +104,20 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
     """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
     `generator` must live on the batch's device."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
-    offset = lambda k, g: torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
+    def offset(k, g):
+        return torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
     oy = _draw(offset, n, generator)
     ox = _draw(offset, n, generator)
     flip = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
     return crop_at(batch_u8, crop, oy, ox, flip, mean_image)
+
+
+def pixel_pca(pixel_sum, moments, count):
+    """D3's lambda_i and p_i: the eigenvalues (ascending) and eigenvectors (columns) of the 3x3 covariance of
+    RGB pixels in [0, 1], from sum(x) and sum(x x^T) over `count` 0-255 pixels; float64 tensors."""
+    mean = torch.as_tensor(pixel_sum, dtype=torch.float64) / count
+    cov = torch.as_tensor(moments, dtype=torch.float64) / count - torch.outer(mean, mean)
+    return torch.linalg.eigh(cov / 255.0**2)
 
 
 def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0):
@@ -131,7 +140,8 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0
 
 def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
     n, dev = len(batch_u8), batch_u8.device
-    full = lambda v: torch.full((n,), v, device=dev, dtype=torch.long)
+    def full(v):
+        return torch.full((n,), v, device=dev, dtype=torch.long)
     return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
 
 
@@ -173,10 +183,6 @@ def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128
     finally:
         model.train(was_training)
     return torch.cat(out)
-
-
-def predict_ten_crop(model, images, crop, mean_image=None, batch_size=128, device=None):
-    return predict(model, images, crop, mean_image, ten_crop=True, batch_size=batch_size, device=device)
 
 
 def topk_errors(scores, labels, ks=(1, 5)):

@@ -99,10 +99,14 @@ class ImageFolderData(Splits):
         that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
         a time."""
         import torch
+
         from ..feed import resident_fits
         # np.array copies: a tensor must not alias the read-only map
-        as_tensor = lambda a, dtype=None: torch.from_numpy(np.array(a, dtype=dtype)).to(device)  # noqa: E731
-        images = lambda a: as_tensor(a) if resident_fits(a.nbytes, device) else a
+        def as_tensor(a, dtype=None):
+            return torch.from_numpy(np.array(a, dtype=dtype)).to(device)
+
+        def images(a):
+            return as_tensor(a) if resident_fits(a.nbytes, device) else a
         return replace(self, train_x=images(self.train_x), train_y=as_tensor(self.train_y, np.int64),
                        test_x=images(self.test_x), test_y=as_tensor(self.test_y, np.int64))
 
@@ -374,12 +378,10 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
     return np.asarray(labels, np.int64), skipped, upsampled, sha.hexdigest(), pixel_sum, moments
 
 
-def pca_from_moments(pixel_sum_rgb, moments, count, scale=255.0):
-    """Eigen-decomposition of the 3x3 RGB covariance from sum(x) and sum(x x^T) over `count` pixels,
-    with pixel values divided by `scale`. -> eigvals (descending), eigvecs (column i = p_i)."""
-    mean = np.asarray(pixel_sum_rgb, np.float64) / count
-    cov = np.asarray(moments, np.float64) / count - np.outer(mean, mean)
-    eigvals, eigvecs = np.linalg.eigh(cov / scale**2)
+def pca_from_moments(pixel_sum_rgb, moments, count):
+    """augment.pixel_pca in the cache's order: eigvals descending, eigvecs (column i = p_i) signed alike."""
+    from .augment import pixel_pca  # torch: the decoding workers import this module without it
+    eigvals, eigvecs = (t.numpy() for t in pixel_pca(pixel_sum_rgb, moments, count))
     order = np.argsort(eigvals)[::-1]
     eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
     # Fix the arbitrary sign (largest component positive) so the cache is reproducible.
@@ -521,8 +523,9 @@ def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=T
     # started at once) take turns on the lock, and the second finds the first's cache.
     with distributed.local_main_first(), locked(cache / f".{out.name}.lock"):
         meta = _read_meta(out)
-        current = lambda m: (m and m.get("source_fingerprint") == fingerprint and m.get("size") == size
-                             and m.get("format_version") == FORMAT_VERSION)
+        def current(m):
+            return (m and m.get("source_fingerprint") == fingerprint and m.get("size") == size
+                    and m.get("format_version") == FORMAT_VERSION)
         if current(meta) and verify and (problem := _corruption(out, meta)):
             meta = {"corrupt": problem}
         if meta and "corrupt" in meta:
@@ -569,106 +572,6 @@ def open_cache(out: Path, meta=None) -> ImageFolderData:
                            images["val"], np.load(out / "val_labels.npy"), meta["classes"],
                            np.load(out / "mean_image.npy"), np.load(out / "pca_eigvals.npy"),
                            np.load(out / "pca_eigvecs.npy"), meta["checksum"], meta)
-
-
-# ----------------------------------------------------------------------------------------- batches
-
-def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
-    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each
-    read a batch ahead (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never
-    starts cold. Training shuffles (a new order each epoch) and drops each epoch's last partial
-    batch; evaluation keeps order and every image."""
-    import torch
-    n = len(labels)
-    drop_last = shuffle if drop_last is None else drop_last
-    stop = n - n % batch_size if drop_last else n
-
-    def chunks():  # lazily, so epochs=None (forever) works
-        epoch = 0
-        while epochs is None or epoch < epochs:
-            order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
-            yield from (order[i:i + batch_size] for i in range(0, stop, batch_size))
-            epoch += 1
-
-    return stream(images, labels, chunks(), device)
-
-
-READERS = 4  # threads reading one batch's rows from the file at once (see _file_rows)
-
-
-def _file_rows(images):
-    """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
-    with pread from READERS threads: from a file not in the page cache (ILSVRC-2012's ~250 GB cache
-    is not) that reads several times faster than the memmap's page faults, which do not overlap
-    (measured on this VM's disk, 128 random rows of 196 KB: 240 MB/s by page faults from 1 to 8
-    threads; pread 650 MB/s from one thread, 880 from four)."""
-    mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
-    if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
-        return None
-    import mmap
-    mapped_from = images.offset - images.offset % mmap.ALLOCATIONGRANULARITY
-    return images.filename, mapped_from + images.ctypes.data - np.frombuffer(mapping, np.uint8).ctypes.data
-
-
-def stream(images, labels, chunks, device="cpu"):
-    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
-    `chunks` (any iterable, read lazily), with the next batch read in a background thread while the
-    caller works on this one (numpy and pread release the GIL while copying).
-
-    A batch's rows are read in file order (sorted) straight into the host buffer at their places in
-    idx, so the batch is exactly images[idx] and never aliases the read-only map. On CUDA that buffer
-    is pinned and the host-to-device copy runs on a side stream, overlapping the model's kernels
-    instead of queueing between them; the consumer's stream waits on an event recorded after the
-    copy, and the batch is marked as used there (`record_stream`) so the caching allocator does not
-    hand its memory back to the copy stream too early."""
-    import torch
-    device = torch.device(device)
-    copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
-    labels = np.asarray(labels)
-    in_file = _file_rows(images)
-    row_bytes = int(np.prod(images.shape[1:]))
-    fd = os.open(in_file[0], os.O_RDONLY) if in_file else None
-
-    def read_row(out, i):
-        got = os.preadv(fd, [out], in_file[1] + int(i) * row_bytes)
-        if got != row_bytes:
-            raise DataError(f"{in_file[0]}: short read of image {i} ({got} of {row_bytes} bytes); rebuild the cache")
-
-    def load(idx):
-        idx = np.asarray(idx)
-        in_file_order = np.argsort(idx, kind="stable")
-        x = torch.empty((len(idx), *images.shape[1:]), dtype=torch.uint8, pin_memory=copy_stream is not None)
-        out = x.numpy()
-        if fd is None:
-            out[in_file_order] = images[idx[in_file_order]]
-        else:
-            list(readers.map(read_row, (out[k] for k in in_file_order), idx[in_file_order]))
-        y = torch.from_numpy(labels[idx])
-        if copy_stream is None:
-            return x.to(device), y.to(device), None
-        with torch.cuda.stream(copy_stream):
-            x, y = x.to(device, non_blocking=True), y.pin_memory().to(device, non_blocking=True)
-            copied = torch.cuda.Event()
-            copied.record(copy_stream)
-        return x, y, copied
-
-    todo = iter(chunks)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(READERS) as readers:
-            submit_next = lambda: next((pool.submit(load, c) for c in todo), None)
-            pending = submit_next()
-            while pending is not None:
-                x, y, copied = pending.result()
-                pending = submit_next()
-                if copied is not None:
-                    stream = torch.cuda.current_stream(device)
-                    stream.wait_event(copied)
-                    x.record_stream(stream)
-                    y.record_stream(stream)
-                yield x, y
-    finally:
-        if fd is not None:
-            os.close(fd)
 
 
 def find_dataset(root=None) -> Path:

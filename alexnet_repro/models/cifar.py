@@ -1,10 +1,9 @@
-"""The small CIFAR-10 nets of cuda-convnet that stand behind R1 (CLAIMS.md section C).
+"""The small CIFAR-10 nets of cuda-convnet (the paper's footnote 3) that stand behind R1 and L3.
 
 layers-19pct.cfg: conv1 32 5x5 pad 2 (linear) -> maxpool 3/2 -> act -> conv2 32 5x5 pad 2, act
 -> avgpool 3/2 -> conv3 64 5x5 pad 2, act -> avgpool 3/2 -> fc10. Pools round up (ceil mode),
 so 32 -> 16 -> 8 -> 4. This is R1's "four-layer CNN" (four weight layers).
 """
-import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -42,8 +41,8 @@ class Net19pct(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------- L3
-# cuda-convnet's layers-conv-local-13pct.cfg and the first layers-conv-local-11pct.cfg (claim L3,
-# CLAIMS.md section C), as published in its example-layers/: initW conv1 0.0001, conv2 0.01,
+# cuda-convnet's layers-conv-local-13pct.cfg and the first layers-conv-local-11pct.cfg (claim L3),
+# as published in its example-layers/: initW conv1 0.0001, conv2 0.01,
 # local3 0.04, local4 0.04, fc10 0.01; biases 0 (cuda-convnet's default initB). Input 24x24 crops.
 CONV_LOCAL_INIT_STD = {"conv1": 1e-4, "conv2": 1e-2, "local3": 4e-2, "local4": 4e-2, "fc10": 1e-2}
 # cmrnorm in the first conv-local-11pct: size=5, scale=0.001, pow=0.75. cuda-convnet divides the

@@ -15,8 +15,8 @@ Stride 1 only (all that cuda-convnet's CIFAR nets use). The patch axis is ordere
 in Conv2d's weight.view(O, -1), so a shared Conv2d weight maps to weight[l] = w.view(O, -1).T.
 """
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 
 class _ContiguousGrad(torch.autograd.Function):

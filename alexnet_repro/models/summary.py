@@ -31,8 +31,6 @@ from torch import nn
 
 from .alexnet import AlexNet, AlexNetConfig
 
-WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
-
 
 def _mult_adds(module, out):
     if isinstance(module, nn.Conv2d):

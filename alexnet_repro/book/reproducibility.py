@@ -6,6 +6,7 @@ import statistics
 from collections import Counter
 
 from .. import claims
+from ..paper_claims import BY_ID, IDS
 from .evidence import code_status, fmt_effect, fmt_paper
 from .paper import PAPER
 from .summary import cite_markdown, counts_html
@@ -33,8 +34,8 @@ DEPARTURES = [
 
 
 def _entries_by_scale(entries):
-    return sorted(entries, key=lambda e: (list(claims.PAPER_CLAIMS).index(e.claim_id)
-                                          if e.claim_id in claims.PAPER_CLAIMS else 99, e.scale))
+    return sorted(entries, key=lambda e: (IDS.index(e.claim_id)
+                                          if e.claim_id in IDS else 99, e.scale))
 
 
 def _pages(entries):
@@ -48,14 +49,14 @@ def _pages(entries):
 
 
 def scope(entries) -> list:
-    measured = sorted({e.claim_id for e in entries}, key=list(claims.PAPER_CLAIMS).index)
-    missing = [cid for cid in claims.PAPER_CLAIMS if cid not in measured]
+    measured = sorted({e.claim_id for e in entries}, key=IDS.index)
+    missing = [cid for cid in IDS if cid not in measured]
     return ["## Scope of reproducibility", "",
             f"The paper: {PAPER} Beyond its headline ImageNet results, which need the full ILSVRC data and "
             "weeks of GPU time, the paper makes claims that can each be tested as one isolated experiment: "
             "an activation, a normalization, a pooling, an augmentation, dropout, weight decay, depth, the "
             "two-column split; and it describes its model and recipe precisely enough to check them.", "",
-            f"This report covers {len(claims.PAPER_CLAIMS)} claim ids (see {{doc}}`paper_claims`): "
+            f"This report covers {len(IDS)} claim ids (see {{doc}}`paper_claims`): "
             f"{len(measured)} measured ({', '.join(measured)})"
             + (f"; not run yet: {', '.join(missing)}." if missing else "."), ""]
 
@@ -98,7 +99,7 @@ def results_section(entries) -> list:
     for e in _entries_by_scale(entries):
         deciding = [c for c in e.comparisons if c.decides][:1]
         ours = fmt_effect(deciding[0]) if deciding else e.measured_text
-        paper = fmt_paper(deciding[0]) if deciding else claims.PAPER_CLAIMS.get(e.claim_id, ("", "-"))[1]
+        paper = fmt_paper(deciding[0]) if deciding else (BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-")
         lines.append(f"| [{e.claim_id}]({e.page}.ipynb) | {e.scale}{' (proxy)' if e.proxy else ''} | {e.verdict} "
                      f"| {ours.replace('|', '/')} | {paper} | {e.reason} |")
     return lines + [""]
@@ -141,7 +142,7 @@ def open_questions(entries) -> list:
             more += (f"; its confirmation on fresh seeds: {confirmed[e.slug].verdict}" if e.slug in confirmed else
                      "; its confirmation on fresh seeds (`--scale cpu-confirmation`) is declared, not yet run")
         lines.append(f"- {e.claim_id} at the {e.scale} scale, {c.label}: {fmt_effect(c)}{more}.")
-    missing = [cid for cid in claims.PAPER_CLAIMS if cid not in {e.claim_id for e in entries}]
+    missing = [cid for cid in IDS if cid not in {e.claim_id for e in entries}]
     if missing:
         lines.append(f"- Not run yet: {', '.join(missing)}.")
     if unknown:
