@@ -22,7 +22,7 @@ from .report import report_markdown
 from .summary import summary_markdown
 
 BOOK = REPO_ROOT / "book"
-FIGURE = "summary_forest.png"
+FIGURE = "summary_forest.svg"
 # What of MathJax 3's es5 build the pages load: the TeX-to-HTML component, its fonts, and what it loads on
 # demand (TeX extensions, the menu, accessibility).
 MATHJAX_PARTS = ("tex-chtml.js", "output/chtml", "input/tex/extensions", "ui", "a11y")
@@ -76,8 +76,8 @@ def generate(book=BOOK):
         page = claim_page(json.loads(nb_path.read_text()), top, siblings, copy_downloads(e, pages_dir))
         (pages_dir / f"{slug}-{scale}.ipynb").write_text(json.dumps(page, indent=1))
         chapters.append(f"claims/{slug}-{scale}")
-    skipped = forest_plot(entries, book / FIGURE)
-    (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped))
+    skipped, caption = forest_plot(entries, book / FIGURE)
+    (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped, caption))
     (book / "report.md").write_text(report_markdown(entries))
     (book / "paper_claims.md").write_text(claims_page_markdown(measured_pages))
     toc = ["format: jb-book", "root: summary", "parts:",

@@ -43,6 +43,13 @@ class Comparison:
             return False
         return (self.effect["mean"] - self.null) * self.direction < 0
 
+    def opposite_resolved(self) -> bool:
+        """The whole 95% interval lies on the other side of no effect from the paper's claim (both ends, signed
+        by the paper's direction, below no effect): the other way, and not by chance at this interval."""
+        if not self.effect or not self.direction:
+            return False
+        return all((self.effect[k] - self.null) * self.direction < 0 for k in ("lo", "hi"))
+
 
 @dataclass
 class Entry:
