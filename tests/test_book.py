@@ -5,8 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from alexnet_repro import claims, results
-from alexnet_repro.book import evidence, forest, generate, pages, paper, report, standing, summary
+from alexnet_repro import claims, staleness
+from alexnet_repro.book import (
+    evidence,
+    forest,
+    generate,
+    pages,
+    paper,
+    report,
+    standing,
+    summary,
+)
 from alexnet_repro.results import provenance, write_result
 
 FIXTURE = Path(__file__).parent / "fixtures" / "result_v2.json"
@@ -96,7 +105,7 @@ def test_annotated_result_is_not_read_as_an_effect(tmp_path):
 
 def _notebook():
     long_table = "<table><thead><tr><th>lr</th></tr></thead><tbody>" + "".join(
-        f"<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
+        "<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
     code = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x"}
     return {"cells": [
         {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},
@@ -131,7 +140,8 @@ def test_claim_page_reads_as_a_report(tmp_path):
     assert len(code_cells[0]["outputs"]) == 1   # the stderr output is dropped
     provenance_md = page["cells"][-1]["source"]
     assert "| commit | `0123456789ab` |" in provenance_md and "9,469 training, 3,925 validation" in provenance_md
-    assert "stale" in provenance_md and "{dropdown} The full provenance" in provenance_md
+    # the fixture's commit is in no clone's history and it records no decision version: unknowable
+    assert "unknown (no commit" in provenance_md and "{dropdown} The full provenance" in provenance_md
     assert "/home/" not in text and text.count("## Provenance") == 1
 
 
@@ -155,9 +165,10 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
 
 def test_code_status_compares_code_versions(monkeypatch):
     res = json.loads(FIXTURE.read_text())
-    monkeypatch.setattr(results, "code_version", lambda: "c0de1", raising=False)
+    res["provenance"]["decision_version"] = "c0de1"
+    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de1")
     assert evidence.code_status(res) == (res["provenance"]["git_commit"], "current")
-    monkeypatch.setattr(results, "code_version", lambda: "c0de2", raising=False)
+    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de2")
     assert evidence.code_status(res)[1].startswith("stale")
     res["provenance"]["git_commit"] += "+dirty"
     assert evidence.code_status(res)[1].endswith("run from uncommitted changes")

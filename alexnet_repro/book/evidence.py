@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import claims, results
+from .. import claims, results, staleness
 from ..paths import results_root
 
 # Smoke results are for tests, not for readers.
@@ -220,12 +220,12 @@ def fmt_paper(c: Comparison) -> str:
 # --- staleness against the current code ------------------------------------------------------------------
 
 def code_status(res: dict) -> tuple:
-    """(commit, status): whether the code that made the result changed since (results.staleness, as `list`
-    tells it: a result re-read from its own runs by later code is as current as that code)."""
+    """(commit, status): whether what trains or decides the result changed since it was made (staleness.py, as
+    `list` tells it: a result re-read from its own runs by later code is as current as that code)."""
     prov = res.get("provenance", {})
     commit = prov.get("git_commit", "unknown")
-    status = {"current": "current", "stale": "stale: the code changed after this result was made",
-              "unknown": "unknown (the result records no code version)"}[results.staleness(res)]
+    status = {"current": "current", "stale": "stale: its training code, rule or config changed since",
+              "unknown": "unknown (no commit of this clone's history recorded)"}[staleness.staleness(res)]
     if status == "current" and prov.get("reread"):
         status = "current (re-read from its own runs by today's code)"
     if commit.endswith("+dirty"):

@@ -13,7 +13,15 @@ import math
 
 from .. import claims
 from ..claims.contract import rule_for
-from ..figures import BAND_COLOUR, MARGIN_COLOUR, VERDICT_COLOURS, _limits, _span, colour, wrap
+from ..figures import (
+    BAND_COLOUR,
+    MARGIN_COLOUR,
+    VERDICT_COLOURS,
+    _limits,
+    _span,
+    colour,
+    wrap,
+)
 from .standing import FINDINGS, deciding_entries, rank
 
 # A second encoding beside colour (for readers who do not tell the colours apart, and for print in grey).

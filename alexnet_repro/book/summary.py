@@ -8,11 +8,20 @@ import html
 from collections import Counter
 
 from .. import claims
-from ..results import git_commit
 from ..figures import VERDICT_COLOURS, colour
+from ..results import git_commit
 from .evidence import fmt_effect, fmt_number, fmt_paper
 from .paper import PAPER, SECTIONS
-from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, by_claim, deciding_entries, rank, words
+from .standing import (
+    CHECKS,
+    FINDINGS,
+    HISTORY,
+    NOT_RUN,
+    by_claim,
+    deciding_entries,
+    rank,
+    words,
+)
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text
 
