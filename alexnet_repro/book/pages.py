@@ -6,8 +6,8 @@
 - Code cells hidden behind a toggle (myst-nb's hide-input); papermill's parameter cells removed.
 - Outputs: no progress bars, no machine paths, long floats rounded for reading, long tables cut to their
   first rows (the CSV has them all).
-- Provenance: a short table (commit, whether the code changed since, device, data and checksum, seeds,
-  wall time), the full JSON folded away.
+- Provenance: a short table (commit, whether what trains or decides the claim changed since, device, data and
+  checksum, seeds, training time summed over runs, the wall time of the call), the full JSON folded away.
 """
 import copy
 import json
@@ -110,15 +110,21 @@ def provenance_markdown(res: dict) -> str:
     data = prov.get("dataset", {})
     n = ", ".join(f"{data[k]:,} {what}" for k, what in (("n_train", "training"), ("n_val", "validation"))
                   if isinstance(data.get(k), int))
-    wall = prov.get("wall_time_s")
+    wall, call = prov.get("wall_time_s"), prov.get("invocation_wall_time_s")
     rows = [("commit", f"`{commit[:12]}`" + (" (uncommitted changes)" if commit.endswith("+dirty") else "")),
+            *([("about the commit", prov["git_commit_note"])] if prov.get("git_commit_note") else []),
             ("code since this run", status),
             ("date", prov.get("date", "-")),
+            *[(f"verdict {what} by later code", f"`{str(r.get('git_commit', '-'))[:12]}` on {r.get('date', '-')}")
+              for what, r in (("re-read", prov.get("reread")), ("reassessed", prov.get("reassessed"))) if r],
             ("device", f"{prov.get('device_name', prov.get('device', '-'))} ({prov.get('precision', '-')})"),
             ("data", f"{data.get('name', '-')}" + (f", {n} images" if n else "")),
             ("data checksum (sha256)", f"`{str(data.get('sha256', '-'))[:16]}...`"),
             ("seeds", ", ".join(map(str, prov.get("seeds", []))) or "-"),
-            ("wall time", f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "-"),
+            ("training time, runs summed", f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "-"),
+            ("wall time of the call that wrote this result",
+             f"{call / 60:.1f} min (runs already in the store are found, not retrained)"
+             if isinstance(call, (int, float)) else "not measured"),
             ("torch", prov.get("packages", {}).get("torch", "-"))]
     if prov.get("note"):
         rows.append(("note", prov["note"]))
