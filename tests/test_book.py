@@ -345,3 +345,48 @@ def test_landing_page_states_what_the_committed_results_say(monkeypatch):
 
 def _slug(cid):
     return next(slug for slug, mod in claims.registry().items() if mod.CLAIM.id == cid)
+
+
+# --- tables for readers -------------------------------------------------------------------------------------
+
+def test_report_table_formats_for_readers():
+    import math
+    import re
+
+    import pandas as pd
+
+    from alexnet_repro import report
+    df = pd.DataFrame({"best_lr": [0.003, 0.0316227766, float("nan")], "final_test_error": [51.959999, math.inf, 0.5],
+                       "images": [12345, 7, 0], "why": ["a", None, "c"]})
+    html_out = report.table(df).to_html()
+    assert "row_heading" not in html_out                     # no index column
+    assert ">best lr<" in html_out and ">final test error<" in html_out
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", html_out)]
+    assert cells == ["0.003", "51.96", "12,345", "a", "0.0316", "–", "7", "–", "–", "0.5", "0", "c"]
+    keyed = report.table(df.set_index("why"), index=True).to_html()   # a meaningful index stays, as a column
+    assert ">why<" in keyed and "row_heading" not in keyed
+
+
+def test_report_table_reads_every_committed_table():
+    import re
+
+    import pandas as pd
+
+    from alexnet_repro import report
+    csvs = sorted((Path(__file__).parent.parent / "results").glob("*/*/*.csv"))
+    assert csvs
+    for f in csvs:
+        html_out = report.table(pd.read_csv(f)).to_html()
+        bad = re.findall(r"<td[^>]*>\s*(nan|NaN|inf|-inf|None)\s*</td>", html_out)
+        assert not bad and "row_heading" not in html_out and "_" not in "".join(
+            re.findall(r"<th[^>]*col_heading[^>]*>([^<]*)</th>", html_out)), f
+
+
+def test_old_pandas_tables_are_tidied_without_changing_a_number():
+    import pandas as pd
+    raw = pd.DataFrame({"val_top1": [41.58, float("nan")], "arm": ["paper's net", "none"]})._repr_html_()
+    tidy = pages.tidy_html_table(raw)
+    assert "<th>0</th>" not in tidy and "<th>1</th>" not in tidy and "<th></th>" not in tidy
+    assert ">val top1<" in tidy and "<td>41.58</td>" in tidy and "<td>–</td>" in tidy and "NaN" not in tidy
+    keyed = pd.DataFrame({"x": [1.0]}, index=["paper's net"])._repr_html_()
+    assert "<th>paper's net</th>" in pages.tidy_html_table(keyed)   # a meaningful index is kept
