@@ -318,6 +318,8 @@ def main(argv=None):
     lister.add_argument("--all", action="store_true", help="every result at every scale, with its role")
     lister.add_argument("--json", action="store_true", help="the rows as JSON")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
+    sub.add_parser("audit", help="when each result's rule was declared, its runs trained and it was assembled; "
+                                 "exit 1 on a flag not acknowledged in alexnet_repro/audit_acknowledged.json")
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
@@ -337,6 +339,9 @@ def main(argv=None):
         if args.command == "book":
             from .book import build
             return build()
+        if args.command == "audit":
+            from .audit import main as audit
+            return audit()
         return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
     except (ValueError, DataError) as e:
         print(f"error: {e}", file=sys.stderr)

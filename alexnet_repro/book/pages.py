@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 
+from .. import audit
 from ..results import clean_notebook, scrub_paths
 from .evidence import code_status, fmt_effect, fmt_number, fmt_paper
 from .paper import references_markdown
@@ -160,7 +161,11 @@ def provenance_markdown(res: dict) -> str:
         rows.append(("note", prov["note"]))
     table = ["| what | value |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows]
     return "\n".join(["## Provenance", ""] + table + ["", "````{dropdown} The full provenance (JSON)", "```json",
-                                                      json.dumps(prov, indent=1), "```", "````", ""])
+                                                      json.dumps(prov, indent=1), "```", "````", "",
+                                                      "### Audit: declared, trained, decided, assembled", "",
+                                                      "Read from git and the provenance by "
+                                                      "`python -m alexnet_repro audit`.", "",
+                                                      audit.rows_markdown(audit.timeline(res)), ""])
 
 
 def scrub_json(obj):
