@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-results`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | audit | clean-results`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
