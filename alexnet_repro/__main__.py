@@ -114,8 +114,8 @@ def list_rows(show_all=False):
             rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
-            role = ("deciding" if e is decider else "history" if e.scale in HISTORY or e.scale == "smoke"
-                    else "superseded")
+            role = ("deciding" if e is decider else "plumbing check" if e.scale == "smoke"
+                    else "history" if e.scale in HISTORY else "superseded")
             if role != "deciding" and not show_all:
                 continue
             prov = e.result.get("provenance", {})

@@ -274,7 +274,10 @@ def test_the_deciding_result_of_a_claim():
     assert decides(("cpu", "partly reproduced"), ("gpu", "not testable at this scale")) == ("cpu", "partly reproduced")
     assert decides(("gpu", "not testable at this scale")) == ("gpu", "not testable at this scale")
     assert decides(("imagenette", "not testable at this scale")) == ("imagenette", "not testable at this scale")
-    assert decides(("smoke", "plumbing check (no verdict)")) is None and decides() is None
+    assert decides(("smoke", "plumbing check (no verdict)"), ("imagenette", "inconclusive")) == ("imagenette",
+                                                                                                "inconclusive")
+    assert decides(("smoke", "plumbing check (no verdict)")) == ("smoke", "plumbing check (no verdict)")
+    assert decides() is None
 
 
 def recomputed_landing(root: Path) -> dict:

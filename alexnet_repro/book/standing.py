@@ -56,13 +56,14 @@ def deciding(entries):
     None when there are none.
 
     The rule, in order:
-    1. Smoke results never decide; Imagenette re-reads (history) decide only a claim with no other result.
+    1. Imagenette re-reads (history) decide only a claim with no other result, smoke results (plumbing checks,
+       which the book does not show) only a claim with nothing else.
     2. A result that could not read the claim (not testable at this scale, a plumbing check) decides only when
        no other candidate reads it: nets at chance on a gpu run say nothing against a cpu result that measured.
     3. Among the rest, the most authoritative scale: paper > gpu > cpu-confirmation > cpu. A confirmation thus
        supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a cpu proxy.
     """
-    shown = [e for e in entries if e.scale != "smoke"]
+    shown = [e for e in entries if e.scale != "smoke"] or list(entries)
     current = [e for e in shown if e.scale not in HISTORY] or shown
     read = [e for e in current if e.verdict not in UNREAD] or current
     return min(read, key=lambda e: rank(e.scale), default=None)

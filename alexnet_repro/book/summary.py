@@ -257,8 +257,11 @@ def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_lin
                   "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
                   "", findings_html(entries), ""]
     lines += ["## Every effect at a glance", "",
-              f"[![{caption or 'Forest plot of every measured effect'}]({figure})]({figure})", "",
-              caption, "",
+              # the figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to
+              # it would download it instead)
+              f"```{{figure}} {figure}", f":target: _images/{figure}",
+              ":alt: Forest plot: each claim's deciding effects, one panel per scale", "",
+              f"{caption} (Click the figure for full size.)", "```", "",
               "Each row is one comparison: the line is the 95% interval over seeds, the big marker its mean (colour "
               "and shape by the comparison's verdict), small dots single seeds, the black diamond the paper's "
               "number, the green band the paper's size where its rule declares one, the grey band the equivalence "
