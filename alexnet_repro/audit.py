@@ -111,8 +111,6 @@ def timeline(result: dict) -> Timeline:
         t.notes.append("its runs were found in the run store; the commits that trained them are not recorded")
     else:
         t.trained = [assembled]   # trained by the call that wrote the result
-    if prov.get("git_commit_note"):
-        t.notes.append(prov["git_commit_note"])
     if decided[0] != "unknown":
         t.declared = declared_at(slug, decided[0])
     if t.declared:
@@ -155,7 +153,7 @@ def _short(commit_date) -> str:
 
 
 def rows_markdown(t: Timeline, known=None) -> str:
-    """The timeline as the claim page's table, with each flag and its acknowledgement."""
+    """The timeline as the claim page's table, with each flag and its acknowledgement, and its notes."""
     rows = [("rule, margin and seeds declared", _short(t.declared) if t.declared else "not readable from git"),
             ("runs trained", "; ".join(_short(x) for x in t.trained) or "not recorded"),
             ("training version", t.training_version or "not recorded"),
@@ -168,6 +166,12 @@ def rows_markdown(t: Timeline, known=None) -> str:
     for note in t.notes:
         lines += ["", f"Note: {note}"]
     return "\n".join(lines)
+
+
+def flags_line(t: Timeline, known=None) -> str:
+    """One line for the top of a claim page: its flags and whether each is acknowledged; "" without flags."""
+    flags = [f"{kind} ({'acknowledged' if reason else 'not acknowledged'})" for kind, _, reason in t.acknowledged(known)]
+    return f"**Audit flags**: {', '.join(flags)}; see *Audit* under Provenance." if flags else ""
 
 
 def main() -> int:

@@ -127,6 +127,9 @@ def evidence_markdown(entry, siblings, downloads) -> str:
     others = [f"[{s.scale}: {s.verdict}]({s.slug}-{s.scale}.ipynb)" for s in siblings if s.scale != entry.scale]
     if others:
         lines += ["At other scales: " + ", ".join(others) + ".", ""]
+    flags = audit.flags_line(audit.timeline(res))
+    if flags:
+        lines += [flags, ""]
     if res.get("annotation"):
         lines += ["```{warning}", f"**Annotation, added by hand after the run.** {res['annotation']}", "```", ""]
     lines += ["```{dropdown} Published evidence beside this claim", references_markdown(entry.claim_id),

@@ -69,11 +69,6 @@ def deciding(entries):
     return min(read, key=lambda e: rank(e.scale), default=None)
 
 
-def superseded(entries, decider) -> list:
-    """The entries of one claim that its deciding entry supersedes (shown as history, never counted)."""
-    return [e for e in entries if e is not decider]
-
-
 def by_claim(entries) -> dict:
     """{claim id: [entries]} in the order of claims.PAPER_CLAIMS (ids not in it after them)."""
     out = {}
