@@ -1,4 +1,4 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | clean-results`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | audit | clean-results`.
 
 `run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
 notebook and the result JSON always come from the same run. The training happens inside the
@@ -19,8 +19,10 @@ import errno
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
+import textwrap
 import time
 from importlib import metadata
 from pathlib import Path
@@ -39,7 +41,6 @@ from .results import (
     load_result,
     read_result,
     results_dir,
-    staleness,
 )
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
@@ -111,16 +112,20 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
     return target
 
 
-def cmd_list(args):
-    """Every claim's results; a result.json that is not a valid result is named in one line on stderr and
-    left out (exit 2 at the end), the others still listed."""
-    print(f"{'claim':<16} {'id':<5} {'scale':<16} {'verdict':<27} measured  (proxy: a smaller-scale stand-in for the "
-          "paper's data; stale/unknown: made by other code than today's)")
-    bad = 0
-    for slug in claims.registry():
-        mod = claims.load(slug)
-        shown = False
-        for scale in (*claims.SCALES, claims.CONFIRMATION, "imagenette"):
+WIDTH = 100  # `list` keeps every line within a terminal's usual width
+
+
+def list_rows(show_all=False):
+    """`list`'s rows as dicts: per claim its deciding result (book/standing.py), or with show_all every result
+    with its role; a claim with no result gets a row saying so. Invalid result files are named on stderr and
+    counted (the second value)."""
+    from .book.evidence import page_entry
+    from .book.standing import HISTORY, NOT_RUN, deciding, rank
+    from .staleness import staleness
+    rows, bad = [], 0
+    for slug, mod in claims.registry().items():
+        entries = []
+        for scale in (*claims.SCALES, claims.CONFIRMATION, *HISTORY):
             try:
                 res = load_result(slug, scale)
             except ValueError as e:
@@ -128,12 +133,77 @@ def cmd_list(args):
                 bad += 1
                 continue
             if res:
-                marks = "".join(f" [{m}]" for m in ("proxy" if res.get("proxy") else "",
-                                                     staleness(res) if staleness(res) != "current" else "") if m)
-                print(f"{slug:<16} {mod.CLAIM.id:<5} {scale:<16} {res['verdict']:<27} {headline_of(res)}{marks}")
-                shown = True
-        if not shown:
-            print(f"{slug:<16} {mod.CLAIM.id:<5} {'-':<16} {'not run yet':<27}")
+                entries.append(page_entry(res, results_dir(slug, scale)))
+        decider = deciding(entries)
+        if decider is None:
+            rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
+            continue
+        for e in sorted(entries, key=lambda e: rank(e.scale)):
+            role = ("deciding" if e is decider else "plumbing check" if e.scale == "smoke"
+                    else "history" if e.scale in HISTORY else "superseded")
+            if role != "deciding" and not show_all:
+                continue
+            prov = e.result.get("provenance", {})
+            shown = [c for c in e.comparisons if c.decides and c.effect]
+            rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": e.scale, "verdict": e.verdict, "role": role,
+                         "effect": ({"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper,
+                                     **shown[0].effect} if shown and not e.result.get("annotation") else None),
+                         "more_comparisons": max(len(shown) - 1, 0), "headline": headline_of(e.result),
+                         "proxy": e.proxy, "staleness": staleness(e.result), "date": prov.get("date"),
+                         "commit": prov.get("git_commit")})
+    return rows, bad
+
+
+def _effect_text(row) -> str:
+    """The deciding effect as the book writes it (evidence.fmt_effect), without the words a column header says."""
+    from .book.evidence import Comparison, fmt_effect
+    if not row.get("effect"):
+        return row.get("headline") or ""
+    e = row["effect"]
+    text = fmt_effect(Comparison(label=e["label"], kind=e["kind"], effect=e))
+    text = re.sub(r"95% CI |, \d+ seeds", "", text).replace(" points", " pts")
+    return text + (f" (+{row['more_comparisons']})" if row.get("more_comparisons") else "")
+
+
+def cmd_list(args):
+    """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
+    A result.json that is not a valid result is named in one line on stderr and left out (exit 2 at the end)."""
+    every, bad = list_rows(True)
+    rows = every if args.all else [r for r in every if r["role"] == "deciding"]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 2 if bad else 0
+    status = {"stale": "stale", "unknown": "unknown"}
+    cells = [(r["id"], r["claim"], r["verdict"], (r["scale"] or "-") + ("" if r["role"] == "deciding" else
+                                                                         f" ({r['role']})"),
+              _effect_text(r) if r["scale"] else "", status.get(r.get("staleness"), "")) for r in rows]
+    head = ("id", "claim", "verdict", "scale", "effect (95% CI)", "")
+    widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]
+    fixed = sum(widths) + 4 + max(len(c[5]) for c in cells) + 1
+    effect_width = max(WIDTH - fixed, 12)
+
+    def line(c):
+        effect = c[4] if len(c[4]) <= effect_width else c[4][:effect_width - 3] + "..."
+        text = " ".join(f"{c[i]:<{widths[i]}}" for i in range(4)) + f" {effect:<{effect_width}} {c[5]}"
+        return text.rstrip()
+    print(line(head))
+    for c in cells:
+        print(line(c))
+    deciding = [r for r in rows if r["role"] == "deciding"]
+    counts = {}
+    for r in deciding:
+        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    dates = sorted(r["date"][:10] for r in rows if r.get("date"))
+    stale = sum(r.get("staleness") == "stale" for r in rows)
+    unknown = sum(r.get("staleness") == "unknown" for r in rows)
+    hidden = len(every) - len(rows)
+    footer = (f"{len(deciding)} claims, each by its deciding result: "
+              + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+              + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
+              "changed since it was made)" + (f"; made {dates[0]} to {dates[-1]}" if dates else "") + "."
+              + (f" {hidden} more results, superseded or history: --all shows them." if hidden else ""))
+    print()
+    print(textwrap.fill(footer, WIDTH))
     return 2 if bad else 0
 
 
@@ -307,8 +377,12 @@ def main(argv=None):
     loud.add_argument("-q", "--quiet", action="store_true", help="say only warnings and errors on stderr")
     loud.add_argument("-v", "--verbose", action="store_true", help="say debug lines too")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every claim and its latest verdict")
+    lister = sub.add_parser("list", help="every claim by its deciding result (--all: every result)")
+    lister.add_argument("--all", action="store_true", help="every result at every scale, with its role")
+    lister.add_argument("--json", action="store_true", help="the rows as JSON")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
+    sub.add_parser("audit", help="when each result's rule was declared, its runs trained and it was assembled; "
+                                 "exit 1 on a flag not acknowledged in alexnet_repro/audit_acknowledged.json")
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
@@ -336,6 +410,9 @@ def main(argv=None):
         if args.command == "book":
             from .book import build
             return build()
+        if args.command == "audit":
+            from .audit import main as audit
+            return audit()
         return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
     except (ValueError, DataError) as e:
         LOG.error(str(e))

@@ -7,6 +7,8 @@ every claim is reported the same way (issue 11):
                       effect and 95% interval beside the paper's number, the rule's band and margin, the
                       verdict and why
   provenance(result)  the full provenance
+  table(df)           any table for readers: no index column, words for headers, "–" for what is missing, numbers
+                      by evidence.fmt_number (3 significant digits below 1: a rate of 0.003 never prints 0.00)
 
 The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
 "## Provenance" section of an executed notebook and puts its own table there, so provenance() stays in a
@@ -14,12 +16,13 @@ section of its own.
 """
 import json
 import math
+import numbers
 
 import pandas as pd
 from IPython.display import Markdown, display
 
 from . import claims
-from .book.evidence import comparisons_of, fmt_effect
+from .book.evidence import comparisons_of, fmt_effect, fmt_number
 from .claims.contract import rule_for
 from .verdict import PLUMBING
 
@@ -31,9 +34,43 @@ def rule(result):
 def show(result):
     """The verdict and the comparisons; a smoke run shows what ran and no effect (a few hundred images measure none)."""
     display(Markdown(verdict_markdown(result)))
-    table = comparison_table(result) if result["verdict"] != PLUMBING else ()
-    if len(table):
-        display(table.style.format(precision=3, na_rep="-").hide(axis="index"))
+    frame = comparison_table(result) if result["verdict"] != PLUMBING else ()
+    if len(frame):
+        display(table(frame))
+
+
+MISSING = "–"
+
+
+def cell(x) -> str:
+    """One table cell for reading: integers with thousands separators, other numbers by evidence.fmt_number,
+    "–" for what is missing or not finite, text as it is."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or (not isinstance(x, str) and pd.isna(x)):
+        return MISSING
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, numbers.Integral):
+        return f"{x:,}"
+    if isinstance(x, numbers.Real):
+        return MISSING if not math.isfinite(x) else fmt_number(float(x))
+    return str(x)
+
+
+def header(name) -> str:
+    """A column name as a reader reads it: "epochs_to_target" -> "epochs to target"; tuples (pivots) joined."""
+    if isinstance(name, tuple):
+        return " ".join(header(n) for n in name if str(n))
+    return str(name).replace("_", " ")
+
+
+def table(df, index=False):
+    """`df` as a table for readers (a pandas Styler, which notebooks display as HTML): every table a claim shows
+    goes through here. index=True keeps a meaningful index (a pivot's keys) as the first columns."""
+    if index and df.index.name is None and not any(df.index.names):
+        df = df.rename_axis("")
+    df = df.reset_index() if index else df.reset_index(drop=True)
+    df = df.rename(columns=header)
+    return df.style.format(cell).hide(axis="index")
 
 
 def provenance(result):
@@ -117,6 +154,6 @@ def family(result, folder):
                      "validation error; `late_gain` the points of error the run gained over its last epoch."))
     columns = [c for c in ("arm", "seed", "status", "epochs", "val_top1", "val_top1_ten", "val_top5", "train_top1",
                            "gap", "converged_epoch", "late_gain", "seconds_per_epoch") if c in seeds_table]
-    display(seeds_table[columns].round(2))
+    display(table(seeds_table[columns]))
     display(Markdown("### Per arm: mean over seeds"))
-    display(ablation.arms_table(result))
+    display(table(ablation.arms_table(result), index=True))

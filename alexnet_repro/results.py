@@ -107,8 +107,8 @@ def package_versions() -> dict:
 
 
 def code_version() -> str:
-    """A short hash of the code that produces a result's numbers (the package, less the book and the CLI):
-    a result whose provenance.code_version differs from today's is stale against the current code."""
+    """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
+    is stale is staleness.py's narrower question: what trains or decides it)."""
     import hashlib
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
@@ -117,14 +117,6 @@ def code_version() -> str:
         if not rel.startswith("book/") and rel != "__main__.py":
             h.update(rel.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
-
-
-def staleness(result: dict) -> str:
-    """"current", "stale" (made by other code than today's) or "unknown" (a result from before code_version).
-    A result re-read from its own runs' table by later code (claims.ablation.reread) is as current as that code."""
-    prov = result.get("provenance", {})
-    ran = prov.get("reread", {}).get("code_version") or prov.get("code_version")
-    return "unknown" if not ran else ("current" if ran == code_version() else "stale")
 
 
 def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float,

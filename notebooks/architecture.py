@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -145,7 +145,7 @@ display(Markdown(f"The five conv layers hold {conv.param_share.sum():.1%} of the
 # holds if every part does.
 
 # %%
-claim.parts_frame(result)[["id", "part", "paper", "measured", "verdict"]]
+report.table(claim.parts_frame(result)[["id", "part", "paper", "measured", "verdict"]])
 
 # %% [markdown]
 # ### A3: 650,000 neurons, but not Fig. 2's conv1
@@ -167,7 +167,7 @@ display(Markdown(checks["A3"]["note"]))
 # fails for the layers below:
 
 # %%
-display(claim.parts_frame(result, "A4").query("verdict != 'holds'")[["part", "paper", "measured"]])
+display(report.table(claim.parts_frame(result, "A4").query("verdict != 'holds'")[["part", "paper", "measured"]]))
 display(Markdown(checks["A4"]["note"]))
 
 # %% [markdown]
@@ -185,7 +185,7 @@ display(Markdown(checks["A4"]["note"]))
 # printed α. Both are checked against the formula computed naively, one map at a time, in float64:
 
 # %%
-display(claim.parts_frame(result, "L1")[["part", "paper", "measured", "verdict"]])
+display(report.table(claim.parts_frame(result, "L1")[["part", "paper", "measured", "verdict"]]))
 display(Markdown(checks["L1"]["note"]))
 
 # %% [markdown]
@@ -200,8 +200,8 @@ display(Markdown(checks["L1"]["note"]))
 # %%
 shapes = {size: {r["layer"]: "x".join(map(str, r["output_shape"])) for r in layer_table(AlexNetConfig(input_size=size))
                 if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")} for size in (227, 224)}
-display(pd.DataFrame({"input 227": shapes[227], "input 224 (conv1 padding 2)": shapes[224]}))
-claim.parts_frame(result, "227")[["part", "paper", "measured", "verdict"]]
+display(report.table(pd.DataFrame({"input 227": shapes[227], "input 224 (conv1 padding 2)": shapes[224]}), index=True))
+report.table(claim.parts_frame(result, "227")[["part", "paper", "measured", "verdict"]])
 
 # %% [markdown]
 # ### T2: the update rule, and why not torch's SGD
@@ -217,7 +217,7 @@ claim.parts_frame(result, "227")[["part", "paper", "measured", "verdict"]]
 # midway:
 
 # %%
-display(claim.parts_frame(result, "T2")[["part", "paper", "measured", "verdict"]])
+display(report.table(claim.parts_frame(result, "T2")[["part", "paper", "measured", "verdict"]]))
 display(Markdown(checks["T2"]["note"]))
 
 # %% [markdown]

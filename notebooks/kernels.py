@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -97,7 +97,9 @@ if len(kernels_table):
 # ### Each kernel's score
 
 # %%
-kernels_table.pivot_table(index=["seed", "column"], values="score", aggfunc=["mean", "median", "min", "max", "count"]).round(3) if len(kernels_table) else kernels_table
+report.table(kernels_table.pivot_table(index=["seed", "column"], values="score",
+                                       aggfunc=["mean", "median", "min", "max", "count"]), index=True) \
+    if len(kernels_table) else kernels_table
 
 # %% [markdown]
 # ## Provenance

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -80,10 +80,10 @@ m, c, paper = result["measured"], result["provenance"]["config"], result["paper"
 display(Markdown(f"{c['n_train']:,} training images, {c['epochs']} epochs ({'/'.join(map(str, c['schedule']))} at eps, "
                  f"eps/10, eps/100), tested on {c['n_test']:,} images."))
 arms = ("without_lrn", "with_lrn")
-pd.DataFrame({"the paper": [paper["error_without"], paper["error_with"]],
-              "ours, 10 views": [m["test_error_ten_view"][a]["mean"] for a in arms],
-              "ours, centre crop": [m["test_error_centre"][a]["mean"] for a in arms]},
-             index=["test error (%) without LRN", "test error (%) with LRN"]).round(2)
+display(report.table(pd.DataFrame({"the paper": [paper["error_without"], paper["error_with"]],
+                                   "ours, 10 views": [m["test_error_ten_view"][a]["mean"] for a in arms],
+                                   "ours, centre crop": [m["test_error_centre"][a]["mean"] for a in arms]},
+                                  index=["test error (%) without LRN", "test error (%) with LRN"]), index=True))
 
 # %% [markdown]
 # ### Test error per arm, and per epoch
@@ -102,15 +102,16 @@ plt.show()
 # ### Seed by seed
 
 # %%
-seeds_table[["arm", "seed", "status", "epochs", "test_error_ten_view", "test_error_centre",
-             "final_train_error_running", "final_train_error_centre", "seconds_per_epoch", "wall_time_s"]].round(3)
+report.table(seeds_table[["arm", "seed", "status", "epochs", "test_error_ten_view", "test_error_centre",
+                          "final_train_error_running", "final_train_error_centre", "seconds_per_epoch",
+                          "wall_time_s"]])
 
 # %% [markdown]
 # ### Per-epoch history (errors as fractions; `lr_factor` is eps / 0.001)
 
 # %%
-curves[["arm", "seed", "epoch", "lr_factor", "train_loss", "train_error_running", "train_error_full",
-        "test_error", "wall_time_s"]].round(4)
+report.table(curves[["arm", "seed", "epoch", "lr_factor", "train_loss", "train_error_running", "train_error_full",
+                     "test_error", "wall_time_s"]])
 
 # %% [markdown]
 # ## Provenance

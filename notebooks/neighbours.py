@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -71,7 +71,7 @@ report.rule(result)
 # %%
 report.show(result)
 seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-seeds_table.round(3)
+report.table(seeds_table)
 
 # %% [markdown]
 # ### Nearest training images in fc7 (as Fig. 4)

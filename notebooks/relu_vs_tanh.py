@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -93,8 +93,8 @@ plt.show()
 
 # %%
 seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-seeds_table[["setup", "activation", "lr", "seed", "status", "epochs_to_target", "epochs_to_target_full",
-             "final_train_error_running", "final_test_error", "wall_time_s"]].round(3)
+report.table(seeds_table[["setup", "activation", "lr", "seed", "status", "epochs_to_target", "epochs_to_target_full",
+                          "final_train_error_running", "final_test_error", "wall_time_s"]])
 
 # %% [markdown]
 # ### The learning-rate sweep
@@ -103,7 +103,7 @@ seeds_table[["setup", "activation", "lr", "seed", "status", "epochs_to_target", 
 
 # %%
 sweep = pd.read_csv(f"{folder}/sweep.csv")
-sweep[["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_error_running"]].round(3)
+report.table(sweep[["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_error_running"]])
 
 # %% [markdown]
 # ## The input's scale, measured with every seed
@@ -111,10 +111,11 @@ sweep[["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_err
 
 # %%
 rows = [{"setup": claim.DEFAULTS, **m}] + [{"setup": k, **v} for k, v in m.get("setups", {}).items()]
-pd.DataFrame([{"setup": r["setup"], "best lr ReLU": r["best_lr"]["relu"], "best lr tanh": r["best_lr"]["tanh"],
-               "epochs ReLU": r["epochs_to_target"]["relu"].get("mean"),
-               "epochs tanh": r["epochs_to_target"]["tanh"].get("mean"),
-               "speedup (95% CI)": claim.fmt_speedup(r.get("speedup"))} for r in rows]).round(2)
+report.table(pd.DataFrame([{"setup": r["setup"], "best lr ReLU": r["best_lr"]["relu"],
+                            "best lr tanh": r["best_lr"]["tanh"],
+                            "epochs ReLU": r["epochs_to_target"]["relu"].get("mean"),
+                            "epochs tanh": r["epochs_to_target"]["tanh"].get("mean"),
+                            "speedup (95% CI)": claim.fmt_speedup(r.get("speedup"))} for r in rows]))
 
 # %% [markdown]
 # ## Why the speedup is what it is: the choices the paper leaves open
@@ -123,7 +124,7 @@ pd.DataFrame([{"setup": r["setup"], "best lr ReLU": r["best_lr"]["relu"], "best 
 # variants run them.
 
 # %%
-pd.DataFrame(result["sensitivity"]).round(3)
+report.table(pd.DataFrame(result["sensitivity"]))
 
 # %% [markdown]
 # ## Provenance

@@ -11,7 +11,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.claims import ablation  # noqa: E402
-from alexnet_repro.results import results_dir, staleness  # noqa: E402
+from alexnet_repro.results import results_dir  # noqa: E402
+from alexnet_repro.staleness import staleness  # noqa: E402
 
 for slug in sys.argv[1:] or [s for s in claims.registry() if claims.has_confirmation(claims.load(s))]:
     for scale in ("cpu", claims.CONFIRMATION):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from alexnet_repro import claims, results
-from alexnet_repro.book import evidence, forest, generate, pages, paper, reproducibility, summary
+from alexnet_repro import claims, staleness
+from alexnet_repro.book import evidence, forest, generate, pages, paper, reproducibility, standing, summary
 from alexnet_repro.paper_claims import IDS
 from alexnet_repro.results import provenance, write_result
 
@@ -78,7 +78,7 @@ def test_scoreboard_lists_every_claim_id(tmp_path):
     for cid in IDS:
         assert f"<b>{cid}</b>" in board, cid
     assert "conv3 1.45%" in board and 'href="claims/architecture-cpu.html"' in board
-    assert board.count("not run yet") == len(IDS) - 3
+    assert board.count(">not run yet</span>") == len(IDS) - 3
     counts = summary.verdict_counts(entries)
     assert counts["does not hold"] == 2 and counts["not reproduced"] == 1
 
@@ -90,8 +90,9 @@ def test_annotated_result_is_not_read_as_an_effect(tmp_path):
     [entry] = evidence.load_entries()
     assert entry.reason == "annotated after the run: All three nets stayed at chance"
     assert "not read as an effect" in summary.scoreboard_html([entry])
-    skipped = forest.forest_plot([entry], tmp_path / "f.png")
-    assert skipped == [("D2 gpu · top-1 error, 10 patches - centre crop (proxy)", entry.reason)]
+    skipped, caption = forest.forest_plot([entry], tmp_path / "f.svg")
+    assert skipped == [("D2 · top-1 error, 10 patches - centre crop (gpu)", entry.reason)]
+    assert caption == "No deciding comparison has an interval to draw yet."
 
 
 def _notebook():
@@ -131,7 +132,8 @@ def test_claim_page_reads_as_a_report(tmp_path):
     assert len(code_cells[0]["outputs"]) == 1   # the stderr output is dropped
     provenance_md = page["cells"][-1]["source"]
     assert "| commit | `0123456789ab` |" in provenance_md and "9,469 training, 3,925 validation" in provenance_md
-    assert "stale" in provenance_md and "{dropdown} The full provenance" in provenance_md
+    # the fixture's commit is in no clone's history and it records no decision version: unknowable
+    assert "unknown (no commit" in provenance_md and "{dropdown} The full provenance" in provenance_md
     assert "/home/" not in text and text.count("## Provenance") == 1
 
 
@@ -155,9 +157,10 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
 
 def test_code_status_compares_code_versions(monkeypatch):
     res = json.loads(FIXTURE.read_text())
-    monkeypatch.setattr(results, "code_version", lambda: "c0de1", raising=False)
+    res["provenance"]["decision_version"] = "c0de1"
+    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de1")
     assert evidence.code_status(res) == (res["provenance"]["git_commit"], "current")
-    monkeypatch.setattr(results, "code_version", lambda: "c0de2", raising=False)
+    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de2")
     assert evidence.code_status(res)[1].startswith("stale")
     res["provenance"]["git_commit"] += "+dirty"
     assert evidence.code_status(res)[1].endswith("run from uncommitted changes")
@@ -182,9 +185,12 @@ def test_report_claims_page_and_forest(tmp_path):
     for cid in IDS:
         assert f"| {cid} |" in page, cid
     assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page
-    skipped = forest.forest_plot(entries, tmp_path / "forest.png")
-    assert (tmp_path / "forest.png").stat().st_size > 10_000
-    assert skipped == [("E5 cpu · without conv5 (proxy)", "nets never left chance")]
+    skipped, caption = forest.forest_plot(entries, tmp_path / "forest.svg")
+    svg = (tmp_path / "forest.svg").read_text()
+    assert "E5 · without conv3" in svg and "not reproduced" in svg   # text stays text: sharp, searchable
+    assert skipped == [("E5 · without conv5 (cpu)", "nets never left chance")]
+    assert caption == ("Of the 2 deciding comparisons drawn (cpu), 1 lies wholly on the paper's side of no effect, "
+                       "0 cover no effect, and 1 lies wholly on the other side (E5 · without conv3).")
 
 
 def test_generate_writes_every_page(tmp_path, monkeypatch):
@@ -193,7 +199,7 @@ def test_generate_writes_every_page(tmp_path, monkeypatch):
     res, folder = _v2(tmp_path)
     (folder / "depth.ipynb").write_text(json.dumps(_notebook()))
     assert generate(book) == ["claims/depth-cpu"]
-    for name in ("summary.md", "report.md", "paper_claims.md", "summary_forest.png", "claims/depth-cpu.ipynb",
+    for name in ("summary.md", "report.md", "paper_claims.md", "summary_forest.svg", "claims/depth-cpu.ipynb",
                  "claims/depth-cpu/result.json"):
         assert (book / name).exists(), name
     toc = (book / "_toc.yml").read_text()
@@ -207,3 +213,175 @@ def test_mathjax_is_served_from_the_book(tmp_path):
     assert (tmp_path / "mathjax" / "tex-chtml.js").stat().st_size > 500_000
     assert any((tmp_path / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert "Apache License" in (tmp_path / "mathjax" / "LICENSE").read_text()
+
+
+# --- the landing page: the deciding result of each claim, and its statements against results/ ----------------
+
+def _entry(claim_id, scale="cpu", verdict="inconclusive", comparisons=(), result=None):
+    return evidence.Entry(claim_id=claim_id, slug="x", scale=scale, title="t", verdict=verdict, reason="", proxy=True,
+                          result=result or {}, folder=Path("."), comparisons=list(comparisons), measured_text="m")
+
+
+def _comparison(direction, lo, hi, kind="difference"):
+    return evidence.Comparison(label="c", kind=kind, direction=direction,
+                               effect={"mean": (lo + hi) / 2, "lo": lo, "hi": hi, "n": 4})
+
+
+def test_direction_line_counts_intervals_of_both_directions():
+    """Only an interval wholly on the other side of no effect resolves the other way, whichever side the paper
+    claims; an interval straddling no effect with its mean on the other side points the other way, unresolved."""
+    cases = {   # claim id: (the paper's direction, lo, hi) -> (opposite, resolved)
+        "R1": ((+1, -3.0, -1.0), (True, True)),      # the paper: > 0; wholly below
+        "M1": ((-1, +1.0, +3.0), (True, True)),      # the paper: < 0; wholly above
+        "L2": ((-1, -0.5, +1.5), (True, False)),     # the paper: < 0; straddles zero, mean above: the old bug
+        "O1": ((+1, -1.5, +0.5), (True, False)),     # the paper: > 0; straddles zero, mean below
+        "D3": ((-1, -3.0, -1.0), (False, False)),    # the paper's side, wholly
+        "E5": ((-1, -2.0, +0.5), (False, False)),    # straddles, mean on the paper's side
+    }
+    entries = []
+    for cid, ((direction, lo, hi), (opposite, resolved)) in cases.items():
+        c = _comparison(direction, lo, hi)
+        assert (c.opposite(), c.opposite_resolved()) == (opposite, resolved), cid
+        entries.append(_entry(cid, comparisons=[c]))
+    ratio = _comparison(-1, 1.2, 1.5, kind="ratio")   # the paper: < 1x; wholly above 1x
+    assert ratio.opposite() and ratio.opposite_resolved()
+    assert summary.direction_counts(entries) == (6, 4, 2)
+    line = summary.direction_line(entries)
+    assert "Of 6 measured comparisons" in line and "**4 point the other way**" in line and "for 2 of them" in line
+    # a superseded pilot is not counted: the claim's confirmation decides it
+    entries.append(_entry("L2", scale=claims.CONFIRMATION, comparisons=[_comparison(-1, -2.0, -1.0)]))
+    assert summary.direction_counts(entries) == (6, 3, 2)
+
+
+def test_the_deciding_result_of_a_claim():
+    def decides(*scales_verdicts):
+        es = [_entry("L2", scale=s, verdict=v) for s, v in scales_verdicts]
+        d = standing.deciding(es)
+        return d and (d.scale, d.verdict)
+    assert decides(("imagenette", "reproduced"), ("cpu", "inconclusive")) == ("cpu", "inconclusive")
+    assert decides(("cpu", "inconclusive"), (claims.CONFIRMATION, "reproduced")) == (claims.CONFIRMATION, "reproduced")
+    assert decides(("cpu", "partly reproduced"), ("gpu", "reproduced")) == ("gpu", "reproduced")
+    assert decides(("gpu", "reproduced"), ("paper", "not reproduced")) == ("paper", "not reproduced")
+    # nets at chance at the gpu scale do not overrule a cpu result that read the claim
+    assert decides(("cpu", "partly reproduced"), ("gpu", "not testable at this scale")) == ("cpu", "partly reproduced")
+    assert decides(("gpu", "not testable at this scale")) == ("gpu", "not testable at this scale")
+    assert decides(("imagenette", "not testable at this scale")) == ("imagenette", "not testable at this scale")
+    assert decides(("smoke", "plumbing check (no verdict)"), ("imagenette", "inconclusive")) == ("imagenette",
+                                                                                                "inconclusive")
+    assert decides(("smoke", "plumbing check (no verdict)")) == ("smoke", "plumbing check (no verdict)")
+    assert decides() is None
+
+
+def recomputed_landing(root: Path) -> dict:
+    """What the landing page must say, recomputed from the result files under `root` (the deciding result of each
+    claim by standing.deciding, which test_the_deciding_result_of_a_claim pins down): {claim id: (scale, verdict)},
+    the verdict counts per paper claim, and the direction counts from the deciding comparisons' raw numbers."""
+    found = {}
+    for f in sorted(root.glob("*/*/result.json")):
+        res = json.loads(f.read_text())
+        for cid, verdict in ([(c["id"], c["verdict"]) for c in res["checks"]] if res.get("checks")
+                             else [(res["claim_id"], res["verdict"])]):
+            found.setdefault(cid, []).append(
+                _entry(cid, scale=res["scale"], verdict=verdict, comparisons=evidence.comparisons_of(res), result=res))
+    deciding = {cid: standing.deciding(es) for cid, es in found.items()}
+    deciding = {cid: e for cid, e in deciding.items() if e is not None}
+    stated = opposite = resolved = 0
+    for cid, e in deciding.items():
+        if cid in standing.FINDINGS or e.result.get("annotation"):
+            continue
+        raw = e.result.get("comparisons") if e.result.get("protocol", 1) >= 2 else None
+        for c in raw if raw is not None else [vars(c) for c in e.comparisons]:
+            if not (c.get("decides", True) and c.get("effect") and c.get("direction")):
+                continue
+            null = 1.0 if c.get("kind") == "ratio" else 0.0
+            side = [(c["effect"][k] - null) * c["direction"] for k in ("mean", "lo", "hi")]
+            stated += 1
+            opposite += side[0] < 0
+            resolved += side[0] < 0 and side[1] < 0 and side[2] < 0
+    paper_ids = [cid for cid in IDS if cid not in standing.FINDINGS]
+    counts = {}
+    for cid in paper_ids:
+        v = deciding[cid].verdict if cid in deciding else "not run yet"
+        counts[v] = counts.get(v, 0) + 1
+    return {"deciding": {cid: (e.scale, e.verdict) for cid, e in deciding.items()}, "counts": counts,
+            "direction": (stated, opposite, resolved)}
+
+
+def landing_statements(md: str) -> dict:
+    """What the landing page's markdown states: each standing row's claim, link and verdict, the counts, the
+    direction counts."""
+    import re
+    rows = re.findall(r'<tr><td class="s-id"><a href="claims/([\w_]+)-([\w-]+)\.html"><b>(\w+)</b></a></td>'
+                      r'<td><span class="verdict"[^>]*>([^<]+)</span>', md)
+    counts_p = re.search(r'<p class="verdict-counts">(.*?)</p>', md).group(1)
+    counts = {v: int(n) for v, n in re.findall(r'>([^<>]+)</span>&nbsp;(\d+)', counts_p)}
+    m = re.search(r"Of (\d+) measured comparisons.*?\*\*(\d+) point the other way\*\*.*?for (\d+) of them", md)
+    return {"rows": {cid: (scale, verdict) for slug, scale, cid, verdict in rows}, "counts": counts,
+            "direction": tuple(int(x) for x in m.groups())}
+
+
+def test_landing_page_states_what_the_committed_results_say(monkeypatch):
+    root = Path(__file__).parent.parent / "results"
+    monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(root))
+    entries = evidence.load_entries()
+    md = summary.summary_markdown(entries, "f.svg", [], "")
+    said, truth = landing_statements(md), recomputed_landing(root)
+    experiments = [cid for cid in IDS if cid not in standing.CHECKS]
+    assert set(said["rows"]) == {cid for cid in experiments if cid in truth["deciding"]} - set(standing.FINDINGS)
+    for cid, (scale, verdict) in said["rows"].items():
+        assert truth["deciding"][cid] == (scale, verdict), cid
+        assert json.loads((root / _slug(cid) / scale / "result.json").read_text())["verdict"] == verdict, cid
+    assert said["counts"] == truth["counts"]
+    assert sum(said["counts"].values()) == len(IDS) - len(standing.FINDINGS)
+    assert said["direction"] == truth["direction"]
+    for cid in IDS:  # every claim id is named on the page, checks included
+        assert f"<b>{cid}</b>" in md or f">{cid}</a>" in md, cid
+
+
+def _slug(cid):
+    return next(slug for slug, mod in claims.registry().items() if mod.CLAIM.id == cid)
+
+
+# --- tables for readers -------------------------------------------------------------------------------------
+
+def test_report_table_formats_for_readers():
+    import math
+    import re
+
+    import pandas as pd
+
+    from alexnet_repro import report
+    df = pd.DataFrame({"best_lr": [0.003, 0.0316227766, float("nan")], "final_test_error": [51.959999, math.inf, 0.5],
+                       "images": [12345, 7, 0], "why": ["a", None, "c"]})
+    html_out = report.table(df).to_html()
+    assert "row_heading" not in html_out                     # no index column
+    assert ">best lr<" in html_out and ">final test error<" in html_out
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", html_out)]
+    assert cells == ["0.003", "51.96", "12,345", "a", "0.0316", "–", "7", "–", "–", "0.5", "0", "c"]
+    keyed = report.table(df.set_index("why"), index=True).to_html()   # a meaningful index stays, as a column
+    assert ">why<" in keyed and "row_heading" not in keyed
+
+
+def test_report_table_reads_every_committed_table():
+    import re
+
+    import pandas as pd
+
+    from alexnet_repro import report
+    csvs = sorted((Path(__file__).parent.parent / "results").glob("*/*/*.csv"))
+    assert csvs
+    for f in csvs:
+        html_out = report.table(pd.read_csv(f)).to_html()
+        bad = re.findall(r"<td[^>]*>\s*(nan|NaN|inf|-inf|None)\s*</td>", html_out)
+        assert not bad and "row_heading" not in html_out and "_" not in "".join(
+            re.findall(r"<th[^>]*col_heading[^>]*>([^<]*)</th>", html_out)), f
+
+
+def test_old_pandas_tables_are_tidied_without_changing_a_number():
+    import pandas as pd
+    raw = pd.DataFrame({"val_top1": [41.58, float("nan")], "arm": ["paper's net", "none"]})._repr_html_()
+    tidy = pages.tidy_html_table(raw)
+    assert "<th>0</th>" not in tidy and "<th>1</th>" not in tidy and "<th></th>" not in tidy
+    assert ">val top1<" in tidy and "<td>41.58</td>" in tidy and "<td>–</td>" in tidy and "NaN" not in tidy
+    keyed = pd.DataFrame({"x": [1.0]}, index=["paper's net"])._repr_html_()
+    assert "<th>paper's net</th>" in pages.tidy_html_table(keyed)   # a meaningful index is kept

@@ -16,7 +16,12 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from alexnet_repro.book import standing
+from alexnet_repro.paper_claims import IDS
+
 REPO = Path(__file__).resolve().parent.parent
+# Every claim id of the paper (BN, not in the paper, is a finding): the landing page's first screen names each.
+PAPER_IDS = [cid for cid in IDS if cid not in standing.FINDINGS]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = REPO / "book" / "_build" / "screenshots"
 # A path on some machine (not "~/.cache/..." or a "/path/to/..." placeholder in the docs)
@@ -33,9 +38,35 @@ def _site() -> Path:
     return REPO / "book" / "_build" / "html"
 
 
-# [the scoreboard's full width, the width of its column, the page's full width]
-SCOREBOARD_WIDTHS = """() => { const t = document.querySelector('table.scoreboard');
-    return t ? [t.scrollWidth, t.parentElement.clientWidth, document.documentElement.scrollWidth] : null; }"""
+# What scrolls sideways: the page itself, or any table (or the box around it) wider than the space it has.
+SIDEWAYS = """() => { const out = [];
+    const page = document.documentElement.scrollWidth;
+    if (page > window.innerWidth) out.push(`the page is ${page} px wide`);
+    for (const t of document.querySelectorAll('article table')) {
+        if (!t.offsetParent) continue;   // folded away (a closed <details>)
+        const box = t.closest('.pst-scrollable-table-container, .output, .cell_output') || t.parentElement;
+        if (t.scrollWidth > box.clientWidth + 1 || box.scrollWidth > box.clientWidth + 1)
+            out.push(`a table ${t.scrollWidth} px wide in ${box.clientWidth} px: ${t.innerText.slice(0, 40)}`);
+    }
+    return out; }"""
+
+# The words on the first screen: every text node whose box starts above the bottom of the viewport.
+FIRST_SCREEN = """() => { const words = [];
+    const walk = document.createTreeWalker(document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) { const r = document.createRange(); r.selectNodeContents(walk.currentNode);
+        const box = r.getBoundingClientRect();
+        if (box.height && box.top < window.innerHeight) words.push(walk.currentNode.textContent); }
+    return words.join(' '); }"""
+
+# The landing page's claim rows (id -> verdict) and verdict counts, as the reader sees them.
+LANDING = r"""() => { const rows = {};
+    for (const tr of document.querySelectorAll('table.standing tbody tr'))
+        rows[tr.querySelector('td').innerText.trim()] = tr.querySelector('.verdict').innerText.trim();
+    const counts = {};
+    for (const v of document.querySelectorAll('.verdict-counts .verdict'))
+        counts[v.innerText.trim()] = parseInt(v.nextSibling.textContent.replace(/\u00a0/g, ' ').trim());
+    const m = document.body.innerText.match(/Of (\d+) measured comparisons[^]*?(\d+) point the other way[^]*?for (\d+) of them/);
+    return [rows, counts, m ? m.slice(1).map(Number) : null]; }"""
 
 
 # [formulas on the page, formulas MathJax rendered, the article's text], once MathJax (deferred) has typeset
@@ -121,7 +152,7 @@ def test_every_page_in_chromium(served):
                    if not p.relative_to(site).parts[0].startswith("_"))
     claim_pages = [p for p in pages if p.startswith("claims/")]
     assert claim_pages, "no claim pages were built"
-    outside, errors, problems, with_maths = [], [], [], []
+    outside, errors, problems, with_maths, landing = [], [], [], [], None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -151,16 +182,20 @@ def test_every_page_in_chromium(served):
                 scale = rel.rsplit("-", 1)[1].removesuffix(".html")
                 if f"{scale} scale" not in page.title():
                     problems.append(f"{rel}: title {page.title()!r} does not name the {scale} scale")
+            if rel.startswith("claims/") and not page.query_selector("article .cell_output img, article svg.figure, "
+                                                                  "article img"):
+                problems.append(f"{rel}: no figure")
+            for viewport in (1280, 390):  # a laptop, then a phone
+                page.set_viewport_size({"width": viewport, "height": 900})
+                problems += [f"{rel} at {viewport} px: {p}" for p in page.evaluate(SIDEWAYS)]
+            page.set_viewport_size({"width": 1280, "height": 900})
             if rel == "summary.html":
-                for viewport in (1280, 390):  # a laptop, then a phone
-                    page.set_viewport_size({"width": viewport, "height": 900})
-                    width = page.evaluate(SCOREBOARD_WIDTHS)
-                    if width is None:
-                        problems.append(f"{rel}: no scoreboard")
-                    elif width[0] > width[1] or width[2] > viewport:
-                        problems.append(f"{rel} at {viewport} px: the scoreboard is {width[0]} px wide in a "
-                                        f"{width[1]} px column, the page {width[2]} px")
-                page.set_viewport_size({"width": 1280, "height": 900})
+                page.evaluate("window.scrollTo(0, 0)")
+                first = page.evaluate(FIRST_SCREEN)
+                missing = [cid for cid in PAPER_IDS if not re.search(rf"(?<![\w]){re.escape(cid)}(?![\w])", first)]
+                if missing:
+                    problems.append(f"summary.html: the first screen at 1280 px does not name {missing}")
+                landing = page.evaluate(LANDING)
                 page.screenshot(path=str(SCREENSHOTS / "summary.png"), full_page=True)
         shown = [p for p in claim_pages if p.startswith("claims/relu_vs_tanh")] or claim_pages
         page.goto(base + shown[0], wait_until="load")
@@ -169,3 +204,9 @@ def test_every_page_in_chromium(served):
     found = [f"request off the machine: {u}" for u in outside[:5]] + [f"console error: {e}" for e in errors[:5]]
     assert not found + problems, "\n".join(found + problems)
     assert with_maths, "no page holds a formula: the MathJax check checked nothing"
+    # the landing page's numbers, as shown, against those recomputed from the results the book was built from
+    from test_book import recomputed_landing
+    rows, counts, direction = landing
+    truth = recomputed_landing(REPO / "results")
+    assert rows and all(truth["deciding"][cid][1] == verdict for cid, verdict in rows.items()), rows
+    assert counts == truth["counts"] and tuple(direction) == truth["direction"]

@@ -49,6 +49,31 @@ def test_cli_list_shows_every_claim():
     assert out.returncode == 0 and "relu_vs_tanh" in out.stdout and "R1" in out.stdout
 
 
+def test_list_one_row_per_claim_within_100_columns():
+    """The committed results: one row per claim by its deciding result, lines within 100 columns, totals last;
+    --all every result with its role; --json the same rows for machines."""
+    from alexnet_repro import claims
+    env = {"ALEXNET_REPRO_RESULTS": str(REPO_ROOT / "results")}
+    out = cli("list", env=env)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.rstrip("\n").splitlines()
+    assert max(map(len, lines)) <= 100
+    rows = [line for line in lines[1:] if line and line.split()[0] in {m.CLAIM.id for m in claims.registry().values()}]
+    assert [r.split()[1] for r in rows] == list(claims.registry())       # one row per claim, in the paper's order
+    r1 = next(r for r in rows if r.startswith("R1 "))
+    assert " gpu " in r1 and "reproduced" in r1                           # R1's gpu result decides it
+    assert lines[-1].endswith("--all shows them.") and "claims, each by its deciding result" in out.stdout
+    every = json.loads(cli("list", "--all", "--json", env=env).stdout)
+    deciding = [r for r in every if r["role"] == "deciding"]
+    assert len(deciding) == len(rows) and len(every) > len(deciding)
+    assert {r["role"] for r in every} == {"deciding", "superseded", "history"}
+    l2 = {r["scale"]: r["role"] for r in every if r["id"] == "L2"}
+    assert l2 == {"cpu-confirmation": "deciding", "cpu": "superseded", "imagenette": "history"}
+    assert all(r["staleness"] in ("current", "stale", "unknown") for r in every)
+    wide = cli("list", "--all", env=env).stdout.splitlines()
+    assert max(map(len, wide)) <= 100 and len(wide) > len(lines)
+
+
 def test_r1_smoke_end_to_end_through_papermill(shared_data, tmp_path):
     # `-p seeds 1` (papermill passes an int) runs seed 1 alone
     result, nb = run_notebook("relu_vs_tanh", tmp_path, data_root=str(shared_data), seeds=1)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..audit import every_timeline
 from ..paths import REPO_ROOT
 from ..results import read_notebook
 from .evidence import load_entries, page_entry
@@ -23,7 +24,7 @@ from .reproducibility import report_markdown
 from .summary import summary_markdown
 
 BOOK = REPO_ROOT / "book"
-FIGURE = "summary_forest.png"
+FIGURE = "summary_forest.svg"
 # What of MathJax 3's es5 build the pages load: the TeX-to-HTML component, its fonts, and what it loads on
 # demand (TeX extensions, the menu, accessibility).
 MATHJAX_PARTS = ("tex-chtml.js", "output/chtml", "input/tex/extensions", "ui", "a11y")
@@ -77,8 +78,8 @@ def generate(book=BOOK):
         page = claim_page(read_notebook(nb_path), top, siblings, copy_downloads(e, pages_dir))
         (pages_dir / f"{slug}-{scale}.ipynb").write_text(json.dumps(page, indent=1))
         chapters.append(f"claims/{slug}-{scale}")
-    skipped = forest_plot(entries, book / FIGURE)
-    (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped))
+    skipped, caption = forest_plot(entries, book / FIGURE)
+    (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped, caption, audit_line()))
     (book / "report.md").write_text(report_markdown(entries))
     (book / "paper_claims.md").write_text(claims_page_markdown(measured_pages))
     toc = ["format: jb-book", "root: summary", "parts:",
@@ -87,6 +88,18 @@ def generate(book=BOOK):
            "- caption: Claim by claim", "  chapters:"] + [f"  - file: {c}" for c in chapters]
     (book / "_toc.yml").write_text("\n".join(toc) + "\n")
     return chapters
+
+
+def audit_line() -> str:
+    """The landing page's count of audit flags (audit.py): every flag, and how many are acknowledged."""
+    flags = [(t, kind, reason) for t in every_timeline() for kind, _, reason in t.acknowledged()]
+    if not flags:
+        return "**Audit**: no result's rule changed after its runs, and no runs came from uncommitted changes."
+    acked = sum(1 for *_, reason in flags if reason)
+    where = ", ".join(sorted({f"[{t.slug}, {t.scale}](claims/{t.slug}-{t.scale}.ipynb)" for t, *_ in flags}))
+    return (f"**Audit**: {len(flags)} flags on {len({(t.slug, t.scale) for t, *_ in flags})} results ({where}): "
+            f"{acked} acknowledged with a reason, {len(flags) - acked} not; each is shown on its page "
+            "(`python -m alexnet_repro audit`).")
 
 
 def build(check=True, book=BOOK):

@@ -10,12 +10,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import claims, results
+from .. import claims, results, staleness
 from ..fmt import fmt_interval
 from ..paths import results_root
 
 # Smoke results are for tests, not for readers.
-SHOWN_SCALES = ("paper", "gpu", "cpu", claims.CONFIRMATION, "imagenette")
+SHOWN_SCALES = ("paper", "gpu", claims.REGIME, "cpu", claims.CONFIRMATION, "imagenette")
 
 
 @dataclass
@@ -43,6 +43,13 @@ class Comparison:
         if not self.effect or not self.direction:
             return False
         return (self.effect["mean"] - self.null) * self.direction < 0
+
+    def opposite_resolved(self) -> bool:
+        """The whole 95% interval lies on the other side of no effect from the paper's claim (both ends, signed
+        by the paper's direction, below no effect): the other way, and not by chance at this interval."""
+        if not self.effect or not self.direction:
+            return False
+        return all((self.effect[k] - self.null) * self.direction < 0 for k in ("lo", "hi"))
 
 
 @dataclass
@@ -209,12 +216,12 @@ def fmt_paper(c: Comparison) -> str:
 # --- staleness against the current code ------------------------------------------------------------------
 
 def code_status(res: dict) -> tuple:
-    """(commit, status): whether the code that made the result changed since (results.staleness, as `list`
-    tells it: a result re-read from its own runs by later code is as current as that code)."""
+    """(commit, status): whether what trains or decides the result changed since it was made (staleness.py, as
+    `list` tells it: a result re-read from its own runs by later code is as current as that code)."""
     prov = res.get("provenance", {})
     commit = prov.get("git_commit", "unknown")
-    status = {"current": "current", "stale": "stale: the code changed after this result was made",
-              "unknown": "unknown (the result records no code version)"}[results.staleness(res)]
+    status = {"current": "current", "stale": "stale: its training code, rule or config changed since",
+              "unknown": "unknown (no commit of this clone's history recorded)"}[staleness.staleness(res)]
     if status == "current" and prov.get("reread"):
         status = "current (re-read from its own runs by today's code)"
     if commit.endswith("+dirty"):

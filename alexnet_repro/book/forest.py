@@ -1,110 +1,187 @@
-"""The summary's overview figure: a forest plot of every measured effect, one row per claim, scale and comparison.
+"""The summary's overview figure: a forest plot of each paper claim's deciding comparisons, one panel per scale.
 
-Each row: the 95% interval (line), the mean (marker, coloured by verdict), every seed (dots), the paper's
-number (black diamond) and the equivalence margin around no effect (grey band). Effects are signed so that
-the paper's claim points right: a row left of the zero line went the other way from the paper. Differences
-(points) and ratios (x, log scale) get a panel each. Rows on proxy data have grey labels marked "proxy";
-rows on the paper's own data black ones.
+Only the deciding result of each claim is drawn (book/standing.py); superseded pilots and Imagenette re-reads are
+in the scoreboard, not here. Panels are small multiples: one per scale that decides a claim (gpu first, then the
+cpu confirmations, then cpu) and per kind of effect (differences in points, ratios on a log axis), each with its
+own axis limits. Each row: the 95% interval (line) and the mean (marker; colour and shape both by verdict), every
+seed (small dots), the paper's number (black diamond), the rule's band of the paper's size (green) and the
+equivalence margin around no effect (grey). Effects are signed so that the paper's claim points right: a row left
+of the line went the other way. Each row is labelled directly with its verdict. Drawn as SVG: it stays sharp at
+any zoom, and the page links it at full size.
 """
 import math
 
-from ..figures import MARGIN_COLOUR, VERDICT_COLOURS, colour
+from .. import claims
+from ..claims.contract import rule_for
+from ..figures import (
+    BAND_COLOUR,
+    MARGIN_COLOUR,
+    VERDICT_COLOURS,
+    _limits,
+    _span,
+    colour,
+    wrap,
+)
+from .standing import FINDINGS, deciding_entries, rank
+
+# A second encoding beside colour (for readers who do not tell the colours apart, and for print in grey).
+MARKERS = {"reproduced": "o", "partly reproduced": "s", "not reproduced": "X", "no effect at this scale": "P",
+           "inconclusive": "^", "not testable at this scale": "v"}
+OTHER_MARKER = "o"
 
 
-def _rows(entries):
-    """(label, proxy, comparison) for every comparison with an effect, and (label, reason) for those without."""
+def _rule(e, c):
+    mod = claims.registry().get(e.slug)
+    return rule_for(mod, c.label, c.decides) if mod is not None else None
+
+
+def rows(entries):
+    """(panel key (scale, kind, large), label, entry, comparison, verdict) for every deciding comparison of a deciding
+    result that has an interval, R1 first (the paper's order); and (label, reason) for those without one."""
     plotted, skipped = [], []
-    for e in entries:
+    for cid, e in deciding_entries(entries).items():
         for c in e.comparisons:
-            what = "" if c.label == "effect" else f" · {c.label}"
-            label = f"{e.claim_id} {e.scale}{what}" + (" (proxy)" if e.proxy else "")
-            if c.effect and not e.result.get("annotation"):
-                plotted.append((label, e.proxy, c, c.verdict or e.verdict))
+            if not c.decides:
+                continue
+            what = f" · {c.label if c.label != 'effect' else e.title}"
+            label = f"{cid}{' (not in the paper)' if cid in FINDINGS else ''}{what}"
+            if c.effect and c.effect.get("n", 0) > 1 and c.direction and not e.result.get("annotation"):
+                plotted.append(((e.scale, c.kind, _large(c)), label, e, c, c.verdict or e.verdict))
             else:
                 why = c.reason or (e.reason if e.result.get("annotation") else "")
-                skipped.append((label, why or "no 95% interval to plot (see its page)"))
+                if not c.direction and c.effect:
+                    why = why or "the paper states no direction to sign it by"
+                skipped.append((f"{label} ({e.scale})", why or "no 95% interval to plot (see its page)"))
     return plotted, skipped
+
+
+# Differences beyond this many points (Q2's precision gain) get a panel of their own, so that they do not squeeze
+# the paper's 0.4-2 point effects into a sliver of the axis.
+LARGE = 10.0
+
+
+def _large(c) -> bool:
+    values = [c.effect["lo"], c.effect["hi"]] + ([c.paper] if c.paper is not None else [])
+    return c.kind == "difference" and max(abs(v) for v in values) > LARGE
 
 
 def _oriented(c, x):
     """x signed so that the paper's side is > no effect (ratios: reciprocal when the paper claims < 1)."""
     if c.direction >= 0:
         return x
-    return 1 / x if c.kind == "ratio" else -x
+    if c.kind == "ratio":
+        return 1 / x if x else math.inf
+    return -x
+
+
+def _oriented_span(c, a, b):
+    lo, hi = sorted((_oriented(c, a), _oriented(c, b)))
+    return lo, hi
+
+
+def caption(plotted) -> str:
+    """The figure's takeaway, counted from what it draws."""
+    n = len(plotted)
+    if not n:
+        return "No deciding comparison has an interval to draw yet."
+    right = [r for r in plotted if _oriented_span(r[3], r[3].effect["lo"], r[3].effect["hi"])[0] > r[3].null]
+    other = [r for r in plotted if r[3].opposite_resolved()]
+    across = n - len(right) - len(other)
+    scales = sorted({r[0][0] for r in plotted}, key=rank)
+    def lie(k):
+        return f"{k} {'lies' if k == 1 else 'lie'}"
+    text = (f"Of the {n} deciding comparisons drawn ({', '.join(scales)}), {lie(len(right))} wholly on the paper's "
+            f"side of no effect, {across} {'covers' if across == 1 else 'cover'} no effect")
+    if other:
+        text += f", and {lie(len(other))} wholly on the other side ({'; '.join(r[1] for r in other)})"
+    return text + "."
 
 
 def forest_plot(entries, path):
-    """Draw the forest plot of `entries` into `path` (PNG); returns the skipped rows (label, reason)."""
+    """Draw the forest plot of `entries` into `path` (SVG, or PNG at 200 dpi by its suffix); returns
+    (skipped rows as (label, reason), the caption)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    plotted, skipped = _rows(entries)
-    panels = [(k, [r for r in plotted if r[2].kind == k]) for k in ("difference", "ratio")]
-    panels = [(k, rows) for k, rows in panels if rows]
-    heights = [max(len(rows), 2) for _, rows in panels] or [2]
-    fig, axes = plt.subplots(len(heights), 1, figsize=(11, 1.4 + 0.34 * sum(heights)), squeeze=False,
-                             gridspec_kw={"height_ratios": heights})
-    for ax, (kind, rows) in zip(axes[:, 0], panels):
-        _panel(ax, kind, rows)
-    if not panels:
-        axes[0, 0].text(0.5, 0.5, "no measured effects yet", ha="center", va="center")
-        axes[0, 0].set_axis_off()
-    order = list(VERDICT_COLOURS)
-    verdicts = sorted({v for *_, v in plotted}, key=lambda v: (order.index(v) if v in order else len(order), v))
-    handles = [Patch(color=colour(v), label=v) for v in verdicts]
-    handles += [Line2D([], [], marker="D", color="black", linestyle="", label="the paper's number"),
-                Patch(color=MARGIN_COLOUR, label="equivalence margin"),
-                Line2D([], [], marker="o", color="grey", markersize=3, linestyle="", label="one seed"),
-                Line2D([], [], color="grey", label="95% interval")]
-    fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=8.5)
-    fig.tight_layout(rect=(0, 0.9 / fig.get_figheight(), 1, 1))  # about 0.9 in below the panels for the legend
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return skipped
+    plotted, skipped = rows(entries)
+    keys = sorted({r[0] for r in plotted}, key=lambda k: (rank(k[0]), k[1] != "ratio", k[2]))
+    panels = [(k, [r for r in plotted if r[0] == k]) for k in keys]
+    heights = [len(rs) + 1.2 for _, rs in panels] or [2]
+    with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
+        fig, axes = plt.subplots(len(heights), 1, figsize=(9, 1.3 + 0.42 * sum(heights)), squeeze=False,
+                                 gridspec_kw={"height_ratios": heights})
+        for ax, (key, rs) in zip(axes[:, 0], panels):
+            _panel(ax, key, rs)
+        if not panels:
+            axes[0, 0].text(0.5, 0.5, "no measured effects yet", ha="center", va="center")
+            axes[0, 0].set_axis_off()
+        order = list(VERDICT_COLOURS)
+        verdicts = sorted({r[4] for r in plotted}, key=lambda v: (order.index(v) if v in order else len(order), v))
+        handles = [Line2D([], [], marker=MARKERS.get(v, OTHER_MARKER), color=colour(v), markersize=8, linestyle="",
+                          label=v) for v in verdicts]
+        handles += [Line2D([], [], marker="D", color="black", linestyle="", label="the paper's number"),
+                    Patch(color=BAND_COLOUR, label="the paper's size (its rule's band)"),
+                    Patch(color=MARGIN_COLOUR, label="no effect (equivalence margin)"),
+                    Line2D([], [], marker="o", color="grey", markersize=3, linestyle="", label="one seed")]
+        fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
+        fig.tight_layout(rect=(0, 1.0 / fig.get_figheight(), 1, 1))
+        fig.savefig(path, dpi=200)
+        plt.close(fig)
+    return skipped, caption(plotted)
 
 
-def _panel(ax, kind, rows):
+def _panel(ax, key, rs):
+    scale, kind, large = key
     ratio = kind == "ratio"
     null = 1.0 if ratio else 0.0
-    n = len(rows)
-    for i, (label, proxy, c, verdict) in enumerate(rows):
+    n = len(rs)
+    xs = [null]
+    for i, (_, label, e, c, verdict) in enumerate(rs):
         y = n - 1 - i
         col = colour(verdict)
-        e = c.effect
-        lo, hi = sorted((_oriented(c, e["lo"]), _oriented(c, e["hi"])))
-        if c.margin:
-            m_lo, m_hi = (null / (1 + c.margin), null * (1 + c.margin)) if ratio else (-c.margin, c.margin)
-            ax.add_patch(_margin_patch(m_lo, y - 0.4, m_hi - m_lo, 0.8))
-        ax.plot([lo, hi], [y, y], color=col, linewidth=2.2, solid_capstyle="butt")
-        seeds = [_oriented(c, s) for s in c.per_seed if isinstance(s, (int, float)) and math.isfinite(s)]
-        if ratio:
-            seeds = [s for s in seeds if s > 0]
-        ax.scatter(seeds, [y + 0.22] * len(seeds), s=9, color=col, alpha=0.55, linewidths=0, zorder=3)
-        ax.scatter([_oriented(c, e["mean"])], [y], s=55, color=col, edgecolors="white", zorder=4)
+        lo, hi = _oriented_span(c, c.effect["lo"], c.effect["hi"])
+        xs += [lo, hi]
+        r = _rule(e, c)
+        if r is not None and bool(r.ratio) == ratio:
+            b_lo, b_hi = _oriented_span(c, *r.band)
+            if math.isfinite(b_lo) and math.isfinite(b_hi):  # a one-sided band ("any effect that way") is no size
+                _span(ax, b_lo, b_hi, y, BAND_COLOUR)
+                xs += [b_lo, b_hi]
+            eq = r.equivalence()
+            if eq:
+                m_lo, m_hi = _oriented_span(c, *eq)
+                _span(ax, m_lo, m_hi, y, MARGIN_COLOUR)
+        ax.plot([lo, hi], [y, y], color=col, linewidth=2.4, solid_capstyle="butt", zorder=4)
+        seeds = [_oriented(c, s) for s in c.per_seed if isinstance(s, (int, float)) and math.isfinite(s)
+                 and (s > 0 or not ratio)]
+        ax.scatter(seeds, [y + 0.25] * len(seeds), s=10, color=col, alpha=0.6, linewidths=0, zorder=3)
+        ax.scatter([_oriented(c, c.effect["mean"])], [y], s=70, color=col, marker=MARKERS.get(verdict, OTHER_MARKER),
+                   edgecolors="white", linewidths=0.8, zorder=5)
+        xs += seeds
         if c.paper is not None:
-            ax.scatter([_oriented(c, c.paper)], [y], marker="D", s=32, color="black", zorder=5)
+            ax.scatter([_oriented(c, c.paper)], [y], marker="D", s=34, color="black", zorder=6)
+            xs.append(_oriented(c, c.paper))
+    lo, hi = _limits([x for x in xs if math.isfinite(x) and (x > 0 or not ratio)], ratio)
+    for i, (_, label, e, c, verdict) in enumerate(rs):  # direct labels: the verdict at the right of each row
+        ax.annotate(verdict, (1.0, n - 1 - i), xycoords=("axes fraction", "data"), xytext=(4, 0),
+                    textcoords="offset points", va="center", fontsize=8.5, color=colour(verdict))
     ax.axvline(null, color="black", linewidth=0.9)
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([r[0] for r in reversed(rows)], fontsize=8.5)
-    for tick, (_, proxy, _, _) in zip(ax.get_yticklabels(), reversed(rows)):
-        tick.set_color("#57606a" if proxy else "black")
-    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(-0.7, n - 0.2)
+    ax.set_yticks(range(n), [wrap(r[1], 42) for r in reversed(rs)], fontsize=9)
+    proxy = any(r[2].proxy for r in rs)
+    data = sorted({str(r[2].result.get("provenance", {}).get("dataset", {}).get("name", "?")) for r in rs})
+    ax.set_title(f"{scale} scale{' (proxy)' if proxy else ''}, {', '.join(data)}: "
+                 + ("ratio, log axis" if ratio else f"difference in points{f' (over {LARGE:g})' if large else ''}"),
+                 fontsize=9.5, loc="left")
     if ratio:
-        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
         ax.set_xscale("log")
-        ax.xaxis.set_major_locator(FixedLocator([0.125, 0.25, 0.5, 1, 2, 4, 8, 16]))
+        ax.xaxis.set_major_locator(LogLocator(base=2))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
-        ax.set_xlabel("ratio (x), oriented so the paper's claim is > 1 (log scale)")
-    else:
-        ax.set_xlabel("difference (points), signed so the paper's claim is > 0: left of the line = the other way")
     ax.grid(axis="x", color="#eaeef2")
     ax.set_axisbelow(True)
-
-
-def _margin_patch(x, y, w, h):
-    from matplotlib.patches import Rectangle
-    return Rectangle((x, y), w, h, color=MARGIN_COLOUR, alpha=0.7, linewidth=0, zorder=1)

@@ -2,6 +2,7 @@
 scope, methodology (data, proxies, departures from the paper, compute used), results, what was easy,
 what was difficult, open questions. Generated from results/ on every build: its numbers are the results'.
 """
+import html
 import statistics
 from collections import Counter
 
@@ -9,6 +10,7 @@ from .. import claims
 from ..paper_claims import BY_ID, IDS
 from .evidence import code_status, fmt_effect, fmt_paper
 from .paper import PAPER
+from .standing import deciding_entries
 from .summary import cite_markdown, counts_html
 
 # Where the suite's recipe departs from the paper's on purpose; each is recorded in the runs' configs.
@@ -80,9 +82,10 @@ def methodology(entries) -> list:
     lines += [f"- {n}" for n in notes] or ["None."]
     lines += ["", "### Departures from the paper's recipe", ""] + [f"- {d}" for d in DEPARTURES]
     lines += ["", "### Compute actually used", "",
-              "Wall time as each result records it. The eight ablations, Q1 and Q2 share one run store, so "
+              "Training time as each result records it: its runs' times summed (runs trained side by side, with "
+              "`--jobs`, overlap in wall-clock time). The eight ablations, Q1 and Q2 share one run store, so "
               "their pages report the time of the same shared runs.", "",
-              "| result | device | precision | wall time | code since the run |", "|---|---|---|---|---|"]
+              "| result | device | precision | training, runs summed | code since the run |", "|---|---|---|---|---|"]
     for e in pages:
         p = e.result.get("provenance", {})
         wall = p.get("wall_time_s")
@@ -95,13 +98,23 @@ def methodology(entries) -> list:
 def results_section(entries) -> list:
     lines = ["## Results", "", counts_html(entries), "",
              "The {doc}`summary` plots every effect with its interval and seeds. In short:", "",
-             "| claim | scale | verdict | ours | the paper | why |", "|---|---|---|---|---|---|"]
+             "Each claim's deciding result (book/standing.py) is marked *decides*; the others are superseded "
+             "pilots, runs that could not read the claim, or history.", "",
+             '<table class="report-results"><colgroup><col style="width:17%"><col style="width:43%">'
+             '<col style="width:27%"><col style="width:13%"></colgroup>',
+             "<thead><tr><th>claim, scale</th><th>verdict, and why</th><th>ours</th><th>the paper</th></tr></thead>",
+             "<tbody>"]
+    deciders = deciding_entries(entries)
     for e in _entries_by_scale(entries):
         deciding = [c for c in e.comparisons if c.decides][:1]
         ours = fmt_effect(deciding[0]) if deciding else e.measured_text
-        paper = fmt_paper(deciding[0]) if deciding else (BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-")
-        lines.append(f"| [{e.claim_id}]({e.page}.ipynb) | {e.scale}{' (proxy)' if e.proxy else ''} | {e.verdict} "
-                     f"| {ours.replace('|', '/')} | {paper} | {e.reason} |")
+        paper = fmt_paper(deciding[0]) if deciding else BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-"
+        decides = ", <i>decides</i>" if deciders.get(e.claim_id) is e else ""
+        why = f": {html.escape(e.reason)}" if e.reason else ""
+        lines.append(f'<tr><td><a href="{e.page}.html">{e.claim_id}</a> {e.scale}{" (proxy)" if e.proxy else ""}'
+                     f"{decides}</td><td><b>{html.escape(e.verdict)}</b>{why}</td><td>{html.escape(ours)}</td>"
+                     f"<td>{html.escape(paper)}</td></tr>")
+    lines += ["</tbody></table>"]
     return lines + [""]
 
 

@@ -8,44 +8,62 @@ import html
 from collections import Counter
 
 from ..figures import VERDICT_COLOURS, colour
-from ..paper_claims import BY_ID, CLAIMS, IDS
+from ..paper_claims import BY_ID, IDS
 from ..results import git_commit
-from .evidence import fmt_effect, fmt_paper
+from .evidence import fmt_effect, fmt_number, fmt_paper
 from .paper import PAPER
+from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, by_claim, deciding_entries, rank, words
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text
 
 
 def badge(verdict: str) -> str:
+    """The verdict as a coloured label; what it says of the claim, in plain words, as its tooltip."""
     bg = colour(verdict)
     fg = "#1f2328" if bg in LIGHT else "#ffffff"
-    return f'<span class="verdict" style="background:{bg};color:{fg}">{html.escape(verdict)}</span>'
+    return (f'<span class="verdict" title="{html.escape(words(verdict))}" style="background:{bg};color:{fg}">'
+            f"{html.escape(verdict)}</span>")
 
 
 def verdict_counts(entries) -> Counter:
-    counts = Counter(e.verdict for e in entries)
+    """Verdicts per paper claim: each claim counted once, by its deciding result (standing.deciding), so a
+    superseded pilot or an Imagenette re-read is never counted; claims with no result count as not run yet.
+    BN (not a paper claim) is left out: it is a finding, shown apart."""
+    counts = Counter(e.verdict for cid, e in deciding_entries(entries).items() if cid in paper_claim_ids())
     measured = {e.claim_id for e in entries}
-    counts["not run yet"] = sum(1 for cid in IDS if cid not in measured)
-    return counts
+    counts[NOT_RUN] = sum(1 for cid in paper_claim_ids() if cid not in measured)
+    return +counts
+
+
+def paper_claim_ids() -> list:
+    """The paper's claim ids in the paper's order; BN, not in the paper, is not one."""
+    return [cid for cid in IDS if cid not in FINDINGS]
 
 
 def counts_html(entries) -> str:
     counts = verdict_counts(entries)
     order = list(VERDICT_COLOURS) + sorted(set(counts) - set(VERDICT_COLOURS))
     items = [f"{badge(v)}&nbsp;{counts[v]}" for v in order if counts.get(v)]
-    return '<p class="verdict-counts">' + " &nbsp; ".join(items) + "</p>"
+    return (f'<p class="verdict-counts">{sum(counts.values())} paper claims, each counted once by its deciding '
+            "result: " + " &nbsp; ".join(items) + "</p>")
+
+
+def direction_counts(entries) -> tuple:
+    """(stated, opposite, resolved) over the deciding results' deciding comparisons with a direction the paper
+    states: how many there are, how many have their mean on the other side of no effect, and of those how many
+    have their whole 95% interval there."""
+    stated = [c for cid, e in deciding_entries(entries).items() if cid in paper_claim_ids() for c in e.comparisons
+              if c.decides and c.effect and c.direction and not e.result.get("annotation")]
+    opposite = [c for c in stated if c.opposite()]
+    return len(stated), len(opposite), sum(c.opposite_resolved() for c in opposite)
 
 
 def direction_line(entries) -> str:
     """How many deciding comparisons point the other way from the paper, and how many of those resolve it."""
-    stated = [c for e in entries for c in e.comparisons if c.decides and c.effect and c.direction
-              and not e.result.get("annotation")]
-    opposite = [c for c in stated if c.opposite()]
-    resolved = [c for c in opposite if (min(c.effect["lo"], c.effect["hi"]) - c.null) * c.direction > 0
-                or (max(c.effect["lo"], c.effect["hi"]) - c.null) * c.direction < 0]
-    return (f"Of {len(stated)} measured comparisons with a direction the paper states, **{len(opposite)} point "
-            f"the other way** (their mean lies on the other side of no effect); for {len(resolved)} of them the "
-            "95% interval excludes no effect as well.")
+    stated, opposite, resolved = direction_counts(entries)
+    return (f"Of {stated} measured comparisons of the deciding results with a direction the paper states, "
+            f"**{opposite} point the other way** (their mean lies on the other side of no effect); for {resolved} "
+            "of them the 95% interval excludes no effect as well.")
 
 
 def _measured_cell(e) -> str:
@@ -78,27 +96,115 @@ def _details(cid, e=None) -> str:
     return "<details><summary>details</summary>" + "".join(f"<p>{r}</p>" for r in rows) + "</details>"
 
 
+def _scoreboard_row(e, decider) -> str:
+    proxy = ' <span class="proxy-tag">proxy</span>' if e.proxy else ""
+    reason = f'<div class="reason">{html.escape(e.reason)}</div>' if e.reason else ""
+    if decider is None or e is decider:
+        role = ""
+    elif e.scale in HISTORY:
+        role = '<div class="reason">history: re-read under today\'s rules, does not decide</div>'
+    else:
+        role = (f'<div class="reason">superseded by the {html.escape(decider.scale)} result, '
+                "which decides the claim</div>")
+    return (f'<tr><td><a href="{e.page}.html"><b>{e.claim_id}</b> · {e.scale}</a>{proxy}'
+            f'<div class="claim-title">{html.escape(e.title)}</div></td>'
+            f"<td>{badge(e.verdict)}{reason}{role}</td>"
+            f"<td>{_measured_cell(e)}{_details(e.claim_id, e)}</td></tr>")
+
+
+def _board(rows) -> list:
+    return ['<table class="scoreboard">',
+            '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
+            "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
+            "<tbody>", *rows, "</tbody></table>"]
+
+
 def scoreboard_html(entries) -> str:
-    by_id = {}
-    for e in entries:
-        by_id.setdefault(e.claim_id, []).append(e)
-    out = ['<table class="scoreboard">',
-           '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
-           "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
-           "<tbody>"]
-    for cid, says, number in ((c.id, c.short, c.number) for c in CLAIMS):
-        for e in by_id.get(cid, []):
-            proxy = ' <span class="proxy-tag">proxy</span>' if e.proxy else ""
-            reason = f'<div class="reason">{html.escape(e.reason)}</div>' if e.reason else ""
-            out.append(f'<tr><td><a href="{e.page}.html"><b>{cid}</b> · {e.scale}</a>{proxy}'
-                       f'<div class="claim-title">{html.escape(e.title)}</div></td>'
-                       f"<td>{badge(e.verdict)}{reason}</td>"
-                       f"<td>{_measured_cell(e)}{_details(cid, e)}</td></tr>")
-        if cid not in by_id:
-            out.append(f'<tr class="not-run"><td><b>{cid}</b><div class="claim-title">{html.escape(says)}</div></td>'
-                       f"<td>{badge('not run yet')}</td>"
-                       f'<td><span class="paper-number">paper: {html.escape(number)}</span>{_details(cid)}</td></tr>')
-    out += ["</tbody></table>"]
+    """Every result, folded by scale (most authoritative first, history last), each row marked when another
+    result of its claim decides it; then the claim ids with no result yet."""
+    deciders = deciding_entries(entries)
+    scales = sorted({e.scale for e in entries}, key=rank)
+    out = []
+    for scale in scales:
+        rows = [_scoreboard_row(e, deciders.get(e.claim_id)) for cid, es in by_claim(entries).items()
+                for e in es if e.scale == scale]
+        n_deciding = sum(1 for e in entries if e.scale == scale and deciders.get(e.claim_id) is e)
+        what = ("history: the ablation family's runs from before protocol v2, re-read" if scale in HISTORY
+                else f"{n_deciding} deciding")
+        out += [f'<details class="scale-board"{" open" if scale == scales[0] else ""}><summary><b>{scale} scale</b>: '
+                f"{len(rows)} result rows ({what})</summary>", *_board(rows), "</details>"]
+    missing = [cid for cid in IDS if cid not in deciders]
+    if missing:
+        rows = [f'<tr class="not-run"><td><b>{cid}</b><div class="claim-title">'
+                f"{html.escape(BY_ID[cid].short)}</div></td><td>{badge(NOT_RUN)}</td>"
+                f'<td><span class="paper-number">paper: {html.escape(BY_ID[cid].number)}</span>'
+                f"{_details(cid)}</td></tr>" for cid in missing]
+        out += ['<details class="scale-board"><summary><b>not run yet</b>: '
+                f"{len(missing)} claims</summary>", *_board(rows), "</details>"]
+    return "\n".join(out)
+
+
+def _effect_cell(e) -> str:
+    """Our deciding effect beside the paper's number, short (mean only: the interval is in the title attribute,
+    the scoreboard and the forest plot); more deciding comparisons are counted, not shown."""
+    if e.result.get("annotation"):
+        return "not read as an effect: see the note on its page"
+    shown = [c for c in e.comparisons if c.decides and c.effect]
+    if not shown:
+        return html.escape(e.measured_text if len(e.measured_text) < 60 else e.measured_text[:57] + "...")
+    c = shown[0]
+    unit = "x" if c.kind == "ratio" else " pts"
+    more = f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""
+    way = " the other way" if c.opposite() else ""
+    paper = f"paper {fmt_paper(c)}" if c.paper is not None else "no number in the paper"
+    return (f'<span title="{html.escape(c.label)}: {html.escape(fmt_effect(c))}">{fmt_number(c.effect["mean"])}{unit}'
+            f"{way}; {html.escape(paper)}{more}</span>")
+
+
+def _standing_row(cid, e) -> str:
+    says = BY_ID[cid].short if cid in BY_ID else ""
+    if e is None:
+        return (f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
+                f'<td>{html.escape(says)}</td><td class="s-effect">-</td></tr>')
+    scale = e.scale + (", proxy" if e.proxy else "")
+    return (f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
+            f"<td>{badge(e.verdict)}</td><td>{html.escape(says)}</td>"
+            f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>')
+
+
+def standing_html(entries) -> str:
+    """One row per experiment claim of the paper, from its deciding result: the verdict in words, the paper's
+    statement, our deciding effect beside the paper's number, and the scale that decided it."""
+    deciders = deciding_entries(entries)
+    rows = [_standing_row(cid, deciders.get(cid)) for cid in paper_claim_ids() if cid not in CHECKS]
+    return "\n".join(['<table class="standing">',
+                      "<thead><tr><th>claim</th><th>verdict</th><th>what the paper says</th>"
+                      "<th>ours, deciding result (scale)</th></tr></thead>", "<tbody>", *rows, "</tbody></table>"])
+
+
+def checks_line(entries) -> str:
+    """The checks of the model and recipe against the paper's text, grouped by verdict on one line."""
+    deciders = deciding_entries(entries)
+    groups = {}
+    for cid in CHECKS:
+        e = deciders.get(cid)
+        groups.setdefault(e.verdict if e else NOT_RUN, []).append(
+            f'<a href="{e.page}.html">{cid}</a>' if e else cid)
+    parts = [f"{', '.join(ids)}: {badge(v)}" for v, ids in groups.items()]
+    return ('<p class="checks-line"><b>The model and recipe against the paper\'s text</b> '
+            f"({len(CHECKS)} checks): " + "; ".join(parts) + ".</p>")
+
+
+def findings_html(entries) -> str:
+    """Results on claims not in the paper (BN), shown apart from the paper's claims."""
+    deciders = deciding_entries(entries)
+    out = []
+    for cid in FINDINGS:
+        e = deciders.get(cid)
+        if e is not None:
+            out.append(f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
+                       f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
+                       f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>")
     return "\n".join(out)
 
 
@@ -118,26 +224,44 @@ def cite_markdown() -> str:
         f"The paper: {PAPER}", ":::", ""])
 
 
-def summary_markdown(entries, figure: str, skipped) -> str:
-    measured = len({e.claim_id for e in entries})
-    lines = ["# What holds: the AlexNet paper, claim by claim", "",
-             f"Krizhevsky, Sutskever and Hinton's AlexNet paper (NIPS 2012) makes {len(IDS)} "
-             f"claims this suite tests one at a time; {measured} have been measured. Each verdict comes from a rule "
-             "fixed before the run (see the {doc}`method`). *Proxy* marks a claim the paper states for ImageNet, "
-             "measured here on smaller data: what carries over from a proxy is the direction of an effect, not "
-             "its size.", "",
-             "## Verdicts", "", counts_html(entries), "", direction_line(entries), "",
-             "## Every effect at a glance", "",
-             f"![Forest plot: each claim's effect with its 95% interval, seeds, the paper's number and the "
-             f"equivalence margin, coloured by verdict]({figure})", "",
-             "Each row is one comparison at one scale: the line is the 95% interval over seeds, the big dot its "
-             "mean (coloured by the comparison's verdict), small dots single seeds, the black diamond the paper's "
-             "number, the grey band the equivalence margin where one is declared. Effects are signed so that "
-             "the paper's claim lies right of the line. Grey labels are proxy rows.", ""]
+def gpu_waiting(entries) -> list:
+    """The paper claims decided by a proxy with no result at the gpu or paper scale yet: they wait for a GPU."""
+    deciders = deciding_entries(entries)
+    return [cid for cid, e in deciders.items() if cid in paper_claim_ids() and e.proxy and rank(e.scale) > rank("gpu")]
+
+
+def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_line: str = "") -> str:
+    waiting = gpu_waiting(entries)
+    lines = ["---", "html_theme.sidebar_secondary.remove: true", "---", "",
+             "# What holds: the AlexNet paper, claim by claim", "",
+             "Each claim of the paper, by the one result that decides it: the most authoritative scale with a "
+             "result (paper, gpu, a cpu confirmation, cpu; {doc}`method`). *Proxy*: smaller data or shorter "
+             f"training than the paper's, so only an effect's direction carries over; {len(waiting)} claims wait for "
+             "a GPU run at the paper's scale.", "",
+             standing_html(entries), "", checks_line(entries), "",
+             counts_html(entries), "", direction_line(entries), ""]
+    if audit_line:
+        lines += [audit_line, ""]
+    if any(cid in FINDINGS for cid in deciding_entries(entries)):
+        lines += ["## Beyond the paper", "",
+                  "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
+                  "", findings_html(entries), ""]
+    lines += ["## Every effect at a glance", "",
+              # the figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to
+              # it would download it instead)
+              f"```{{figure}} {figure}", f":target: _images/{figure}",
+              ":alt: Forest plot: each claim's deciding effects, one panel per scale", "",
+              f"{caption} (Click the figure for full size.)", "```", "",
+              "Each row is one comparison: the line is the 95% interval over seeds, the big marker its mean (colour "
+              "and shape by the comparison's verdict), small dots single seeds, the black diamond the paper's "
+              "number, the green band the paper's size where its rule declares one, the grey band the equivalence "
+              "margin. Effects are signed so that the paper's claim lies right of the line. One panel per scale; "
+              "superseded pilots and Imagenette re-reads are left out (they are in the scoreboard below).", ""]
     if skipped:
         lines += ["Not plotted:", ""] + [f"- {label}: {reason}" for label, reason in skipped] + [""]
     lines += ["## Scoreboard", "",
-              "Every claim id of the paper, in the paper's order: the verdict at each scale it was run at, our "
-              "effect beside the paper's number, and under *details* the paper's statement and our data.", "",
+              "Every result, folded by scale: the verdict, our effect beside the paper's number, and under "
+              "*details* the paper's statement and our data. A row that does not decide its claim says which "
+              "result does.", "",
               scoreboard_html(entries), "", cite_markdown()]
     return "\n".join(lines)

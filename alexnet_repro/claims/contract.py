@@ -26,6 +26,7 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
+from ..staleness import decision_version
 from ..verdict import PLUMBING, Rule
 
 
@@ -114,6 +115,8 @@ def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
                                      "date": time.strftime("%Y-%m-%d"),
                                      "note": "the only look: seeds fixed in the scale before the runs"}])
     result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
+    # What `list` and the book compare to tell a stale result: the code that trains and decides this claim.
+    result["provenance"]["decision_version"] = decision_version(claim.slug)
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
         result["provenance"]["runs_trained_at"] = trained.trained_at

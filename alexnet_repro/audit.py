@@ -1,0 +1,200 @@
+"""The audit: for every result, when its rule was declared, when its runs were trained and when it was assembled,
+read from git and from the result's provenance; and the flags that say a result needs a second look:
+
+  rule after runs   the claim's declarations (RULE, RULES, COMPARISONS, SCALES: its rule, margin, arms and seeds)
+                    last changed in a commit that came after the commit its runs were trained at
+  dirty runs        its runs were trained from a tree with uncommitted changes (a commit ending "+dirty")
+
+A flag is never hidden: the book shows it on the claim's page and counts it on the landing page. A flag that has
+been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED (audit_acknowledged.json beside this file,
+committed); `audit` exits non-zero only for a flag nobody has acknowledged.
+"""
+import ast
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import claims, paths
+from .staleness import _git, made_by
+
+AUDIT_ACKNOWLEDGED = Path(__file__).parent / "audit_acknowledged.json"
+# The declarations of a claim module that fix its verdict before any run.
+DECLARED = ("RULE", "RULES", "COMPARISONS", "SCALES", "RULE_TEXT")
+RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
+
+
+@dataclass
+class Timeline:
+    slug: str
+    scale: str
+    declared: tuple | None          # (commit, date) that last changed the claim's declarations, up to `decided`
+    trained: list                   # [(commit, date)] the runs were trained at; [] when not recorded
+    training_version: str | None
+    assembled: tuple                # (commit, date) that wrote the result
+    decided: tuple                  # (commit, date) whose code decided the verdict (a re-read's, else assembled)
+    notes: list = field(default_factory=list)
+    flags: list = field(default_factory=list)     # [(kind, text)]
+
+    def acknowledged(self, known=None) -> list:
+        """[(kind, text, reason or None)] for each flag: its reason where the committed list acknowledges it."""
+        known = load_acknowledged() if known is None else known
+        return [(kind, text, known.get(f"{self.slug}/{self.scale}", {}).get(kind)) for kind, text in self.flags]
+
+
+def load_acknowledged() -> dict:
+    """{"<claim>/<scale>": {flag kind: reason}} from the committed list."""
+    if not AUDIT_ACKNOWLEDGED.exists():
+        return {}
+    data = json.loads(AUDIT_ACKNOWLEDGED.read_text())
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _commit_date(commit: str):
+    out = _git("log", "-1", "--format=%cI", commit.removesuffix("+dirty"))
+    return out.strip() if out else None
+
+
+def _is_ancestor(a: str, b: str) -> bool:
+    """a comes before b (strictly) in this repository's history."""
+    a, b = a.removesuffix("+dirty"), b.removesuffix("+dirty")
+    full_a, full_b = _git("rev-parse", a), _git("rev-parse", b)
+    if not full_a or not full_b or full_a == full_b:
+        return False
+    return _git("merge-base", "--is-ancestor", a, b) is not None
+
+
+@functools.cache
+def declarations(slug: str, commit: str):
+    """The claim's declarations at `commit` as a syntax-tree dump (None: the module is not there)."""
+    source = _git("show", f"{commit}:alexnet_repro/claims/{slug}.py")
+    if source is None:
+        return None
+    kept = []
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        names = {t.id if isinstance(t, ast.Name) else getattr(t.value, "id", None) if isinstance(t, ast.Subscript)
+                 else None for t in targets}
+        if names & set(DECLARED):
+            kept.append(ast.dump(node, include_attributes=False))
+    return "\n".join(kept)
+
+
+def declared_at(slug: str, upto: str):
+    """The commit (and its date) that last changed the claim's declarations, among the commits up to `upto` that
+    touched its module; None when git cannot tell (no such commit here)."""
+    upto = upto.removesuffix("+dirty")
+    log = _git("log", "--format=%H", upto, "--", f"alexnet_repro/claims/{slug}.py")
+    if not log:
+        return None
+    now = declarations(slug, upto)
+    found = None
+    for commit in log.split():
+        if declarations(slug, commit) != now:
+            break
+        found = commit
+    return (found, _commit_date(found)) if found else None
+
+
+def timeline(result: dict) -> Timeline:
+    """The result's timeline and flags (see the module's docstring)."""
+    prov = result.get("provenance", {})
+    slug, scale = result["claim"], result["scale"]
+    assembled = (prov.get("git_commit", "unknown"), prov.get("date"))
+    later = prov.get("reread") or prov.get("reassessed") or {}   # a verdict re-read or reassessed by later code
+    decided = (later.get("git_commit") or made_by(result)[1] or "unknown", later.get("date") or prov.get("date"))
+    t = Timeline(slug, scale, None, [], prov.get("training_version"), assembled, decided)
+    if prov.get("runs_trained_at"):
+        t.trained = [(c, _commit_date(c)) for c in prov["runs_trained_at"]]
+    elif prov.get("reread") or _found_in_store(prov):
+        t.notes.append("its runs were found in the run store; the commits that trained them are not recorded")
+    else:
+        t.trained = [assembled]   # trained by the call that wrote the result
+    if decided[0] != "unknown":
+        t.declared = declared_at(slug, decided[0])
+    if t.declared:
+        later = [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]
+        if later:
+            t.flags.append((RULE_AFTER_RUNS, f"its declarations last changed at {t.declared[0][:10]}, after its runs "
+                                             f"were trained at {', '.join(c[:10] for c in later)}"))
+    dirty = [c for c, _ in t.trained if c.endswith("+dirty")]
+    if dirty:
+        t.flags.append((DIRTY_RUNS, f"its runs were trained from uncommitted changes on {dirty[0][:10]}+dirty"))
+    return t
+
+
+def _found_in_store(prov: dict) -> bool:
+    """The call that wrote the result trained (almost) nothing: its runs were in the store already. A CLI call with
+    --jobs trains them before its notebook starts and says so in its note."""
+    call, runs = prov.get("invocation_wall_time_s"), prov.get("wall_time_s")
+    trained_here = "at a time on one device" in str(prov.get("note", ""))
+    return isinstance(call, (int, float)) and isinstance(runs, (int, float)) and runs > 0 and call < 0.1 * runs \
+        and not trained_here
+
+
+def every_timeline(root=None) -> list:
+    """The timeline of every result under results/ (smoke results left out), in the registry's order."""
+    from .results import read_result
+    out = []
+    for slug in claims.registry():
+        for folder in sorted((Path(root or paths.results_root()) / slug).glob("*/result.json")):
+            res = read_result(folder)
+            if res["scale"] != "smoke":
+                out.append(timeline(res))
+    return out
+
+
+def _short(commit_date) -> str:
+    if not commit_date or not commit_date[0]:
+        return "not recorded"
+    commit, date = commit_date
+    return f"{commit[:10]}{'+dirty' if commit.endswith('+dirty') else ''} ({(date or '?')[:10]})"
+
+
+def rows_markdown(t: Timeline, known=None) -> str:
+    """The timeline as the claim page's table, with each flag and its acknowledgement, and its notes."""
+    rows = [("rule, margin and seeds declared", _short(t.declared) if t.declared else "not readable from git"),
+            ("runs trained", "; ".join(_short(x) for x in t.trained) or "not recorded"),
+            ("training version", t.training_version or "not recorded"),
+            ("verdict decided by the code of", _short(t.decided)),
+            ("result assembled", _short(t.assembled))]
+    lines = ["| when | commit (date) |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    for kind, text, reason in t.acknowledged(known):
+        lines += ["", f"**Audit flag, {kind}**: {text}. "
+                  + (f"*Acknowledged*: {reason}" if reason else "*Not acknowledged*: `audit` fails on it.")]
+    for note in t.notes:
+        lines += ["", f"Note: {note}"]
+    return "\n".join(lines)
+
+
+def flags_line(t: Timeline, known=None) -> str:
+    """One line for the top of a claim page: its flags and whether each is acknowledged; "" without flags."""
+    flags = [f"{kind} ({'acknowledged' if reason else 'not acknowledged'})" for kind, _, reason in t.acknowledged(known)]
+    return f"**Audit flags**: {', '.join(flags)}; see *Audit* under Provenance." if flags else ""
+
+
+def main() -> int:
+    """`python -m alexnet_repro audit`: one block per result, the flags last; exit 1 on an unacknowledged flag."""
+    import textwrap
+    known = load_acknowledged()
+    timelines = every_timeline()
+    open_, acked = [], []
+    for t in timelines:
+        print(f"{t.slug}/{t.scale}: declared {_short(t.declared) if t.declared else 'not readable'}; trained "
+              f"{'; '.join(_short(x) for x in t.trained) or 'not recorded'}; decided {_short(t.decided)}")
+        for kind, text, reason in t.acknowledged(known):
+            (acked if reason else open_).append((t, kind, text, reason))
+    print()
+    for t, kind, text, reason in acked:
+        print(textwrap.fill(f"acknowledged: {t.slug}/{t.scale}: {kind}: {text}. Why: {reason}", 100,
+                            subsequent_indent="  "))
+    for t, kind, text, _ in open_:
+        print(textwrap.fill(f"FLAG: {t.slug}/{t.scale}: {kind}: {text} (not in {AUDIT_ACKNOWLEDGED.name})", 100,
+                            subsequent_indent="  "))
+    stale_acks = [k for k in known if not any(f"{t.slug}/{t.scale}" == k for t in timelines)]
+    for k in stale_acks:
+        print(f"note: {AUDIT_ACKNOWLEDGED.name} acknowledges {k}, which has no result")
+    print(f"\n{len(timelines)} results audited: {len(acked) + len(open_)} flags, {len(acked)} acknowledged, "
+          f"{len(open_)} not.")
+    return 1 if open_ else 0

@@ -1,0 +1,88 @@
+"""Where each claim stands: which of its results decides it, and what that says in words.
+
+The landing page, the reproducibility summary and `list` all answer "does the claim hold?" from one result per
+claim, chosen here by one rule (`deciding`), so a superseded pilot or an old re-read never counts twice.
+"""
+from .. import claims
+from ..paper_claims import CLAIMS, IDS
+from ..verdict import (
+    INCONCLUSIVE,
+    INCONSISTENT,
+    NO_EFFECT,
+    NOT_REPRODUCED,
+    NOT_TESTABLE,
+    PARTLY,
+    PLUMBING,
+    REPRODUCED,
+)
+
+# Most authoritative first. A confirmation comes before its pilot (the cpu result it was declared from): it
+# supersedes it. Imagenette results are the ablation family's runs from before protocol v2, kept and re-read as
+# history; smoke results are plumbing checks.
+AUTHORITY = ("paper", "gpu", claims.REGIME, claims.CONFIRMATION, "cpu")  # the regime decides over the 15-epoch cpu scale
+HISTORY = ("imagenette",)
+# Verdicts that say the experiment could not read the claim at all: such a result decides only where no result
+# of the claim reads it.
+UNREAD = (NOT_TESTABLE, PLUMBING)
+NOT_RUN = "not run yet"
+# CLAIMS.md section B: checks of the model and recipe against the paper's text (the architecture claim), shown on
+# one line rather than as experiments. BN is not in the paper: a finding, shown apart from the paper's claims.
+CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")  # section B: the model and recipe
+FINDINGS = ("BN",)
+
+# What a verdict says of the claim, for a reader who has not read the method page.
+WORDS = {
+    REPRODUCED: "holds",
+    PARTLY: "holds in direction, not in size",
+    NOT_REPRODUCED: "fails: the effect goes the other way",
+    NO_EFFECT: "no effect at this scale",
+    INCONCLUSIVE: "undecided: more seeds would decide it",
+    NOT_TESTABLE: "not testable at this scale",
+    INCONSISTENT: "the paper contradicts itself",
+    PLUMBING: "plumbing check only",
+    "holds": "holds",
+    "does not hold": "does not hold",
+    NOT_RUN: "not run yet",
+}
+
+
+def rank(scale: str) -> int:
+    """A scale's place in the order of authority (lower decides first); history and unknown scales last."""
+    order = AUTHORITY + HISTORY
+    return order.index(scale) if scale in order else len(order)
+
+
+def deciding(entries):
+    """The entry that decides a claim among the entries of its results (objects with .scale and .verdict), or
+    None when there are none.
+
+    The rule, in order:
+    1. Imagenette re-reads (history) decide only a claim with no other result, smoke results (plumbing checks,
+       which the book does not show) only a claim with nothing else.
+    2. A result that could not read the claim (not testable at this scale, a plumbing check) decides only when
+       no other candidate reads it: nets at chance on a gpu run say nothing against a cpu result that measured.
+    3. Among the rest, the most authoritative scale: paper > gpu > cpu-confirmation > cpu. A confirmation thus
+       supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a cpu proxy.
+    """
+    shown = [e for e in entries if e.scale != "smoke"] or list(entries)
+    current = [e for e in shown if e.scale not in HISTORY] or shown
+    read = [e for e in current if e.verdict not in UNREAD] or current
+    return min(read, key=lambda e: rank(e.scale), default=None)
+
+
+def by_claim(entries) -> dict:
+    """{claim id: [entries]} in the order of paper_claims.IDS (ids not in it after them)."""
+    out = {}
+    for e in entries:
+        out.setdefault(e.claim_id, []).append(e)
+    order = list(IDS)
+    return dict(sorted(out.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+
+def deciding_entries(entries) -> dict:
+    """{claim id: its deciding entry} for every claim id with a shown result."""
+    return {cid: deciding(es) for cid, es in by_claim(entries).items()}
+
+
+def words(verdict: str) -> str:
+    return WORDS.get(verdict, verdict)
