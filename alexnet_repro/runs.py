@@ -5,6 +5,12 @@ the version of the code that trains it (engine.TRAINING_VERSION). Its
 folder holds the per-epoch checkpoint while it trains and record.json once it has stopped. A claim
 rerun with the same config finds its finished runs here and resumes its unfinished one from the
 last epoch-end checkpoint. Checkpoints live in the cache, never in the repo.
+
+A campaign longer than one session (the cpu-regime scale) needs its finished runs to outlive the machine
+that trained them: its store has a *mirror* in the repository (results/runs/<family>/<scale>/<key>/), which
+holds each finished run's record (curves, final metrics) and the small evaluations cached beside it, never a
+checkpoint. A run found in the mirror is not trained again; what a later session assembles from it names the
+commit that trained it.
 """
 import hashlib
 import json
@@ -31,10 +37,27 @@ def run_key(description: dict) -> str:
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-def stored_record(work_dir, description: dict):
-    """The record.json of a finished run, or None."""
-    path = Path(work_dir) / run_key(description) / "record.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def stored_record(work_dir, description: dict, mirror=None):
+    """The record.json of a finished run (in the store, else in its mirror), or None."""
+    for root in (work_dir, mirror):
+        path = Path(root) / run_key(description) / "record.json" if root else None
+        if path and path.exists():
+            return json.loads(path.read_text())
+    return None
+
+
+def _to_mirror(folder: Path, mirror, name):
+    """Copy a finished run's file `name` (its record, or an evaluation cached beside it) into the mirror."""
+    if mirror and distributed.is_main():
+        target = Path(mirror) / folder.name / name
+        if not target.exists():
+            atomic_write_json(target, json.loads((folder / name).read_text()))
+
+
+def _from_mirror(folder: Path, mirror, name):
+    """The mirror's copy of a run's file `name`, or None."""
+    path = Path(mirror) / folder.name / name if mirror else None
+    return json.loads(path.read_text()) if path and path.exists() else None
 
 
 def default_work_dir(claim: str, scale: str) -> Path:
@@ -64,25 +87,37 @@ def final_model(work_dir, description: dict, build_model):
     return model
 
 
-def cached_beside_run(work_dir, description: dict, name: str, compute):
+def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=None):
     """compute() -> a JSON-able evaluation of a finished run (e.g. its final test), stored beside the run
     as <name>.json the first time and read back after: assembling a claim again, or in another
-    process after `--jobs` trained it, does not load the model again."""
-    path = Path(work_dir) / run_key(description) / f"{name}.json"
+    process after `--jobs` trained it, does not load the model again. With a `mirror` it is kept there
+    too, and read from there where the store lacks it."""
+    folder = Path(work_dir) / run_key(description)
+    path = folder / f"{name}.json"
     if distributed.from_main(path.exists()):  # under torchrun every process takes the same branch
+        _to_mirror(folder, mirror, path.name)
         return json.loads(path.read_text())
+    mirrored = _from_mirror(folder, mirror, path.name)
+    if mirrored is not None:
+        return mirrored
     out = compute()  # on every process under torchrun (compute may hold collectives); rank 0 writes it
     if distributed.is_main():
         atomic_write_json(path, out)
+        _to_mirror(folder, mirror, path.name)
     return out
 
 
 def cached_train(work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None,
-                 stop_at=None, desc="train", **train_kwargs) -> RunResult:
-    """Train (or resume, or just load) the run that `description` identifies."""
+                 stop_at=None, desc="train", mirror=None, **train_kwargs) -> RunResult:
+    """Train (or resume, or just load) the run that `description` identifies; with a `mirror` (see the module
+    docstring), a run finished there is loaded from it, and a run finished here is recorded there."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
     record = _read_record(record_path) if distributed.from_main(record_path.exists()) else None
+    if record:
+        _to_mirror(folder, mirror, record_path.name)
+    else:
+        record = _from_mirror(folder, mirror, record_path.name)
     if record and _complete(record, epoch_budget):  # under torchrun every process takes the same branch
         # JSON has no NaN: the store writes null where a row had none (a diverged run's loss)
         history = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["history"]]
@@ -98,6 +133,7 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
                                         "training_version": TRAINING_VERSION, "trained_at": git_commit(),
                                         "world_size": distributed.world_size(), "global_batch": spec.batch_size,
                                         **result.as_dict()})
+        _to_mirror(folder, mirror, record_path.name)
     return result
 
 

@@ -301,3 +301,19 @@ def test_cli_refuses_a_confirmation_that_has_no_pilot_or_nothing_to_confirm(tmp_
                          ("pca_colour", "no cpu result to confirm")):
         out = cli("run", slug, "--scale", claims.CONFIRMATION)
         assert out.returncode == 2 and needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_path, monkeypatch):
+    """A campaign spans sessions on fresh machines: its finished runs are recorded in the repository (the
+    mirror, results/runs/...), and a machine whose run store is empty assembles from them without training."""
+    import shutil
+    monkeypatch.setattr(ablation, "MIRRORED", {"smoke"})
+    cfg = dataclasses.replace(ablation.SCALES["smoke"], epochs=1)
+    row, curve = ablation.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    mirror = tmp_path / "results" / "runs" / ablation.FAMILY / "smoke"
+    (folder,) = mirror.iterdir()
+    assert {p.name for p in folder.iterdir()} == {"record.json", "val_top5_128.json"}  # never a checkpoint
+    shutil.rmtree(tmp_path / "runs")  # a new machine: the run store is gone
+    again, again_curve = ablation.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    assert not (tmp_path / "runs" / ablation.FAMILY / "smoke" / folder.name / "checkpoint.pt").exists()  # not trained
+    assert again == row and again_curve == curve

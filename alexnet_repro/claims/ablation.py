@@ -51,6 +51,7 @@ from ..data.splits import Splits
 from ..engine import TrainSpec, pick_device
 from ..fmt import fmt_interval
 from ..models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
+from ..paths import results_root
 from ..results import load_result, write_result
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
 from ..verdict import (
@@ -204,6 +205,7 @@ def family_config(scale, seeds=None) -> Config:
 
 
 PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms
+MIRRORED = {REGIME}  # scales whose finished runs are recorded in the repository too (runs.py: the mirror)
 
 
 def protocol_of(scale):
@@ -367,6 +369,8 @@ class Family:
         self.train_eval = Splits(self.splits.train_x[:n_eval], self.splits.train_y[:n_eval],
                                  self.splits.test_x, self.splits.test_y)
         self.work_dir = work_dir or default_work_dir(FAMILY, store_scale(scale))
+        # the runs of a campaign that spans sessions are recorded in the repository as well (runs.py)
+        self.mirror = results_root() / "runs" / FAMILY / scale if scale in MIRRORED else None
         net = dict(CIFAR_ALEXNET) if cfg.data == "cifar10" else dict(width=cfg.width, input_size=cfg.crop)
         self.base = AlexNetConfig(**{**net, "num_classes": self.data.n_classes, "init_std": cfg.init_std,
                                      "hidden_bias": cfg.hidden_bias})
@@ -409,7 +413,7 @@ class Family:
         result = cached_train(
             self.work_dir, description, lambda: self.build(arm, self.devices), self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
-            spec, augment=augment, train_eval=self.train_eval, desc=f"{arm.name} seed={seed}")
+            spec, augment=augment, train_eval=self.train_eval, desc=f"{arm.name} seed={seed}", mirror=self.mirror)
         hist = result.history
         val = [h["test_error"] for h in hist]
         finite = all(map(math.isfinite, val))
@@ -437,7 +441,7 @@ class Family:
             scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=True)
             top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
             return {"top1": 100 * float(top1), "top5": 100 * float(top5)}
-        return cached_beside_run(self.work_dir, description, f"ten_view_{len(self.splits.test_y)}", ten)
+        return cached_beside_run(self.work_dir, description, f"ten_view_{len(self.splits.test_y)}", ten, self.mirror)
 
     def _top5(self, arm, description):
         """Validation top-5 error (%) of the centre crop, cached beside the run: every claim that shares
@@ -446,7 +450,8 @@ class Family:
             model = final_model(self.work_dir, description, lambda: self.build(arm))
             scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
             return {"top5": 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])}
-        return cached_beside_run(self.work_dir, description, f"val_top5_{len(self.splits.test_y)}", top5)["top5"]
+        return cached_beside_run(self.work_dir, description, f"val_top5_{len(self.splits.test_y)}", top5,
+                                 self.mirror)["top5"]
 
 
 def _effects(comparison, by):
@@ -570,7 +575,7 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
             row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
             rows.append(row)
             curves += curve
-    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1]) for a in arms for s in cfg.seeds]
+    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
     return Trained(
         rows=rows, tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)}, device=fam.device,
         dataset=fam.data.description, seeds=cfg.seeds,
