@@ -212,6 +212,8 @@ def cmd_run(args):
     claims.check_scale(args.scale)
     if args.scale == claims.CONFIRMATION:
         slugs = confirmations(slugs, args.claim == "all", args.seeds)
+    if args.scale == claims.REGIME and args.claim == "all":
+        slugs = regime_order()
     for slug in slugs:
         claims.check_scale(args.scale, claims.load(slug))
     if args.jobs < 1:
@@ -275,6 +277,14 @@ def cmd_run(args):
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
     distributed.shutdown()
+
+
+def regime_order():
+    """The family's claims at the regime scale, cheapest first (the fewest planned seeds), so that a campaign that
+    spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
+    from .claims import ablation
+    family = [mod for mod in claims.registry().values() if claims.has_confirmation(mod)]
+    return [mod.CLAIM.slug for mod in sorted(family, key=lambda m: len(ablation.regime_seeds(m)))]
 
 
 def confirmations(slugs, every, seeds):

@@ -129,3 +129,20 @@ def test_runs_under_deterministic_algorithms():
             assert torch.equal(grads[0], grads[1])
     finally:
         torch.use_deterministic_algorithms(was)
+
+
+def test_bf16_maps_are_normalized_in_fp32_within_bf16_rounding():
+    """Under bf16 autocast LRN gets bf16 maps; it computes in fp32 (a bf16 denominator ~2 would round the
+    normalization away) with the window sum as a matmul. Forward and backward agree with the fp32 layer to bf16's
+    rounding (2^-8), on activations large enough that LRN is far from its constant k^-beta."""
+    a = activations(8, 24, 6, 6, dtype=torch.float32).contiguous(memory_format=torch.channels_last)
+    ref_in, bf_in = a.clone().requires_grad_(), a.to(torch.bfloat16).requires_grad_()
+    lrn = LocalResponseNorm()
+    ref, out = lrn(ref_in), lrn(bf_in)
+    assert out.dtype == torch.bfloat16 and out.is_contiguous(memory_format=torch.channels_last)
+    assert ((ref - a / 2 ** 0.75).abs().max() / ref.abs().max()) > 0.05  # the test's inputs exercise the layer
+    assert ((out.float() - ref).abs().max() / ref.abs().max()) < 2 ** -7
+    g = torch.randn(ref.shape, generator=torch.Generator().manual_seed(1))
+    (ref * g).sum().backward()
+    (out.float() * g).sum().backward()
+    assert ((bf_in.grad.float() - ref_in.grad).abs().max() / ref_in.grad.abs().max()) < 2 ** -7

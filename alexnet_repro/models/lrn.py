@@ -29,9 +29,10 @@ Under bf16 autocast the layer gets bf16 maps. Two things go wrong if it computes
 denominator k + alpha' * sum is ~2 plus a small term, and bf16 resolves 2 only to 1/64, so the
 normalization would round away; and the strided element-wise bf16 ops are slow on the CPU (the
 CIFAR-10 paper's net stepped no faster in bf16 than in fp32: LRN was two thirds of its step).
-So a bf16 input takes `_bf16_lrn`: the maps go to fp32 once, as an (N*H*W, C) matrix, the window
-sum is one matmul with a banded 0/1 matrix, and everything after it stays fp32 until the output is
-cast back. fp32 and fp64 inputs keep the shifted adds above, so fp32 runs stay bit-identical.
+So a bf16 input takes `_BF16LRNFunction`: the maps are read as an (N*H*W, C) matrix, computed on in fp32
+(the window sum as one matmul with a 0/1 band matrix), and cast back to bf16 at the end; torch.compile fuses
+the element-wise passes around it (eager where it cannot compile). fp32 and fp64 inputs keep the shifted adds above,
+so fp32 runs stay bit-identical.
 """
 import torch
 from torch import nn
@@ -76,45 +77,78 @@ def _lrn_backward(g, a, d, scale, size, alpha, beta, dim):
     return grad.addcmul_(g, scale)
 
 
-def _band(channels, size, device):
+def _band(channels, size, device, dtype):
     """The (C, C) 0/1 matrix whose column i marks the maps of i's window: x @ band is the window sum."""
     i = torch.arange(channels, device=device)
-    return ((i[:, None] - i[None, :]).abs() <= size // 2).float()
+    return ((i[:, None] - i[None, :]).abs() <= size // 2).to(dtype)
 
 
-def _as_rows(t):
-    """A 4-d map tensor as an (N*H*W, C) fp32 matrix (a view where it is channels_last), and how to undo it."""
-    nhwc = t.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
-    return nhwc.reshape(-1, t.shape[1]).float(), nhwc.shape
+def _window_sum_rows(x, band):
+    """Window sums along the last dim of an (N*H*W, C) fp32 matrix, as one matmul with the 0/1 band, in bf16 with
+    fp32 accumulation (the CPU's AMX tiles): the sum's 2^-8 rounding is of alpha' * sum, a small term of the
+    denominator beside k, so the layer's output moves by far less than bf16's own rounding of it."""
+    return torch.mm(x.to(torch.bfloat16), band).float()
 
 
-def _from_rows(rows, shape, dtype):
-    return rows.to(dtype).reshape(shape).permute(0, 3, 1, 2)  # NCHW shape, channels_last storage
+def _bf16_forward(a_rows, band, alpha, beta, k):
+    """(output in bf16, d^-1/2) of LRN on an (N*H*W, C) bf16 matrix, in fp32. beta is the paper's 0.75, so
+    d^-beta = r sqrt(r) with r = d^-1/2: two cheap roots instead of a pow (`local_response_norm` checks beta)."""
+    x = a_rows.float()
+    r = torch.rsqrt(_window_sum_rows(x * x, band) * alpha + k)
+    return (x * r * torch.sqrt(r)).to(torch.bfloat16), r
+
+
+def _bf16_backward(g_rows, a_rows, r, band, alpha, beta, k):
+    """The gradient of _bf16_forward (as _lrn_backward, with scale = r sqrt(r) and 1/d = r^2), returned in bf16."""
+    x, g = a_rows.float(), g_rows.float()
+    scale = r * torch.sqrt(r)
+    t = g * x * scale * r * r  # g a scale / d; the window is symmetric: i in win(j) <=> j in win(i)
+    return (_window_sum_rows(t, band) * x * (-2.0 * alpha * beta) + g * scale).to(torch.bfloat16)
+
+
+def _fused(fn):
+    """`fn` compiled into one fused loop by torch.compile (inductor: C++ on the CPU), which makes the element-wise
+    passes over the maps one; eager where compiling fails (no C++ compiler, an unsupported device), said once."""
+    compiled, failed = [None], []
+
+    def call(*args):
+        if not failed and compiled[0] is None:
+            compiled[0] = torch.compile(fn, dynamic=False)
+        if not failed:
+            try:
+                return compiled[0](*args)
+            except Exception as e:  # noqa: BLE001 - any compiler failure: the eager function is the same math
+                failed.append(e)
+                import warnings
+                warnings.warn(f"bf16 LRN runs eager ({type(e).__name__}: {str(e)[:120]}); slower, the same math")
+        return fn(*args)
+    return call
+
+
+_BF16_FORWARD, _BF16_BACKWARD = _fused(_bf16_forward), _fused(_bf16_backward)
 
 
 class _BF16LRNFunction(torch.autograd.Function):
-    """LRN of bf16 maps, computed in fp32 with the window sum as a matmul (see the module docstring)."""
+    """LRN of bf16 maps, computed in fp32 around a matmul window sum (see the module docstring)."""
 
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        x, shape = _as_rows(a)
-        band = _band(a.shape[1], size, a.device)
-        d = torch.mm(x * x, band).mul_(alpha).add_(k)
-        scale = d.pow(-beta)
-        ctx.save_for_backward(a, d, scale, band)
-        ctx.hyper = (alpha, beta)
-        return _from_rows(x * scale, shape, a.dtype)
+        nhwc = a.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
+        rows = nhwc.reshape(-1, a.shape[1])
+        band = _band(a.shape[1], size, a.device, torch.bfloat16)
+        out, r = _BF16_FORWARD(rows, band, alpha, beta, k)
+        ctx.save_for_backward(rows, r, band)
+        ctx.hyper = (alpha, beta, k, nhwc.shape)
+        return out.reshape(nhwc.shape).permute(0, 3, 1, 2)  # NCHW shape, channels_last storage
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        a, d, scale, band = ctx.saved_tensors
-        alpha, beta = ctx.hyper
-        x, shape = _as_rows(a)
-        g, _ = _as_rows(g)
-        t = g * x * scale / d  # as in _lrn_backward; the band is symmetric, so it is its own transpose
-        grad = torch.mm(t, band).mul_(x).mul_(-2.0 * alpha * beta).addcmul_(g, scale)
-        return _from_rows(grad, shape, a.dtype), None, None, None, None
+        rows, r, band = ctx.saved_tensors
+        alpha, beta, k, shape = ctx.hyper
+        g_rows = g.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(rows.shape)
+        grad = _BF16_BACKWARD(g_rows, rows, r, band, alpha, beta, k)
+        return grad.reshape(shape).permute(0, 3, 1, 2), None, None, None, None
 
 
 class _LRNFunction(torch.autograd.Function):
@@ -151,7 +185,7 @@ def local_response_norm(a, size=5, alpha=1e-4, beta=0.75, k=2.0, alpha_conventio
     if a.dim() < 3:
         raise ValueError(f"expected (N, C, ...) input, got shape {tuple(a.shape)}")
     alpha_eff = alpha / size if alpha_convention == "per_size" else alpha
-    if a.dtype == torch.bfloat16 and a.dim() == 4:
+    if a.dtype == torch.bfloat16 and a.dim() == 4 and beta == 0.75:  # the bf16 path's roots are for beta 3/4
         return _BF16LRNFunction.apply(a, size, alpha_eff, beta, k)
     return _LRNFunction.apply(a, size, alpha_eff, beta, k)
 
