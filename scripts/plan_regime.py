@@ -29,7 +29,7 @@ from alexnet_repro.results import atomic_write_json, git_commit, load_result  # 
 from alexnet_repro.verdict import measure_effect, sd_upper, seeds_for_power  # noqa: E402
 
 MIN_SEEDS = 4           # the fewest a claim runs, whatever its power: a t-interval from fewer says little
-MAX_SEEDS = 24          # the most: 12 arms x up to 24 seeds x 3-6 min is the 10-20 core-hours issue 20 budgets
+MAX_SEEDS = 24          # the most: ~190 runs of 5-10 min (60 epochs, bf16), some 20 core-hours over several sessions
 PLAN = Path(__file__).resolve().parent.parent / "results" / "benchmarks" / "regime_plan.json"
 
 
