@@ -49,7 +49,7 @@ def main():
     rows = status(args.data_root)
     done_runs = sum(d for _, d, _, _ in rows)
     minutes = sum(m for *_, m in rows)
-    per_run = minutes / done_runs if done_runs else 5.0  # before any run: the 40-epoch estimate of the plan
+    per_run = minutes / done_runs if done_runs else 10.0  # before any run: the paper's net at 60 epochs in bf16
     print(f"{'claim':<18} {'runs done':>10}   result")
     for slug, done, planned, _ in rows:
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
