@@ -15,7 +15,8 @@ from alexnet_repro.claims import ablation, kernels, lrn_cifar  # noqa: E402
 from alexnet_repro.results import results_dir  # noqa: E402
 from alexnet_repro.staleness import staleness  # noqa: E402
 
-for slug in sys.argv[1:] or [s for s in claims.registry() if claims.has_confirmation(claims.load(s))]:
+family = [s for s in claims.registry() if claims.has_confirmation(claims.load(s))]
+for slug in [s for s in family if s in sys.argv[1:]] if sys.argv[1:] else family:
     for scale in ("cpu", claims.CONFIRMATION):
         folder = results_dir(slug, scale)
         if not (folder / "seeds.csv").exists():
