@@ -292,7 +292,7 @@ def untestable_reason(rows, gains):
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if not left_chance(r["test_error_centre"], 10)]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
-    without = [r["test_error_ten_view"] for r in rows if not r["lrn"] and math.isfinite(r["test_error_ten_view"])]
+    without = [r["test_error_ten_view"] for r in rows if not r["lrn"] and math.isfinite(r.get("test_error_ten_view", math.nan))]
     if without and sum(without) / len(without) > PAPER["error_without"] + FAR_FROM_REGIME:
         return (f"far from the paper's regime: the net without LRN ends at {sum(without) / len(without):.1f}% "
                 f"10-view test error, more than {FAR_FROM_REGIME:g} points above cuda-convnet's "
