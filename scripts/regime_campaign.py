@@ -26,7 +26,8 @@ from alexnet_repro.runs import stored_record  # noqa: E402
 
 
 def status(data_root):
-    """[(slug, runs done, runs planned, minutes of the done runs)] in campaign order; one runs table for all."""
+    """[(slug, runs done, runs planned, minutes of the done runs)] in campaign order. A run shared by several claims
+    (the paper's net) counts in each of them."""
     fam = ablation.Family(ablation.family_config(claims.REGIME), claims.REGIME, "cpu", data_root)
     rows = []
     for slug in regime_order():
@@ -47,14 +48,17 @@ def main():
     parser.add_argument("--until", help="HH:MM (UTC, today): start no claim whose missing runs would end later")
     args = parser.parse_args()
     rows = status(args.data_root)
-    done_runs = sum(d for _, d, _, _ in rows)
+    done_runs = sum(d for _, d, _, _ in rows)  # shared runs counted once per claim, in the minutes too
     minutes = sum(m for *_, m in rows)
     per_run = minutes / done_runs if done_runs else 10.0  # before any run: the paper's net at 60 epochs in bf16
+    stored = Path(ablation.results_root()) / "runs" / ablation.FAMILY / claims.REGIME
     print(f"{'claim':<18} {'runs done':>10}   result")
     for slug, done, planned, _ in rows:
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
         print(f"{slug:<18} {done:>4} / {planned:<4}   {'assembled' if has else '-'}")
-    print(f"{done_runs} runs done ({per_run:.1f} min each on average, one process each)")
+    unique = len(list(stored.glob("*/record.json"))) if stored.exists() else 0
+    print(f"{unique} runs recorded in {stored.relative_to(REPO) if stored.is_relative_to(REPO) else stored} "
+          f"({per_run:.1f} min each on average, one process each)")
     if not args.go:
         return
     deadline = (datetime.datetime.combine(datetime.date.today(), datetime.time.fromisoformat(args.until))
