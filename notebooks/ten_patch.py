@@ -14,13 +14,15 @@
 # ---
 
 # %% [markdown]
-# # D2: 10 patches beat the centre crop
+# # D2: 10-patch averaging beats a centre crop
 #
-# > "Without this scheme, our network suffers from substantial overfitting, which would have forced us to use much smaller networks. At test time, the network makes a prediction by extracting five 224x224 patches (the four corner patches and the center patch) as well as their horizontal reflections (hence ten patches in all), and averaging the predictions made by the network's softmax layer on the ten patches." (section 4.1). ILSVRC-2010: 39.0% / 18.3% top-1 / top-5 with one patch, 37.5% / 17.0% with ten (section 6).
+# > "At test time the network averages its softmax over ten 224x224 patches (the four corners and the centre, and their reflections); ILSVRC-2010: 39.0/18.3 top-1/top-5 with one patch, 37.5/17.0 with 10." (Krizhevsky et al. 2012, section 6)
 #
 # **The experiment.** A comparison of the ablation family (`claims/ablation.py`): each trained paper's net evaluated on the centre crop and with its softmax averaged over 10 views; effect: 10 views minus centre crop, seed by seed, on the same net. Until protocol v3 this claim also held a training half (random crops and flips against the centre crop): that is now D4 (`notebooks/crops_flips.ipynb`); the results read by protocol v2 (cpu, its confirmation, Imagenette) keep both halves.
 #
 # **The scale.** The scale that decides is `cpu-regime`: CIFAR-10, the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, trained for the number of epochs a pilot on held-out images chose so that the paper's net converges (its last 3 epochs gain under 1 point) and overfits (a train-test gap of 8 points or more); each comparison's seeds are fixed before its runs, and its verdict follows protocol v3 (on a proxy the verdict decides the direction; the size is stated beside it). The earlier `cpu` scale trained the same nets for 15 epochs, before they converged or overfit (protocol v2). It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/ten_patch/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
+#
+# Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
 
 # %% tags=["parameters"]
 # Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)

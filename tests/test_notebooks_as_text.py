@@ -29,3 +29,14 @@ def test_notebook_and_its_text_twin_hold_the_same_cells(path):
         f"{path.name} and {twin.name} differ: edit the .py, then run `jupytext --sync notebooks/{path.name}`")
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(not c["outputs"] and c["execution_count"] is None for c in code), f"{path.name} has outputs"
+
+
+def test_the_family_notebooks_are_the_template_filled_in():
+    """The ablation family's notebooks are written by scripts/family_notebooks.py from one template and each claim's
+    declaration: one differing from it was edited by hand (or its claim changed without rewriting it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parent.parent / "scripts" / "family_notebooks.py"
+    out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

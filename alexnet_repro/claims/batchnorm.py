@@ -23,5 +23,11 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, 0.0), margin=0.5,
             text="Effect: validation top-1 error (centre crop) with batch norm minus with the other arm, points, per seed.")
 COMPARISONS = [Comparison("batch norm vs LRN", BATCHNORM, PAPER), Comparison("batch norm vs none", BATCHNORM, NO_LRN)]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "Batch norm sits where LRN sits (after the conv1 and conv2 ReLUs), compared against the paper's LRN "
+    'net and against the net with no normalization; everything else held equal (see ablation.py). The '
+    'paper makes no claim, so the verdict says only which way the measured difference points.')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

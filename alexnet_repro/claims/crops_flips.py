@@ -37,5 +37,14 @@ RULE = RULES[ERROR]
 COMPARISONS = [Comparison(ERROR, PAPER, NO_CROP_FLIP, needs_overfitting=True),
                Comparison(GAP, PAPER, NO_CROP_FLIP, metric="gap", decides=False)]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "The paper's net, trained on random crops and their mirror images, against the same net trained on "
+    'the centre crop alone; everything else held equal (see ablation.py). Effect: validation top-1 error '
+    'at the end of training, crops minus none, per seed, with the train-test gap beside it (reported, not '
+    "deciding: the no-crop arm's training sample is exactly its input, so part of its gap is mechanical). "
+    "Testable only where the no-crop arm overfits by the protocol's threshold. Until protocol v3 this was "
+    'the training half of D2.')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

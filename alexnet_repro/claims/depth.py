@@ -22,5 +22,12 @@ RULE = Rule(null=0.0, direction=+1, band=(1.33, 3.0),
             text="Effect: validation top-1 error without the layer minus with it, points, per seed.")
 COMPARISONS = [Comparison(f"without {layer}", WITHOUT[layer], PAPER, paper=2.0) for layer in ("conv3", "conv4", "conv5")]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "Three arms, each the paper's net without one of conv3, conv4, conv5 (the layers after it keep their "
+    "kernel counts and column connectivity; see models/alexnet.py), against the paper's net; everything "
+    'else held equal (see ablation.py). Effect per arm: validation top-1 error without the layer minus '
+    "with it. Each arm gets its own verdict; the claim's verdict combines them (ablation.combine).")
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

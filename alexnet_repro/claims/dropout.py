@@ -40,5 +40,13 @@ COMPARISONS_BY_PROTOCOL = {2: [GAP_COMPARISON,
                                Comparison("epochs to converge, dropout / none", PAPER, NO_DROPOUT,
                                           metric="converged_epoch", ratio=True, paper=2.0, decides=False)]}
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "The paper's net (dropout 0.5 on the outputs of fc6 and fc7) against the same without dropout; "
+    'everything else held equal (see ablation.py). Two effects, per seed: the train-validation gap '
+    '(dropout minus none: negative if dropout curbs overfitting) and the ratio of epochs to converge '
+    '(dropout / none), convergence defined before any run in ablation.py (first epoch within 1 point of '
+    "the run's best validation error).")
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

@@ -29,5 +29,12 @@ COMPARISONS = [Comparison("top-1, overlapping vs 2/2", PAPER, NON_OVERLAPPING, p
                Comparison("train-val gap, overlapping vs 2/2", PAPER, NON_OVERLAPPING, metric="gap",
                           needs_overfitting=True)]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "The paper's net (every max-pool 3x3 stride 2) against the same net with 2x2 stride 2 pools (the same "
+    'output sizes); everything else held equal (see ablation.py). Effects, per seed: the validation top-1 '
+    'error, and the train-validation gap (the validation error minus the centre-crop error on a fixed '
+    'training sample in eval mode, so both are measured alike).')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

@@ -21,5 +21,11 @@ RULE = Rule(null=0.0, direction=-1, band=(-math.inf, -1.0),
             text="Effect: validation top-1 error with PCA lighting minus without, points, per seed.")
 COMPARISONS = [Comparison("PCA lighting vs none", PAPER, NO_PCA, paper=-1.0)]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "The paper's recipe (each training image, each time it is used, gets sum_i alpha_i*lambda_i*p_i added "
+    "to every pixel, alpha_i ~ N(0, 0.1), from the PCA of the training set's RGB values) against the same "
+    'without it; everything else held equal (see ablation.py).')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

@@ -50,5 +50,13 @@ COMPARISONS = [Comparison(TEST_HALF, PAPER, PAPER, metric="val_top1", treatment_
 COMPARISONS_BY_PROTOCOL = {2: [*COMPARISONS, Comparison(TRAINING_HALF, PAPER, NO_CROP_FLIP),
                                Comparison(GAP, PAPER, NO_CROP_FLIP, metric="gap", decides=False)]}
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "A comparison of the ablation family (`claims/ablation.py`): each trained paper's net evaluated on "
+    'the centre crop and with its softmax averaged over 10 views; effect: 10 views minus centre crop, '
+    'seed by seed, on the same net. Until protocol v3 this claim also held a training half (random crops '
+    'and flips against the centre crop): that is now D4 (`notebooks/crops_flips.ipynb`); the results read '
+    'by protocol v2 (cpu, its confirmation, Imagenette) keep both halves.')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

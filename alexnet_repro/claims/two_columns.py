@@ -27,5 +27,13 @@ COMPARISONS = [Comparison("two columns vs one", PAPER, ONE_COLUMN, paper=-1.7),
                                        "columns share one device, as grouped convolutions (benchmarks/two_gpu_time.py "
                                        "times it on two GPUs)")]
 
+# What its notebook says the experiment is (scripts/family_notebooks.py writes the notebook from it).
+EXPERIMENT = (
+    "The paper's two-column net (grouped convolutions, one device) against footnote 2's one-column net: "
+    'half the kernels in conv1-conv4, conv5 and the FC layers full size; everything else held equal (see '
+    'ablation.py). Effect: validation top-1 error, two columns minus one, per seed. The paper\'s "slightly '
+    'less time to train" came from two GPUs; on one device the seconds per epoch are reported beside the '
+    'verdict, not part of it.')
+
 
 plan, run_job, train, assess, run = entry_points(__name__)

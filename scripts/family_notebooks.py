@@ -1,0 +1,120 @@
+"""Write the ablation family's notebooks (notebooks/<claim>.py and .ipynb) from one template: each claim's id, title,
+the paper's words and section (its CLAIM) and what its experiment is (its EXPERIMENT) fill TEMPLATE, which holds
+everything they share. A family notebook is edited here, never by hand; tests/test_notebooks_as_text.py fails when
+a notebook differs from what this writes.
+
+    python scripts/family_notebooks.py [--check]
+"""
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from alexnet_repro import claims  # noqa: E402
+
+TEMPLATE = '''# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.7
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # «ID»: «TITLE»
+#
+# > "«QUOTE»" (Krizhevsky et al. 2012, section «SECTION»)
+#
+# **The experiment.** «EXPERIMENT»
+#
+# **The scale.** The scale that decides is `cpu-regime`: CIFAR-10, the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, trained for the number of epochs a pilot on held-out images chose so that the paper's net converges (its last 3 epochs gain under 1 point) and overfits (a train-test gap of 8 points or more); each comparison's seeds are fixed before its runs, and its verdict follows protocol v3 (on a proxy the verdict decides the direction; the size is stated beside it). The earlier `cpu` scale trained the same nets for 15 epochs, before they converged or overfit (protocol v2). It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/«SLUG»/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
+#
+# Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
+
+# %% tags=["parameters"]
+# Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)
+# scale: smoke | cpu-regime | cpu | gpu | paper | cpu-confirmation (an inconclusive cpu result's confirmation: fresh
+# seeds, as many as that result says would decide it; leave seeds empty)
+scale = "smoke"
+# seeds: comma-separated; empty means the scale's own seeds
+seeds = ""
+# device: auto (cuda if present) | cpu | cuda
+device = "auto"
+# data_root: CIFAR-10 at the cpu scale; ImageNet-layout data (train/, val/: Imagenette, ILSVRC) at the smoke,
+# gpu and paper scales; empty means $ALEXNET_REPRO_DATA, else ~/data
+data_root = ""
+# out_dir: empty means results/«SLUG»/<scale>/
+out_dir = ""
+# download: fetch CIFAR-10 through torchvision where the scale reads it (ImageNet-layout data cannot be)
+download = False
+
+# %%
+# %matplotlib inline
+from alexnet_repro import report
+from alexnet_repro.claims import «SLUG» as claim
+from alexnet_repro.results import results_dir
+from alexnet_repro.seeds import parse_seeds
+
+from alexnet_repro import preflight
+# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
+# the sample shipped with the package (as `python -m alexnet_repro run` does).
+data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
+result = claim.run(scale, seeds=parse_seeds(seeds), device=device, data_root=data_root or None,
+                   out_dir=out_dir or None, download=download)
+
+# %% [markdown]
+# ## Result
+
+# %%
+report.family(result, out_dir or results_dir(claim.CLAIM.slug, scale))
+
+# %% [markdown]
+# ## Provenance
+
+# %%
+report.provenance(result)
+'''
+
+
+def family():
+    """The family's claim modules, by the registry (a claim with COMPARISONS over the family's data)."""
+    return [mod for mod in claims.registry().values() if claims.has_confirmation(mod)]
+
+
+def render(mod) -> str:
+    fields = {"«ID»": mod.CLAIM.id, "«TITLE»": mod.CLAIM.title, "«QUOTE»": mod.CLAIM.paper_says,
+              "«SECTION»": mod.CLAIM.section, "«EXPERIMENT»": mod.EXPERIMENT, "«SLUG»": mod.CLAIM.slug}
+    text = TEMPLATE
+    for key, value in fields.items():
+        text = text.replace(key, value)
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if a notebook differs from what would be written")
+    args = parser.parse_args()
+    stale = []
+    for mod in family():
+        path = REPO / "notebooks" / f"{mod.CLAIM.slug}.py"
+        if path.exists() and path.read_text() == render(mod):
+            continue
+        stale.append(path.name)
+        if not args.check:
+            path.write_text(render(mod))
+            subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--to", "ipynb", str(path)], check=True)
+    print(("differ from the template: " if args.check else "written: ") + (", ".join(stale) or "none"))
+    raise SystemExit(1 if args.check and stale else 0)
+
+
+if __name__ == "__main__":
+    main()
