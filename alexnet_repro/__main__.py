@@ -14,6 +14,7 @@ result. It holds the sha256 of the result.json and the notebook it vouches for, 
 else rewrote since (papermill run by hand, another run into the same --out-dir) is not up to date. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts
 (preflight.py) and reported in one line, exit 2.
 """
+
 import argparse
 import errno
 import hashlib
@@ -71,6 +72,7 @@ def _quiet_kernel_manager():
             with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
                 kw.setdefault("stderr", log)
                 return await super().start_kernel(**kw)
+
     return KernelStderrToLog
 
 
@@ -87,6 +89,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
     kernel's stderr (notes, warnings, progress) is copied here as written, so a progress bar redraws in place
     on a terminal."""
     import papermill
+
     out_dir = Path(out_dir).absolute()  # the kernel runs in the notebooks' folder
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{slug}.ipynb"
@@ -94,11 +97,17 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=temp_prefix(target), suffix=".ipynb")  # one per run
     os.close(fd)
     try:
-        papermill.execute_notebook(str(notebook_path(slug)), tmp, cwd=str(notebooks_dir()),
-                                   parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-                                   log_output=False, stderr_file=sys.stderr if log_output else None,
-                                   progress_bar=False, kernel_name="python3",
-                                   kernel_manager_class=_quiet_kernel_manager())
+        papermill.execute_notebook(
+            str(notebook_path(slug)),
+            tmp,
+            cwd=str(notebooks_dir()),
+            parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
+            log_output=False,
+            stderr_file=sys.stderr if log_output else None,
+            progress_bar=False,
+            kernel_name="python3",
+            kernel_manager_class=_quiet_kernel_manager(),
+        )
         clean_notebook_file(tmp)  # no progress bars, no paths of this machine
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)  # the executed notebook appears whole or not at all
@@ -122,6 +131,7 @@ def list_rows(show_all=False):
     from .book.evidence import page_entry
     from .book.standing import HISTORY, NOT_RUN, deciding, rank
     from .staleness import staleness
+
     rows, bad = [], 0
     for slug, mod in claims.registry().items():
         entries = []
@@ -139,24 +149,46 @@ def list_rows(show_all=False):
             rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
-            role = ("deciding" if e is decider else "plumbing check" if e.scale == "smoke"
-                    else "history" if e.scale in HISTORY else "superseded")
+            role = (
+                "deciding"
+                if e is decider
+                else "plumbing check"
+                if e.scale == "smoke"
+                else "history"
+                if e.scale in HISTORY
+                else "superseded"
+            )
             if role != "deciding" and not show_all:
                 continue
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
-            rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": e.scale, "verdict": e.verdict, "role": role,
-                         "effect": ({"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper,
-                                     **shown[0].effect} if shown and not e.result.get("annotation") else None),
-                         "more_comparisons": max(len(shown) - 1, 0), "headline": headline_of(e.result),
-                         "proxy": e.proxy, "staleness": staleness(e.result), "date": prov.get("date"),
-                         "commit": prov.get("git_commit")})
+            rows.append(
+                {
+                    "claim": slug,
+                    "id": mod.CLAIM.id,
+                    "scale": e.scale,
+                    "verdict": e.verdict,
+                    "role": role,
+                    "effect": (
+                        {"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper, **shown[0].effect}
+                        if shown and not e.result.get("annotation")
+                        else None
+                    ),
+                    "more_comparisons": max(len(shown) - 1, 0),
+                    "headline": headline_of(e.result),
+                    "proxy": e.proxy,
+                    "staleness": staleness(e.result),
+                    "date": prov.get("date"),
+                    "commit": prov.get("git_commit"),
+                }
+            )
     return rows, bad
 
 
 def _effect_text(row) -> str:
     """The deciding effect as the book writes it (evidence.fmt_effect), without the words a column header says."""
     from .book.evidence import Comparison, fmt_effect
+
     if not row.get("effect"):
         return row.get("headline") or ""
     e = row["effect"]
@@ -174,18 +206,27 @@ def cmd_list(args):
         print(json.dumps(rows, indent=1))
         return 2 if bad else 0
     status = {"stale": "stale", "unknown": "unknown"}
-    cells = [(r["id"], r["claim"], r["verdict"], (r["scale"] or "-") + ("" if r["role"] == "deciding" else
-                                                                         f" ({r['role']})"),
-              _effect_text(r) if r["scale"] else "", status.get(r.get("staleness"), "")) for r in rows]
+    cells = [
+        (
+            r["id"],
+            r["claim"],
+            r["verdict"],
+            (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})"),
+            _effect_text(r) if r["scale"] else "",
+            status.get(r.get("staleness"), ""),
+        )
+        for r in rows
+    ]
     head = ("id", "claim", "verdict", "scale", "effect (95% CI)", "")
     widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]
     fixed = sum(widths) + 4 + max(len(c[5]) for c in cells) + 1
     effect_width = max(WIDTH - fixed, 12)
 
     def line(c):
-        effect = c[4] if len(c[4]) <= effect_width else c[4][:effect_width - 3] + "..."
+        effect = c[4] if len(c[4]) <= effect_width else c[4][: effect_width - 3] + "..."
         text = " ".join(f"{c[i]:<{widths[i]}}" for i in range(4)) + f" {effect:<{effect_width}} {c[5]}"
         return text.rstrip()
+
     print(line(head))
     for c in cells:
         print(line(c))
@@ -197,11 +238,15 @@ def cmd_list(args):
     stale = sum(r.get("staleness") == "stale" for r in rows)
     unknown = sum(r.get("staleness") == "unknown" for r in rows)
     hidden = len(every) - len(rows)
-    footer = (f"{len(deciding)} claims, each by its deciding result: "
-              + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-              + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
-              "changed since it was made)" + (f"; made {dates[0]} to {dates[-1]}" if dates else "") + "."
-              + (f" {hidden} more results, superseded or history: --all shows them." if hidden else ""))
+    footer = (
+        f"{len(deciding)} claims, each by its deciding result: "
+        + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
+        "changed since it was made)"
+        + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
+        + "."
+        + (f" {hidden} more results, superseded or history: --all shows them." if hidden else "")
+    )
     print()
     print(textwrap.fill(footer, WIDTH))
     return 2 if bad else 0
@@ -227,14 +272,20 @@ def cmd_run(args):
     if args.seeds is not None and not args.seeds.strip():
         raise ValueError("--seeds is empty: give seeds like 0,1,2, or leave --seeds out for the scale's own")
     seeds = parse_seeds(args.seeds)
-    params = {"device": args.device or "auto", "data_root": args.data_root or "",
-              "seeds": ",".join(map(str, seeds)) if seeds else "", "download": args.download}
+    params = {
+        "device": args.device or "auto",
+        "data_root": args.data_root or "",
+        "seeds": ",".join(map(str, seeds)) if seeds else "",
+        "download": args.download,
+    }
     # Checked before any kernel or process starts: each would fail later, slower, or as a traceback.
     pick_device(args.device)
     for folder, what in ((cache_dir(), "the cache ($ALEXNET_REPRO_CACHE)"), (runs_dir(), "the run store")):
         preflight.check_writable(folder, what)
-    out_dirs = {slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
-                for slug in slugs}
+    out_dirs = {
+        slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+        for slug in slugs
+    }
     data, roots = {}, {}
     world = distributed.init(args.device)  # started by torchrun: every process trains, rank 0 alone writes results
     if world and args.jobs > 1:
@@ -245,10 +296,18 @@ def cmd_run(args):
     for slug in slugs:
         out_dir = out_dirs[slug]
         params_slug = dict(params, data_root=str(roots[slug] or ""))
-        stamp = {"fingerprint": fingerprint(slug, args.scale, params_slug), "scale": args.scale,
-                 "parameters": params_slug, "data": data[slug]}
+        stamp = {
+            "fingerprint": fingerprint(slug, args.scale, params_slug),
+            "scale": args.scale,
+            "parameters": params_slug,
+            "data": data[slug],
+        }
         fresh = not (args.force or args.retrain)
-        if fresh and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug) and (res := _valid_result(out_dir)):
+        if (
+            fresh
+            and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug)
+            and (res := _valid_result(out_dir))
+        ):
             print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {res['verdict']}")
             continue
         if distributed.is_main():
@@ -263,7 +322,11 @@ def cmd_run(args):
                 distributed.barrier(long=True)  # while rank 0 writes the result (its notebook)
                 continue
         else:
-            note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common) if args.jobs > 1 else None
+            note = (
+                prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common)
+                if args.jobs > 1
+                else None
+            )
         # provenance() in the notebook's kernel (which inherits this environment) records the note;
         # popped otherwise, so it never carries over to the next claim of `run all`.
         if note:
@@ -283,6 +346,7 @@ def regime_order():
     """The family's claims at the regime scale, cheapest first (the fewest planned seeds), so that a campaign that
     spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
     from .claims import ablation
+
     family = [mod for mod in claims.registry().values() if claims.has_confirmation(mod)]
     return [mod.CLAIM.slug for mod in sorted(family, key=lambda m: len(ablation.regime_seeds(m)))]
 
@@ -292,6 +356,7 @@ def confirmations(slugs, every, seeds):
     rest are named and left out); else `slugs`, each refused in one line if it has nothing to confirm. The seeds
     of each come from its pilot (ablation.confirmation_seeds), checked here before any kernel starts."""
     from .claims import ablation
+
     out = []
     for slug in slugs:
         mod = claims.load(slug)
@@ -320,11 +385,13 @@ def _valid_result(out_dir):
 
 def _vouched(stamp, out_dir, slug):
     """run.json's content: the stamp, and the sha256 of the files it vouches for as they are now (None: absent)."""
+
     def sha(path):
         try:
             return hashlib.sha256(path.read_bytes()).hexdigest()
         except FileNotFoundError:
             return None
+
     return {**stamp, "files_sha256": {name: sha(out_dir / name) for name in ("result.json", f"{slug}.ipynb")}}
 
 
@@ -332,9 +399,11 @@ def retire_runs(slug, scale):
     """--retrain: set aside the run store's folders this claim reads at this scale, so its runs train again.
     Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
     from .runs import default_work_dir
+
     mod = claims.load(slug)
     if mod.DATA == "family":
         from .claims import ablation
+
         folders = [default_work_dir(ablation.FAMILY, ablation.store_scale(scale))]
     else:
         folders = [default_work_dir(slug, scale)]
@@ -376,6 +445,7 @@ def _read_json(path):
 
 class OneLineParser(argparse.ArgumentParser):
     """A usage mistake is one line (and exit 2), like every other mistake a user can fix."""
+
     def error(self, message):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
@@ -391,29 +461,45 @@ def main(argv=None):
     lister.add_argument("--all", action="store_true", help="every result at every scale, with its role")
     lister.add_argument("--json", action="store_true", help="the rows as JSON")
     sub.add_parser("book", help="generate the book's pages from results/ and build it (book/_build/html)")
-    sub.add_parser("audit", help="when each result's rule was declared, its runs trained and it was assembled; "
-                                 "exit 1 on a flag not acknowledged in alexnet_repro/audit_acknowledged.json")
+    sub.add_parser(
+        "audit",
+        help="when each result's rule was declared, its runs trained and it was assembled; "
+        "exit 1 on a flag not acknowledged in alexnet_repro/audit_acknowledged.json",
+    )
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
-    run.add_argument("--scale", default="smoke",
-                     help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.REGIME}: the ablation "
-                          "family trained into the regime its claims are about, each claim's seeds fixed in advance; "
-                          f"{claims.CONFIRMATION}: the family's confirmation of an inconclusive cpu result, on the fresh "
-                          "seeds that result fixes")
+    run.add_argument(
+        "--scale",
+        default="smoke",
+        help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.REGIME}: the ablation "
+        "family trained into the regime its claims are about, each claim's seeds fixed in advance; "
+        f"{claims.CONFIRMATION}: the family's confirmation of an inconclusive cpu result, on the fresh "
+        "seeds that result fixes",
+    )
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")
     run.add_argument("--seeds", help="comma-separated seeds, overriding the scale's (distinct, >= 0)")
     run.add_argument("--out-dir", help="write results here instead of results/")
-    run.add_argument("--force", action="store_true",
-                     help="rerun a claim's notebook even if its result is up to date (its runs are read from the "
-                          "run store, not trained again)")
-    run.add_argument("--retrain", action="store_true",
-                     help="set aside the run store's runs of this claim at this scale and train them again (for the "
-                          "ablation family: the nets every family claim shares); implies --force")
-    run.add_argument("--jobs", type=int, default=1,
-                     help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="rerun a claim's notebook even if its result is up to date (its runs are read from the "
+        "run store, not trained again)",
+    )
+    run.add_argument(
+        "--retrain",
+        action="store_true",
+        help="set aside the run store's runs of this claim at this scale and train them again (for the "
+        "ablation family: the nets every family claim shares); implies --force",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train a claim's independent runs in this many processes first (e.g. 8 on one GPU)",
+    )
     args = parser.parse_args(argv)
     set_level("warning" if args.quiet else "debug" if args.verbose else "info")
     # The kernel's stderr is a pipe to this process: it draws bars only if this process's stderr is a terminal.
@@ -421,9 +507,11 @@ def main(argv=None):
     try:
         if args.command == "book":
             from .book import build
+
             return build()
         if args.command == "audit":
             from .audit import main as audit
+
             return audit()
         return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
     except (ValueError, DataError) as e:

@@ -8,6 +8,7 @@ and every writer of a large file (a checkpoint, a decoded dataset) calls it befo
 Two processes that build the same thing (a decoded dataset) take turns under `locked`: the second then
 finds the first's work done, and no process deletes a tree another is reading.
 """
+
 import contextlib
 import fcntl
 import os
@@ -28,7 +29,7 @@ def atomic_write_bytes(path, data):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path))
     try:
         with os.fdopen(fd, "wb") as f:
-            for part in ([data] if isinstance(data, (bytes, bytearray, memoryview)) else data):
+            for part in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
                 f.write(part)
             f.flush()
             os.fsync(f.fileno())
@@ -48,7 +49,7 @@ def remove_stale_temps(path):
     head = f".{path.name}.tmp-"
     for p in path.parent.glob(f"{head}*"):
         try:
-            os.kill(int(p.name[len(head):].split("-")[0]), 0)
+            os.kill(int(p.name[len(head) :].split("-")[0]), 0)
         except ProcessLookupError:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         except (ValueError, PermissionError):

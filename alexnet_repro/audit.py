@@ -9,6 +9,7 @@ A flag is never hidden: the book shows it on the claim's page and counts it on t
 been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED (audit_acknowledged.json beside this file,
 committed); `audit` exits non-zero only for a flag nobody has acknowledged.
 """
+
 import ast
 import functools
 import json
@@ -20,8 +21,17 @@ from .staleness import _git, made_by
 
 AUDIT_ACKNOWLEDGED = Path(__file__).parent / "audit_acknowledged.json"
 # The declarations of a claim module that fix its verdict before any run.
-DECLARED = ("RULE", "RULES", "COMPARISONS", "COMPARISONS_BY_PROTOCOL", "SCALES", "RULE_TEXT", "UNTESTABLE_RULE",
-            "FAR_FROM_REGIME", "IN_THE_PAPER")
+DECLARED = (
+    "RULE",
+    "RULES",
+    "COMPARISONS",
+    "COMPARISONS_BY_PROTOCOL",
+    "SCALES",
+    "RULE_TEXT",
+    "UNTESTABLE_RULE",
+    "FAR_FROM_REGIME",
+    "IN_THE_PAPER",
+)
 RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
 
 
@@ -29,13 +39,13 @@ RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
 class Timeline:
     slug: str
     scale: str
-    declared: tuple | None          # (commit, date) that last changed the claim's declarations, up to `decided`
-    trained: list                   # [(commit, date)] the runs were trained at; [] when not recorded
+    declared: tuple | None  # (commit, date) that last changed the claim's declarations, up to `decided`
+    trained: list  # [(commit, date)] the runs were trained at; [] when not recorded
     training_version: str | None
-    assembled: tuple                # (commit, date) that wrote the result
-    decided: tuple                  # (commit, date) whose code decided the verdict (a re-read's, else assembled)
+    assembled: tuple  # (commit, date) that wrote the result
+    decided: tuple  # (commit, date) whose code decided the verdict (a re-read's, else assembled)
     notes: list = field(default_factory=list)
-    flags: list = field(default_factory=list)     # [(kind, text)]
+    flags: list = field(default_factory=list)  # [(kind, text)]
 
     def acknowledged(self, known=None) -> list:
         """[(kind, text, reason or None)] for each flag: its reason where the committed list acknowledges it."""
@@ -73,10 +83,17 @@ def declarations(slug: str, commit: str):
         return None
     kept = []
     for node in ast.parse(source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AnnAssign, ast.AugAssign)) else []
-        names = {t.id if isinstance(t, ast.Name) else getattr(t.value, "id", None) if isinstance(t, ast.Subscript)
-                 else None for t in targets}
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, (ast.AnnAssign, ast.AugAssign))
+            else []
+        )
+        names = {
+            t.id if isinstance(t, ast.Name) else getattr(t.value, "id", None) if isinstance(t, ast.Subscript) else None
+            for t in targets
+        }
         if names & set(DECLARED):
             kept.append(ast.dump(node, include_attributes=False))
     return "\n".join(kept)
@@ -103,7 +120,7 @@ def timeline(result: dict) -> Timeline:
     prov = result.get("provenance", {})
     slug, scale = result["claim"], result["scale"]
     assembled = (prov.get("git_commit", "unknown"), prov.get("date"))
-    later = prov.get("reread") or prov.get("reassessed") or {}   # a verdict re-read or reassessed by later code
+    later = prov.get("reread") or prov.get("reassessed") or {}  # a verdict re-read or reassessed by later code
     decided = (later.get("git_commit") or made_by(result)[1] or "unknown", later.get("date") or prov.get("date"))
     t = Timeline(slug, scale, None, [], prov.get("training_version"), assembled, decided)
     if prov.get("runs_trained_at"):
@@ -113,14 +130,19 @@ def timeline(result: dict) -> Timeline:
     elif _found_in_store(prov):
         t.notes.append("its runs were found in the run store; the commits that trained them are not recorded")
     else:
-        t.trained = [assembled]   # trained by the call that wrote the result
+        t.trained = [assembled]  # trained by the call that wrote the result
     if decided[0] != "unknown":
         t.declared = declared_at(slug, decided[0])
     if t.declared:
         later = [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]
         if later:
-            t.flags.append((RULE_AFTER_RUNS, f"its declarations last changed at {t.declared[0][:10]}, after its runs "
-                                             f"were trained at {', '.join(c[:10] for c in later)}"))
+            t.flags.append(
+                (
+                    RULE_AFTER_RUNS,
+                    f"its declarations last changed at {t.declared[0][:10]}, after its runs "
+                    f"were trained at {', '.join(c[:10] for c in later)}",
+                )
+            )
     dirty = [c for c, _ in t.trained if c.endswith("+dirty")]
     if dirty:
         t.flags.append((DIRTY_RUNS, f"its runs were trained from uncommitted changes on {dirty[0][:10]}+dirty"))
@@ -132,13 +154,19 @@ def _found_in_store(prov: dict) -> bool:
     --jobs trains them before its notebook starts and says so in its note."""
     call, runs = prov.get("invocation_wall_time_s"), prov.get("wall_time_s")
     trained_here = "at a time on one device" in str(prov.get("note", ""))
-    return isinstance(call, (int, float)) and isinstance(runs, (int, float)) and runs > 0 and call < 0.1 * runs \
+    return (
+        isinstance(call, (int, float))
+        and isinstance(runs, (int, float))
+        and runs > 0
+        and call < 0.1 * runs
         and not trained_here
+    )
 
 
 def every_timeline(root=None) -> list:
     """The timeline of every result under results/ (smoke results left out), in the registry's order."""
     from .results import read_result
+
     out = []
     for slug in claims.registry():
         for folder in sorted((Path(root or paths.results_root()) / slug).glob("*/result.json")):
@@ -157,15 +185,20 @@ def _short(commit_date) -> str:
 
 def rows_markdown(t: Timeline, known=None) -> str:
     """The timeline as the claim page's table, with each flag and its acknowledgement, and its notes."""
-    rows = [("rule, margin and seeds declared", _short(t.declared) if t.declared else "not readable from git"),
-            ("runs trained", "; ".join(_short(x) for x in t.trained) or "not recorded"),
-            ("training version", t.training_version or "not recorded"),
-            ("verdict decided by the code of", _short(t.decided)),
-            ("result assembled", _short(t.assembled))]
+    rows = [
+        ("rule, margin and seeds declared", _short(t.declared) if t.declared else "not readable from git"),
+        ("runs trained", "; ".join(_short(x) for x in t.trained) or "not recorded"),
+        ("training version", t.training_version or "not recorded"),
+        ("verdict decided by the code of", _short(t.decided)),
+        ("result assembled", _short(t.assembled)),
+    ]
     lines = ["| when | commit (date) |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
     for kind, text, reason in t.acknowledged(known):
-        lines += ["", f"**Audit flag, {kind}**: {text}. "
-                  + (f"*Acknowledged*: {reason}" if reason else "*Not acknowledged*: `audit` fails on it.")]
+        lines += [
+            "",
+            f"**Audit flag, {kind}**: {text}. "
+            + (f"*Acknowledged*: {reason}" if reason else "*Not acknowledged*: `audit` fails on it."),
+        ]
     for note in t.notes:
         lines += ["", f"Note: {note}"]
     return "\n".join(lines)
@@ -173,31 +206,46 @@ def rows_markdown(t: Timeline, known=None) -> str:
 
 def flags_line(t: Timeline, known=None) -> str:
     """One line for the top of a claim page: its flags and whether each is acknowledged; "" without flags."""
-    flags = [f"{kind} ({'acknowledged' if reason else 'not acknowledged'})" for kind, _, reason in t.acknowledged(known)]
+    flags = [
+        f"{kind} ({'acknowledged' if reason else 'not acknowledged'})" for kind, _, reason in t.acknowledged(known)
+    ]
     return f"**Audit flags**: {', '.join(flags)}; see *Audit* under Provenance." if flags else ""
 
 
 def main() -> int:
     """`python -m alexnet_repro audit`: one block per result, the flags last; exit 1 on an unacknowledged flag."""
     import textwrap
+
     known = load_acknowledged()
     timelines = every_timeline()
     open_, acked = [], []
     for t in timelines:
-        print(f"{t.slug}/{t.scale}: declared {_short(t.declared) if t.declared else 'not readable'}; trained "
-              f"{'; '.join(_short(x) for x in t.trained) or 'not recorded'}; decided {_short(t.decided)}")
+        print(
+            f"{t.slug}/{t.scale}: declared {_short(t.declared) if t.declared else 'not readable'}; trained "
+            f"{'; '.join(_short(x) for x in t.trained) or 'not recorded'}; decided {_short(t.decided)}"
+        )
         for kind, text, reason in t.acknowledged(known):
             (acked if reason else open_).append((t, kind, text, reason))
     print()
     for t, kind, text, reason in acked:
-        print(textwrap.fill(f"acknowledged: {t.slug}/{t.scale}: {kind}: {text}. Why: {reason}", 100,
-                            subsequent_indent="  "))
+        print(
+            textwrap.fill(
+                f"acknowledged: {t.slug}/{t.scale}: {kind}: {text}. Why: {reason}", 100, subsequent_indent="  "
+            )
+        )
     for t, kind, text, _ in open_:
-        print(textwrap.fill(f"FLAG: {t.slug}/{t.scale}: {kind}: {text} (not in {AUDIT_ACKNOWLEDGED.name})", 100,
-                            subsequent_indent="  "))
+        print(
+            textwrap.fill(
+                f"FLAG: {t.slug}/{t.scale}: {kind}: {text} (not in {AUDIT_ACKNOWLEDGED.name})",
+                100,
+                subsequent_indent="  ",
+            )
+        )
     stale_acks = [k for k in known if not any(f"{t.slug}/{t.scale}" == k for t in timelines)]
     for k in stale_acks:
         print(f"note: {AUDIT_ACKNOWLEDGED.name} acknowledges {k}, which has no result")
-    print(f"\n{len(timelines)} results audited: {len(acked) + len(open_)} flags, {len(acked)} acknowledged, "
-          f"{len(open_)} not.")
+    print(
+        f"\n{len(timelines)} results audited: {len(acked) + len(open_)} flags, {len(acked)} acknowledged, "
+        f"{len(open_)} not."
+    )
     return 1 if open_ else 0

@@ -27,6 +27,7 @@ gradient is summed in another order) when the net has no dropout, and in distrib
 has. Batch norm becomes SyncBatchNorm on CUDA (statistics over the global batch, as on one
 device); gloo on CPU has no SyncBatchNorm, so there each process normalizes by its own rows.
 """
+
 import datetime
 import os
 from contextlib import contextmanager
@@ -64,11 +65,13 @@ def init(device=None):
     if size <= 1:
         return None
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    cuda = (torch.cuda.is_available() if device in (None, "", "auto") else torch.device(device).type == "cuda")
+    cuda = torch.cuda.is_available() if device in (None, "", "auto") else torch.device(device).type == "cuda"
     if cuda:
         if local_rank >= torch.cuda.device_count():
-            raise ValueError(f"local rank {local_rank} has no GPU: {torch.cuda.device_count()} visible; "
-                             f"start at most that many processes per node (--nproc_per_node)")
+            raise ValueError(
+                f"local rank {local_rank} has no GPU: {torch.cuda.device_count()} visible; "
+                f"start at most that many processes per node (--nproc_per_node)"
+            )
         torch.cuda.set_device(local_rank)
     backend = "nccl" if cuda else "gloo"
     dist.init_process_group(backend)
@@ -185,6 +188,7 @@ def wrap(model, device):
     """The model in DistributedDataParallel (its parameters stay the model's: the optimizer built on
     them, checkpoints and evaluation use `model` itself). Batch norm layers become SyncBatchNorm on CUDA."""
     from torch.nn.parallel import DistributedDataParallel
+
     if device.type == "cuda":
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)  # swaps the layers in place, same parameters
         return DistributedDataParallel(model, device_ids=[device.index])

@@ -19,6 +19,7 @@ device are streamed from the host instead (feed.py), with the same batches.
 Randomness: every stream (init, order, augmentation, dropout) is derived from the run's seed by
 purpose (seeds.py), so the arms of a comparison share them.
 """
+
 import hashlib
 import io
 import math
@@ -69,18 +70,19 @@ def pick_device(requested=None) -> torch.device:
 class TrainSpec:
     """Everything that defines how one run trains (the model is built by the caller): the optimizer
     is built from it (optim.build_optimizer), so the run key holds exactly what trains."""
+
     lr: float
     momentum: float = 0.9
-    weight_decay: object = 0.0       # one value, or ((layer prefix, value), ...) per layer
+    weight_decay: object = 0.0  # one value, or ((layer prefix, value), ...) per layer
     batch_size: int = 128
     max_epochs: int = 30
     precision: str = "fp32"
     seed: int = 0
-    optimizer: str = "sgd"           # "sgd" (torch) | "paper_sgd" (T2: eps inside the velocity)
-    decay_biases: bool = True        # False: decay on weights only (cuda-convnet, the paper's code)
-    bias_lr_factor: float = 1.0      # cuda-convnet's epsB / epsW
-    schedule: str = "constant"       # optim.lr_factor: constant | linear_to_zero | steps:a,b,c
-    compile: str = ""                # COMPILE_BACKENDS; left out of the run's identity while "" (spec_identity)
+    optimizer: str = "sgd"  # "sgd" (torch) | "paper_sgd" (T2: eps inside the velocity)
+    decay_biases: bool = True  # False: decay on weights only (cuda-convnet, the paper's code)
+    bias_lr_factor: float = 1.0  # cuda-convnet's epsB / epsW
+    schedule: str = "constant"  # optim.lr_factor: constant | linear_to_zero | steps:a,b,c
+    compile: str = ""  # COMPILE_BACKENDS; left out of the run's identity while "" (spec_identity)
 
     def __post_init__(self):
         if self.precision not in PRECISIONS:
@@ -110,20 +112,21 @@ class Normalizer:
     provider; why conv1's init std is 1e-4). 'standardized': the same, divided by each channel's
     training std (the common modern choice, inputs of unit scale).
     """
+
     MODES = ("cuda_convnet", "standardized")
 
     def __init__(self, train_x_u8: torch.Tensor, mode="cuda_convnet"):
         if mode not in self.MODES:
             raise ValueError(f"input scaling must be one of {self.MODES}, got {mode!r}")
         x = train_x_u8.float()
-        mean = x.mean(0)                                     # per-pixel mean image, HWC
+        mean = x.mean(0)  # per-pixel mean image, HWC
         scale = x.std(dim=(0, 1, 2)) if mode == "standardized" else torch.ones(3, device=x.device)
         self.mean = mean.permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
         self.inv_scale = (1.0 / scale).view(1, 3, 1, 1)
         self.mode = mode
 
     def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
-        x = batch_u8.permute(0, 3, 1, 2).float()            # a view: NHWC bytes == channels_last NCHW
+        x = batch_u8.permute(0, 3, 1, 2).float()  # a view: NHWC bytes == channels_last NCHW
         return ((x - self.mean) * self.inv_scale).contiguous(memory_format=torch.channels_last)
 
 
@@ -143,8 +146,7 @@ def evaluate(model, x_u8, y, normalize, batch_size=1000, precision="fp32") -> fl
 
 
 def _autocast(device, precision):
-    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16,
-                          enabled=precision == "bf16")
+    return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 def _new_shape(seen: set, x) -> bool:
@@ -165,17 +167,20 @@ def _progress(total, desc):
     """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
     is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
     from tqdm import tqdm
+
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
     if mode == "lines" and not quiet:
         return _EpochLines(total, desc)
-    return tqdm(total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr,
-                dynamic_ncols=True)
+    return tqdm(
+        total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr, dynamic_ncols=True
+    )
 
 
 class _EpochLines:
     """tqdm's interface as `train` uses it, printing one line per epoch (tqdm's own format, so that
     results.clean_notebook drops it from an executed notebook as it drops a bar)."""
+
     def __init__(self, total, desc):
         self.total, self.desc, self.n, self.t0 = total, desc, 0, time.perf_counter()
 
@@ -184,9 +189,13 @@ class _EpochLines:
 
     def set_postfix(self, refresh=False, **postfix):
         from tqdm import tqdm
+
         tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
-        print(tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc,
-                                postfix=tail), file=sys.stderr, flush=True)
+        print(
+            tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail),
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self):
         pass
@@ -194,7 +203,7 @@ class _EpochLines:
 
 @dataclass
 class RunResult:
-    status: str                  # "target" | "cap" | "budget" | "diverged"
+    status: str  # "target" | "cap" | "budget" | "diverged"
     history: list = field(default_factory=list)
     wall_time_s: float = 0.0
 
@@ -202,8 +211,21 @@ class RunResult:
         return asdict(self)
 
 
-def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget=None, make_optimizer=None,
-          checkpoint=None, train_eval=None, test_every_epoch=True, desc="train", augment=None) -> RunResult:
+def train(
+    model,
+    data,
+    normalize,
+    spec: TrainSpec,
+    *,
+    stop_at=None,
+    epoch_budget=None,
+    make_optimizer=None,
+    checkpoint=None,
+    train_eval=None,
+    test_every_epoch=True,
+    desc="train",
+    augment=None,
+) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
     stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached);
@@ -229,16 +251,20 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
     history, start_epoch, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint) if checkpoint else None
     if distributed.current():
-        distributed.agree(checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
-                          f"the processes see different checkpoints at {checkpoint}: the run store must be on a "
-                          "filesystem every node shares (ALEXNET_REPRO_RUNS)")
+        distributed.agree(
+            checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
+            f"the processes see different checkpoints at {checkpoint}: the run store must be on a "
+            "filesystem every node shares (ALEXNET_REPRO_RUNS)",
+        )
     state = _resume_state(checkpoint, device) if checkpoint else None
     if state:
         if spec_identity(state["spec"]) != spec_identity(asdict(spec)):
             raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
         if state.get("world_size", 1) != distributed.world_size():
-            raise ValueError(f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
-                             f"it on as many (torchrun --nproc_per_node), or delete it to start the run over")
+            raise ValueError(
+                f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
+                f"it on as many (torchrun --nproc_per_node), or delete it to start the run over"
+            )
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         rng = state["ranks"][distributed.rank()] if "ranks" in state else state  # each process its own dropout RNG
@@ -271,9 +297,13 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
         wrong = torch.zeros((), dtype=torch.long, device=device)
         loss_sum = torch.zeros((), device=device)
         compile_s = 0.0
-        for step, batch in enumerate(feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1):  # this process's rows
+        for step, batch in enumerate(
+            feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1
+        ):  # this process's rows
             for group in opt.param_groups:
-                group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
+                group["lr"] = group["base_lr"] * lr_factor(
+                    spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs
+                )
             x, y = batch.prepare(prepare, augment_rng), batch.y
             compiling = spec.compile and _new_shape(compiled_shapes, x)
             if compiling:  # the first step at each input shape compiles: timed apart from training
@@ -295,8 +325,12 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
         distributed.all_reduce_sum(wrong, loss_sum)
         seen = min(n, step * bs)  # images of the global batches this epoch trained on (all, unless it diverged)
         train_loss = loss_sum.item() / seen
-        row = {"epoch": epoch + 1, "images_seen": epoch * n + seen, "train_loss": train_loss,
-               "train_error_running": wrong.item() / seen}
+        row = {
+            "epoch": epoch + 1,
+            "images_seen": epoch * n + seen,
+            "train_loss": train_loss,
+            "train_error_running": wrong.item() / seen,
+        }
         if spec.compile:
             row["compile_time_s"] = compile_s
             t0 += compile_s  # reported apart: left out of the row's wall_time_s
@@ -306,12 +340,16 @@ def train(model, data, normalize, spec: TrainSpec, *, stop_at=None, epoch_budget
             history.append(row)
             status = "diverged"
             break
-        row["train_error_full"] = evaluate(model, train_eval.train_x, train_eval.train_y, normalize,
-                                           precision=spec.precision)
+        row["train_error_full"] = evaluate(
+            model, train_eval.train_x, train_eval.train_y, normalize, precision=spec.precision
+        )
         history.append(row)
         status = _finished(history, spec, stop_at, epoch_budget)  # also "cap"/"budget" at the last epoch
-        row["test_error"] = (evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
-                             if test_every_epoch or status else float("nan"))
+        row["test_error"] = (
+            evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
+            if test_every_epoch or status
+            else float("nan")
+        )
         elapsed += time.perf_counter() - t0
         row["wall_time_s"] = elapsed
         bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)
@@ -354,11 +392,21 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None)
     AlexNet's 490 MB of weights and momentum, nothing for the proxies' nets."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-    state = {"model": model.state_dict(), "opt": opt.state_dict(), "rng": torch.get_rng_state(), "cuda_rng": cuda_rng,
-             "spec": asdict(spec), "history": history, "elapsed": elapsed}
+    state = {
+        "model": model.state_dict(),
+        "opt": opt.state_dict(),
+        "rng": torch.get_rng_state(),
+        "cuda_rng": cuda_rng,
+        "spec": asdict(spec),
+        "history": history,
+        "elapsed": elapsed,
+    }
     if distributed.current():  # every process's dropout RNG (a collective), the shared augmentation RNG; rank 0 writes
-        state.update(ranks=distributed.all_gather_object({"rng": state["rng"], "cuda_rng": cuda_rng}),
-                     augment_rng=augment_rng.get_state(), world_size=distributed.world_size())
+        state.update(
+            ranks=distributed.all_gather_object({"rng": state["rng"], "cuda_rng": cuda_rng}),
+            augment_rng=augment_rng.get_state(),
+            world_size=distributed.world_size(),
+        )
         if not distributed.is_main():
             return
     torch.save(state, buf)
@@ -376,9 +424,9 @@ def load_checkpoint(path, map_location="cpu"):
     path = Path(path)
     try:
         raw = memoryview(path.read_bytes())
-        if raw[:len(CHECKPOINT_MAGIC)] == CHECKPOINT_MAGIC:
+        if raw[: len(CHECKPOINT_MAGIC)] == CHECKPOINT_MAGIC:
             end = bytes(raw[:200]).index(b"\n")
-            expected, raw = bytes(raw[len(CHECKPOINT_MAGIC):end]).decode(), raw[end + 1:]
+            expected, raw = bytes(raw[len(CHECKPOINT_MAGIC) : end]).decode(), raw[end + 1 :]
             if hashlib.sha256(raw).hexdigest() != expected:
                 raise CorruptCheckpoint(f"checkpoint {path} does not match its recorded sha256")
         return torch.load(io.BytesIO(raw), map_location=map_location, weights_only=False)
@@ -401,7 +449,8 @@ def _resume_state(path: Path, device):
         except CorruptCheckpoint as e:
             aside = candidate.with_name(f"{candidate.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
             os.replace(candidate, aside)
-            fallback = "the previous epoch's checkpoint" if candidate == path and _previous(path).exists() \
-                else "scratch"
+            fallback = (
+                "the previous epoch's checkpoint" if candidate == path and _previous(path).exists() else "scratch"
+            )
             print(f"warning: {e}; set aside as {aside.name}; this run resumes from {fallback}", file=sys.stderr)
     return None

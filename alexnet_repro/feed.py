@@ -11,6 +11,7 @@ Labels are always on the device: they define the run's device.
 Both paths visit the same order and shard it the same way over processes (distributed.shard), so
 the streamed path yields exactly the resident path's batches.
 """
+
 import mmap
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -54,10 +55,10 @@ def is_resident(images) -> bool:
 
 @dataclass
 class Batch:
-    x: torch.Tensor      # uint8 NHWC, this process's rows of the global batch, on the device
+    x: torch.Tensor  # uint8 NHWC, this process's rows of the global batch, on the device
     y: torch.Tensor
-    rows: tuple = None   # (start, stop, size of the global batch) under DDP; None on one process
-    share: float = 1.0   # the weight of this process's mean loss (distributed.share)
+    rows: tuple = None  # (start, stop, size of the global batch) under DDP; None on one process
+    share: float = 1.0  # the weight of this process's mean loss (distributed.share)
 
     def prepare(self, fn, generator=None):
         """fn(x): the augmentation (or normalization). Under DDP its random draws are made for the
@@ -88,8 +89,7 @@ def epoch_batches(images, labels, perm, batch_size):
     order = perm.to(labels.device) if is_resident(images) else perm.numpy()
     chunks = (order[lo:hi] for lo, hi, _ in steps)
     for (x, y), (_, _, rows) in zip(_source(images, labels, chunks), steps):
-        yield (Batch(x, y) if size == 1 else
-               Batch(x, y, rows, distributed.share(rows[1] - rows[0], rows[2])))
+        yield (Batch(x, y) if size == 1 else Batch(x, y, rows, distributed.share(rows[1] - rows[0], rows[2])))
 
 
 def eval_batches(images, labels, batch_size):
@@ -113,7 +113,7 @@ def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=No
         epoch = 0
         while epochs is None or epoch < epochs:
             order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
-            yield from (order[i:i + batch_size] for i in range(0, stop, batch_size))
+            yield from (order[i : i + batch_size] for i in range(0, stop, batch_size))
             epoch += 1
 
     return stream(images, labels, chunks(), device)
@@ -179,8 +179,10 @@ def stream(images, labels, chunks, device="cpu"):
     todo = iter(chunks)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(READERS) as readers:
+
             def submit_next():
                 return next((pool.submit(load, c) for c in todo), None)
+
             pending = submit_next()
             while pending is not None:
                 x, y, copied = pending.result()

@@ -6,6 +6,7 @@ margin around no effect (grey) and no effect itself (black line). Differences ge
 on a log axis, so that 2x and 0.5x lie equally far from 1. Signs are the effects' own (no re-orientation, as
 in the book's forest plot): the claim's figure and its table read the same numbers.
 """
+
 import math
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ VERDICT_COLOURS = {
     "inconclusive": "#6e7781",
     "not testable at this scale": "#afb8c1",
     "plumbing check (no verdict)": "#afb8c1",
-    "holds": "#1a7f37",           # the architecture claim's checks of the model against the paper's text
+    "holds": "#1a7f37",  # the architecture claim's checks of the model against the paper's text
     "does not hold": "#cf222e",
 }
 OTHER_COLOUR = "#6e7781"
@@ -34,13 +35,14 @@ def colour(verdict: str) -> str:
 @dataclass
 class EffectRow:
     """One comparison as the panel draws it."""
+
     label: str
-    effect: dict | None            # {mean, lo, hi, n}; None: not measured (the row says so)
-    rule: Rule | None              # its band and equivalence margin; None: neither is drawn
+    effect: dict | None  # {mean, lo, hi, n}; None: not measured (the row says so)
+    rule: Rule | None  # its band and equivalence margin; None: neither is drawn
     paper: float | None = None
     per_seed: list = field(default_factory=list)
-    verdict: str = ""              # "" for a comparison reported beside the verdict
-    ratio: bool = False            # a ratio (log axis), else a difference
+    verdict: str = ""  # "" for a comparison reported beside the verdict
+    ratio: bool = False  # a ratio (log axis), else a difference
 
 
 def effect_axes(fig, rows, unit="points"):
@@ -49,9 +51,15 @@ def effect_axes(fig, rows, unit="points"):
     axes = fig.subplots(1, len(kinds), squeeze=False)[0]
     for ax, ratio in zip(axes, kinds):
         effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio, unit)
-    fig.suptitle(wrap("Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number "
-                      "(diamond) and the rule's band of its size (green). No effect: the line, within the margin "
-                      "(grey).", 75), fontsize=8)
+    fig.suptitle(
+        wrap(
+            "Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number "
+            "(diamond) and the rule's band of its size (green). No effect: the line, within the margin "
+            "(grey).",
+            75,
+        ),
+        fontsize=8,
+    )
     return axes
 
 
@@ -93,6 +101,7 @@ def effect_panel(ax, rows, ratio=False, unit="points"):
     ax.set_yticks(range(n), [wrap(r.label) for r in reversed(rows)], fontsize=8)
     if ratio:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=2))
         ax.xaxis.set_minor_locator(NullLocator())
@@ -119,12 +128,14 @@ def _limits(xs, ratio):
 
 def _span(ax, x0, x1, y, col):
     from matplotlib.patches import Rectangle
+
     if x1 > x0:
         ax.add_patch(Rectangle((x0, y - 0.4), x1 - x0, 0.8, color=col, alpha=0.6, linewidth=0, zorder=1))
 
 
 def wrap(label, width=34):
     import textwrap
+
     return "\n".join(textwrap.wrap(label, width)) or label
 
 

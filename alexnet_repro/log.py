@@ -5,6 +5,7 @@ through this logger. `-q` shows warnings and errors only, `-v` adds debug lines.
 the notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL (a kernel inherits the CLI's environment), so a
 kernel says as much as the command that started it.
 """
+
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ _WORDS = {logging.DEBUG: "debug", logging.INFO: "note", logging.WARNING: "warnin
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one
     there was at import."""
+
     def __init__(self):
         super().__init__(sys.stderr)
 

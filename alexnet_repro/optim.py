@@ -8,6 +8,7 @@ cuda-convnet). While eps is constant the two produce the same iterates (v = -eps
 changes, SGD rescales the accumulated momentum to the new rate at once, whereas PaperSGD's
 velocity carries the old rate and decays into the new one.
 """
+
 import torch
 from torch import nn
 
@@ -99,8 +100,16 @@ class PlateauSchedule:
         return True
 
     def state_dict(self):
-        return dict(lr=self.lr, factor=self.factor, patience=self.patience, max_decays=self.max_decays,
-                    threshold=self.threshold, best=self.best, bad_evals=self.bad_evals, num_decays=self.num_decays)
+        return dict(
+            lr=self.lr,
+            factor=self.factor,
+            patience=self.patience,
+            max_decays=self.max_decays,
+            threshold=self.threshold,
+            best=self.best,
+            bad_evals=self.bad_evals,
+            num_decays=self.num_decays,
+        )
 
     def load_state_dict(self, state):
         for key, value in state.items():
@@ -111,6 +120,7 @@ class PlateauSchedule:
 # ------------------------------------------------------------------------ the spec's optimizer
 # One place builds the optimizer a run trains with, from the run's TrainSpec (engine.py), so the
 # run-store key (which holds the spec) is exactly what trains.
+
 
 def build_optimizer(model: nn.Module, spec):
     """spec.optimizer: "sgd" (torch's: lr multiplies the buffer) or "paper_sgd" (T2, eps inside v).
@@ -125,8 +135,11 @@ def build_optimizer(model: nn.Module, spec):
         if not p.requires_grad:
             continue
         bias = p.dim() <= 1
-        wd = (next((v for k, v in per_layer.items() if name.startswith(k)), 0.0) if per_layer is not None
-              else spec.weight_decay)
+        wd = (
+            next((v for k, v in per_layer.items() if name.startswith(k)), 0.0)
+            if per_layer is not None
+            else spec.weight_decay
+        )
         if bias and not spec.decay_biases:
             wd = 0.0
         lr = spec.lr * (spec.bias_lr_factor if bias else 1.0)
@@ -154,8 +167,9 @@ def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int)
         return 1.0 - step / (steps_per_epoch * total_epochs)
     if kind == "steps":
         bounds, epoch = [int(a) for a in arg.split(",")], step // steps_per_epoch
-        return 0.1 ** sum(epoch >= sum(bounds[:i + 1]) for i in range(len(bounds) - 1))
+        return 0.1 ** sum(epoch >= sum(bounds[: i + 1]) for i in range(len(bounds) - 1))
     if kind == "warmup" and arg.replace(".", "", 1).isdigit() and float(arg) > 0:
         return min(1.0, (step + 1) / (float(arg) * steps_per_epoch))
-    raise ValueError(f"schedule must be one of {SCHEDULES} (steps as 'steps:140,10,10', warmup as 'warmup:1'), "
-                     f"got {schedule!r}")
+    raise ValueError(
+        f"schedule must be one of {SCHEDULES} (steps as 'steps:140,10,10', warmup as 'warmup:1'), got {schedule!r}"
+    )

@@ -1,4 +1,5 @@
 """Where things live on disk. Every location can be overridden by an environment variable."""
+
 import os
 import re
 import sys
@@ -31,7 +32,9 @@ def data_root(explicit=None) -> Path:
 
 
 def results_root() -> Path:
-    return Path(os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results" if IS_CHECKOUT else Path("results").absolute()))
+    return Path(
+        os.environ.get("ALEXNET_REPRO_RESULTS", REPO_ROOT / "results" if IS_CHECKOUT else Path("results").absolute())
+    )
 
 
 def notebooks_dir() -> Path:
@@ -39,8 +42,10 @@ def notebooks_dir() -> Path:
     for folder in NOTEBOOK_DIRS:
         if (folder / "relu_vs_tanh.ipynb").is_file():
             return folder
-    raise ValueError(f"the claims' notebooks are not in {' or '.join(map(str, NOTEBOOK_DIRS))}: run from a "
-                     f"checkout of alexnet-repro, or reinstall the package (pip install alexnet-repro)")
+    raise ValueError(
+        f"the claims' notebooks are not in {' or '.join(map(str, NOTEBOOK_DIRS))}: run from a "
+        f"checkout of alexnet-repro, or reinstall the package (pip install alexnet-repro)"
+    )
 
 
 def pin_environment():
@@ -67,10 +72,12 @@ def scrub_paths(text: str) -> str:
     """`text` with every absolute machine path replaced: a path inside a checkout of this repository by its
     repo-relative form (/home/x/alexnet-repro/results/r1/cpu -> results/r1/cpu), any other by its last
     component (/data/sets/cifar10-jpg.tar.gz -> cifar10-jpg.tar.gz), so no machine's layout is published."""
+
     def repl(m):
         parts = m.group(0).strip("/").split("/")
         for i, part in enumerate(parts):
             if part in _REPO_FOLDERS:
                 return "/".join(parts[i:])
         return parts[-1] or parts[-2]
+
     return _ABS_PATH.sub(repl, text)

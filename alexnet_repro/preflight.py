@@ -5,6 +5,7 @@ exists, the folders the run writes to are folders and writable, the dataset can 
 `data_source` picks the data root: the smoke scale falls back to the sample shipped with the package.
 The CLI and every notebook call it (a notebook run by papermill alone falls back as `run` does).
 """
+
 import os
 import tempfile
 from pathlib import Path
@@ -27,16 +28,19 @@ def check_writable(folder, what):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as e:
-        raise ValueError(f"cannot write {what} in {folder} ({e.strerror}): fix its permissions or choose "
-                         f"another folder") from None
+        raise ValueError(
+            f"cannot write {what} in {folder} ({e.strerror}): fix its permissions or choose another folder"
+        ) from None
 
 
 def data_kind(slug, scale) -> str:
     """The dataset the claim reads at the scale: "cifar10", "imagefolder" (ImageNet layout) or None."""
     from .claims import load
+
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
     if kind == "family":
         from .claims import ablation
+
         kind = ablation.SCALES[scale].data
     return kind
 
@@ -65,7 +69,9 @@ def data_source(slug, data_root=None, download=False, scale="smoke"):
         found = SAMPLE_DATA, data_identity(slug, SAMPLE_DATA, False, scale)
         if not _noted and os.environ.get("RANK", "0") == "0":  # under torchrun rank 0 speaks for all
             _noted.append(True)
-            LOG.info(f"no dataset found under {default_data_root()} (--data-root or papermill's -p data_root, "
-                     f"$ALEXNET_REPRO_DATA, ~/data): the smoke scale reads the few hundred images shipped in "
-                     f"{SAMPLE_DATA} (plumbing checks only)")
+            LOG.info(
+                f"no dataset found under {default_data_root()} (--data-root or papermill's -p data_root, "
+                f"$ALEXNET_REPRO_DATA, ~/data): the smoke scale reads the few hundred images shipped in "
+                f"{SAMPLE_DATA} (plumbing checks only)"
+            )
         return found

@@ -14,6 +14,7 @@ The claim-specific figures and tables stay in the claim modules. The book (book/
 "## Provenance" section of an executed notebook and puts its own table there, so provenance() stays in a
 section of its own.
 """
+
 import json
 import math
 import numbers
@@ -80,20 +81,30 @@ def provenance(result):
 def verdict_markdown(result) -> str:
     p = result["provenance"]
     d = p.get("dataset", {})
-    images = ", ".join(f"{d[k]:,} {what}" for k, what in (("n_train", "training"), ("n_val", "evaluation"))
-                       if isinstance(d.get(k), int) and d[k])
+    images = ", ".join(
+        f"{d[k]:,} {what}"
+        for k, what in (("n_train", "training"), ("n_val", "evaluation"))
+        if isinstance(d.get(k), int) and d[k]
+    )
     wall = p.get("wall_time_s")
-    lines = [f"**Verdict: {result['verdict']}{' (proxy)' if result.get('proxy') else ''}**"
-             + (f": {result['reason']}" if result.get("reason") else ""),
-             f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
-             f"{result['paper']['says']}",
-             f"Measured: {result['headline']}"
-             + (f"  \nThe pilot it confirms (`{pilot['result']}`, seeds {pilot['seeds']}; beside it, never pooled "
-                f"into it): {pilot['verdict']}: {pilot['headline']}" if (pilot := result.get("pilot")) else ""),
-             f"Scale `{result['scale']}` on {p.get('device_name', p.get('device', '-'))} ({p.get('precision', '-')}), "
-             f"{d.get('name', 'no data')}" + (f": {images} images" if images else "")
-             + (f", seeds {p['seeds']}" if p.get("seeds") else "")
-             + (f", {wall / 60:.1f} min of compute." if isinstance(wall, (int, float)) else ".")]
+    lines = [
+        f"**Verdict: {result['verdict']}{' (proxy)' if result.get('proxy') else ''}**"
+        + (f": {result['reason']}" if result.get("reason") else ""),
+        f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
+        f"{result['paper']['says']}",
+        f"Measured: {result['headline']}"
+        + (
+            f"  \nThe pilot it confirms (`{pilot['result']}`, seeds {pilot['seeds']}; beside it, never pooled "
+            f"into it): {pilot['verdict']}: {pilot['headline']}"
+            if (pilot := result.get("pilot"))
+            else ""
+        ),
+        f"Scale `{result['scale']}` on {p.get('device_name', p.get('device', '-'))} ({p.get('precision', '-')}), "
+        f"{d.get('name', 'no data')}"
+        + (f": {images} images" if images else "")
+        + (f", seeds {p['seeds']}" if p.get("seeds") else "")
+        + (f", {wall / 60:.1f} min of compute." if isinstance(wall, (int, float)) else "."),
+    ]
     if result.get("proxy_note"):
         lines.append(f"**Proxy.** {result['proxy_note']}")
     return "  \n".join(lines[:4]) + ("\n\n" + lines[4] if len(lines) > 4 else "")
@@ -111,19 +122,35 @@ def comparison_table(result):
     size and the equivalence margin; the paired t-test's p (Holm's correction over the deciding comparisons
     decides); the verdict, why, and the seeds 80% power would need where inconclusive."""
     raw = {c["label"]: c for c in result.get("comparisons", [])}
-    pilot_effects = {p.label: f"{fmt_effect(p)}: {p.verdict}" for p in comparisons_of(
-        {"protocol": 2, "comparisons": result.get("pilot", {}).get("comparisons", [])}) if p.effect}
+    pilot_effects = {
+        p.label: f"{fmt_effect(p)}: {p.verdict}"
+        for p in comparisons_of({"protocol": 2, "comparisons": result.get("pilot", {}).get("comparisons", [])})
+        if p.effect
+    }
     rows = []
     for c in comparisons_of(result):
         if not (c.effect or c.label in raw):  # an older result's summary with no interval: nothing to set beside
             continue
         e, r = c.effect or {}, rule_of(result, c.label)
         band = f"[{_num(r.band[0])}, {_num(r.band[1])}]" if r else None
-        rows.append({"comparison": c.label, "unit": c.unit, "ours": e.get("mean"), "95% lo": e.get("lo"),
-                     "95% hi": e.get("hi"), "seeds": e.get("n"), "the paper": c.paper, "the paper's band": band,
-                     "margin": c.margin, "p": raw.get(c.label, {}).get("p_value"),
-                     "verdict": c.verdict if c.decides else "(reported, not decided)", "why": c.reason,
-                     "seeds for 80% power": c.seeds_needed, "the pilot": pilot_effects.get(c.label)})
+        rows.append(
+            {
+                "comparison": c.label,
+                "unit": c.unit,
+                "ours": e.get("mean"),
+                "95% lo": e.get("lo"),
+                "95% hi": e.get("hi"),
+                "seeds": e.get("n"),
+                "the paper": c.paper,
+                "the paper's band": band,
+                "margin": c.margin,
+                "p": raw.get(c.label, {}).get("p_value"),
+                "verdict": c.verdict if c.decides else "(reported, not decided)",
+                "why": c.reason,
+                "seeds for 80% power": c.seeds_needed,
+                "the pilot": pilot_effects.get(c.label),
+            }
+        )
     return pd.DataFrame(rows).dropna(axis="columns", how="all")
 
 
@@ -137,23 +164,48 @@ def family(result, folder):
     import matplotlib.pyplot as plt
 
     from .claims import ablation
+
     display(Markdown("### The verdict rule (fixed before the run)"))
     rule(result)
     display(Markdown("### Verdict"))
     show(result)
-    display(Markdown("### Validation error by arm, and each effect beside the paper's\n"
-                     "Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% "
-                     "interval. Top right: validation error per epoch; the band spans the seeds. Below: each "
-                     "comparison's effect, our 95% interval beside the paper's number and the band the rule counts "
-                     "as the paper's size."))
+    display(
+        Markdown(
+            "### Validation error by arm, and each effect beside the paper's\n"
+            "Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% "
+            "interval. Top right: validation error per epoch; the band spans the seeds. Below: each "
+            "comparison's effect, our 95% interval beside the paper's number and the band the rule counts "
+            "as the paper's size."
+        )
+    )
     seeds_table = pd.read_csv(f"{folder}/seeds.csv")
     ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
     plt.show()
-    display(Markdown("### Each run\n`gap` is validation minus training top-1 error, both from the same centre-crop "
-                     "pass in eval mode; `converged_epoch` is the first epoch within 1 point of the run's best "
-                     "validation error; `late_gain` the points of error the run gained over its last epoch."))
-    columns = [c for c in ("arm", "seed", "status", "epochs", "val_top1", "val_top1_ten", "val_top5", "train_top1",
-                           "gap", "converged_epoch", "late_gain", "seconds_per_epoch") if c in seeds_table]
+    display(
+        Markdown(
+            "### Each run\n`gap` is validation minus training top-1 error, both from the same centre-crop "
+            "pass in eval mode; `converged_epoch` is the first epoch within 1 point of the run's best "
+            "validation error; `late_gain` the points of error the run gained over its last epoch."
+        )
+    )
+    columns = [
+        c
+        for c in (
+            "arm",
+            "seed",
+            "status",
+            "epochs",
+            "val_top1",
+            "val_top1_ten",
+            "val_top5",
+            "train_top1",
+            "gap",
+            "converged_epoch",
+            "late_gain",
+            "seconds_per_epoch",
+        )
+        if c in seeds_table
+    ]
     display(table(seeds_table[columns]))
     display(Markdown("### Per arm: mean over seeds"))
     display(table(ablation.arms_table(result), index=True))

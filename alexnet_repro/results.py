@@ -4,6 +4,7 @@ Layout: results/<claim>/<scale>/result.json (+ CSV tables, + the executed notebo
 Every write goes to a unique temp file in the same folder and is renamed into place, so a reader
 never sees half a file and two claims running at once never clobber each other.
 """
+
 import datetime
 import json
 import math
@@ -72,10 +73,15 @@ def git_commit() -> str:
     if os.environ.get("ALEXNET_REPRO_GIT_COMMIT"):
         return os.environ["ALEXNET_REPRO_GIT_COMMIT"]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro"],
-                               cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -110,6 +116,7 @@ def code_version() -> str:
     """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
     is stale is staleness.py's narrower question: what trains or decides it)."""
     import hashlib
+
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     for f in sorted(package.rglob("*.py")):
@@ -119,8 +126,7 @@ def code_version() -> str:
     return h.hexdigest()[:12]
 
 
-def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float,
-               precision: str) -> dict:
+def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float, precision: str) -> dict:
     return {
         "git_commit": git_commit(),
         "code_version": code_version(),
@@ -134,25 +140,63 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
         "scale": scale,
         "config": config,
         "wall_time_s": round(wall_time_s, 1),
-        **({"note": os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"]} if os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
-           else {}),
+        **(
+            {"note": os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"]}
+            if os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
+            else {}
+        ),
     }
 
 
-REQUIRED_FIELDS = ("claim", "claim_id", "scale", "proxy", "paper", "measured", "verdict", "verdict_rule",
-                   "provenance")
-REQUIRED_PROVENANCE = ("git_commit", "date", "packages", "device", "device_name", "precision", "dataset",
-                       "seeds", "scale", "config", "wall_time_s")
+REQUIRED_FIELDS = ("claim", "claim_id", "scale", "proxy", "paper", "measured", "verdict", "verdict_rule", "provenance")
+REQUIRED_PROVENANCE = (
+    "git_commit",
+    "date",
+    "packages",
+    "device",
+    "device_name",
+    "precision",
+    "dataset",
+    "seeds",
+    "scale",
+    "config",
+    "wall_time_s",
+)
 
 
 # The type of each field that `list`, the book and the scoreboard read, where it is present: a result edited by
 # hand or damaged must be refused in one line naming its file, not fail later as a traceback.
-FIELD_TYPES = {"claim": str, "claim_id": str, "scale": str, "proxy": bool, "paper": dict, "measured": dict,
-               "verdict": str, "verdict_rule": str, "provenance": dict, "headline": str, "title": str,
-               "comparisons": list, "looks": list, "annotation": (str, dict)}
-PROVENANCE_TYPES = {"git_commit": str, "date": str, "packages": dict, "device": str, "device_name": str,
-                    "precision": str, "dataset": dict, "seeds": list, "scale": str, "config": dict,
-                    "wall_time_s": (int, float), "reread": dict, "code_version": str}
+FIELD_TYPES = {
+    "claim": str,
+    "claim_id": str,
+    "scale": str,
+    "proxy": bool,
+    "paper": dict,
+    "measured": dict,
+    "verdict": str,
+    "verdict_rule": str,
+    "provenance": dict,
+    "headline": str,
+    "title": str,
+    "comparisons": list,
+    "looks": list,
+    "annotation": (str, dict),
+}
+PROVENANCE_TYPES = {
+    "git_commit": str,
+    "date": str,
+    "packages": dict,
+    "device": str,
+    "device_name": str,
+    "precision": str,
+    "dataset": dict,
+    "seeds": list,
+    "scale": str,
+    "config": dict,
+    "wall_time_s": (int, float),
+    "reread": dict,
+    "code_version": str,
+}
 
 
 def validate(result: dict):
@@ -166,8 +210,11 @@ def validate(result: dict):
     if missing:
         raise ValueError(f"result is missing {missing}")
     wrong = [k for k, t in FIELD_TYPES.items() if k in result and not isinstance(result[k], t)]
-    wrong += [f"provenance.{k}" for k, t in PROVENANCE_TYPES.items()
-              if isinstance(prov, dict) and k in prov and not isinstance(prov[k], t)]
+    wrong += [
+        f"provenance.{k}"
+        for k, t in PROVENANCE_TYPES.items()
+        if isinstance(prov, dict) and k in prov and not isinstance(prov[k], t)
+    ]
     wrong += [f"comparisons[{i}]" for i, c in enumerate(result.get("comparisons") or []) if not isinstance(c, dict)]
     if wrong:
         raise ValueError(f"result has fields of the wrong type: {wrong}")
@@ -199,8 +246,9 @@ def read_result(path) -> dict:
         result = json.loads(Path(path).read_text())
         validate(result)
     except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
-        raise ValueError(f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file "
-                         f"from git") from None
+        raise ValueError(
+            f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file from git"
+        ) from None
     return result
 
 
@@ -211,8 +259,10 @@ def read_notebook(path) -> dict:
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             raise ValueError("it holds no list of cells")
     except (OSError, ValueError) as e:
-        raise ValueError(f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
-                         f"or restore the file from git") from None
+        raise ValueError(
+            f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
+            f"or restore the file from git"
+        ) from None
     return nb
 
 
@@ -224,6 +274,7 @@ def headline_of(result: dict) -> str:
 
 
 # --- executed notebooks as results/ keeps them ------------------------------------------------------------
+
 
 def _is_progress_bar(output: dict) -> bool:
     """tqdm's output: stderr text redrawn with carriage returns, or a "NN%|" bar."""
@@ -270,6 +321,7 @@ def clean_result_file(path) -> bool:
 def clean_notebook_file(path) -> bool:
     """Clean an executed notebook in place (atomically); True when anything changed."""
     import nbformat
+
     path = Path(path)
     before = json.loads(path.read_text())
     after = clean_notebook(before)

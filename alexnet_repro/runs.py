@@ -12,6 +12,7 @@ holds each finished run's record (curves, final metrics) and the small evaluatio
 checkpoint. A run found in the mirror is not trained again; what a later session assembles from it names the
 commit that trained it.
 """
+
 import hashlib
 import json
 import math
@@ -107,8 +108,20 @@ def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=No
     return out
 
 
-def cached_train(work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None,
-                 stop_at=None, desc="train", mirror=None, **train_kwargs) -> RunResult:
+def cached_train(
+    work_dir,
+    description: dict,
+    build_model,
+    data,
+    normalize,
+    spec,
+    *,
+    epoch_budget=None,
+    stop_at=None,
+    desc="train",
+    mirror=None,
+    **train_kwargs,
+) -> RunResult:
     """Train (or resume, or just load) the run that `description` identifies; with a `mirror` (see the module
     docstring), a run finished there is loaded from it, and a run finished here is recorded there."""
     folder = Path(work_dir) / run_key(description)
@@ -125,14 +138,31 @@ def cached_train(work_dir, description: dict, build_model, data, normalize, spec
     folder.mkdir(parents=True, exist_ok=True)
     seed_everything(spec.seed, "init")
     model = build_model()
-    result = train(model, data, normalize, spec, checkpoint=folder / "checkpoint.pt", epoch_budget=epoch_budget,
-                   stop_at=stop_at, desc=desc, **train_kwargs)
+    result = train(
+        model,
+        data,
+        normalize,
+        spec,
+        checkpoint=folder / "checkpoint.pt",
+        epoch_budget=epoch_budget,
+        stop_at=stop_at,
+        desc=desc,
+        **train_kwargs,
+    )
     if distributed.is_main():
         # The commit that trained it: a result assembled later from stored runs names these, not only its own.
-        atomic_write_json(record_path, {"description": description, "epoch_budget": epoch_budget,
-                                        "training_version": TRAINING_VERSION, "trained_at": git_commit(),
-                                        "world_size": distributed.world_size(), "global_batch": spec.batch_size,
-                                        **result.as_dict()})
+        atomic_write_json(
+            record_path,
+            {
+                "description": description,
+                "epoch_budget": epoch_budget,
+                "training_version": TRAINING_VERSION,
+                "trained_at": git_commit(),
+                "world_size": distributed.world_size(),
+                "global_batch": spec.batch_size,
+                **result.as_dict(),
+            },
+        )
         _to_mirror(folder, mirror, record_path.name)
     return result
 
@@ -148,8 +178,10 @@ def _read_record(path):
         return record
     except (OSError, ValueError, TypeError, KeyError) as e:
         os.replace(path, path.with_name(path.name + ".corrupt"))
-        print(f"warning: {path} is unreadable ({type(e).__name__}); set aside, the run is resumed from its "
-              f"checkpoint", file=sys.stderr)
+        print(
+            f"warning: {path} is unreadable ({type(e).__name__}); set aside, the run is resumed from its checkpoint",
+            file=sys.stderr,
+        )
         return None
 
 
@@ -176,11 +208,16 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
                 future.result()
                 print(f"  done: {job}", file=sys.stderr)
 
-    on_cpu = common.get("device") == "cpu" or (common.get("device") in (None, "", "auto") and not torch.cuda.is_available())
+    on_cpu = common.get("device") == "cpu" or (
+        common.get("device") in (None, "", "auto") and not torch.cuda.is_available()
+    )
     threads_each = max(1, (os.cpu_count() or 1) // jobs) if on_cpu else 0
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker,
-                             initargs=(threads_each,)) as pool, \
-            ThreadPoolExecutor(len(chains)) as threads:
+    with (
+        ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet_worker, initargs=(threads_each,)
+        ) as pool,
+        ThreadPoolExecutor(len(chains)) as threads,
+    ):
         list(threads.map(follow, chains))
     return f"runs trained up to {jobs} at a time on one device (--jobs {jobs}): per-run wall times include that sharing"
 
@@ -199,5 +236,7 @@ def prefill_distributed(mod, scale, seeds=None, **common):
                 mod.run_job(scale=scale, **common, **job)
     if torch.cuda.is_available():
         torch.cuda.empty_cache()  # the notebook's kernel, another process, will want this GPU's memory
-    return (f"runs trained by torchrun on {world.size} processes (DistributedDataParallel, {world.backend}); "
-            f"each run's batch is the global batch, {world.size} processes taking an equal share of it")
+    return (
+        f"runs trained by torchrun on {world.size} processes (DistributedDataParallel, {world.backend}); "
+        f"each run's batch is the global batch, {world.size} processes taking an equal share of it"
+    )

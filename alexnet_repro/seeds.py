@@ -12,6 +12,7 @@ epoch), every augmentation purpose ("crop", "lighting", ..., per epoch: `Streams
 see the same batches, the same crops and the same lighting, and start from the same weights
 wherever their shapes agree; only the switch differs, and paired differences measure it.
 """
+
 import hashlib
 import operator
 

@@ -11,6 +11,7 @@ the commit that made it (provenance.git_commit, or reread.git_commit for a resul
 "unknown" only where that cannot be read: no commit recorded, a commit this clone lacks, or a claim module that
 did not exist at that commit.
 """
+
 import ast
 import functools
 import hashlib
@@ -34,8 +35,10 @@ class WorkingTree:
         return path.read_text() if path.is_file() else None
 
     def python_files(self, folder: str) -> list:
-        return sorted(p.relative_to(paths.REPO_ROOT / PACKAGE).as_posix()
-                      for p in (paths.REPO_ROOT / PACKAGE / folder).rglob("*.py"))
+        return sorted(
+            p.relative_to(paths.REPO_ROOT / PACKAGE).as_posix()
+            for p in (paths.REPO_ROOT / PACKAGE / folder).rglob("*.py")
+        )
 
     def blobs(self, rels) -> dict:
         """{rel: git's blob id of the file as it is on disk}, one git call for all; {} without git."""
@@ -65,7 +68,7 @@ class Commit:
         out = {}
         for line in listing.splitlines():
             meta, path = line.split("\t", 1)
-            out[path[len(PACKAGE) + 1:]] = meta.split()[2]
+            out[path[len(PACKAGE) + 1 :]] = meta.split()[2]
         return out
 
 
@@ -94,8 +97,13 @@ def syntax(source: str) -> str:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree, include_attributes=False)
 
@@ -183,7 +191,7 @@ def made_by(result: dict) -> tuple:
 
 
 def staleness(result: dict, module: str | None = None) -> str:
-    """"current", "stale" (what trains or decides the claim changed since the result was made) or "unknown" (no
+    """ "current", "stale" (what trains or decides the claim changed since the result was made) or "unknown" (no
     way to tell: see the module's docstring). `module`: the claim's module name (default: the result's claim)."""
     module = module or result.get("claim", "")
     recorded, commit = made_by(result)

@@ -34,27 +34,43 @@ let a verdict overstate (Protocol, below):
 Statistics come from scipy: Student's t quantiles, the paired t-test, and the power of the seeds a
 comparison needs (seeds_for_power: noncentral t, the pilot SD at its upper confidence bound, Holm's alpha).
 """
+
 import math
 from dataclasses import asdict, dataclass
 
 from scipy import stats
 
-REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = (
-    "reproduced", "partly reproduced", "not reproduced", "inconclusive")
+REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
 NO_EFFECT, NOT_TESTABLE, INCONSISTENT, PLUMBING = (
-    "no effect at this scale", "not testable at this scale", "the paper is inconsistent", "plumbing check (no verdict)")
+    "no effect at this scale",
+    "not testable at this scale",
+    "the paper is inconsistent",
+    "plumbing check (no verdict)",
+)
 DIRECTION, MIXED = "direction reproduced", "mixed (the comparisons disagree)"
 FINDING = "finding: "  # the prefix of a verdict on a comparison the paper never makes
-VERDICTS = (REPRODUCED, DIRECTION, PARTLY, NOT_REPRODUCED, NO_EFFECT, INCONCLUSIVE, MIXED, NOT_TESTABLE, INCONSISTENT,
-            PLUMBING)
+VERDICTS = (
+    REPRODUCED,
+    DIRECTION,
+    PARTLY,
+    NOT_REPRODUCED,
+    NO_EFFECT,
+    INCONCLUSIVE,
+    MIXED,
+    NOT_TESTABLE,
+    INCONSISTENT,
+    PLUMBING,
+)
 # Why `decide` gave each of its verdicts, in the words results carry.
-REASONS = {NO_EFFECT: "the interval lies inside the equivalence margin",
-           INCONCLUSIVE: "the interval covers no effect and is wider than the margin",
-           NOT_REPRODUCED: "the interval lies on the other side of no effect",
-           PARTLY: "the direction holds, the size misses the paper's band",
-           REPRODUCED: "the interval overlaps the paper's band",
-           DIRECTION: "the interval excludes no effect on the paper's side (a proxy decides the direction)",
-           MIXED: "the deciding comparisons disagree: each is shown with its own verdict"}
+REASONS = {
+    NO_EFFECT: "the interval lies inside the equivalence margin",
+    INCONCLUSIVE: "the interval covers no effect and is wider than the margin",
+    NOT_REPRODUCED: "the interval lies on the other side of no effect",
+    PARTLY: "the direction holds, the size misses the paper's band",
+    REPRODUCED: "the interval overlaps the paper's band",
+    DIRECTION: "the interval excludes no effect on the paper's side (a proxy decides the direction)",
+    MIXED: "the deciding comparisons disagree: each is shown with its own verdict",
+}
 
 
 def t975(df: int) -> float:
@@ -112,6 +128,7 @@ class Rule:
     margin: the equivalence margin, in the effect's units (for a ratio rule, a factor m > 1: the
     interval inside [1/m, m] is "no effect"); None: half the distance from null to the band's edge
     nearest the paper's number when the band is finite, else no equivalence outcome."""
+
     null: float
     direction: int
     band: tuple  # (low, high) sizes that count as the paper's number
@@ -136,15 +153,21 @@ class Rule:
     def describe(self):
         side = ">" if self.direction > 0 else "<"
         eq = self.equivalence()
-        eq_text = (f"no effect at this scale if it lies inside [{eq[0]:.3g}, {eq[1]:.3g}] (the margin, fixed before "
-                   "the run); " if eq else "")
-        return (self.text or "") + (f" No effect = {self.null}; the paper's side is effect {side} {self.null}; "
-                                    f"the paper's size is the band [{self.band[0]}, {self.band[1]}]. "
-                                    + ("The interval is computed on log(ratio). " if self.ratio else "") +
-                                    "Over the 95% interval: " + eq_text +
-                                    "inconclusive if fewer than 2 seeds or it covers no effect otherwise; "
-                                    "not reproduced if it lies wholly on the other side; reproduced if it "
-                                    "overlaps the band; partly reproduced otherwise.")
+        eq_text = (
+            f"no effect at this scale if it lies inside [{eq[0]:.3g}, {eq[1]:.3g}] (the margin, fixed before the run); "
+            if eq
+            else ""
+        )
+        return (self.text or "") + (
+            f" No effect = {self.null}; the paper's side is effect {side} {self.null}; "
+            f"the paper's size is the band [{self.band[0]}, {self.band[1]}]. "
+            + ("The interval is computed on log(ratio). " if self.ratio else "")
+            + "Over the 95% interval: "
+            + eq_text
+            + "inconclusive if fewer than 2 seeds or it covers no effect otherwise; "
+            "not reproduced if it lies wholly on the other side; reproduced if it "
+            "overlaps the band; partly reproduced otherwise."
+        )
 
 
 def decide(ci: Interval, rule: Rule, significant=None, direction_only=False) -> str:
@@ -183,12 +206,13 @@ def size_text(ci: Interval, rule: Rule, paper=None):
 class Protocol:
     """The rules a scale's verdicts follow, fixed before its runs. A rule is never changed once a run under it
     exists: a new rule is a new protocol, and a result records the protocol it was read by."""
+
     version: int
-    late_epochs: int          # converged: the paper's net's last `late_epochs` epochs gain under late_gain_limit
-    late_gain_limit: float    # (median over its seeds) points of evaluation error
-    overfits_gap: float       # an overfitting claim is testable only where its control's train-test gap reaches this
-    direction_only: bool      # a proxy's verdict decides the direction; the size is stated beside it
-    mixed: bool               # disagreeing deciding comparisons read MIXED (v2 folded them into partly)
+    late_epochs: int  # converged: the paper's net's last `late_epochs` epochs gain under late_gain_limit
+    late_gain_limit: float  # (median over its seeds) points of evaluation error
+    overfits_gap: float  # an overfitting claim is testable only where its control's train-test gap reaches this
+    direction_only: bool  # a proxy's verdict decides the direction; the size is stated beside it
+    mixed: bool  # disagreeing deciding comparisons read MIXED (v2 folded them into partly)
 
 
 # v2: the cpu (15 epochs), confirmation, imagenette, gpu and paper scales, as their results were read.
@@ -217,8 +241,12 @@ def combine(verdicts, protocol: Protocol = V2):
 def as_finding(verdict: str) -> str:
     """A verdict on a comparison the paper never makes (BN), in words that claim no reproduction: the rule's
     direction is the expectation it was tested against."""
-    words = {REPRODUCED: "in the expected direction", DIRECTION: "in the expected direction",
-             PARTLY: "in the expected direction", NOT_REPRODUCED: "against the expected direction"}
+    words = {
+        REPRODUCED: "in the expected direction",
+        DIRECTION: "in the expected direction",
+        PARTLY: "in the expected direction",
+        NOT_REPRODUCED: "against the expected direction",
+    }
     return FINDING + words.get(verdict, verdict)
 
 
@@ -233,6 +261,7 @@ def does_not_overfit(gaps, threshold: float, arm: str):
 
 
 # ------------------------------------------------------------------------------- p-values, Holm
+
 
 def t_test_p(values, null=0.0) -> float:
     """Two-sided p-value of the one-sample t-test of mean(values) = null (paired differences)."""
@@ -259,10 +288,11 @@ def holm(pvalues: dict, alpha=0.05) -> dict:
 @dataclass
 class Effect:
     """A paired effect's per-seed values summarized for its rule, on the rule's scale (log for a ratio)."""
-    ci: Interval          # mean and 95% interval (exponentiated back for a ratio); None without values
-    p: float              # t-test of no effect; None under 2 values
-    sd: float             # seed-to-seed SD (NaN under 2 values)
-    margin: float         # the equivalence margin's half-width; None where the rule has none
+
+    ci: Interval  # mean and 95% interval (exponentiated back for a ratio); None without values
+    p: float  # t-test of no effect; None under 2 values
+    sd: float  # seed-to-seed SD (NaN under 2 values)
+    margin: float  # the equivalence margin's half-width; None where the rule has none
 
 
 def measure_effect(values, rule: Rule) -> Effect:

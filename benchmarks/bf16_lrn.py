@@ -10,6 +10,7 @@ shifted-add path that bf16 maps took before, for comparison.
 
 The output file is written by this script, never by hand.
 """
+
 import argparse
 import statistics
 import sys
@@ -38,6 +39,7 @@ def stepper(normalization, precision, batch=128):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+
     for _ in range(3):
         step()
     return step
@@ -48,8 +50,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--steps", type=int, default=4, help="steps per case per round")
     parser.add_argument("--old-lrn", action="store_true", help="also time bf16 maps through the shifted-add path")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks"
-                                             / "bf16_lrn.txt"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks" / "bf16_lrn.txt")
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     cases = {(n, p): stepper(n, p) for n in ("lrn", "none") for p in ("fp32", "bf16")}
@@ -67,12 +70,16 @@ def main():
                 step()
             times[key].append((time.perf_counter() - t0) / args.steps)
     rate = {k: 128 / statistics.median(v) for k, v in times.items()}
-    lines = [f"# the CIFAR-10 paper's net, one thread, batch 128, {args.rounds} rounds x {args.steps} steps, medians",
-             f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}"]
+    lines = [
+        f"# the CIFAR-10 paper's net, one thread, batch 128, {args.rounds} rounds x {args.steps} steps, medians",
+        f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}",
+    ]
     for (norm, prec), r in rate.items():
         lines.append(f"{'with LRN' if norm == 'lrn' else 'without LRN':<12} {prec:<14} {r:>7.0f} img/s")
-    lines.append(f"bf16 / fp32 with LRN: {rate[('lrn', 'bf16')] / rate[('lrn', 'fp32')]:.2f}x; "
-                 f"without LRN: {rate[('none', 'bf16')] / rate[('none', 'fp32')]:.2f}x")
+    lines.append(
+        f"bf16 / fp32 with LRN: {rate[('lrn', 'bf16')] / rate[('lrn', 'fp32')]:.2f}x; "
+        f"without LRN: {rate[('none', 'bf16')] / rate[('none', 'fp32')]:.2f}x"
+    )
     for prec in ("fp32", "bf16") + (("bf16, old LRN",) if args.old_lrn else ()):
         none = rate[("none", "bf16" if prec.startswith("bf16") else prec)]
         lines.append(f"LRN's share of a {prec} step: {100 * (1 - rate[('lrn', prec)] / none):.0f}%")

@@ -12,6 +12,7 @@ set, which the claims report, is never looked at.
 
 The output file is written by this script (with its provenance), never by hand.
 """
+
 import argparse
 import json
 import math
@@ -34,6 +35,7 @@ PILOT_SEEDS = (1000, 1001, 1002)
 def _train(args):
     cfg, arm_name, seed, data_root = args
     import torch
+
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
     fam = ablation.Family(cfg, "pilot", "cpu", data_root)
     row, curve = fam.run(ablation.CATALOGUE[arm_name], seed)
@@ -45,8 +47,9 @@ def main():
     parser.add_argument("--data-root", required=True)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="a tiny run of the whole script (tests)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks"
-                                             / "cifar_pilot.txt"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks" / "cifar_pilot.txt")
+    )
     args = parser.parse_args()
     os.environ.setdefault("ALEXNET_REPRO_QUIET", "1")
     cpu = ablation.SCALES["cpu"]
@@ -56,14 +59,23 @@ def main():
     pilot_cfg = replace(cpu, evaluate_on="holdout")
     lines, t0 = [], time.time()
     say = lambda s="": (lines.append(s), print(s, flush=True))  # noqa: E731
-    say(f"# CIFAR-10 AlexNet pilot ({'smoke' if args.smoke else 'cpu scale'}): evaluated on "
-        f"{cpu.holdout} held-out training images only")
-    say(f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}, {args.jobs} "
-        "processes x 1 thread")
-    jobs = [(replace(probe_cfg, init_std=std, hidden_bias=bias), ablation.PAPER.name, 100, args.data_root)
-            for std, bias in PROBE]
-    jobs += [(pilot_cfg, arm, seed, args.data_root) for seed in PILOT_SEEDS for arm in (ablation.PAPER.name,
-                                                                                          ablation.NO_LRN.name)]
+    say(
+        f"# CIFAR-10 AlexNet pilot ({'smoke' if args.smoke else 'cpu scale'}): evaluated on "
+        f"{cpu.holdout} held-out training images only"
+    )
+    say(
+        f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}, {args.jobs} "
+        "processes x 1 thread"
+    )
+    jobs = [
+        (replace(probe_cfg, init_std=std, hidden_bias=bias), ablation.PAPER.name, 100, args.data_root)
+        for std, bias in PROBE
+    ]
+    jobs += [
+        (pilot_cfg, arm, seed, args.data_root)
+        for seed in PILOT_SEEDS
+        for arm in (ablation.PAPER.name, ablation.NO_LRN.name)
+    ]
     with ProcessPoolExecutor(args.jobs) as pool:
         out = list(pool.map(_train, jobs))
     say("\n## 1. init probe: the paper's net, 2 epochs at rate 0.01, seed 100")
@@ -72,14 +84,18 @@ def main():
         errors = " ".join(f"{100 * c['test_error']:.1f}" for c in curve)
         losses = " ".join(f"{c['train_loss']:.3f}" for c in curve)
         say(f"{std:<9} {bias:<6} {errors:<29} {losses}")
-    rows = [r for r, _ in out[len(PROBE):]]
+    rows = [r for r, _ in out[len(PROBE) :]]
     by = {(r["arm"], r["seed"]): r for r in rows}
-    say(f"\n## 2. pilot: cpu recipe ({pilot_cfg.epochs} epochs, {pilot_cfg.schedule}, init std {pilot_cfg.init_std}, "
-        f"biases {pilot_cfg.hidden_bias}), seeds {list(PILOT_SEEDS)}")
+    say(
+        f"\n## 2. pilot: cpu recipe ({pilot_cfg.epochs} epochs, {pilot_cfg.schedule}, init std {pilot_cfg.init_std}, "
+        f"biases {pilot_cfg.hidden_bias}), seeds {list(PILOT_SEEDS)}"
+    )
     say("arm              seed  held-out top-1  train top-1  late gain  final train loss  wall s")
     for r in rows:
-        say(f"{r['arm']:<16} {r['seed']:<5} {r['val_top1']:>14.2f} {r['train_top1']:>12.2f} {r['late_gain']:>10.2f} "
-            f"{r['final_train_loss']:>17.4f} {r['wall_time_s']:>7.0f}")
+        say(
+            f"{r['arm']:<16} {r['seed']:<5} {r['val_top1']:>14.2f} {r['train_top1']:>12.2f} {r['late_gain']:>10.2f} "
+            f"{r['final_train_loss']:>17.4f} {r['wall_time_s']:>7.0f}"
+        )
     diffs = [by[(ablation.PAPER.name, s)]["val_top1"] - by[(ablation.NO_LRN.name, s)]["val_top1"] for s in PILOT_SEEDS]
     mean = sum(diffs) / len(diffs)
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1))

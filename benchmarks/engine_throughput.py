@@ -11,6 +11,7 @@ pipeline, the model (not the data) is what bounds the ratio on that machine.
 
     python benchmarks/engine_throughput.py --data-root ../shared/data [--batches 60]
 """
+
 import argparse
 import tarfile
 import time
@@ -24,6 +25,7 @@ def stock_folder(data_root: Path) -> Path:
     """The JPEG tree the stock pipeline reads: the folder itself, or the archive extracted once."""
     from alexnet_repro.data.cifar10 import _find_source
     from alexnet_repro.paths import cache_dir
+
     kind, path = _find_source(data_root) or (None, None)
     if kind == "folder":
         return path
@@ -41,6 +43,7 @@ def stock_folder(data_root: Path) -> Path:
 def timed_steps(model, opt, batches, n):
     """Images/s over n training steps after 5 warm-up steps; `batches` yields (x, y)."""
     it = iter(batches)
+
     def step():
         x, y = next(it)
         loss = F.cross_entropy(model(x), y)
@@ -48,6 +51,7 @@ def timed_steps(model, opt, batches, n):
         loss.backward()
         opt.step()
         return len(y)
+
     for _ in range(5):
         step()
     t0, seen = time.perf_counter(), 0
@@ -60,11 +64,14 @@ def stock(folder, batches):
     from torchvision import datasets, transforms
 
     from alexnet_repro.models.cifar import Net19pct
-    tf = transforms.Compose([transforms.ToTensor(),
-                             transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])
+
+    tf = transforms.Compose(
+        [transforms.ToTensor(), transforms.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))]
+    )
     ds = datasets.ImageFolder(str(folder / "train"), transform=tf)
-    loader = torch.utils.data.DataLoader(ds, batch_size=128, shuffle=True, num_workers=2, drop_last=True,
-                                         persistent_workers=True)
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=128, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
+    )
     torch.manual_seed(0)
     model = Net19pct("relu")
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -72,6 +79,7 @@ def stock(folder, batches):
     def forever():
         while True:
             yield from loader
+
     return timed_steps(model, opt, forever(), batches)
 
 
@@ -79,6 +87,7 @@ def engine(data_root, batches):
     from alexnet_repro.data.cifar10 import load_cifar10
     from alexnet_repro.engine import Normalizer
     from alexnet_repro.models.cifar import Net19pct
+
     data = load_cifar10(data_root)
     normalize = Normalizer(data.train_x, "standardized")
     torch.manual_seed(0)
@@ -89,13 +98,15 @@ def engine(data_root, batches):
         while True:
             perm = torch.randperm(len(data.train_y))
             for i in range(0, len(perm) - 127, 128):
-                idx = perm[i:i + 128]
+                idx = perm[i : i + 128]
                 yield normalize(data.train_x[idx]), data.train_y[idx]
+
     return timed_steps(model, opt, forever(), batches)
 
 
 def ceiling(batches):
     from alexnet_repro.models.cifar import Net19pct
+
     torch.manual_seed(0)
     model = Net19pct("relu").to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -105,6 +116,7 @@ def ceiling(batches):
     def forever():
         while True:
             yield x, y
+
     return timed_steps(model, opt, forever(), batches)
 
 
@@ -114,6 +126,7 @@ def main():
     p.add_argument("--batches", type=int, default=60, help="timed training steps per pipeline")
     args = p.parse_args()
     from alexnet_repro.paths import data_root
+
     root = data_root(args.data_root)
     folder = stock_folder(root)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch 128, fp32, 19pct net")

@@ -22,6 +22,7 @@ printed), headed by the commit, device, packages and command: the committed file
 --synthetic N writes N smooth random JPEGs at --size px instead (their decoding costs the stock recipe
 about what real photographs do; the file says which data ran).
 """
+
 import argparse
 import multiprocessing
 import os
@@ -48,8 +49,18 @@ from alexnet_repro.paths import cache_dir, results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402
 from alexnet_repro.seeds import seed_everything  # noqa: E402
 
-SMOKE = dict(width=1 / 16, crop=67, size=80, batch_size=7, epochs=2, steps=2, synthetic=32, workers=0,
-             compile="aot_eager", device="cpu")
+SMOKE = dict(
+    width=1 / 16,
+    crop=67,
+    size=80,
+    batch_size=7,
+    epochs=2,
+    steps=2,
+    synthetic=32,
+    workers=0,
+    compile="aot_eager",
+    device="cpu",
+)
 
 
 def suite_setup(args, device):
@@ -64,9 +75,18 @@ def suite_setup(args, device):
 
 def suite_spec(args, seed=0):
     # lr 0.001, hidden biases 0.1 (below): a throughput run must not diverge and stop early; its numbers are not read.
-    return TrainSpec(lr=0.001, momentum=0.9, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False,
-                     batch_size=args.batch_size, max_epochs=args.epochs, precision=args.precision,
-                     compile=args.compile, seed=seed)
+    return TrainSpec(
+        lr=0.001,
+        momentum=0.9,
+        weight_decay=5e-4,
+        optimizer="paper_sgd",
+        decay_biases=False,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        precision=args.precision,
+        compile=args.compile,
+        seed=seed,
+    )
 
 
 def paper_net(args, n_classes, device):
@@ -80,15 +100,23 @@ def run_suite(args, seed=0):
     data, _ = suite_setup(args, device)
     mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
     eig = [torch.from_numpy(np.asarray(a)).to(device) for a in (data.pca_eigvals, data.pca_eigvecs)]
+
     def augment(b, s):
         return pca_lighting(random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1, s("lighting"))
+
     k = args.batch_size  # the per-epoch evaluation passes (train error, test error at the end) kept to one batch
     small = Splits(data.train_x[:k], data.train_y[:k], data.test_x[:k], data.test_y[:k])
     seed_everything(seed, "init")
     model = paper_net(args, len(data.classes), device)
-    result = train(model, Splits(data.train_x, data.train_y, small.test_x, small.test_y),
-                   lambda b: center_crop(b, args.crop, mean), suite_spec(args, seed), augment=augment,
-                   train_eval=small, test_every_epoch=False)
+    result = train(
+        model,
+        Splits(data.train_x, data.train_y, small.test_x, small.test_y),
+        lambda b: center_crop(b, args.crop, mean),
+        suite_spec(args, seed),
+        augment=augment,
+        train_eval=small,
+        test_every_epoch=False,
+    )
     h = result.history
     if len(h) < 2:
         raise ValueError(f"the run stopped after {len(h)} epoch(s) ({result.status}): no steady epochs to time")
@@ -149,6 +177,7 @@ def run_model_alone(args, n_classes, fixed_x, fixed_y):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+
     return timed_steps(step, iter(lambda: (fixed_x, fixed_y), None), args.steps, args.warmup, device)
 
 
@@ -156,13 +185,25 @@ def run_stock(args, root, n_classes, device):
     """(2): torchvision's alexnet and the stock ImageFolder + DataLoader recipe, fp32."""
     import torchvision
     from torchvision import transforms as T
+
     crop = args.crop - 3  # torchvision's 224 where the paper's net takes 227
-    tf = T.Compose([T.RandomResizedCrop(crop), T.RandomHorizontalFlip(), T.ToTensor(),
-                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
-    loader = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root / "train", tf),
-                                         batch_size=args.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=args.workers, pin_memory=device.type == "cuda",
-                                         persistent_workers=args.workers > 0)
+    tf = T.Compose(
+        [
+            T.RandomResizedCrop(crop),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ]
+    )
+    loader = torch.utils.data.DataLoader(
+        torchvision.datasets.ImageFolder(root / "train", tf),
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=args.workers > 0,
+    )
     torch.manual_seed(0)
     model = torchvision.models.alexnet(num_classes=n_classes).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=1e-4)
@@ -177,6 +218,7 @@ def run_stock(args, root, n_classes, device):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+
     feed = batches()
     try:
         return timed_steps(step, feed, args.steps, args.warmup, device)
@@ -187,11 +229,13 @@ def run_stock(args, root, n_classes, device):
 def header(args, device, data_note):
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
     spec = suite_spec(args)
-    return [f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} commit {git_commit()}; {name}; torch {torch.__version__}; "
-            f"python {platform.python_version()}; {os.cpu_count()} cpus",
-            f"# python benchmarks/gpu_throughput.py {' '.join(sys.argv[1:])}",
-            f"# data: {data_note}; batch {args.batch_size}; the paper's net at width {args.width:g}, crop {args.crop}",
-            f"# fast path of (1) and (3): {fast_path(spec)}"]
+    return [
+        f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} commit {git_commit()}; {name}; torch {torch.__version__}; "
+        f"python {platform.python_version()}; {os.cpu_count()} cpus",
+        f"# python benchmarks/gpu_throughput.py {' '.join(sys.argv[1:])}",
+        f"# data: {data_note}; batch {args.batch_size}; the paper's net at width {args.width:g}, crop {args.crop}",
+        f"# fast path of (1) and (3): {fast_path(spec)}",
+    ]
 
 
 def main(argv=None):
@@ -236,24 +280,30 @@ def main(argv=None):
         for line in header(args, device, note):
             say(line)
         rate1, compile_s, n_train = run_suite(args)
-        say(f"(1) suite, engine.train, {n_train} resident images x {args.epochs - 1} timed epochs: "
-            f"{rate1:10.1f} img/s   (compile {compile_s:.1f} s, apart)")
+        say(
+            f"(1) suite, engine.train, {n_train} resident images x {args.epochs - 1} timed epochs: "
+            f"{rate1:10.1f} img/s   (compile {compile_s:.1f} s, apart)"
+        )
         which = "(1)"
         if args.jobs > 1:
             rates = suite_side_by_side(args)
-            say(f"(1) suite, {args.jobs} runs side by side:  {sum(rates):10.1f} img/s in all   "
-                f"(each: {', '.join(f'{r:.0f}' for r in rates)})")
+            say(
+                f"(1) suite, {args.jobs} runs side by side:  {sum(rates):10.1f} img/s in all   "
+                f"(each: {', '.join(f'{r:.0f}' for r in rates)})"
+            )
             if sum(rates) > rate1:
                 rate1, which = sum(rates), f"(1) x {args.jobs}"
         data, root = suite_setup(args, device)
         rate2, _ = run_stock(args, root, len(data.classes), device)
         say(f"(2) torchvision alexnet + ImageFolder/DataLoader ({args.workers} workers), fp32: {rate2:10.1f} img/s")
         mean = torch.from_numpy(np.asarray(data.mean_image)).to(device)
-        fixed_x = center_crop(data.train_x[:args.batch_size], args.crop, mean)
-        rate3, warm_s = run_model_alone(args, len(data.classes), fixed_x, data.train_y[:args.batch_size])
+        fixed_x = center_crop(data.train_x[: args.batch_size], args.crop, mean)
+        rate3, warm_s = run_model_alone(args, len(data.classes), fixed_x, data.train_y[: args.batch_size])
         say(f"(3) the paper's net alone on one fixed batch: {rate3:10.1f} img/s   (warm-up and compile {warm_s:.1f} s)")
-        say(f"ratios: {which}/(2) = {rate1 / rate2:.2f}x (goal >= 3x); {which}/(3) = {rate1 / rate3:.2f} "
-            f"(the model's speed the whole path keeps); goal: (1) >= 25,000 img/s on an H200")
+        say(
+            f"ratios: {which}/(2) = {rate1 / rate2:.2f}x (goal >= 3x); {which}/(3) = {rate1 / rate3:.2f} "
+            f"(the model's speed the whole path keeps); goal: (1) >= 25,000 img/s on an H200"
+        )
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("\n".join(lines) + "\n")

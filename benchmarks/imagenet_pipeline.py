@@ -25,6 +25,7 @@ OMP_WAIT_POLICY=PASSIVE (set unless already set): when other jobs share the core
 OpenMP threads wait on a descheduled sibling at every parallel op; measured here, 2 threads went
 from ~700 to ~150 img/s under load without it. It applies to both pipelines and the model.
 """
+
 import argparse
 import ctypes
 import os
@@ -63,11 +64,13 @@ def sync(device):
 # A pipeline is a feed of raw batches on the device plus the augmentation applied to each one, so
 # the two can be timed apart. The stock pipeline augments in its workers: its feed is everything.
 
+
 def streamed_feed(data, args, device):
     """The memmap cache, read and copied to the device a batch ahead (`feed.batches`): the
     path for a dataset larger than device memory (ImageNet's cache is ~250 GB)."""
-    return batches(data.train_x, data.train_y, args.batch_size, device, epochs=None,
-                   generator=torch.Generator().manual_seed(0))
+    return batches(
+        data.train_x, data.train_y, args.batch_size, device, epochs=None, generator=torch.Generator().manual_seed(0)
+    )
 
 
 def resident_feed(data, args, device):
@@ -78,7 +81,7 @@ def resident_feed(data, args, device):
     while True:
         order = torch.randperm(len(labels), generator=g, device=device)
         for i in range(0, len(order) - args.batch_size + 1, args.batch_size):
-            idx = order[i:i + args.batch_size]
+            idx = order[i : i + args.batch_size]
             yield images[idx], labels[idx]
 
 
@@ -94,12 +97,22 @@ def stock_feed(root, args, device):
     """Opened afresh for each timing and closed after (see `timing`): left open, its workers keep
     decoding into their prefetch queue while the other pipelines are timed, taking CPU from them
     and banking batches for stock's next round."""
-    tf = T.Compose([T.RandomResizedCrop(args.crop), T.RandomHorizontalFlip(), T.ToTensor(),
-                    T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
-    loader = torch.utils.data.DataLoader(torchvision.datasets.ImageFolder(root / "train", tf),
-                                         batch_size=args.batch_size, shuffle=True, drop_last=True,
-                                         num_workers=args.workers,
-                                         pin_memory=device.type == "cuda")
+    tf = T.Compose(
+        [
+            T.RandomResizedCrop(args.crop),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ]
+    )
+    loader = torch.utils.data.DataLoader(
+        torchvision.datasets.ImageFolder(root / "train", tf),
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=args.workers,
+        pin_memory=device.type == "cuda",
+    )
     while True:
         for x, y in loader:
             # The model runs channels_last (faster for AlexNet here); converting is part of the feed.
@@ -119,6 +132,7 @@ def time_data(feed, augment, n, batch_size, device):
 def make_model(num_classes, crop):
     try:
         from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet
+
         return build_alexnet(AlexNetConfig(num_classes=num_classes, input_size=crop)), "alexnet_repro build_alexnet"
     except ImportError:
         return torchvision.models.alexnet(num_classes=num_classes), "torchvision alexnet"
@@ -132,6 +146,7 @@ def sgd_step(model):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+
     return step
 
 
@@ -184,16 +199,23 @@ def main():
     args = ap.parse_args()
     device = torch.device(args.device)
     allocator = "glibc retain" if args.allocator == "retain" and retain_freed_memory() else "default"
-    print(f"device {device}, torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
-          f"allocator {allocator}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, cache {cache_dir()}")
+    print(
+        f"device {device}, torch threads {torch.get_num_threads()}, cpus {os.cpu_count()}, "
+        f"allocator {allocator}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, cache {cache_dir()}"
+    )
 
     started, t0 = time.time(), time.perf_counter()
     data = load_imagefolder(args.archive, size=args.size, workers=args.workers)
     took = time.perf_counter() - t0
     built = data.meta.get("built_at", 0) >= started
-    print(f"cache {data.meta['name']}-{args.size}: {len(data.train_y)} train / {len(data.test_y)} val; "
-          + (f"built now in {took:.1f} s (decode {data.meta['build_seconds']:.1f} s, rest is extraction + hashing)"
-             if built else f"loaded in {took:.2f} s (its one-time build took {data.meta['build_seconds']:.1f} s)"))
+    print(
+        f"cache {data.meta['name']}-{args.size}: {len(data.train_y)} train / {len(data.test_y)} val; "
+        + (
+            f"built now in {took:.1f} s (decode {data.meta['build_seconds']:.1f} s, rest is extraction + hashing)"
+            if built
+            else f"loaded in {took:.2f} s (its one-time build took {data.meta['build_seconds']:.1f} s)"
+        )
+    )
     root = find_root(extract_archive(args.archive, cache_dir())) if args.archive.is_file() else find_root(args.archive)
 
     augment = this_augment(data, args, device)
@@ -226,21 +248,29 @@ def main():
         model, model_name = make_model(len(data.classes), args.crop)
         model = model.to(device, memory_format=torch.channels_last).train()
         step = sgd_step(model)
-        print(f"\n(b) data + model step ({model_name}, SGD, batch {args.batch_size}), {args.model_batches} steps each."
-              f"\n  Stages synchronised (an upper bound on the data's share):")
+        print(
+            f"\n(b) data + model step ({model_name}, SGD, batch {args.batch_size}), {args.model_batches} steps each."
+            f"\n  Stages synchronised (an upper bound on the data's share):"
+        )
         for name in names:
             per_step, (fetch, aug_frac, model_frac) = timing(
-                name, lambda f, a: time_stages(f, a, step, args.model_batches, device))
-            print(f"  {name:15s} {per_step * 1e3:7.1f} ms/step = {args.batch_size / per_step:7.1f} img/s; "
-                  f"fetch {fetch:5.1%}, augmentation {aug_frac:5.1%}, model {model_frac:5.1%}")
+                name, lambda f, a: time_stages(f, a, step, args.model_batches, device)
+            )
+            print(
+                f"  {name:15s} {per_step * 1e3:7.1f} ms/step = {args.batch_size / per_step:7.1f} img/s; "
+                f"fetch {fetch:5.1%}, augmentation {aug_frac:5.1%}, model {model_frac:5.1%}"
+            )
 
-        fixed = augment(next(kept["this (streamed)"])[0]), torch.randint(len(data.classes), (args.batch_size,),
-                                                                         device=device)
+        fixed = (
+            augment(next(kept["this (streamed)"])[0]),
+            torch.randint(len(data.classes), (args.batch_size,), device=device),
+        )
 
         def fed(feed, aug):
             def next_batch():
                 x, y = next(feed)
                 return aug(x), y
+
             return time_end_to_end(next_batch, step, args.model_batches, device)
 
         # The baseline is timed in every round beside the fed loops: timed once, first, it caught the
@@ -251,8 +281,10 @@ def main():
             for name in names:
                 per_step[name].append(timing(name, fed))
         ms = {k: 1e3 * sum(v) / len(v) for k, v in per_step.items()}
-        print(f"  End to end, as a training loop runs (no syncs between stages), {args.rounds} rounds alternating "
-              f"with the model alone on one fixed batch:")
+        print(
+            f"  End to end, as a training loop runs (no syncs between stages), {args.rounds} rounds alternating "
+            f"with the model alone on one fixed batch:"
+        )
         for k, v in ms.items():
             rounds = ", ".join(f"{1e3 * t:.1f}" for t in per_step[k])
             extra = "" if k == "model alone" else f"; the data adds {(v - ms['model alone']) / v:6.1%} of the step"

@@ -12,6 +12,7 @@ the gpu scale's std on evidence.
 
     python benchmarks/init_probe.py --init-std 0.01 0.02 --epochs 10 [--lr 0.01] [--scale gpu] [--device cuda]
 """
+
 import argparse
 import sys
 from dataclasses import replace
@@ -36,14 +37,20 @@ def main():
         cfg = replace(cfg, lr=args.lr or cfg.lr)
         exp = ten_patch.Experiment(cfg, args.scale, args.device, args.data_root)
         row, curve = exp.run(args.seed)
-        print(f"init std {std}, {cfg.width}x width, crop {cfg.crop}, lr {cfg.lr}, seed {args.seed} on "
-              f"{exp.data.meta['name']} ({len(exp.splits.train_y)} train images), {exp.device}:")
+        print(
+            f"init std {std}, {cfg.width}x width, crop {cfg.crop}, lr {cfg.lr}, seed {args.seed} on "
+            f"{exp.data.meta['name']} ({len(exp.splits.train_y)} train images), {exp.device}:"
+        )
         print("  epoch  train loss  running train error  val error (centre crop)")
         for h in curve:
-            print(f"  {h['epoch']:5d}  {h['train_loss']:10.3f}  {100 * h['train_error_running']:18.1f}%  "
-                  f"{100 * h['test_error']:9.1f}%")
-        print(f"  {row['status']} after {row['epochs']} epochs: top-1 centre {row['top1_centre']:.1f}%, 10 patches {row['top1_ten']:.1f}%"
-              f"; {row['wall_time_s']:.0f} s\n")
+            print(
+                f"  {h['epoch']:5d}  {h['train_loss']:10.3f}  {100 * h['train_error_running']:18.1f}%  "
+                f"{100 * h['test_error']:9.1f}%"
+            )
+        print(
+            f"  {row['status']} after {row['epochs']} epochs: top-1 centre {row['top1_centre']:.1f}%, 10 patches {row['top1_ten']:.1f}%"
+            f"; {row['wall_time_s']:.0f} s\n"
+        )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ Every ImageNet-shaped scale then uses the winner, and its proxy note names the d
 A real run writes results/benchmarks/init_study_gpu.txt (what it prints) and init_study_gpu.csv (every epoch of
 every run); --out-dir to change.
 """
+
 import argparse
 import csv
 import multiprocessing
@@ -76,10 +77,31 @@ CANDIDATES = (
     Candidate("c", 0.01, 0.1, 0.01, "warmup:1", ("biases 0.1", "1-epoch linear warm-up")),
     Candidate("d", 0.02, 1.0, 0.001, "constant", ("std 0.02", "lr 0.001")),
 )
-GPU = dict(size=256, crop=227, width=1.0, batch_size=128, epochs=EPOCHS, seeds=SEEDS, holdout=HOLDOUT,
-           precision="bf16", compile="inductor")
-SMOKE = dict(size=80, crop=67, width=1 / 16, batch_size=8, epochs=2, seeds=(0,), holdout=11, precision="fp32",
-             compile="", synthetic=40, device="cpu", jobs=1)
+GPU = dict(
+    size=256,
+    crop=227,
+    width=1.0,
+    batch_size=128,
+    epochs=EPOCHS,
+    seeds=SEEDS,
+    holdout=HOLDOUT,
+    precision="bf16",
+    compile="inductor",
+)
+SMOKE = dict(
+    size=80,
+    crop=67,
+    width=1 / 16,
+    batch_size=8,
+    epochs=2,
+    seeds=(0,),
+    holdout=11,
+    precision="fp32",
+    compile="",
+    synthetic=40,
+    device="cpu",
+    jobs=1,
+)
 
 
 def load(args, device):
@@ -98,19 +120,42 @@ def run_one(args, cand: Candidate, seed):
     """One candidate, one seed: the per-epoch rows."""
     device = pick_device(args.device)
     data, splits, mean, eig = load(args, device)
-    spec = TrainSpec(lr=cand.lr, momentum=0.9, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False,
-                     schedule=cand.schedule, batch_size=args.batch_size, max_epochs=args.epochs,
-                     precision=args.precision, compile=args.compile, seed=seed)
+    spec = TrainSpec(
+        lr=cand.lr,
+        momentum=0.9,
+        weight_decay=5e-4,
+        optimizer="paper_sgd",
+        decay_biases=False,
+        schedule=cand.schedule,
+        batch_size=args.batch_size,
+        max_epochs=args.epochs,
+        precision=args.precision,
+        compile=args.compile,
+        seed=seed,
+    )
     seed_everything(seed, "init")
-    net = build_alexnet(AlexNetConfig(width=args.width, input_size=args.crop, num_classes=len(data.classes),
-                                      init_std=cand.init_std, hidden_bias=cand.hidden_bias))
+    net = build_alexnet(
+        AlexNetConfig(
+            width=args.width,
+            input_size=args.crop,
+            num_classes=len(data.classes),
+            init_std=cand.init_std,
+            hidden_bias=cand.hidden_bias,
+        )
+    )
     net = net.to(device, memory_format=torch.channels_last)
     k = len(splits.test_y)  # the training error of the gap: as many training images as held out
-    result = train(net, splits, lambda b: center_crop(b, args.crop, mean), spec,
-                   augment=lambda b, s: pca_lighting(random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1,
-                                                     generator=s("lighting")),
-                   train_eval=Splits(splits.train_x[:k], splits.train_y[:k], splits.test_x, splits.test_y),
-                   desc=f"init ({cand.name}) seed={seed}")
+    result = train(
+        net,
+        splits,
+        lambda b: center_crop(b, args.crop, mean),
+        spec,
+        augment=lambda b, s: pca_lighting(
+            random_crop_flip(b, args.crop, s("crop"), mean), *eig, 0.1, generator=s("lighting")
+        ),
+        train_eval=Splits(splits.train_x[:k], splits.train_y[:k], splits.test_x, splits.test_y),
+        desc=f"init ({cand.name}) seed={seed}",
+    )
     return [{"candidate": cand.name, "seed": seed, "status": result.status, **h} for h in result.history]
 
 
@@ -118,17 +163,22 @@ def decide(rows, n_classes, candidates=CANDIDATES):
     """The declared rule on the runs' rows -> (winner name or None, per-candidate summary lines)."""
     lines, leaving = [], []
     for c in candidates:
-        finals = [max((r for r in rows if r["candidate"] == c.name and r["seed"] == s), key=lambda r: r["epoch"])
-                  for s in sorted({r["seed"] for r in rows if r["candidate"] == c.name})]
+        finals = [
+            max((r for r in rows if r["candidate"] == c.name and r["seed"] == s), key=lambda r: r["epoch"])
+            for s in sorted({r["seed"] for r in rows if r["candidate"] == c.name})
+        ]
         errors = [100 * f["test_error"] for f in finals]
-        left = bool(finals) and all(f["status"] != "diverged" and left_chance(e, n_classes)
-                                    for f, e in zip(finals, errors))
+        left = bool(finals) and all(
+            f["status"] != "diverged" and left_chance(e, n_classes) for f, e in zip(finals, errors)
+        )
         mean = float(np.mean(errors)) if errors else float("nan")
         if left:
             leaving.append((len(c.departures), mean, c.name))
-        lines.append(f"({c.name}) {', '.join(c.departures) or 'the paper as printed':38s} held-out top-1 "
-                     f"{', '.join(f'{e:.1f}%' for e in errors)} (mean {mean:.1f}%); "
-                     f"{'leaves chance' if left else 'does not leave chance'}")
+        lines.append(
+            f"({c.name}) {', '.join(c.departures) or 'the paper as printed':38s} held-out top-1 "
+            f"{', '.join(f'{e:.1f}%' for e in errors)} (mean {mean:.1f}%); "
+            f"{'leaves chance' if left else 'does not leave chance'}"
+        )
     return (min(leaving)[2] if leaving else None), lines
 
 
@@ -160,12 +210,16 @@ def main(argv=None):
         data, splits, _, _ = load(args, torch.device("cpu"))  # builds the decoded cache once, before the jobs
         n_classes = len(data.classes)
         spec = TrainSpec(lr=0.01, precision=args.precision, compile=args.compile)
-        say(f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} commit {git_commit()}; {pick_device(args.device)}"
-            f"{' ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}; torch {torch.__version__}")
+        say(
+            f"# {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())} commit {git_commit()}; {pick_device(args.device)}"
+            f"{' ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ''}; torch {torch.__version__}"
+        )
         say(f"# python benchmarks/init_study.py {' '.join(sys.argv[1:] if argv is None else argv)}")
-        say(f"# {data.meta['name']} (sha256 {data.checksum[:12]}...): {len(splits.train_y)} training images, "
+        say(
+            f"# {data.meta['name']} (sha256 {data.checksum[:12]}...): {len(splits.train_y)} training images, "
             f"{len(splits.test_y)} held out of training for the choice; the paper's net at width {args.width:g}, crop "
-            f"{args.crop}, batch {args.batch_size}, {args.epochs} epochs, seeds {list(args.seeds)}; {fast_path(spec)}")
+            f"{args.crop}, batch {args.batch_size}, {args.epochs} epochs, seeds {list(args.seeds)}; {fast_path(spec)}"
+        )
         jobs = [(args, c, s) for c in CANDIDATES for s in args.seeds]
         if args.jobs > 1:
             with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -175,17 +229,23 @@ def main(argv=None):
     rows = [r for run in runs for r in run]
     for run in runs:
         first, last = run[0], run[-1]
-        say(f"({last['candidate']}) seed {last['seed']}: epoch 1 loss {first['train_loss']:.3f}, held-out "
+        say(
+            f"({last['candidate']}) seed {last['seed']}: epoch 1 loss {first['train_loss']:.3f}, held-out "
             f"{100 * first['test_error']:.1f}%; epoch {last['epoch']} loss {last['train_loss']:.3f}, held-out "
-            f"{100 * last['test_error']:.1f}% ({last['status']}, {last['wall_time_s']:.0f} s)")
+            f"{100 * last['test_error']:.1f}% ({last['status']}, {last['wall_time_s']:.0f} s)"
+        )
     winner, summary = decide(rows, n_classes)
     for line in summary:
         say(line)
     chance = 100 * (1 - 1 / n_classes)
-    say(f"rule: leave chance (every seed >= {LEFT_CHANCE_BY:g} points below {chance:.0f}%, none diverged), then the "
-        f"fewest departures from the paper, then the lower mean held-out error")
-    say(f"winner: {f'({winner})' if winner else 'none: no candidate left chance'}"
-        + (" [smoke: a plumbing check, no choice]" if args.smoke else ""))
+    say(
+        f"rule: leave chance (every seed >= {LEFT_CHANCE_BY:g} points below {chance:.0f}%, none diverged), then the "
+        f"fewest departures from the paper, then the lower mean held-out error"
+    )
+    say(
+        f"winner: {f'({winner})' if winner else 'none: no candidate left chance'}"
+        + (" [smoke: a plumbing check, no choice]" if args.smoke else "")
+    )
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
         tag = "smoke" if args.smoke else "gpu"

@@ -5,6 +5,7 @@ Input is an AlexNet conv1-like activation (after ReLU): batch 32, 96 x 55 x 55, 
 
     python benchmarks/lrn_speed.py [--batch 32] [--repeats 10] [--device cpu]
 """
+
 import argparse
 import sys
 import time
@@ -39,8 +40,10 @@ def main():
 
     ours = LocalResponseNorm(5, 1e-4, 0.75, 2.0, alpha_convention="per_size")
     theirs = torch.nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"input ({args.batch}, 96, 55, 55) float32, median of {args.repeats}")
+    print(
+        f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
+        f"input ({args.batch}, 96, 55, 55) float32, median of {args.repeats}"
+    )
     print(f"{'layout':15s} {'pass':13s} {'ours ms':>9s} {'torch ms':>9s} {'torch/ours':>10s}")
     for layout in ("contiguous", "channels_last"):
         fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
@@ -48,6 +51,7 @@ def main():
         x = x.contiguous(memory_format=fmt).requires_grad_(True)
         g = torch.randn_like(x)
         for name in ("forward", "fwd+bwd"):
+
             def run(m):
                 if name == "forward":
                     with torch.no_grad():
@@ -55,6 +59,7 @@ def main():
                 else:
                     m(x).backward(g)
                     x.grad = None
+
             t_ours = bench(lambda: run(ours), args.repeats, args.device)
             t_torch = bench(lambda: run(theirs), args.repeats, args.device)
             print(f"{layout:15s} {name:13s} {1e3 * t_ours:9.1f} {1e3 * t_torch:9.1f} {t_torch / t_ours:10.2f}")

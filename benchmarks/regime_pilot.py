@@ -13,6 +13,7 @@ net, pilot seed 2000 (never a claim's seed). The scale takes the fewest candidat
 
 The output file is written by this script (with its provenance), never by hand.
 """
+
 import argparse
 import json
 import os
@@ -33,6 +34,7 @@ CONVERGED_GAIN, OVER_3_EPOCHS, OVERFITS_GAP = 1.0, 3, 8.0
 def _train(args):
     cfg, data_root = args
     import torch
+
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
     fam = ablation.Family(cfg, "regime-pilot", data_root=data_root)
     return fam.run(ablation.PAPER, PILOT_SEED)
@@ -45,8 +47,9 @@ def main():
     parser.add_argument("--epochs", default="40,60", help="candidate epochs, comma-separated")
     parser.add_argument("--precision", default="fp32")
     parser.add_argument("--smoke", action="store_true", help="a tiny run of the whole script (tests)")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks"
-                                             / "regime_pilot.txt"))
+    parser.add_argument(
+        "--out", default=str(Path(__file__).resolve().parent.parent / "results" / "benchmarks" / "regime_pilot.txt")
+    )
     args = parser.parse_args()
     os.environ.setdefault("ALEXNET_REPRO_QUIET", "1")
     base = replace(ablation.SCALES["cpu"], evaluate_on="holdout", precision=args.precision)
@@ -55,10 +58,14 @@ def main():
     candidates = [int(e) for e in args.epochs.split(",")]
     lines, t0 = [], time.time()
     say = lambda s="": (lines.append(s), print(s, flush=True))  # noqa: E731
-    say(f"# cpu-regime pilot: the paper's net on {base.n_train} CIFAR-10 images, evaluated on {base.holdout} held-out "
-        "training images only")
-    say(f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}, {args.jobs} processes "
-        f"x 1 thread, {args.precision}")
+    say(
+        f"# cpu-regime pilot: the paper's net on {base.n_train} CIFAR-10 images, evaluated on {base.holdout} held-out "
+        "training images only"
+    )
+    say(
+        f"# commit {git_commit()}, {device_name('cpu')}, torch {package_versions()['torch']}, {args.jobs} processes "
+        f"x 1 thread, {args.precision}"
+    )
     say(f"# regime: last {OVER_3_EPOCHS} epochs gain < {CONVERGED_GAIN} point; final gap >= {OVERFITS_GAP} points")
     with ProcessPoolExecutor(args.jobs) as pool:
         out = list(pool.map(_train, [(replace(base, epochs=e), args.data_root) for e in candidates]))
@@ -69,11 +76,19 @@ def main():
         gain3 = val[-1 - OVER_3_EPOCHS] - val[-1]
         gap = val[-1] - train[-1]
         ok = gain3 < CONVERGED_GAIN and gap >= OVERFITS_GAP
-        summary[epochs] = {"gain_last_3": gain3, "gap": gap, "held_out_top1": val[-1], "train_top1": train[-1],
-                           "meets_regime": ok, "wall_time_s": row["wall_time_s"]}
+        summary[epochs] = {
+            "gain_last_3": gain3,
+            "gap": gap,
+            "held_out_top1": val[-1],
+            "train_top1": train[-1],
+            "meets_regime": ok,
+            "wall_time_s": row["wall_time_s"],
+        }
         say(f"\n## {epochs} epochs, linear to zero, seed {PILOT_SEED}: {'meets' if ok else 'misses'} the regime")
-        say(f"held-out top-1 {val[-1]:.2f}, training-sample top-1 {train[-1]:.2f}, gap {gap:.2f}; last 3 epochs "
-            f"gained {gain3:.2f}; {row['wall_time_s']:.0f} s")
+        say(
+            f"held-out top-1 {val[-1]:.2f}, training-sample top-1 {train[-1]:.2f}, gap {gap:.2f}; last 3 epochs "
+            f"gained {gain3:.2f}; {row['wall_time_s']:.0f} s"
+        )
         say("epoch  held-out  train-sample  gap")
         for i, (v, t) in enumerate(zip(val, train), 1):
             say(f"{i:>5} {v:>9.2f} {t:>13.2f} {v - t:>5.2f}")

@@ -21,6 +21,7 @@ The read rate of the file just after dropping it is printed, to show whether the
     python benchmarks/streaming_share.py            # on the GPU: writes results/benchmarks/streaming_share_gpu.txt
     python benchmarks/streaming_share.py --smoke    # CPU, tiny: the script's own smoke test; prints only
 """
+
 import argparse
 import datetime
 import json
@@ -56,7 +57,7 @@ def synthetic_cache(folder: Path, n, size):
         images = np.memmap(path, np.uint8, "w+", shape=shape)
         rng = np.random.default_rng(0)
         for i in range(0, n, 512):
-            images[i:i + 512] = rng.integers(0, 256, (min(512, n - i), size, size, 3), dtype=np.uint8)
+            images[i : i + 512] = rng.integers(0, 256, (min(512, n - i), size, size, 3), dtype=np.uint8)
         images.flush()
         del images
     return np.memmap(path, np.uint8, "r", shape=shape), path
@@ -81,6 +82,7 @@ def drop_from_page_cache(path):
 def read_rate(images, rows=64):
     """MB/s of reading `rows` random rows through the streamed path's reader, as the run is about to."""
     from alexnet_repro.feed import stream
+
     idx = np.random.default_rng(int(time.time())).choice(len(images), rows, replace=False)
     t0 = time.perf_counter()
     reads = stream(images, np.zeros(len(images), np.int64), [idx])
@@ -106,14 +108,19 @@ def main():
         args.device, args.images, args.batches, args.steps, args.rounds = "cpu", 256, "32,8", 2, 1
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     size, crop, width, classes = (76, 67, 1 / 16, 10) if args.smoke else (256, 227, 1.0, 1000)
-    out = args.out or (REPO / "results" / "benchmarks" / "streaming_share_gpu.txt"
-                       if device.type == "cuda" and not args.smoke else None)
+    out = args.out or (
+        REPO / "results" / "benchmarks" / "streaming_share_gpu.txt"
+        if device.type == "cuda" and not args.smoke
+        else None
+    )
     torch.backends.cudnn.allow_tf32 = False  # fp32, as the claims train
     torch.backends.cudnn.benchmark = True
 
-    lines = [f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ} commit {git_commit()}; "
-             f"{device_name(device)}; torch {torch.__version__}; python {sys.version.split()[0]}",
-             f"# python benchmarks/streaming_share.py {' '.join(sys.argv[1:])}"]
+    lines = [
+        f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ} commit {git_commit()}; "
+        f"{device_name(device)}; torch {torch.__version__}; python {sys.version.split()[0]}",
+        f"# python benchmarks/streaming_share.py {' '.join(sys.argv[1:])}",
+    ]
 
     def say(line=""):
         print(line, flush=True)
@@ -124,12 +131,17 @@ def main():
     labels = torch.randint(0, classes, (len(images),), generator=torch.Generator().manual_seed(0)).to(device)
     mean = torch.full((size, size, 3), 127.5, device=device)
     eigvals, eigvecs = torch.tensor([0.2, 0.02, 0.005], device=device), torch.eye(3, device=device)
+
     def augment(x):
         return pca_lighting(random_crop_flip(x, crop, None, mean), eigvals, eigvecs, 0.1)
+
     resident = torch.from_numpy(np.array(images)).to(device) if device.type == "cuda" else None
     torch.manual_seed(0)
-    model = build_alexnet(AlexNetConfig(width=width, input_size=crop, num_classes=classes)).to(
-        device, memory_format=torch.channels_last).train()
+    model = (
+        build_alexnet(AlexNetConfig(width=width, input_size=crop, num_classes=classes))
+        .to(device, memory_format=torch.channels_last)
+        .train()
+    )
     opt = PaperSGD(param_groups(model, 5e-4), lr=0.01)
 
     def step(x, y):
@@ -138,13 +150,20 @@ def main():
         loss.backward()
         opt.step()
 
-    say(f"cache: {len(images)} images of {size} px ({images.nbytes / 1e9:.1f} GB, {path}); "
-        f"{'warm (page cache kept)' if args.warm else 'cold (dropped from the page cache before each round)'}")
-    say(f"net: AlexNet width {width}, crop {crop}, {classes} classes, fp32, PaperSGD; "
-        f"{args.rounds} rounds x {args.steps} steps per path")
+    say(
+        f"cache: {len(images)} images of {size} px ({images.nbytes / 1e9:.1f} GB, {path}); "
+        f"{'warm (page cache kept)' if args.warm else 'cold (dropped from the page cache before each round)'}"
+    )
+    say(
+        f"net: AlexNet width {width}, crop {crop}, {classes} classes, fp32, PaperSGD; "
+        f"{args.rounds} rounds x {args.steps} steps per path"
+    )
+
     def epochs(source, bs):  # the engine's feed, epoch after epoch, each in a new seeded order
         for epoch in range(10**9):
-            yield from epoch_batches(source, labels, torch.randperm(len(images), generator=torch.Generator().manual_seed(epoch)), bs)
+            yield from epoch_batches(
+                source, labels, torch.randperm(len(images), generator=torch.Generator().manual_seed(epoch)), bs
+            )
 
     for bs in map(int, args.batches.split(",")):
         feeds = {"streamed": epochs(images, bs)}
@@ -164,6 +183,7 @@ def main():
             def next_batch():
                 batch = next(feeds[name])
                 return batch.prepare(augment), batch.y
+
             return next_batch
 
         for name in feeds:  # warm-up: cuDNN's algorithm search, the reader threads, the first reads
@@ -179,11 +199,21 @@ def main():
                     rates.append(read_rate(images))
                 per_step[name].append(timed(fed(name)))
         ms = {k: 1e3 * sum(v) / len(v) for k, v in per_step.items()}
-        say(f"\nper-process batch {bs}" + (" (one GPU, the paper's batch)" if bs == 128 else
-                                             f" (the paper's 128 over {128 // bs} processes)" if 128 % bs == 0 else ""))
+        say(
+            f"\nper-process batch {bs}"
+            + (
+                " (one GPU, the paper's batch)"
+                if bs == 128
+                else f" (the paper's 128 over {128 // bs} processes)"
+                if 128 % bs == 0
+                else ""
+            )
+        )
         if rates:
-            say(f"  read rate just after dropping the file from the page cache: "
-                f"{', '.join(f'{r:.0f}' for r in rates)} MB/s")
+            say(
+                f"  read rate just after dropping the file from the page cache: "
+                f"{', '.join(f'{r:.0f}' for r in rates)} MB/s"
+            )
         for k, v in ms.items():
             rounds = ", ".join(f"{1e3 * t:.1f}" for t in per_step[k])
             share = "" if k == "model alone" else f"; the data adds {(v - ms['model alone']) / v:6.1%} of the step"

@@ -10,6 +10,7 @@ rounds. The paper's claim holds here if "two GPUs" is below "one GPU, half".
     python benchmarks/two_gpu_time.py            # needs two GPUs: writes results/benchmarks/two_gpu_time_gpu.txt
     python benchmarks/two_gpu_time.py --smoke    # CPU, tiny, both "devices" the CPU: the script's own smoke test
 """
+
 import argparse
 import datetime
 import sys
@@ -42,13 +43,17 @@ def main():
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = True
     devices = tuple(map(torch.device, devices))
+
     def sync():
         return [torch.cuda.synchronize(d) for d in devices if d.type == "cuda"]
+
     x = torch.randn(batch, 3, crop, crop, device=devices[0]).contiguous(memory_format=torch.channels_last) * 50
     y = torch.randint(0, classes, (batch,), device=devices[0])
-    nets = {"two GPUs": (AlexNetConfig(width=width, input_size=crop, num_classes=classes), devices),
-            "one GPU, half": (AlexNetConfig(width=width, input_size=crop, num_classes=classes, columns="half"), None),
-            "one GPU, both": (AlexNetConfig(width=width, input_size=crop, num_classes=classes), None)}
+    nets = {
+        "two GPUs": (AlexNetConfig(width=width, input_size=crop, num_classes=classes), devices),
+        "one GPU, half": (AlexNetConfig(width=width, input_size=crop, num_classes=classes, columns="half"), None),
+        "one GPU, both": (AlexNetConfig(width=width, input_size=crop, num_classes=classes), None),
+    }
     steps = {}
     for name, (cfg, on) in nets.items():
         torch.manual_seed(0)
@@ -60,6 +65,7 @@ def main():
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+
         step()  # warm-up: cuDNN's algorithm search
         steps[name] = step
     per_step = {name: [] for name in nets}
@@ -72,14 +78,18 @@ def main():
             sync()
             per_step[name].append((time.perf_counter() - t0) / args.steps)
     ms = {k: 1e3 * sum(v) / len(v) for k, v in per_step.items()}
-    lines = [f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ} commit {git_commit()}; "
-             f"{device_name(devices[0])} x{len(set(devices))}; torch {torch.__version__}",
-             f"# python benchmarks/two_gpu_time.py {' '.join(sys.argv[1:])}",
-             f"batch {batch}, crop {crop}, width {width}, fp32, {args.rounds} rounds x {args.steps} steps, one fixed batch"]
+    lines = [
+        f"# {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ} commit {git_commit()}; "
+        f"{device_name(devices[0])} x{len(set(devices))}; torch {torch.__version__}",
+        f"# python benchmarks/two_gpu_time.py {' '.join(sys.argv[1:])}",
+        f"batch {batch}, crop {crop}, width {width}, fp32, {args.rounds} rounds x {args.steps} steps, one fixed batch",
+    ]
     for k, v in ms.items():
         lines.append(f"  {k:14s} {v:8.1f} ms/step (rounds: {', '.join(f'{1e3 * t:.1f}' for t in per_step[k])})")
-    lines.append(f"two GPUs / one GPU, half: {ms['two GPUs'] / ms['one GPU, half']:.2f}x "
-                 "(the paper: 'slightly less time', i.e. below 1)")
+    lines.append(
+        f"two GPUs / one GPU, half: {ms['two GPUs'] / ms['one GPU, half']:.2f}x "
+        "(the paper: 'slightly less time', i.e. below 1)"
+    )
     print("\n".join(lines))
     if not args.smoke:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ machine stays warm between calls that follow each other within its idle window, 
     time, so carry the parts at the start of the session, one call after another. If the machine went
     back in between, `join` names the parts that are missing: carry those again.
 """
+
 import argparse
 import hashlib
 import json
@@ -64,8 +65,13 @@ def split(archive, out_dir, part_mb=PART_MB) -> Path:
             name = f"{archive.name}.part{len(parts) + 1}"
             (out_dir / name).write_bytes(data)
             parts.append({"file": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-    manifest = {"name": archive.name, "size": archive.stat().st_size, "sha256": whole.hexdigest(),
-                "part_bytes": part_bytes, "parts": parts}
+    manifest = {
+        "name": archive.name,
+        "size": archive.stat().st_size,
+        "sha256": whole.hexdigest(),
+        "part_bytes": part_bytes,
+        "parts": parts,
+    }
     path = manifest_path(out_dir, archive.name)
     path.write_text(json.dumps(manifest, indent=1) + "\n")
     return path
@@ -83,8 +89,11 @@ def join(manifest, out_file, parts_dir=None) -> Path:
     missing = [p["file"] for p in parts if not (parts_dir / p["file"]).is_file()]
     if missing:
         raise ValueError(f"{len(missing)} of {len(parts)} parts missing in {parts_dir}: {', '.join(missing)}")
-    bad = [p["file"] for p in parts
-           if (parts_dir / p["file"]).stat().st_size != p["size"] or sha256_of(parts_dir / p["file"]) != p["sha256"]]
+    bad = [
+        p["file"]
+        for p in parts
+        if (parts_dir / p["file"]).stat().st_size != p["size"] or sha256_of(parts_dir / p["file"]) != p["sha256"]
+    ]
     if bad:
         raise ValueError(f"part(s) not matching the manifest's sha256: {', '.join(bad)}; carry them again")
     out_file = Path(out_file)

@@ -3,6 +3,7 @@ claim module that tests each id (the registry). --check: exit 1, saying so, if t
 
     python scripts/claims_table.py [--check]
 """
+
 import sys
 from pathlib import Path
 

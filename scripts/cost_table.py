@@ -5,6 +5,7 @@ seeds.csv), so the table never says more than was measured.
     python scripts/cost_table.py            # rewrites the table between the markers in README.md
     python scripts/cost_table.py --check    # exit 1 if README.md's table is not what the results say
 """
+
 import argparse
 import sys
 from pathlib import Path
@@ -35,12 +36,15 @@ def row(slug, scale="cpu"):
             own = runs.loc[runs["arm"] != PAPER.name, "wall_time_s"].sum() / 60
             shared = f"{own:.0f}"
     data = p["dataset"].get("name", "-") if isinstance(p.get("dataset"), dict) else "-"
-    return {"claim": f"{result['claim_id']} `{slug}`" + (f", {scale}" if scale != "cpu" else ""), "data": data,
-            "seeds": len(p.get("seeds") or []) or "-",
-            "training, runs summed (min)": f"{minutes:.0f}" if minutes >= 1 else f"{minutes:.1f}",
-            "without the shared paper's net (min)": shared or "-",
-            "device": f"{p.get('device_name', p.get('device', '-'))}, {p.get('precision', 'fp32')}",
-            "trained": p.get("date", "")[:10]}
+    return {
+        "claim": f"{result['claim_id']} `{slug}`" + (f", {scale}" if scale != "cpu" else ""),
+        "data": data,
+        "seeds": len(p.get("seeds") or []) or "-",
+        "training, runs summed (min)": f"{minutes:.0f}" if minutes >= 1 else f"{minutes:.1f}",
+        "without the shared paper's net (min)": shared or "-",
+        "device": f"{p.get('device_name', p.get('device', '-'))}, {p.get('precision', 'fp32')}",
+        "trained": p.get("date", "")[:10],
+    }
 
 
 def table():

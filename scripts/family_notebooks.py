@@ -5,6 +5,7 @@ a notebook differs from what this writes.
 
     python scripts/family_notebooks.py [--check]
 """
+
 import argparse
 import subprocess
 import sys
@@ -14,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from alexnet_repro import claims  # noqa: E402
 
-TEMPLATE = '''# ---
+TEMPLATE = """# ---
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
@@ -82,7 +83,7 @@ report.family(result, out_dir or results_dir(claim.CLAIM.slug, scale))
 
 # %%
 report.provenance(result)
-'''
+"""
 
 
 def family():
@@ -91,8 +92,14 @@ def family():
 
 
 def render(mod) -> str:
-    fields = {"«ID»": mod.CLAIM.id, "«TITLE»": mod.CLAIM.title, "«QUOTE»": mod.CLAIM.paper_says,
-              "«SECTION»": mod.CLAIM.section, "«EXPERIMENT»": mod.EXPERIMENT, "«SLUG»": mod.CLAIM.slug}
+    fields = {
+        "«ID»": mod.CLAIM.id,
+        "«TITLE»": mod.CLAIM.title,
+        "«QUOTE»": mod.CLAIM.paper_says,
+        "«SECTION»": mod.CLAIM.section,
+        "«EXPERIMENT»": mod.EXPERIMENT,
+        "«SLUG»": mod.CLAIM.slug,
+    }
     text = TEMPLATE
     for key, value in fields.items():
         text = text.replace(key, value)

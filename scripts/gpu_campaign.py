@@ -22,6 +22,7 @@ FAMILY is the ImageNet-shaped family of issue 12 in the order that trains the sh
 The device's python has no papermill, nbclient, nbformat or ipykernel: scripts/gpu_calls.sh carries their wheels
 and installs them (its steps `prepare`, `carry`, `join`).
 """
+
 import argparse
 import importlib.util
 import json
@@ -41,8 +42,17 @@ carry_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(carry_data)
 
 # L2, O1, M1, D3, DR1, T1, E5, BN (claims/ablation.py's family, sharing the paper's net's runs), then D2.
-FAMILY = ("lrn_alexnet", "overlapping_pool", "two_columns", "pca_colour", "dropout", "weight_decay", "depth",
-          "batchnorm", "ten_patch")
+FAMILY = (
+    "lrn_alexnet",
+    "overlapping_pool",
+    "two_columns",
+    "pca_colour",
+    "dropout",
+    "weight_decay",
+    "depth",
+    "batchnorm",
+    "ten_patch",
+)
 PACK, PART_MB, MAX_FILES = "campaign.tar.gz", 15, 8  # the device returns 8 files of at most 16 MiB each
 KEPT_RUN_FILES = ".json"  # from the run store: records and cached evaluations, never checkpoints
 
@@ -61,8 +71,19 @@ def run_claims(claims, scale, work, jobs=1, data_root=None, seeds=None, deadline
         if deadline_s is not None and spent > deadline_s:
             status[slug] = {"status": "not started (deadline)"}
             continue
-        cmd = [sys.executable, "-m", "alexnet_repro", "run", slug, "--scale", scale, "--out-dir", str(work / "results"),
-               "--jobs", str(jobs)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "alexnet_repro",
+            "run",
+            slug,
+            "--scale",
+            scale,
+            "--out-dir",
+            str(work / "results"),
+            "--jobs",
+            str(jobs),
+        ]
         cmd += ["--data-root", str(data_root)] if data_root else []
         cmd += ["--seeds", seeds] if seeds else []
         cmd += ["--device", device] if device else []
@@ -71,8 +92,11 @@ def run_claims(claims, scale, work, jobs=1, data_root=None, seeds=None, deadline
             code = subprocess.run(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
         result = work / "results" / slug / scale / "result.json"
         verdict = json.loads(result.read_text())["verdict"] if code == 0 and result.exists() else None
-        status[slug] = {"status": "done" if verdict else f"failed (exit {code})",
-                        "seconds": round(time.monotonic() - t0, 1), "verdict": verdict}
+        status[slug] = {
+            "status": "done" if verdict else f"failed (exit {code})",
+            "seconds": round(time.monotonic() - t0, 1),
+            "verdict": verdict,
+        }
         print(f"{slug}: {status[slug]['status']}, {status[slug]['seconds']} s, {verdict}", flush=True)
     (work / "campaign.json").write_text(json.dumps({"scale": scale, "jobs": jobs, "claims": status}, indent=1) + "\n")
     return status
@@ -128,6 +152,7 @@ def unpack(folder, results=None, scratch=None):
     """A pack's results/<claim>/<scale>/ folders into `results` (default the repository's results/); returns them."""
     import shutil
     import tempfile
+
     results = Path(results) if results else results_root()
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         extract(folder, Path(tmp) / "pack", tmp)
@@ -167,11 +192,14 @@ def main(argv=None):
         claims = [c.strip() for c in args.claims.split(",") if c.strip()]
         if args.resume:
             extract(args.resume, args.work, args.work)  # the run store's records (and results) of the first call
-        status = run_claims(claims, args.scale, args.work, args.jobs, args.data_root, args.seeds, args.deadline_s,
-                            args.device)
+        status = run_claims(
+            claims, args.scale, args.work, args.jobs, args.data_root, args.seeds, args.deadline_s, args.device
+        )
         files = pack(args.work, args.pack)
-        print(f"packed {', '.join(f.name for f in files)} ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB) "
-              f"into {args.pack}")
+        print(
+            f"packed {', '.join(f.name for f in files)} ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB) "
+            f"into {args.pack}"
+        )
         return 0 if all(s["status"] == "done" for s in status.values()) else 1
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,6 +14,7 @@ scale runs when no dataset is found, from the full archives (by default ../share
 The archives are byte-for-byte reproducible (sorted members, zero mtimes and owners, gzip without a timestamp),
 so rerunning the script changes nothing unless the sources or Pillow's encoder change.
 """
+
 import argparse
 import gzip
 import io
@@ -41,7 +42,7 @@ def pick(names, per_class):
         parts = name.split("/")
         if len(parts) == 3 and parts[0] in per_class:
             by_folder.setdefault((parts[0], parts[1]), []).append(name)
-    return {n for (split, _), files in by_folder.items() for n in files[:per_class[split]]}
+    return {n for (split, _), files in by_folder.items() for n in files[: per_class[split]]}
 
 
 def read_members(archive: Path, per_class):
@@ -78,18 +79,25 @@ def write_archive(path: Path, files: dict):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=REPO.parent / "shared" / "data",
-                        help="folder holding cifar10-jpg.tar.gz and imagenette-224.tar.gz")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO.parent / "shared" / "data",
+        help="folder holding cifar10-jpg.tar.gz and imagenette-224.tar.gz",
+    )
     args = parser.parse_args()
     for name in ("cifar10-jpg.tar.gz", "imagenette-224.tar.gz"):
         if not (args.source / name).is_file():
             sys.exit(f"error: {args.source / name} not found; pass --source DIR")
     SAMPLE_DATA.mkdir(exist_ok=True)
-    write_archive(SAMPLE_DATA / "cifar10-sample.tar.gz",
-                  read_members(args.source / "cifar10-jpg.tar.gz", CIFAR_PER_CLASS))
+    write_archive(
+        SAMPLE_DATA / "cifar10-sample.tar.gz", read_members(args.source / "cifar10-jpg.tar.gz", CIFAR_PER_CLASS)
+    )
     imagenette = read_members(args.source / "imagenette-224.tar.gz", IMAGENETTE_PER_CLASS)
-    write_archive(SAMPLE_DATA / "imagenette-sample.tar.gz",
-                  {f"imagenette-sample/{name}": shrink(raw) for name, raw in imagenette.items()})
+    write_archive(
+        SAMPLE_DATA / "imagenette-sample.tar.gz",
+        {f"imagenette-sample/{name}": shrink(raw) for name, raw in imagenette.items()},
+    )
 
 
 if __name__ == "__main__":

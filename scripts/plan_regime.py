@@ -15,6 +15,7 @@ result shows its realised SD. The file is written by this script alone, once.
 
     python scripts/plan_regime.py [--check]
 """
+
 import argparse
 import json
 import math
@@ -28,8 +29,8 @@ from alexnet_repro.claims import ablation, contract  # noqa: E402
 from alexnet_repro.results import atomic_write_json, git_commit, load_result  # noqa: E402
 from alexnet_repro.verdict import measure_effect, sd_upper, seeds_for_power  # noqa: E402
 
-MIN_SEEDS = 4           # the fewest a claim runs, whatever its power: a t-interval from fewer says little
-MAX_SEEDS = 24          # the most: ~190 runs of 5-10 min (60 epochs, bf16), some 20 core-hours over several sessions
+MIN_SEEDS = 4  # the fewest a claim runs, whatever its power: a t-interval from fewer says little
+MAX_SEEDS = 24  # the most: ~190 runs of 5-10 min (60 epochs, bf16), some 20 core-hours over several sessions
 PLAN = Path(__file__).resolve().parent.parent / "results" / "benchmarks" / "regime_plan.json"
 
 
@@ -43,9 +44,12 @@ def committed_effects(comp):
         for scale in ("cpu", claims.CONFIRMATION):
             result = load_result(slug, scale)
             for c in (result or {}).get("comparisons", []):
-                same = (c["label"] == comp.label if comp.treatment == comp.control else
-                        (c["treatment"], c["control"], c["metric"]) == (comp.treatment.name, comp.control.name,
-                                                                        comp.metric))
+                same = (
+                    c["label"] == comp.label
+                    if comp.treatment == comp.control
+                    else (c["treatment"], c["control"], c["metric"])
+                    == (comp.treatment.name, comp.control.name, comp.metric)
+                )
                 values = [v for v in c.get("per_seed", []) if math.isfinite(v)]
                 if same and len(values) >= 2:
                     found.append({"result": f"{slug}/{scale}", "per_seed": values})
@@ -67,6 +71,7 @@ def pooled_sd(groups, ratio):
 def detectable(n, sd, comparisons, target=0.8):
     """The smallest effect found with power `target` by n seeds at this SD (Holm's first step)."""
     from alexnet_repro.verdict import power
+
     lo, hi = 0.0, 20 * sd
     for _ in range(50):
         mid = (lo + hi) / 2
@@ -76,19 +81,29 @@ def detectable(n, sd, comparisons, target=0.8):
 
 def plan():
     family = {slug: mod for slug, mod in claims.registry().items() if claims.has_confirmation(mod)}
-    deciding = {slug: [c for c in ablation.comparisons(mod, claims.REGIME) if c.decides and not c.not_testable]
-                for slug, mod in family.items()}
+    deciding = {
+        slug: [c for c in ablation.comparisons(mod, claims.REGIME) if c.decides and not c.not_testable]
+        for slug, mod in family.items()
+    }
     pools = {"between arms": {}, "one net two ways": {}}
     for comps in deciding.values():
         for comp in comps:
             pool = pools["one net two ways" if comp.treatment == comp.control else "between arms"]
             pool.update({g["result"] + ": " + comp.label: g for g in committed_effects(comp)})
     sds = {name: pooled_sd(list(groups.values()), ratio=False) for name, groups in pools.items()}
-    out = {"scale": claims.REGIME, "epochs": ablation.REGIME_EPOCHS, "protocol": 3, "min_seeds": MIN_SEEDS,
-           "max_seeds": MAX_SEEDS, "power": 0.8,
-           "pooled_sd": {name: {"sd": sd, "df": df, "sd_upper_80": sd_upper(sd, df), "from": sorted(pools[name])}
-                         for name, (sd, df) in sds.items()},
-           "claims": {}}
+    out = {
+        "scale": claims.REGIME,
+        "epochs": ablation.REGIME_EPOCHS,
+        "protocol": 3,
+        "min_seeds": MIN_SEEDS,
+        "max_seeds": MAX_SEEDS,
+        "power": 0.8,
+        "pooled_sd": {
+            name: {"sd": sd, "df": df, "sd_upper_80": sd_upper(sd, df), "from": sorted(pools[name])}
+            for name, (sd, df) in sds.items()
+        },
+        "claims": {},
+    }
     for slug, comps in deciding.items():
         rows = []
         for comp in comps:
@@ -129,10 +144,18 @@ def report(plan_):
     for name, p in plan_["pooled_sd"].items():
         print(f"pooled SD, {name}: {p['sd']:.3f} points (df {p['df']}), upper 80% bound {p['sd_upper_80']:.3f}")
     for slug, c in plan_["claims"].items():
-        print(f"{slug:<18} n = {c['n']:>3}   " + "; ".join(
-            f"{r['label']}: margin {r['margin']:.2f} -> {r['n']}" + (
-                f" (capped at {r['capped_at']}: 80% power for {r['detectable_at_cap']:.2f} points)"
-                if "capped_at" in r else "") for r in c["comparisons"]))
+        print(
+            f"{slug:<18} n = {c['n']:>3}   "
+            + "; ".join(
+                f"{r['label']}: margin {r['margin']:.2f} -> {r['n']}"
+                + (
+                    f" (capped at {r['capped_at']}: 80% power for {r['detectable_at_cap']:.2f} points)"
+                    if "capped_at" in r
+                    else ""
+                )
+                for r in c["comparisons"]
+            )
+        )
 
 
 if __name__ == "__main__":

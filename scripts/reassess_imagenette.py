@@ -4,6 +4,7 @@ before the CIFAR-10 cpu scale writes results/<claim>/cpu/.
 
     python scripts/reassess_imagenette.py
 """
+
 import json
 import shutil
 import sys
@@ -14,12 +15,23 @@ from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.claims import ablation  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 
-FAMILY = ("lrn_alexnet", "batchnorm", "overlapping_pool", "two_columns", "pca_colour", "dropout", "weight_decay", "depth")
+FAMILY = (
+    "lrn_alexnet",
+    "batchnorm",
+    "overlapping_pool",
+    "two_columns",
+    "pca_colour",
+    "dropout",
+    "weight_decay",
+    "depth",
+)
 
 for slug in FAMILY:
     src, dest = results_root() / slug / "cpu", results_root() / slug / "imagenette"
-    if not (src / "result.json").exists() or \
-            "imagenette" not in json.loads((src / "result.json").read_text())["provenance"]["dataset"]["name"]:
+    if (
+        not (src / "result.json").exists()
+        or "imagenette" not in json.loads((src / "result.json").read_text())["provenance"]["dataset"]["name"]
+    ):
         print(f"{slug}: no Imagenette cpu result to move")
         continue
     res = ablation.reassess_legacy(claims.load(slug), src, dest)
@@ -32,11 +44,20 @@ src, dest = results_root() / "ten_patch" / "cpu", results_root() / "ten_patch" /
 old = json.loads((src / "result.json").read_text()) if (src / "result.json").exists() else None
 if old and "imagenette" in old["provenance"]["dataset"]["name"].lower() and not dest.exists():
     from alexnet_repro.results import git_commit, write_result  # noqa: E402
+
     shutil.copytree(src, dest)
-    write_result({**old, "scale": "imagenette",
-                  "proxy_note": old.get("proxy_note", "") + " The cpu scale now runs D2 on CIFAR-10 instead.",
-                  "provenance": {**old["provenance"], "relocated": {"git_commit": git_commit(), "from": "cpu",
-                                                                    "by": "scripts/reassess_imagenette.py"}}}, dest)
+    write_result(
+        {
+            **old,
+            "scale": "imagenette",
+            "proxy_note": old.get("proxy_note", "") + " The cpu scale now runs D2 on CIFAR-10 instead.",
+            "provenance": {
+                **old["provenance"],
+                "relocated": {"git_commit": git_commit(), "from": "cpu", "by": "scripts/reassess_imagenette.py"},
+            },
+        },
+        dest,
+    )
     shutil.rmtree(src)
     print(f"ten_patch: moved to imagenette ({old['verdict']})")
 else:

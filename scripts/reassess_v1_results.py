@@ -13,6 +13,7 @@ nothing is rerun and no number is typed in. Each result gains `protocol: 2`, `co
 
     python scripts/reassess_v1_results.py
 """
+
 import json
 import shutil
 import sys
@@ -33,18 +34,41 @@ POCOCK_TWO_LOOKS = 0.0294  # the nominal two-sided level of each of two equally 
 def comparison(label, metric, rule, per_seed, verdict, reason, paper=None):
     ci = (mean_ci_log if rule.ratio else mean_ci)(per_seed) if len(per_seed) >= 2 else None
     eq = rule.equivalence()
-    return {"label": label, "metric": metric, "kind": "ratio" if rule.ratio else "difference",
-            "unit": "x" if rule.ratio else "points", "paper": paper, "direction": rule.direction,
-            "margin": (eq[1] - rule.null) if eq else None, "equivalence": list(eq) if eq else None,
-            "effect": ci.as_dict() if ci else None, "per_seed": per_seed, "verdict": verdict, "reason": reason,
-            "decides": True, "seeds_needed": None}
+    return {
+        "label": label,
+        "metric": metric,
+        "kind": "ratio" if rule.ratio else "difference",
+        "unit": "x" if rule.ratio else "points",
+        "paper": paper,
+        "direction": rule.direction,
+        "margin": (eq[1] - rule.null) if eq else None,
+        "equivalence": list(eq) if eq else None,
+        "effect": ci.as_dict() if ci else None,
+        "per_seed": per_seed,
+        "verdict": verdict,
+        "reason": reason,
+        "decides": True,
+        "seeds_needed": None,
+    }
 
 
 def rewrite(folder, result, comparisons, verdict, reason, looks, dest=None):
-    result = {**result, "protocol": 2, "comparisons": comparisons, "verdict": verdict, "reason": reason,
-              "looks": looks, "provenance": {**result["provenance"], "reassessed": {
-                  "git_commit": git_commit(), "by": "scripts/reassess_v1_results.py",
-                  "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+    result = {
+        **result,
+        "protocol": 2,
+        "comparisons": comparisons,
+        "verdict": verdict,
+        "reason": reason,
+        "looks": looks,
+        "provenance": {
+            **result["provenance"],
+            "reassessed": {
+                "git_commit": git_commit(),
+                "by": "scripts/reassess_v1_results.py",
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        },
+    }
     dest = Path(dest or folder)
     if dest != Path(folder):
         shutil.copytree(folder, dest, dirs_exist_ok=True)
@@ -69,12 +93,29 @@ def main():
         rule = relu_vs_tanh.RULE
         ci = mean_ci_log(speedups)
         verdict = decide(ci, rule)
-        comp = comparison("speedup, tanh epochs / ReLU epochs", "epochs to 25% training error", rule, speedups,
-                          verdict, "the interval on log(ratio)", relu_vs_tanh.PAPER_SPEEDUP)
-        rewrite(folder, res, [comp], verdict, comp["reason"] + (
-            "; with cuda-convnet's raw-pixel input only: standardized input gave 1.65x on one seed (sensitivity "
-            "study), not yet measured with seeds" if scale == "gpu" else ""),
-            [look(len(speedups), verdict, res["provenance"]["date"][:10], "the only look")])
+        comp = comparison(
+            "speedup, tanh epochs / ReLU epochs",
+            "epochs to 25% training error",
+            rule,
+            speedups,
+            verdict,
+            "the interval on log(ratio)",
+            relu_vs_tanh.PAPER_SPEEDUP,
+        )
+        rewrite(
+            folder,
+            res,
+            [comp],
+            verdict,
+            comp["reason"]
+            + (
+                "; with cuda-convnet's raw-pixel input only: standardized input gave 1.65x on one seed (sensitivity "
+                "study), not yet measured with seeds"
+                if scale == "gpu"
+                else ""
+            ),
+            [look(len(speedups), verdict, res["provenance"]["date"][:10], "the only look")],
+        )
 
     folder = root / "ten_patch" / "cpu"
     res = json.loads((folder / "result.json").read_text())
@@ -85,47 +126,111 @@ def main():
         v1 = decide(mean_ci(first), ten_patch.RULE)
         p2 = t_test_p(effects)
         verdict = decide(mean_ci(effects), ten_patch.RULE, significant=p2 < POCOCK_TWO_LOOKS)
-        reason = (f"second look (5 seeds) judged at Pocock's two-look level p < {POCOCK_TWO_LOOKS} (p = {p2:.4f}), "
-                  "a boundary applied after the fact: the seeds were extended after an inconclusive first look")
-        comp = comparison("10 patches - centre crop, top-1", "top-1 error", ten_patch.RULE, effects, verdict, reason,
-                          ten_patch.PAPER_NUMBERS["top1_effect"])
-        rewrite(folder, res, [comp], verdict, reason,
-                [look(3, v1, "", "first look: seeds 0-2, as the scale declared; inconclusive"),
-                 look(5, verdict, res["provenance"]["date"][:10], "second look: seeds 3-4 added after the first")])
+        reason = (
+            f"second look (5 seeds) judged at Pocock's two-look level p < {POCOCK_TWO_LOOKS} (p = {p2:.4f}), "
+            "a boundary applied after the fact: the seeds were extended after an inconclusive first look"
+        )
+        comp = comparison(
+            "10 patches - centre crop, top-1",
+            "top-1 error",
+            ten_patch.RULE,
+            effects,
+            verdict,
+            reason,
+            ten_patch.PAPER_NUMBERS["top1_effect"],
+        )
+        rewrite(
+            folder,
+            res,
+            [comp],
+            verdict,
+            reason,
+            [
+                look(3, v1, "", "first look: seeds 0-2, as the scale declared; inconclusive"),
+                look(5, verdict, res["provenance"]["date"][:10], "second look: seeds 3-4 added after the first"),
+            ],
+        )
     folder = root / "ten_patch" / "gpu"
     res = json.loads((folder / "result.json").read_text())
     if res.get("protocol") != 2:
         reason = "nets never left chance (all three at 90.9% top-1 error, one class for every image)"
-        comp = comparison("10 patches - centre crop, top-1", "top-1 error", ten_patch.RULE,
-                          list(res["measured"]["top1_effect"]["per_seed"]), NOT_TESTABLE, reason, -1.5)
-        rewrite(folder, res, [comp], NOT_TESTABLE, reason, [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "the only look")])
+        comp = comparison(
+            "10 patches - centre crop, top-1",
+            "top-1 error",
+            ten_patch.RULE,
+            list(res["measured"]["top1_effect"]["per_seed"]),
+            NOT_TESTABLE,
+            reason,
+            -1.5,
+        )
+        rewrite(
+            folder,
+            res,
+            [comp],
+            NOT_TESTABLE,
+            reason,
+            [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "the only look")],
+        )
 
     folder = root / "lrn_cifar" / "cpu"
     res = json.loads((folder / "result.json").read_text())
     if res.get("protocol") != 2:
         effects = res["measured"]["effect_ten_view"]["per_seed"]
         errors = res["measured"]["test_error_ten_view"]
-        reason = (f"far from the paper's regime: 6 epochs against cuda-convnet's 160, at {errors['without_lrn']['mean']:.0f}% "
-                  "test error against the paper's 13%")
-        comp = comparison("LRN - none, 10-view test error", "test error", lrn_cifar.RULE, effects, NOT_TESTABLE, reason, -2.0)
-        rewrite(folder, res, [comp], NOT_TESTABLE, reason, [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "the only look")])
+        reason = (
+            f"far from the paper's regime: 6 epochs against cuda-convnet's 160, at {errors['without_lrn']['mean']:.0f}% "
+            "test error against the paper's 13%"
+        )
+        comp = comparison(
+            "LRN - none, 10-view test error", "test error", lrn_cifar.RULE, effects, NOT_TESTABLE, reason, -2.0
+        )
+        rewrite(
+            folder,
+            res,
+            [comp],
+            NOT_TESTABLE,
+            reason,
+            [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "the only look")],
+        )
 
     folder = root / "kernels" / "cpu"
     if (folder / "result.json").exists() and json.loads((folder / "result.json").read_text()).get("protocol") != 2:
         res = json.loads((folder / "result.json").read_text())
-        reason = ("the Imagenette family's nets had not converged (8 epochs at a constant rate; see L2 at this scale): "
-                  "the paper's specialization is of fully trained nets")
-        rewrite(folder, res, [], NOT_TESTABLE, reason, [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "re-read under v2")],
-                dest=root / "kernels" / "imagenette")
+        reason = (
+            "the Imagenette family's nets had not converged (8 epochs at a constant rate; see L2 at this scale): "
+            "the paper's specialization is of fully trained nets"
+        )
+        rewrite(
+            folder,
+            res,
+            [],
+            NOT_TESTABLE,
+            reason,
+            [look(3, NOT_TESTABLE, res["provenance"]["date"][:10], "re-read under v2")],
+            dest=root / "kernels" / "imagenette",
+        )
     folder = root / "neighbours" / "cpu"
     if (folder / "result.json").exists() and json.loads((folder / "result.json").read_text()).get("protocol") != 2:
         res = json.loads((folder / "result.json").read_text())
         effects = res["measured"]["effect"]["per_seed"]
         verdict = decide(mean_ci(effects), neighbours.RULE)
-        comp = comparison("fc7 - pixels, precision@5", "precision@5", neighbours.RULE, effects, verdict,
-                          "decided by its rule, on 8-epoch nets (the effect needs no converged net to show)")
-        rewrite(folder, res, [comp], verdict, comp["reason"], [look(3, verdict, res["provenance"]["date"][:10], "re-read under v2")],
-                dest=root / "neighbours" / "imagenette")
+        comp = comparison(
+            "fc7 - pixels, precision@5",
+            "precision@5",
+            neighbours.RULE,
+            effects,
+            verdict,
+            "decided by its rule, on 8-epoch nets (the effect needs no converged net to show)",
+        )
+        rewrite(
+            folder,
+            res,
+            [comp],
+            verdict,
+            comp["reason"],
+            [look(3, verdict, res["provenance"]["date"][:10], "re-read under v2")],
+            dest=root / "neighbours" / "imagenette",
+        )
 
 
 if __name__ == "__main__":

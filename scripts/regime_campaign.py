@@ -10,6 +10,7 @@ the measured minutes per run). Commit results/ as claims finish: that is what th
     python scripts/regime_campaign.py                       # the status
     python scripts/regime_campaign.py --go --jobs 2 --until 05:00 --data-root ../shared/data
 """
+
 import argparse
 import datetime
 import os
@@ -33,8 +34,10 @@ def status(data_root):
     for slug in regime_order():
         mod = claims.load(slug)
         jobs = [job for chain in mod.plan(claims.REGIME) for stage in chain for job in stage]
-        records = [stored_record(fam.work_dir, fam.describe_run(ablation.CATALOGUE[j["arm"]], j["seed"])[1], fam.mirror)
-                   for j in jobs]
+        records = [
+            stored_record(fam.work_dir, fam.describe_run(ablation.CATALOGUE[j["arm"]], j["seed"])[1], fam.mirror)
+            for j in jobs
+        ]
         done = [r for r in records if r]
         rows.append((slug, len(done), len(jobs), sum(r["wall_time_s"] for r in done) / 60))
     return rows
@@ -57,15 +60,20 @@ def main():
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
         print(f"{slug:<18} {done:>4} / {planned:<4}   {'assembled' if has else '-'}")
     unique = len(list(stored.glob("*/record.json"))) if stored.exists() else 0
-    print(f"{unique} runs recorded in {stored.relative_to(REPO) if stored.is_relative_to(REPO) else stored} "
-          f"({per_run:.1f} min each on average, one process each)")
+    print(
+        f"{unique} runs recorded in {stored.relative_to(REPO) if stored.is_relative_to(REPO) else stored} "
+        f"({per_run:.1f} min each on average, one process each)"
+    )
     if not args.go:
         return
-    deadline = (datetime.datetime.combine(datetime.date.today(), datetime.time.fromisoformat(args.until))
-                if args.until else None)
+    deadline = (
+        datetime.datetime.combine(datetime.date.today(), datetime.time.fromisoformat(args.until))
+        if args.until
+        else None
+    )
     for slug in [r[0] for r in rows]:
         # read again before each claim: an earlier claim's runs (the shared paper's net) count as done for it
-        (_, done, planned, _), = [r for r in status(args.data_root) if r[0] == slug]
+        ((_, done, planned, _),) = [r for r in status(args.data_root) if r[0] == slug]
         missing = planned - done
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
         if not missing and has:

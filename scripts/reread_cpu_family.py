@@ -6,6 +6,7 @@ look.
 
     python scripts/reread_cpu_family.py [claim ...]
 """
+
 import sys
 from pathlib import Path
 

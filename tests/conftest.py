@@ -42,6 +42,7 @@ def isolated_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("ALEXNET_REPRO_LOG_LEVEL", "info")
     yield
     from alexnet_repro.log import LOG
+
     LOG.setLevel("INFO")  # a test of `-q` leaves the logger as the next test expects it
 
 
@@ -50,8 +51,14 @@ def run_notebook(slug, tmp_path, **parameters):
     import json
 
     import papermill
+
     out_nb = tmp_path / f"{slug}.ipynb"
-    papermill.execute_notebook(str(REPO / "notebooks" / f"{slug}.ipynb"), str(out_nb),
-                               parameters={"scale": "smoke", "out_dir": str(tmp_path / "res"), **parameters},
-                               cwd=str(REPO / "notebooks"), progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / f"{slug}.ipynb"),
+        str(out_nb),
+        parameters={"scale": "smoke", "out_dir": str(tmp_path / "res"), **parameters},
+        cwd=str(REPO / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     return json.loads((tmp_path / "res" / "result.json").read_text()), json.loads(out_nb.read_text())

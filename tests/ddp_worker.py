@@ -13,6 +13,7 @@ run(devices=("cpu", "cpu")) trains the two-column net with its columns apart (Tw
 --kill R:S makes rank R kill itself with SIGKILL as it starts its S-th step (1-based, counted over
 the whole run), as a preempted or crashed process would die.
 """
+
 import argparse
 import json
 import os
@@ -30,8 +31,16 @@ from alexnet_repro.engine import TrainSpec, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_for_training  # noqa: E402
 
 SIZE, CROP, CLASSES = 76, 67, 10
-SPEC = TrainSpec(lr=0.001, momentum=0.9, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False, batch_size=31,
-                 max_epochs=4, seed=3)
+SPEC = TrainSpec(
+    lr=0.001,
+    momentum=0.9,
+    weight_decay=5e-4,
+    optimizer="paper_sgd",
+    decay_biases=False,
+    batch_size=31,
+    max_epochs=4,
+    seed=3,
+)
 NET = AlexNetConfig(width=1 / 16, input_size=CROP, num_classes=CLASSES, dropout=0.0, init_std=0.1)
 
 
@@ -63,8 +72,9 @@ def run(out: Path, stream=False, kill=None, devices=None, net=NET):
 
     torch.manual_seed(SPEC.seed)
     model = build_for_training(net, "cpu", devices)
-    result = train(model, data, lambda b: center_crop(b, CROP, mean), SPEC, augment=augment,
-                   checkpoint=out / "checkpoint.pt")
+    result = train(
+        model, data, lambda b: center_crop(b, CROP, mean), SPEC, augment=augment, checkpoint=out / "checkpoint.pt"
+    )
     if distributed.is_main():
         (out / "history.json").write_text(json.dumps({"world_size": world.size if world else 1, **result.as_dict()}))
         torch.save(model.state_dict(), out / "model.pt")

@@ -1,4 +1,5 @@
 """The AlexNet ablation family (claims/ablation.py and its eight claim modules)."""
+
 import dataclasses
 import math
 from pathlib import Path
@@ -22,8 +23,12 @@ FAMILY = [slug for slug, mod in claims.registry().items() if claims.has_confirma
 
 def _switches(arm: Arm):
     """Everything that defines an arm, as a flat dict: its net config, its decay, its PCA lighting."""
-    return {**dataclasses.asdict(arm.net_config(AlexNetConfig())), "weight_decay": arm.weight_decay, "pca": arm.pca,
-            "crop_flip": arm.crop_flip}
+    return {
+        **dataclasses.asdict(arm.net_config(AlexNetConfig())),
+        "weight_decay": arm.weight_decay,
+        "pca": arm.pca,
+        "crop_flip": arm.crop_flip,
+    }
 
 
 @pytest.mark.parametrize("slug", FAMILY)
@@ -51,8 +56,9 @@ def test_claim_modules_declare_what_the_book_needs(slug):
 def test_the_paper_arm_is_shared_by_name_and_config():
     """The family's claims compare against one PAPER arm, so its runs are trained once per seed."""
     controls = {c.control for slug in FAMILY for c in claims.load(slug).COMPARISONS if c.control.name == PAPER.name}
-    treatments = {c.treatment for slug in FAMILY for c in claims.load(slug).COMPARISONS
-                  if c.treatment.name == PAPER.name}
+    treatments = {
+        c.treatment for slug in FAMILY for c in claims.load(slug).COMPARISONS if c.treatment.name == PAPER.name
+    }
     assert controls | treatments == {PAPER}
 
 
@@ -62,8 +68,9 @@ def test_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
     jobs = [job for chain in mod.plan("smoke") for stage in chain for job in stage]
     arms = {a.name for c in mod.COMPARISONS for a in (c.treatment, c.control)}
     assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in arms for s in (0, 1))
-    assert all(ablation.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)}
-               for j in jobs)
+    assert all(
+        ablation.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)} for j in jobs
+    )
     assert mod.run_job is ablation.run_job  # picklable by name for the --jobs process pool
 
 
@@ -81,10 +88,13 @@ def test_converged_epoch_is_the_first_within_one_point_of_the_best():
 
 def test_effects_are_paired_by_seed_as_differences_or_ratios():
     t, c = Arm("t", weight_decay=0.0), PAPER
-    by = {("t", 0): {"val_top1": 40.0, "converged_epoch": 8}, ("t", 1): {"val_top1": 42.0, "converged_epoch": 6},
-          (PAPER.name, 0): {"val_top1": 41.0, "converged_epoch": 4}, (PAPER.name, 1): {"val_top1": 40.0,
-                                                                                      "converged_epoch": 3},
-          ("t", 2): {"val_top1": 1.0, "converged_epoch": 1}}  # seed 2 has no control: left out
+    by = {
+        ("t", 0): {"val_top1": 40.0, "converged_epoch": 8},
+        ("t", 1): {"val_top1": 42.0, "converged_epoch": 6},
+        (PAPER.name, 0): {"val_top1": 41.0, "converged_epoch": 4},
+        (PAPER.name, 1): {"val_top1": 40.0, "converged_epoch": 3},
+        ("t", 2): {"val_top1": 1.0, "converged_epoch": 1},
+    }  # seed 2 has no control: left out
     assert ablation._effects(Comparison("d", t, c), by) == [-1.0, 2.0]
     assert ablation._effects(Comparison("r", t, c, metric="converged_epoch", ratio=True), by) == [2.0, 2.0]
     by[("t", 1)]["val_top1"] = math.nan  # a diverged run gives no effect rather than a NaN mean
@@ -100,15 +110,26 @@ def test_combining_the_verdicts_of_several_comparisons():
 
 
 def _row(arm, seed, val, gap=10.0, late=0.1, chance=True, train=None):
-    return {"arm": arm, "seed": seed, "val_top1": val, "gap": gap, "late_gain": late, "left_chance": chance,
-            "converged_epoch": 10, "train_top1": val - gap if train is None else train, "val_top5": 5.0,
-            "final_train_loss": 0.5, "seconds_per_epoch": 1.0}
+    return {
+        "arm": arm,
+        "seed": seed,
+        "val_top1": val,
+        "gap": gap,
+        "late_gain": late,
+        "left_chance": chance,
+        "converged_epoch": 10,
+        "train_top1": val - gap if train is None else train,
+        "val_top5": 5.0,
+        "final_train_loss": 0.5,
+        "seconds_per_epoch": 1.0,
+    }
 
 
 def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_control_that_overfits():
     """Protocol v3 (the regime scale) on constructed runs: the words say what was measured."""
     from alexnet_repro.claims import batchnorm, crops_flips, depth, dropout, lrn_alexnet, ten_patch
     from alexnet_repro.verdict import DIRECTION, FINDING, MIXED, NO_EFFECT, NOT_TESTABLE
+
     regime = claims.REGIME
     # L2 at 2.5 times the paper's effect: v2 called it partly reproduced; v3 decides the direction, states the size
     rows = [_row(PAPER.name, s, 26.5 + 0.1 * s) for s in range(5)] + [_row("no LRN", s, 30.0) for s in range(5)]
@@ -118,7 +139,9 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     # E5: one layer costs 2 points, the others nothing: the claim is mixed, each comparison keeps its verdict
     rows = [_row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [_row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
-    rows += [_row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")]
+    rows += [
+        _row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")
+    ]
     comps, _, verdict, reason, _ = ablation.assess(depth, rows, regime)
     assert [c["verdict"] for c in comps] == [DIRECTION, NO_EFFECT, NO_EFFECT] and verdict == MIXED
     assert "without conv3: direction reproduced" in reason and "without conv4: no effect" in reason
@@ -136,7 +159,9 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     _, _, verdict, reason, _ = ablation.assess(crops_flips, rows, regime)
     assert verdict == NOT_TESTABLE and "over its last 3 epochs" in reason
     # DR1's iterations cannot be measured under a fixed, annealed budget: v3 says so; v2 still reads the ratio
-    rows = [_row(PAPER.name, s, 30.0, gap=3.0) for s in range(4)] + [_row("no dropout", s, 31.0, gap=12.0) for s in range(4)]
+    rows = [_row(PAPER.name, s, 30.0, gap=3.0) for s in range(4)] + [
+        _row("no dropout", s, 31.0, gap=12.0) for s in range(4)
+    ]
     comps = ablation.assess(dropout, rows, regime)[0]
     assert comps[1]["verdict"] == NOT_TESTABLE and "schedule" in comps[1]["reason"]
     assert ablation.assess(dropout, rows, "cpu")[0][1]["verdict"] != NOT_TESTABLE
@@ -153,6 +178,7 @@ def test_the_regime_seeds_come_from_the_committed_plan(tmp_path):
     import json
 
     from alexnet_repro.claims import pca_colour
+
     plan = tmp_path / "plan.json"
     with pytest.raises(ValueError, match="plan_regime.py"):
         ablation.regime_seeds(pca_colour, plan=plan)
@@ -172,17 +198,24 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(imagenette_da
     assert len(comp["per_seed"]) == 2 and comp["metric"] == "val_top1"
     assert set(result["measured"]["arms"]) == {PAPER.name, "no LRN"}
     assert result["provenance"]["dataset"]["sha256"]
-    assert any(o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
-               for c in nb["cells"] for o in c.get("outputs", []))  # the figure was drawn
+    assert any(
+        o.get("output_type") == "display_data" and "image/png" in o.get("data", {})
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+    )  # the figure was drawn
 
     from alexnet_repro.claims import weight_decay
+
     def records():
         return len(list((tmp_path / "runs").rglob("record.json")))
+
     assert records() == 4  # 2 arms x 2 seeds
     res = weight_decay.run("smoke", data_root=str(imagenette_data), out_dir=tmp_path / "t1")
     assert records() == 6  # only the no-decay arm was trained; the paper's net came from the store
-    assert (res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
-            == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"])
+    assert (
+        res["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
+        == result["measured"]["arms"][PAPER.name]["val_top1"]["per_seed"]
+    )
     assert res["comparisons"][0]["label"] == "training error, decay vs none"
     assert res["comparisons"][0]["metric"] == "train_top1"
     rows = pd.read_csv(tmp_path / "t1" / "seeds.csv")
@@ -199,39 +232,64 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     from alexnet_repro.verdict import NO_EFFECT, NOT_TESTABLE, PARTLY, REPRODUCED
 
     def row(arm, seed, val, gap=5.0, late=0.1, chance=True):
-        return {"arm": arm, "seed": seed, "val_top1": val, "gap": gap, "late_gain": late, "left_chance": chance,
-                "converged_epoch": 10, "train_top1": val - gap, "val_top5": 5.0, "final_train_loss": 0.5,
-                "seconds_per_epoch": 1.0}
+        return {
+            "arm": arm,
+            "seed": seed,
+            "val_top1": val,
+            "gap": gap,
+            "late_gain": late,
+            "left_chance": chance,
+            "converged_epoch": 10,
+            "train_top1": val - gap,
+            "val_top5": 5.0,
+            "final_train_loss": 0.5,
+            "seconds_per_epoch": 1.0,
+        }
+
     # L2: LRN lowers the error by ~1.4 points on every seed: reproduced
     rows = [row(PAPER.name, s, 30.0 - 1.4 + 0.1 * s) for s in range(4)] + [row("no LRN", s, 30.0) for s in range(4)]
     comps, measured, verdict, reason, _ = ablation.assess(lrn_alexnet, rows, "cpu")
     assert verdict == REPRODUCED and comps[0]["effect"]["n"] == 4
     # the same, tight around zero: a measured null
-    rows = [row(PAPER.name, s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(4)] + [row("no LRN", s, 30.0) for s in range(4)]
+    rows = [row(PAPER.name, s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(4)] + [
+        row("no LRN", s, 30.0) for s in range(4)
+    ]
     assert ablation.assess(lrn_alexnet, rows, "cpu")[2] == NO_EFFECT
     # the paper's net still improving at its end: not testable, and the reason says so
     rows = [row(PAPER.name, s, 28.6, late=3.0) for s in range(4)] + [row("no LRN", s, 30.0) for s in range(4)]
     _, _, verdict, reason, _ = ablation.assess(lrn_alexnet, rows, "cpu")
     assert verdict == NOT_TESTABLE and "not converged" in reason
     # DR1's gap needs a control that overfits
-    rows = [row(PAPER.name, s, 30.0, gap=0.5) for s in range(4)] + [row("no dropout", s, 30.0, gap=1.0) for s in range(4)]
+    rows = [row(PAPER.name, s, 30.0, gap=0.5) for s in range(4)] + [
+        row("no dropout", s, 30.0, gap=1.0) for s in range(4)
+    ]
     assert ablation.assess(dropout, rows, "cpu")[2] == NOT_TESTABLE
     # E5: three comparisons under Holm; one layer matters at the paper's size, two not at all
     rows = [row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
-    rows += [row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")]
+    rows += [
+        row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")
+    ]
     comps, _, verdict, _, _ = ablation.assess(depth, rows, "cpu")
     assert [c["verdict"] for c in comps] == [REPRODUCED, NO_EFFECT, NO_EFFECT] and verdict == PARTLY
     assert comps[0]["holm_significant"] is True
 
 
-@pytest.mark.parametrize("slug, scale", [(s, scale) for s in FAMILY for scale in ("cpu", claims.CONFIRMATION)
-                                         if (REPO_RESULTS / s / scale / "seeds.csv").exists()])
+@pytest.mark.parametrize(
+    "slug, scale",
+    [
+        (s, scale)
+        for s in FAMILY
+        for scale in ("cpu", claims.CONFIRMATION)
+        if (REPO_RESULTS / s / scale / "seeds.csv").exists()
+    ],
+)
 def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, scale, tmp_path):
     """ablation.reread decides a committed result again from its own per-run table: today's code must give the
     committed effects and verdict (else the assessing code changed what the results say: look, then rerun)."""
     import json
     import shutil
+
     folder = tmp_path / slug
     shutil.copytree(REPO_RESULTS / slug / scale, folder)
     committed = json.loads((folder / "result.json").read_text())
@@ -240,9 +298,13 @@ def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, 
     for new, old in zip(result["comparisons"], committed["comparisons"]):
         assert new["label"] == old["label"] and new["verdict"] == old["verdict"]
         # the committed intervals used a 3-decimal t table; today's quantiles are scipy's (equal to 3 decimals)
-        assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(old["effect"], rel=1e-3, abs=1e-3)
-    assert result["provenance"]["reread"]["code_version"] and result["provenance"]["git_commit"] == \
-        committed["provenance"]["git_commit"]
+        assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(
+            old["effect"], rel=1e-3, abs=1e-3
+        )
+    assert (
+        result["provenance"]["reread"]["code_version"]
+        and result["provenance"]["git_commit"] == committed["provenance"]["git_commit"]
+    )
 
 
 def _pilot(slug, root, seeds_needed=None):
@@ -250,6 +312,7 @@ def _pilot(slug, root, seeds_needed=None):
     deciding comparisons' (so that a smoke-sized confirmation trains two seeds, not the pilot's own n)."""
     import json
     import shutil
+
     shutil.copytree(REPO_RESULTS / slug / "cpu", root / slug / "cpu")
     if seeds_needed is not None:
         path = root / slug / "cpu" / "result.json"
@@ -263,6 +326,7 @@ def test_a_confirmations_seeds_are_fixed_by_its_pilot(tmp_path):
     import json
 
     from alexnet_repro.claims import depth, pca_colour, two_columns
+
     root = tmp_path / "results"
     with pytest.raises(ValueError, match="no cpu result to confirm"):
         ablation.confirmation_seeds(pca_colour, root=root)
@@ -283,6 +347,7 @@ def test_a_confirmation_runs_on_fresh_seeds_and_is_decided_alone(shared_data, tm
     """D3's confirmation at smoke size: two fresh seeds, trained into the cpu scale's store, decided on its own
     runs with the pilot beside it (never pooled: the pilot's seeds are not among its runs)."""
     from alexnet_repro.claims import pca_colour
+
     _pilot("pca_colour", tmp_path / "results", seeds_needed=2)
     monkeypatch.setitem(ablation.SCALES, claims.CONFIRMATION, dataclasses.replace(ablation.SCALES["smoke"], seeds=()))
     res = pca_colour.run(claims.CONFIRMATION, data_root=str(shared_data), out_dir=tmp_path / "out")
@@ -296,9 +361,13 @@ def test_a_confirmation_runs_on_fresh_seeds_and_is_decided_alone(shared_data, tm
 
 def test_cli_refuses_a_confirmation_that_has_no_pilot_or_nothing_to_confirm(tmp_path):
     from test_cli_and_notebook import cli
+
     _pilot("two_columns", tmp_path / "results")
-    for slug, needle in (("relu_vs_tanh", "has no cpu-confirmation scale"), ("two_columns", "nothing to confirm"),
-                         ("pca_colour", "no cpu result to confirm")):
+    for slug, needle in (
+        ("relu_vs_tanh", "has no cpu-confirmation scale"),
+        ("two_columns", "nothing to confirm"),
+        ("pca_colour", "no cpu result to confirm"),
+    ):
         out = cli("run", slug, "--scale", claims.CONFIRMATION)
         assert out.returncode == 2 and needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
@@ -307,6 +376,7 @@ def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_pat
     """A campaign spans sessions on fresh machines: its finished runs are recorded in the repository (the
     mirror, results/runs/...), and a machine whose run store is empty assembles from them without training."""
     import shutil
+
     monkeypatch.setattr(ablation, "MIRRORED", {"smoke"})
     cfg = dataclasses.replace(ablation.SCALES["smoke"], epochs=1)
     row, curve = ablation.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)

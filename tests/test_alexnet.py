@@ -18,9 +18,14 @@ def fc_params(n_in, n_out):
 # Section 3.5 by hand: conv1 96x11x11x3; conv2 256x5x5x48; conv3 384x3x3x256; conv4 384x3x3x192;
 # conv5 256x3x3x192; fc6 4096 from 256*6*6; fc7 4096; fc8 1000.
 PAPER = {
-    "conv1": conv_params(96, 3, 11), "conv2": conv_params(256, 48, 5), "conv3": conv_params(384, 256, 3),
-    "conv4": conv_params(384, 192, 3), "conv5": conv_params(256, 192, 3), "fc6": fc_params(256 * 6 * 6, 4096),
-    "fc7": fc_params(4096, 4096), "fc8": fc_params(4096, 1000),
+    "conv1": conv_params(96, 3, 11),
+    "conv2": conv_params(256, 48, 5),
+    "conv3": conv_params(384, 256, 3),
+    "conv4": conv_params(384, 192, 3),
+    "conv5": conv_params(256, 192, 3),
+    "fc6": fc_params(256 * 6 * 6, 4096),
+    "fc7": fc_params(4096, 4096),
+    "fc8": fc_params(4096, 1000),
 }
 
 
@@ -48,12 +53,23 @@ def test_paper_parameter_count():
 def test_paper_shapes_and_neurons(size, input_neurons):
     rows = rows_by_name(AlexNetConfig(input_size=size))
     assert rows["input"]["neurons"] == input_neurons
-    shapes = {name: rows[name]["output_shape"] for name in ("conv1", "pool1", "conv2", "pool2", "conv3",
-                                                            "conv4", "conv5", "pool5", "fc6", "fc7", "fc8")}
-    assert shapes == {"conv1": (96, 55, 55), "pool1": (96, 27, 27), "conv2": (256, 27, 27),
-                      "pool2": (256, 13, 13), "conv3": (384, 13, 13), "conv4": (384, 13, 13),
-                      "conv5": (256, 13, 13), "pool5": (256, 6, 6), "fc6": (4096,), "fc7": (4096,),
-                      "fc8": (1000,)}
+    shapes = {
+        name: rows[name]["output_shape"]
+        for name in ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5", "fc6", "fc7", "fc8")
+    }
+    assert shapes == {
+        "conv1": (96, 55, 55),
+        "pool1": (96, 27, 27),
+        "conv2": (256, 27, 27),
+        "pool2": (256, 13, 13),
+        "conv3": (384, 13, 13),
+        "conv4": (384, 13, 13),
+        "conv5": (256, 13, 13),
+        "pool5": (256, 6, 6),
+        "fc6": (4096,),
+        "fc7": (4096,),
+        "fc8": (1000,),
+    }
     neurons = [r["neurons"] for r in weight_layers(layer_table(AlexNetConfig(input_size=size)))]
     # Fig. 2: 253,440-186,624-64,896-64,896-43,264-4096-4096-1000. conv1 cannot be 253,440
     # with 96 maps (253,440/96 = 2,640 is not a square); 55*55*96 is what the net has.
@@ -82,12 +98,32 @@ def test_224_pads_conv1():
 
 def test_layer_order_is_the_papers():
     m = meta_model()
-    assert list(m.features._modules) == ["conv1", "act1", "norm1", "pool1", "conv2", "act2", "norm2", "pool2",
-                                         "conv3", "act3", "conv4", "act4", "conv5", "act5", "pool5"]
+    assert list(m.features._modules) == [
+        "conv1",
+        "act1",
+        "norm1",
+        "pool1",
+        "conv2",
+        "act2",
+        "norm2",
+        "pool2",
+        "conv3",
+        "act3",
+        "conv4",
+        "act4",
+        "conv5",
+        "act5",
+        "pool5",
+    ]
     assert list(m.classifier._modules) == ["fc6", "act6", "drop6", "fc7", "act7", "drop7", "fc8"]
     f = m.features
     assert all(isinstance(getattr(f, f"act{i}"), nn.ReLU) for i in "12345")
-    assert isinstance(f.norm1, LocalResponseNorm) and (f.norm1.size, f.norm1.k, f.norm1.alpha, f.norm1.beta) == (5, 2.0, 1e-4, 0.75)
+    assert isinstance(f.norm1, LocalResponseNorm) and (f.norm1.size, f.norm1.k, f.norm1.alpha, f.norm1.beta) == (
+        5,
+        2.0,
+        1e-4,
+        0.75,
+    )
     assert all((p.kernel_size, p.stride) == (3, 2) for p in (f.pool1, f.pool2, f.pool5))
     assert [f.conv1.groups, f.conv2.groups, f.conv3.groups, f.conv4.groups, f.conv5.groups] == [1, 2, 1, 2, 2]
     assert f.conv1.stride == (4, 4) and f.conv2.padding == (2, 2) and f.conv3.padding == (1, 1)
@@ -102,8 +138,13 @@ def test_columns_one_and_half():
     assert meta_model(columns="one").features.conv2.groups == 1
 
     half = rows_by_name(AlexNetConfig(columns="half"))
-    expect = {"conv1": conv_params(48, 3, 11), "conv2": conv_params(128, 48, 5), "conv3": conv_params(192, 128, 3),
-              "conv4": conv_params(192, 192, 3), "conv5": conv_params(256, 192, 3)}
+    expect = {
+        "conv1": conv_params(48, 3, 11),
+        "conv2": conv_params(128, 48, 5),
+        "conv3": conv_params(192, 128, 3),
+        "conv4": conv_params(192, 192, 3),
+        "conv5": conv_params(256, 192, 3),
+    }
     assert {k: half[k]["parameters"] for k in expect} == expect
     assert {k: half[k]["parameters"] for k in ("fc6", "fc7", "fc8")} == {k: PAPER[k] for k in ("fc6", "fc7", "fc8")}
     assert half["conv5"]["output_shape"] == (256, 13, 13)
@@ -133,11 +174,17 @@ def test_activation_and_normalization_switches():
     assert meta_model(lrn_alpha_convention="paper").features.norm1.alpha_convention == "paper"
 
 
-@pytest.mark.parametrize("removed,expect", [
-    ("conv3", {"conv4": conv_params(384, 128, 3), "conv5": conv_params(256, 192, 3), "fc6": fc_params(9216, 4096)}),
-    ("conv4", {"conv3": conv_params(384, 256, 3), "conv5": conv_params(256, 192, 3), "fc6": fc_params(9216, 4096)}),
-    ("conv5", {"conv3": conv_params(384, 256, 3), "conv4": conv_params(384, 192, 3), "fc6": fc_params(384 * 36, 4096)}),
-])
+@pytest.mark.parametrize(
+    "removed,expect",
+    [
+        ("conv3", {"conv4": conv_params(384, 128, 3), "conv5": conv_params(256, 192, 3), "fc6": fc_params(9216, 4096)}),
+        ("conv4", {"conv3": conv_params(384, 256, 3), "conv5": conv_params(256, 192, 3), "fc6": fc_params(9216, 4096)}),
+        (
+            "conv5",
+            {"conv3": conv_params(384, 256, 3), "conv4": conv_params(384, 192, 3), "fc6": fc_params(384 * 36, 4096)},
+        ),
+    ],
+)
 def test_remove_a_layer(removed, expect):
     rows = rows_by_name(AlexNetConfig(remove=removed))
     assert removed not in rows
@@ -153,8 +200,14 @@ def test_width_and_small_input_forward():
     cfg = AlexNetConfig(width=0.125, input_size=67, num_classes=10)
     m = build_alexnet(cfg)
     f = m.features
-    assert [f.conv1.out_channels, f.conv2.out_channels, f.conv3.out_channels, f.conv4.out_channels,
-            f.conv5.out_channels, m.classifier.fc6.out_features] == [12, 32, 48, 48, 32, 512]
+    assert [
+        f.conv1.out_channels,
+        f.conv2.out_channels,
+        f.conv3.out_channels,
+        f.conv4.out_channels,
+        f.conv5.out_channels,
+        m.classifier.fc6.out_features,
+    ] == [12, 32, 48, 48, 32, 512]
     assert f.conv2.weight.shape == (32, 6, 5, 5)  # still two columns of 6 maps each
     rows = rows_by_name(cfg)
     assert rows["conv1"]["output_shape"] == (12, 15, 15) and rows["pool5"]["output_shape"] == (32, 1, 1)
@@ -184,7 +237,9 @@ def test_dropout_acts_on_fc6_and_fc7_outputs():
     m = build_alexnet(AlexNetConfig(width=0.25, input_size=67, num_classes=10))
     seen = {}
     for name in ("fc6", "fc7", "fc8"):
-        getattr(m.classifier, name).register_forward_hook(lambda mod, inp, out, name=name: seen.__setitem__(name, inp[0]))
+        getattr(m.classifier, name).register_forward_hook(
+            lambda mod, inp, out, name=name: seen.__setitem__(name, inp[0])
+        )
     m.features.register_forward_hook(lambda mod, inp, out: seen.__setitem__("pool5", out.flatten(1)))
     x = torch.randn(4, 3, 67, 67)
 
@@ -220,7 +275,7 @@ def test_grouped_convs_keep_columns_apart():
         assert torch.equal(out[:, :c], out2[:, :c]) and not torch.allclose(out[:, c:], out2[:, c:])
         y = torch.randn(2, f.conv3.in_channels, 5, 5)
         y2 = y.clone()
-        y2[:, f.conv3.in_channels // 2:] += 1.0
+        y2[:, f.conv3.in_channels // 2 :] += 1.0
         c = f.conv3.out_channels // 2
         assert not torch.allclose(f.conv3(y)[:, :c], f.conv3(y2)[:, :c])
 
@@ -237,8 +292,12 @@ def test_two_device_equals_grouped(kw):
     two = TwoDeviceAlexNet(cfg, devices=("cpu", "cpu"))
     two.load_grouped_state_dict(grouped.state_dict())
     col0 = two.columns[0]
-    assert col0.features.conv2.weight.shape == (grouped.features.conv2.out_channels // 2,
-                                                grouped.features.conv2.in_channels // 2, 5, 5)
+    assert col0.features.conv2.weight.shape == (
+        grouped.features.conv2.out_channels // 2,
+        grouped.features.conv2.in_channels // 2,
+        5,
+        5,
+    )
     assert col0.classifier.fc6.in_features == grouped.classifier.fc6.in_features
     assert col0.classifier.fc8.out_features + two.columns[1].classifier.fc8.out_features == cfg.num_classes
 
@@ -293,9 +352,18 @@ def test_totals_helper():
 # ------------------------------------------------------------------ the CIFAR-10 AlexNet (issue 11)
 from alexnet_repro.models.alexnet import cifar_alexnet_config, feature_size  # noqa: E402
 
-CIFAR_SWITCHES = [{}, {"normalization": "none"}, {"normalization": "batchnorm"}, {"pooling": "non_overlapping"},
-                  {"columns": "half"}, {"dropout": 0.0}, {"remove": "conv3"}, {"remove": "conv4"},
-                  {"remove": "conv5"}, {"activation": "tanh"}]
+CIFAR_SWITCHES = [
+    {},
+    {"normalization": "none"},
+    {"normalization": "batchnorm"},
+    {"pooling": "non_overlapping"},
+    {"columns": "half"},
+    {"dropout": 0.0},
+    {"remove": "conv3"},
+    {"remove": "conv4"},
+    {"remove": "conv5"},
+    {"activation": "tanh"},
+]
 
 
 @pytest.mark.parametrize("switch", CIFAR_SWITCHES, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()) or "paper")
@@ -314,6 +382,7 @@ def test_cifar_alexnet_every_switch_builds_and_keeps_the_map_sizes(switch):
 def test_cifar_alexnet_parameter_counts_per_switch():
     def count(**kw):
         return sum(p.numel() for p in build_alexnet(cifar_alexnet_config(**kw)).parameters())
+
     paper = count()
     # LRN and pooling have no parameters: removing or changing them leaves the count; BN adds 2 per map
     assert count(normalization="none") == count(pooling="non_overlapping") == count(dropout=0.0) == paper

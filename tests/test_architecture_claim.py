@@ -1,4 +1,5 @@
 """The architecture claim (A1-A4, M2, L1, T2-T4, 227): its checks, its tables, its verdict, its notebook."""
+
 import json
 
 import pandas as pd
@@ -122,8 +123,10 @@ def test_switch_table(run):
 
 def test_checks_can_fail():
     """Each structural check notices a net that is not the paper's."""
-    assert arch.check_a1(meta_model(normalization="none"))["failing"] == ["LRN after the ReLUs of conv1 and conv2",
-                                                                         "max-pooling after both LRN layers and conv5"]
+    assert arch.check_a1(meta_model(normalization="none"))["failing"] == [
+        "LRN after the ReLUs of conv1 and conv2",
+        "max-pooling after both LRN layers and conv5",
+    ]
     assert arch.check_a1(meta_model(pooling="non_overlapping"))["failing"] == ["pooling of section 3.4 (z=3, s=2)"]
     assert arch.check_a2(meta_model(columns="half"))["failing"] == ["conv1", "conv2", "conv3", "conv4"]
     assert arch.check_a2(meta_model(columns="one"))["failing"] == ["conv2", "conv4", "conv5"]
@@ -137,7 +140,7 @@ def test_naive_lrn_is_the_printed_formula():
     a = torch.rand(1, 3, 1, 1, dtype=torch.float64) * 100
     b = arch.naive_lrn(a, 5, 1e-4, 0.75, 2.0)
     # with 3 maps and n=5 every window is all three maps
-    torch.testing.assert_close(b, a / (2 + 1e-4 * (a ** 2).sum(1, keepdim=True)) ** 0.75)
+    torch.testing.assert_close(b, a / (2 + 1e-4 * (a**2).sum(1, keepdim=True)) ** 0.75)
 
 
 def test_d1_preprocessing_check_fails_on_a_squashing_resize(monkeypatch):
@@ -145,6 +148,7 @@ def test_d1_preprocessing_check_fails_on_a_squashing_resize(monkeypatch):
     from PIL import Image
 
     from alexnet_repro.data import imagefolder
+
     assert arch.check_d1()["verdict"] == "holds"
     monkeypatch.setattr(imagefolder, "resize_center_crop", lambda im, size: im.resize((size, size), Image.BILINEAR))
     check = arch.check_d1()

@@ -1,4 +1,5 @@
 """The audit: a result's timeline from git and its provenance, its flags, and the committed acknowledgements."""
+
 import json
 import subprocess
 
@@ -10,8 +11,13 @@ REPO = paths.REPO_ROOT
 
 
 def _git(root, *args):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -29,6 +35,7 @@ def history(tmp_path, monkeypatch):
         _git(root, "add", "-A")
         _git(root, "commit", "-qm", "c")
         return _git(root, "rev-parse", "HEAD")
+
     _git(root, "init", "-q")
     a = commit('"""D."""\nRULE = 1\nSCALES = {"cpu": 4}\n')
     b = commit('"""D."""\nRULE = 1\nSCALES = {"cpu": 4}\n', other="runs")
@@ -39,17 +46,25 @@ def history(tmp_path, monkeypatch):
 
 
 def _result(trained, assembled, scale="cpu"):
-    return {"claim": "dropout", "scale": scale, "provenance": {"git_commit": assembled, "runs_trained_at": trained,
-                                                               "training_version": "2", "date": "2026-12-01"}}
+    return {
+        "claim": "dropout",
+        "scale": scale,
+        "provenance": {
+            "git_commit": assembled,
+            "runs_trained_at": trained,
+            "training_version": "2",
+            "date": "2026-12-01",
+        },
+    }
 
 
 def test_a_rule_changed_after_the_runs_is_flagged(history):
     a, b, c, d = history
     t = audit.timeline(_result([b], d))
-    assert t.declared[0] == c                      # the docstring, comment and helper of d declare nothing
+    assert t.declared[0] == c  # the docstring, comment and helper of d declare nothing
     assert [k for k, _ in t.flags] == [audit.RULE_AFTER_RUNS]
-    assert audit.timeline(_result([c], d)).flags == []          # trained after the rule: nothing to flag
-    assert audit.timeline(_result([b], b)).declared[0] == a     # judged at the commit that decided it
+    assert audit.timeline(_result([c], d)).flags == []  # trained after the rule: nothing to flag
+    assert audit.timeline(_result([b], b)).declared[0] == a  # judged at the commit that decided it
 
 
 def test_runs_from_a_dirty_tree_are_flagged(history):
@@ -64,10 +79,20 @@ def test_audit_fails_only_on_an_unacknowledged_flag(history, tmp_path, monkeypat
     results = tmp_path / "results" / "dropout" / "cpu"
     results.mkdir(parents=True)
     from alexnet_repro.results import provenance
-    res = {"claim": "dropout", "claim_id": "DR1", "scale": "cpu", "proxy": True, "paper": {}, "measured": {},
-           "verdict": "reproduced", "verdict_rule": "r",
-           "provenance": provenance(device="cpu", dataset={"sha256": "x"}, seeds=[0], scale="cpu", config={},
-                                    wall_time_s=1, precision="fp32")}
+
+    res = {
+        "claim": "dropout",
+        "claim_id": "DR1",
+        "scale": "cpu",
+        "proxy": True,
+        "paper": {},
+        "measured": {},
+        "verdict": "reproduced",
+        "verdict_rule": "r",
+        "provenance": provenance(
+            device="cpu", dataset={"sha256": "x"}, seeds=[0], scale="cpu", config={}, wall_time_s=1, precision="fp32"
+        ),
+    }
     res["provenance"].update(git_commit=d, runs_trained_at=[b])
     (results / "result.json").write_text(json.dumps(res))
     monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(tmp_path / "results"))
@@ -89,5 +114,5 @@ def test_the_committed_results_pass_the_audit_with_their_flags_shown(monkeypatch
     flags = [(key, kind, reason) for key, t in timelines.items() for kind, _, reason in t.acknowledged()]
     assert flags and all(reason for *_, reason in flags), [f for f in flags if not f[2]]
     known = audit.load_acknowledged()
-    assert set(known) == {f"{s}/{sc}" for (s, sc), *_ in flags}   # no acknowledgement without a flag
+    assert set(known) == {f"{s}/{sc}" for (s, sc), *_ in flags}  # no acknowledgement without a flag
     assert audit.main() == 0

@@ -1,5 +1,6 @@
 """Batched crops, flips, mean subtraction, PCA lighting and 10-patch testing on inputs whose
 answer is known exactly: images whose pixels hold their own coordinates."""
+
 import pytest
 import torch
 
@@ -77,8 +78,8 @@ def test_mean_image_is_cropped_and_flipped_with_the_image():
     plain = random_crop_flip(batch, C, torch.Generator().manual_seed(1))
     assert torch.allclose(out2, plain - (plain * 3 + 1))
     # A per-channel mean broadcasts.
-    per_channel = random_crop_flip(batch, C, torch.Generator().manual_seed(1), mean_image=torch.tensor([1., 2., 3.]))
-    assert torch.equal(per_channel, plain - torch.tensor([1., 2., 3.]).view(1, 3, 1, 1))
+    per_channel = random_crop_flip(batch, C, torch.Generator().manual_seed(1), mean_image=torch.tensor([1.0, 2.0, 3.0]))
+    assert torch.equal(per_channel, plain - torch.tensor([1.0, 2.0, 3.0]).view(1, 3, 1, 1))
 
 
 def test_center_and_ten_crops():
@@ -100,7 +101,7 @@ def test_center_and_ten_crops():
 
 def test_pca_lighting_adds_alpha_lambda_p_per_image():
     eigvals = torch.tensor([0.2, 0.02, 0.004])
-    q, _ = torch.linalg.qr(torch.tensor([[1., 0.3, -0.2], [1., -0.5, 0.1], [1., 0.2, 0.9]]))
+    q, _ = torch.linalg.qr(torch.tensor([[1.0, 0.3, -0.2], [1.0, -0.5, 0.1], [1.0, 0.2, 0.9]]))
     eigvecs = q  # orthonormal columns
     n = 4000
     x = torch.zeros(n, 3, 2, 2)
@@ -125,6 +126,7 @@ def test_pca_lighting_adds_alpha_lambda_p_per_image():
 
 class MeanColour(torch.nn.Module):
     """Logits from the mean colour of the patch: depends on which patch it sees."""
+
     def __init__(self):
         super().__init__()
         self.fc = torch.nn.Linear(3, 4)
@@ -151,9 +153,13 @@ def test_predict_ten_crop_averages_softmax_over_the_ten_patches():
 
 
 def test_topk_errors():
-    scores = torch.tensor([[0.9, 0.1, 0.0, 0.0],   # label 0: top-1 hit
-                           [0.1, 0.5, 0.3, 0.1],   # label 2: second
-                           [0.4, 0.3, 0.2, 0.1],   # label 3: last
-                           [0.1, 0.2, 0.3, 0.4]])  # label 3: top-1 hit
+    scores = torch.tensor(
+        [
+            [0.9, 0.1, 0.0, 0.0],  # label 0: top-1 hit
+            [0.1, 0.5, 0.3, 0.1],  # label 2: second
+            [0.4, 0.3, 0.2, 0.1],  # label 3: last
+            [0.1, 0.2, 0.3, 0.4],
+        ]
+    )  # label 3: top-1 hit
     labels = torch.tensor([0, 2, 3, 3])
     assert topk_errors(scores, labels, ks=(1, 2, 5)) == pytest.approx((0.5, 0.25, 0.0))

@@ -1,4 +1,5 @@
 """The book's generated pages, from constructed results (protocol v2 and the older v1), without a Sphinx build."""
+
 import json
 import shutil
 from pathlib import Path
@@ -22,10 +23,26 @@ def _v2(tmp_path, **over):
 
 
 def _v1(tmp_path, claim, claim_id, scale="cpu", **over):
-    res = {"claim": claim, "claim_id": claim_id, "scale": scale, "proxy": True, "paper": {}, "measured": {},
-           "verdict": "inconclusive", "verdict_rule": "r", "headline": "h",
-           "provenance": provenance(device="cpu", dataset={"name": "d", "sha256": "x", "n_train": 100}, seeds=[0, 1],
-                                    scale=scale, config={}, wall_time_s=1, precision="fp32")}
+    res = {
+        "claim": claim,
+        "claim_id": claim_id,
+        "scale": scale,
+        "proxy": True,
+        "paper": {},
+        "measured": {},
+        "verdict": "inconclusive",
+        "verdict_rule": "r",
+        "headline": "h",
+        "provenance": provenance(
+            device="cpu",
+            dataset={"name": "d", "sha256": "x", "n_train": 100},
+            seeds=[0, 1],
+            scale=scale,
+            config={},
+            wall_time_s=1,
+            precision="fp32",
+        ),
+    }
     res.update(over)
     folder = tmp_path / "results" / claim / scale
     write_result(res, folder)
@@ -37,7 +54,7 @@ def test_v2_comparisons_direction_and_reasons(tmp_path):
     [entry] = evidence.load_entries()
     assert entry.verdict == "not reproduced" and entry.reason.startswith("removing conv3")
     conv3, conv4, seconds, conv5 = entry.comparisons
-    assert conv3.opposite() and not conv4.opposite()          # -3 points against the paper's +2
+    assert conv3.opposite() and not conv4.opposite()  # -3 points against the paper's +2
     assert seconds.kind == "ratio" and seconds.null == 1.0 and not seconds.decides
     assert conv5.effect is None and conv5.reason == "nets never left chance"
     assert evidence.fmt_effect(conv3) == "-3.00 points (95% CI -4.00 to -2.00, 3 seeds)"
@@ -49,18 +66,47 @@ def test_v2_comparisons_direction_and_reasons(tmp_path):
 
 
 def test_v1_results_still_give_rows(tmp_path):
-    rule = ("[LRN vs none] Effect: ... No effect = 0.0; the paper's side is effect < 0.0; the paper's size is ... "
-            "[gap] Effect: ... the paper's side is effect > 0.0; ...")
-    _v1(tmp_path, "lrn_alexnet", "L2", verdict_rule=rule, measured={"comparisons": {
-        "LRN vs none": {"ratio": False, "decides": True, "per_seed": [5.0, 6.0, 7.0], "paper": -1.4,
-                        "effect": {"mean": 6.0, "lo": 3.5, "hi": 8.5, "n": 3}, "verdict": "not reproduced"},
-        "gap": {"ratio": False, "decides": True, "per_seed": [1.0, 2.0], "paper": None,
-                "effect": {"mean": 1.5, "lo": -4.9, "hi": 7.9, "n": 2}, "verdict": "inconclusive"}}})
-    _v1(tmp_path, "relu_vs_tanh", "R1", paper={"speedup": 6.0}, verdict="partly reproduced", measured={
-        "speedup": {"mean": 3.4, "lo": 3.1, "hi": 3.7, "n": 3}, "speedup_per_seed": [3.2, 3.4, 3.6]})
+    rule = (
+        "[LRN vs none] Effect: ... No effect = 0.0; the paper's side is effect < 0.0; the paper's size is ... "
+        "[gap] Effect: ... the paper's side is effect > 0.0; ..."
+    )
+    _v1(
+        tmp_path,
+        "lrn_alexnet",
+        "L2",
+        verdict_rule=rule,
+        measured={
+            "comparisons": {
+                "LRN vs none": {
+                    "ratio": False,
+                    "decides": True,
+                    "per_seed": [5.0, 6.0, 7.0],
+                    "paper": -1.4,
+                    "effect": {"mean": 6.0, "lo": 3.5, "hi": 8.5, "n": 3},
+                    "verdict": "not reproduced",
+                },
+                "gap": {
+                    "ratio": False,
+                    "decides": True,
+                    "per_seed": [1.0, 2.0],
+                    "paper": None,
+                    "effect": {"mean": 1.5, "lo": -4.9, "hi": 7.9, "n": 2},
+                    "verdict": "inconclusive",
+                },
+            }
+        },
+    )
+    _v1(
+        tmp_path,
+        "relu_vs_tanh",
+        "R1",
+        paper={"speedup": 6.0},
+        verdict="partly reproduced",
+        measured={"speedup": {"mean": 3.4, "lo": 3.1, "hi": 3.7, "n": 3}, "speedup_per_seed": [3.2, 3.4, 3.6]},
+    )
     entries = {e.claim_id: e for e in evidence.load_entries()}
     lrn, gap = entries["L2"].comparisons
-    assert (lrn.direction, gap.direction) == (-1, 1)          # read from each comparison's rule
+    assert (lrn.direction, gap.direction) == (-1, 1)  # read from each comparison's rule
     assert lrn.opposite() and not gap.opposite()
     [speedup] = entries["R1"].comparisons
     assert speedup.kind == "ratio" and speedup.paper == 6.0 and speedup.direction == 1
@@ -70,9 +116,15 @@ def test_v1_results_still_give_rows(tmp_path):
 
 def test_scoreboard_lists_every_claim_id(tmp_path):
     _v2(tmp_path)
-    _v1(tmp_path, "architecture", "A3", checks=[
-        {"id": "A3", "measured": "290,400 conv1 neurons", "verdict": "does not hold"},
-        {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"}])
+    _v1(
+        tmp_path,
+        "architecture",
+        "A3",
+        checks=[
+            {"id": "A3", "measured": "290,400 conv1 neurons", "verdict": "does not hold"},
+            {"id": "A4", "measured": "conv3 1.45%", "verdict": "does not hold"},
+        ],
+    )
     entries = evidence.load_entries()
     board = summary.scoreboard_html(entries)
     for cid in IDS:
@@ -85,8 +137,15 @@ def test_scoreboard_lists_every_claim_id(tmp_path):
 
 def test_annotated_result_is_not_read_as_an_effect(tmp_path):
     note = "Added by hand after the run. All three nets stayed at chance (loss ln 10). More."
-    _v1(tmp_path, "ten_patch", "D2", scale="gpu", annotation=note, paper={"top1_effect": -1.5},
-        measured={"top1_effect": {"per_seed": [0.0, 0.0], "mean": 0.0, "lo": 0.0, "hi": 0.0, "n": 2}})
+    _v1(
+        tmp_path,
+        "ten_patch",
+        "D2",
+        scale="gpu",
+        annotation=note,
+        paper={"top1_effect": -1.5},
+        measured={"top1_effect": {"per_seed": [0.0, 0.0], "mean": 0.0, "lo": 0.0, "hi": 0.0, "n": 2}},
+    )
     [entry] = evidence.load_entries()
     assert entry.reason == "annotated after the run: All three nets stayed at chance"
     assert "not read as an effect" in summary.scoreboard_html([entry])
@@ -96,19 +155,36 @@ def test_annotated_result_is_not_read_as_an_effect(tmp_path):
 
 
 def _notebook():
-    long_table = "<table><thead><tr><th>lr</th></tr></thead><tbody>" + "".join(
-        "<tr><td>0.0031622776601683794</td></tr>" for _ in range(40)) + "</tbody></table>"
+    long_table = (
+        "<table><thead><tr><th>lr</th></tr></thead><tbody>"
+        + "".join("<tr><td>0.0031622776601683794</td></tr>" for _ in range(40))
+        + "</tbody></table>"
+    )
     code = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "x"}
-    return {"cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},
-        dict(code, metadata={"tags": ["parameters"]}, outputs=[]),
-        dict(code, metadata={"tags": ["injected-parameters"]}, outputs=[]),
-        dict(code, outputs=[{"output_type": "stream", "name": "stderr", "text": "a warning\n"},
-                            {"output_type": "execute_result", "execution_count": 1, "metadata": {},
-                             "data": {"text/html": long_table, "text/plain": "t"}}]),
-        {"cell_type": "markdown", "metadata": {}, "source": "## Provenance"},
-        dict(code, outputs=[{"output_type": "stream", "name": "stdout", "text": '{"source": "/home/x/data.tar"}'}])],
-        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# E5: Removing a middle layer\n\n> the paper's words"},
+            dict(code, metadata={"tags": ["parameters"]}, outputs=[]),
+            dict(code, metadata={"tags": ["injected-parameters"]}, outputs=[]),
+            dict(
+                code,
+                outputs=[
+                    {"output_type": "stream", "name": "stderr", "text": "a warning\n"},
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": 1,
+                        "metadata": {},
+                        "data": {"text/html": long_table, "text/plain": "t"},
+                    },
+                ],
+            ),
+            {"cell_type": "markdown", "metadata": {}, "source": "## Provenance"},
+            dict(code, outputs=[{"output_type": "stream", "name": "stdout", "text": '{"source": "/home/x/data.tar"}'}]),
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def test_claim_page_reads_as_a_report(tmp_path):
@@ -129,7 +205,7 @@ def test_claim_page_reads_as_a_report(tmp_path):
     assert len(code_cells) == 1 and "hide-input" in code_cells[0]["metadata"]["tags"]
     html_out = code_cells[0]["outputs"][0]["data"]["text/html"]
     assert html_out.count("<td>0.00316</td>") == pages.MAX_TABLE_ROWS and "28 more rows" in html_out
-    assert len(code_cells[0]["outputs"]) == 1   # the stderr output is dropped
+    assert len(code_cells[0]["outputs"]) == 1  # the stderr output is dropped
     provenance_md = page["cells"][-1]["source"]
     assert "| commit | `0123456789ab` |" in provenance_md and "9,469 training, 3,925 validation" in provenance_md
     # the fixture's commit is in no clone's history and it records no decision version: unknowable
@@ -141,9 +217,18 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
     """A confirmation's page names the pilot it confirms, links the pilot's page and says the two are not pooled;
     the open questions name the pilot's confirmation by its verdict."""
     pilot, pilot_folder = _v2(tmp_path, verdict="inconclusive")
-    conf, folder = _v2(tmp_path, scale=claims.CONFIRMATION, verdict="reproduced", pilot={
-        "result": "results/depth/cpu/result.json", "verdict": "inconclusive", "headline": "+1.29 points (4 seeds)",
-        "seeds": [0, 1, 2, 3], "comparisons": []})
+    conf, folder = _v2(
+        tmp_path,
+        scale=claims.CONFIRMATION,
+        verdict="reproduced",
+        pilot={
+            "result": "results/depth/cpu/result.json",
+            "verdict": "inconclusive",
+            "headline": "+1.29 points (4 seeds)",
+            "seeds": [0, 1, 2, 3],
+            "comparisons": [],
+        },
+    )
     entries = evidence.load_entries()
     assert [e.scale for e in entries] == ["cpu", claims.CONFIRMATION]
     page = pages.claim_page(_notebook(), entries[1], entries, [])
@@ -167,18 +252,31 @@ def test_code_status_compares_code_versions(monkeypatch):
 
 
 def test_round_long_floats_keeps_times_and_versions():
-    assert pages.round_long_floats("lr 0.0031622776601683794, err 51.959999999999994, n 353914.14141414146") == \
-        "lr 0.00316, err 51.96, n 353,914"
-    assert pages.round_long_floats("at 02:19:46.602249, torch 2.14.1, 0.2822") == "at 02:19:46.602249, torch 2.14.1, 0.2822"
+    assert (
+        pages.round_long_floats("lr 0.0031622776601683794, err 51.959999999999994, n 353914.14141414146")
+        == "lr 0.00316, err 51.96, n 353,914"
+    )
+    assert (
+        pages.round_long_floats("at 02:19:46.602249, torch 2.14.1, 0.2822")
+        == "at 02:19:46.602249, torch 2.14.1, 0.2822"
+    )
 
 
 def test_report_claims_page_and_forest(tmp_path):
     _v2(tmp_path)
     entries = evidence.load_entries()
     md = reproducibility.report_markdown(entries)
-    for section in ("Scope of reproducibility", "Methodology", "Departures from the paper's recipe",
-                    "Compute actually used", "Results", "What was easy", "What was difficult", "Open questions",
-                    "How to cite"):
+    for section in (
+        "Scope of reproducibility",
+        "Methodology",
+        "Departures from the paper's recipe",
+        "Compute actually used",
+        "Results",
+        "What was easy",
+        "What was difficult",
+        "Open questions",
+        "How to cite",
+    ):
         assert f"{section}" in md, section
     assert "a test CPU" in md and "10 min" in md
     page = paper.claims_page_markdown({"E5": [("cpu", "claims/depth-cpu")]})
@@ -187,10 +285,12 @@ def test_report_claims_page_and_forest(tmp_path):
     assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page
     skipped, caption = forest.forest_plot(entries, tmp_path / "forest.svg")
     svg = (tmp_path / "forest.svg").read_text()
-    assert "E5 · without conv3" in svg and "not reproduced" in svg   # text stays text: sharp, searchable
+    assert "E5 · without conv3" in svg and "not reproduced" in svg  # text stays text: sharp, searchable
     assert skipped == [("E5 · without conv5 (cpu)", "nets never left chance")]
-    assert caption == ("Of the 2 deciding comparisons drawn (cpu), 1 lies wholly on the paper's side of no effect, "
-                       "0 cover no effect, and 1 lies wholly on the other side (E5 · without conv3).")
+    assert caption == (
+        "Of the 2 deciding comparisons drawn (cpu), 1 lies wholly on the paper's side of no effect, "
+        "0 cover no effect, and 1 lies wholly on the other side (E5 · without conv3)."
+    )
 
 
 def test_generate_writes_every_page(tmp_path, monkeypatch):
@@ -199,8 +299,14 @@ def test_generate_writes_every_page(tmp_path, monkeypatch):
     res, folder = _v2(tmp_path)
     (folder / "depth.ipynb").write_text(json.dumps(_notebook()))
     assert generate(book) == ["claims/depth-cpu"]
-    for name in ("summary.md", "report.md", "paper_claims.md", "summary_forest.svg", "claims/depth-cpu.ipynb",
-                 "claims/depth-cpu/result.json"):
+    for name in (
+        "summary.md",
+        "report.md",
+        "paper_claims.md",
+        "summary_forest.svg",
+        "claims/depth-cpu.ipynb",
+        "claims/depth-cpu/result.json",
+    ):
         assert (book / name).exists(), name
     toc = (book / "_toc.yml").read_text()
     assert "root: summary" in toc and "- file: claims/depth-cpu" in toc
@@ -209,6 +315,7 @@ def test_generate_writes_every_page(tmp_path, monkeypatch):
 def test_mathjax_is_served_from_the_book(tmp_path):
     pytest.importorskip("mathjax", reason="django-static-mathjax is not installed")
     from alexnet_repro.book import copy_mathjax
+
     copy_mathjax(tmp_path / "mathjax")
     assert (tmp_path / "mathjax" / "tex-chtml.js").stat().st_size > 500_000
     assert any((tmp_path / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
@@ -217,33 +324,46 @@ def test_mathjax_is_served_from_the_book(tmp_path):
 
 # --- the landing page: the deciding result of each claim, and its statements against results/ ----------------
 
+
 def _entry(claim_id, scale="cpu", verdict="inconclusive", comparisons=(), result=None):
-    return evidence.Entry(claim_id=claim_id, slug="x", scale=scale, title="t", verdict=verdict, reason="", proxy=True,
-                          result=result or {}, folder=Path("."), comparisons=list(comparisons), measured_text="m")
+    return evidence.Entry(
+        claim_id=claim_id,
+        slug="x",
+        scale=scale,
+        title="t",
+        verdict=verdict,
+        reason="",
+        proxy=True,
+        result=result or {},
+        folder=Path("."),
+        comparisons=list(comparisons),
+        measured_text="m",
+    )
 
 
 def _comparison(direction, lo, hi, kind="difference"):
-    return evidence.Comparison(label="c", kind=kind, direction=direction,
-                               effect={"mean": (lo + hi) / 2, "lo": lo, "hi": hi, "n": 4})
+    return evidence.Comparison(
+        label="c", kind=kind, direction=direction, effect={"mean": (lo + hi) / 2, "lo": lo, "hi": hi, "n": 4}
+    )
 
 
 def test_direction_line_counts_intervals_of_both_directions():
     """Only an interval wholly on the other side of no effect resolves the other way, whichever side the paper
     claims; an interval straddling no effect with its mean on the other side points the other way, unresolved."""
-    cases = {   # claim id: (the paper's direction, lo, hi) -> (opposite, resolved)
-        "R1": ((+1, -3.0, -1.0), (True, True)),      # the paper: > 0; wholly below
-        "M1": ((-1, +1.0, +3.0), (True, True)),      # the paper: < 0; wholly above
-        "L2": ((-1, -0.5, +1.5), (True, False)),     # the paper: < 0; straddles zero, mean above: the old bug
-        "O1": ((+1, -1.5, +0.5), (True, False)),     # the paper: > 0; straddles zero, mean below
-        "D3": ((-1, -3.0, -1.0), (False, False)),    # the paper's side, wholly
-        "E5": ((-1, -2.0, +0.5), (False, False)),    # straddles, mean on the paper's side
+    cases = {  # claim id: (the paper's direction, lo, hi) -> (opposite, resolved)
+        "R1": ((+1, -3.0, -1.0), (True, True)),  # the paper: > 0; wholly below
+        "M1": ((-1, +1.0, +3.0), (True, True)),  # the paper: < 0; wholly above
+        "L2": ((-1, -0.5, +1.5), (True, False)),  # the paper: < 0; straddles zero, mean above: the old bug
+        "O1": ((+1, -1.5, +0.5), (True, False)),  # the paper: > 0; straddles zero, mean below
+        "D3": ((-1, -3.0, -1.0), (False, False)),  # the paper's side, wholly
+        "E5": ((-1, -2.0, +0.5), (False, False)),  # straddles, mean on the paper's side
     }
     entries = []
     for cid, ((direction, lo, hi), (opposite, resolved)) in cases.items():
         c = _comparison(direction, lo, hi)
         assert (c.opposite(), c.opposite_resolved()) == (opposite, resolved), cid
         entries.append(_entry(cid, comparisons=[c]))
-    ratio = _comparison(-1, 1.2, 1.5, kind="ratio")   # the paper: < 1x; wholly above 1x
+    ratio = _comparison(-1, 1.2, 1.5, kind="ratio")  # the paper: < 1x; wholly above 1x
     assert ratio.opposite() and ratio.opposite_resolved()
     assert summary.direction_counts(entries) == (6, 4, 2)
     line = summary.direction_line(entries)
@@ -258,6 +378,7 @@ def test_the_deciding_result_of_a_claim():
         es = [_entry("L2", scale=s, verdict=v) for s, v in scales_verdicts]
         d = standing.deciding(es)
         return d and (d.scale, d.verdict)
+
     assert decides(("imagenette", "reproduced"), ("cpu", "inconclusive")) == ("cpu", "inconclusive")
     assert decides(("cpu", "inconclusive"), (claims.CONFIRMATION, "reproduced")) == (claims.CONFIRMATION, "reproduced")
     assert decides(("cpu", "partly reproduced"), ("gpu", "reproduced")) == ("gpu", "reproduced")
@@ -266,8 +387,10 @@ def test_the_deciding_result_of_a_claim():
     assert decides(("cpu", "partly reproduced"), ("gpu", "not testable at this scale")) == ("cpu", "partly reproduced")
     assert decides(("gpu", "not testable at this scale")) == ("gpu", "not testable at this scale")
     assert decides(("imagenette", "not testable at this scale")) == ("imagenette", "not testable at this scale")
-    assert decides(("smoke", "plumbing check (no verdict)"), ("imagenette", "inconclusive")) == ("imagenette",
-                                                                                                "inconclusive")
+    assert decides(("smoke", "plumbing check (no verdict)"), ("imagenette", "inconclusive")) == (
+        "imagenette",
+        "inconclusive",
+    )
     assert decides(("smoke", "plumbing check (no verdict)")) == ("smoke", "plumbing check (no verdict)")
     assert decides() is None
 
@@ -279,10 +402,14 @@ def recomputed_landing(root: Path) -> dict:
     found = {}
     for f in sorted(root.glob("*/*/result.json")):
         res = json.loads(f.read_text())
-        for cid, verdict in ([(c["id"], c["verdict"]) for c in res["checks"]] if res.get("checks")
-                             else [(res["claim_id"], res["verdict"])]):
+        for cid, verdict in (
+            [(c["id"], c["verdict"]) for c in res["checks"]]
+            if res.get("checks")
+            else [(res["claim_id"], res["verdict"])]
+        ):
             found.setdefault(cid, []).append(
-                _entry(cid, scale=res["scale"], verdict=verdict, comparisons=evidence.comparisons_of(res), result=res))
+                _entry(cid, scale=res["scale"], verdict=verdict, comparisons=evidence.comparisons_of(res), result=res)
+            )
     deciding = {cid: standing.deciding(es) for cid, es in found.items()}
     deciding = {cid: e for cid, e in deciding.items() if e is not None}
     stated = opposite = resolved = 0
@@ -303,21 +430,31 @@ def recomputed_landing(root: Path) -> dict:
     for cid in paper_ids:
         v = deciding[cid].verdict if cid in deciding else "not run yet"
         counts[v] = counts.get(v, 0) + 1
-    return {"deciding": {cid: (e.scale, e.verdict) for cid, e in deciding.items()}, "counts": counts,
-            "direction": (stated, opposite, resolved)}
+    return {
+        "deciding": {cid: (e.scale, e.verdict) for cid, e in deciding.items()},
+        "counts": counts,
+        "direction": (stated, opposite, resolved),
+    }
 
 
 def landing_statements(md: str) -> dict:
     """What the landing page's markdown states: each standing row's claim, link and verdict, the counts, the
     direction counts."""
     import re
-    rows = re.findall(r'<tr><td class="s-id"><a href="claims/([\w_]+)-([\w-]+)\.html"><b>(\w+)</b></a></td>'
-                      r'<td><span class="verdict"[^>]*>([^<]+)</span>', md)
+
+    rows = re.findall(
+        r'<tr><td class="s-id"><a href="claims/([\w_]+)-([\w-]+)\.html"><b>(\w+)</b></a></td>'
+        r'<td><span class="verdict"[^>]*>([^<]+)</span>',
+        md,
+    )
     counts_p = re.search(r'<p class="verdict-counts">(.*?)</p>', md).group(1)
-    counts = {v: int(n) for v, n in re.findall(r'>([^<>]+)</span>&nbsp;(\d+)', counts_p)}
+    counts = {v: int(n) for v, n in re.findall(r">([^<>]+)</span>&nbsp;(\d+)", counts_p)}
     m = re.search(r"Of (\d+) measured comparisons.*?\*\*(\d+) point the other way\*\*.*?for (\d+) of them", md)
-    return {"rows": {cid: (scale, verdict) for slug, scale, cid, verdict in rows}, "counts": counts,
-            "direction": tuple(int(x) for x in m.groups())}
+    return {
+        "rows": {cid: (scale, verdict) for slug, scale, cid, verdict in rows},
+        "counts": counts,
+        "direction": tuple(int(x) for x in m.groups()),
+    }
 
 
 def test_landing_page_states_what_the_committed_results_say(monkeypatch):
@@ -344,6 +481,7 @@ def _slug(cid):
 
 # --- tables for readers -------------------------------------------------------------------------------------
 
+
 def test_report_table_formats_for_readers():
     import math
     import re
@@ -351,14 +489,21 @@ def test_report_table_formats_for_readers():
     import pandas as pd
 
     from alexnet_repro import report
-    df = pd.DataFrame({"best_lr": [0.003, 0.0316227766, float("nan")], "final_test_error": [51.959999, math.inf, 0.5],
-                       "images": [12345, 7, 0], "why": ["a", None, "c"]})
+
+    df = pd.DataFrame(
+        {
+            "best_lr": [0.003, 0.0316227766, float("nan")],
+            "final_test_error": [51.959999, math.inf, 0.5],
+            "images": [12345, 7, 0],
+            "why": ["a", None, "c"],
+        }
+    )
     html_out = report.table(df).to_html()
-    assert "row_heading" not in html_out                     # no index column
+    assert "row_heading" not in html_out  # no index column
     assert ">best lr<" in html_out and ">final test error<" in html_out
     cells = [c.strip() for c in re.findall(r"<td[^>]*>([^<]*)</td>", html_out)]
     assert cells == ["0.003", "51.96", "12,345", "a", "0.0316", "–", "7", "–", "–", "0.5", "0", "c"]
-    keyed = report.table(df.set_index("why"), index=True).to_html()   # a meaningful index stays, as a column
+    keyed = report.table(df.set_index("why"), index=True).to_html()  # a meaningful index stays, as a column
     assert ">why<" in keyed and "row_heading" not in keyed
 
 
@@ -368,20 +513,25 @@ def test_report_table_reads_every_committed_table():
     import pandas as pd
 
     from alexnet_repro import report
+
     csvs = sorted((Path(__file__).parent.parent / "results").glob("*/*/*.csv"))
     assert csvs
     for f in csvs:
         html_out = report.table(pd.read_csv(f)).to_html()
         bad = re.findall(r"<td[^>]*>\s*(nan|NaN|inf|-inf|None)\s*</td>", html_out)
-        assert not bad and "row_heading" not in html_out and "_" not in "".join(
-            re.findall(r"<th[^>]*col_heading[^>]*>([^<]*)</th>", html_out)), f
+        assert (
+            not bad
+            and "row_heading" not in html_out
+            and "_" not in "".join(re.findall(r"<th[^>]*col_heading[^>]*>([^<]*)</th>", html_out))
+        ), f
 
 
 def test_old_pandas_tables_are_tidied_without_changing_a_number():
     import pandas as pd
+
     raw = pd.DataFrame({"val_top1": [41.58, float("nan")], "arm": ["paper's net", "none"]})._repr_html_()
     tidy = pages.tidy_html_table(raw)
     assert "<th>0</th>" not in tidy and "<th>1</th>" not in tidy and "<th></th>" not in tidy
     assert ">val top1<" in tidy and "<td>41.58</td>" in tidy and "<td>–</td>" in tidy and "NaN" not in tidy
     keyed = pd.DataFrame({"x": [1.0]}, index=["paper's net"])._repr_html_()
-    assert "<th>paper's net</th>" in pages.tidy_html_table(keyed)   # a meaningful index is kept
+    assert "<th>paper's net</th>" in pages.tidy_html_table(keyed)  # a meaningful index is kept

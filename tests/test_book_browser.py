@@ -4,6 +4,7 @@ Debian's chromium, driven by Playwright (Playwright's own browser download canno
 the one `.ci/run` built just before the tests ($ALEXNET_REPRO_BOOK_HTML); without it the test builds one.
 Screenshots of the summary and a claim page land in book/_build/screenshots.
 """
+
 import functools
 import http.server
 import os
@@ -33,6 +34,7 @@ def _site() -> Path:
     if built and (Path(built) / "index.html").exists():
         return Path(built)
     from alexnet_repro import book
+
     os.environ["ALEXNET_REPRO_RESULTS"] = str(REPO / "results")  # the committed results, not the test's tmp
     assert book.build() == 0, "the book does not build"
     return REPO / "book" / "_build" / "html"
@@ -79,6 +81,7 @@ MATHS = """async () => {
 
 class _Anchors(HTMLParser):
     """Every id/name a page defines, and every href it links to."""
+
     def __init__(self):
         super().__init__()
         self.ids, self.hrefs = set(), []
@@ -142,14 +145,16 @@ def test_internal_links_resolve_and_no_machine_path_is_shown(served):
     fuzzy = [h for p in pages for h in _parse(p).hrefs if re.match(r"https?://[\w\-]+\.(md|py|txt|csv|json)/?$", h)]
     assert fuzzy == [], "file names turned into links by fuzzy linkify"
     leaked = {p.relative_to(site).as_posix(): MACHINE_PATH.findall(p.read_text())[:3] for p in pages}
-    assert {k: v for k, v in leaked.items() if v} == {}   # folded JSON and hidden code included
+    assert {k: v for k, v in leaked.items() if v} == {}  # folded JSON and hidden code included
 
 
 def test_every_page_in_chromium(served):
     from playwright.sync_api import sync_playwright
+
     site, base = served
-    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
-                   if not p.relative_to(site).parts[0].startswith("_"))
+    pages = sorted(
+        p.relative_to(site).as_posix() for p in site.rglob("*.html") if not p.relative_to(site).parts[0].startswith("_")
+    )
     claim_pages = [p for p in pages if p.startswith("claims/")]
     assert claim_pages, "no claim pages were built"
     outside, errors, problems, with_maths, landing = [], [], [], [], None
@@ -163,6 +168,7 @@ def test_every_page_in_chromium(served):
                 return r.continue_()
             outside.append(r.request.url)
             return r.abort()
+
         context.route("**/*", route)
         page = context.new_page()
         page.on("console", lambda m: m.type == "error" and errors.append(f"{page.url}: {m.text}"))
@@ -182,8 +188,9 @@ def test_every_page_in_chromium(served):
                 scale = rel.rsplit("-", 1)[1].removesuffix(".html")
                 if f"{scale} scale" not in page.title():
                     problems.append(f"{rel}: title {page.title()!r} does not name the {scale} scale")
-            if rel.startswith("claims/") and not page.query_selector("article .cell_output img, article svg.figure, "
-                                                                  "article img"):
+            if rel.startswith("claims/") and not page.query_selector(
+                "article .cell_output img, article svg.figure, article img"
+            ):
                 problems.append(f"{rel}: no figure")
             for viewport in (1280, 390):  # a laptop, then a phone
                 page.set_viewport_size({"width": viewport, "height": 900})
@@ -206,7 +213,10 @@ def test_every_page_in_chromium(served):
     assert with_maths, "no page holds a formula: the MathJax check checked nothing"
     # the landing page's numbers, as shown, against those recomputed from the results the book was built from
     from test_book import recomputed_landing
+
     rows, counts, direction = landing
     truth = recomputed_landing(REPO / "results")
-    assert rows and all(truth["deciding"].get(cid, (None, "not run yet"))[1] == verdict for cid, verdict in rows.items()), rows
+    assert rows and all(
+        truth["deciding"].get(cid, (None, "not run yet"))[1] == verdict for cid, verdict in rows.items()
+    ), rows
     assert counts == truth["counts"] and tuple(direction) == truth["direction"]

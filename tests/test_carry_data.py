@@ -1,4 +1,5 @@
 """scripts/carry_data.py: an archive split into parts, joined back bit for bit, a damaged or missing part refused."""
+
 import importlib.util
 import io
 import random

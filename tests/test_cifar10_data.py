@@ -1,4 +1,5 @@
 """CIFAR-10 loading from each supported format, made inside the test from a few images."""
+
 import io
 import pickle
 import tarfile
@@ -55,12 +56,14 @@ def _write_folder(root, images, skip_class=None, size=32):
 def _write_python_batches(root, images):
     d = root / "cifar-10-batches-py"
     d.mkdir(parents=True)
+
     def batch(items):
         data = np.stack([a.transpose(2, 0, 1).reshape(-1) for _, a in items])
         return {"data": data, "labels": [CLASSES.index(c) for c, _ in items]}
+
     train = images["train"]
     k = len(train) // 5
-    chunks = [train[i * k:(i + 1) * k] for i in range(5)]  # keep the order: same content, same checksum
+    chunks = [train[i * k : (i + 1) * k] for i in range(5)]  # keep the order: same content, same checksum
     for i, chunk in enumerate(chunks, 1):
         (d / f"data_batch_{i}").write_bytes(pickle.dumps(batch(chunk)))
     (d / "test_batch").write_bytes(pickle.dumps(batch(images["test"])))

@@ -1,4 +1,5 @@
 """The user-facing entry points: the CLI's errors, and R1 end to end through papermill."""
+
 import json
 import os
 import subprocess
@@ -12,14 +13,23 @@ from conftest import run_notebook
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "alexnet_repro", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "alexnet_repro", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["run", "no_such_claim"], "choose from: relu_vs_tanh"),
-    (["run", "relu_vs_tanh", "--scale", "huge"], "choose from: smoke, cpu, gpu, paper"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["run", "no_such_claim"], "choose from: relu_vs_tanh"),
+        (["run", "relu_vs_tanh", "--scale", "huge"], "choose from: smoke, cpu, gpu, paper"),
+    ],
+)
 def test_cli_rejects_bad_choices_in_one_line(args, needle):
     out = cli(*args)
     assert out.returncode != 0
@@ -33,8 +43,16 @@ def test_cli_rejects_bad_seeds():
 
 
 def test_cli_missing_data_is_one_clear_line(tmp_path):
-    out = cli("run", "relu_vs_tanh", "--scale", "smoke", "--data-root", str(tmp_path / "nowhere"),
-              "--out-dir", str(tmp_path / "out"))
+    out = cli(
+        "run",
+        "relu_vs_tanh",
+        "--scale",
+        "smoke",
+        "--data-root",
+        str(tmp_path / "nowhere"),
+        "--out-dir",
+        str(tmp_path / "out"),
+    )
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("error: CIFAR-10 not found under") and str(tmp_path / "nowhere") in last
@@ -53,15 +71,16 @@ def test_list_one_row_per_claim_within_100_columns():
     """The committed results: one row per claim by its deciding result, lines within 100 columns, totals last;
     --all every result with its role; --json the same rows for machines."""
     from alexnet_repro import claims
+
     env = {"ALEXNET_REPRO_RESULTS": str(REPO_ROOT / "results")}
     out = cli("list", env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.rstrip("\n").splitlines()
     assert max(map(len, lines)) <= 100
     rows = [line for line in lines[1:] if line and line.split()[0] in {m.CLAIM.id for m in claims.registry().values()}]
-    assert [r.split()[1] for r in rows] == list(claims.registry())       # one row per claim, in the paper's order
+    assert [r.split()[1] for r in rows] == list(claims.registry())  # one row per claim, in the paper's order
     r1 = next(r for r in rows if r.startswith("R1 "))
-    assert " gpu " in r1 and "reproduced" in r1                           # R1's gpu result decides it
+    assert " gpu " in r1 and "reproduced" in r1  # R1's gpu result decides it
     assert lines[-1].endswith("--all shows them.") and "claims, each by its deciding result" in out.stdout
     every = json.loads(cli("list", "--all", "--json", env=env).stdout)
     deciding = [r for r in every if r["role"] == "deciding"]
@@ -69,7 +88,9 @@ def test_list_one_row_per_claim_within_100_columns():
     assert {r["role"] for r in every} == {"deciding", "superseded", "history"}
     l2 = {r["scale"]: r["role"] for r in every if r["id"] == "L2"}
     assert l2 == {"cpu-confirmation": "deciding", "cpu": "superseded", "imagenette": "history"}
-    assert all(r["staleness"] in ("current", "stale", "unknown") for r in every if r["scale"])  # a claim not run has none
+    assert all(
+        r["staleness"] in ("current", "stale", "unknown") for r in every if r["scale"]
+    )  # a claim not run has none
     wide = cli("list", "--all", env=env).stdout.splitlines()
     assert max(map(len, wide)) <= 100 and len(wide) > len(lines)
 
@@ -93,9 +114,14 @@ def papermill_as_typed(tmp_path, *args):
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("ALEXNET_REPRO_DATA", "ALEXNET_REPRO_CACHE")}
-    return subprocess.run([sys.executable, "-m", "papermill", "notebooks/relu_vs_tanh.ipynb",
-                           str(tmp_path / "out.ipynb"), *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env={**env, "HOME": str(home)}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "papermill", "notebooks/relu_vs_tanh.ipynb", str(tmp_path / "out.ipynb"), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**env, "HOME": str(home)},
+        timeout=600,
+    )
 
 
 def test_papermill_with_no_parameters_runs_the_smoke_scale_on_the_shipped_sample(tmp_path):

@@ -10,6 +10,7 @@ instead of by its share of the rows moves the first epoch's loss by 1e-3 and the
 each process drawing its own augmentation, 3e-3 and 2e-2). Error rates may differ by one image,
 for an image whose two top scores tie to within that rounding.
 """
+
 import json
 import os
 import shutil
@@ -32,11 +33,14 @@ WORKER = REPO / "tests" / "ddp_worker.py"
 sys.path.insert(0, str(REPO / "tests"))
 import ddp_worker  # noqa: E402
 
-needs_torchrun = pytest.mark.skipif(not (dist.is_available() and dist.is_gloo_available()),
-                                    reason="this torch build has no torch.distributed with gloo, which torchrun needs")
+needs_torchrun = pytest.mark.skipif(
+    not (dist.is_available() and dist.is_gloo_available()),
+    reason="this torch build has no torch.distributed with gloo, which torchrun needs",
+)
 
 
 # ------------------------------------------------------------------------------------- sharding
+
 
 @pytest.mark.parametrize("size", [1, 2, 3, 8])
 def test_shards_cover_every_row_once_as_evenly_as_possible(size):
@@ -71,6 +75,7 @@ def test_augmentation_draws_for_the_global_batch_and_keeps_this_process_rows():
 
 # ------------------------------------------------------------------------------------- streaming
 
+
 def as_rank(monkeypatch, rank, size):
     """Make this process believe it is `rank` of `size` (batch order only: no collective is involved)."""
     monkeypatch.setattr(distributed, "_world", distributed.World(rank, size, rank, "gloo"))
@@ -100,7 +105,7 @@ def test_streamed_batches_are_the_resident_ones(monkeypatch, tmp_path, size):
         lo, hi = distributed.shard(n)
         assert torch.equal(torch.cat([x for x, _ in evaluated]), torch.from_numpy(np.array(images[lo:hi])))
     for step, parts in enumerate(zip(*per_rank)):
-        idx = perm[5 * step:5 * step + 5]
+        idx = perm[5 * step : 5 * step + 5]
         assert torch.equal(torch.cat([b.y for b in parts]), labels[idx])
         assert torch.equal(torch.cat([b.x for b in parts]), torch.from_numpy(np.array(images[idx.numpy()])))
 
@@ -114,9 +119,11 @@ def test_training_on_streamed_images_equals_training_on_resident_ones(tmp_path):
 
 def test_a_split_too_large_for_the_device_is_left_on_the_host(monkeypatch):
     from alexnet_repro.data.imagefolder import ImageFolderData
+
     images = np.zeros((10, 8, 8, 3), np.uint8)
-    data = ImageFolderData(images, np.zeros(10, np.int64), images[:4], np.zeros(4, np.int64), ["a"],
-                           None, None, None, "sha", {})
+    data = ImageFolderData(
+        images, np.zeros(10, np.int64), images[:4], np.zeros(4, np.int64), ["a"], None, None, None, "sha", {}
+    )
     monkeypatch.setattr(feed, "CPU_RESIDENT_CAP", 4 * 8 * 8 * 3)  # room for the validation split only
     splits = data.to("cpu")
     assert not feed.is_resident(splits.train_x) and feed.is_resident(splits.test_x)
@@ -141,6 +148,7 @@ def test_the_two_device_net_trains_as_the_grouped_net_does(tmp_path):
 
 
 # ------------------------------------------------------------------------------------- torchrun
+
 
 def history(out):
     return json.loads((Path(out) / "history.json").read_text())["history"]
@@ -221,6 +229,7 @@ def test_torchrun_runs_a_claim_with_results_written_once(tmp_path):
     """`torchrun -m alexnet_repro run` at the smoke scale: each run trained once, by both processes,
     into the run store; rank 0's notebook finds them there and writes the result and its provenance."""
     from PIL import Image
+
     rng = np.random.default_rng(0)
     for split, n in (("train", 8), ("val", 4)):
         for cls in "abc":
@@ -228,12 +237,37 @@ def test_torchrun_runs_a_claim_with_results_written_once(tmp_path):
                 path = tmp_path / "tree" / split / cls / f"{i}.png"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(rng.integers(0, 256, (80, 80, 3), dtype=np.uint8)).save(path)
-    env = dict(os.environ, OMP_NUM_THREADS="1", ALEXNET_REPRO_QUIET="1", PYTHONPATH=str(REPO),
-               ALEXNET_REPRO_CACHE=str(tmp_path / "cache"))
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                           "-m", "alexnet_repro", "run", "lrn_alexnet", "--scale", "smoke",
-                           "--data-root", str(tmp_path / "tree"), "--out-dir", str(tmp_path / "out")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS="1",
+        ALEXNET_REPRO_QUIET="1",
+        PYTHONPATH=str(REPO),
+        ALEXNET_REPRO_CACHE=str(tmp_path / "cache"),
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "alexnet_repro",
+            "run",
+            "lrn_alexnet",
+            "--scale",
+            "smoke",
+            "--data-root",
+            str(tmp_path / "tree"),
+            "--out-dir",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     records = [json.loads(p.read_text()) for p in Path(os.environ["ALEXNET_REPRO_RUNS"]).rglob("record.json")]
     assert len(records) == 4  # 2 arms x 2 seeds, none retrained by the notebook
@@ -245,12 +279,20 @@ def test_torchrun_runs_a_claim_with_results_written_once(tmp_path):
 
 # ------------------------------------------------------------------------------------- benchmarks
 
-@pytest.mark.parametrize("script, expected", [("streaming_share.py", "the data adds"),
-                                              ("two_gpu_time.py", "two GPUs / one GPU, half")])
+
+@pytest.mark.parametrize(
+    "script, expected", [("streaming_share.py", "the data adds"), ("two_gpu_time.py", "two GPUs / one GPU, half")]
+)
 def test_the_gpu_benchmarks_run_at_their_smoke_size_on_the_cpu(tmp_path, script, expected):
     """Ready for the GPU: each runs through at a tiny size on the CPU, and writes no result file then."""
     args = ["--workdir", str(tmp_path)] if script == "streaming_share.py" else []
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--smoke", *args], cwd=tmp_path,
-                          env=dict(os.environ, OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--smoke", *args],
+        cwd=tmp_path,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert expected in done.stdout and "written:" not in done.stdout

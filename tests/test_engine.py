@@ -1,4 +1,5 @@
 """The training engine: determinism, divergence, and resume-after-interruption."""
+
 import json
 
 import pytest
@@ -123,18 +124,31 @@ def test_training_version_guard():
     from alexnet_repro.engine import TRAINING_VERSION
     from alexnet_repro.models.alexnet import build_alexnet, cifar_alexnet_config
     from alexnet_repro.seeds import seed_everything
+
     data = tiny_data(n=64)
     mean = data.train_x.float().mean(0)
     seed_everything(0, "init")
     model = build_alexnet(cifar_alexnet_config(init_std=0.03, hidden_bias=0.1)).to(memory_format=torch.channels_last)
-    spec = TrainSpec(lr=0.01, weight_decay=5e-4, optimizer="paper_sgd", decay_biases=False, schedule="linear_to_zero",
-                     batch_size=32, max_epochs=2, seed=0)
+    spec = TrainSpec(
+        lr=0.01,
+        weight_decay=5e-4,
+        optimizer="paper_sgd",
+        decay_biases=False,
+        schedule="linear_to_zero",
+        batch_size=32,
+        max_epochs=2,
+        seed=0,
+    )
     eig = torch.tensor([0.2, 0.02, 0.002]), torch.eye(3)
+
     def augment(b, s):
         return pca_lighting(random_crop_flip(b, 24, s("crop"), mean), *eig, generator=s("lighting"))
+
     from alexnet_repro.data.augment import center_crop
+
     result = train(model, data, lambda b: center_crop(b, 24, mean), spec, augment=augment)
     losses = [round(h["train_loss"], 4) for h in result.history]
     assert TRAINING_VERSION in GOLDEN, f"add GOLDEN[{TRAINING_VERSION!r}] = {losses}"
-    assert losses == pytest.approx(GOLDEN[TRAINING_VERSION], abs=2e-4), \
+    assert losses == pytest.approx(GOLDEN[TRAINING_VERSION], abs=2e-4), (
         f"training numbers changed ({losses}): bump engine.TRAINING_VERSION and add its GOLDEN line"
+    )

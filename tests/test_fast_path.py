@@ -12,6 +12,7 @@ On a GPU the same checks run there too, with inductor's kernels (TF32 off in the
 within 1e-3: cuDNN's and Triton's kernels sum in other orders).
 The step is taken by engine.train itself (one batch, one epoch), so the switches are tested where they act.
 """
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -23,12 +24,17 @@ from alexnet_repro.seeds import seed_everything
 
 BATCH = 32
 TOLERANCE = {  # (device, precision, compile): (logits, SGD step), relative L2 error against eager fp32
-    ("cpu", "bf16", ""): (3e-2, 1e-1),           # measured 0.5% and 3.4%
+    ("cpu", "bf16", ""): (3e-2, 1e-1),  # measured 0.5% and 3.4%
     ("cpu", "fp32", "aot_eager"): (1e-4, 1e-4),  # measured 0 and 0 (torch 2.14, CPU)
 }
 if torch.cuda.is_available():
-    TOLERANCE.update({("cuda", "bf16", ""): (3e-2, 1e-1), ("cuda", "bf16", "inductor"): (3e-2, 1e-1),
-                      ("cuda", "fp32", "inductor"): (1e-3, 1e-3)})
+    TOLERANCE.update(
+        {
+            ("cuda", "bf16", ""): (3e-2, 1e-1),
+            ("cuda", "bf16", "inductor"): (3e-2, 1e-1),
+            ("cuda", "fp32", "inductor"): (1e-3, 1e-3),
+        }
+    )
 
 
 def fixed_batch(device="cpu"):
@@ -46,7 +52,8 @@ def fixed_batch(device="cpu"):
 def net(device):
     seed_everything(0, "init")
     return build_alexnet(cifar_alexnet_config(init_std=0.03, hidden_bias=0.1, dropout=0.0)).to(
-        device, memory_format=torch.channels_last)
+        device, memory_format=torch.channels_last
+    )
 
 
 def normalize(batch_u8):
@@ -67,8 +74,9 @@ def one_step(device, precision, compile_backend):
     with torch.no_grad(), torch.autocast(device, torch.bfloat16, enabled=precision == "bf16"):
         logits = (torch.compile(model, backend=compile_backend) if compile_backend else model)(normalize(data.train_x))
     torch._dynamo.reset()  # the training step compiles its own graph
-    spec = TrainSpec(lr=0.05, weight_decay=5e-4, batch_size=BATCH, max_epochs=1, precision=precision,
-                     compile=compile_backend, seed=0)
+    spec = TrainSpec(
+        lr=0.05, weight_decay=5e-4, batch_size=BATCH, max_epochs=1, precision=precision, compile=compile_backend, seed=0
+    )
     result = train(model, data, normalize, spec)
     step = torch.cat([(p.detach() - b).flatten() for p, b in zip(model.parameters(), before)])
     return logits, step, result.history
@@ -104,6 +112,7 @@ def test_run_key_unchanged_while_compile_is_off():
     from dataclasses import asdict
 
     from alexnet_repro.runs import run_key
+
     spec = asdict(TrainSpec(lr=0.01))
     before_the_field = {k: v for k, v in spec.items() if k != "compile"}
     assert run_key({"spec": spec}) == run_key({"spec": before_the_field})

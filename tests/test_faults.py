@@ -5,6 +5,7 @@ in a cache or a checkpoint, a cut file, a corrupt result.json, bad arguments, pa
 written, a full disk, awkward images) and checks that it is caught, named, and repaired where it
 can be. All on tiny data, no notebook kernel: a few seconds in all.
 """
+
 import errno
 import json
 import math
@@ -97,6 +98,7 @@ def test_damaged_checkpoint_is_named_set_aside_and_the_run_resumes_from_the_last
         if len(history) == 3:
             raise Interrupt
         return False
+
     with pytest.raises(Interrupt):  # leaves epoch 2's checkpoint, and epoch 1's as the previous
         train(build(), data, norm, SPEC, checkpoint=ckpt, stop_at=killed_before_the_last_checkpoint)
     previous = tmp_path / "checkpoint.pt.previous"
@@ -118,6 +120,7 @@ def test_damaged_checkpoint_is_named_set_aside_and_the_run_resumes_from_the_last
 
 def test_corrupt_checkpoint_of_a_finished_run_is_one_line(tmp_path):
     from alexnet_repro.runs import cached_train, final_model, run_key
+
     data = tiny_data()
     cached_train(tmp_path, {"r": 1}, build, data, Normalizer(data.train_x), SPEC)
     flip_byte(tmp_path / run_key({"r": 1}) / "checkpoint.pt")
@@ -128,6 +131,7 @@ def test_corrupt_checkpoint_of_a_finished_run_is_one_line(tmp_path):
 
 # ------------------------------------------------------------------------------------------- caches
 
+
 def make_tree(root, classes=("a", "b"), n=3, size=16):
     rng = np.random.default_rng(0)
     for split in ("train", "val"):
@@ -135,7 +139,8 @@ def make_tree(root, classes=("a", "b"), n=3, size=16):
             (root / split / cls).mkdir(parents=True, exist_ok=True)
             for i in range(n):
                 Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
-                    root / split / cls / f"{i}.png")
+                    root / split / cls / f"{i}.png"
+                )
 
 
 @pytest.mark.parametrize("victim", ["train.u8", "mean_image.npy", "meta.json"])
@@ -198,6 +203,7 @@ def test_cifar_folder_with_a_file_name_that_is_not_utf8(tmp_path):
 
 # ------------------------------------------------------------------------------------ awkward images
 
+
 def test_16bit_png_cmyk_non_utf8_name_small_image_and_empty_class_in_one_tree(tmp_path, capfd):
     src = tmp_path / "src"
     make_tree(src)
@@ -231,18 +237,22 @@ def test_find_dataset_accepts_the_tree_one_folder_down(tmp_path):
 
 def test_the_decode_pool_works_from_a_script_on_stdin(tmp_path):
     make_tree(tmp_path / "src")
-    script = (f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r})\n"
-              "from alexnet_repro.data.imagefolder import load_imagefolder\n"
-              f"d = load_imagefolder({str(tmp_path / 'src')!r}, size=16, cache={str(tmp_path / 'c')!r}, workers=2)\n"
-              "print(len(d.train_y))\n")
+    script = (
+        f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r})\n"
+        "from alexnet_repro.data.imagefolder import load_imagefolder\n"
+        f"d = load_imagefolder({str(tmp_path / 'src')!r}, size=16, cache={str(tmp_path / 'c')!r}, workers=2)\n"
+        "print(len(d.train_y))\n"
+    )
     out = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "6", out.stderr[-2000:]
 
 
 # ------------------------------------------------------------------------------ divergence, JSON
 
+
 class PoisonedSGD(torch.optim.SGD):
     """SGD that turns the weights to NaN at its third step: a run that diverges at a known step."""
+
     def step(self, closure=None):
         super().step(closure)
         self.steps = getattr(self, "steps", 0) + 1
@@ -257,8 +267,13 @@ def test_divergence_is_caught_within_the_epoch_with_its_wall_time():
     x = torch.randint(0, 256, (n, 32, 32, 3), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     data = type(tiny_data())(x, y, x[:20], y[:20], "tiny", "synthetic")
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32 * 3, 10))
-    result = train(model, data, Normalizer(data.train_x), TrainSpec(lr=1e-3, batch_size=4, max_epochs=2),
-                   make_optimizer=lambda m: PoisonedSGD(m.parameters(), lr=1e-3))
+    result = train(
+        model,
+        data,
+        Normalizer(data.train_x),
+        TrainSpec(lr=1e-3, batch_size=4, max_epochs=2),
+        make_optimizer=lambda m: PoisonedSGD(m.parameters(), lr=1e-3),
+    )
     row = result.history[-1]
     assert result.status == "diverged" and len(result.history) == 1
     assert row["images_seen"] == 50 * 4  # stopped at the first check, 50 steps into a 100-step epoch
@@ -270,21 +285,43 @@ def test_results_are_strict_json_and_the_run_store_reads_its_nulls_back(tmp_path
     strict = json.loads((tmp_path / "r.json").read_text(), parse_constant=lambda c: pytest.fail(f"bare {c}"))
     assert strict == {"a": None, "b": [None, 1.5], "c": None}
     from alexnet_repro.runs import cached_train
+
     data = tiny_data()
-    first = cached_train(tmp_path, {"d": 1}, build, data, Normalizer(data.train_x),
-                         TrainSpec(lr=1e6, batch_size=32, max_epochs=2))
+    first = cached_train(
+        tmp_path, {"d": 1}, build, data, Normalizer(data.train_x), TrainSpec(lr=1e6, batch_size=32, max_epochs=2)
+    )
     again = cached_train(tmp_path, {"d": 1}, lambda: pytest.fail("must not train again"), data, None, None)
     assert first.status == again.status == "diverged" and math.isnan(again.history[-1]["train_loss"])
 
 
 # ---------------------------------------------------------------------------------------- results
 
+
 def result(verdict="reproduced", claim="relu_vs_tanh"):
-    return {"claim": claim, "claim_id": "R1", "scale": "smoke", "proxy": False, "paper": {}, "measured": {},
-            "verdict": verdict, "verdict_rule": "", "headline": "h",
-            "provenance": {"git_commit": "x", "date": "d", "packages": {}, "device": "cpu", "device_name": "cpu",
-                           "precision": "fp32", "dataset": {"sha256": "0"}, "seeds": [0], "scale": "smoke",
-                           "config": {}, "wall_time_s": 1.0}}
+    return {
+        "claim": claim,
+        "claim_id": "R1",
+        "scale": "smoke",
+        "proxy": False,
+        "paper": {},
+        "measured": {},
+        "verdict": verdict,
+        "verdict_rule": "",
+        "headline": "h",
+        "provenance": {
+            "git_commit": "x",
+            "date": "d",
+            "packages": {},
+            "device": "cpu",
+            "device_name": "cpu",
+            "precision": "fp32",
+            "dataset": {"sha256": "0"},
+            "seeds": [0],
+            "scale": "smoke",
+            "config": {},
+            "wall_time_s": 1.0,
+        },
+    }
 
 
 @pytest.mark.parametrize("bad", ['{"verdict": "rep', "{}", "null", '{"verdict": "reproduced"}', "[1, 2]"])
@@ -305,6 +342,7 @@ def test_corrupt_result_json_is_named_in_one_line_by_list_and_book(tmp_path, cap
 
 # -------------------------------------------------------------------------------------------- CLI
 
+
 @pytest.fixture
 def no_kernel(monkeypatch, tmp_path):
     """`run` without a notebook kernel: the 'notebook' writes a result naming its seeds, and counts its runs."""
@@ -316,16 +354,23 @@ def no_kernel(monkeypatch, tmp_path):
         atomic_write_json(Path(out_dir) / "result.json", result(f"seeds={parameters['seeds'] or 'default'}"))
         if parameters.get("die_after_result"):
             raise KeyboardInterrupt
+
     monkeypatch.setattr(cli, "execute_notebook", fake)
     monkeypatch.setattr(cli, "prefill_in_parallel", lambda *a, **k: pytest.fail("no runs should start"))
     return calls
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--seeds", "0,0"], "seed 0 given twice"), (["--seeds", ""], "--seeds is empty"),
-    (["--seeds", "-1"], "negative"), (["--jobs", "0"], "--jobs must be 1 or more"),
-    (["--jobs", "-3"], "--jobs must be 1 or more"), (["--device", "tpu", "--jobs", "2"], "unknown device 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--seeds", "0,0"], "seed 0 given twice"),
+        (["--seeds", ""], "--seeds is empty"),
+        (["--seeds", "-1"], "negative"),
+        (["--jobs", "0"], "--jobs must be 1 or more"),
+        (["--jobs", "-3"], "--jobs must be 1 or more"),
+        (["--device", "tpu", "--jobs", "2"], "unknown device 'tpu'"),
+    ],
+)
 def test_bad_run_arguments_are_one_line_and_exit_2(tmp_path, capsys, no_kernel, args, words):
     rc = cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out"), *args])
     assert rc == 2 and words in one_line(capsys.readouterr().err) and not no_kernel
@@ -334,14 +379,14 @@ def test_bad_run_arguments_are_one_line_and_exit_2(tmp_path, capsys, no_kernel, 
 def test_stale_run_json_never_vouches_for_another_runs_result(tmp_path, capsys, monkeypatch, no_kernel):
     cifar_folder(tmp_path / "data")
     run = ["run", "relu_vs_tanh", "--out-dir", str(tmp_path / "out"), "--data-root", str(tmp_path / "data")]
-    assert cli.main(run + ["--seeds", "0"]) == 0                 # A
+    assert cli.main(run + ["--seeds", "0"]) == 0  # A
     real = cli.execute_notebook
     monkeypatch.setattr(cli, "execute_notebook", lambda *a, **k: real(*a[:3], {**a[3], "die_after_result": 1}))
-    with pytest.raises(KeyboardInterrupt):                       # B, killed right after its result.json
+    with pytest.raises(KeyboardInterrupt):  # B, killed right after its result.json
         cli.main(run)
     monkeypatch.setattr(cli, "execute_notebook", real)
     capsys.readouterr()
-    assert cli.main(run + ["--seeds", "0"]) == 0                 # A again: reruns, not "up to date" with B's result
+    assert cli.main(run + ["--seeds", "0"]) == 0  # A again: reruns, not "up to date" with B's result
     assert len(no_kernel) == 3 and "relu_vs_tanh: seeds=0" in capsys.readouterr().out
     assert cli.main(run + ["--seeds", "0"]) == 0 and len(no_kernel) == 3  # now it is up to date
     Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "data" / "train" / "cat" / "new.png")
@@ -378,15 +423,22 @@ def test_unwritable_paths_are_one_line(tmp_path, capsys, monkeypatch, no_kernel)
 def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch, no_kernel):
     def no_space(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(os, "fsync", no_space)
     assert cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     line = err.strip().splitlines()[-1]  # after the run's "== architecture ..." progress line
-    assert "Traceback" not in err and line.startswith("error:") and "No space left on device" in line and str(tmp_path / "out" / "architecture" / "smoke" / "result.json") in line
+    assert (
+        "Traceback" not in err
+        and line.startswith("error:")
+        and "No space left on device" in line
+        and str(tmp_path / "out" / "architecture" / "smoke" / "result.json") in line
+    )
 
 
 def test_each_run_has_its_own_temp_notebook_and_leaves_none(tmp_path, monkeypatch):
     import papermill
+
     used = []
 
     def fake(src, out, **kw):
@@ -394,6 +446,7 @@ def test_each_run_has_its_own_temp_notebook_and_leaves_none(tmp_path, monkeypatc
         Path(out).write_text("{}")
         if len(used) == 3:
             raise RuntimeError("the kernel died")
+
     monkeypatch.setattr(papermill, "execute_notebook", fake)
     for _ in range(2):
         cli.execute_notebook("architecture", "smoke", tmp_path, {})
@@ -405,6 +458,7 @@ def test_each_run_has_its_own_temp_notebook_and_leaves_none(tmp_path, monkeypatc
 
 def test_every_claim_has_its_data_checked_before_the_kernel():
     from alexnet_repro import claims
+
     assert all(claims.load(s).DATA in ("cifar10", "family", None) for s in claims.registry())
 
 
@@ -424,15 +478,19 @@ def test_two_processes_building_one_image_cache_at_once_both_get_it(tmp_path):
     """From an archive, as the shipped sample is: each extracts it, then decodes the extracted tree (the old
     code's second extraction deleted the tree the first was decoding, failing it in 4 of 6 pairs)."""
     import tarfile
+
     make_tree(tmp_path / "src", classes=("a", "b", "c"), n=40, size=24)
     with tarfile.open(tmp_path / "src.tar.gz", "w:gz") as tar:
         tar.add(tmp_path / "src", arcname="src")
     for round_ in range(3):
         cache = tmp_path / f"cache{round_}"
-        script = BUILDER.format(repo=str(REPO_ROOT), start=time.time() + 3, src=str(tmp_path / "src.tar.gz"),
-                                cache=str(cache))
-        procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+        script = BUILDER.format(
+            repo=str(REPO_ROOT), start=time.time() + 3, src=str(tmp_path / "src.tar.gz"), cache=str(cache)
+        )
+        procs = [
+            subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
         outs = [p.communicate(timeout=300) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
         assert outs[0][0] == outs[1][0] and len(outs[0][0].strip()) == 64
@@ -466,9 +524,14 @@ def test_run_json_vouches_only_for_the_files_it_was_written_with(tmp_path, capsy
 def test_relative_paths_mean_what_they_meant_where_the_command_was_typed(tmp_path, monkeypatch, no_kernel):
     seen = []
     fake = cli.execute_notebook
-    monkeypatch.setattr(cli, "execute_notebook", lambda slug, scale, out_dir, params, **kw: (
-        seen.append((out_dir, {v: os.environ.get(v) for v in ("ALEXNET_REPRO_RESULTS", "ALEXNET_REPRO_RUNS")})),
-        fake(slug, scale, out_dir, params)))
+    monkeypatch.setattr(
+        cli,
+        "execute_notebook",
+        lambda slug, scale, out_dir, params, **kw: (
+            seen.append((out_dir, {v: os.environ.get(v) for v in ("ALEXNET_REPRO_RESULTS", "ALEXNET_REPRO_RUNS")})),
+            fake(slug, scale, out_dir, params),
+        ),
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ALEXNET_REPRO_RUNS", "rel_runs")
     monkeypatch.setenv("ALEXNET_REPRO_CACHE", "rel_cache")
@@ -478,7 +541,10 @@ def test_relative_paths_mean_what_they_meant_where_the_command_was_typed(tmp_pat
     (out1, env), (out2, _) = seen
     assert Path(out1) == tmp_path / "rel_out" / "architecture" / "smoke"
     assert Path(out2) == tmp_path / "rel_results" / "architecture" / "smoke"
-    assert env == {"ALEXNET_REPRO_RESULTS": str(tmp_path / "rel_results"), "ALEXNET_REPRO_RUNS": str(tmp_path / "rel_runs")}
+    assert env == {
+        "ALEXNET_REPRO_RESULTS": str(tmp_path / "rel_results"),
+        "ALEXNET_REPRO_RUNS": str(tmp_path / "rel_runs"),
+    }
     assert os.environ["ALEXNET_REPRO_CACHE"] == str(tmp_path / "rel_cache")
 
 
@@ -500,6 +566,7 @@ def test_damaged_marker_of_the_image_cache_is_named_and_rebuilt(tmp_path, capfd)
 
 def test_a_truncated_archive_fails_in_preflight_in_one_line(tmp_path, capsys, no_kernel):
     import tarfile
+
     cifar_folder(tmp_path / "tree", n=20)
     archive = tmp_path / "data" / "cifar10-jpg.tar.gz"
     archive.parent.mkdir()
@@ -513,6 +580,7 @@ def test_a_truncated_archive_fails_in_preflight_in_one_line(tmp_path, capsys, no
 
 def test_a_damaged_extracted_copy_is_named_and_extracted_again(tmp_path, capfd):
     import tarfile
+
     make_tree(tmp_path / "src")
     with tarfile.open(tmp_path / "src.tar.gz", "w:gz") as tar:
         tar.add(tmp_path / "src", arcname="src")
@@ -527,8 +595,9 @@ def test_a_damaged_extracted_copy_is_named_and_extracted_again(tmp_path, capfd):
     assert line.startswith("warning: extracted copy") and "0.png" in line
 
 
-@pytest.mark.parametrize("field, value", [("headline", 3), ("provenance", {"reread": "x"}), ("comparisons", [1]),
-                                          ("proxy", "no")])
+@pytest.mark.parametrize(
+    "field, value", [("headline", 3), ("provenance", {"reread": "x"}), ("comparisons", [1]), ("proxy", "no")]
+)
 def test_a_result_field_of_the_wrong_type_is_one_line_in_list(tmp_path, capsys, field, value):
     broken = result()
     broken[field] = {**broken["provenance"], **value} if field == "provenance" else value
@@ -541,6 +610,7 @@ def test_a_result_field_of_the_wrong_type_is_one_line_in_list(tmp_path, capsys, 
 
 def test_the_temp_notebook_of_a_killed_run_is_removed_by_the_next(tmp_path, monkeypatch):
     import papermill
+
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left = tmp_path / f".architecture.ipynb.tmp-{int(dead.stdout)}-abc.ipynb"
     left.write_text("{}")
@@ -551,10 +621,12 @@ def test_the_temp_notebook_of_a_killed_run_is_removed_by_the_next(tmp_path, monk
 
 def test_a_full_disk_while_the_notebook_is_written_names_the_path(tmp_path, capsys, monkeypatch):
     import papermill
+
     monkeypatch.setenv("ALEXNET_REPRO_CACHE", str(tmp_path / "cache"))
 
     def no_space(src, out, **kw):
         raise OSError(errno.ENOSPC, "No space left on device")  # as a write() fails: no file named
+
     monkeypatch.setattr(papermill, "execute_notebook", no_space)
     assert cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out")]) == 1
     line = one_line(capsys.readouterr().err.replace("note: architecture", "").strip().splitlines()[-1])
@@ -577,6 +649,7 @@ def test_retrain_sets_the_claims_runs_aside_and_force_does_not(tmp_path, capsys,
 def test_progress_off_a_terminal_is_one_line_per_epoch_and_left_out_of_results(monkeypatch, capsys):
     from alexnet_repro import engine
     from alexnet_repro.results import clean_notebook
+
     monkeypatch.setenv("ALEXNET_REPRO_PROGRESS", "lines")
     monkeypatch.delenv("ALEXNET_REPRO_QUIET")
     monkeypatch.delitem(sys.modules, "pytest")  # the bar is off under pytest

@@ -1,4 +1,5 @@
 """scripts/gpu_campaign.py: the campaign at smoke scale end to end, its pack within the device's return limits."""
+
 import importlib.util
 import json
 import random
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-spec = importlib.util.spec_from_file_location("gpu_campaign", Path(__file__).parent.parent / "scripts" / "gpu_campaign.py")
+spec = importlib.util.spec_from_file_location(
+    "gpu_campaign", Path(__file__).parent.parent / "scripts" / "gpu_campaign.py"
+)
 gpu_campaign = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gpu_campaign)
 
@@ -45,7 +48,20 @@ def test_campaign_smoke_end_to_end_and_a_second_call_resumes(imagenette_data, tm
     assert sum(n.endswith("record.json") for n in names) == 4  # 2 arms x 2 seeds, as records only
     assert json.loads((tmp_path / "w1" / "campaign.json").read_text())["claims"]["lrn_alexnet"]["status"] == "done"
     # A second call on a bare machine: the first pack carried in, nothing trains again.
-    assert gpu_campaign.main(["run", *common, "--work", str(tmp_path / "w2"), "--resume", str(tmp_path / "p1"),
-                              "--pack", str(tmp_path / "p2")]) == 0
+    assert (
+        gpu_campaign.main(
+            [
+                "run",
+                *common,
+                "--work",
+                str(tmp_path / "w2"),
+                "--resume",
+                str(tmp_path / "p1"),
+                "--pack",
+                str(tmp_path / "p2"),
+            ]
+        )
+        == 0
+    )
     assert "up to date" in (tmp_path / "w2" / "logs" / "lrn_alexnet.log").read_text()
     assert not list((tmp_path / "w2" / "runs").rglob("checkpoint.pt"))

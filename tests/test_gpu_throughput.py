@@ -1,10 +1,12 @@
 """benchmarks/gpu_throughput.py at --smoke: every path of the GPU benchmark runs on the CPU, tiny, and writes its file."""
+
 import importlib.util
 import re
 from pathlib import Path
 
-spec = importlib.util.spec_from_file_location("gpu_throughput",
-                                              Path(__file__).parent.parent / "benchmarks" / "gpu_throughput.py")
+spec = importlib.util.spec_from_file_location(
+    "gpu_throughput", Path(__file__).parent.parent / "benchmarks" / "gpu_throughput.py"
+)
 gpu_throughput = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gpu_throughput)
 

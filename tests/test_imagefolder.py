@@ -1,5 +1,6 @@
 """The ImageFolder cache: D1 resize and centre crop, mean image, PCA, bad files, interrupted
 builds, class mismatch, archives, and a few real Imagenette images end to end."""
+
 import hashlib
 import io
 import json
@@ -51,6 +52,7 @@ def interleaved(per_class):
 
 # ------------------------------------------------------------------------------------ D1 geometry
 
+
 def bands(w, h, axis):
     """Three constant bands (red | green | blue) of widths w/6, 2w/3, w/6 along `axis`."""
     img = np.zeros((h, w, 3), np.uint8)
@@ -81,12 +83,12 @@ def test_square_image_at_size_is_unchanged():
 
 # ------------------------------------------------------------------------------ cache, mean, order
 
+
 def test_cache_holds_images_labels_and_mean_exactly(tmp_path):
     truth = make_tree(tmp_path / "src")
     data = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0)
     assert data.classes == ["a", "b", "c"]
-    for split, images, labels in (("train", data.train_x, data.train_y),
-                                  ("val", data.test_x, data.test_y)):
+    for split, images, labels in (("train", data.train_x, data.train_y), ("val", data.test_x, data.test_y)):
         expect = interleaved(truth[split])
         assert isinstance(images, np.memmap) and images.dtype == np.uint8 and images.shape == (len(expect), 16, 16, 3)
         assert np.array_equal(images, np.stack([e[0] for e in expect]))
@@ -108,12 +110,15 @@ def test_cache_holds_images_labels_and_mean_exactly(tmp_path):
 
 def test_pca_recovers_a_known_colour_covariance(tmp_path):
     rng = np.random.default_rng(0)
-    q, _ = np.linalg.qr(np.array([[1., 0.4, -0.3], [1., -0.6, 0.2], [1., 0.1, 0.8]]))
-    stds = np.array([30., 12., 4.])  # 0-255 units; 128 +- 4.3 sigma stays inside [0, 255]
+    q, _ = np.linalg.qr(np.array([[1.0, 0.4, -0.3], [1.0, -0.6, 0.2], [1.0, 0.1, 0.8]]))
+    stds = np.array([30.0, 12.0, 4.0])  # 0-255 units; 128 +- 4.3 sigma stays inside [0, 255]
     cov = q @ np.diag(stds**2) @ q.T
     for i in range(40):
         px = rng.multivariate_normal([128] * 3, cov, size=32 * 32)
-        save(tmp_path / "src" / "train" / "x" / f"{i}.png", np.clip(np.rint(px), 0, 255).astype(np.uint8).reshape(32, 32, 3))
+        save(
+            tmp_path / "src" / "train" / "x" / f"{i}.png",
+            np.clip(np.rint(px), 0, 255).astype(np.uint8).reshape(32, 32, 3),
+        )
     save(tmp_path / "src" / "val" / "x" / "0.png", np.zeros((32, 32, 3), np.uint8))
     data = load_imagefolder(tmp_path / "src", size=32, cache=tmp_path / "cache", workers=0)
     # Exactly the eigen-decomposition of the stored pixels' covariance, in [0, 1] units ...
@@ -128,6 +133,7 @@ def test_pca_recovers_a_known_colour_covariance(tmp_path):
 
 
 # -------------------------------------------------------------------------- colour modes, bad files
+
 
 def test_greyscale_palette_cmyk_and_alpha_become_rgb(tmp_path):
     rng = np.random.default_rng(2)
@@ -155,8 +161,7 @@ def test_unreadable_files_are_skipped_counted_and_listed(tmp_path):
     Image.fromarray(np.zeros((64, 64, 3), np.uint8) + 100).save(good, "JPEG")
     (tmp_path / "src" / "train" / "a" / "bad.jpg").write_bytes(b"not an image at all")
     (tmp_path / "src" / "train" / "b" / "truncated.jpg").write_bytes(good.getvalue()[:200])
-    data = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0,
-                            max_skipped_fraction=0.1)
+    data = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0, max_skipped_fraction=0.1)
     assert len(data.train_y) == 30 and data.meta["counts"]["train"] == 30
     assert sorted(s["file"] for s in data.meta["skipped"]) == ["train/a/bad.jpg", "train/b/truncated.jpg"]
     assert all(s["error"] for s in data.meta["skipped"])
@@ -177,6 +182,7 @@ def test_class_mismatch_is_a_clear_error(tmp_path):
 
 
 # ---------------------------------------------------------------------------- interrupted builds
+
 
 def test_incomplete_cache_is_rebuilt_never_used(tmp_path):
     make_tree(tmp_path / "src")
@@ -233,6 +239,7 @@ def test_archive_source_and_source_change(tmp_path):
 
 # ----------------------------------------------------------------------------------------- batches
 
+
 def test_batches_visit_every_image_once_with_matching_labels(tmp_path):
     n = 23
     images = np.memmap(tmp_path / "x.u8", dtype=np.uint8, mode="w+", shape=(n, 2, 2, 3))
@@ -247,21 +254,26 @@ def test_batches_visit_every_image_once_with_matching_labels(tmp_path):
     assert ordered == labels.tolist()
 
 
-
 def test_batches_run_epochs_back_to_back_each_a_fresh_permutation(tmp_path):
     n = 12
     images = np.memmap(tmp_path / "x.u8", dtype=np.uint8, mode="w+", shape=(n, 1, 1, 3))
     images[:] = np.arange(n, dtype=np.uint8).reshape(-1, 1, 1, 1)
-    seen = [x[:, 0, 0, 0].tolist() for x, _ in batches(images, np.arange(n), 5, epochs=3,
-                                                          generator=torch.Generator().manual_seed(0))]
+    seen = [
+        x[:, 0, 0, 0].tolist()
+        for x, _ in batches(images, np.arange(n), 5, epochs=3, generator=torch.Generator().manual_seed(0))
+    ]
     assert len(seen) == 6  # 2 whole batches per epoch: each epoch drops its own partial batch
-    epochs = [sum(seen[i:i + 2], []) for i in range(0, 6, 2)]
+    epochs = [sum(seen[i : i + 2], []) for i in range(0, 6, 2)]
     assert all(len(set(e)) == 10 for e in epochs)
     assert len({tuple(sorted(e)) for e in epochs}) > 1  # a new order each epoch, so a different dropped pair
 
+
 # ------------------------------------------------------------------------------- real Imagenette
 
-@pytest.mark.skipif(not IMAGENETTE.exists(), reason=f"{IMAGENETTE} absent (the shared dataset copy is not on this machine)")
+
+@pytest.mark.skipif(
+    not IMAGENETTE.exists(), reason=f"{IMAGENETTE} absent (the shared dataset copy is not on this machine)"
+)
 def test_imagenette_subset_end_to_end(tmp_path):
     """3 classes x (4 train, 2 val) real photos, copied out of the shared archive, through the pool."""
     want, got = {"train": 4, "val": 2}, {}

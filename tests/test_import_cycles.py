@@ -1,5 +1,6 @@
 """The package's layers point one way: no import cycle among alexnet_repro's modules, counting the imports
 inside functions too (a function-level import hides a cycle from Python until the function runs)."""
+
 import ast
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ def import_graph(package: Path) -> dict:
         graph[name] = set()
         for node in ast.walk(ast.parse(f.read_text(), str(f))):
             if isinstance(node, ast.ImportFrom):
-                base = ".".join(here[:len(here) - node.level + 1] + [node.module or ""]) if node.level else node.module
+                base = ".".join(here[: len(here) - node.level + 1] + [node.module or ""]) if node.level else node.module
                 wanted = [base.rstrip(".")] + [f"{base.rstrip('.')}.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
                 wanted = [a.name for a in node.names]

@@ -1,5 +1,6 @@
 """Q1 (first-layer kernels) and Q2 (fc7 nearest neighbours): their measures on constructed inputs whose
 answers are known, and both notebooks end to end at the smoke scale on the same trained paper nets."""
+
 import math
 
 import numpy as np
@@ -63,8 +64,10 @@ def test_analyse_finds_the_colour_specific_column_and_the_rule():
         table, summary = kernels.analyse(w)
         assert summary["colour_specific_column"] == specific and summary["holds"]
         assert [r["column"] for r in table] == [0] * 6 + [1] * 6
+
     def seed(p):
         return {"p_value": p, "holds": p < kernels.ALPHA}
+
     assert kernels.decide_seeds([seed(0.001)]) == INCONCLUSIVE
     assert kernels.decide_seeds([seed(0.001)] * 3) == REPRODUCED
     assert kernels.decide_seeds([seed(0.001), seed(0.2)]) == PARTLY
@@ -96,8 +99,10 @@ def test_precision_at_k_on_a_constructed_embedding():
     # (more than 25 rows each: the size at which cdist switches to its fast, cancellation-prone path)
     line = torch.arange(40, dtype=torch.float32).view(-1, 1)
     points = line[:30] + 0.3
+
     def shifted(q):
         return torch.cat([q, torch.zeros(len(q), 63)], 1) + 1e4
+
     idx2, dist2 = neighbours.nearest(shifted, points, shifted(line), k=2)
     assert idx2.tolist() == [[i, i + 1] for i in range(30)]
     assert dist2.flatten().tolist() == pytest.approx([0.3, 0.7] * 30, abs=1e-2)

@@ -1,4 +1,5 @@
 """LocallyConnected2d: a convolution with unshared weights (cuda-convnet's `local` layer, claim L3)."""
+
 import time
 
 import pytest
@@ -18,7 +19,7 @@ def slow_local(x, weight, bias, out_channels, kernel, padding):
     b = bias.view(ho, wo, out_channels)
     for yy in range(ho):
         for xx in range(wo):
-            patch = xp[:, :, yy:yy + kernel, xx:xx + kernel].reshape(n, -1)   # (c, ky, kx) order
+            patch = xp[:, :, yy : yy + kernel, xx : xx + kernel].reshape(n, -1)  # (c, ky, kx) order
             out[:, :, yy, xx] = patch @ weight[yy * wo + xx] + b[yy, xx]
     return out
 
@@ -102,6 +103,8 @@ def test_speed_against_conv2d_of_the_same_shape(capsys):
     pairs = [(once(local), once(conv)) for _ in range(7)]
     t_local, t_conv = min(p[0] for p in pairs), min(p[1] for p in pairs)
     with capsys.disabled():
-        print(f"\nlocal3 shape fwd+bwd: LocallyConnected2d {t_local * 1e3:.1f} ms, Conv2d {t_conv * 1e3:.1f} ms "
-              f"({t_local / t_conv:.1f}x)")
+        print(
+            f"\nlocal3 shape fwd+bwd: LocallyConnected2d {t_local * 1e3:.1f} ms, Conv2d {t_conv * 1e3:.1f} ms "
+            f"({t_local / t_conv:.1f}x)"
+        )
     assert t_local < 12 * t_conv

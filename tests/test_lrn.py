@@ -36,7 +36,7 @@ def test_conventions_differ_by_factor_n():
     a = activations(2, 11, 4, 3)
     paper = LocalResponseNorm(alpha_convention="paper")(a)
     per_size = LocalResponseNorm(alpha_convention="per_size")(a)
-    assert (paper - per_size).abs().max() > 1e-2 * a.abs().max() / 2 ** 0.75
+    assert (paper - per_size).abs().max() > 1e-2 * a.abs().max() / 2**0.75
     torch.testing.assert_close(per_size, LocalResponseNorm(alpha=1e-4 / 5, alpha_convention="paper")(a))
 
 
@@ -140,9 +140,9 @@ def test_bf16_maps_are_normalized_in_fp32_within_bf16_rounding():
     lrn = LocalResponseNorm()
     ref, out = lrn(ref_in), lrn(bf_in)
     assert out.dtype == torch.bfloat16 and out.is_contiguous(memory_format=torch.channels_last)
-    assert ((ref - a / 2 ** 0.75).abs().max() / ref.abs().max()) > 0.05  # the test's inputs exercise the layer
-    assert ((out.float() - ref).abs().max() / ref.abs().max()) < 2 ** -7
+    assert ((ref - a / 2**0.75).abs().max() / ref.abs().max()) > 0.05  # the test's inputs exercise the layer
+    assert ((out.float() - ref).abs().max() / ref.abs().max()) < 2**-7
     g = torch.randn(ref.shape, generator=torch.Generator().manual_seed(1))
     (ref * g).sum().backward()
     (out.float() * g).sum().backward()
-    assert ((bf_in.grad.float() - ref_in.grad).abs().max() / ref_in.grad.abs().max()) < 2 ** -7
+    assert ((bf_in.grad.float() - ref_in.grad).abs().max() / ref_in.grad.abs().max()) < 2**-7

@@ -1,5 +1,6 @@
 """The claim notebooks are reviewed as text (issue 10): every notebooks/<slug>.ipynb is paired with its jupytext
 py:percent twin, notebooks/<slug>.py, and both hold the same cells; neither carries outputs into git."""
+
 import json
 
 import pytest
@@ -26,7 +27,8 @@ def test_notebook_and_its_text_twin_hold_the_same_cells(path):
         return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells]
 
     assert cells(jupytext.read(path)) == cells(jupytext.read(twin)), (
-        f"{path.name} and {twin.name} differ: edit the .py, then run `jupytext --sync notebooks/{path.name}`")
+        f"{path.name} and {twin.name} differ: edit the .py, then run `jupytext --sync notebooks/{path.name}`"
+    )
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(not c["outputs"] and c["execution_count"] is None for c in code), f"{path.name} has outputs"
 
@@ -37,6 +39,7 @@ def test_the_family_notebooks_are_the_template_filled_in():
     import subprocess
     import sys
     from pathlib import Path
+
     script = Path(__file__).resolve().parent.parent / "scripts" / "family_notebooks.py"
     out = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -145,6 +145,7 @@ def test_plateau_schedule_resumes():
 
 def test_warmup_schedule_ramps_linearly_then_holds():
     from alexnet_repro.optim import lr_factor
+
     assert [lr_factor("warmup:1", s, 4, 3) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     assert lr_factor("warmup:2", 3, 4, 3) == 0.5
     for bad in ("warmup", "warmup:0", "warmup:x"):

@@ -2,6 +2,7 @@
 a README row, its id in the paper's table (paper_claims), the data it reads, a smoke scale and the contract's
 functions (claims/contract.py). A new claim that misses one fails here without anyone editing a list:
 the registry finds its claims itself."""
+
 import inspect
 import json
 
@@ -20,8 +21,9 @@ SLUGS = list(claims.registry())
 
 
 def test_the_registry_finds_every_claim_module_in_the_papers_order():
-    on_disk = {p.stem for p in (REPO_ROOT / "alexnet_repro" / "claims").glob("*.py")
-               if "\nCLAIM = Claim(" in p.read_text()}
+    on_disk = {
+        p.stem for p in (REPO_ROOT / "alexnet_repro" / "claims").glob("*.py") if "\nCLAIM = Claim(" in p.read_text()
+    }
     assert set(SLUGS) == on_disk
     order = [IDS.index(claims.load(s).CLAIM.id) for s in SLUGS]
     assert order == sorted(order)
@@ -83,6 +85,7 @@ def test_every_claim_smoke_runs_through_its_notebook(slug, shared_store, tmp_pat
     from alexnet_repro import preflight
 
     from conftest import CIFAR10_FILES, IMAGENETTE_FILES, find_data
+
     # The data the claim reads at the smoke scale (cifar10, or the family's ImageNet-layout data), or a skip naming it
     kind = preflight.data_kind(slug, "smoke")
     data = find_data(CIFAR10_FILES if kind == "cifar10" else IMAGENETTE_FILES) if kind else None

@@ -1,6 +1,7 @@
 """The README's first command needs no dataset: with none to be found, the smoke scale reads the sample shipped in
 alexnet_repro/sample_data, through the loaders' usual paths, and says so; the real scales, an explicit
 --data-root and a broken dataset never fall back to it."""
+
 import json
 
 import pytest

@@ -1,5 +1,6 @@
 """Staleness counts what trains or decides a result, not how it is shown: tested on a throwaway git repository
 holding a copy of the package, so that edits never touch this checkout."""
+
 import shutil
 import subprocess
 
@@ -11,8 +12,13 @@ PACKAGE = paths.REPO_ROOT / "alexnet_repro"
 
 
 def _git(root, *args):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 @pytest.fixture
@@ -39,12 +45,17 @@ def _edit(path, old, new):
 def test_a_comment_or_docstring_does_not_make_a_result_stale(repo):
     root, commit = repo
     assert staleness.staleness(_result(commit)) == "current"
-    (root / "alexnet_repro" / "report.py").write_text((root / "alexnet_repro" / "report.py").read_text()
-                                                        + "\n# a comment added to report.py\n")
+    (root / "alexnet_repro" / "report.py").write_text(
+        (root / "alexnet_repro" / "report.py").read_text() + "\n# a comment added to report.py\n"
+    )
     _edit(root / "alexnet_repro" / "report.py", "import json", "import json  # formatting only")
     assert staleness.staleness(_result(commit)) == "current"
     _edit(root / "alexnet_repro" / "claims" / "dropout.py", "from . import Claim", "from . import Claim  # why")
-    _edit(root / "alexnet_repro" / "engine.py", '"""', '"""A docstring edited. ', )
+    _edit(
+        root / "alexnet_repro" / "engine.py",
+        '"""',
+        '"""A docstring edited. ',
+    )
     assert staleness.staleness(_result(commit)) == "current"
     # formatting code may change freely, comments or not
     _edit(root / "alexnet_repro" / "figures.py", '"#1a7f37"', '"#1a7f38"')
@@ -65,7 +76,7 @@ def test_a_claim_is_stale_only_for_its_own_declarations(repo):
     text = (root / "alexnet_repro" / "claims" / "relu_vs_tanh.py").read_text()
     (root / "alexnet_repro" / "claims" / "relu_vs_tanh.py").write_text(text + "\nEXTRA_SETTING = 1\n")
     assert staleness.staleness(_result(commit, claim="relu_vs_tanh")) == "stale"
-    assert staleness.staleness(_result(commit, claim="dropout")) == "current"   # not R1's module
+    assert staleness.staleness(_result(commit, claim="dropout")) == "current"  # not R1's module
     # the ablation family's shared declarations (its arms and rules) reach every claim of the family
     _edit(root / "alexnet_repro" / "claims" / "ablation.py", "import math", "import math\nX = 2")
     assert staleness.staleness(_result(commit, claim="dropout")) == "stale"
@@ -75,10 +86,10 @@ def test_unknown_only_when_it_cannot_be_known(repo):
     root, commit = repo
     assert staleness.staleness(_result("unknown")) == "unknown"
     assert staleness.staleness({"claim": "dropout", "provenance": {}}) == "unknown"
-    assert staleness.staleness(_result("0" * 40)) == "unknown"            # not in this clone's history
-    assert staleness.staleness(_result(commit + "+dirty")) == "current"   # the commit it started from
+    assert staleness.staleness(_result("0" * 40)) == "unknown"  # not in this clone's history
+    assert staleness.staleness(_result(commit + "+dirty")) == "current"  # the commit it started from
     today = staleness.decision_version("dropout")
-    assert staleness.staleness(_result("unknown", decision_version=today)) == "current"   # recorded: no git needed
+    assert staleness.staleness(_result("unknown", decision_version=today)) == "current"  # recorded: no git needed
     assert staleness.staleness(_result(commit, decision_version="0ld")) == "stale"
     # a result re-read by later code is judged by the code that re-read it
     reread = {"claim": "dropout", "provenance": {"git_commit": "0" * 40, "reread": {"git_commit": commit}}}

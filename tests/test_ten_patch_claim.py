@@ -1,5 +1,6 @@
 """D2 as two comparisons of the ablation family: the training half (crops + flips vs the centre crop) and the
 test half (10 views vs the centre crop, on the same trained net)."""
+
 import math
 
 import pytest
@@ -12,15 +13,26 @@ from conftest import run_notebook
 
 
 def _row(arm, seed, centre, ten=None, gap=5.0):
-    row = {"arm": arm, "seed": seed, "val_top1": centre, "gap": gap, "left_chance": centre < 80,
-           "late_gain": 0.2, "val_top5": 1.0, "train_top1": centre - gap, "converged_epoch": 10,
-           "final_train_loss": 0.5, "seconds_per_epoch": 1.0}
+    row = {
+        "arm": arm,
+        "seed": seed,
+        "val_top1": centre,
+        "gap": gap,
+        "left_chance": centre < 80,
+        "late_gain": 0.2,
+        "val_top5": 1.0,
+        "train_top1": centre - gap,
+        "converged_epoch": 10,
+        "final_train_loss": 0.5,
+        "seconds_per_epoch": 1.0,
+    }
     return {**row, "val_top1_ten": ten, "val_top5_ten": 0.5} if ten is not None else row
 
 
 def test_the_test_half_pairs_two_evaluations_of_one_net_and_the_training_half_two_nets():
-    rows = [_row(PAPER.name, s, 30.0 + s, 28.4 + s) for s in range(4)] + \
-           [_row(NO_CROP_FLIP.name, s, 36.0 + s, gap=20.0) for s in range(4)]
+    rows = [_row(PAPER.name, s, 30.0 + s, 28.4 + s) for s in range(4)] + [
+        _row(NO_CROP_FLIP.name, s, 36.0 + s, gap=20.0) for s in range(4)
+    ]
     comparisons, measured, verdict, reason, headline = ablation.assess(ten_patch, rows, "cpu")
     by = {c["label"]: c for c in comparisons}
     assert by[ten_patch.TEST_HALF]["per_seed"] == pytest.approx([-1.6] * 4)
@@ -47,5 +59,9 @@ def test_d2_smoke_through_papermill_evaluates_ten_views_once(imagenette_data, tm
     monkeypatch.setattr(ablation, "predict", lambda *a, **k: pytest.fail("evaluated again"))
     again = ten_patch.run("smoke", data_root=imagenette_data, out_dir=tmp_path / "again")
     test_half = {c["label"]: c for c in again["comparisons"]}[ten_patch.TEST_HALF]
-    assert all(math.isclose(a, b) for a, b in zip(test_half["per_seed"], {c["label"]: c for c in result["comparisons"]}[
-        ten_patch.TEST_HALF]["per_seed"]))
+    assert all(
+        math.isclose(a, b)
+        for a, b in zip(
+            test_half["per_seed"], {c["label"]: c for c in result["comparisons"]}[ten_patch.TEST_HALF]["per_seed"]
+        )
+    )

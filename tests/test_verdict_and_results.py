@@ -17,38 +17,59 @@ def test_mean_ci_matches_hand_computation():
         v.mean_ci([1.0, math.inf])
 
 
-@pytest.mark.parametrize("values, expected", [
-    ([5.5, 6.0, 6.5], v.REPRODUCED),          # around 6x
-    ([2.0, 2.1, 2.2], v.PARTLY),              # ReLU faster, but far less than 6x
-    ([0.5, 0.6, 0.55], v.NOT_REPRODUCED),     # tanh faster
-    ([0.5, 3.0, 1.2], v.INCONCLUSIVE),        # the interval covers 1x
-    ([6.0], v.INCONCLUSIVE),                  # one seed is no interval
-    ([20.0, 21.0, 22.0], v.PARTLY),           # right direction, far larger than the paper
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([5.5, 6.0, 6.5], v.REPRODUCED),  # around 6x
+        ([2.0, 2.1, 2.2], v.PARTLY),  # ReLU faster, but far less than 6x
+        ([0.5, 0.6, 0.55], v.NOT_REPRODUCED),  # tanh faster
+        ([0.5, 3.0, 1.2], v.INCONCLUSIVE),  # the interval covers 1x
+        ([6.0], v.INCONCLUSIVE),  # one seed is no interval
+        ([20.0, 21.0, 22.0], v.PARTLY),  # right direction, far larger than the paper
+    ],
+)
 def test_r1_verdict_rule_on_constructed_speedups(values, expected):
     assert v.decide(v.mean_ci(values), RULE) == expected
 
 
 def test_rule_for_an_error_reduction():
-    rule = v.Rule(null=0.0, direction=-1, band=(-2.0, -1.0))   # "lowers the error by 1-2 points"
+    rule = v.Rule(null=0.0, direction=-1, band=(-2.0, -1.0))  # "lowers the error by 1-2 points"
     assert v.decide(v.mean_ci([-1.4, -1.5, -1.3]), rule) == v.REPRODUCED
     assert v.decide(v.mean_ci([-0.2, -0.25, -0.3]), rule) == v.PARTLY
     assert v.decide(v.mean_ci([1.0, 1.1, 1.2]), rule) == v.NOT_REPRODUCED
 
 
 def test_epochs_to_target_interpolates():
-    hist = [{"epoch": 1, "train_error_running": 0.5}, {"epoch": 2, "train_error_running": 0.3},
-            {"epoch": 3, "train_error_running": 0.2}]
+    hist = [
+        {"epoch": 1, "train_error_running": 0.5},
+        {"epoch": 2, "train_error_running": 0.3},
+        {"epoch": 3, "train_error_running": 0.2},
+    ]
     assert epochs_to_target(hist, 0.25) == pytest.approx(2.5)
     assert epochs_to_target(hist, 0.1) == math.inf
-    assert epochs_to_target(hist, 0.7) == pytest.approx(0.5)   # epoch 0 is chance, 90% error
+    assert epochs_to_target(hist, 0.7) == pytest.approx(0.5)  # epoch 0 is chance, 90% error
 
 
 def _result(**over):
-    r = {"claim": "x", "claim_id": "X", "scale": "smoke", "proxy": False, "paper": {}, "measured": {},
-         "verdict": "inconclusive", "verdict_rule": "...",
-         "provenance": provenance(device="cpu", dataset={"name": "d", "sha256": "ab"}, seeds=[0], scale="smoke",
-                                  config={"a": 1}, wall_time_s=1.0, precision="fp32")}
+    r = {
+        "claim": "x",
+        "claim_id": "X",
+        "scale": "smoke",
+        "proxy": False,
+        "paper": {},
+        "measured": {},
+        "verdict": "inconclusive",
+        "verdict_rule": "...",
+        "provenance": provenance(
+            device="cpu",
+            dataset={"name": "d", "sha256": "ab"},
+            seeds=[0],
+            scale="smoke",
+            config={"a": 1},
+            wall_time_s=1.0,
+            precision="fp32",
+        ),
+    }
     r.update(over)
     return r
 
@@ -90,6 +111,7 @@ def test_seeds_for_power_gives_the_power_it_promises_in_simulation():
     effect in about 80% of experiments (exact noncentral t: within simulation error), not the 67% the v2
     approximation gave when the SD came from a 4-seed pilot."""
     import numpy as np
+
     rng = np.random.default_rng(0)
     sd, margin = 0.4, 0.5
     n = v.seeds_for_power(sd, margin)

@@ -7,6 +7,7 @@ downloads beside it) and book/_toc.yml. After the build, MathJax is copied into 
 _static/mathjax (not into book/_static, whose every .js jupyter-book would load on every page), so no page
 needs the internet for its formulas. Hand-written: book/intro.md, book/method.md, book/_static/book.css.
 """
+
 import json
 import shutil
 import subprocess
@@ -39,8 +40,10 @@ def mathjax_source() -> Path:
     try:
         import mathjax  # the import name of django-static-mathjax
     except ImportError:
-        raise BookError("MathJax is not installed, so the book's formulas would need the internet: "
-                        "pip install django-static-mathjax (it is in requirements.txt)") from None
+        raise BookError(
+            "MathJax is not installed, so the book's formulas would need the internet: "
+            "pip install django-static-mathjax (it is in requirements.txt)"
+        ) from None
     es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
     if not (es5 / "tex-chtml.js").exists():
         raise BookError(f"MathJax's tex-chtml.js is missing under {es5}; reinstall django-static-mathjax")
@@ -82,10 +85,19 @@ def generate(book=BOOK):
     (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped, caption, audit_line()))
     (book / "report.md").write_text(report_markdown(entries))
     (book / "paper_claims.md").write_text(claims_page_markdown(measured_pages))
-    toc = ["format: jb-book", "root: summary", "parts:",
-           "- caption: The report", "  chapters:", "  - file: report", "  - file: paper_claims",
-           "  - file: intro", "  - file: method",
-           "- caption: Claim by claim", "  chapters:"] + [f"  - file: {c}" for c in chapters]
+    toc = [
+        "format: jb-book",
+        "root: summary",
+        "parts:",
+        "- caption: The report",
+        "  chapters:",
+        "  - file: report",
+        "  - file: paper_claims",
+        "  - file: intro",
+        "  - file: method",
+        "- caption: Claim by claim",
+        "  chapters:",
+    ] + [f"  - file: {c}" for c in chapters]
     (book / "_toc.yml").write_text("\n".join(toc) + "\n")
     return chapters
 
@@ -97,9 +109,11 @@ def audit_line() -> str:
         return "**Audit**: no result's rule changed after its runs, and no runs came from uncommitted changes."
     acked = sum(1 for *_, reason in flags if reason)
     where = ", ".join(sorted({f"[{t.slug}, {t.scale}](claims/{t.slug}-{t.scale}.ipynb)" for t, *_ in flags}))
-    return (f"**Audit**: {len(flags)} flags on {len({(t.slug, t.scale) for t, *_ in flags})} results ({where}): "
-            f"{acked} acknowledged with a reason, {len(flags) - acked} not; each is shown on its page "
-            "(`python -m alexnet_repro audit`).")
+    return (
+        f"**Audit**: {len(flags)} flags on {len({(t.slug, t.scale) for t, *_ in flags})} results ({where}): "
+        f"{acked} acknowledged with a reason, {len(flags) - acked} not; each is shown on its page "
+        "(`python -m alexnet_repro audit`)."
+    )
 
 
 def build(check=True, book=BOOK):

@@ -5,6 +5,7 @@ Written against result.json protocol v2 (`protocol: 2`: a `comparisons` list, `v
 derived from `measured.comparisons` (the ablation family) or from the measured effect its headline
 reports, its direction from its verdict rule, its reason from the verdict's own rule.
 """
+
 import math
 import re
 from dataclasses import dataclass, field
@@ -21,13 +22,14 @@ SHOWN_SCALES = ("paper", "gpu", claims.REGIME, "cpu", claims.CONFIRMATION, "imag
 @dataclass
 class Comparison:
     """One measured effect, as result.json protocol v2 states it."""
+
     label: str
-    kind: str = "difference"        # "difference" | "ratio"
-    unit: str = "points"            # "points" | "x"
+    kind: str = "difference"  # "difference" | "ratio"
+    unit: str = "points"  # "points" | "x"
     paper: float | None = None
     margin: float | None = None
-    direction: int = 0              # +1 / -1: the side of no effect the paper claims; 0: not stated
-    effect: dict | None = None      # {mean, lo, hi, n}
+    direction: int = 0  # +1 / -1: the side of no effect the paper claims; 0: not stated
+    effect: dict | None = None  # {mean, lo, hi, n}
     per_seed: list = field(default_factory=list)
     verdict: str = ""
     reason: str = ""
@@ -55,6 +57,7 @@ class Comparison:
 @dataclass
 class Entry:
     """One result: a claim at a scale (a result checking several ids gives one Entry per id)."""
+
     claim_id: str
     slug: str
     scale: str
@@ -65,7 +68,7 @@ class Entry:
     result: dict
     folder: Path
     comparisons: list
-    measured_text: str   # the headline, or for a check its measured text
+    measured_text: str  # the headline, or for a check its measured text
 
     @property
     def page(self) -> str:
@@ -84,28 +87,51 @@ def load_entries(root=None) -> list:
 
 
 def _base(res: dict, folder) -> dict:
-    return dict(slug=res["claim"], scale=res["scale"], title=res.get("title", res["claim"]),
-                proxy=bool(res.get("proxy")), result=res, folder=Path(folder))
+    return dict(
+        slug=res["claim"],
+        scale=res["scale"],
+        title=res.get("title", res["claim"]),
+        proxy=bool(res.get("proxy")),
+        result=res,
+        folder=Path(folder),
+    )
 
 
 def page_entry(res: dict, folder) -> Entry:
     """The result as a whole: what its page shows at the top."""
-    return Entry(claim_id=res["claim_id"], verdict=res["verdict"], reason=reason_of(res),
-                 comparisons=comparisons_of(res), measured_text=results.headline_of(res), **_base(res, folder))
+    return Entry(
+        claim_id=res["claim_id"],
+        verdict=res["verdict"],
+        reason=reason_of(res),
+        comparisons=comparisons_of(res),
+        measured_text=results.headline_of(res),
+        **_base(res, folder),
+    )
 
 
 def entries_of(res: dict, folder) -> list:
     """The result's rows on the scoreboard: one, or one per paper id for a result of several checks."""
     if res.get("checks"):  # the architecture claim: one verdict per paper id, no effect sizes
-        return [Entry(claim_id=c["id"], verdict=c["verdict"], reason=c.get("reason", ""), comparisons=[],
-                      measured_text=c["measured"], **_base(res, folder)) for c in res["checks"]]
+        return [
+            Entry(
+                claim_id=c["id"],
+                verdict=c["verdict"],
+                reason=c.get("reason", ""),
+                comparisons=[],
+                measured_text=c["measured"],
+                **_base(res, folder),
+            )
+            for c in res["checks"]
+        ]
     return [page_entry(res, folder)]
 
 
 def comparisons_of(res: dict) -> list:
     if res.get("protocol", 1) >= 2:
-        return [Comparison(**{k: c.get(k) for k in Comparison.__dataclass_fields__ if k in c}) for c in
-                res.get("comparisons", [])]
+        return [
+            Comparison(**{k: c.get(k) for k in Comparison.__dataclass_fields__ if k in c})
+            for c in res.get("comparisons", [])
+        ]
     return _v1_comparisons(res)
 
 
@@ -126,11 +152,20 @@ def _v1_comparisons(res: dict) -> list:
     out = []
     for label, c in (measured.get("comparisons") or {}).items():  # the ablation family
         kind = "ratio" if c.get("ratio") else "difference"
-        out.append(Comparison(label=label, kind=kind, unit="x" if kind == "ratio" else "points",
-                              paper=c.get("paper"), direction=_v1_direction(rule, label, c.get("paper"), kind),
-                              effect=_interval(c.get("effect")), per_seed=c.get("per_seed", []),
-                              verdict=c.get("verdict", ""), seeds_needed=c.get("seeds_to_resolve_paper_size"),
-                              decides=c.get("decides", True)))
+        out.append(
+            Comparison(
+                label=label,
+                kind=kind,
+                unit="x" if kind == "ratio" else "points",
+                paper=c.get("paper"),
+                direction=_v1_direction(rule, label, c.get("paper"), kind),
+                effect=_interval(c.get("effect")),
+                per_seed=c.get("per_seed", []),
+                verdict=c.get("verdict", ""),
+                seeds_needed=c.get("seeds_to_resolve_paper_size"),
+                decides=c.get("decides", True),
+            )
+        )
     if out:
         return out
     for key, (label, kind, paper_key, seeds_key) in _V1_EFFECTS.items():
@@ -139,10 +174,19 @@ def _v1_comparisons(res: dict) -> list:
             continue
         p = paper.get(paper_key)
         p = p if isinstance(p, (int, float)) else None
-        out.append(Comparison(label=label, kind=kind, unit="x" if kind == "ratio" else "points", paper=p,
-                              direction=_v1_direction(rule, None, p, kind), effect=_interval(value),
-                              per_seed=measured.get(seeds_key) or value.get("per_seed", []),
-                              verdict=res["verdict"] if not out else "", decides=not out))
+        out.append(
+            Comparison(
+                label=label,
+                kind=kind,
+                unit="x" if kind == "ratio" else "points",
+                paper=p,
+                direction=_v1_direction(rule, None, p, kind),
+                effect=_interval(value),
+                per_seed=measured.get(seeds_key) or value.get("per_seed", []),
+                verdict=res["verdict"] if not out else "",
+                decides=not out,
+            )
+        )
     return out
 
 
@@ -188,6 +232,7 @@ def reason_of(res: dict) -> str:
 
 # --- formatting ---------------------------------------------------------------------------------------
 
+
 def fmt_number(x: float) -> str:
     """A number for reading: 3 significant digits below 1, 2 decimals below 100, fewer above."""
     if not math.isfinite(x):
@@ -215,13 +260,17 @@ def fmt_paper(c: Comparison) -> str:
 
 # --- staleness against the current code ------------------------------------------------------------------
 
+
 def code_status(res: dict) -> tuple:
     """(commit, status): whether what trains or decides the result changed since it was made (staleness.py, as
     `list` tells it: a result re-read from its own runs by later code is as current as that code)."""
     prov = res.get("provenance", {})
     commit = prov.get("git_commit", "unknown")
-    status = {"current": "current", "stale": "stale: its training code, rule or config changed since",
-              "unknown": "unknown (no commit of this clone's history recorded)"}[staleness.staleness(res)]
+    status = {
+        "current": "current",
+        "stale": "stale: its training code, rule or config changed since",
+        "unknown": "unknown (no commit of this clone's history recorded)",
+    }[staleness.staleness(res)]
     if status == "current" and prov.get("reread"):
         status = "current (re-read from its own runs by today's code)"
     if commit.endswith("+dirty"):

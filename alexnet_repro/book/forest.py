@@ -9,6 +9,7 @@ equivalence margin around no effect (grey). Effects are signed so that the paper
 of the line went the other way. Each row is labelled directly with its verdict. Drawn as SVG: it stays sharp at
 any zoom, and the page links it at full size.
 """
+
 import math
 
 from .. import claims
@@ -25,8 +26,14 @@ from ..figures import (
 from .standing import FINDINGS, deciding_entries, rank
 
 # A second encoding beside colour (for readers who do not tell the colours apart, and for print in grey).
-MARKERS = {"reproduced": "o", "partly reproduced": "s", "not reproduced": "X", "no effect at this scale": "P",
-           "inconclusive": "^", "not testable at this scale": "v"}
+MARKERS = {
+    "reproduced": "o",
+    "partly reproduced": "s",
+    "not reproduced": "X",
+    "no effect at this scale": "P",
+    "inconclusive": "^",
+    "not testable at this scale": "v",
+}
 OTHER_MARKER = "o"
 
 
@@ -88,10 +95,14 @@ def caption(plotted) -> str:
     other = [r for r in plotted if r[3].opposite_resolved()]
     across = n - len(right) - len(other)
     scales = sorted({r[0][0] for r in plotted}, key=rank)
+
     def lie(k):
         return f"{k} {'lies' if k == 1 else 'lie'}"
-    text = (f"Of the {n} deciding comparisons drawn ({', '.join(scales)}), {lie(len(right))} wholly on the paper's "
-            f"side of no effect, {across} {'covers' if across == 1 else 'cover'} no effect")
+
+    text = (
+        f"Of the {n} deciding comparisons drawn ({', '.join(scales)}), {lie(len(right))} wholly on the paper's "
+        f"side of no effect, {across} {'covers' if across == 1 else 'cover'} no effect"
+    )
     if other:
         text += f", and {lie(len(other))} wholly on the other side ({'; '.join(r[1] for r in other)})"
     return text + "."
@@ -101,6 +112,7 @@ def forest_plot(entries, path):
     """Draw the forest plot of `entries` into `path` (SVG, or PNG at 200 dpi by its suffix); returns
     (skipped rows as (label, reason), the caption)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
@@ -111,8 +123,13 @@ def forest_plot(entries, path):
     panels = [(k, [r for r in plotted if r[0] == k]) for k in keys]
     heights = [len(rs) + 1.2 for _, rs in panels] or [2]
     with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
-        fig, axes = plt.subplots(len(heights), 1, figsize=(9, 1.3 + 0.42 * sum(heights)), squeeze=False,
-                                 gridspec_kw={"height_ratios": heights})
+        fig, axes = plt.subplots(
+            len(heights),
+            1,
+            figsize=(9, 1.3 + 0.42 * sum(heights)),
+            squeeze=False,
+            gridspec_kw={"height_ratios": heights},
+        )
         for ax, (key, rs) in zip(axes[:, 0], panels):
             _panel(ax, key, rs)
         if not panels:
@@ -120,12 +137,16 @@ def forest_plot(entries, path):
             axes[0, 0].set_axis_off()
         order = list(VERDICT_COLOURS)
         verdicts = sorted({r[4] for r in plotted}, key=lambda v: (order.index(v) if v in order else len(order), v))
-        handles = [Line2D([], [], marker=MARKERS.get(v, OTHER_MARKER), color=colour(v), markersize=8, linestyle="",
-                          label=v) for v in verdicts]
-        handles += [Line2D([], [], marker="D", color="black", linestyle="", label="the paper's number"),
-                    Patch(color=BAND_COLOUR, label="the paper's size (its rule's band)"),
-                    Patch(color=MARGIN_COLOUR, label="no effect (equivalence margin)"),
-                    Line2D([], [], marker="o", color="grey", markersize=3, linestyle="", label="one seed")]
+        handles = [
+            Line2D([], [], marker=MARKERS.get(v, OTHER_MARKER), color=colour(v), markersize=8, linestyle="", label=v)
+            for v in verdicts
+        ]
+        handles += [
+            Line2D([], [], marker="D", color="black", linestyle="", label="the paper's number"),
+            Patch(color=BAND_COLOUR, label="the paper's size (its rule's band)"),
+            Patch(color=MARGIN_COLOUR, label="no effect (equivalence margin)"),
+            Line2D([], [], marker="o", color="grey", markersize=3, linestyle="", label="one seed"),
+        ]
         fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=9)
         fig.tight_layout(rect=(0, 1.0 / fig.get_figheight(), 1, 1))
         fig.savefig(path, dpi=200)
@@ -155,30 +176,53 @@ def _panel(ax, key, rs):
                 m_lo, m_hi = _oriented_span(c, *eq)
                 _span(ax, m_lo, m_hi, y, MARGIN_COLOUR)
         ax.plot([lo, hi], [y, y], color=col, linewidth=2.4, solid_capstyle="butt", zorder=4)
-        seeds = [_oriented(c, s) for s in c.per_seed if isinstance(s, (int, float)) and math.isfinite(s)
-                 and (s > 0 or not ratio)]
+        seeds = [
+            _oriented(c, s)
+            for s in c.per_seed
+            if isinstance(s, (int, float)) and math.isfinite(s) and (s > 0 or not ratio)
+        ]
         ax.scatter(seeds, [y + 0.25] * len(seeds), s=10, color=col, alpha=0.6, linewidths=0, zorder=3)
-        ax.scatter([_oriented(c, c.effect["mean"])], [y], s=70, color=col, marker=MARKERS.get(verdict, OTHER_MARKER),
-                   edgecolors="white", linewidths=0.8, zorder=5)
+        ax.scatter(
+            [_oriented(c, c.effect["mean"])],
+            [y],
+            s=70,
+            color=col,
+            marker=MARKERS.get(verdict, OTHER_MARKER),
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=5,
+        )
         xs += seeds
         if c.paper is not None:
             ax.scatter([_oriented(c, c.paper)], [y], marker="D", s=34, color="black", zorder=6)
             xs.append(_oriented(c, c.paper))
     lo, hi = _limits([x for x in xs if math.isfinite(x) and (x > 0 or not ratio)], ratio)
     for i, (_, label, e, c, verdict) in enumerate(rs):  # direct labels: the verdict at the right of each row
-        ax.annotate(verdict, (1.0, n - 1 - i), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=8.5, color=colour(verdict))
+        ax.annotate(
+            verdict,
+            (1.0, n - 1 - i),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8.5,
+            color=colour(verdict),
+        )
     ax.axvline(null, color="black", linewidth=0.9)
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.7, n - 0.2)
     ax.set_yticks(range(n), [wrap(r[1], 42) for r in reversed(rs)], fontsize=9)
     proxy = any(r[2].proxy for r in rs)
     data = sorted({str(r[2].result.get("provenance", {}).get("dataset", {}).get("name", "?")) for r in rs})
-    ax.set_title(f"{scale} scale{' (proxy)' if proxy else ''}, {', '.join(data)}: "
-                 + ("ratio, log axis" if ratio else f"difference in points{f' (over {LARGE:g})' if large else ''}"),
-                 fontsize=9.5, loc="left")
+    ax.set_title(
+        f"{scale} scale{' (proxy)' if proxy else ''}, {', '.join(data)}: "
+        + ("ratio, log axis" if ratio else f"difference in points{f' (over {LARGE:g})' if large else ''}"),
+        fontsize=9.5,
+        loc="left",
+    )
     if ratio:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(LogLocator(base=2))
         ax.xaxis.set_minor_locator(NullLocator())

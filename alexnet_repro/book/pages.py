@@ -10,6 +10,7 @@
 - Provenance: a short table (commit, whether what trains or decides the claim changed since, device, data and
   checksum, seeds, training time summed over runs, the wall time of the call), the full JSON folded away.
 """
+
 import copy
 import json
 import re
@@ -40,10 +41,12 @@ def cut_html_table(html_text: str, max_rows=MAX_TABLE_ROWS) -> str:
     if len(rows) <= max_rows:
         return html_text
     ncols = rows[0].count("<td") + rows[0].count("<th")
-    note = (f'<tr><td colspan="{ncols}"><em>... {len(rows) - max_rows} more rows: every row is in the CSV '
-            "under Downloads at the top of this page.</em></td></tr>")
+    note = (
+        f'<tr><td colspan="{ncols}"><em>... {len(rows) - max_rows} more rows: every row is in the CSV '
+        "under Downloads at the top of this page.</em></td></tr>"
+    )
     body = "\n".join(rows[:max_rows] + [note])
-    return html_text[:m.start(1)] + "\n" + body + "\n" + html_text[m.end(1):]
+    return html_text[: m.start(1)] + "\n" + body + "\n" + html_text[m.end(1) :]
 
 
 # What pandas prints for a missing or non-finite value, in a cell of its own.
@@ -61,7 +64,7 @@ def tidy_html_table(html_text: str) -> str:
     thead = re.search(r"<thead>.*?</thead>", html_text, flags=re.S)
     if thead:
         head = _HEADER_CELL.sub(lambda m: m.group(1) + m.group(2).replace("_", " ") + m.group(3), thead.group(0))
-        html_text = html_text[:thead.start()] + head + html_text[thead.end():]
+        html_text = html_text[: thead.start()] + head + html_text[thead.end() :]
     body = re.search(r"<tbody>(.*?)</tbody>", html_text, flags=re.S)
     head_rows = re.findall(r"<tr[^>]*>.*?</tr>", thead.group(0), flags=re.S) if thead else []
     if body and len(head_rows) == 1 and re.search(r"<tr[^>]*>\s*<th></th>", head_rows[0]):
@@ -71,7 +74,7 @@ def tidy_html_table(html_text: str) -> str:
             html_text = re.sub(r"(<tr[^>]*>)\s*<th></th>", r"\1", html_text, count=1)
             body = re.search(r"<tbody>(.*?)</tbody>", html_text, flags=re.S)
             new_body = re.sub(r"(<tr>)\s*<th>\d+</th>", r"\1", body.group(1))
-            html_text = html_text[:body.start(1)] + new_body + html_text[body.end(1):]
+            html_text = html_text[: body.start(1)] + new_body + html_text[body.end(1) :]
     return html_text
 
 
@@ -95,7 +98,7 @@ def page_title(first_line: str, claim_id: str, scale: str) -> str:
     """'# R1: ReLU vs tanh' -> '# R1, cpu scale: ReLU vs tanh'; a heading without the id gets the scale after it."""
     heading = first_line.lstrip("#").strip()
     if heading.startswith(f"{claim_id}:"):
-        return f"# {claim_id}, {scale} scale:{heading[len(claim_id) + 1:]}"
+        return f"# {claim_id}, {scale} scale:{heading[len(claim_id) + 1 :]}"
     return f"# {heading} ({scale} scale)"
 
 
@@ -110,18 +113,30 @@ def evidence_markdown(entry, siblings, downloads) -> str:
             way = " (the other way from the paper)" if c.opposite() else ""
             seeds = f" (about {c.seeds_needed} seeds would resolve the paper's size)" if c.seeds_needed else ""
             why = f": {c.reason}" if c.reason else ""
-            lines.append(f"| {c.label}{'' if c.decides else ' (reported, does not decide)'} | {fmt_effect(c)}{way} "
-                         f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |")
+            lines.append(
+                f"| {c.label}{'' if c.decides else ' (reported, does not decide)'} | {fmt_effect(c)}{way} "
+                f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |"
+            )
         lines.append("")
     if res.get("pilot"):  # a confirmation (ablation.confirmation_seeds): its pilot beside it, never pooled into it
         p = res["pilot"]
-        lines += [f"The pilot this confirms ([cpu scale]({entry.slug}-cpu.ipynb), seeds "
-                  f"{', '.join(map(str, p['seeds']))}): {p['verdict']}: {p['headline']}. This result is decided on its "
-                  "own fresh seeds alone; the two are never pooled.", ""]
+        lines += [
+            f"The pilot this confirms ([cpu scale]({entry.slug}-cpu.ipynb), seeds "
+            f"{', '.join(map(str, p['seeds']))}): {p['verdict']}: {p['headline']}. This result is decided on its "
+            "own fresh seeds alone; the two are never pooled.",
+            "",
+        ]
     if res.get("looks"):  # protocol v2: every time the verdict was computed, and on how many seeds
-        lines += ["Looks at the data: " + "; ".join(
-            f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
-            + (f" ({look['note']})" if look.get("note") else "") for look in res["looks"]) + ".", ""]
+        lines += [
+            "Looks at the data: "
+            + "; ".join(
+                f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
+                + (f" ({look['note']})" if look.get("note") else "")
+                for look in res["looks"]
+            )
+            + ".",
+            "",
+        ]
     else:
         lines += [f"Measured: {entry.measured_text}", ""]
     others = [f"[{s.scale}: {s.verdict}]({s.slug}-{s.scale}.ipynb)" for s in siblings if s.scale != entry.scale]
@@ -132,9 +147,14 @@ def evidence_markdown(entry, siblings, downloads) -> str:
         lines += [flags, ""]
     if res.get("annotation"):
         lines += ["```{warning}", f"**Annotation, added by hand after the run.** {res['annotation']}", "```", ""]
-    lines += ["```{dropdown} Published evidence beside this claim", references_markdown(entry.claim_id),
-              "```", "", "**Downloads:** " + " · ".join(
-                  f"{{download}}`{name} <{path}>`" for name, path in downloads), ""]
+    lines += [
+        "```{dropdown} Published evidence beside this claim",
+        references_markdown(entry.claim_id),
+        "```",
+        "",
+        "**Downloads:** " + " · ".join(f"{{download}}`{name} <{path}>`" for name, path in downloads),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -142,33 +162,57 @@ def provenance_markdown(res: dict) -> str:
     prov = scrub_json(res.get("provenance", {}))
     commit, status = code_status(res)
     data = prov.get("dataset", {})
-    n = ", ".join(f"{data[k]:,} {what}" for k, what in (("n_train", "training"), ("n_val", "validation"))
-                  if isinstance(data.get(k), int))
+    n = ", ".join(
+        f"{data[k]:,} {what}"
+        for k, what in (("n_train", "training"), ("n_val", "validation"))
+        if isinstance(data.get(k), int)
+    )
     wall, call = prov.get("wall_time_s"), prov.get("invocation_wall_time_s")
-    rows = [("commit", f"`{commit[:12]}`" + (" (uncommitted changes)" if commit.endswith("+dirty") else "")),
-            *([("about the commit", prov["git_commit_note"])] if prov.get("git_commit_note") else []),
-            ("code since this run", status),
-            ("date", prov.get("date", "-")),
-            *[(f"verdict {what} by later code", f"`{str(r.get('git_commit', '-'))[:12]}` on {r.get('date', '-')}")
-              for what, r in (("re-read", prov.get("reread")), ("reassessed", prov.get("reassessed"))) if r],
-            ("device", f"{prov.get('device_name', prov.get('device', '-'))} ({prov.get('precision', '-')})"),
-            ("data", f"{data.get('name', '-')}" + (f", {n} images" if n else "")),
-            ("data checksum (sha256)", f"`{str(data.get('sha256', '-'))[:16]}...`"),
-            ("seeds", ", ".join(map(str, prov.get("seeds", []))) or "-"),
-            ("training time, runs summed", f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "-"),
-            ("wall time of the call that wrote this result",
-             f"{call / 60:.1f} min (runs already in the store are found, not retrained)"
-             if isinstance(call, (int, float)) else "not measured"),
-            ("torch", prov.get("packages", {}).get("torch", "-"))]
+    rows = [
+        ("commit", f"`{commit[:12]}`" + (" (uncommitted changes)" if commit.endswith("+dirty") else "")),
+        *([("about the commit", prov["git_commit_note"])] if prov.get("git_commit_note") else []),
+        ("code since this run", status),
+        ("date", prov.get("date", "-")),
+        *[
+            (f"verdict {what} by later code", f"`{str(r.get('git_commit', '-'))[:12]}` on {r.get('date', '-')}")
+            for what, r in (("re-read", prov.get("reread")), ("reassessed", prov.get("reassessed")))
+            if r
+        ],
+        ("device", f"{prov.get('device_name', prov.get('device', '-'))} ({prov.get('precision', '-')})"),
+        ("data", f"{data.get('name', '-')}" + (f", {n} images" if n else "")),
+        ("data checksum (sha256)", f"`{str(data.get('sha256', '-'))[:16]}...`"),
+        ("seeds", ", ".join(map(str, prov.get("seeds", []))) or "-"),
+        ("training time, runs summed", f"{wall / 60:.1f} min" if isinstance(wall, (int, float)) else "-"),
+        (
+            "wall time of the call that wrote this result",
+            f"{call / 60:.1f} min (runs already in the store are found, not retrained)"
+            if isinstance(call, (int, float))
+            else "not measured",
+        ),
+        ("torch", prov.get("packages", {}).get("torch", "-")),
+    ]
     if prov.get("note"):
         rows.append(("note", prov["note"]))
     table = ["| what | value |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows]
-    return "\n".join(["## Provenance", ""] + table + ["", "````{dropdown} The full provenance (JSON)", "```json",
-                                                      json.dumps(prov, indent=1), "```", "````", "",
-                                                      "### Audit: declared, trained, decided, assembled", "",
-                                                      "Read from git and the provenance by "
-                                                      "`python -m alexnet_repro audit`.", "",
-                                                      audit.rows_markdown(audit.timeline(res)), ""])
+    return "\n".join(
+        ["## Provenance", ""]
+        + table
+        + [
+            "",
+            "````{dropdown} The full provenance (JSON)",
+            "```json",
+            json.dumps(prov, indent=1),
+            "```",
+            "````",
+            "",
+            "### Audit: declared, trained, decided, assembled",
+            "",
+            "Read from git and the provenance by `python -m alexnet_repro audit`.",
+            "",
+            audit.rows_markdown(audit.timeline(res)),
+            "",
+        ]
+    )
 
 
 def scrub_json(obj):
@@ -186,14 +230,18 @@ def claim_page(nb: dict, entry, siblings, downloads) -> dict:
             continue
         if cell["cell_type"] == "code":
             cell["metadata"]["tags"] = sorted(tags | {"hide-input"})
-            cell["outputs"] = [_tidy_output(o) for o in cell.get("outputs", [])
-                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell["outputs"] = [
+                _tidy_output(o)
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
         cells.append(cell)
     cells = _drop_section(cells, "## Provenance")
     title, _, rest = "".join(cells[0]["source"]).partition("\n")
     cells[0]["source"] = page_title(title, entry.claim_id, entry.scale)
     cells[1:1] = [_md_cell("book-evidence", evidence_markdown(entry, siblings, downloads))] + (
-        [_md_cell("book-intro", rest)] if rest.strip() else [])
+        [_md_cell("book-intro", rest)] if rest.strip() else []
+    )
     cells.append(_md_cell("book-provenance", provenance_markdown(entry.result)))
     nb["cells"] = cells
     return nb

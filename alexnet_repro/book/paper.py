@@ -4,38 +4,65 @@ The claims themselves come from the package's table (paper_claims.CLAIMS); this 
 points: other implementations of AlexNet and independent ablations, each with its source and the conditions
 its number holds under.
 """
+
 from ..paper_claims import CLAIMS, cell
 
-PAPER = ("Alex Krizhevsky, Ilya Sutskever, Geoffrey E. Hinton. ImageNet Classification with Deep "
-         "Convolutional Neural Networks. Advances in Neural Information Processing Systems 25 (NIPS 2012).")
+PAPER = (
+    "Alex Krizhevsky, Ilya Sutskever, Geoffrey E. Hinton. ImageNet Classification with Deep "
+    "Convolutional Neural Networks. Advances in Neural Information Processing Systems 25 (NIPS 2012)."
+)
 
-MISHKIN = ("Dmytro Mishkin, Nikolay Sergievskiy, Jiri Matas. Systematic evaluation of CNN advances on the "
-           "ImageNet. Computer Vision and Image Understanding, 2017 (arXiv:1606.02228).")
+MISHKIN = (
+    "Dmytro Mishkin, Nikolay Sergievskiy, Jiri Matas. Systematic evaluation of CNN advances on the "
+    "ImageNet. Computer Vision and Image Understanding, 2017 (arXiv:1606.02228)."
+)
 MISHKIN_CONDITIONS = "CaffeNet trained on ImageNet (ILSVRC-2012) at 128 px input; top-1 accuracy on its validation set"
 
 
 # Published reference points: (what, number, conditions, source).
 REFERENCE_POINTS = [
-    ("torchvision's AlexNet", "56.522% top-1 / 79.066% top-5 accuracy",
-     "ILSVRC-2012 validation set, one centre crop, one model", "torchvision's model documentation (AlexNet_Weights.IMAGENET1K_V1)"),
-    ("Caffe's bvlc_alexnet", "57.1% top-1 / 80.2% top-5 accuracy",
-     "ILSVRC-2012 validation set, one centre crop, one model", "the Caffe model zoo's bvlc_alexnet page"),
+    (
+        "torchvision's AlexNet",
+        "56.522% top-1 / 79.066% top-5 accuracy",
+        "ILSVRC-2012 validation set, one centre crop, one model",
+        "torchvision's model documentation (AlexNet_Weights.IMAGENET1K_V1)",
+    ),
+    (
+        "Caffe's bvlc_alexnet",
+        "57.1% top-1 / 80.2% top-5 accuracy",
+        "ILSVRC-2012 validation set, one centre crop, one model",
+        "the Caffe model zoo's bvlc_alexnet page",
+    ),
     ("the paper, one CNN", "40.7% top-1 / 18.2% top-5 error", "ILSVRC-2012 validation set", PAPER),
     ("the paper, 10 patches", "37.5% top-1 / 17.0% top-5 error", "ILSVRC-2010 test set", PAPER),
-    ("cuda-convnet's CIFAR-10 nets", "18% / 13% / 11% test error",
-     "the 18pct, conv-local-13pct and conv-local-11pct layer files (the 13/11 pair is the paper's L3)",
-     "Krizhevsky's cuda-convnet code, the paper's footnote 3"),
+    (
+        "cuda-convnet's CIFAR-10 nets",
+        "18% / 13% / 11% test error",
+        "the 18pct, conv-local-13pct and conv-local-11pct layer files (the 13/11 pair is the paper's L3)",
+        "Krizhevsky's cuda-convnet code, the paper's footnote 3",
+    ),
 ]
 
 # Independent evidence per claim id: (finding, conditions, source). Only numbers we were given with a source.
 INDEPENDENT = {
-    "R1": [("ReLU 47.0% against tanh 40.1% top-1 accuracy (final accuracy, not training speed)",
-            MISHKIN_CONDITIONS, MISHKIN)],
+    "R1": [
+        (
+            "ReLU 47.0% against tanh 40.1% top-1 accuracy (final accuracy, not training speed)",
+            MISHKIN_CONDITIONS,
+            MISHKIN,
+        )
+    ],
     "L2": [("LRN adds nothing", MISHKIN_CONDITIONS, MISHKIN)],
     "L3": [("LRN adds nothing (on ImageNet, not CIFAR-10)", MISHKIN_CONDITIONS, MISHKIN)],
     "BN": [("batch norm after the ReLU: +2.9 points top-1 accuracy", MISHKIN_CONDITIONS, MISHKIN)],
-    "O1": [("compare max pooling against average and stochastic pooling, among other variants; see the paper for "
-            "the numbers", MISHKIN_CONDITIONS, MISHKIN)],
+    "O1": [
+        (
+            "compare max pooling against average and stochastic pooling, among other variants; see the paper for "
+            "the numbers",
+            MISHKIN_CONDITIONS,
+            MISHKIN,
+        )
+    ],
     "D2": [(f"{what}: {number}", cond, src) for what, number, cond, src in REFERENCE_POINTS[:2]],
 }
 
@@ -51,24 +78,40 @@ def references_markdown(claim_id: str) -> str:
 def claims_page_markdown(measured_pages: dict) -> str:
     """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages.
     measured_pages: {claim id: [(scale, page)]}."""
-    lines = ["# The paper's claims", "",
-             f"Every claim this suite tests, as the paper states it. The paper: {PAPER}", "",
-             "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
-             "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
-             "it is the common modern substitute for LRN, measured for context.", "",
-             "| id | the paper says | paper's numbers | section | paper's data | our pages |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "# The paper's claims",
+        "",
+        f"Every claim this suite tests, as the paper states it. The paper: {PAPER}",
+        "",
+        "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
+        "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
+        "it is the common modern substitute for LRN, measured for context.",
+        "",
+        "| id | the paper says | paper's numbers | section | paper's data | our pages |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in CLAIMS:
         pages = ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
         lines.append(f"| {c.id} | {cell(c.says)} | {cell(c.number)} | {c.section} | {c.data} | {pages} |")
-    lines += ["", "## Reference points", "",
-              "What other published AlexNets reach, for scale; none of these is a measurement of this suite.", "",
-              "| what | number | conditions | source |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Reference points",
+        "",
+        "What other published AlexNets reach, for scale; none of these is a measurement of this suite.",
+        "",
+        "| what | number | conditions | source |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
-    lines += ["", "## Independent ablations", "",
-              f"{MISHKIN} They test many of AlexNet's design choices one at a time under one recipe: "
-              f"{MISHKIN_CONDITIONS}. Their conditions differ from the paper's (128 px, not 224 px) and from "
-              "ours; what can be compared is the direction of an effect.", ""]
+    lines += [
+        "",
+        "## Independent ablations",
+        "",
+        f"{MISHKIN} They test many of AlexNet's design choices one at a time under one recipe: "
+        f"{MISHKIN_CONDITIONS}. Their conditions differ from the paper's (128 px, not 224 px) and from "
+        "ours; what can be compared is the direction of an effect.",
+        "",
+    ]
     for cid, rows in INDEPENDENT.items():
         if rows and rows[0][2] == MISHKIN:
             lines.append(f"- **{cid}**: {rows[0][0]}.")

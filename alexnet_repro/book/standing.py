@@ -3,6 +3,7 @@
 The landing page, the reproducibility summary and `list` all answer "does the claim hold?" from one result per
 claim, chosen here by one rule (`deciding`), so a superseded pilot or an old re-read never counts twice.
 """
+
 from .. import claims
 from ..paper_claims import CLAIMS, IDS
 from ..verdict import (
@@ -19,7 +20,13 @@ from ..verdict import (
 # Most authoritative first. A confirmation comes before its pilot (the cpu result it was declared from): it
 # supersedes it. Imagenette results are the ablation family's runs from before protocol v2, kept and re-read as
 # history; smoke results are plumbing checks.
-AUTHORITY = ("paper", "gpu", claims.REGIME, claims.CONFIRMATION, "cpu")  # the regime decides over the 15-epoch cpu scale
+AUTHORITY = (
+    "paper",
+    "gpu",
+    claims.REGIME,
+    claims.CONFIRMATION,
+    "cpu",
+)  # the regime decides over the 15-epoch cpu scale
 HISTORY = ("imagenette",)
 # Verdicts that say the experiment could not read the claim at all: such a result decides only where no result
 # of the claim reads it.

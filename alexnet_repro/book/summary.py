@@ -3,6 +3,7 @@
 The scoreboard is an HTML table (so it can fold the paper's text into a <details> and restack on a phone):
 claim and scale first, then the verdict with its one-line reason, then our number beside the paper's.
 """
+
 import datetime
 import html
 from collections import Counter
@@ -21,8 +22,10 @@ def badge(verdict: str) -> str:
     """The verdict as a coloured label; what it says of the claim, in plain words, as its tooltip."""
     bg = colour(verdict)
     fg = "#1f2328" if bg in LIGHT else "#ffffff"
-    return (f'<span class="verdict" title="{html.escape(words(verdict))}" style="background:{bg};color:{fg}">'
-            f"{html.escape(verdict)}</span>")
+    return (
+        f'<span class="verdict" title="{html.escape(words(verdict))}" style="background:{bg};color:{fg}">'
+        f"{html.escape(verdict)}</span>"
+    )
 
 
 def verdict_counts(entries) -> Counter:
@@ -44,16 +47,23 @@ def counts_html(entries) -> str:
     counts = verdict_counts(entries)
     order = list(VERDICT_COLOURS) + sorted(set(counts) - set(VERDICT_COLOURS))
     items = [f"{badge(v)}&nbsp;{counts[v]}" for v in order if counts.get(v)]
-    return (f'<p class="verdict-counts">{sum(counts.values())} paper claims, each counted once by its deciding '
-            "result: " + " &nbsp; ".join(items) + "</p>")
+    return (
+        f'<p class="verdict-counts">{sum(counts.values())} paper claims, each counted once by its deciding '
+        "result: " + " &nbsp; ".join(items) + "</p>"
+    )
 
 
 def direction_counts(entries) -> tuple:
     """(stated, opposite, resolved) over the deciding results' deciding comparisons with a direction the paper
     states: how many there are, how many have their mean on the other side of no effect, and of those how many
     have their whole 95% interval there."""
-    stated = [c for cid, e in deciding_entries(entries).items() if cid in paper_claim_ids() for c in e.comparisons
-              if c.decides and c.effect and c.direction and not e.result.get("annotation")]
+    stated = [
+        c
+        for cid, e in deciding_entries(entries).items()
+        if cid in paper_claim_ids()
+        for c in e.comparisons
+        if c.decides and c.effect and c.direction and not e.result.get("annotation")
+    ]
     opposite = [c for c in stated if c.opposite()]
     return len(stated), len(opposite), sum(c.opposite_resolved() for c in opposite)
 
@@ -61,36 +71,46 @@ def direction_counts(entries) -> tuple:
 def direction_line(entries) -> str:
     """How many deciding comparisons point the other way from the paper, and how many of those resolve it."""
     stated, opposite, resolved = direction_counts(entries)
-    return (f"Of {stated} measured comparisons of the deciding results with a direction the paper states, "
-            f"**{opposite} point the other way** (their mean lies on the other side of no effect); for {resolved} "
-            "of them the 95% interval excludes no effect as well.")
+    return (
+        f"Of {stated} measured comparisons of the deciding results with a direction the paper states, "
+        f"**{opposite} point the other way** (their mean lies on the other side of no effect); for {resolved} "
+        "of them the 95% interval excludes no effect as well."
+    )
 
 
 def _measured_cell(e) -> str:
     shown = [c for c in e.comparisons if c.decides and c.effect]
     if e.result.get("annotation"):
-        return ("<div>not read as an effect: see the note added on its page</div>"
-                f'<div class="paper-number">as recorded: {html.escape(e.measured_text)}</div>')
+        return (
+            "<div>not read as an effect: see the note added on its page</div>"
+            f'<div class="paper-number">as recorded: {html.escape(e.measured_text)}</div>'
+        )
     if not shown:
         return f"<div>{html.escape(e.measured_text)}</div>"
     parts = []
     for c in shown:
         label = "" if c.label == "effect" else f"{html.escape(c.label)}: "
         other_way = ' <span class="other-way">the other way from the paper</span>' if c.opposite() else ""
-        parts.append(f"<div>{label}<b>{html.escape(fmt_effect(c))}</b>"
-                     f' <span class="paper-number">paper: {html.escape(fmt_paper(c))}</span>{other_way}</div>')
+        parts.append(
+            f"<div>{label}<b>{html.escape(fmt_effect(c))}</b>"
+            f' <span class="paper-number">paper: {html.escape(fmt_paper(c))}</span>{other_way}</div>'
+        )
     return "".join(parts)
 
 
 def _details(cid, e=None) -> str:
     c = BY_ID[cid]
-    rows = [f"<b>The paper</b> (section {html.escape(c.section)}, {html.escape(c.data)}): {html.escape(c.short)}; "
-            f"{html.escape(c.number)}."]
+    rows = [
+        f"<b>The paper</b> (section {html.escape(c.section)}, {html.escape(c.data)}): {html.escape(c.short)}; "
+        f"{html.escape(c.number)}."
+    ]
     if e is not None:
         prov = e.result.get("provenance", {}).get("dataset", {})
         n = prov.get("n_train")
-        rows.append(f"<b>Our data</b>: {html.escape(str(prov.get('name', '-')))}"
-                    + (f", {n:,} training images" if isinstance(n, int) and n > 0 else ""))
+        rows.append(
+            f"<b>Our data</b>: {html.escape(str(prov.get('name', '-')))}"
+            + (f", {n:,} training images" if isinstance(n, int) and n > 0 else "")
+        )
         if e.proxy and e.result.get("proxy_note"):
             rows.append(f"<b>Proxy</b>: {html.escape(e.result['proxy_note'])}")
     return "<details><summary>details</summary>" + "".join(f"<p>{r}</p>" for r in rows) + "</details>"
@@ -104,19 +124,26 @@ def _scoreboard_row(e, decider) -> str:
     elif e.scale in HISTORY:
         role = '<div class="reason">history: re-read under today\'s rules, does not decide</div>'
     else:
-        role = (f'<div class="reason">superseded by the {html.escape(decider.scale)} result, '
-                "which decides the claim</div>")
-    return (f'<tr><td><a href="{e.page}.html"><b>{e.claim_id}</b> · {e.scale}</a>{proxy}'
-            f'<div class="claim-title">{html.escape(e.title)}</div></td>'
-            f"<td>{badge(e.verdict)}{reason}{role}</td>"
-            f"<td>{_measured_cell(e)}{_details(e.claim_id, e)}</td></tr>")
+        role = (
+            f'<div class="reason">superseded by the {html.escape(decider.scale)} result, which decides the claim</div>'
+        )
+    return (
+        f'<tr><td><a href="{e.page}.html"><b>{e.claim_id}</b> · {e.scale}</a>{proxy}'
+        f'<div class="claim-title">{html.escape(e.title)}</div></td>'
+        f"<td>{badge(e.verdict)}{reason}{role}</td>"
+        f"<td>{_measured_cell(e)}{_details(e.claim_id, e)}</td></tr>"
+    )
 
 
 def _board(rows) -> list:
-    return ['<table class="scoreboard">',
-            '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
-            "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
-            "<tbody>", *rows, "</tbody></table>"]
+    return [
+        '<table class="scoreboard">',
+        '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
+        "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
+        "<tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
 
 
 def scoreboard_html(entries) -> str:
@@ -126,21 +153,38 @@ def scoreboard_html(entries) -> str:
     scales = sorted({e.scale for e in entries}, key=rank)
     out = []
     for scale in scales:
-        rows = [_scoreboard_row(e, deciders.get(e.claim_id)) for cid, es in by_claim(entries).items()
-                for e in es if e.scale == scale]
+        rows = [
+            _scoreboard_row(e, deciders.get(e.claim_id))
+            for cid, es in by_claim(entries).items()
+            for e in es
+            if e.scale == scale
+        ]
         n_deciding = sum(1 for e in entries if e.scale == scale and deciders.get(e.claim_id) is e)
-        what = ("history: the ablation family's runs from before protocol v2, re-read" if scale in HISTORY
-                else f"{n_deciding} deciding")
-        out += [f'<details class="scale-board"{" open" if scale == scales[0] else ""}><summary><b>{scale} scale</b>: '
-                f"{len(rows)} result rows ({what})</summary>", *_board(rows), "</details>"]
+        what = (
+            "history: the ablation family's runs from before protocol v2, re-read"
+            if scale in HISTORY
+            else f"{n_deciding} deciding"
+        )
+        out += [
+            f'<details class="scale-board"{" open" if scale == scales[0] else ""}><summary><b>{scale} scale</b>: '
+            f"{len(rows)} result rows ({what})</summary>",
+            *_board(rows),
+            "</details>",
+        ]
     missing = [cid for cid in IDS if cid not in deciders]
     if missing:
-        rows = [f'<tr class="not-run"><td><b>{cid}</b><div class="claim-title">'
-                f"{html.escape(BY_ID[cid].short)}</div></td><td>{badge(NOT_RUN)}</td>"
-                f'<td><span class="paper-number">paper: {html.escape(BY_ID[cid].number)}</span>'
-                f"{_details(cid)}</td></tr>" for cid in missing]
-        out += ['<details class="scale-board"><summary><b>not run yet</b>: '
-                f"{len(missing)} claims</summary>", *_board(rows), "</details>"]
+        rows = [
+            f'<tr class="not-run"><td><b>{cid}</b><div class="claim-title">'
+            f"{html.escape(BY_ID[cid].short)}</div></td><td>{badge(NOT_RUN)}</td>"
+            f'<td><span class="paper-number">paper: {html.escape(BY_ID[cid].number)}</span>'
+            f"{_details(cid)}</td></tr>"
+            for cid in missing
+        ]
+        out += [
+            f'<details class="scale-board"><summary><b>not run yet</b>: {len(missing)} claims</summary>',
+            *_board(rows),
+            "</details>",
+        ]
     return "\n".join(out)
 
 
@@ -157,19 +201,25 @@ def _effect_cell(e) -> str:
     more = f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""
     way = " the other way" if c.opposite() else ""
     paper = f"paper {fmt_paper(c)}" if c.paper is not None else "no number in the paper"
-    return (f'<span title="{html.escape(c.label)}: {html.escape(fmt_effect(c))}">{fmt_number(c.effect["mean"])}{unit}'
-            f"{way}; {html.escape(paper)}{more}</span>")
+    return (
+        f'<span title="{html.escape(c.label)}: {html.escape(fmt_effect(c))}">{fmt_number(c.effect["mean"])}{unit}'
+        f"{way}; {html.escape(paper)}{more}</span>"
+    )
 
 
 def _standing_row(cid, e) -> str:
     says = BY_ID[cid].short if cid in BY_ID else ""
     if e is None:
-        return (f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
-                f'<td>{html.escape(says)}</td><td class="s-effect">-</td></tr>')
+        return (
+            f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
+            f'<td>{html.escape(says)}</td><td class="s-effect">-</td></tr>'
+        )
     scale = e.scale + (", proxy" if e.proxy else "")
-    return (f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
-            f"<td>{badge(e.verdict)}</td><td>{html.escape(says)}</td>"
-            f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>')
+    return (
+        f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
+        f"<td>{badge(e.verdict)}</td><td>{html.escape(says)}</td>"
+        f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>'
+    )
 
 
 def standing_html(entries) -> str:
@@ -177,9 +227,16 @@ def standing_html(entries) -> str:
     statement, our deciding effect beside the paper's number, and the scale that decided it."""
     deciders = deciding_entries(entries)
     rows = [_standing_row(cid, deciders.get(cid)) for cid in paper_claim_ids() if cid not in CHECKS]
-    return "\n".join(['<table class="standing">',
-                      "<thead><tr><th>claim</th><th>verdict</th><th>what the paper says</th>"
-                      "<th>ours, deciding result (scale)</th></tr></thead>", "<tbody>", *rows, "</tbody></table>"])
+    return "\n".join(
+        [
+            '<table class="standing">',
+            "<thead><tr><th>claim</th><th>verdict</th><th>what the paper says</th>"
+            "<th>ours, deciding result (scale)</th></tr></thead>",
+            "<tbody>",
+            *rows,
+            "</tbody></table>",
+        ]
+    )
 
 
 def checks_line(entries) -> str:
@@ -188,11 +245,12 @@ def checks_line(entries) -> str:
     groups = {}
     for cid in CHECKS:
         e = deciders.get(cid)
-        groups.setdefault(e.verdict if e else NOT_RUN, []).append(
-            f'<a href="{e.page}.html">{cid}</a>' if e else cid)
+        groups.setdefault(e.verdict if e else NOT_RUN, []).append(f'<a href="{e.page}.html">{cid}</a>' if e else cid)
     parts = [f"{', '.join(ids)}: {badge(v)}" for v, ids in groups.items()]
-    return ('<p class="checks-line"><b>The model and recipe against the paper\'s text</b> '
-            f"({len(CHECKS)} checks): " + "; ".join(parts) + ".</p>")
+    return (
+        '<p class="checks-line"><b>The model and recipe against the paper\'s text</b> '
+        f"({len(CHECKS)} checks): " + "; ".join(parts) + ".</p>"
+    )
 
 
 def findings_html(entries) -> str:
@@ -202,26 +260,37 @@ def findings_html(entries) -> str:
     for cid in FINDINGS:
         e = deciders.get(cid)
         if e is not None:
-            out.append(f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
-                       f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
-                       f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>")
+            out.append(
+                f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
+                f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
+                f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
+            )
     return "\n".join(out)
 
 
 def cite_markdown() -> str:
     """The how-to-cite block: this book at the commit and date it was built, and the paper."""
     commit, today = git_commit(), datetime.date.today().isoformat()
-    return "\n".join([
-        ":::{admonition} How to cite", "",
-        f"This book was built from commit `{commit}` on {today}. Its results are those committed under "
-        "`results/` at that commit; cite the commit with the claim ids you use.", "",
-        "```bibtex",
-        "@misc{alexnet_repro,",
-        "  title = {alexnet-repro: the {AlexNet} paper, claim by claim},",
-        f"  note  = {{Book built from commit {commit} on {today}}},",
-        f"  year  = {{{today[:4]}}}",
-        "}", "```", "",
-        f"The paper: {PAPER}", ":::", ""])
+    return "\n".join(
+        [
+            ":::{admonition} How to cite",
+            "",
+            f"This book was built from commit `{commit}` on {today}. Its results are those committed under "
+            "`results/` at that commit; cite the commit with the claim ids you use.",
+            "",
+            "```bibtex",
+            "@misc{alexnet_repro,",
+            "  title = {alexnet-repro: the {AlexNet} paper, claim by claim},",
+            f"  note  = {{Book built from commit {commit} on {today}}},",
+            f"  year  = {{{today[:4]}}}",
+            "}",
+            "```",
+            "",
+            f"The paper: {PAPER}",
+            ":::",
+            "",
+        ]
+    )
 
 
 def gpu_waiting(entries) -> list:
@@ -232,36 +301,68 @@ def gpu_waiting(entries) -> list:
 
 def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_line: str = "") -> str:
     waiting = gpu_waiting(entries)
-    lines = ["---", "html_theme.sidebar_secondary.remove: true", "---", "",
-             "# What holds: the AlexNet paper, claim by claim", "",
-             "Each claim of the paper, by the one result that decides it: the most authoritative scale with a "
-             "result (paper, gpu, a cpu confirmation, cpu; {doc}`method`). *Proxy*: smaller data or shorter "
-             f"training than the paper's, so only an effect's direction carries over; {len(waiting)} claims wait for "
-             "a GPU run at the paper's scale.", "",
-             standing_html(entries), "", checks_line(entries), "",
-             counts_html(entries), "", direction_line(entries), ""]
+    lines = [
+        "---",
+        "html_theme.sidebar_secondary.remove: true",
+        "---",
+        "",
+        "# What holds: the AlexNet paper, claim by claim",
+        "",
+        "Each claim of the paper, by the one result that decides it: the most authoritative scale with a "
+        "result (paper, gpu, a cpu confirmation, cpu; {doc}`method`). *Proxy*: smaller data or shorter "
+        f"training than the paper's, so only an effect's direction carries over; {len(waiting)} claims wait for "
+        "a GPU run at the paper's scale.",
+        "",
+        standing_html(entries),
+        "",
+        checks_line(entries),
+        "",
+        counts_html(entries),
+        "",
+        direction_line(entries),
+        "",
+    ]
     if audit_line:
         lines += [audit_line, ""]
     if any(cid in FINDINGS for cid in deciding_entries(entries)):
-        lines += ["## Beyond the paper", "",
-                  "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
-                  "", findings_html(entries), ""]
-    lines += ["## Every effect at a glance", "",
-              # the figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to
-              # it would download it instead)
-              f"```{{figure}} {figure}", f":target: _images/{figure}",
-              ":alt: Forest plot: each claim's deciding effects, one panel per scale", "",
-              f"{caption} (Click the figure for full size.)", "```", "",
-              "Each row is one comparison: the line is the 95% interval over seeds, the big marker its mean (colour "
-              "and shape by the comparison's verdict), small dots single seeds, the black diamond the paper's "
-              "number, the green band the paper's size where its rule declares one, the grey band the equivalence "
-              "margin. Effects are signed so that the paper's claim lies right of the line. One panel per scale; "
-              "superseded pilots and Imagenette re-reads are left out (they are in the scoreboard below).", ""]
+        lines += [
+            "## Beyond the paper",
+            "",
+            "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
+            "",
+            findings_html(entries),
+            "",
+        ]
+    lines += [
+        "## Every effect at a glance",
+        "",
+        # the figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to
+        # it would download it instead)
+        f"```{{figure}} {figure}",
+        f":target: _images/{figure}",
+        ":alt: Forest plot: each claim's deciding effects, one panel per scale",
+        "",
+        f"{caption} (Click the figure for full size.)",
+        "```",
+        "",
+        "Each row is one comparison: the line is the 95% interval over seeds, the big marker its mean (colour "
+        "and shape by the comparison's verdict), small dots single seeds, the black diamond the paper's "
+        "number, the green band the paper's size where its rule declares one, the grey band the equivalence "
+        "margin. Effects are signed so that the paper's claim lies right of the line. One panel per scale; "
+        "superseded pilots and Imagenette re-reads are left out (they are in the scoreboard below).",
+        "",
+    ]
     if skipped:
         lines += ["Not plotted:", ""] + [f"- {label}: {reason}" for label, reason in skipped] + [""]
-    lines += ["## Scoreboard", "",
-              "Every result, folded by scale: the verdict, our effect beside the paper's number, and under "
-              "*details* the paper's statement and our data. A row that does not decide its claim says which "
-              "result does.", "",
-              scoreboard_html(entries), "", cite_markdown()]
+    lines += [
+        "## Scoreboard",
+        "",
+        "Every result, folded by scale: the verdict, our effect beside the paper's number, and under "
+        "*details* the paper's statement and our data. A row that does not decide its claim says which "
+        "result does.",
+        "",
+        scoreboard_html(entries),
+        "",
+        cite_markdown(),
+    ]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ A claim module declares, in one place, its config for every scale:
   gpu    the same data with more seeds / a finer grid, for one GPU
   paper  the paper's own settings where they differ
 """
+
 import functools
 import importlib
 import pkgutil
@@ -29,11 +30,12 @@ FAMILY_SCALES = (CONFIRMATION, REGIME)
 class Claim:
     """A claim module's claim: its id in the paper's table (paper_claims.CLAIMS), whose section, data and
     number it reports, unless it states its own because it tests more than that id (architecture)."""
-    id: str             # e.g. "R1"
+
+    id: str  # e.g. "R1"
     slug: str
     title: str
-    paper_says: str     # the paper's words, as the notebook and the result quote them
-    also: tuple = ()    # further ids of the table this module tests
+    paper_says: str  # the paper's words, as the notebook and the result quote them
+    also: tuple = ()  # further ids of the table this module tests
     section: str = None
     paper_data: str = None
     paper_number: str = None
@@ -88,6 +90,7 @@ def scale_config(configs: dict, scale: str, seeds=None):
     """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given
     (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
     from ..seeds import parse_seeds
+
     if scale not in configs:
         raise ValueError(f"unknown scale {scale!r} for this claim; choose from: {', '.join(configs)}")
     seeds = parse_seeds(seeds)

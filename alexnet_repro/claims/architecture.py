@@ -22,6 +22,7 @@ Every scale runs the same analysis (no data, no training): smoke, cpu, gpu and p
 Besides the checks it writes the per-layer budget of the default net (layers.csv) and the totals of
 every switch setting the ablation claims use (switches.csv), so "half" or "no conv4" has a size.
 """
+
 import inspect
 import math
 import sys
@@ -42,12 +43,17 @@ from . import Claim, check_scale, contract
 from .contract import Assessment, Trained
 
 CLAIM = Claim(
-    id="A3", slug="architecture", title="The net as the paper describes it: layers, sizes, LRN, init, SGD, schedule",
+    id="A3",
+    slug="architecture",
+    title="The net as the paper describes it: layers, sizes, LRN, init, SGD, schedule",
     paper_says="The net has 60 million parameters and 650,000 neurons, in five convolutional and three "
-               "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
-               "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
+    "fully-connected layers (Fig. 2); with it the paper states its layer order, kernel shapes, "
+    "column connectivity, LRN constants, initialization, update rule and learning-rate schedule.",
     also=("A1", "A2", "M2", "A4", "L1", "T2", "T3", "T4", "227", "D1"),  # section B of the paper's table, all of it
-    paper_number="60M parameters / 650k neurons", section="1, 3.2-3.5, 5, Fig. 2", paper_data="none (the model itself)")
+    paper_number="60M parameters / 650k neurons",
+    section="1, 3.2-3.5, 5, Fig. 2",
+    paper_data="none (the model itself)",
+)
 # It reads no dataset: the model itself is measured.
 DATA = None
 
@@ -59,12 +65,24 @@ FIG2_NEURONS = dict(zip(WEIGHT_LAYERS, (253_440, 186_624, 64_896, 64_896, 43_264
 PAPER_INPUT = 150_528
 PAPER_INPUT_SIDE = 224
 PAPER_CONV1_SIDE = 55
-PAPER_KERNELS = {"conv1": (96, 11, 3), "conv2": (256, 5, 48), "conv3": (384, 3, 256),  # (count, size, depth)
-                 "conv4": (384, 3, 192), "conv5": (256, 3, 192)}
+PAPER_KERNELS = {
+    "conv1": (96, 11, 3),
+    "conv2": (256, 5, 48),
+    "conv3": (384, 3, 256),  # (count, size, depth)
+    "conv4": (384, 3, 192),
+    "conv5": (256, 3, 192),
+}
 PAPER_CONV1_STRIDE = 4
 PAPER_FC = {"fc6": 4096, "fc7": 4096, "fc8": 1000}
-PAPER_OWN_COLUMN = {"conv2": True, "conv3": False, "conv4": True, "conv5": True,
-                    "fc6": False, "fc7": False, "fc8": False}
+PAPER_OWN_COLUMN = {
+    "conv2": True,
+    "conv3": False,
+    "conv4": True,
+    "conv5": True,
+    "fc6": False,
+    "fc7": False,
+    "fc8": False,
+}
 PAPER_CONV_SHARE_MAX = 0.01
 PAPER_LRN = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
 PAPER_POOL = (3, 2)  # section 3.4: z=3, s=2
@@ -77,25 +95,27 @@ PAPER_LR, PAPER_LR_FACTOR, PAPER_DECAYS = 0.01, 10, 3
 # the unit (Fig. 2's counts, kernel shapes, constants) must match exactly.
 ROUNDING = 0.05
 
-RULE = ("Each statement is checked against the built paper-default net (AlexNetConfig()), the suite's PaperSGD "
-        "and PlateauSchedule, by code: module order and types (A1), weight-tensor shapes (A2), whether a layer's "
-        "outputs in column 0 move when only column 1's inputs change (M2), counts of parameters and output "
-        f"elements (A3: the round 60M and 650,000 within {ROUNDING:.0%}, Fig. 2's per-layer counts and the input "
-        "size exactly), each conv layer's share of all parameters (A4: <= 1%), the LRN layers' constants and "
-        "outputs against the printed formula computed naively in float64 (L1), PaperSGD's iterates against the "
-        "printed update rule written out by hand in float64, across a learning-rate change (T2: max difference "
-        "<= 1e-12), each weight layer's sample mean and std within 5 standard errors of N(0, 0.01) and its "
-        "biases exactly 1 or 0 (T3), the learning rates PlateauSchedule sets over 50 validation errors that "
-        "never improve (T4), and conv1's output side for 224 and 227 inputs (227). A statement holds if every "
-        "one of its parts does. Overall: reproduced if every statement holds, partly reproduced if some do, "
-        "not reproduced if none does.")
+RULE = (
+    "Each statement is checked against the built paper-default net (AlexNetConfig()), the suite's PaperSGD "
+    "and PlateauSchedule, by code: module order and types (A1), weight-tensor shapes (A2), whether a layer's "
+    "outputs in column 0 move when only column 1's inputs change (M2), counts of parameters and output "
+    f"elements (A3: the round 60M and 650,000 within {ROUNDING:.0%}, Fig. 2's per-layer counts and the input "
+    "size exactly), each conv layer's share of all parameters (A4: <= 1%), the LRN layers' constants and "
+    "outputs against the printed formula computed naively in float64 (L1), PaperSGD's iterates against the "
+    "printed update rule written out by hand in float64, across a learning-rate change (T2: max difference "
+    "<= 1e-12), each weight layer's sample mean and std within 5 standard errors of N(0, 0.01) and its "
+    "biases exactly 1 or 0 (T3), the learning rates PlateauSchedule sets over 50 validation errors that "
+    "never improve (T4), and conv1's output side for 224 and 227 inputs (227). A statement holds if every "
+    "one of its parts does. Overall: reproduced if every statement holds, partly reproduced if some do, "
+    "not reproduced if none does."
+)
 
 
 @dataclass
 class Config:
-    init_seed: int = 0          # T3 measures the net torch.manual_seed(init_seed) builds
-    t2_steps: int = 20          # T2: steps at the first rate, then as many at a tenth of it
-    t4_evaluations: int = 50    # T4: validation errors that never improve
+    init_seed: int = 0  # T3 measures the net torch.manual_seed(init_seed) builds
+    t2_steps: int = 20  # T2: steps at the first rate, then as many at a tenth of it
+    t4_evaluations: int = 50  # T4: validation errors that never improve
     tolerance_formula: float = 1e-12  # float64 agreement of two implementations of one formula
 
 
@@ -127,8 +147,15 @@ def _check(cid, statement, parts, note=""):
     ok = all(p["verdict"] == "holds" for p in parts)
     failing = [p["part"] for p in parts if p["verdict"] != "holds"]
     measured = "; ".join(f"{p['part']}: {p['measured']}" for p in parts)
-    return {"id": cid, "statement": statement, "measured": measured, "verdict": "holds" if ok else "does not hold",
-            "failing": failing, "parts": parts, "note": note}
+    return {
+        "id": cid,
+        "statement": statement,
+        "measured": measured,
+        "verdict": "holds" if ok else "does not hold",
+        "failing": failing,
+        "parts": parts,
+        "note": note,
+    }
 
 
 def _layers(model):
@@ -137,8 +164,14 @@ def _layers(model):
 
 
 def _kind(m):
-    return {nn.Conv2d: "conv", nn.Linear: "fc", nn.ReLU: "relu", LocalResponseNorm: "lrn",
-            nn.MaxPool2d: "maxpool", nn.Dropout: "dropout"}.get(type(m), type(m).__name__)
+    return {
+        nn.Conv2d: "conv",
+        nn.Linear: "fc",
+        nn.ReLU: "relu",
+        LocalResponseNorm: "lrn",
+        nn.MaxPool2d: "maxpool",
+        nn.Dropout: "dropout",
+    }.get(type(m), type(m).__name__)
 
 
 def check_a1(model):
@@ -155,20 +188,39 @@ def check_a1(model):
     pools = {(m.kernel_size, m.stride) for _, m in seq if _kind(m) == "maxpool"}
     hidden = WEIGHT_LAYERS[:-1]
     parts = [
-        _part("ReLU after every conv and hidden FC layer", "relu after each of " + ", ".join(hidden),
-              ", ".join(f"{n}->{k}" for n, k in relu_after.items()),
-              all(relu_after[n] == "relu" for n in hidden) and relu_after["fc8"] == "softmax (in the loss)"),
-        _part("LRN after the ReLUs of conv1 and conv2", "relu of conv1, relu of conv2", ", ".join(lrn_at),
-              lrn_at == ["relu of conv1", "relu of conv2"]),
-        _part("max-pooling after both LRN layers and conv5", "lrn of conv1, lrn of conv2, relu of conv5",
-              ", ".join(pool_at), pool_at == ["lrn of conv1", "lrn of conv2", "relu of conv5"]),
-        _part("pooling of section 3.4 (z=3, s=2)", "3/2", ", ".join(f"{z}/{s}" for z, s in sorted(pools)),
-              pools == {PAPER_POOL}),
+        _part(
+            "ReLU after every conv and hidden FC layer",
+            "relu after each of " + ", ".join(hidden),
+            ", ".join(f"{n}->{k}" for n, k in relu_after.items()),
+            all(relu_after[n] == "relu" for n in hidden) and relu_after["fc8"] == "softmax (in the loss)",
+        ),
+        _part(
+            "LRN after the ReLUs of conv1 and conv2",
+            "relu of conv1, relu of conv2",
+            ", ".join(lrn_at),
+            lrn_at == ["relu of conv1", "relu of conv2"],
+        ),
+        _part(
+            "max-pooling after both LRN layers and conv5",
+            "lrn of conv1, lrn of conv2, relu of conv5",
+            ", ".join(pool_at),
+            pool_at == ["lrn of conv1", "lrn of conv2", "relu of conv5"],
+        ),
+        _part(
+            "pooling of section 3.4 (z=3, s=2)",
+            "3/2",
+            ", ".join(f"{z}/{s}" for z, s in sorted(pools)),
+            pools == {PAPER_POOL},
+        ),
     ]
-    return _check("A1", "LRN follows conv1 and conv2 (after ReLU); max-pooling follows both LRN layers and conv5; "
-                  "ReLU after every conv and FC layer.", parts,
-                  note="fc8 feeds the 1000-way softmax, so 'every FC layer' is read as every hidden one. Order: "
-                       + " ".join(n for n, _ in seq))
+    return _check(
+        "A1",
+        "LRN follows conv1 and conv2 (after ReLU); max-pooling follows both LRN layers and conv5; "
+        "ReLU after every conv and FC layer.",
+        parts,
+        note="fc8 feeds the 1000-way softmax, so 'every FC layer' is read as every hidden one. Order: "
+        + " ".join(n for n, _ in seq),
+    )
 
 
 def check_a2(model):
@@ -179,14 +231,26 @@ def check_a2(model):
         w = conv.weight  # (count, depth per group, size, size)
         stride = conv.stride[0]
         paper = f"{count} of {size}x{size}x{depth}" + (f" stride {PAPER_CONV1_STRIDE}" if name == "conv1" else "")
-        got = f"{w.shape[0]} of {w.shape[2]}x{w.shape[3]}x{w.shape[1]}" + (f" stride {stride}" if name == "conv1" else "")
-        parts.append(_part(name, paper, got, tuple(w.shape) == (count, depth, size, size)
-                           and (name != "conv1" or stride == PAPER_CONV1_STRIDE)))
+        got = f"{w.shape[0]} of {w.shape[2]}x{w.shape[3]}x{w.shape[1]}" + (
+            f" stride {stride}" if name == "conv1" else ""
+        )
+        parts.append(
+            _part(
+                name,
+                paper,
+                got,
+                tuple(w.shape) == (count, depth, size, size) and (name != "conv1" or stride == PAPER_CONV1_STRIDE),
+            )
+        )
     for name, width in PAPER_FC.items():
         n = layers[name].out_features
         parts.append(_part(name, f"{width} neurons", f"{n} neurons", n == width))
-    return _check("A2", "conv1 96 kernels 11x11x3 stride 4; conv2 256 of 5x5x48; conv3 384 of 3x3x256; conv4 384 of "
-                  "3x3x192; conv5 256 of 3x3x192; FC 4096, 4096, 1000-way softmax.", parts)
+    return _check(
+        "A2",
+        "conv1 96 kernels 11x11x3 stride 4; conv2 256 of 5x5x48; conv3 384 of 3x3x256; conv4 384 of "
+        "3x3x192; conv5 256 of 3x3x192; FC 4096, 4096, 1000-way softmax.",
+        parts,
+    )
 
 
 @torch.no_grad()
@@ -200,7 +264,7 @@ def sees_other_column(layer, gen):
     shape = (1, n_in, 9, 9) if isinstance(layer, nn.Conv2d) else (1, n_in)
     x = torch.randn(shape, generator=gen)
     x2 = x.clone()
-    x2[:, n_in // 2:] = torch.randn(x2[:, n_in // 2:].shape, generator=gen)
+    x2[:, n_in // 2 :] = torch.randn(x2[:, n_in // 2 :].shape, generator=gen)
     half = layer.out_channels // 2 if isinstance(layer, nn.Conv2d) else layer.out_features // 2
     y, y2 = layer(x)[:, :half], layer(x2)[:, :half]
     return ((y - y2).abs().max() / y.abs().max()).item()
@@ -213,12 +277,21 @@ def check_m2(model, cfg):
     for name, own in PAPER_OWN_COLUMN.items():
         moved = sees_other_column(layers[name], gen)
         groups = getattr(layers[name], "groups", 1)
-        parts.append(_part(name, "own column" if own else "both columns",
-                           f"{'own column' if moved == 0 else 'both columns'} (groups={groups}; changing only column "
-                           f"1's inputs changes column 0's outputs by {moved:.2g} of their size)", (moved == 0) == own))
-    return _check("M2", "conv2, conv4, conv5 see only the maps of their own column (GPU); conv3 and all FC layers "
-                  "see both columns.", parts,
-                  note="conv1 sees the whole image in both columns (each GPU has the input).")
+        parts.append(
+            _part(
+                name,
+                "own column" if own else "both columns",
+                f"{'own column' if moved == 0 else 'both columns'} (groups={groups}; changing only column "
+                f"1's inputs changes column 0's outputs by {moved:.2g} of their size)",
+                (moved == 0) == own,
+            )
+        )
+    return _check(
+        "M2",
+        "conv2, conv4, conv5 see only the maps of their own column (GPU); conv3 and all FC layers see both columns.",
+        parts,
+        note="conv1 sees the whole image in both columns (each GPU has the input).",
+    )
 
 
 def check_a3(rows, rows_224):
@@ -226,25 +299,43 @@ def check_a3(rows, rows_224):
     by = {r["layer"]: r for r in rows}
     fig2_sum = sum(FIG2_NEURONS.values())
     parts = [
-        _part("parameters", f"{PAPER_PARAMETERS:,} (\"60 million\")", f"{t['parameters']:,}",
-              abs(t["parameters"] / PAPER_PARAMETERS - 1) <= ROUNDING),
-        _part("neurons", f"{PAPER_NEURONS:,}", f"{t['neurons']:,} (outputs of the 8 weight layers)",
-              abs(t["neurons"] / PAPER_NEURONS - 1) <= ROUNDING),
+        _part(
+            "parameters",
+            f'{PAPER_PARAMETERS:,} ("60 million")',
+            f"{t['parameters']:,}",
+            abs(t["parameters"] / PAPER_PARAMETERS - 1) <= ROUNDING,
+        ),
+        _part(
+            "neurons",
+            f"{PAPER_NEURONS:,}",
+            f"{t['neurons']:,} (outputs of the 8 weight layers)",
+            abs(t["neurons"] / PAPER_NEURONS - 1) <= ROUNDING,
+        ),
     ]
     for name, paper in FIG2_NEURONS.items():
         r = by[name]
         shape = "x".join(map(str, r["output_shape"]))
         parts.append(_part(f"{name} neurons", f"{paper:,}", f"{r['neurons']:,} ({shape})", r["neurons"] == paper))
     input_224 = rows_224[0]["neurons"]
-    parts.append(_part("input", f"{PAPER_INPUT:,}", f"{input_224:,} at {PAPER_INPUT_SIDE}x{PAPER_INPUT_SIDE}x3 "
-                       f"({rows[0]['neurons']:,} at the suite's default {'x'.join(map(str, rows[0]['output_shape']))})",
-                       input_224 == PAPER_INPUT))
+    parts.append(
+        _part(
+            "input",
+            f"{PAPER_INPUT:,}",
+            f"{input_224:,} at {PAPER_INPUT_SIDE}x{PAPER_INPUT_SIDE}x3 "
+            f"({rows[0]['neurons']:,} at the suite's default {'x'.join(map(str, rows[0]['output_shape']))})",
+            input_224 == PAPER_INPUT,
+        )
+    )
     conv1_maps = FIG2_NEURONS["conv1"] / by["conv1"]["output_shape"][0]
-    return _check("A3", "60 million parameters and 650,000 neurons; Fig. 2: neurons per layer 253,440-186,624-64,896-"
-                  "64,896-43,264-4096-4096-1000, input 150,528-d.", parts,
-                  note=f"Fig. 2's own per-layer counts sum to {fig2_sum:,}. Its conv1 count over {by['conv1']['output_shape'][0]} "
-                       f"maps is {conv1_maps:,.0f} per map, {'a' if math.isqrt(int(conv1_maps)) ** 2 == conv1_maps else 'not a'} "
-                       f"square number, so no square map size gives it.")
+    return _check(
+        "A3",
+        "60 million parameters and 650,000 neurons; Fig. 2: neurons per layer 253,440-186,624-64,896-"
+        "64,896-43,264-4096-4096-1000, input 150,528-d.",
+        parts,
+        note=f"Fig. 2's own per-layer counts sum to {fig2_sum:,}. Its conv1 count over {by['conv1']['output_shape'][0]} "
+        f"maps is {conv1_maps:,.0f} per map, {'a' if math.isqrt(int(conv1_maps)) ** 2 == conv1_maps else 'not a'} "
+        f"square number, so no square map size gives it.",
+    )
 
 
 # Parts of a statement that fail on the paper's own arithmetic, not the code's (the notes show the sums):
@@ -256,14 +347,24 @@ PAPER_INCONSISTENT = {"A3": {"conv1 neurons"}, "A4": {"conv3 share", "conv4 shar
 def check_a4(rows):
     by = {r["layer"]: r for r in rows}
     convs = [n for n in WEIGHT_LAYERS if n.startswith("conv")]
-    parts = [_part(f"{n} share", f"<= {PAPER_CONV_SHARE_MAX:.0%}",
-                   f"{by[n]['param_share']:.2%} ({by[n]['parameters']:,})", by[n]["param_share"] <= PAPER_CONV_SHARE_MAX)
-             for n in convs]
+    parts = [
+        _part(
+            f"{n} share",
+            f"<= {PAPER_CONV_SHARE_MAX:.0%}",
+            f"{by[n]['param_share']:.2%} ({by[n]['parameters']:,})",
+            by[n]["param_share"] <= PAPER_CONV_SHARE_MAX,
+        )
+        for n in convs
+    ]
     conv_params = sum(by[n]["param_share"] for n in convs)
     conv_compute = sum(by[n]["mult_adds"] for n in convs) / totals(rows)["mult_adds"]
-    return _check("A4", "Each convolutional layer contains no more than 1% of the model's parameters.", parts,
-                  note=f"All five conv layers together hold {conv_params:.2%} of the parameters and do "
-                       f"{conv_compute:.1%} of the multiply-adds.")
+    return _check(
+        "A4",
+        "Each convolutional layer contains no more than 1% of the model's parameters.",
+        parts,
+        note=f"All five conv layers together hold {conv_params:.2%} of the parameters and do "
+        f"{conv_compute:.1%} of the multiply-adds.",
+    )
 
 
 def naive_lrn(a, size, alpha, beta, k):
@@ -272,7 +373,7 @@ def naive_lrn(a, size, alpha, beta, k):
     out = torch.empty_like(a)
     for i in range(N):
         lo, hi = max(0, i - size // 2), min(N - 1, i + size // 2)
-        out[:, i] = a[:, i] / (k + alpha * (a[:, lo:hi + 1] ** 2).sum(1)) ** beta
+        out[:, i] = a[:, i] / (k + alpha * (a[:, lo : hi + 1] ** 2).sum(1)) ** beta
     return out
 
 
@@ -296,25 +397,39 @@ def check_l1(model, cfg):
     consts = {n: {"size": m.size, "k": m.k, "alpha": m.alpha, "beta": m.beta} for n, m in norms}
     tol = cfg.tolerance_formula
     parts = [
-        _part("constants", "n=5, k=2, alpha=1e-4, beta=0.75",
-              "; ".join(f"{n}: n={c['size']}, k={c['k']}, alpha={c['alpha']}, beta={c['beta']}" for n, c in consts.items()),
-              len(norms) == 2 and all(c == p for c in consts.values())),
-        _part("the formula as printed (alpha_convention='paper')", f"alpha'={p['alpha']}",
-              f"max |layer - formula| = {e_printed:.1e}", e_printed <= tol),
-        _part(f"the default net's LRN (alpha_convention='{default.alpha_convention}')",
-              "the printed formula, alpha' = alpha/n as cuda-convnet ran it",
-              f"alpha'={alpha_eff[default.alpha_convention]:g}: max |layer - formula| = {e_default:.1e} "
-              f"(vs the other convention {e_other:.1e}; vs torch.nn.LocalResponseNorm {e_torch:.1e})",
-              e_default <= tol and e_other > tol),
+        _part(
+            "constants",
+            "n=5, k=2, alpha=1e-4, beta=0.75",
+            "; ".join(
+                f"{n}: n={c['size']}, k={c['k']}, alpha={c['alpha']}, beta={c['beta']}" for n, c in consts.items()
+            ),
+            len(norms) == 2 and all(c == p for c in consts.values()),
+        ),
+        _part(
+            "the formula as printed (alpha_convention='paper')",
+            f"alpha'={p['alpha']}",
+            f"max |layer - formula| = {e_printed:.1e}",
+            e_printed <= tol,
+        ),
+        _part(
+            f"the default net's LRN (alpha_convention='{default.alpha_convention}')",
+            "the printed formula, alpha' = alpha/n as cuda-convnet ran it",
+            f"alpha'={alpha_eff[default.alpha_convention]:g}: max |layer - formula| = {e_default:.1e} "
+            f"(vs the other convention {e_other:.1e}; vs torch.nn.LocalResponseNorm {e_torch:.1e})",
+            e_default <= tol and e_other > tol,
+        ),
     ]
     rms = {c: math.sqrt(p["k"] / (alpha * p["size"])) for c, alpha in alpha_eff.items()}
-    return _check("L1", "b^i = a^i / (k + alpha sum_j (a^j)^2)^beta over n adjacent maps, k=2, n=5, alpha=1e-4, "
-                  "beta=0.75.", parts,
-                  note=f"The net runs alpha_convention='{default.alpha_convention}' (alpha' = "
-                       f"{alpha_eff[default.alpha_convention]:g}), the convention of cuda-convnet (which produced the "
-                       "paper's numbers), Caffe and torch; 'paper' runs the printed alpha. The squared-sum term "
-                       f"equals k when the RMS activation over the window is {rms['per_size']:.0f} (alpha/n) or "
-                       f"{rms['paper']:.0f} (alpha): below that both conventions are close to a constant k^-beta scale.")
+    return _check(
+        "L1",
+        "b^i = a^i / (k + alpha sum_j (a^j)^2)^beta over n adjacent maps, k=2, n=5, alpha=1e-4, beta=0.75.",
+        parts,
+        note=f"The net runs alpha_convention='{default.alpha_convention}' (alpha' = "
+        f"{alpha_eff[default.alpha_convention]:g}), the convention of cuda-convnet (which produced the "
+        "paper's numbers), Caffe and torch; 'paper' runs the printed alpha. The squared-sum term "
+        f"equals k when the RMS activation over the window is {rms['per_size']:.0f} (alpha/n) or "
+        f"{rms['paper']:.0f} (alpha): below that both conventions are close to a constant k^-beta scale.",
+    )
 
 
 def _t2_problem(seed):
@@ -334,9 +449,11 @@ def check_t2(cfg):
     runs = {}
     for name in ("formula", "PaperSGD", "torch SGD"):
         model, x, y = _t2_problem(cfg.init_seed)
-        opt = {"PaperSGD": lambda: PaperSGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
-               "torch SGD": lambda: torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
-               "formula": lambda: None}[name]()
+        opt = {
+            "PaperSGD": lambda: PaperSGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
+            "torch SGD": lambda: torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
+            "formula": lambda: None,
+        }[name]()
         v = [torch.zeros_like(p) for p in model.parameters()]
         trace = []
         for eps in lrs:
@@ -356,26 +473,41 @@ def check_t2(cfg):
     n = cfg.t2_steps
     diff = {k: (runs[k] - runs["formula"]).abs().max(1).values for k in ("PaperSGD", "torch SGD")}
     sig = inspect.signature(PaperSGD).parameters
-    defaults = {"batch_size": TrainSpec.__dataclass_fields__["batch_size"].default,
-                "momentum": sig["momentum"].default, "weight_decay": sig["weight_decay"].default}
-    torch_sgd = {"max_diff_before_lr_change": diff["torch SGD"][:n].max().item(),
-                 "max_diff_after_lr_change": diff["torch SGD"][n:].max().item()}
+    defaults = {
+        "batch_size": TrainSpec.__dataclass_fields__["batch_size"].default,
+        "momentum": sig["momentum"].default,
+        "weight_decay": sig["weight_decay"].default,
+    }
+    torch_sgd = {
+        "max_diff_before_lr_change": diff["torch SGD"][:n].max().item(),
+        "max_diff_after_lr_change": diff["torch SGD"][n:].max().item(),
+    }
     torch_sgd["differs_after_lr_change"] = torch_sgd["max_diff_after_lr_change"] > cfg.tolerance_formula
     parts = [
-        _part("PaperSGD = the update rule", "v <- 0.9 v - 0.0005 eps w - eps <dL/dw>; w <- w + v",
-              f"max |PaperSGD - rule| over {2 * n} steps (eps {lrs[0]:g} then {lrs[-1]:g}) = {diff['PaperSGD'].max().item():.1e}",
-              diff["PaperSGD"].max().item() <= cfg.tolerance_formula),
-        _part("hyperparameters", "batch 128, momentum 0.9, weight decay 0.0005",
-              f"TrainSpec batch {defaults['batch_size']}, PaperSGD momentum {defaults['momentum']}, "
-              f"weight decay {defaults['weight_decay']}", defaults == PAPER_SGD),
+        _part(
+            "PaperSGD = the update rule",
+            "v <- 0.9 v - 0.0005 eps w - eps <dL/dw>; w <- w + v",
+            f"max |PaperSGD - rule| over {2 * n} steps (eps {lrs[0]:g} then {lrs[-1]:g}) = {diff['PaperSGD'].max().item():.1e}",
+            diff["PaperSGD"].max().item() <= cfg.tolerance_formula,
+        ),
+        _part(
+            "hyperparameters",
+            "batch 128, momentum 0.9, weight decay 0.0005",
+            f"TrainSpec batch {defaults['batch_size']}, PaperSGD momentum {defaults['momentum']}, "
+            f"weight decay {defaults['weight_decay']}",
+            defaults == PAPER_SGD,
+        ),
     ]
-    c = _check("T2", "SGD, batch 128, momentum 0.9, weight decay 0.0005: v <- 0.9 v - 0.0005 eps w - eps <dL/dw>; "
-               "w <- w + v.", parts,
-               note=f"torch.optim.SGD (lr outside the buffer) matches the rule to {torch_sgd['max_diff_before_lr_change']:.1e} "
-                    f"while eps is constant and {'differs' if torch_sgd['differs_after_lr_change'] else 'does not differ'} "
-                    f"after eps changes (max {torch_sgd['max_diff_after_lr_change']:.1e}): it rescales the accumulated "
-                    "momentum to the new rate at once. The suite's param_groups spares biases from weight decay, as "
-                    "cuda-convnet did; the printed rule writes decay for every w.")
+    c = _check(
+        "T2",
+        "SGD, batch 128, momentum 0.9, weight decay 0.0005: v <- 0.9 v - 0.0005 eps w - eps <dL/dw>; w <- w + v.",
+        parts,
+        note=f"torch.optim.SGD (lr outside the buffer) matches the rule to {torch_sgd['max_diff_before_lr_change']:.1e} "
+        f"while eps is constant and {'differs' if torch_sgd['differs_after_lr_change'] else 'does not differ'} "
+        f"after eps changes (max {torch_sgd['max_diff_after_lr_change']:.1e}): it rescales the accumulated "
+        "momentum to the new rate at once. The suite's param_groups spares biases from weight decay, as "
+        "cuda-convnet did; the printed rule writes decay for every w.",
+    )
     c["torch_sgd"] = torch_sgd
     return c
 
@@ -389,14 +521,23 @@ def check_t3(model):
         n = w.numel()
         mean, std = w.mean().item(), w.std().item()
         # 5 standard errors of a sample of n draws of N(0, s): mean s/sqrt(n), std s/sqrt(2n)
-        ok_w = abs(mean) <= 5 * PAPER_INIT_STD / math.sqrt(n) and abs(std - PAPER_INIT_STD) <= 5 * PAPER_INIT_STD / math.sqrt(2 * n)
+        ok_w = abs(mean) <= 5 * PAPER_INIT_STD / math.sqrt(n) and abs(
+            std - PAPER_INIT_STD
+        ) <= 5 * PAPER_INIT_STD / math.sqrt(2 * n)
         bias = 1.0 if name in PAPER_BIAS_ONE else 0.0
         values = sorted(set(b.tolist()))
         stats[name] = {"weight_mean": mean, "weight_std": std, "bias_values": values, "n_weights": n}
-        parts.append(_part(name, f"N(0, {PAPER_INIT_STD}), bias {bias:g}",
-                           f"mean {mean:+.1e}, std {std:.5f}, bias {', '.join(f'{v:g}' for v in values)}",
-                           ok_w and values == [bias]))
-    c = _check("T3", "Weights ~ N(0, 0.01); biases 1 in conv2, conv4, conv5 and the FC hidden layers, 0 elsewhere.", parts)
+        parts.append(
+            _part(
+                name,
+                f"N(0, {PAPER_INIT_STD}), bias {bias:g}",
+                f"mean {mean:+.1e}, std {std:.5f}, bias {', '.join(f'{v:g}' for v in values)}",
+                ok_w and values == [bias],
+            )
+        )
+    c = _check(
+        "T3", "Weights ~ N(0, 0.01); biases 1 in conv2, conv4, conv5 and the FC hidden layers, 0 elsewhere.", parts
+    )
     c["init_stats"] = stats
     return c
 
@@ -411,19 +552,35 @@ def check_t4(cfg):
     distinct = sorted({r[0] for r in lrs}, reverse=True)
     ratios = [a / b for a, b in zip(distinct, distinct[1:])]
     parts = [
-        _part("one rate for all layers", "yes", "yes" if all(len(set(r)) == 1 for r in lrs) else "no",
-              all(len(set(r)) == 1 for r in lrs)),
+        _part(
+            "one rate for all layers",
+            "yes",
+            "yes" if all(len(set(r)) == 1 for r in lrs) else "no",
+            all(len(set(r)) == 1 for r in lrs),
+        ),
         _part("initial rate", f"{PAPER_LR}", f"{lrs[0][0]}", lrs[0][0] == PAPER_LR),
-        _part("divided by 10 on plateaus", "x1/10", ", ".join(f"x1/{r:.6g}" for r in ratios),
-              all(math.isclose(r, PAPER_LR_FACTOR) for r in ratios)),
-        _part("at most three times", f"{PAPER_DECAYS}",
-              f"{sched.num_decays} in {cfg.t4_evaluations} evaluations without improvement "
-              f"(rates {', '.join(f'{x:g}' for x in distinct)})", sched.num_decays == PAPER_DECAYS),
+        _part(
+            "divided by 10 on plateaus",
+            "x1/10",
+            ", ".join(f"x1/{r:.6g}" for r in ratios),
+            all(math.isclose(r, PAPER_LR_FACTOR) for r in ratios),
+        ),
+        _part(
+            "at most three times",
+            f"{PAPER_DECAYS}",
+            f"{sched.num_decays} in {cfg.t4_evaluations} evaluations without improvement "
+            f"(rates {', '.join(f'{x:g}' for x in distinct)})",
+            sched.num_decays == PAPER_DECAYS,
+        ),
     ]
-    return _check("T4", "One learning rate for all layers, 0.01, divided by 10 when the validation error stops "
-                  "improving (three times); ~90 epochs.", parts,
-                  note=f"The paper gives no patience; the suite waits {sched.patience} evaluations. The ~90 epochs "
-                       "belong to the ImageNet claims' configs, not to the schedule.")
+    return _check(
+        "T4",
+        "One learning rate for all layers, 0.01, divided by 10 when the validation error stops "
+        "improving (three times); ~90 epochs.",
+        parts,
+        note=f"The paper gives no patience; the suite waits {sched.patience} evaluations. The ~90 epochs "
+        "belong to the ImageNet claims' configs, not to the schedule.",
+    )
 
 
 def conv1_side(side, padding):
@@ -436,23 +593,44 @@ def check_227(rows, rows_224, default_cfg):
     sides55 = [s for s in range(200, 260) if conv1_side(s, 0) == PAPER_CONV1_SIDE]
     tiling = [s for s in sides55 if (s - 11) % PAPER_CONV1_STRIDE == 0]
     pad224 = AlexNetConfig(input_size=224).conv1_padding
+
     def shapes(rs):
         return [(r["layer"], r["output_shape"]) for r in rs[1:]]
+
     same = shapes(rows) == shapes(rows_224)
     parts = [
-        _part("224 without padding", "not 55 ((224-11)/4+1 is not an integer)",
-              f"{conv1_side(224, 0)} ((224-11)/4+1 = {exact:g})", conv1_side(224, 0) != PAPER_CONV1_SIDE),
-        _part("227", "55", f"{conv1_side(227, 0)}; sides giving 55 without padding: {sides55[0]}-{sides55[-1]}, "
-              f"windows tile the image exactly only at {', '.join(map(str, tiling))}",
-              conv1_side(227, 0) == PAPER_CONV1_SIDE and tiling == [227]),
-        _part("224 with padding", "55", f"{conv1_side(224, pad224)} with padding {pad224}",
-              conv1_side(224, pad224) == PAPER_CONV1_SIDE),
-        _part("what the suite feeds", "224 (as printed) or 227",
-              f"{default_cfg.input_size} by default; 224 (padding {pad224}) gives "
-              f"{'the same' if same else 'different'} shapes in every later layer", same),
+        _part(
+            "224 without padding",
+            "not 55 ((224-11)/4+1 is not an integer)",
+            f"{conv1_side(224, 0)} ((224-11)/4+1 = {exact:g})",
+            conv1_side(224, 0) != PAPER_CONV1_SIDE,
+        ),
+        _part(
+            "227",
+            "55",
+            f"{conv1_side(227, 0)}; sides giving 55 without padding: {sides55[0]}-{sides55[-1]}, "
+            f"windows tile the image exactly only at {', '.join(map(str, tiling))}",
+            conv1_side(227, 0) == PAPER_CONV1_SIDE and tiling == [227],
+        ),
+        _part(
+            "224 with padding",
+            "55",
+            f"{conv1_side(224, pad224)} with padding {pad224}",
+            conv1_side(224, pad224) == PAPER_CONV1_SIDE,
+        ),
+        _part(
+            "what the suite feeds",
+            "224 (as printed) or 227",
+            f"{default_cfg.input_size} by default; 224 (padding {pad224}) gives "
+            f"{'the same' if same else 'different'} shapes in every later layer",
+            same,
+        ),
     ]
-    return _check("227", "The paper says 224x224 input, but 11x11 stride 4 gives 55x55 only for 227 (or for 224 "
-                  "with padding).", parts)
+    return _check(
+        "227",
+        "The paper says 224x224 input, but 11x11 stride 4 gives 55x55 only for 227 (or for 224 with padding).",
+        parts,
+    )
 
 
 def check_d1():
@@ -462,12 +640,13 @@ def check_d1():
 
     from ..data.augment import center_crop
     from ..data.imagefolder import resize_center_crop
+
     w, h = 400, 300
     xs, ys = np.meshgrid(np.linspace(0, 255, w), np.linspace(0, 255, h))
     photo = Image.fromarray(np.stack([xs, ys, np.full_like(xs, 128)], -1).round().astype(np.uint8))
     out = np.asarray(resize_center_crop(photo, 256))
-    scaled_w = round(w * 256 / h)                        # 341: the shorter side (300) goes to 256
-    left = (scaled_w - 256) // 2                          # 42 columns cut on the left
+    scaled_w = round(w * 256 / h)  # 341: the shorter side (300) goes to 256
+    left = (scaled_w - 256) // 2  # 42 columns cut on the left
     # the kept square's centre is the photo's centre: x = 200 of 400 (red ~128), y = 150 of 300
     centre = out[128, 128].astype(float)
     mean = torch.rand(256, 256, 3) * 255
@@ -476,31 +655,55 @@ def check_d1():
     resid = (net_input - (batch[0].float() - mean)).abs().max().item()
     parts = [
         _part("output", "256x256x3", "x".join(map(str, out.shape)), out.shape == (256, 256, 3)),
-        _part("shorter side to 256", f"300 -> 256, 400 -> {scaled_w}",
-              f"left edge at x = {out[128, 0, 0] / 255 * (w - 1):.0f} of the photo ({left * w / scaled_w:.0f} "
-              f"expected)", abs(out[128, 0, 0] / 255 * (w - 1) - left * w / scaled_w) < 3),
-        _part("central crop", "the centre of the photo stays the centre",
-              f"centre pixel red {centre[0]:.0f}, green {centre[1]:.0f} (128, 128 expected)",
-              abs(centre[0] - 128) <= 2 and abs(centre[1] - 128) <= 2),
-        _part("mean subtracted, nothing else", "input = image - per-pixel mean",
-              f"max |input - (image - mean)| = {resid:.1e}", resid < 1e-4),
+        _part(
+            "shorter side to 256",
+            f"300 -> 256, 400 -> {scaled_w}",
+            f"left edge at x = {out[128, 0, 0] / 255 * (w - 1):.0f} of the photo ({left * w / scaled_w:.0f} expected)",
+            abs(out[128, 0, 0] / 255 * (w - 1) - left * w / scaled_w) < 3,
+        ),
+        _part(
+            "central crop",
+            "the centre of the photo stays the centre",
+            f"centre pixel red {centre[0]:.0f}, green {centre[1]:.0f} (128, 128 expected)",
+            abs(centre[0] - 128) <= 2 and abs(centre[1] - 128) <= 2,
+        ),
+        _part(
+            "mean subtracted, nothing else",
+            "input = image - per-pixel mean",
+            f"max |input - (image - mean)| = {resid:.1e}",
+            resid < 1e-4,
+        ),
     ]
-    return _check("D1", "Shorter side rescaled to 256, central 256x256 crop, the per-pixel training mean "
-                  "subtracted; nothing else.", parts,
-                  note="The ImageNet-shaped proxies store a smaller square (76 or 112 px) the same way.")
+    return _check(
+        "D1",
+        "Shorter side rescaled to 256, central 256x256 crop, the per-pixel training mean subtracted; nothing else.",
+        parts,
+        note="The ImageNet-shaped proxies store a smaller square (76 or 112 px) the same way.",
+    )
 
 
 # ---- the tables ----
+
 
 def layers_frame(rows):
     """The default net, one row per shape-changing layer (act/norm/drop keep their input's shape)."""
     total_ma = totals(rows)["mult_adds"]
     keep = [r for r in rows if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")]
-    return pd.DataFrame([{"layer": r["layer"], "output_shape": "x".join(map(str, r["output_shape"])),
-                          "neurons": r["neurons"], "paper_neurons": FIG2_NEURONS.get(r["layer"]),
-                          "parameters": r["parameters"], "param_share": r["param_share"],
-                          "mult_adds": r["mult_adds"], "mult_add_share": r["mult_adds"] / total_ma}
-                         for r in keep]).astype({"paper_neurons": "Int64"})
+    return pd.DataFrame(
+        [
+            {
+                "layer": r["layer"],
+                "output_shape": "x".join(map(str, r["output_shape"])),
+                "neurons": r["neurons"],
+                "paper_neurons": FIG2_NEURONS.get(r["layer"]),
+                "parameters": r["parameters"],
+                "param_share": r["param_share"],
+                "mult_adds": r["mult_adds"],
+                "mult_add_share": r["mult_adds"] / total_ma,
+            }
+            for r in keep
+        ]
+    ).astype({"paper_neurons": "Int64"})
 
 
 def switches_frame():
@@ -510,10 +713,16 @@ def switches_frame():
         rows = layer_table(AlexNetConfig(**overrides))
         t = totals(rows)
         by = {r["layer"]: r["parameters"] for r in rows}
-        row = {"switch": name, "used_by": used_by, "parameters": t["parameters"],
-               "parameters_vs_default": t["parameters"] / base["parameters"], "neurons": t["neurons"],
-               "mult_adds": t["mult_adds"], "mult_adds_vs_default": t["mult_adds"] / base["mult_adds"],
-               "input_neurons": rows[0]["neurons"]}
+        row = {
+            "switch": name,
+            "used_by": used_by,
+            "parameters": t["parameters"],
+            "parameters_vs_default": t["parameters"] / base["parameters"],
+            "neurons": t["neurons"],
+            "mult_adds": t["mult_adds"],
+            "mult_adds_vs_default": t["mult_adds"] / base["mult_adds"],
+            "input_neurons": rows[0]["neurons"],
+        }
         row |= {f"params_{n}": by.get(n) for n in WEIGHT_LAYERS}
         row["params_norm"] = sum(r["parameters"] for r in rows if r["layer"].startswith("norm"))
         out.append(row)
@@ -536,47 +745,89 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     torch.manual_seed(cfg.init_seed)
     model = AlexNet(default_cfg).eval()
     rows, rows_224 = layer_table(default_cfg), layer_table(default_cfg, input_size=PAPER_INPUT_SIDE)
-    checks = [check_a1(model), check_a2(model), check_m2(model, cfg), check_a3(rows, rows_224), check_a4(rows),
-              check_l1(model, cfg), check_t2(cfg), check_t3(model), check_t4(cfg),
-              check_227(rows, rows_224, default_cfg), check_d1()]
+    checks = [
+        check_a1(model),
+        check_a2(model),
+        check_m2(model, cfg),
+        check_a3(rows, rows_224),
+        check_a4(rows),
+        check_l1(model, cfg),
+        check_t2(cfg),
+        check_t3(model),
+        check_t4(cfg),
+        check_227(rows, rows_224, default_cfg),
+        check_d1(),
+    ]
     del model
     return Trained(
-        rows=rows, tables={"layers": layers_frame(rows), "switches": switches_frame()}, device=torch.device("cpu"),
+        rows=rows,
+        tables={"layers": layers_frame(rows), "switches": switches_frame()},
+        device=torch.device("cpu"),
         # n_train 0: there is no training set (the scoreboard prints this field)
-        dataset={"name": "none (the model itself)", "sha256": "n/a", "n_train": 0}, seeds=[],
+        dataset={"name": "none (the model itself)", "sha256": "n/a", "n_train": 0},
+        seeds=[],
         config={**asdict(cfg), "model": asdict(default_cfg), "switches": {k: v for k, (v, _) in SWITCHES.items()}},
-        wall_time_s=time.time() - t0, proxy=False,
+        wall_time_s=time.time() - t0,
+        proxy=False,
         proxy_note="No data and no training: the model, optimizer and schedule themselves are measured, the same "
-                   "at every scale.",
-        context={"checks": checks, "rows_224": rows_224})
+        "at every scale.",
+        context={"checks": checks, "rows_224": rows_224},
+    )
 
 
 def assess(trained: Trained, scale) -> Assessment:
     """One verdict per paper id, and the claim's: reproduced if every statement holds."""
     checks, rows, rows_224 = trained.context["checks"], trained.rows, trained.context["rows_224"]
     for c in checks:  # protocol v2: a statement the paper's own numbers contradict is not a fault of the code
-        if c["verdict"] != "holds" and c["id"] in PAPER_INCONSISTENT and set(c["failing"]) <= PAPER_INCONSISTENT[c["id"]]:
+        if (
+            c["verdict"] != "holds"
+            and c["id"] in PAPER_INCONSISTENT
+            and set(c["failing"]) <= PAPER_INCONSISTENT[c["id"]]
+        ):
             c["verdict"] = INCONSISTENT
     held = [c["id"] for c in checks if c["verdict"] == "holds"]
     inconsistent = [c for c in checks if c["verdict"] == INCONSISTENT]
     failed = [c for c in checks if c["verdict"] not in ("holds", INCONSISTENT)]
     verdict = "reproduced" if not failed else "partly reproduced" if held else "not reproduced"
-    headline = f"{len(held)} of {len(checks)} statements hold" + (
-        "; not " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in failed) if failed else "") + (
-        "; the paper contradicts itself in " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in inconsistent)
-        if inconsistent else "")
+    headline = (
+        f"{len(held)} of {len(checks)} statements hold"
+        + ("; not " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in failed) if failed else "")
+        + (
+            "; the paper contradicts itself in "
+            + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in inconsistent)
+            if inconsistent
+            else ""
+        )
+    )
     t = totals(rows)
     return Assessment(
-        verdict, headline,
-        measured={"parameters": t["parameters"], "neurons": t["neurons"], "mult_adds": t["mult_adds"],
-                  "input_neurons": rows[0]["neurons"], "input_neurons_224": rows_224[0]["neurons"],
-                  "statements_holding": len(held), "statements": len(checks),
-                  "verdicts": {c["id"]: c["verdict"] for c in checks}},
+        verdict,
+        headline,
+        measured={
+            "parameters": t["parameters"],
+            "neurons": t["neurons"],
+            "mult_adds": t["mult_adds"],
+            "input_neurons": rows[0]["neurons"],
+            "input_neurons_224": rows_224[0]["neurons"],
+            "statements_holding": len(held),
+            "statements": len(checks),
+            "verdicts": {c["id"]: c["verdict"] for c in checks},
+        },
         verdict_rule=RULE,
-        paper={"parameters": PAPER_PARAMETERS, "neurons": PAPER_NEURONS, "fig2_neurons": FIG2_NEURONS,
-               "input": PAPER_INPUT, "conv_share_max": PAPER_CONV_SHARE_MAX, "lrn": PAPER_LRN, "sgd": PAPER_SGD,
-               "init_std": PAPER_INIT_STD, "lr": PAPER_LR, "decays": PAPER_DECAYS},
-        fields={"claim_ids": [c["id"] for c in checks], "checks": checks})
+        paper={
+            "parameters": PAPER_PARAMETERS,
+            "neurons": PAPER_NEURONS,
+            "fig2_neurons": FIG2_NEURONS,
+            "input": PAPER_INPUT,
+            "conv_share_max": PAPER_CONV_SHARE_MAX,
+            "lrn": PAPER_LRN,
+            "sgd": PAPER_SGD,
+            "init_std": PAPER_INIT_STD,
+            "lr": PAPER_LR,
+            "decays": PAPER_DECAYS,
+        },
+        fields={"claim_ids": [c["id"] for c in checks], "checks": checks},
+    )
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
@@ -589,24 +840,34 @@ def checks_frame(result):
 
 
 def parts_frame(result, cid=None):
-    return pd.DataFrame([dict(id=c["id"], **p) for c in result["checks"] for p in c["parts"]
-                         if cid is None or c["id"] == cid])
+    return pd.DataFrame(
+        [dict(id=c["id"], **p) for c in result["checks"] for p in c["parts"] if cid is None or c["id"] == cid]
+    )
 
 
 def plot_budget(layers):
     """Where the parameters live vs where the compute lives: each weight layer's share of both."""
     import matplotlib.pyplot as plt
     import seaborn as sns
+
     w = layers[layers["layer"].isin(WEIGHT_LAYERS)]
-    long = pd.concat([pd.DataFrame({"layer": w["layer"], "share": 100 * w["param_share"], "of": "parameters"}),
-                      pd.DataFrame({"layer": w["layer"], "share": 100 * w["mult_add_share"], "of": "multiply-adds"})])
+    long = pd.concat(
+        [
+            pd.DataFrame({"layer": w["layer"], "share": 100 * w["param_share"], "of": "parameters"}),
+            pd.DataFrame({"layer": w["layer"], "share": 100 * w["mult_add_share"], "of": "multiply-adds"}),
+        ]
+    )
     fig, ax = plt.subplots(figsize=(9, 4))
     sns.barplot(data=long, x="layer", y="share", hue="of", ax=ax)
     ax.set_yscale("log")  # the conv layers' parameter shares are fractions of a percent
     ax.axhline(100 * PAPER_CONV_SHARE_MAX, ls="--", c="grey", lw=1)
     ax.text(-0.45, 100 * PAPER_CONV_SHARE_MAX * 1.15, "A4: 1%", color="grey", fontsize=8)
-    ax.set(xlabel="", ylabel="% of the net's total (log scale)", ylim=(0.02, 100),
-           title="Where the parameters live and where the compute lives (paper default, one 227x227 image)")
+    ax.set(
+        xlabel="",
+        ylabel="% of the net's total (log scale)",
+        ylim=(0.02, 100),
+        title="Where the parameters live and where the compute lives (paper default, one 227x227 image)",
+    )
     ax.legend(title="share of")
     fig.tight_layout()
     return fig

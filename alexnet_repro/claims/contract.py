@@ -19,6 +19,7 @@ one place, validates and writes results/<slug>/<scale>/ (results.write_result).
 
 Claims register themselves (claims/__init__.py): a module of this package that declares CLAIM is a claim.
 """
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,30 +44,32 @@ class Trained:
     """What a claim's runs gave: its per-run rows (what its assess reads), its tables (written beside
     result.json as CSVs) and the facts of its provenance. `context` carries what its assess needs beyond
     the rows (sweeps, the config)."""
+
     rows: list
-    tables: dict                 # name -> DataFrame; "seeds" is the per-run table where a claim has one
+    tables: dict  # name -> DataFrame; "seeds" is the per-run table where a claim has one
     device: object
-    dataset: dict                # the data's description (results.validate wants its sha256)
+    dataset: dict  # the data's description (results.validate wants its sha256)
     seeds: tuple
     config: dict
-    wall_time_s: float           # the compute of the runs themselves (as stored), not of this call
+    wall_time_s: float  # the compute of the runs themselves (as stored), not of this call
     proxy: bool
     proxy_note: str
     precision: str = "fp32"
-    trained_at: list = None      # the commits that trained the runs, where the store records them
-    files: dict = field(default_factory=dict)    # further files beside result.json: name -> bytes
+    trained_at: list = None  # the commits that trained the runs, where the store records them
+    files: dict = field(default_factory=dict)  # further files beside result.json: name -> bytes
     context: dict = field(default_factory=dict)
 
 
 @dataclass
 class Assessment:
     """A claim's verdict from its runs, and the fields of its own its result carries."""
+
     verdict: str
     headline: str
     measured: dict
     verdict_rule: str
-    paper: dict = field(default_factory=dict)    # the paper's numbers, beside its words, section and data
-    fields: dict = field(default_factory=dict)   # e.g. comparisons and reason (protocol 2), checks, sensitivity
+    paper: dict = field(default_factory=dict)  # the paper's numbers, beside its words, section and data
+    fields: dict = field(default_factory=dict)  # e.g. comparisons and reason (protocol 2), checks, sensitivity
 
 
 def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
@@ -87,33 +90,56 @@ def smoke_headline(trained: Trained) -> str:
     """What a smoke run says instead of its effects: what ran, and that it ran. A few hundred images and a few
     epochs measure no effect; an interval printed from them would be read as one."""
     d = trained.dataset or {}
-    data = d.get("name", "no data") + (f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else "")
-    return (f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
-            f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
-            f"a finding)")
+    data = d.get("name", "no data") + (
+        f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else ""
+    )
+    return (
+        f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
+        f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
+        f"a finding)"
+    )
 
 
 def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
     """The result dict: the fields every result has, around the claim's own. A smoke run's plumbing check says what
     ran, not what it measured (smoke_headline)."""
     result = {
-        "claim": claim.slug, "claim_id": claim.id, "title": claim.title, "scale": scale,
-        "proxy": trained.proxy, "proxy_note": trained.proxy_note,
+        "claim": claim.slug,
+        "claim_id": claim.id,
+        "title": claim.title,
+        "scale": scale,
+        "proxy": trained.proxy,
+        "proxy_note": trained.proxy_note,
         "paper": {"says": claim.paper_says, **a.paper, "section": claim.section, "data": claim.paper_data},
         "measured": a.measured,
         **a.fields,
         "headline": smoke_headline(trained) if a.verdict == PLUMBING else a.headline,
         "verdict": a.verdict,
         "verdict_rule": a.verdict_rule,
-        "provenance": provenance(device=trained.device, dataset=trained.dataset, seeds=trained.seeds, scale=scale,
-                                 config=trained.config, wall_time_s=trained.wall_time_s, precision=trained.precision),
+        "provenance": provenance(
+            device=trained.device,
+            dataset=trained.dataset,
+            seeds=trained.seeds,
+            scale=scale,
+            config=trained.config,
+            wall_time_s=trained.wall_time_s,
+            precision=trained.precision,
+        ),
     }
     if "comparisons" in a.fields:
         # Protocol v2 (book/evidence.py): the effects as a comparisons list, and every look at the data.
         result.setdefault("protocol", 2)  # a claim's assessment names a later protocol itself
-        result.setdefault("looks", [{"n_seeds": len(trained.seeds), "verdict": a.verdict,
-                                     "date": time.strftime("%Y-%m-%d"),
-                                     "note": "the only look: seeds fixed in the scale before the runs"}])
+        result.setdefault(
+            "looks",
+            [
+                {
+                    "n_seeds": len(trained.seeds),
+                    "verdict": a.verdict,
+                    "date": time.strftime("%Y-%m-%d"),
+                    "note": "the only look: seeds fixed in the scale before the runs",
+                }
+            ],
+        )
     result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
     # What `list` and the book compare to tell a stale result: the code that trains and decides this claim.
     result["provenance"]["decision_version"] = decision_version(claim.slug)

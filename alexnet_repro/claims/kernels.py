@@ -33,6 +33,7 @@ with the seeds that would reject at the seeds' mean evidence (seeds_needed), or 
 measured (a diverged run is not measured). The size of the separation is reported beside the verdict, not
 judged: the paper gives none.
 """
+
 import io
 import math
 import sys
@@ -47,11 +48,14 @@ from .contract import Assessment, Trained
 from .trained_net import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
-    id="Q1", slug="kernels", title="One column's first-layer kernels are colour-agnostic, the other's colour-specific",
+    id="Q1",
+    slug="kernels",
+    title="One column's first-layer kernels are colour-agnostic, the other's colour-specific",
     paper_says="Notice the specialization exhibited by the two GPUs, a result of the restricted connectivity "
-               "described in Section 3.5. The kernels on GPU 1 are largely color-agnostic, while the kernels on "
-               "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
-               "independent of any particular random weight initialization (modulo a renumbering of the GPUs).")
+    "described in Section 3.5. The kernels on GPU 1 are largely color-agnostic, while the kernels on "
+    "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
+    "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
+)
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 
@@ -68,7 +72,8 @@ RULE_TEXT = (
     "-log p), or if fewer than 2 seeds were measured; else reproduced if it holds in every seed, partly "
     "reproduced if not. "
     "Which column is the colour-specific one may differ between seeds (the paper: 'modulo a renumbering "
-    "of the GPUs'). The size of the separation is reported, not judged: the paper gives none.")
+    "of the GPUs'). The size of the separation is reported, not judged: the paper gives none."
+)
 
 
 def colour_specificity(weights):
@@ -77,8 +82,8 @@ def colour_specificity(weights):
     if w.ndim != 4 or w.shape[1] != 3:
         raise ValueError(f"expected kernels (K, 3, h, w), got shape {w.shape}")
     residual = w - w.mean(axis=1, keepdims=True)
-    total = (w ** 2).sum(axis=(1, 2, 3))
-    diff = (residual ** 2).sum(axis=(1, 2, 3))
+    total = (w**2).sum(axis=(1, 2, 3))
+    diff = (residual**2).sum(axis=(1, 2, 3))
     return np.divide(diff, total, out=np.zeros_like(total), where=total > 0)
 
 
@@ -88,7 +93,7 @@ def permutation_test(a, b, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED)
     observed = abs(a.mean() - b.mean())
     pooled = np.concatenate([a, b])
     shuffled = np.random.default_rng(seed).permuted(np.tile(pooled, (n_permutations, 1)), axis=1)
-    stats = np.abs(shuffled[:, :len(a)].mean(1) - shuffled[:, len(a):].mean(1))
+    stats = np.abs(shuffled[:, : len(a)].mean(1) - shuffled[:, len(a) :].mean(1))
     # a tolerance so that shuffles equal to the observed split are not lost to rounding
     extreme = int(np.sum(stats >= observed - 1e-12 * max(1.0, observed)))
     return observed, (1 + extreme) / (1 + n_permutations)
@@ -132,10 +137,17 @@ def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
     effect, p = permutation_test(*cols, n_permutations, seed)
     means = [float(c.mean()) for c in cols]
     kernels = [{"column": int(i >= half), "kernel": i, "score": float(s)} for i, s in enumerate(scores)]
-    summary = {"kernels_per_column": half, "mean_col0": means[0], "mean_col1": means[1],
-               "median_col0": float(np.median(cols[0])), "median_col1": float(np.median(cols[1])),
-               "effect": float(effect), "colour_specific_column": int(np.argmax(means)), "p_value": float(p),
-               "holds": bool(p < ALPHA)}
+    summary = {
+        "kernels_per_column": half,
+        "mean_col0": means[0],
+        "mean_col1": means[1],
+        "median_col0": float(np.median(cols[0])),
+        "median_col1": float(np.median(cols[1])),
+        "effect": float(effect),
+        "colour_specific_column": int(np.argmax(means)),
+        "p_value": float(p),
+        "holds": bool(p < ALPHA),
+    }
     return kernels, summary
 
 
@@ -149,7 +161,7 @@ def weights_npz(weights_by_seed) -> bytes:
 def load_weights(path):
     """{seed: conv1 weights (C, 3, h, w)} as written by run()."""
     with np.load(path) as z:
-        return {int(k[len("seed"):]): z[k] for k in z.files}
+        return {int(k[len("seed") :]): z[k] for k in z.files}
 
 
 # What Q1 trains is the family's paper's net: the family's jobs.
@@ -172,11 +184,19 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
             out.update(measured=False, holds=False)
         rows.append(out)
     k = next((r["kernels_per_column"] for r in rows if r["measured"]), 0)
-    return family_trained(fam, rows, {"score": "||W - mean_c W||^2 / ||W||^2", "n_permutations": N_PERMUTATIONS,
-                               "permutation_seed": PERMUTATION_SEED, "alpha": ALPHA},
-                   tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)},
-                   proxy_extra=f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per column)."
-                   if k else "", files={"conv1_weights.npz": weights_npz(weights)})
+    return family_trained(
+        fam,
+        rows,
+        {
+            "score": "||W - mean_c W||^2 / ||W||^2",
+            "n_permutations": N_PERMUTATIONS,
+            "permutation_seed": PERMUTATION_SEED,
+            "alpha": ALPHA,
+        },
+        tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)},
+        proxy_extra=f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per column)." if k else "",
+        files={"conv1_weights.npz": weights_npz(weights)},
+    )
 
 
 def assess(trained: Trained, scale) -> Assessment:
@@ -184,19 +204,29 @@ def assess(trained: Trained, scale) -> Assessment:
     measured_rows = [r for r in rows if r["measured"]]
     verdict = decide_seeds(measured_rows) if scale != "smoke" else PLUMBING
     n_holds = sum(r["holds"] for r in measured_rows)
-    per_seed = {str(r["seed"]): {k: r.get(k) for k in ("measured", "mean_col0", "mean_col1", "effect",
-                                                       "colour_specific_column", "p_value", "holds")}
-                for r in rows}
+    per_seed = {
+        str(r["seed"]): {
+            k: r.get(k)
+            for k in ("measured", "mean_col0", "mean_col1", "effect", "colour_specific_column", "p_value", "holds")
+        }
+        for r in rows
+    }
     if measured_rows:
         effects = [r["effect"] for r in measured_rows]
         ps = ", ".join(f"{r['p_value']:.4f}" for r in measured_rows)
-        headline = (f"columns separate (p < {ALPHA}) in {n_holds} of {len(measured_rows)} seeds; "
-                    f"|difference of column mean scores| {min(effects):.3f} to {max(effects):.3f} (p = {ps})")
+        headline = (
+            f"columns separate (p < {ALPHA}) in {n_holds} of {len(measured_rows)} seeds; "
+            f"|difference of column mean scores| {min(effects):.3f} to {max(effects):.3f} (p = {ps})"
+        )
     else:
         headline = "no run could be measured"
-    measured = {"per_seed": per_seed, "seeds_measured": len(measured_rows), "seeds_holding": n_holds,
-                "effect": {"per_seed": [r["effect"] for r in measured_rows]},
-                "p_value": {"per_seed": [r["p_value"] for r in measured_rows]}}
+    measured = {
+        "per_seed": per_seed,
+        "seeds_measured": len(measured_rows),
+        "seeds_holding": n_holds,
+        "effect": {"per_seed": [r["effect"] for r in measured_rows]},
+        "p_value": {"per_seed": [r["p_value"] for r in measured_rows]},
+    }
     measured.update(combined(measured_rows, verdict))
     return Assessment(verdict, headline, measured, RULE_TEXT, paper={"number": CLAIM.paper_number})
 
@@ -204,8 +234,10 @@ def assess(trained: Trained, scale) -> Assessment:
 def combined(rows, verdict):
     """Fisher's combined p of the measured seeds and, for an inconclusive verdict, the seeds it would need."""
     ps = [r["p_value"] for r in rows]
-    return {"combined_p": fisher_p(ps) if ps else None,
-            "seeds_needed": seeds_needed(ps) if verdict == INCONCLUSIVE and len(ps) >= 2 else None}
+    return {
+        "combined_p": fisher_p(ps) if ps else None,
+        "seeds_needed": seeds_needed(ps) if verdict == INCONCLUSIVE and len(ps) >= 2 else None,
+    }
 
 
 def reread(folder):
@@ -217,20 +249,38 @@ def reread(folder):
 
     from ..results import code_version, git_commit, write_result
     from ..staleness import decision_version
+
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
     rows = [r for r in pd.read_csv(folder / "seeds.csv").to_dict("records") if r["measured"]]
     verdict = decide_seeds(rows) if old["scale"] != "smoke" else PLUMBING
     looks = list(old.get("looks", []))
     if verdict != old["verdict"]:
-        looks.append({"n_seeds": len(rows), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
-                      "note": f"the same seeds re-read by code {code_version()}: a non-significant combined test is "
-                              f"inconclusive, no longer 'not reproduced' (was: {old['verdict']})"})
-    result = {**old, "verdict": verdict, "verdict_rule": RULE_TEXT, "looks": looks,
-              "measured": {**old["measured"], **combined(rows, verdict)},
-              "provenance": {**old["provenance"], "reread": {"git_commit": git_commit(), "code_version": code_version(),
-                                                             "decision_version": decision_version(CLAIM.slug),
-                                                             "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+        looks.append(
+            {
+                "n_seeds": len(rows),
+                "verdict": verdict,
+                "date": time.strftime("%Y-%m-%d"),
+                "note": f"the same seeds re-read by code {code_version()}: a non-significant combined test is "
+                f"inconclusive, no longer 'not reproduced' (was: {old['verdict']})",
+            }
+        )
+    result = {
+        **old,
+        "verdict": verdict,
+        "verdict_rule": RULE_TEXT,
+        "looks": looks,
+        "measured": {**old["measured"], **combined(rows, verdict)},
+        "provenance": {
+            **old["provenance"],
+            "reread": {
+                "git_commit": git_commit(),
+                "code_version": code_version(),
+                "decision_version": decision_version(CLAIM.slug),
+                "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        },
+    }
     write_result(result, folder)
     return result
 
@@ -245,6 +295,7 @@ def plot_kernels(weights, kernels_table, seed=None, per_row=16):
     column 0 in the top rows, column 1 below, each titled with its score s. `weights` is
     {seed: array} (load_weights) or a path to conv1_weights.npz."""
     import matplotlib.pyplot as plt
+
     if not isinstance(weights, dict):
         weights = load_weights(weights)
     seed = min(weights) if seed is None else seed
@@ -253,8 +304,9 @@ def plot_kernels(weights, kernels_table, seed=None, per_row=16):
     scores = kernels_table[kernels_table["seed"] == seed].set_index("kernel")["score"]
     per_row = min(per_row, half)
     rows_per_col = math.ceil(half / per_row)
-    fig, axes = plt.subplots(2 * rows_per_col, per_row, figsize=(0.8 * per_row, 1.0 * 2 * rows_per_col + 0.6),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        2 * rows_per_col, per_row, figsize=(0.8 * per_row, 1.0 * 2 * rows_per_col + 0.6), squeeze=False
+    )
     for ax in axes.flat:
         ax.axis("off")
     for i, kernel in enumerate(w):
@@ -266,10 +318,18 @@ def plot_kernels(weights, kernels_table, seed=None, per_row=16):
         ax.set_title(f"{scores.get(i, float('nan')):.2f}", fontsize=7, pad=2)
     for col in (0, 1):
         m = scores[(scores.index >= half) == bool(col)].mean()
-        axes[col * rows_per_col, 0].text(-0.3, 0.5, f"column {col}\nmean s {m:.2f}", transform=axes[col * rows_per_col, 0].transAxes,
-                                         ha="right", va="center", fontsize=8)
-    fig.suptitle(f"conv1 kernels, seed {seed}: column 0 on top, column 1 below; title = colour-specificity s",
-                 fontsize=9)
+        axes[col * rows_per_col, 0].text(
+            -0.3,
+            0.5,
+            f"column {col}\nmean s {m:.2f}",
+            transform=axes[col * rows_per_col, 0].transAxes,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
+    fig.suptitle(
+        f"conv1 kernels, seed {seed}: column 0 on top, column 1 below; title = colour-specificity s", fontsize=9
+    )
     fig.tight_layout()
     return fig
 
@@ -278,13 +338,36 @@ def plot_scores(kernels_table, result):
     """Each kernel's score, per column, per seed, with each seed's permutation p-value."""
     import matplotlib.pyplot as plt
     import seaborn as sns
-    t = kernels_table.assign(seed=kernels_table["seed"].astype(str),
-                             column=kernels_table["column"].map(lambda c: f"column {c}"))
+
+    t = kernels_table.assign(
+        seed=kernels_table["seed"].astype(str), column=kernels_table["column"].map(lambda c: f"column {c}")
+    )
     fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * t["seed"].nunique() + 2), 3.6))
-    sns.stripplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=True,
-                  size=5, jitter=0.25, ax=ax)
-    sns.pointplot(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], dodge=0.4,
-                  palette=["black", "black"], markers="_", linestyle="none", errorbar=None, legend=False, ax=ax)
+    sns.stripplot(
+        data=t,
+        x="seed",
+        y="score",
+        hue="column",
+        hue_order=["column 0", "column 1"],
+        dodge=True,
+        size=5,
+        jitter=0.25,
+        ax=ax,
+    )
+    sns.pointplot(
+        data=t,
+        x="seed",
+        y="score",
+        hue="column",
+        hue_order=["column 0", "column 1"],
+        dodge=0.4,
+        palette=["black", "black"],
+        markers="_",
+        linestyle="none",
+        errorbar=None,
+        legend=False,
+        ax=ax,
+    )
     ax.axhline(2 / 3, color="grey", ls=":", lw=1, label="random kernel (2/3)")
     for i, seed in enumerate(sorted(t["seed"].unique(), key=int)):
         s = result["measured"]["per_seed"].get(seed, {})
@@ -292,7 +375,8 @@ def plot_scores(kernels_table, result):
             ax.text(i, 1.02, f"p={s['p_value']:.3g}", ha="center", va="bottom", fontsize=8)
     ax.set(ylim=(0, 1.1), ylabel="colour-specificity s", xlabel="seed")
     ax.legend(loc="lower right", fontsize=8)
-    fig.suptitle(f"Q1, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}",
-                 fontsize=10)
+    fig.suptitle(
+        f"Q1, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}", fontsize=10
+    )
     fig.tight_layout()
     return fig

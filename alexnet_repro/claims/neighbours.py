@@ -23,6 +23,7 @@ query's category where pixel neighbours generally do not, a qualitative differen
 points over raw pixels would not show it, so the band starts at 10 points and runs to the largest
 possible effect.
 """
+
 import io
 import sys
 
@@ -40,35 +41,50 @@ from .contract import Assessment, Trained
 from .trained_net import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
-    id="Q2", slug="neighbours", title="Images close in the last hidden layer are semantically similar",
+    id="Q2",
+    slug="neighbours",
+    title="Images close in the last hidden layer are semantically similar",
     paper_says="If two images produce feature activation vectors with a small Euclidean separation, we can say "
-               "that the higher levels of the neural network consider them to be similar. Figure 4 shows five "
-               "images from the test set and the six images from the training set that are most similar to each "
-               "of them according to this measure. Notice that at the pixel level, the retrieved training images "
-               "are generally not close in L2 to the query images in the first column.")
+    "that the higher levels of the neural network consider them to be similar. Figure 4 shows five "
+    "images from the test set and the six images from the training set that are most similar to each "
+    "of them according to this measure. Notice that at the pixel level, the retrieved training images "
+    "are generally not close in L2 to the query images in the first column.",
+)
 # The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
 DATA = "family"
 
-K = 5                 # precision@K
-N_SHOW = 6            # neighbours per query in the figure, as Fig. 4
-N_QUERIES_SHOWN = 5   # queries in the figure, as Fig. 4
-N_KEYS = 5000         # at most this many training images as candidates, class-balanced
-EXAMPLE_SEED = 0      # the generator that picks the figure's queries
+K = 5  # precision@K
+N_SHOW = 6  # neighbours per query in the figure, as Fig. 4
+N_QUERIES_SHOWN = 5  # queries in the figure, as Fig. 4
+N_KEYS = 5000  # at most this many training images as candidates, class-balanced
+EXAMPLE_SEED = 0  # the generator that picks the figure's queries
 BATCH = 256
 # Written before any run; why the band starts at 10 points: see the module docstring.
-RULE = Rule(null=0.0, direction=+1, band=(10.0, 100.0),
-            text=f"Effect: precision@{K} of Euclidean nearest training images in fc7 (after ReLU, eval mode, centre "
-                 f"crop) minus the same in mean-subtracted pixels of the centre crop, in points, per seed; all "
-                 f"validation images as queries, a class-balanced sample of at most {N_KEYS} training images as "
-                 f"candidates. A gain under 10 points over raw pixels would not show Fig. 4's qualitative "
-                 f"difference; 100 is the largest possible.")
+RULE = Rule(
+    null=0.0,
+    direction=+1,
+    band=(10.0, 100.0),
+    text=f"Effect: precision@{K} of Euclidean nearest training images in fc7 (after ReLU, eval mode, centre "
+    f"crop) minus the same in mean-subtracted pixels of the centre crop, in points, per seed; all "
+    f"validation images as queries, a class-balanced sample of at most {N_KEYS} training images as "
+    f"candidates. A gain under 10 points over raw pixels would not show Fig. 4's qualitative "
+    f"difference; 100 is the largest possible.",
+)
 
 
 # Imagenette's classes by WordNet id, for the figures' titles (other datasets show their folder names).
-CLASS_NAMES = {"n01440764": "tench", "n02102040": "springer", "n02979186": "cassette player",
-               "n03000684": "chain saw", "n03028079": "church", "n03394916": "French horn",
-               "n03417042": "garbage truck", "n03425413": "gas pump", "n03445777": "golf ball",
-               "n03888257": "parachute"}
+CLASS_NAMES = {
+    "n01440764": "tench",
+    "n02102040": "springer",
+    "n02979186": "cassette player",
+    "n03000684": "chain saw",
+    "n03028079": "church",
+    "n03394916": "French horn",
+    "n03417042": "garbage truck",
+    "n03425413": "gas pump",
+    "n03445777": "golf ball",
+    "n03888257": "parachute",
+}
 
 
 def balanced_sample(labels, n_max):
@@ -97,18 +113,21 @@ def fc7_embedding(model, crop, mean_image):
     @torch.no_grad()
     def embed(batch_u8):
         return head(model.features(center_crop(batch_u8, crop, mean_image)).flatten(1)).float()
+
     return embed
 
 
 def pixel_embedding(crop, mean_image):
     """uint8 NHWC batch -> the centre crop minus the mean image, flattened (B, crop * crop * 3)."""
+
     def embed(batch_u8):
         return center_crop(batch_u8, crop, mean_image).permute(0, 2, 3, 1).reshape(len(batch_u8), -1)
+
     return embed
 
 
 def embed_all(embed, images, batch_size=BATCH):
-    return torch.cat([embed(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+    return torch.cat([embed(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
 
 
 def nearest(embed, queries, keys, k, batch_size=BATCH):
@@ -123,7 +142,7 @@ def nearest(embed, queries, keys, k, batch_size=BATCH):
     keys = keys - centre
     idx, dist = [], []
     for i in range(0, len(queries), batch_size):
-        d = torch.cdist(embed(queries[i:i + batch_size]) - centre, keys)
+        d = torch.cdist(embed(queries[i : i + batch_size]) - centre, keys)
         v, j = d.topk(k, dim=1, largest=False, sorted=True)
         idx.append(j.cpu())
         dist.append(v.cpu())
@@ -146,12 +165,12 @@ def pick_queries(labels, n=N_QUERIES_SHOWN, seed=EXAMPLE_SEED):
     chosen = rng.permutation(classes)[:n]
     picks = [int(rng.choice(np.flatnonzero(labels == c))) for c in chosen]
     rest = rng.permutation(np.setdiff1d(np.arange(len(labels)), picks))
-    return picks + [int(i) for i in rest[:n - len(picks)]]
+    return picks + [int(i) for i in rest[: n - len(picks)]]
 
 
 def _crop_u8(images, crop):
     o = (images.shape[1] - crop) // 2
-    return images[:, o:o + crop, o:o + crop].cpu().numpy()
+    return images[:, o : o + crop, o : o + crop].cpu().numpy()
 
 
 def _example_rows(space, seed, queries, idx, dist, test_y, key_idx, key_y):
@@ -159,9 +178,18 @@ def _example_rows(space, seed, queries, idx, dist, test_y, key_idx, key_y):
     for q in queries:
         for r in range(idx.shape[1]):
             j = int(idx[q, r])
-            rows.append({"space": space, "seed": seed, "query": q, "query_class": int(test_y[q]), "rank": r + 1,
-                         "neighbour": int(key_idx[j]), "neighbour_class": int(key_y[j]),
-                         "distance": float(dist[q, r])})
+            rows.append(
+                {
+                    "space": space,
+                    "seed": seed,
+                    "query": q,
+                    "query_class": int(test_y[q]),
+                    "rank": r + 1,
+                    "neighbour": int(key_idx[j]),
+                    "neighbour_class": int(key_y[j]),
+                    "distance": float(dist[q, r]),
+                }
+            )
     return rows
 
 
@@ -198,25 +226,39 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         idx, dist = nearest(fc7, sp.test_x, keys, N_SHOW)
         p_fc7 = 100 * precision_at_k(key_y[idx.numpy()], test_y)
         active = keys > 0
-        rows.append({**out, "measured": True, "precision_fc7": p_fc7, "precision_pixels": p_pixels,
-                     "effect": p_fc7 - p_pixels, "chance": chance, "fc7_dim": keys.shape[1],
-                     # a unit that is zero on every candidate image carries nothing; all dead = every
-                     # distance 0, and the neighbours are an arbitrary tie-break (precision at chance)
-                     "fc7_dead_units": float((~active.any(0)).double().mean()),
-                     "fc7_active_per_image": float(active.double().mean())})
+        rows.append(
+            {
+                **out,
+                "measured": True,
+                "precision_fc7": p_fc7,
+                "precision_pixels": p_pixels,
+                "effect": p_fc7 - p_pixels,
+                "chance": chance,
+                "fc7_dim": keys.shape[1],
+                # a unit that is zero on every candidate image carries nothing; all dead = every
+                # distance 0, and the neighbours are an arbitrary tie-break (precision at chance)
+                "fc7_dead_units": float((~active.any(0)).double().mean()),
+                "fc7_active_per_image": float(active.double().mean()),
+            }
+        )
         example_rows += _example_rows("fc7", seed, queries, idx, dist, test_y, key_idx, key_y)
         if examples is None:  # the figure's seed: the first one measured
             q = torch.tensor(queries)
-            examples = {"seed": seed, "query_index": np.array(queries), "query_labels": test_y[queries],
-                        "query_images": _crop_u8(sp.test_x[q.to(sp.test_x.device)], crop),
-                        "classes": np.array(fam.data.classes)}
+            examples = {
+                "seed": seed,
+                "query_index": np.array(queries),
+                "query_labels": test_y[queries],
+                "query_images": _crop_u8(sp.test_x[q.to(sp.test_x.device)], crop),
+                "classes": np.array(fam.data.classes),
+            }
             for space, (i, d) in (("fc7", (idx, dist)), ("pixels", (pix_idx, pix_dist))):
                 nb = i[q]  # (n queries, N_SHOW) positions in the candidate sample
                 examples[f"{space}_index"] = key_idx[nb.numpy()]
                 examples[f"{space}_labels"] = key_y[nb.numpy()]
                 examples[f"{space}_distances"] = d[q].numpy()
                 examples[f"{space}_images"] = _crop_u8(key_x[nb.reshape(-1).to(key_x.device)], crop).reshape(
-                    *nb.shape, crop, crop, 3)
+                    *nb.shape, crop, crop, 3
+                )
 
     fc7_dim = scaled(4096, cfg.width)
     files = {}
@@ -225,14 +267,30 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         np.savez_compressed(buf, **examples)
         files["examples.npz"] = buf.getvalue()
     return family_trained(
-        fam, rows, {"k": K, "n_candidates_max": N_KEYS, "distance": "Euclidean",
-                    "layer": "fc7 after ReLU, eval mode, centre crop", "baseline": "mean-subtracted centre-crop pixels",
-                    "figure_query_seed": EXAMPLE_SEED},
+        fam,
+        rows,
+        {
+            "k": K,
+            "n_candidates_max": N_KEYS,
+            "distance": "Euclidean",
+            "layer": "fc7 after ReLU, eval mode, centre crop",
+            "baseline": "mean-subtracted centre-crop pixels",
+            "figure_query_seed": EXAMPLE_SEED,
+        },
         tables={"seeds": pd.DataFrame(rows), "neighbours": pd.DataFrame(example_rows)},
-        proxy_extra=f"The last hidden layer (fc7) has {fc7_dim} units here (the paper: 4096)." if scale != "paper" else "",
+        proxy_extra=f"The last hidden layer (fc7) has {fc7_dim} units here (the paper: 4096)."
+        if scale != "paper"
+        else "",
         files=files,
-        context={"n_queries": len(test_y), "n_candidates": len(key_idx), "n_classes": n_classes, "fc7_dim": fc7_dim,
-                 "chance": chance, "precision_pixels": p_pixels})
+        context={
+            "n_queries": len(test_y),
+            "n_candidates": len(key_idx),
+            "n_classes": n_classes,
+            "fc7_dim": fc7_dim,
+            "chance": chance,
+            "precision_pixels": p_pixels,
+        },
+    )
 
 
 def assess(trained: Trained, scale) -> Assessment:
@@ -245,8 +303,13 @@ def assess(trained: Trained, scale) -> Assessment:
     verdict = (decide(ci, RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     p_fc7s = [r["precision_fc7"] for r in measured_rows]
     measured = {
-        "k": K, "n_queries": c["n_queries"], "n_candidates": c["n_candidates"], "n_classes": c["n_classes"],
-        "fc7_dim": c["fc7_dim"], "chance": chance, "precision_pixels": p_pixels,
+        "k": K,
+        "n_queries": c["n_queries"],
+        "n_candidates": c["n_candidates"],
+        "n_classes": c["n_classes"],
+        "fc7_dim": c["fc7_dim"],
+        "chance": chance,
+        "precision_pixels": p_pixels,
         "precision_fc7": summarize(p_fc7s),
         "effect": {"per_seed": effects, **(ci.as_dict() if ci else {})},
         "seeds_measured": [r["seed"] for r in measured_rows],
@@ -254,8 +317,10 @@ def assess(trained: Trained, scale) -> Assessment:
     }
     if ci:
         f = measured["precision_fc7"]
-        headline = (f"precision@{K} {f['mean']:.1f}% in fc7 vs {p_pixels:.1f}% in pixels (chance {chance:.0f}%): "
-                    + fmt_interval(ci.as_dict(), digits=1))
+        headline = (
+            f"precision@{K} {f['mean']:.1f}% in fc7 vs {p_pixels:.1f}% in pixels (chance {chance:.0f}%): "
+            + fmt_interval(ci.as_dict(), digits=1)
+        )
         dead = [r["seed"] for r in measured_rows if r["fc7_dead_units"] == 1.0]
         if dead:
             headline += f"; every fc7 unit is zero on every image in seed(s) {dead}"
@@ -280,6 +345,7 @@ def plot_neighbours(examples, space="fc7"):
     is load_examples(examples.npz) or its path. The images are the uint8 centre crops, as stored in
     the cache (before mean subtraction)."""
     import matplotlib.pyplot as plt
+
     if not isinstance(examples, dict):
         examples = load_examples(examples)
     classes = [CLASS_NAMES.get(str(c), str(c)) for c in examples["classes"]]
@@ -300,8 +366,12 @@ def plot_neighbours(examples, space="fc7"):
         ax.set_xticks([])
         ax.set_yticks([])
     label = "fc7 (last hidden layer)" if space == "fc7" else "raw pixels (baseline)"
-    fig.suptitle(f"Nearest training images by Euclidean distance in {label}, seed {int(examples['seed'])}"
-                 if space == "fc7" else f"Nearest training images by Euclidean distance in {label}", fontsize=9)
+    fig.suptitle(
+        f"Nearest training images by Euclidean distance in {label}, seed {int(examples['seed'])}"
+        if space == "fc7"
+        else f"Nearest training images by Euclidean distance in {label}",
+        fontsize=9,
+    )
     fig.tight_layout()
     return fig
 
@@ -312,6 +382,7 @@ def plot_precision(seeds_table, result):
     import matplotlib.pyplot as plt
 
     from ..figures import EffectRow, effect_axes
+
     m = result["measured"]
     t = seeds_table[seeds_table["measured"]] if "measured" in seeds_table else seeds_table
     fig = plt.figure(figsize=(10, 3.4), layout="constrained")
@@ -322,8 +393,11 @@ def plot_precision(seeds_table, result):
     ax.axhline(m["chance"], color="grey", ls=":", label="chance")
     ax.set(ylim=(0, 100), xlabel="seed", ylabel=f"precision@{m['k']} (%)")
     ax.legend(fontsize=8, loc="lower right")
-    effect_axes(effect_fig, [EffectRow("fc7 - pixels", m["effect"], RULE, None, m["effect"].get("per_seed", []),
-                                       result["verdict"])])
-    fig.suptitle(f"Q2, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}",
-                 fontsize=10)
+    effect_axes(
+        effect_fig,
+        [EffectRow("fc7 - pixels", m["effect"], RULE, None, m["effect"].get("per_seed", []), result["verdict"])],
+    )
+    fig.suptitle(
+        f"Q2, scale '{result['scale']}'{' (proxy)' if result['proxy'] else ''}: {result['verdict']}", fontsize=10
+    )
     return fig

@@ -22,6 +22,7 @@ The sweep stays affordable without changing what it measures: rates are tried fr
 middle outwards, and a run stops once it has used more epochs than the fastest run so far (it can
 no longer be the fastest).
 """
+
 import math
 import sys
 from dataclasses import asdict, dataclass, field
@@ -39,9 +40,12 @@ from . import Claim, contract, scale_config
 from .contract import Assessment, Trained
 
 CLAIM = Claim(
-    id="R1", slug="relu_vs_tanh", title="ReLU trains six times faster than tanh",
+    id="R1",
+    slug="relu_vs_tanh",
+    title="ReLU trains six times faster than tanh",
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
-               "same net with tanh units, each with its learning rate chosen to train as fast as possible.")
+    "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
+)
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 
@@ -51,17 +55,23 @@ ACTIVATIONS = ("relu", "tanh")
 
 # Written before any run. "Within a factor 1.5 of 6x" is the paper's size: Fig. 1 is one run per
 # activation read off a plot, so a tighter band would claim more precision than the paper has.
-RULE = Rule(null=1.0, direction=+1, band=(PAPER_SPEEDUP / 1.5, PAPER_SPEEDUP * 1.5), ratio=True,
-            text="Effect: speedup = epochs to 25% running training error with tanh / with ReLU, per seed, "
-                 "each at its own best learning rate.")
+RULE = Rule(
+    null=1.0,
+    direction=+1,
+    band=(PAPER_SPEEDUP / 1.5, PAPER_SPEEDUP * 1.5),
+    ratio=True,
+    text="Effect: speedup = epochs to 25% running training error with tanh / with ReLU, per seed, "
+    "each at its own best learning rate.",
+)
 
 
 @dataclass
 class Setup:
     """The choices the paper leaves open. The defaults are cuda-convnet's (the code the paper used)."""
+
     momentum: float = 0.9
-    init: str = "cuda_convnet"            # or "torch_default" (Kaiming-uniform)
-    input_scaling: str = "cuda_convnet"   # 0..255 minus the mean image; or "standardized"
+    init: str = "cuda_convnet"  # or "torch_default" (Kaiming-uniform)
+    input_scaling: str = "cuda_convnet"  # 0..255 minus the mean image; or "standardized"
     lrs: tuple = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 
 
@@ -69,10 +79,10 @@ class Setup:
 class Config:
     n_train: int = 50_000
     n_test: int = 10_000
-    train_eval_images: int = 10_000   # the fixed training sample of the epoch-end evaluation pass
+    train_eval_images: int = 10_000  # the fixed training sample of the epoch-end evaluation pass
     max_epochs: int = 40
-    seeds: tuple = (0, 1, 2)          # seeds[0] also runs the sweep
-    setup: Setup = field(default_factory=Setup)   # the paper's (cuda-convnet's) setup: it decides the verdict
+    seeds: tuple = (0, 1, 2)  # seeds[0] also runs the sweep
+    setup: Setup = field(default_factory=Setup)  # the paper's (cuda-convnet's) setup: it decides the verdict
     # Further setups measured with every seed like `setup`, reported beside the verdict (not deciding it).
     measured: dict = field(default_factory=dict)
     # The sensitivity study: the same sweep + seed-0 measurement under one changed choice each.
@@ -86,7 +96,8 @@ DEFAULTS = "paper defaults (cuda-convnet)"
 # and standardized inputs are ~60x smaller than 0..255 ones.
 STANDARDIZED = {"standardized input": Setup(input_scaling="standardized", lrs=(1e-2, 3e-2, 1e-1))}
 STANDARDIZED_NO_MOMENTUM = {
-    "standardized input, no momentum": Setup(momentum=0.0, input_scaling="standardized", lrs=(1e-1, 3e-1, 1.0))}
+    "standardized input, no momentum": Setup(momentum=0.0, input_scaling="standardized", lrs=(1e-1, 3e-1, 1.0))
+}
 VARIANTS = {
     "no momentum": Setup(momentum=0.0, lrs=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1)),
     "torch default init": Setup(init="torch_default", lrs=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2)),
@@ -94,9 +105,15 @@ VARIANTS = {
 }
 
 SCALES = {
-    "smoke": Config(n_train=1_000, n_test=500, train_eval_images=500, max_epochs=3, seeds=(0, 1),
-                    setup=Setup(lrs=(3e-3,)), measured={"standardized input": Setup(input_scaling="standardized",
-                                                                                    lrs=(3e-2,))}),
+    "smoke": Config(
+        n_train=1_000,
+        n_test=500,
+        train_eval_images=500,
+        max_epochs=3,
+        seeds=(0, 1),
+        setup=Setup(lrs=(3e-3,)),
+        measured={"standardized input": Setup(input_scaling="standardized", lrs=(3e-2,))},
+    ),
     # Sized to a 2-core CPU: a class-balanced fifth of the training set, three rates, three seeds, the
     # standardized setup measured with every seed (its grid centred on the gpu scale's best standardized rate,
     # 0.03 for both activations) and the standardized setup without momentum as a sensitivity row (the sweep on
@@ -105,16 +122,33 @@ SCALES = {
     # measured): about 40 min of two cores in all. On a CPU without native bf16 that is reversed: set
     # precision="fp32" there.
     # The fp32 cpu result before protocol v2 (AMD EPYC, cuda-convnet input only): 3.44x (3.14-3.74).
-    "cpu": Config(n_train=10_000, train_eval_images=5_000, max_epochs=60, setup=Setup(lrs=(1e-3, 3e-3, 1e-2)),
-                  measured=STANDARDIZED, variants=STANDARDIZED_NO_MOMENTUM, precision="bf16"),
+    "cpu": Config(
+        n_train=10_000,
+        train_eval_images=5_000,
+        max_epochs=60,
+        setup=Setup(lrs=(1e-3, 3e-3, 1e-2)),
+        measured=STANDARDIZED,
+        variants=STANDARDIZED_NO_MOMENTUM,
+        precision="bf16",
+    ),
     # All 50,000 images, 5 seeds, a quarter-decade grid (1.8e-3..3.2e-2) around the cpu scale's best
     # rates and past its top (where tanh's best sat), and the sensitivity study. Sized to one H100
     # running the sweeps side by side (`--jobs`); the epoch-end pass uses a fixed 10,000-image sample.
-    "gpu": Config(seeds=(0, 1, 2, 3, 4), max_epochs=80, train_eval_images=10_000,
-                  measured={**STANDARDIZED, **STANDARDIZED_NO_MOMENTUM},
-                  setup=Setup(lrs=tuple(10 ** (e / 4) for e in range(-11, -5))), variants=VARIANTS),
-    "paper": Config(seeds=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), max_epochs=100, train_eval_images=50_000,
-                    setup=Setup(lrs=tuple(10 ** (e / 4) for e in range(-16, -7))), variants=VARIANTS),
+    "gpu": Config(
+        seeds=(0, 1, 2, 3, 4),
+        max_epochs=80,
+        train_eval_images=10_000,
+        measured={**STANDARDIZED, **STANDARDIZED_NO_MOMENTUM},
+        setup=Setup(lrs=tuple(10 ** (e / 4) for e in range(-11, -5))),
+        variants=VARIANTS,
+    ),
+    "paper": Config(
+        seeds=(0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+        max_epochs=100,
+        train_eval_images=50_000,
+        setup=Setup(lrs=tuple(10 ** (e / 4) for e in range(-16, -7))),
+        variants=VARIANTS,
+    ),
 }
 # Smoke runs cannot reach 25% in seconds; they test the machinery with a reachable target instead.
 SMOKE_TARGET = 0.88
@@ -148,28 +182,56 @@ class _Experiment:
     def train_at(self, setup: Setup, activation, lr, seed, budget=None):
         cfg = self.cfg
         normalize = Normalizer(self.data.train_x, setup.input_scaling)
-        spec = TrainSpec(lr=lr, momentum=setup.momentum, batch_size=cfg.batch_size, max_epochs=cfg.max_epochs,
-                         precision=cfg.precision, seed=seed)
-        description = {"claim": CLAIM.id, "net": "19pct", "activation": activation, "init": setup.init,
-                       "input_scaling": setup.input_scaling, "spec": asdict(spec), "data": self.data.checksum,
-                       "target": self.target, "train_eval_images": cfg.train_eval_images}
+        spec = TrainSpec(
+            lr=lr,
+            momentum=setup.momentum,
+            batch_size=cfg.batch_size,
+            max_epochs=cfg.max_epochs,
+            precision=cfg.precision,
+            seed=seed,
+        )
+        description = {
+            "claim": CLAIM.id,
+            "net": "19pct",
+            "activation": activation,
+            "init": setup.init,
+            "input_scaling": setup.input_scaling,
+            "spec": asdict(spec),
+            "data": self.data.checksum,
+            "target": self.target,
+            "train_eval_images": cfg.train_eval_images,
+        }
 
         def build():
             return Net19pct(activation, setup.init).to(self.device, memory_format=torch.channels_last)
 
         result = cached_train(
-            self.work_dir, description, build, self.data, normalize, spec, epoch_budget=budget,
+            self.work_dir,
+            description,
+            build,
+            self.data,
+            normalize,
+            spec,
+            epoch_budget=budget,
             stop_at=lambda h: h[-1]["train_error_running"] <= self.target,
-            train_eval=self.eval_subset, test_every_epoch=False,  # R1 reports the test error at the end
-            desc=f"R1 {activation} lr={lr:.2g} seed={seed}")
+            train_eval=self.eval_subset,
+            test_every_epoch=False,  # R1 reports the test error at the end
+            desc=f"R1 {activation} lr={lr:.2g} seed={seed}",
+        )
         hist = result.history
-        return {"activation": activation, "lr": lr, "seed": seed, "status": result.status,
-                "epochs_run": len(hist),
-                "epochs_to_target": epochs_to_target(hist, self.target),
-                "epochs_to_target_full": epochs_to_target(hist, self.target, "train_error_full"),
-                "final_train_error_running": hist[-1]["train_error_running"] if hist else math.nan,
-                "final_test_error": hist[-1]["test_error"] if hist else math.nan,
-                "wall_time_s": result.wall_time_s, "history": hist}
+        return {
+            "activation": activation,
+            "lr": lr,
+            "seed": seed,
+            "status": result.status,
+            "epochs_run": len(hist),
+            "epochs_to_target": epochs_to_target(hist, self.target),
+            "epochs_to_target_full": epochs_to_target(hist, self.target, "train_error_full"),
+            "final_train_error_running": hist[-1]["train_error_running"] if hist else math.nan,
+            "final_test_error": hist[-1]["test_error"] if hist else math.nan,
+            "wall_time_s": result.wall_time_s,
+            "history": hist,
+        }
 
     def sweep(self, setup: Setup, activation, seed):
         """Each rate until the target, pruned at the fastest-so-far's epoch count."""
@@ -218,8 +280,7 @@ def plan(scale, seeds=None):
     return chains
 
 
-def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_root=None, work_dir=None,
-            download=False):
+def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_root=None, work_dir=None, download=False):
     """Train one sweep (or, with `seed`, one seed run at the defaults' best rate) into the run store.
 
     The runs of different arms are independent, so several processes can fill the store side by
@@ -238,34 +299,64 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     the sweep's own run, found in the store): for the paper's setup, then each further measured setup;
     3. the sensitivity study's sweeps. Each run trained or found in the store."""
     cfg, exp, description = _experiment(scale, seeds, device, data_root, work_dir, download)
-    setups = {DEFAULTS: cfg.setup, **cfg.measured}          # measured with every seed
-    swept = {**setups, **cfg.variants}                     # the sensitivity study sweeps these on seeds[0]
+    setups = {DEFAULTS: cfg.setup, **cfg.measured}  # measured with every seed
+    swept = {**setups, **cfg.variants}  # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
-    rows_of = {name: [dict(exp.train_at(setup, a, best[name][a], s), setup=name) for a in ACTIVATIONS if best[name][a]
-                      for s in cfg.seeds] for name, setup in setups.items()}
+    rows_of = {
+        name: [
+            dict(exp.train_at(setup, a, best[name][a], s), setup=name)
+            for a in ACTIVATIONS
+            if best[name][a]
+            for s in cfg.seeds
+        ]
+        for name, setup in setups.items()
+    }
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
-    sweep = {**sweeps[DEFAULTS], **{f"{a} ({name})": sweeps[name][a]
-                                    for name in (*cfg.variants, *cfg.measured) for a in ACTIVATIONS}}
+    sweep = {
+        **sweeps[DEFAULTS],
+        **{f"{a} ({name})": sweeps[name][a] for name in (*cfg.variants, *cfg.measured) for a in ACTIVATIONS},
+    }
 
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = [dict(r, setup=name) for name in setups for r in rows_of[name]] + [
-        dict(min(sweeps[name][a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1),
-             setup=name) for name in setups for a in ACTIVATIONS if not best[name][a]]
-    curves = [dict(h, setup=r["setup"], activation=r["activation"], seed=r["seed"], lr=r["lr"])
-              for r in shown for h in r["history"]]
+        dict(
+            min(sweeps[name][a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1),
+            setup=name,
+        )
+        for name in setups
+        for a in ACTIVATIONS
+        if not best[name][a]
+    ]
+    curves = [
+        dict(h, setup=r["setup"], activation=r["activation"], seed=r["seed"], lr=r["lr"])
+        for r in shown
+        for h in r["history"]
+    ]
     compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows) + sum(
-        r["wall_time_s"] for name in setups for r in rows_of[name] if r["seed"] != cfg.seeds[0])
+        r["wall_time_s"] for name in setups for r in rows_of[name] if r["seed"] != cfg.seeds[0]
+    )
     seed_rows = _strip([r for name in setups for r in rows_of[name]])
     return Trained(
-        rows=seed_rows, tables={"sweep": pd.DataFrame(all_sweep), "seeds": pd.DataFrame(seed_rows),
-                                "curves": pd.DataFrame(curves), "sensitivity": pd.DataFrame(sensitivity)},
-        device=exp.device, dataset=description, seeds=cfg.seeds, config=_config_dict(cfg, exp.target),
-        wall_time_s=compute_s, precision=cfg.precision, proxy=cfg.n_train < 50_000,
+        rows=seed_rows,
+        tables={
+            "sweep": pd.DataFrame(all_sweep),
+            "seeds": pd.DataFrame(seed_rows),
+            "curves": pd.DataFrame(curves),
+            "sensitivity": pd.DataFrame(sensitivity),
+        },
+        device=exp.device,
+        dataset=description,
+        seeds=cfg.seeds,
+        config=_config_dict(cfg, exp.target),
+        wall_time_s=compute_s,
+        precision=cfg.precision,
+        proxy=cfg.n_train < 50_000,
         proxy_note=_proxy_note(cfg, description),
-        context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity})
+        context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity},
+    )
 
 
 def assess(trained: Trained, scale) -> Assessment:
@@ -278,12 +369,21 @@ def assess(trained: Trained, scale) -> Assessment:
     ci = measured.get("speedup")
     verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
     return Assessment(
-        verdict, _headline(measured), measured,
-        RULE.describe() + (f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported "
-                           "beside it." if cfg.measured else ""),
+        verdict,
+        _headline(measured),
+        measured,
+        RULE.describe()
+        + (
+            f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported beside it."
+            if cfg.measured
+            else ""
+        ),
         paper={"speedup": PAPER_SPEEDUP, "target_train_error": TARGET},
-        fields={"verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's "
-                                   "Fig. 1)", "sensitivity": c["sensitivity"]})
+        fields={
+            "verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's Fig. 1)",
+            "sensitivity": c["sensitivity"],
+        },
+    )
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
@@ -293,9 +393,15 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
 
 def _proxy_note(cfg, dataset):
     """Every departure from the paper's Fig. 1 at this scale."""
-    parts = [f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)"] if cfg.n_train < 50_000 else []
-    parts.append(f"a grid of {len(cfg.setup.lrs)} learning rates ({', '.join(f'{lr:g}' for lr in cfg.setup.lrs)}) per "
-                 "activation where the paper tuned each by hand")
+    parts = (
+        [f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)"]
+        if cfg.n_train < 50_000
+        else []
+    )
+    parts.append(
+        f"a grid of {len(cfg.setup.lrs)} learning rates ({', '.join(f'{lr:g}' for lr in cfg.setup.lrs)}) per "
+        "activation where the paper tuned each by hand"
+    )
     parts.append(f"{len(cfg.seeds)} seeds where Fig. 1 shows one run per activation")
     parts.append(f"an epoch cap of {cfg.max_epochs}")
     if cfg.precision != "fp32":
@@ -306,16 +412,19 @@ def _proxy_note(cfg, dataset):
 
 
 def _measure(seed_rows, best_lr, cfg, setup):
-    out = {"best_lr": best_lr, "best_lr_at_grid_edge": {
-        a: lr in (min(setup.lrs), max(setup.lrs)) for a, lr in best_lr.items() if lr}}
+    out = {
+        "best_lr": best_lr,
+        "best_lr_at_grid_edge": {a: lr in (min(setup.lrs), max(setup.lrs)) for a, lr in best_lr.items() if lr},
+    }
     by = {(r["activation"], r["seed"]): r for r in seed_rows}
     for key, name in (("epochs_to_target", "speedup"), ("epochs_to_target_full", "speedup_full_pass")):
         per_act = {}
         for a in ACTIVATIONS:
             per_act[a] = summarize(by[(a, s)][key] for s in cfg.seeds if (a, s) in by)
         out[key] = per_act
-        ratios = [by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds
-                  if ("tanh", s) in by and ("relu", s) in by]
+        ratios = [
+            by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds if ("tanh", s) in by and ("relu", s) in by
+        ]
         finite = [r for r in ratios if math.isfinite(r) and r > 0]
         out[f"{name}_per_seed"] = ratios
         if finite:
@@ -327,22 +436,34 @@ def _measure(seed_rows, best_lr, cfg, setup):
         if never == ["tanh"] and reached:
             # Censored: tanh needs more than the cap, so the speedup is at least cap / epochs(ReLU).
             out["speedup_lower_bound"] = cfg.max_epochs / reached
-    out["images_to_target"] = {a: [v * cfg.n_train for v in out["epochs_to_target"][a]["per_seed"]]
-                               for a in ACTIVATIONS}
-    out["final_test_error"] = {a: [by[(a, s)]["final_test_error"] for s in cfg.seeds if (a, s) in by]
-                               for a in ACTIVATIONS}
-    out["wall_time_s_per_run"] = {a: [round(by[(a, s)]["wall_time_s"], 1) for s in cfg.seeds if (a, s) in by]
-                                  for a in ACTIVATIONS}
+    out["images_to_target"] = {
+        a: [v * cfg.n_train for v in out["epochs_to_target"][a]["per_seed"]] for a in ACTIVATIONS
+    }
+    out["final_test_error"] = {
+        a: [by[(a, s)]["final_test_error"] for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
+    }
+    out["wall_time_s_per_run"] = {
+        a: [round(by[(a, s)]["wall_time_s"], 1) for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
+    }
     return out
 
 
 def _sensitivity_row(name, setup, sweep, best_lr):
-    e = {a: min((r["epochs_to_target"] for r in sweep[a] if r["status"] == "target"), default=math.inf)
-         for a in ACTIVATIONS}
-    return {"setup": name, "momentum": setup.momentum, "init": setup.init, "input_scaling": setup.input_scaling,
-            "best_lr_relu": best_lr["relu"], "best_lr_tanh": best_lr["tanh"],
-            "epochs_relu": e["relu"], "epochs_tanh": e["tanh"],
-            "speedup": e["tanh"] / e["relu"] if math.isfinite(e["relu"]) else math.nan}
+    e = {
+        a: min((r["epochs_to_target"] for r in sweep[a] if r["status"] == "target"), default=math.inf)
+        for a in ACTIVATIONS
+    }
+    return {
+        "setup": name,
+        "momentum": setup.momentum,
+        "init": setup.init,
+        "input_scaling": setup.input_scaling,
+        "best_lr_relu": best_lr["relu"],
+        "best_lr_tanh": best_lr["tanh"],
+        "epochs_relu": e["relu"],
+        "epochs_tanh": e["tanh"],
+        "speedup": e["tanh"] / e["relu"] if math.isfinite(e["relu"]) else math.nan,
+    }
 
 
 def _headline(m):
@@ -354,8 +475,10 @@ def _headline(m):
 
 def _one_headline(m):
     if m.get("speedup_lower_bound"):
-        return (f"> {m['speedup_lower_bound']:.1f}x (tanh never reached the target within the epoch cap at any "
-                f"rate; ReLU took {m['epochs_to_target']['relu']['mean']:.1f} epochs)")
+        return (
+            f"> {m['speedup_lower_bound']:.1f}x (tanh never reached the target within the epoch cap at any "
+            f"rate; ReLU took {m['epochs_to_target']['relu']['mean']:.1f} epochs)"
+        )
     if not m.get("speedup"):
         return "no speedup measured: an activation never reached the target"
     return fmt_speedup(m["speedup"])
@@ -376,10 +499,21 @@ def effect_rows(result):
     """The speedup of each measured setup as the effect panel draws it: the paper's setup decides, the others
     are reported beside it, against the same 6x."""
     from ..figures import EffectRow
+
     m = result["measured"]
     setups = {DEFAULTS: m, **m.get("setups", {})}
-    return [EffectRow(f"speedup, {name}", d.get("speedup"), RULE, PAPER_SPEEDUP, d.get("speedup_per_seed", []),
-                      result["verdict"] if name == DEFAULTS else "", ratio=True) for name, d in setups.items()]
+    return [
+        EffectRow(
+            f"speedup, {name}",
+            d.get("speedup"),
+            RULE,
+            PAPER_SPEEDUP,
+            d.get("speedup_per_seed", []),
+            result["verdict"] if name == DEFAULTS else "",
+            ratio=True,
+        )
+        for name, d in setups.items()
+    ]
 
 
 def plot_curves(curves, result):
@@ -390,21 +524,36 @@ def plot_curves(curves, result):
     import seaborn as sns
 
     from ..figures import effect_axes
+
     target = result["provenance"]["config"]["target_train_error"]
     setups = list(dict.fromkeys(curves["setup"])) if "setup" in curves else [None]
     rows = effect_rows(result)
     fig = plt.figure(figsize=(max(5.5 * len(setups), 9), 4.8 + 0.55 * len(rows)), layout="constrained")
     curves_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
     axes = curves_fig.subplots(1, len(setups), sharey=True, squeeze=False)
-    speedups = {DEFAULTS: result["measured"].get("speedup"),
-                **{k: v.get("speedup") for k, v in result["measured"].get("setups", {}).items()}}
+    speedups = {
+        DEFAULTS: result["measured"].get("speedup"),
+        **{k: v.get("speedup") for k, v in result["measured"].get("setups", {}).items()},
+    }
     for ax, name in zip(axes[0], setups):
         data = curves if name is None else curves[curves["setup"] == name]
-        sns.lineplot(data=data, x="epoch", y="train_error_running", hue="activation", hue_order=list(ACTIVATIONS),
-                     style="activation", errorbar=("pi", 100), marker="o", ax=ax)
+        sns.lineplot(
+            data=data,
+            x="epoch",
+            y="train_error_running",
+            hue="activation",
+            hue_order=list(ACTIVATIONS),
+            style="activation",
+            errorbar=("pi", 100),
+            marker="o",
+            ax=ax,
+        )
         ax.axhline(target, ls="--", c="grey", lw=1)
-        ax.set(title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}", xlabel="epochs",
-               ylabel="running training error")
+        ax.set(
+            title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}",
+            xlabel="epochs",
+            ylabel="running training error",
+        )
     effect_axes(effects_fig, rows)
     fig.suptitle(f"R1, scale '{result['scale']}': ReLU vs tanh to {target:.0%} training error; paper 6x")
     return fig

@@ -5,6 +5,7 @@ their own: they look inside the `PAPER` arm of claims/ablation.py, the very runs
 claims compare against, found in the family's shared run store (or trained there if absent).
 This module loads those runs, plans them (the family's jobs) and describes them for the contract.
 """
+
 import math
 from dataclasses import asdict
 
@@ -35,8 +36,13 @@ def trained_nets(fam):
 
 def run_row(row):
     """The training facts of one run worth carrying into an analysis table."""
-    return {"seed": row["seed"], "status": row["status"], "epochs": row["epochs"], "val_top1": row["val_top1"],
-            "wall_time_s": row["wall_time_s"]}
+    return {
+        "seed": row["seed"],
+        "status": row["status"],
+        "epochs": row["epochs"],
+        "val_top1": row["val_top1"],
+        "wall_time_s": row["wall_time_s"],
+    }
 
 
 def proxy_note(fam, extra=""):
@@ -54,10 +60,22 @@ def family_trained(fam, rows, analysis_config, tables, proxy_extra="", files=Non
     cfg = fam.cfg
     records = [stored_record(fam.work_dir, fam.describe_run(PAPER, s)[1]) for s in cfg.seeds]
     return Trained(
-        rows=rows, tables=tables, device=fam.device, dataset=fam.data.description, seeds=cfg.seeds,
-        config={**asdict(cfg), "net": asdict(fam.base), "arm": {"name": PAPER.name, **PAPER.describe()},
-                "analysis": analysis_config},
-        wall_time_s=sum(r["wall_time_s"] for r in rows if math.isfinite(r["wall_time_s"])), precision=cfg.precision,
-        proxy=fam.scale != "paper", proxy_note=proxy_note(fam, proxy_extra),
-        trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}), files=files or {},
-        context=context or {})
+        rows=rows,
+        tables=tables,
+        device=fam.device,
+        dataset=fam.data.description,
+        seeds=cfg.seeds,
+        config={
+            **asdict(cfg),
+            "net": asdict(fam.base),
+            "arm": {"name": PAPER.name, **PAPER.describe()},
+            "analysis": analysis_config,
+        },
+        wall_time_s=sum(r["wall_time_s"] for r in rows if math.isfinite(r["wall_time_s"])),
+        precision=cfg.precision,
+        proxy=fam.scale != "paper",
+        proxy_note=proxy_note(fam, proxy_extra),
+        trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}),
+        files=files or {},
+        context=context or {},
+    )

@@ -18,6 +18,7 @@ Under DistributedDataParallel each process augments only its rows of the global 
 `global_batch_draws` the random draws are made for the whole global batch and each process keeps
 its rows, so every image gets the crop, flip and lighting it would get on a single process.
 """
+
 import contextlib
 import contextvars
 import functools
@@ -104,8 +105,10 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
     """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
     `generator` must live on the batch's device."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
+
     def offset(k, g):
         return torch.randint(0, size - crop + 1, (k,), generator=g, device=dev)
+
     oy = _draw(offset, n, generator)
     ox = _draw(offset, n, generator)
     flip = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
@@ -140,8 +143,10 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0
 
 def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
     n, dev = len(batch_u8), batch_u8.device
+
     def full(v):
         return torch.full((n,), v, device=dev, dtype=torch.long)
+
     return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
 
 
@@ -174,7 +179,7 @@ def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128
     out = []
     try:
         for start in range(0, len(images), batch_size):
-            chunk = images[start:start + batch_size]
+            chunk = images[start : start + batch_size]
             # A memmap slice is a read-only view of the file: copy it rather than alias it.
             chunk = chunk if isinstance(chunk, torch.Tensor) else torch.from_numpy(np.array(chunk))
             batch = chunk.to(device, non_blocking=True)

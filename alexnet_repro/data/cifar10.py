@@ -11,6 +11,7 @@ holds the sha256 of its arrays; every load checks it (0.35 s for CIFAR-10's 184 
 VM under load, all of which a run reads), and a cache that fails, or cannot be read at all (cut
 short), is reported and rebuilt.
 """
+
 import hashlib
 import io
 import os
@@ -38,26 +39,43 @@ SPLITS = ("train", "test")
 @dataclass
 class Cifar10(Splits):
     """Images as uint8 NHWC tensors, labels as int64; `checksum` is the sha256 of the decoded content."""
+
     checksum: str
     source: str
 
     def to(self, device):
-        return replace(self, train_x=self.train_x.to(device), train_y=self.train_y.to(device),
-                       test_x=self.test_x.to(device), test_y=self.test_y.to(device))
+        return replace(
+            self,
+            train_x=self.train_x.to(device),
+            train_y=self.train_y.to(device),
+            test_x=self.test_x.to(device),
+            test_y=self.test_y.to(device),
+        )
 
     def subset(self, n_train, n_test):
         """The first n images of each split (the splits are stored class-interleaved, see _finish)."""
-        return replace(self, train_x=self.train_x[:n_train], train_y=self.train_y[:n_train],
-                       test_x=self.test_x[:n_test], test_y=self.test_y[:n_test],
-                       checksum=self.checksum + f":subset{n_train}/{n_test}")
+        return replace(
+            self,
+            train_x=self.train_x[:n_train],
+            train_y=self.train_y[:n_train],
+            test_x=self.test_x[:n_test],
+            test_y=self.test_y[:n_test],
+            checksum=self.checksum + f":subset{n_train}/{n_test}",
+        )
 
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was
-        return {"name": "CIFAR-10", "source": scrub_paths(self.source), "sha256": self.checksum,
-                "n_train": len(self.train_y), "n_test": len(self.test_y)}
+        return {
+            "name": "CIFAR-10",
+            "source": scrub_paths(self.source),
+            "sha256": self.checksum,
+            "n_train": len(self.train_y),
+            "n_test": len(self.test_y),
+        }
 
 
 # ---------------------------------------------------------------------------------------- finding
+
 
 def _find_source(root: Path):
     """Return (kind, path) for the first usable source under root, or None."""
@@ -90,8 +108,10 @@ def _fingerprint(kind, path: Path) -> str:
 
 # --------------------------------------------------------------------------------------- decoding
 
+
 def _decode_image(raw: bytes, name: str) -> np.ndarray:
     from PIL import Image
+
     try:
         with Image.open(io.BytesIO(raw)) as im:
             arr = np.asarray(to_rgb(im))
@@ -121,8 +141,10 @@ def _collect(items):
         missing = [c for c in CLASSES if c not in found[split]]
         extra = [c for c in found[split] if c not in CLASSES]
         if missing or extra:
-            raise DataError(f"{split}/ must hold one folder per CIFAR-10 class; missing: {missing or 'none'}, "
-                            f"unexpected: {extra or 'none'}")
+            raise DataError(
+                f"{split}/ must hold one folder per CIFAR-10 class; missing: {missing or 'none'}, "
+                f"unexpected: {extra or 'none'}"
+            )
     out = {}
     for split in SPLITS:
         xs, ys = [], []
@@ -145,8 +167,9 @@ def _from_folder_tar(path: Path):
             members = [m for m in tar.getmembers() if m.isfile()]
             blobs = {m.name: tar.extractfile(m).read() for m in members}
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); "
-                        f"re-download or re-create it") from None
+        raise DataError(
+            f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); re-download or re-create it"
+        ) from None
     return _collect((name, (lambda b=b: b)) for name, b in blobs.items())
 
 
@@ -158,6 +181,7 @@ def _unpickle_batches(read_batch):
             xs.append(np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
             ys.append(np.asarray(d["labels"], dtype=np.int64))
         return np.concatenate(xs), np.concatenate(ys)
+
     return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
 
 
@@ -167,6 +191,7 @@ def _from_python(path: Path):
         if not f.exists():
             raise DataError(f"{f} is missing: the python batches need data_batch_1..5 and test_batch")
         return f.read_bytes()
+
     try:
         return _unpickle_batches(read)
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
@@ -185,8 +210,12 @@ def _from_python_tar(path: Path):
         raise DataError(f"{path} does not hold the CIFAR-10 python batches ({type(e).__name__}: {e})") from None
 
 
-DECODERS = {"folder": _from_folder, "folder-tar": _from_folder_tar,
-            "python": _from_python, "python-tar": _from_python_tar}
+DECODERS = {
+    "folder": _from_folder,
+    "folder-tar": _from_folder_tar,
+    "python": _from_python,
+    "python-tar": _from_python_tar,
+}
 
 
 def _finish(splits):
@@ -217,11 +246,14 @@ def _content_sha256(splits) -> str:
 
 # ---------------------------------------------------------------------------------------- loading
 
+
 def missing_data_message(root: Path) -> str:
-    return (f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
-            f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
-            f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
-            f"machine with internet access.")
+    return (
+        f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
+        f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
+        f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
+        f"machine with internet access."
+    )
 
 
 def check_source(root=None, download=False):
@@ -247,6 +279,7 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     found = _find_source(root)
     if found is None and download:
         import torchvision
+
         try:
             torchvision.datasets.CIFAR10(str(root), train=True, download=True)
         except Exception as e:
@@ -267,8 +300,14 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     splits = _finish(DECODERS[kind](path))
     checksum = _content_sha256(splits)
     buf = io.BytesIO()
-    np.savez(buf, train_x=splits["train"][0], train_y=splits["train"][1],
-             test_x=splits["test"][0], test_y=splits["test"][1], checksum=np.array(checksum))
+    np.savez(
+        buf,
+        train_x=splits["train"][0],
+        train_y=splits["train"][1],
+        test_x=splits["test"][0],
+        test_y=splits["test"][1],
+        checksum=np.array(checksum),
+    )
     remove_stale_temps(cached)  # a decode killed mid-write left a 185 MB temp file
     atomic_write_bytes(cached, buf.getbuffer())  # a reader sees the whole file or none
     return _as_tensors(splits, checksum, f"{kind}:{path}")
@@ -289,5 +328,11 @@ def _read_cache(cached: Path):
 
 def _as_tensors(splits, checksum, source):
     (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
-    return Cifar10(torch.from_numpy(train_x), torch.from_numpy(train_y), torch.from_numpy(test_x),
-                   torch.from_numpy(test_y), checksum, source)
+    return Cifar10(
+        torch.from_numpy(train_x),
+        torch.from_numpy(train_y),
+        torch.from_numpy(test_x),
+        torch.from_numpy(test_y),
+        checksum,
+        source,
+    )

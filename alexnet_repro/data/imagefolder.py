@@ -42,6 +42,7 @@ since that signals a broken copy rather than a few bad files (ImageNet has a han
 Images are stored class-interleaved (rank within class, then class), so any prefix of a split is
 class-balanced: smoke runs and proxies can use `subset()`.
 """
+
 import collections
 import hashlib
 import json
@@ -76,8 +77,9 @@ CHUNK = 64 << 20
 class ImageFolderData(Splits):
     """As loaded, images are read-only uint8 memmaps, N x size x size x 3 (index them with sorted indices),
     labels int64 arrays; test_* is the val/ split. `to` puts them on a run's device."""
+
     classes: list
-    mean_image: np.ndarray   # float32, size x size x 3, 0-255
+    mean_image: np.ndarray  # float32, size x size x 3, 0-255
     pca_eigvals: np.ndarray  # float32 (3,), descending, covariance of pixels in [0, 1]
     pca_eigvecs: np.ndarray  # float32 (3, 3), column i = p_i
     checksum: str
@@ -90,9 +92,14 @@ class ImageFolderData(Splits):
     def subset(self, n_train, n_test):
         """The first n images of each split: class-balanced, since the cache is class-interleaved.
         Mean image and PCA stay those of the full training set."""
-        return replace(self, train_x=self.train_x[:n_train], train_y=self.train_y[:n_train],
-                       test_x=self.test_x[:n_test], test_y=self.test_y[:n_test],
-                       checksum=self.checksum + f":subset{n_train}/{n_test}")
+        return replace(
+            self,
+            train_x=self.train_x[:n_train],
+            train_y=self.train_y[:n_train],
+            test_x=self.test_x[:n_test],
+            test_y=self.test_y[:n_test],
+            checksum=self.checksum + f":subset{n_train}/{n_test}",
+        )
 
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
@@ -101,25 +108,40 @@ class ImageFolderData(Splits):
         import torch
 
         from ..feed import resident_fits
+
         # np.array copies: a tensor must not alias the read-only map
         def as_tensor(a, dtype=None):
             return torch.from_numpy(np.array(a, dtype=dtype)).to(device)
 
         def images(a):
             return as_tensor(a) if resident_fits(a.nbytes, device) else a
-        return replace(self, train_x=images(self.train_x), train_y=as_tensor(self.train_y, np.int64),
-                       test_x=images(self.test_x), test_y=as_tensor(self.test_y, np.int64))
+
+        return replace(
+            self,
+            train_x=images(self.train_x),
+            train_y=as_tensor(self.train_y, np.int64),
+            test_x=images(self.test_x),
+            test_y=as_tensor(self.test_y, np.int64),
+        )
 
     def describe(self):
         upsampled = self.meta.get("upsampled", {}).get("count", 0)
         # the source by name, not this machine's path: the checksum says which data it was
-        return {"name": self.meta["name"], "source": scrub_paths(self.meta["source"]), "size": self.size,
-                "sha256": self.checksum, "n_train": len(self.train_y), "n_val": len(self.test_y),
-                "n_classes": len(self.classes), "skipped": len(self.meta["skipped"]),
-                **({"upsampled": upsampled} if upsampled else {})}
+        return {
+            "name": self.meta["name"],
+            "source": scrub_paths(self.meta["source"]),
+            "size": self.size,
+            "sha256": self.checksum,
+            "n_train": len(self.train_y),
+            "n_val": len(self.test_y),
+            "n_classes": len(self.classes),
+            "skipped": len(self.meta["skipped"]),
+            **({"upsampled": upsampled} if upsampled else {}),
+        }
 
 
 # ------------------------------------------------------------------------------------------ source
+
 
 def _is_archive(path: Path):
     return path.is_file() and path.name.lower().endswith(ARCHIVE_EXTS)
@@ -168,8 +190,9 @@ def find_root(path: Path) -> Path:
     subdirs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
     if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS):
         return subdirs[0]
-    raise DataError(f"{path} is not an ImageFolder tree: expected train/<class>/* and val/<class>/* "
-                    f"in it or in its only subfolder")
+    raise DataError(
+        f"{path} is not an ImageFolder tree: expected train/<class>/* and val/<class>/* in it or in its only subfolder"
+    )
 
 
 def extract_archive(archive: Path, cache: Path) -> Path:
@@ -191,8 +214,11 @@ def extract_archive(archive: Path, cache: Path) -> Path:
 
 def _manifest(root: Path) -> dict:
     """relative path -> [size, sha256] of every file under root (but the marker)."""
-    return {p.relative_to(root).as_posix(): [p.stat().st_size, _sha256_file(p)]
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != MARKER}
+    return {
+        p.relative_to(root).as_posix(): [p.stat().st_size, _sha256_file(p)]
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != MARKER
+    }
 
 
 def _extracted_damage(final: Path):
@@ -217,8 +243,9 @@ def _extract(archive: Path, final: Path) -> Path:
         _replace_dir(tmp, final)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(f"{archive} is not a readable archive ({type(e).__name__}: {e}); "
-                        f"re-download or re-create it") from None
+        raise DataError(
+            f"{archive} is not a readable archive ({type(e).__name__}: {e}); re-download or re-create it"
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -236,8 +263,9 @@ def check_archive(path: Path):
                 pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         why = " ".join(str(e).split())  # one line
-        raise DataError(f"{path} is not a readable archive ({type(e).__name__}: {why}); "
-                        f"re-download or re-create it") from None
+        raise DataError(
+            f"{path} is not a readable archive ({type(e).__name__}: {why}); re-download or re-create it"
+        ) from None
 
 
 def _replace_dir(tmp: Path, final: Path):
@@ -263,13 +291,14 @@ def scan(root: Path):
     """-> classes, {split: [(relative path, label), ...]} in class-interleaved order."""
     classes = {}
     for split in SPLITS:
-        classes[split] = sorted(p.name for p in (root / split).iterdir()
-                                if p.is_dir() and not p.name.startswith("."))
+        classes[split] = sorted(p.name for p in (root / split).iterdir() if p.is_dir() and not p.name.startswith("."))
     if classes["train"] != classes["val"]:
         only_train = sorted(set(classes["train"]) - set(classes["val"]))
         only_val = sorted(set(classes["val"]) - set(classes["train"]))
-        raise DataError(f"train/ and val/ in {root} hold different classes: only in train: "
-                        f"{_few(only_train)}; only in val: {_few(only_val)}")
+        raise DataError(
+            f"train/ and val/ in {root} hold different classes: only in train: "
+            f"{_few(only_train)}; only in val: {_few(only_val)}"
+        )
     classes = classes["train"]
     if not classes:
         raise DataError(f"{root}/train holds no class folders")
@@ -280,20 +309,25 @@ def scan(root: Path):
             files = []
             for dirpath, dirnames, filenames in os.walk(root / split / cls, followlinks=True):
                 dirnames.sort()
-                files += [Path(dirpath, f).relative_to(root).as_posix() for f in sorted(filenames)
-                          if f.lower().endswith(IMAGE_EXTS)]
+                files += [
+                    Path(dirpath, f).relative_to(root).as_posix()
+                    for f in sorted(filenames)
+                    if f.lower().endswith(IMAGE_EXTS)
+                ]
             if not files and split == "train":
                 raise DataError(f"{root}/train/{cls} holds no images ({', '.join(IMAGE_EXTS)})")
             per_class.append([(f, label) for f in files])
         # Rank within class first, then class: every prefix is class-balanced.
-        items[split] = [t for rank in range(max(map(len, per_class))) for files in per_class
-                        for t in files[rank:rank + 1]]
+        items[split] = [
+            t for rank in range(max(map(len, per_class))) for files in per_class for t in files[rank : rank + 1]
+        ]
         if not items[split]:
             raise DataError(f"{root}/{split} holds no images")
     return classes, items
 
 
 # ---------------------------------------------------------------------------------------- decoding
+
 
 def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
     """D1: shorter side to `size`, then the central size x size square."""
@@ -351,8 +385,9 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
         try:
             os.posix_fallocate(f.fileno(), 0, max(1, n * size * size * 3))
         except OSError as e:
-            raise OSError(e.errno, f"{e.strerror} (the decoded images need {n * size * size * 3:,} bytes)",
-                          str(out_path)) from None
+            raise OSError(
+                e.errno, f"{e.strerror} (the decoded images need {n * size * size * 3:,} bytes)", str(out_path)
+            ) from None
     images = np.memmap(out_path, dtype=np.uint8, mode="r+", shape=(n, size, size, 3))
     sha = hashlib.sha256()
     labels, skipped, upsampled = [], [], []
@@ -381,6 +416,7 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
 def pca_from_moments(pixel_sum_rgb, moments, count):
     """augment.pixel_pca in the cache's order: eigvals descending, eigvecs (column i = p_i) signed alike."""
     from .augment import pixel_pca  # torch: the decoding workers import this module without it
+
     eigvals, eigvecs = (t.numpy() for t in pixel_pca(pixel_sum_rgb, moments, count))
     order = np.argsort(eigvals)[::-1]
     eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
@@ -398,6 +434,7 @@ def _imap(pool, workers):
     500 Imagenette JPEGs with 2 workers on this 2-core VM under other jobs' load, whole builds
     (pool start included), alternating runs: 1300-1590 img/s against the forkserver pool's 560-1100
     at 76 px; 300-420 against 190-335 at 256 px (with the new chunk hashing included)."""
+
     def imap(f, jobs):
         pending = collections.deque()
         for job in jobs:
@@ -406,11 +443,11 @@ def _imap(pool, workers):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
     return imap
 
 
-def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_skipped_fraction=0.01,
-                source_info=None):
+def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_skipped_fraction=0.01, source_info=None):
     """Decode the tree at `root` into `out` (see module doc). Built in a temp folder, renamed at the end."""
     t0 = time.time()
     classes, items = scan(root)
@@ -420,18 +457,31 @@ def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_ski
     pool = ThreadPoolExecutor(workers) if workers > 1 else None
     try:
         imap = _imap(pool, workers) if pool else map
-        meta = {"format_version": FORMAT_VERSION, "name": out.name.rsplit("-", 1)[0], "size": size,
-                "layout": "uint8 N x size x size x 3 (NHWC), row-major", "classes": classes,
-                "counts": {}, "class_counts": {}, "skipped": [], "files_sha256": {}, "draft": draft,
-                "upsampled": {"count": 0, "examples": []}, **(source_info or {})}
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "name": out.name.rsplit("-", 1)[0],
+            "size": size,
+            "layout": "uint8 N x size x size x 3 (NHWC), row-major",
+            "classes": classes,
+            "counts": {},
+            "class_counts": {},
+            "skipped": [],
+            "files_sha256": {},
+            "draft": draft,
+            "upsampled": {"count": 0, "examples": []},
+            **(source_info or {}),
+        }
         for split in SPLITS:
             labels, skipped, upsampled, sha, pixel_sum, moments = _decode_split(
-                root, items[split], size, tmp / f"{split}.u8", imap, draft, want_stats=split == "train")
+                root, items[split], size, tmp / f"{split}.u8", imap, draft, want_stats=split == "train"
+            )
             n_bad = len(skipped)
             if n_bad > max_skipped_fraction * len(items[split]):
                 shown = "; ".join(f"{s['file']} ({s['error']})" for s in skipped[:3])
-                raise DataError(f"{n_bad} of {len(items[split])} {split} images in {root} are unreadable "
-                                f"(more than {max_skipped_fraction:.1%}), e.g. {shown}")
+                raise DataError(
+                    f"{n_bad} of {len(items[split])} {split} images in {root} are unreadable "
+                    f"(more than {max_skipped_fraction:.1%}), e.g. {shown}"
+                )
             per_class = np.bincount(labels, minlength=len(classes))
             if split == "train" and (per_class == 0).any():
                 raise DataError(f"no readable training image in class {classes[int(np.argmin(per_class))]}")
@@ -451,8 +501,11 @@ def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_ski
                 np.save(tmp / "pca_eigvals.npy", eigvals.astype(np.float32))
                 np.save(tmp / "pca_eigvecs.npy", eigvecs.astype(np.float32))
                 meta["mean_rgb"] = (pixel_sum.sum((0, 1)) / n_pixels).tolist()
-                meta["pca"] = {"pixel_scale": "[0, 1]", "eigvals": eigvals.tolist(),
-                               "eigvecs_columns": eigvecs.tolist()}
+                meta["pca"] = {
+                    "pixel_scale": "[0, 1]",
+                    "eigvals": eigvals.tolist(),
+                    "eigvecs_columns": eigvecs.tolist(),
+                }
         meta["checksum"] = _combine(meta["files_sha256"])
         meta["chunks_sha256"] = {f.name: _chunk_hashes(f) for f in sorted(tmp.iterdir())}
         meta["build_seconds"] = round(time.time() - t0, 2)
@@ -469,8 +522,10 @@ def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_ski
         if pool:
             pool.shutdown(cancel_futures=True)
     if meta["upsampled"]["count"]:
-        LOG.warning(f"{meta['upsampled']['count']} images in {root} are smaller than {size} px and were "
-                    f"upsampled (e.g. {meta['upsampled']['examples'][0]}); recorded in {out / 'meta.json'}")
+        LOG.warning(
+            f"{meta['upsampled']['count']} images in {root} are smaller than {size} px and were "
+            f"upsampled (e.g. {meta['upsampled']['examples'][0]}); recorded in {out / 'meta.json'}"
+        )
     return meta
 
 
@@ -480,10 +535,12 @@ def _combine(files_sha256: dict) -> str:
 
 def _chunk_hashes(path: Path, threads=2) -> list:
     """sha256 of each CHUNK bytes of the file, in order (hashlib releases the GIL: threads hash in parallel)."""
+
     def one(i):
         with open(path, "rb") as f:
             f.seek(i * CHUNK)
             return hashlib.sha256(f.read(CHUNK)).hexdigest()
+
     n = max(1, -(-path.stat().st_size // CHUNK))
     with ThreadPoolExecutor(threads) as pool:
         return list(pool.map(one, range(n)))
@@ -506,26 +563,37 @@ def _corruption(out: Path, meta: dict):
 
 # ----------------------------------------------------------------------------------------- loading
 
-def load_imagefolder(source, size=256, name=None, cache=None, workers=2, draft=True,
-                     max_skipped_fraction=0.01, verify=True) -> ImageFolderData:
+
+def load_imagefolder(
+    source, size=256, name=None, cache=None, workers=2, draft=True, max_skipped_fraction=0.01, verify=True
+) -> ImageFolderData:
     """Load the cached `<name>-<size>` decode of `source` (folder or archive), building it if absent,
     incomplete, made from a different source, or (`verify`, the default) failing its chunk hashes."""
     source = Path(source).expanduser()
     if not source.exists():
-        raise DataError(f"{source} does not exist: point it at an ImageFolder tree "
-                        f"(train/<class>/*, val/<class>/*) or a .tar.gz of one")
+        raise DataError(
+            f"{source} does not exist: point it at an ImageFolder tree "
+            f"(train/<class>/*, val/<class>/*) or a .tar.gz of one"
+        )
     cache = Path(cache) if cache else cache_dir()
     check_folder(cache, "the cache folder ($ALEXNET_REPRO_CACHE)")
     out = cache / f"{name or _stem(source)}-{size}"
     fingerprint = _fingerprint(source)
     from .. import distributed  # here, not at the top: the decoding workers import this module without torch
+
     # Under torchrun one process per node decodes, the others then open; any two other processes (two runs
     # started at once) take turns on the lock, and the second finds the first's cache.
     with distributed.local_main_first(), locked(cache / f".{out.name}.lock"):
         meta = _read_meta(out)
+
         def current(m):
-            return (m and m.get("source_fingerprint") == fingerprint and m.get("size") == size
-                    and m.get("format_version") == FORMAT_VERSION)
+            return (
+                m
+                and m.get("source_fingerprint") == fingerprint
+                and m.get("size") == size
+                and m.get("format_version") == FORMAT_VERSION
+            )
+
         if current(meta) and verify and (problem := _corruption(out, meta)):
             meta = {"corrupt": problem}
         if meta and "corrupt" in meta:
@@ -566,12 +634,22 @@ def open_cache(out: Path, meta=None) -> ImageFolderData:
     if meta is None or "corrupt" in meta:
         raise DataError(f"{out} is not a complete cache; delete it and rebuild")
     s = meta["size"]
-    images = {split: np.memmap(out / f"{split}.u8", dtype=np.uint8, mode="r",
-                               shape=(meta["counts"][split], s, s, 3)) for split in SPLITS}
-    return ImageFolderData(images["train"], np.load(out / "train_labels.npy"),
-                           images["val"], np.load(out / "val_labels.npy"), meta["classes"],
-                           np.load(out / "mean_image.npy"), np.load(out / "pca_eigvals.npy"),
-                           np.load(out / "pca_eigvecs.npy"), meta["checksum"], meta)
+    images = {
+        split: np.memmap(out / f"{split}.u8", dtype=np.uint8, mode="r", shape=(meta["counts"][split], s, s, 3))
+        for split in SPLITS
+    }
+    return ImageFolderData(
+        images["train"],
+        np.load(out / "train_labels.npy"),
+        images["val"],
+        np.load(out / "val_labels.npy"),
+        meta["classes"],
+        np.load(out / "mean_image.npy"),
+        np.load(out / "pca_eigvals.npy"),
+        np.load(out / "pca_eigvecs.npy"),
+        meta["checksum"],
+        meta,
+    )
 
 
 def find_dataset(root=None) -> Path:
@@ -587,9 +665,11 @@ def find_dataset(root=None) -> Path:
         found = sorted(root.glob(pattern))
         if found:
             return found[0]
-    raise DataNotFound(f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
-                       f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root DIR (papermill: -p data_root DIR; "
-                       f"or $ALEXNET_REPRO_DATA) at one.")
+    raise DataNotFound(
+        f"no ImageNet-layout dataset under {root}: looked for train/ + val/ class folders, "
+        f"imagenette*.tar.gz, imagenette*/, ILSVRC*/. Point --data-root DIR (papermill: -p data_root DIR; "
+        f"or $ALEXNET_REPRO_DATA) at one."
+    )
 
 
 def check_source(root=None) -> str:

@@ -5,6 +5,7 @@ with the same names: train_* is what trains, test_* what the net is evaluated on
 calls that split (ImageNet's validation set is its test_*). No torch import here: the ImageFolder
 decoding workers import the data modules without it.
 """
+
 from dataclasses import dataclass
 
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 class Splits:
     """uint8 NHWC images and int64 labels, on the run's device for train(); images too large for it
     may stay a host array (the memory-mapped cache), streamed a batch at a time (feed.py)."""
+
     train_x: object  # torch.Tensor, or np.ndarray on the host
     train_y: object
     test_x: object

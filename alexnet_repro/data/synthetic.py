@@ -1,4 +1,5 @@
 """A throwaway ImageFolder tree of generated JPEGs, for benchmarks and smoke runs where no dataset is at hand."""
+
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,7 @@ def synthetic_tree(root: Path, n, size, classes=10, seed=0) -> Path:
     """n smooth random RGB JPEGs (upsampled 8x8 noise plus grain), one in 8 in val/, in root/{train,val}/<class>/:
     images that decode about as photographs do, unlike white noise. Returns root."""
     from PIL import Image
+
     root = Path(root)
     rng = np.random.default_rng(seed)
     classes = max(1, min(classes, n // 8))  # every class needs its validation images: one in 8

@@ -34,6 +34,7 @@ the stem differs: conv1 is 5x5 stride 1 padding 2 (an 11x11/4 filter would leave
 pooling give the same map sizes, 24 -> 12 -> 6 -> 3, as the two do at 227 (O1 then changes only
 the pooling, not fc6's input). The FC layers are `fc_width` wide (4096 in the paper).
 """
+
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional
@@ -53,29 +54,31 @@ REMOVABLE = (None, "conv3", "conv4", "conv5")
 
 @dataclass
 class AlexNetConfig:
-    activation: str = "relu"           # R1: "tanh" for the saturating baseline
-    normalization: str = "lrn"         # L2: "none"; BN: "batchnorm" (in the same place as LRN)
-    pooling: str = "overlapping"       # O1: "non_overlapping" is 2/2 (same output sizes at 227)
-    columns: str = "two"               # M1: "half" is the one-GPU net of footnote 2
-    dropout: float = 0.5               # DR1: 0.0 removes it
-    remove: Optional[str] = None       # E5: drop one middle conv layer
-    width: float = 1.0                 # proxy scales: multiplies every conv/FC width
-    input_size: int = 227              # 227, or 224 with padding 2 on conv1 (see module docstring)
+    activation: str = "relu"  # R1: "tanh" for the saturating baseline
+    normalization: str = "lrn"  # L2: "none"; BN: "batchnorm" (in the same place as LRN)
+    pooling: str = "overlapping"  # O1: "non_overlapping" is 2/2 (same output sizes at 227)
+    columns: str = "two"  # M1: "half" is the one-GPU net of footnote 2
+    dropout: float = 0.5  # DR1: 0.0 removes it
+    remove: Optional[str] = None  # E5: drop one middle conv layer
+    width: float = 1.0  # proxy scales: multiplies every conv/FC width
+    input_size: int = 227  # 227, or 224 with padding 2 on conv1 (see module docstring)
     num_classes: int = 1000
     lrn_alpha_convention: str = "per_size"  # see lrn.py for why
-    init_std: float = 0.01             # T3: weights ~ N(0, 0.01)
-    hidden_bias: float = 1.0           # T3: the biases of conv2, conv4, conv5, fc6, fc7 (Caffe's net: 0.1)
-    stem: str = "imagenet"             # "cifar": conv1 5x5/1 and padded 3/2 pools (module docstring)
-    fc_width: Optional[int] = None     # fc6/fc7 units; None: 4096 x width
+    init_std: float = 0.01  # T3: weights ~ N(0, 0.01)
+    hidden_bias: float = 1.0  # T3: the biases of conv2, conv4, conv5, fc6, fc7 (Caffe's net: 0.1)
+    stem: str = "imagenet"  # "cifar": conv1 5x5/1 and padded 3/2 pools (module docstring)
+    fc_width: Optional[int] = None  # fc6/fc7 units; None: 4096 x width
 
     def __post_init__(self):
-        checks = [("activation", self.activation, tuple(ACTIVATIONS)),
-                  ("normalization", self.normalization, NORMALIZATIONS),
-                  ("pooling", self.pooling, tuple(POOLINGS)),
-                  ("columns", self.columns, COLUMNS),
-                  ("remove", self.remove, REMOVABLE),
-                  ("stem", self.stem, STEMS),
-                  ("lrn_alpha_convention", self.lrn_alpha_convention, ALPHA_CONVENTIONS)]
+        checks = [
+            ("activation", self.activation, tuple(ACTIVATIONS)),
+            ("normalization", self.normalization, NORMALIZATIONS),
+            ("pooling", self.pooling, tuple(POOLINGS)),
+            ("columns", self.columns, COLUMNS),
+            ("remove", self.remove, REMOVABLE),
+            ("stem", self.stem, STEMS),
+            ("lrn_alpha_convention", self.lrn_alpha_convention, ALPHA_CONVENTIONS),
+        ]
         for name, value, allowed in checks:
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -113,10 +116,10 @@ class ConvSpec:
     kernel: int
     stride: int
     padding: int
-    groups: int        # 2: sees only its own column; 1: sees everything below it
-    bias: float        # T3: initial bias
-    norm: bool         # LRN (or its substitute) after the nonlinearity
-    pool: bool         # max-pooling after that
+    groups: int  # 2: sees only its own column; 1: sees everything below it
+    bias: float  # T3: initial bias
+    norm: bool  # LRN (or its substitute) after the nonlinearity
+    pool: bool  # max-pooling after that
 
 
 def scaled(n, width):
@@ -320,7 +323,11 @@ def two_devices_for(device) -> tuple:
     if device.type != "cuda":
         return None
     index = device.index if device.index is not None else torch.cuda.current_device()
-    return (torch.device("cuda", index), torch.device("cuda", index + 1)) if index + 1 < torch.cuda.device_count() else None
+    return (
+        (torch.device("cuda", index), torch.device("cuda", index + 1))
+        if index + 1 < torch.cuda.device_count()
+        else None
+    )
 
 
 def build_for_training(cfg, device, devices=None):

@@ -4,6 +4,7 @@ layers-19pct.cfg: conv1 32 5x5 pad 2 (linear) -> maxpool 3/2 -> act -> conv2 32 
 -> avgpool 3/2 -> conv3 64 5x5 pad 2, act -> avgpool 3/2 -> fc10. Pools round up (ceil mode),
 so 32 -> 16 -> 8 -> 4. This is R1's "four-layer CNN" (four weight layers).
 """
+
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
@@ -26,9 +27,15 @@ class Net19pct(nn.Module):
         self.conv3 = nn.Conv2d(32, 64, 5, padding=2)
         self.fc10 = nn.Linear(64 * 4 * 4, num_classes)
         self.features = nn.Sequential(
-            self.conv1, nn.MaxPool2d(3, 2, ceil_mode=True), act(),   # cuda-convnet pools before the
-            self.conv2, act(), nn.AvgPool2d(3, 2, ceil_mode=True),   # first nonlinearity; max and ReLU
-            self.conv3, act(), nn.AvgPool2d(3, 2, ceil_mode=True),   # commute, max and tanh too.
+            self.conv1,
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            act(),  # cuda-convnet pools before the
+            self.conv2,
+            act(),
+            nn.AvgPool2d(3, 2, ceil_mode=True),  # first nonlinearity; max and ReLU
+            self.conv3,
+            act(),
+            nn.AvgPool2d(3, 2, ceil_mode=True),  # commute, max and tanh too.
         )
         if init == "cuda_convnet":
             for name, std in CUDA_CONVNET_INIT_STD.items():
@@ -64,10 +71,11 @@ class NetConvLocal13pct(nn.Module):
         super().__init__()
         from .local import LocallyConnected2d
         from .lrn import LocalResponseNorm
+
         self.lrn = bool(lrn)
         s1 = input_size
-        s2 = -(-(s1 - 3) // 2) + 1         # ceil-mode pool 3/2: 24 -> 12
-        s3 = -(-(s2 - 3) // 2) + 1         # 12 -> 6
+        s2 = -(-(s1 - 3) // 2) + 1  # ceil-mode pool 3/2: 24 -> 12
+        s3 = -(-(s2 - 3) // 2) + 1  # 12 -> 6
         self.conv1 = nn.Conv2d(3, 64, 5, padding=2)
         self.conv2 = nn.Conv2d(64, 64, 5, padding=2)
         self.local3 = LocallyConnected2d(64, 32, s3, 3, padding=1, init_std=CONV_LOCAL_INIT_STD["local3"])
@@ -75,9 +83,18 @@ class NetConvLocal13pct(nn.Module):
         self.fc10 = nn.Linear(32 * s3 * s3, num_classes)
         norm = lambda: [LocalResponseNorm(**CONV_LOCAL_LRN)] if self.lrn else []  # noqa: E731
         self.features = nn.Sequential(
-            self.conv1, nn.ReLU(), *norm(), nn.MaxPool2d(3, 2, ceil_mode=True),
-            self.conv2, nn.ReLU(), *norm(), nn.MaxPool2d(3, 2, ceil_mode=True),
-            self.local3, nn.ReLU(), self.local4, nn.ReLU(),
+            self.conv1,
+            nn.ReLU(),
+            *norm(),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            self.conv2,
+            nn.ReLU(),
+            *norm(),
+            nn.MaxPool2d(3, 2, ceil_mode=True),
+            self.local3,
+            nn.ReLU(),
+            self.local4,
+            nn.ReLU(),
         )
         for name in ("conv1", "conv2", "fc10"):
             layer = getattr(self, name)

@@ -14,6 +14,7 @@ The output is channels_last (its storage is (N, H, W, O)), like the convolutions
 Stride 1 only (all that cuda-convnet's CIFAR nets use). The patch axis is ordered (c, ky, kx), as
 in Conv2d's weight.view(O, -1), so a shared Conv2d weight maps to weight[l] = w.view(O, -1).T.
 """
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -67,24 +68,27 @@ class LocallyConnected2d(nn.Module):
         """(N, C, H, W) -> (L, N, C*k*k): the receptive field of every output position."""
         n, c, h, w = x.shape
         if (c, h, w) != (self.in_channels, *self.in_size):
-            raise ValueError(f"expected (N, {self.in_channels}, {self.in_size[0]}, {self.in_size[1]}) input, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"expected (N, {self.in_channels}, {self.in_size[0]}, {self.in_size[1]}) input, got {tuple(x.shape)}"
+            )
         k, p = self.kernel, self.padding
-        nhwc = x.permute(0, 2, 3, 1)                     # free for a channels_last input
+        nhwc = x.permute(0, 2, 3, 1)  # free for a channels_last input
         if p:
             nhwc = F.pad(nhwc, (0, 0, p, p, p, p))
-        win = nhwc.unfold(1, k, 1).unfold(2, k, 1)        # (N, Ho, Wo, C, k, k), a view
+        win = nhwc.unfold(1, k, 1).unfold(2, k, 1)  # (N, Ho, Wo, C, k, k), a view
         return win.permute(1, 2, 0, 3, 4, 5).reshape(-1, n, c * k * k)  # the one copy
 
     def forward(self, x):
         n = x.shape[0]
         ho, wo = self.out_size
-        cols = self.patches(x)                                               # (L, N, K)
-        bias = self.bias.view(-1, 1, self.out_channels).expand(-1, n, -1)    # (L, N, O)
+        cols = self.patches(x)  # (L, N, K)
+        bias = self.bias.view(-1, 1, self.out_channels).expand(-1, n, -1)  # (L, N, O)
         out = _ContiguousGrad.apply(torch.baddbmm(bias, cols, self.weight))  # (L, N, O)
         # (L, N, O) -> storage (N, L, O) = NHWC -> an NCHW view in channels_last format
         return out.transpose(0, 1).contiguous().view(n, ho, wo, self.out_channels).permute(0, 3, 1, 2)
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, in_size={self.in_size}, kernel={self.kernel}, "
-                f"padding={self.padding}, out_size={self.out_size}, init_std={self.init_std}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, in_size={self.in_size}, kernel={self.kernel}, "
+            f"padding={self.padding}, out_size={self.out_size}, init_std={self.init_std}"
+        )

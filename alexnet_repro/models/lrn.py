@@ -34,6 +34,7 @@ So a bf16 input takes `_BF16LRNFunction`: the maps are read as an (N*H*W, C) mat
 the element-wise passes around it (eager where it cannot compile). fp32 and fp64 inputs keep the shifted adds above,
 so fp32 runs stay bit-identical.
 """
+
 import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -120,8 +121,10 @@ def _fused(fn):
             except Exception as e:  # noqa: BLE001 - any compiler failure: the eager function is the same math
                 failed.append(e)
                 import warnings
+
                 warnings.warn(f"bf16 LRN runs eager ({type(e).__name__}: {str(e)[:120]}); slower, the same math")
         return fn(*args)
+
     return call
 
 

@@ -24,6 +24,7 @@ per-layer counts match from conv2 on, but conv1 has 290,400 = 55*55*96, not 253,
 is no product of 96 maps of any square size); conv3 (1.45%) and conv4 (1.09%) hold more
 than the 1% of A4 claims.
 """
+
 import dataclasses
 
 import torch
@@ -63,15 +64,33 @@ def layer_table(model_or_cfg, input_size=None):
     device = next(model.parameters()).device
     x = torch.zeros(1, 3, cfg.input_size, cfg.input_size, device=device)
 
-    rows = [dict(layer="input", kind="input", output_shape=tuple(x.shape[1:]), neurons=x[0].numel(),
-                 parameters=0, param_share=0.0, mult_adds=0)]
+    rows = [
+        dict(
+            layer="input",
+            kind="input",
+            output_shape=tuple(x.shape[1:]),
+            neurons=x[0].numel(),
+            parameters=0,
+            param_share=0.0,
+            mult_adds=0,
+        )
+    ]
     hooks = []
     for name, m in model.named_modules():
         if len(list(m.children())) == 0:
+
             def hook(m, inp, out, name=name.split(".")[-1]):
-                rows.append(dict(layer=name, kind=type(m).__name__, output_shape=tuple(out.shape[1:]),
-                                 neurons=out[0].numel(), parameters=sum(p.numel() for p in m.parameters()),
-                                 mult_adds=_mult_adds(m, out)))
+                rows.append(
+                    dict(
+                        layer=name,
+                        kind=type(m).__name__,
+                        output_shape=tuple(out.shape[1:]),
+                        neurons=out[0].numel(),
+                        parameters=sum(p.numel() for p in m.parameters()),
+                        mult_adds=_mult_adds(m, out),
+                    )
+                )
+
             hooks.append(m.register_forward_hook(hook))
     was_training = model.training
     try:
@@ -95,19 +114,28 @@ def weight_layers(rows):
 
 def totals(rows):
     w = weight_layers(rows)
-    return dict(parameters=sum(r["parameters"] for r in rows), neurons=sum(r["neurons"] for r in w),
-                mult_adds=sum(r["mult_adds"] for r in rows))
+    return dict(
+        parameters=sum(r["parameters"] for r in rows),
+        neurons=sum(r["neurons"] for r in w),
+        mult_adds=sum(r["mult_adds"] for r in rows),
+    )
 
 
 def format_table(rows):
-    lines = [f"{'layer':7s} {'kind':17s} {'output':>13s} {'neurons':>10s} {'parameters':>12s} {'share':>7s} {'mult-adds':>13s}"]
+    lines = [
+        f"{'layer':7s} {'kind':17s} {'output':>13s} {'neurons':>10s} {'parameters':>12s} {'share':>7s} {'mult-adds':>13s}"
+    ]
     for r in rows:
         shape = "x".join(map(str, r["output_shape"]))
-        lines.append(f"{r['layer']:7s} {r['kind']:17s} {shape:>13s} {r['neurons']:10,d} {r['parameters']:12,d} "
-                     f"{100 * r['param_share']:6.2f}% {r['mult_adds']:13,d}")
+        lines.append(
+            f"{r['layer']:7s} {r['kind']:17s} {shape:>13s} {r['neurons']:10,d} {r['parameters']:12,d} "
+            f"{100 * r['param_share']:6.2f}% {r['mult_adds']:13,d}"
+        )
     t = totals(rows)
-    lines.append(f"total: {t['parameters']:,d} parameters; {t['neurons']:,d} neurons in conv/FC layers; "
-                 f"{t['mult_adds']:,d} mult-adds")
+    lines.append(
+        f"total: {t['parameters']:,d} parameters; {t['neurons']:,d} neurons in conv/FC layers; "
+        f"{t['mult_adds']:,d} mult-adds"
+    )
     return "\n".join(lines)
 
 
