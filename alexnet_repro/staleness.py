@@ -91,10 +91,20 @@ def _git_uncached(*args, root=None):
     return proc.stdout if proc.returncode == 0 else None
 
 
+# Module-level names that hold what a claim's notebook says, not what trains or decides it.
+PRESENTATION = {"EXPERIMENT"}
+
+
 @functools.lru_cache(maxsize=1024)
 def syntax(source: str) -> str:
-    """The source as its syntax tree, without docstrings (comments are not in the tree at all)."""
+    """The source as its syntax tree, without docstrings and PRESENTATION assignments (comments are not in the
+    tree at all)."""
     tree = ast.parse(source)
+    tree.body = [
+        n
+        for n in tree.body
+        if not (isinstance(n, ast.Assign) and {getattr(t, "id", None) for t in n.targets} & PRESENTATION)
+    ]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # D4: Random crops and flips fight overfitting
 #
-# > "We extract random 224x224 patches (and their horizontal reflections) from the 256x256 images and train our network on these extracted patches. Without this scheme, our network suffers from substantial overfitting, which would have forced us to use much smaller networks." (Krizhevsky et al. 2012, section 4.1)
+# > "We do this by extracting random 224x224 patches (and their horizontal reflections) from the 256x256 images and training our network on these extracted patches. ... Without this scheme, our network suffers from substantial overfitting, which would have forced us to use much smaller networks." (Krizhevsky et al. 2012, section 4.1)
 #
 # **The experiment.** The paper's net, trained on random crops and their mirror images, against the same net trained on the centre crop alone; everything else held equal (see ablation.py). Effect: validation top-1 error at the end of training, crops minus none, per seed, with the train-test gap beside it (reported, not deciding: the no-crop arm's training sample is exactly its input, so part of its gap is mechanical). Testable only where the no-crop arm overfits by the protocol's threshold. Until protocol v3 this was the training half of D2.
 #

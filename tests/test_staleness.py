@@ -94,3 +94,10 @@ def test_unknown_only_when_it_cannot_be_known(repo):
     # a result re-read by later code is judged by the code that re-read it
     reread = {"claim": "dropout", "provenance": {"git_commit": "0" * 40, "reread": {"git_commit": commit}}}
     assert staleness.staleness(reread) == "current"
+
+
+def test_what_a_notebook_says_does_not_make_a_result_stale():
+    from alexnet_repro.staleness import syntax
+
+    assert syntax("RULE = 1\nEXPERIMENT = 'the arms'") == syntax("RULE = 1\nEXPERIMENT = 'the arms, reworded'")
+    assert syntax("RULE = 1\nEXPERIMENT = 'the arms'") != syntax("RULE = 2\nEXPERIMENT = 'the arms'")

@@ -19,9 +19,9 @@ CLAIM = Claim(
     id="D4",
     slug="crops_flips",
     title="Random crops and flips fight overfitting",
-    paper_says="We extract random 224x224 patches (and their horizontal reflections) from the 256x256 images and train "
-    "our network on these extracted patches. Without this scheme, our network suffers from substantial "
-    "overfitting, which would have forced us to use much smaller networks.",
+    paper_says="We do this by extracting random 224x224 patches (and their horizontal reflections) from the 256x256 "
+    "images and training our network on these extracted patches. ... Without this scheme, our network suffers from "
+    "substantial overfitting, which would have forced us to use much smaller networks.",
 )
 DATA = "family"
 PAPER_NUMBERS = {}
