@@ -125,7 +125,7 @@ def list_rows(show_all=False):
     rows, bad = [], 0
     for slug, mod in claims.registry().items():
         entries = []
-        for scale in (*claims.SCALES, claims.CONFIRMATION, *HISTORY):
+        for scale in (*claims.SCALES, *claims.FAMILY_SCALES, *HISTORY):
             try:
                 res = load_result(slug, scale)
             except ValueError as e:
@@ -397,8 +397,10 @@ def main(argv=None):
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
     run.add_argument("--scale", default="smoke",
-                     help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.CONFIRMATION}: the ablation "
-                          "family's confirmation of an inconclusive cpu result, on the fresh seeds that result fixes")
+                     help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.REGIME}: the ablation "
+                          "family trained into the regime its claims are about, each claim's seeds fixed in advance; "
+                          f"{claims.CONFIRMATION}: the family's confirmation of an inconclusive cpu result, on the fresh "
+                          "seeds that result fixes")
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
     run.add_argument("--download", action="store_true", help="fetch CIFAR-10 via torchvision if absent")

@@ -20,7 +20,8 @@ from .staleness import _git, made_by
 
 AUDIT_ACKNOWLEDGED = Path(__file__).parent / "audit_acknowledged.json"
 # The declarations of a claim module that fix its verdict before any run.
-DECLARED = ("RULE", "RULES", "COMPARISONS", "SCALES", "RULE_TEXT")
+DECLARED = ("RULE", "RULES", "COMPARISONS", "COMPARISONS_BY_PROTOCOL", "SCALES", "RULE_TEXT", "UNTESTABLE_RULE",
+            "FAR_FROM_REGIME", "IN_THE_PAPER")
 RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
 
 
@@ -107,7 +108,9 @@ def timeline(result: dict) -> Timeline:
     t = Timeline(slug, scale, None, [], prov.get("training_version"), assembled, decided)
     if prov.get("runs_trained_at"):
         t.trained = [(c, _commit_date(c)) for c in prov["runs_trained_at"]]
-    elif prov.get("reread") or _found_in_store(prov):
+    elif prov.get("reread"):  # re-read from its own tables: its runs are no later than the call that first wrote it
+        t.trained = [assembled]
+    elif _found_in_store(prov):
         t.notes.append("its runs were found in the run store; the commits that trained them are not recorded")
     else:
         t.trained = [assembled]   # trained by the call that wrote the result

@@ -59,8 +59,10 @@ def main():
         return
     deadline = (datetime.datetime.combine(datetime.date.today(), datetime.time.fromisoformat(args.until))
                 if args.until else None)
-    for slug, done, planned, _ in rows:
-        missing = planned - done  # shared arms trained for an earlier claim already count as done
+    for slug in [r[0] for r in rows]:
+        # read again before each claim: an earlier claim's runs (the shared paper's net) count as done for it
+        (_, done, planned, _), = [r for r in status(args.data_root) if r[0] == slug]
+        missing = planned - done
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
         if not missing and has:
             continue

@@ -1,4 +1,5 @@
 """L3: cuda-convnet's conv-local-13pct vs the first conv-local-11pct (the same net plus LRN)."""
+import json
 import math
 
 import pytest
@@ -8,7 +9,7 @@ from torch import nn
 from alexnet_repro.claims import lrn_cifar
 from alexnet_repro.models.cifar import CONV_LOCAL_LRN, NetConvLocal13pct
 from alexnet_repro.models.lrn import LocalResponseNorm
-from alexnet_repro.verdict import VERDICTS
+from alexnet_repro.verdict import NOT_TESTABLE, VERDICTS
 
 from conftest import run_notebook
 
@@ -173,3 +174,24 @@ def test_l3_headline_says_how_far_from_13_percent_it_ends():
     m = {"test_error_ten_view": {"without_lrn": {"mean": 30.0}, "with_lrn": {"mean": 29.0}},
          "effect_ten_view": {"mean": -1.0, "lo": -1.5, "hi": -0.5, "n": 4}}
     assert "17.0 and 18.0 points above cuda-convnet's 13% and 11%" in lrn_cifar._headline(m)
+
+
+def test_nets_far_from_cuda_convnets_regime_are_not_testable_and_the_old_outcome_stays(tmp_path):
+    """L3 is about nets near 13%: the committed cpu result's nets ended at 35%, so today's rule reads it as not
+    testable, and the re-read keeps the verdict of the rule it was decided by beside the new one."""
+    import shutil
+    from pathlib import Path
+    rows = [{"arm": "x", "seed": s, "lrn": lrn, "test_error_centre": err + 1, "test_error_ten_view": err}
+            for s in range(3) for lrn, err in ((False, 35.0), (True, 34.8))]
+    assert "far from the paper's regime" in lrn_cifar.untestable_reason(rows, {})
+    near = [dict(r, test_error_ten_view=r["test_error_ten_view"] - 20) for r in rows]
+    assert lrn_cifar.untestable_reason(near, {}) is None
+    committed = Path(__file__).resolve().parent.parent / "results" / "lrn_cifar" / "cpu"
+    if not (committed / "curves.csv").exists():
+        return
+    shutil.copytree(committed, tmp_path / "cpu")
+    old = json.loads((committed / "result.json").read_text())
+    result = lrn_cifar.reread(tmp_path / "cpu")
+    assert result["verdict"] == NOT_TESTABLE and "far from the paper's regime" in result["reason"]
+    if old["verdict"] != NOT_TESTABLE:
+        assert result["old_rule"]["verdict"] == old["verdict"] and result["looks"][-1]["verdict"] == NOT_TESTABLE

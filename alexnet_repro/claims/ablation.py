@@ -753,6 +753,7 @@ def reread(mod, folder):
     (provenance.reread). A verdict that changes is recorded as a look of its own."""
     from ..engine import TRAINING_VERSION
     from ..results import code_version, git_commit, read_result
+    from ..staleness import decision_version
     folder = Path(folder)
     old = read_result(folder / "result.json")
     trained_by = old["provenance"].get("training_version")
@@ -769,6 +770,7 @@ def reread(mod, folder):
               "reason": reason, "verdict_rule": verdict_rule(mod, old["scale"]), "looks": looks,
               "provenance": {**old["provenance"], "reread": {
                   "git_commit": git_commit(), "code_version": code_version(), "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                  "decision_version": decision_version(mod.CLAIM.slug),
                   "training_version": trained_by or f"not recorded in the result; runs_trained_at names the commits "
                                                     f"that trained its runs (today's training version {TRAINING_VERSION})"}}}
     write_result(result, folder)

@@ -25,11 +25,13 @@ GPUs", so either may be). A two-sided permutation test per seed: the kernels are
 the columns (column sizes kept) N_PERMUTATIONS times with a fixed generator; p = (1 + number of
 shuffles whose |difference of means| >= the observed) / (1 + N_PERMUTATIONS).
 
-The rule (RULE_TEXT): the claim holds in a seed if p < 0.05. Protocol v2 judges the seeds together
-(Fisher's combined p-value), since "holds in some seed" happens by chance far more often than 5%:
-not reproduced if the combined p >= 0.05, else reproduced if it holds in every seed, partly
-reproduced if not; inconclusive if fewer than 2 seeds were measured (a diverged run is not measured). The size of the
-separation is reported beside the verdict, not judged: the paper gives none.
+The rule (RULE_TEXT): the claim holds in a seed if p < 0.05. The seeds are judged together (Fisher's combined
+p-value), since "holds in some seed" happens by chance far more often than 5%: reproduced if the combined
+p < 0.05 and it holds in every seed, partly reproduced if not in every seed; inconclusive if the combined p >= 0.05
+(a permutation test that does not reject shows no absence of the effect: protocol v2 called that "not reproduced"),
+with the seeds that would reject at the seeds' mean evidence (seeds_needed), or if fewer than 2 seeds were
+measured (a diverged run is not measured). The size of the separation is reported beside the verdict, not
+judged: the paper gives none.
 """
 import io
 import math
@@ -37,8 +39,9 @@ import sys
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from ..verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, PLUMBING, REPRODUCED
+from ..verdict import INCONCLUSIVE, PARTLY, PLUMBING, REPRODUCED
 from . import Claim, ablation, contract, trained_net
 from .contract import Assessment, Trained
 from .trained_net import family_trained, load_family, run_row, trained_nets
@@ -60,9 +63,10 @@ RULE_TEXT = (
     "Score per conv1 kernel: colour-specificity s = ||W - mean over R,G,B of W||^2 / ||W||^2 (0 = the same "
     "in R, G and B; at most 1). Per seed: effect = |mean s of column 0 - mean s of column 1|, with a two-sided "
     f"permutation test ({N_PERMUTATIONS} shuffles of the kernels between the columns, fixed generator). "
-    f"The claim holds in a seed if p < {ALPHA}. Across seeds (protocol v2) the per-seed p-values are combined "
-    f"by Fisher's method: not reproduced if the combined p >= {ALPHA}; else reproduced if it holds in every "
-    "seed, partly reproduced if not; inconclusive if fewer than 2 seeds were measured. "
+    f"The claim holds in a seed if p < {ALPHA}. Across seeds the per-seed p-values are combined by Fisher's "
+    f"method: inconclusive if the combined p >= {ALPHA} (with the seeds that would reject at the seeds' mean "
+    "-log p), or if fewer than 2 seeds were measured; else reproduced if it holds in every seed, partly "
+    "reproduced if not. "
     "Which column is the colour-specific one may differ between seeds (the paper: 'modulo a renumbering "
     "of the GPUs'). The size of the separation is reported, not judged: the paper gives none.")
 
@@ -92,21 +96,28 @@ def permutation_test(a, b, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED)
 
 def fisher_p(pvalues):
     """Fisher's combined p-value of independent tests: X = -2 sum ln p ~ chi-square with 2k degrees of
-    freedom under the null, whose tail is exp(-X/2) sum_{j<k} (X/2)^j / j! (even degrees of freedom)."""
+    freedom under the null."""
     ps = [max(float(p), 1e-300) for p in pvalues]
-    half = -sum(math.log(p) for p in ps)  # X / 2
-    return min(1.0, math.exp(-half) * sum(half ** j / math.factorial(j) for j in range(len(ps))))
+    return float(stats.chi2.sf(-2 * sum(math.log(p) for p in ps), 2 * len(ps)))
 
 
 def decide_seeds(summaries):
-    """RULE_TEXT applied to the measured seeds' summaries (protocol v2: one test across seeds, not a
-    count of per-seed passes, which under the null reaches "some seed" far more often than 5%)."""
+    """RULE_TEXT applied to the measured seeds' summaries (one test across seeds, not a count of per-seed
+    passes, which under the null reaches "some seed" far more often than 5%)."""
     summaries = list(summaries)
-    if len(summaries) < 2:
+    if len(summaries) < 2 or fisher_p(s["p_value"] for s in summaries) >= ALPHA:
         return INCONCLUSIVE
-    if fisher_p(s["p_value"] for s in summaries) >= ALPHA:
-        return NOT_REPRODUCED
     return REPRODUCED if all(s["holds"] for s in summaries) else PARTLY
+
+
+def seeds_needed(pvalues, limit=200):
+    """The fewest seeds whose Fisher combination rejects at ALPHA if each seed brought the measured seeds' mean
+    evidence (-log p): what an inconclusive result would need. None past `limit` or without evidence."""
+    logs = [-math.log(max(float(p), 1e-300)) for p in pvalues]
+    mean = sum(logs) / len(logs) if logs else 0.0
+    if mean <= 0:
+        return None
+    return next((n for n in range(2, limit + 1) if fisher_p([math.exp(-mean)] * n) < ALPHA), None)
 
 
 def conv1_weights(model):
@@ -186,7 +197,42 @@ def assess(trained: Trained, scale) -> Assessment:
     measured = {"per_seed": per_seed, "seeds_measured": len(measured_rows), "seeds_holding": n_holds,
                 "effect": {"per_seed": [r["effect"] for r in measured_rows]},
                 "p_value": {"per_seed": [r["p_value"] for r in measured_rows]}}
+    measured.update(combined(measured_rows, verdict))
     return Assessment(verdict, headline, measured, RULE_TEXT, paper={"number": CLAIM.paper_number})
+
+
+def combined(rows, verdict):
+    """Fisher's combined p of the measured seeds and, for an inconclusive verdict, the seeds it would need."""
+    ps = [r["p_value"] for r in rows]
+    return {"combined_p": fisher_p(ps) if ps else None,
+            "seeds_needed": seeds_needed(ps) if verdict == INCONCLUSIVE and len(ps) >= 2 else None}
+
+
+def reread(folder):
+    """Decide a committed Q1 result again by today's rule from its own per-seed table (nothing is rerun); a verdict
+    that changes is recorded as a look (as ablation.reread does for the family)."""
+    import json
+    import time
+    from pathlib import Path
+
+    from ..results import code_version, git_commit, write_result
+    from ..staleness import decision_version
+    folder = Path(folder)
+    old = json.loads((folder / "result.json").read_text())
+    rows = [r for r in pd.read_csv(folder / "seeds.csv").to_dict("records") if r["measured"]]
+    verdict = decide_seeds(rows) if old["scale"] != "smoke" else PLUMBING
+    looks = list(old.get("looks", []))
+    if verdict != old["verdict"]:
+        looks.append({"n_seeds": len(rows), "verdict": verdict, "date": time.strftime("%Y-%m-%d"),
+                      "note": f"the same seeds re-read by code {code_version()}: a non-significant combined test is "
+                              f"inconclusive, no longer 'not reproduced' (was: {old['verdict']})"})
+    result = {**old, "verdict": verdict, "verdict_rule": RULE_TEXT, "looks": looks,
+              "measured": {**old["measured"], **combined(rows, verdict)},
+              "provenance": {**old["provenance"], "reread": {"git_commit": git_commit(), "code_version": code_version(),
+                                                             "decision_version": decision_version(CLAIM.slug),
+                                                             "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+    write_result(result, folder)
+    return result
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

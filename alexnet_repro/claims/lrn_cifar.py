@@ -279,12 +279,58 @@ def late_gains_without_lrn(curves):
     return {seed: late_gain(errors) for seed, errors in by.items()}
 
 
+# Far from the regime, declared after the cpu scale's runs (issue 20), so a new rule beside the old: LRN's 2 points
+# are a claim about nets near cuda-convnet's 13%; nets whose error without LRN ends more than FAR_FROM_REGIME points
+# above it (10-view, mean over seeds) cannot show or refute it. The old rule's outcome stays in the result's looks.
+FAR_FROM_REGIME = 10.0
+UNTESTABLE_RULE += (f" And (declared after the cpu scale's runs) the net without LRN ending more than {FAR_FROM_REGIME:g} "
+                    f"points of 10-view test error above cuda-convnet's {PAPER['error_without']:g}%.")
+
+
 def untestable_reason(rows, gains):
     """Why L3 is not testable from these runs (`gains`: late_gains_without_lrn), or None."""
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if not left_chance(r["test_error_centre"], 10)]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
+    without = [r["test_error_ten_view"] for r in rows if not r["lrn"] and math.isfinite(r.get("test_error_ten_view", math.nan))]
+    if without and sum(without) / len(without) > PAPER["error_without"] + FAR_FROM_REGIME:
+        return (f"far from the paper's regime: the net without LRN ends at {sum(without) / len(without):.1f}% "
+                f"10-view test error, more than {FAR_FROM_REGIME:g} points above cuda-convnet's "
+                f"{PAPER['error_without']:g}%")
     return not_converged(gains.values(), "the net without LRN")
+
+
+def reread(folder):
+    """Decide a committed L3 result again by today's rules from its own tables (nothing is rerun); a verdict that
+    changes is recorded as a look, the old rule's verdict and reason beside it (old_rule)."""
+    import json
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from ..results import code_version, git_commit, write_result
+    from ..staleness import decision_version
+    folder = Path(folder)
+    old = json.loads((folder / "result.json").read_text())
+    cfg = replace(SCALES[old["scale"]], seeds=tuple(old["provenance"]["seeds"]))
+    curves = pd.read_csv(folder / "curves.csv")
+    trained = SimpleNamespace(rows=pd.read_csv(folder / "seeds.csv").to_dict("records"), tables={"curves": curves},
+                              context={"cfg": cfg})
+    a = assess(trained, old["scale"])
+    looks = list(old.get("looks", [{"n_seeds": len(cfg.seeds), "verdict": old["verdict"],
+                                    "date": old["provenance"]["date"][:10], "note": "the only look, by the rules then"}]))
+    extra = {}
+    if a.verdict != old["verdict"]:
+        looks.append({"n_seeds": len(cfg.seeds), "verdict": a.verdict, "date": time.strftime("%Y-%m-%d"),
+                      "note": f"the same runs re-read by code {code_version()} under a rule declared after them: "
+                              f"{a.fields['reason']}"})
+        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
+    result = {**old, **a.fields, **extra, "measured": a.measured, "headline": a.headline, "verdict": a.verdict,
+              "verdict_rule": a.verdict_rule, "looks": looks,
+              "provenance": {**old["provenance"], "reread": {
+                  "git_commit": git_commit(), "code_version": code_version(), "decision_version": decision_version(
+                      CLAIM.slug), "date": time.strftime("%Y-%m-%dT%H:%M:%S")}}}
+    write_result(result, folder)
+    return result
 
 
 def assess(trained: Trained, scale) -> Assessment:
