@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.__main__ import regime_order  # noqa: E402
 from alexnet_repro.claims import ablation  # noqa: E402
+from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.runs import stored_record  # noqa: E402
 
 
@@ -54,7 +55,7 @@ def main():
     done_runs = sum(d for _, d, _, _ in rows)  # shared runs counted once per claim, in the minutes too
     minutes = sum(m for *_, m in rows)
     per_run = minutes / done_runs if done_runs else 10.0  # before any run: the paper's net at 60 epochs in bf16
-    stored = Path(ablation.results_root()) / "runs" / ablation.FAMILY / claims.REGIME
+    stored = results_root() / "runs" / ablation.FAMILY / claims.REGIME
     print(f"{'claim':<18} {'runs done':>10}   result")
     for slug, done, planned, _ in rows:
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()
