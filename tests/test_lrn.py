@@ -146,3 +146,29 @@ def test_bf16_maps_are_normalized_in_fp32_within_bf16_rounding():
     (ref * g).sum().backward()
     (out.float() * g).sum().backward()
     assert ((bf_in.grad.float() - ref_in.grad).abs().max() / ref_in.grad.abs().max()) < 2**-7
+
+
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_bf16_lrn_inside_a_compiled_net_gives_the_eager_gradients(layout, monkeypatch):
+    """The fast path compiles the whole net (engine's TrainSpec.compile, benchmarks/gpu_throughput.py); the bf16
+    LRN must trace inside it. It once saved a view of its input for backward, which dynamo refuses: every compiled
+    bf16 net with LRN failed on its first step. Fresh fused wrappers, first called inside the compiled net, as in a
+    new process."""
+    from torch import nn
+
+    from alexnet_repro.models import lrn
+
+    monkeypatch.setattr(lrn, "_BF16_FORWARD", lrn._fused(lrn._bf16_forward))
+    monkeypatch.setattr(lrn, "_BF16_BACKWARD", lrn._fused(lrn._bf16_backward))
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU(), LocalResponseNorm(), nn.Conv2d(16, 4, 3))
+    x = activations(2, 3, 10, 10, scale=3.0, dtype=torch.float32).contiguous(memory_format=layout)
+    grads = []
+    for model in (torch.compile(net, backend="aot_eager", dynamic=False), net):  # compiled first, as a run does
+        net.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = model(x)
+        y.float().square().sum().backward()
+        grads.append(net[0].weight.grad.clone())
+    assert y.dtype == torch.bfloat16
+    assert torch.allclose(grads[0], grads[1], rtol=1e-2, atol=1e-3 * grads[0].abs().max().item())

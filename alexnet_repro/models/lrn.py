@@ -131,25 +131,33 @@ def _fused(fn):
 _BF16_FORWARD, _BF16_BACKWARD = _fused(_bf16_forward), _fused(_bf16_backward)
 
 
+def _rows(a):
+    """NCHW maps as the (N*H*W, C) matrix of their channels_last storage (a view when they are channels_last)."""
+    return a.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(-1, a.shape[1])
+
+
 class _BF16LRNFunction(torch.autograd.Function):
     """LRN of bf16 maps, computed in fp32 around a matmul window sum (see the module docstring)."""
 
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        nhwc = a.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
-        rows = nhwc.reshape(-1, a.shape[1])
+        rows = _rows(a)
         band = _band(a.shape[1], size, a.device, torch.bfloat16)
         out, r = _BF16_FORWARD(rows, band, alpha, beta, k)
-        ctx.save_for_backward(rows, r, band)
-        ctx.hyper = (alpha, beta, k, nhwc.shape)
-        return out.reshape(nhwc.shape).permute(0, 3, 1, 2)  # NCHW shape, channels_last storage
+        # The input itself is saved, not `rows`: for channels_last maps `rows` is a view of it, and a view of an
+        # input saved by an autograd.Function fails when the whole net is compiled (dynamo's rule on aliases).
+        # Taking the view again in backward is free; other layouts pay one copy there.
+        ctx.save_for_backward(a, r, band)
+        ctx.hyper = (alpha, beta, k)
+        return out.reshape(a.shape[0], a.shape[2], a.shape[3], a.shape[1]).permute(0, 3, 1, 2)  # channels_last
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
-        rows, r, band = ctx.saved_tensors
-        alpha, beta, k, shape = ctx.hyper
-        g_rows = g.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(rows.shape)
+        a, r, band = ctx.saved_tensors
+        alpha, beta, k = ctx.hyper
+        rows, shape = _rows(a), (a.shape[0], a.shape[2], a.shape[3], a.shape[1])
+        g_rows = _rows(g)
         grad = _BF16_BACKWARD(g_rows, rows, r, band, alpha, beta, k)
         return grad.reshape(shape).permute(0, 3, 1, 2), None, None, None, None
 
