@@ -127,7 +127,7 @@ def measured_text(result) -> str:
     if not shown:
         return result["headline"]
     effects = "; ".join(f"{c.label}: {fmt_effect(c)}" if len(shown) > 1 else fmt_effect(c) for c in shown)
-    return f"{effects} (decided again from its own runs by {again.get('by', 'later code')})"
+    return f"{effects} (decided again from its own tables by {again.get('by', 'later code')})"
 
 
 def rule_of(result, label):

@@ -45,14 +45,14 @@ def _drawn_by_this_matplotlib(nb) -> bool:
 
 
 def test_rendering_a_committed_result_again_gives_its_page_and_changes_no_result_file(tmp_path):
-    slug = "weight_decay"
-    committed = RESULTS / slug / "cpu"
-    folder = tmp_path / "results" / slug / "cpu"  # conftest's results root for this test
+    slug, scale = "crops_flips", "cpu-regime"  # a result whose run.json vouches for its files by their sha256
+    committed = RESULTS / slug / scale
+    folder = tmp_path / "results" / slug / scale  # conftest's results root for this test
     shutil.copytree(committed, folder)
     files_before = {f.name: f.read_bytes() for f in folder.iterdir() if f.name not in (f"{slug}.ipynb", "run.json")}
     stamp_before = json.loads((folder / "run.json").read_text())
 
-    assert main(["render", slug, "--scale", "cpu", "--force"]) == 0
+    assert main(["render", slug, "--scale", scale, "--force"]) == 0
 
     assert {f.name: f.read_bytes() for f in folder.iterdir() if f.name in files_before} == files_before
     old, new = (json.loads((f / f"{slug}.ipynb").read_text()) for f in (committed, folder))
