@@ -1,8 +1,11 @@
 """Command line: `python -m alexnet_repro list | run CLAIM --scale S | render | book | audit | clean-results`.
 
-`run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
-notebook and the result JSON always come from the same run. The training happens inside the
-notebook's kernel; its progress bars are streamed here. A rerun resumes an interrupted claim from
+`run` trains (or finds in the run store) the claim's runs in this process, so their progress bars, errors and
+Ctrl-C are this terminal's, and writes its result to results/<claim>/<scale>/; then it executes the claim's
+notebook with papermill in render mode (rendering.py), which shows that result: the executed notebook beside the
+result JSON is the page of that result. Under torchrun, rank 0 leaves the assembling to the notebook's kernel, as
+every run did before. `render` re-executes committed results' notebooks the same way. A rerun resumes an
+interrupted claim from
 its run store (see runs.py) and finds finished runs there. A claim whose result is up to date
 (the same code, notebook, scale, parameters and data: see `fingerprint`) is skipped unless --force,
 so `run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
@@ -338,13 +341,29 @@ def cmd_run(args):
             os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note
         else:
             os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
-        execute_notebook(slug, args.scale, out_dir, params_slug)
+        if world:
+            # Under torchrun the runs are in the store already (prefill_distributed); the claim's code calls
+            # collectives when it runs in a process of the group, so rank 0 assembles the result in the notebook's
+            # own kernel, outside the group, as before.
+            execute_notebook(slug, args.scale, out_dir, params_slug)
+        else:
+            compute(slug, args.scale, out_dir, seeds, **common)
+            execute_notebook(slug, args.scale, out_dir, {"render": True})  # the page: today's notebook shows it
         res = read_result(out_dir / "result.json")
         atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
     distributed.shutdown()
+
+
+def compute(slug, scale, out_dir, seeds, device=None, data_root=None, download=False) -> dict:
+    """The claim's result, made in this process: its runs found in the run store or trained there (their progress
+    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run).
+    `run` then executes the claim's notebook in render mode to show it."""
+    return claims.load(slug).run(
+        scale, seeds=seeds, device=device, data_root=data_root, out_dir=out_dir, download=download
+    )
 
 
 def cmd_render(args):

@@ -34,7 +34,7 @@ import re
 import sys
 from pathlib import Path
 
-from .results import read_result, results_dir
+from .results import read_notebook, read_result, results_dir
 from .staleness import syntax
 
 META_KEY = "alexnet_repro"
@@ -192,7 +192,7 @@ def stale_reasons(folder, slug: str, nb: dict = None, code: dict = None) -> list
     if nb is None:
         if not path.exists():
             return ["no executed notebook"]
-        nb = json.loads(path.read_text())
+        nb = read_notebook(path)
     recorded = nb.get("metadata", {}).get(META_KEY)
     if not recorded:
         return ["rendered before pages recorded the code that rendered them"]

@@ -135,8 +135,8 @@ def build(check=True, book=BOOK):
     """Generate the pages and build HTML into book/_build/html. Returns the exit code."""
     try:
         mathjax_source()  # before the build: a book without it would fetch MathJax from the internet
+        generate(book)  # first: a result or notebook that cannot be read is named as such
         check_pages()
-        generate(book)
     except BookError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
