@@ -7,9 +7,11 @@ import json
 import shutil
 
 import matplotlib
+import pytest
 
 from alexnet_repro import rendering
 from alexnet_repro.__main__ import main
+from alexnet_repro.book import BookError, check_pages
 from alexnet_repro.book.standing import FINDINGS
 from alexnet_repro.paths import REPO_ROOT
 
@@ -86,3 +88,18 @@ def test_render_refuses_an_unknown_claim_or_a_scale_without_results(capsys):
 
 def test_findings_are_the_claims_not_in_the_paper():
     assert FINDINGS == ("BN",)
+
+
+def test_a_page_rendered_by_other_code_is_stale_and_the_book_refuses_it(tmp_path):
+
+    folder = tmp_path / "results" / "dropout" / "cpu"
+    shutil.copytree(RESULTS / "dropout" / "cpu", folder)
+    check_pages(tmp_path / "results")  # as committed: rendered by today's code
+    nb = json.loads((folder / "dropout.ipynb").read_text())
+    nb["metadata"][rendering.META_KEY]["page_code"]["alexnet_repro.report"] = "0" * 16  # report.py as it was once
+    (folder / "dropout.ipynb").write_text(json.dumps(nb))
+    assert rendering.stale_reasons(folder, "dropout") == ["alexnet_repro.report changed"]
+    with pytest.raises(
+        BookError, match="1 claim pages .* alexnet_repro.report changed.*python -m alexnet_repro render"
+    ):
+        check_pages(tmp_path / "results")
