@@ -100,6 +100,6 @@ def test_a_page_rendered_by_other_code_is_stale_and_the_book_refuses_it(tmp_path
     (folder / "dropout.ipynb").write_text(json.dumps(nb))
     assert rendering.stale_reasons(folder, "dropout") == ["alexnet_repro.report changed"]
     with pytest.raises(
-        BookError, match="1 claim pages .* alexnet_repro.report changed.*python -m alexnet_repro render"
+        BookError, match="1 claim page is .* alexnet_repro.report changed.*python -m alexnet_repro render"
     ):
         check_pages(tmp_path / "results")

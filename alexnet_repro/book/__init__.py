@@ -126,7 +126,8 @@ def check_pages(root=None):
         shown = "; ".join(f"{scrub_paths(str(folder))}: {', '.join(reasons[:2])}" for folder, reasons in stale[:4])
         more = f"; and {len(stale) - 4} more" if len(stale) > 4 else ""
         raise BookError(
-            f"{len(stale)} claim pages are not what today's code renders from their results ({shown}{more}): "
+            f"{len(stale)} claim page{'s are' if len(stale) > 1 else ' is'} not what today's code renders from "
+            f"{'their results' if len(stale) > 1 else 'its result'} ({shown}{more}): "
             "python -m alexnet_repro render (no training) renders them again"
         )
 
