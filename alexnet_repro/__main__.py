@@ -1,8 +1,11 @@
-"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | book | audit | clean-results`.
+"""Command line: `python -m alexnet_repro list | run CLAIM --scale S | render | book | audit | clean-results`.
 
-`run` executes the claim's notebook with papermill into results/<claim>/<scale>/, so the executed
-notebook and the result JSON always come from the same run. The training happens inside the
-notebook's kernel; its progress bars are streamed here. A rerun resumes an interrupted claim from
+`run` trains (or finds in the run store) the claim's runs in this process, so their progress bars, errors and
+Ctrl-C are this terminal's, and writes its result to results/<claim>/<scale>/; then it executes the claim's
+notebook with papermill in render mode (rendering.py), which shows that result: the executed notebook beside the
+result JSON is the page of that result. Under torchrun, rank 0 leaves the assembling to the notebook's kernel, as
+every run did before. `render` re-executes committed results' notebooks the same way. A rerun resumes an
+interrupted claim from
 its run store (see runs.py) and finds finished runs there. A claim whose result is up to date
 (the same code, notebook, scale, parameters and data: see `fingerprint`) is skipped unless --force,
 so `run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
@@ -85,10 +88,13 @@ def kernel_env(env=None) -> dict:
 
 
 def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
-    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir. With log_output, the
-    kernel's stderr (notes, warnings, progress) is copied here as written, so a progress bar redraws in place
-    on a terminal."""
+    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir, stamped with the code that
+    rendered it and the files it was rendered from (rendering.stamp). With log_output, the kernel's stderr (notes,
+    warnings, progress) is copied here as written, so a progress bar redraws in place on a terminal."""
+    import nbformat
     import papermill
+
+    from .rendering import stamp
 
     out_dir = Path(out_dir).absolute()  # the kernel runs in the notebooks' folder
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +115,8 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
             kernel_manager_class=_quiet_kernel_manager(),
         )
         clean_notebook_file(tmp)  # no progress bars, no paths of this machine
+        nb = stamp(json.loads(Path(tmp).read_text()), slug, out_dir)
+        Path(tmp).write_text(nbformat.writes(nbformat.from_dict(nb)))  # as papermill writes it
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)  # the executed notebook appears whole or not at all
     except OSError as e:
@@ -333,13 +341,85 @@ def cmd_run(args):
             os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note
         else:
             os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
-        execute_notebook(slug, args.scale, out_dir, params_slug)
+        if world:
+            # Under torchrun the runs are in the store already (prefill_distributed); the claim's code calls
+            # collectives when it runs in a process of the group, so rank 0 assembles the result in the notebook's
+            # own kernel, outside the group, as before.
+            execute_notebook(slug, args.scale, out_dir, params_slug)
+        else:
+            compute(slug, args.scale, out_dir, seeds, **common)
+            execute_notebook(slug, args.scale, out_dir, {"render": True})  # the page: today's notebook shows it
         res = read_result(out_dir / "result.json")
         atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
     distributed.shutdown()
+
+
+def compute(slug, scale, out_dir, seeds, device=None, data_root=None, download=False) -> dict:
+    """The claim's result, made in this process: its runs found in the run store or trained there (their progress
+    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run).
+    `run` then executes the claim's notebook in render mode to show it."""
+    return claims.load(slug).run(
+        scale, seeds=seeds, device=device, data_root=data_root, out_dir=out_dir, download=download
+    )
+
+
+def cmd_render(args):
+    """Re-execute each committed result's notebook in render mode: today's notebook and report code show the
+    result already in its folder, nothing trains. The executed notebook is replaced atomically and run.json, where
+    there is one, vouches for the new one; result.json and every table are checked unchanged (their sha256 before
+    and after). A page whose stamp says today's code rendered it from these files is left alone unless --force."""
+    from .rendering import committed_pages, inputs, stale_reasons
+
+    for slug in args.claim:
+        claims.load(slug)  # an unknown claim is one line naming the valid ones
+    pin_environment()
+    pages = committed_pages(slugs=args.claim or None, scale=args.scale)
+    if not pages:
+        raise ValueError(
+            f"no result to render under {results_root()}"
+            + (f" for {', '.join(args.claim)}" if args.claim else "")
+            + (f" at scale {args.scale}" if args.scale else "")
+        )
+    done, failed = 0, []
+    for i, (slug, scale, folder) in enumerate(pages, 1):
+        where = f"[{i}/{len(pages)}] {slug}, {scale}"
+        reasons = stale_reasons(folder, slug)
+        if not reasons and not args.force:
+            print(f"{where}: up to date (rendered by today's code from these files)", flush=True)
+            continue
+        print(f"{where}: rendering ({'; '.join(reasons[:3]) or '--force'}) ...", flush=True)
+        t0 = time.time()
+        before = inputs(folder, slug)
+        stamped = _read_json(folder / "run.json")
+        try:
+            execute_notebook(slug, scale, folder, {"render": True})
+        except Exception as e:  # the notebook failed: its committed page stays as it was; the others go on
+            if type(e).__name__ != "PapermillExecutionError":
+                raise
+            LOG.error(f"{where}: not rendered: {e.ename}: {e.evalue} (the committed page is left as it was)")
+            failed.append(f"{slug}, {scale}")
+            continue
+        after = inputs(folder, slug)
+        if after != before:  # render mode reads; a notebook that wrote its folder is a bug to fix, not a page
+            changed = sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
+            raise RuntimeError(
+                f"rendering {slug} at {scale} changed {', '.join(changed)} in {folder}: restore from git"
+            )
+        if stamped and stamped.get("files_sha256"):
+            # The stamp of `run` vouches for the result and its notebook: the result is the same file, the
+            # notebook is the one just rendered from it.
+            vouched = _vouched({k: v for k, v in stamped.items() if k != "files_sha256"}, folder, slug)
+            if vouched["files_sha256"]["result.json"] == stamped["files_sha256"].get("result.json"):
+                atomic_write_json(folder / "run.json", vouched)
+        done += 1
+        print(f"{where}: rendered in {time.time() - t0:.0f} s", flush=True)
+    print(f"rendered {done} of {len(pages)} pages; result.json and tables unchanged")
+    if failed:
+        LOG.error(f"{len(failed)} pages failed to render: {', '.join(failed)}")
+        return 1
 
 
 def regime_order():
@@ -467,6 +547,15 @@ def main(argv=None):
         "exit 1 on a flag not acknowledged in alexnet_repro/audit_acknowledged.json",
     )
     sub.add_parser("clean-results", help="strip progress bars and machine paths from what results/ holds")
+    render = sub.add_parser(
+        "render",
+        help="re-execute each committed result's notebook in render mode (no training): its page by today's code",
+    )
+    render.add_argument("claim", nargs="*", help="claims to render (default: every claim with a result)")
+    render.add_argument("--scale", help="only the results at this scale (default: every scale but smoke)")
+    render.add_argument(
+        "--force", action="store_true", help="render pages whose stamp says today's code rendered them, too"
+    )
     run = sub.add_parser("run", help="run one claim (or 'all') at a scale")
     run.add_argument("claim", help=f"one of: {', '.join(claims.registry())}, all")
     run.add_argument(
@@ -513,7 +602,9 @@ def main(argv=None):
             from .audit import main as audit
 
             return audit()
-        return {"list": cmd_list, "run": cmd_run, "clean-results": cmd_clean_results}[args.command](args) or 0
+        return {"list": cmd_list, "run": cmd_run, "render": cmd_render, "clean-results": cmd_clean_results}[
+            args.command
+        ](args) or 0
     except (ValueError, DataError) as e:
         LOG.error(str(e))
         return 2

@@ -15,6 +15,7 @@ The claim-specific figures and tables stay in the claim modules. The book (book/
 section of its own.
 """
 
+import itertools
 import json
 import math
 import numbers
@@ -64,14 +65,21 @@ def header(name) -> str:
     return str(name).replace("_", " ")
 
 
-def table(df, index=False):
+def table(df, index=False, columns=None):
     """`df` as a table for readers (a pandas Styler, which notebooks display as HTML): every table a claim shows
-    goes through here. index=True keeps a meaningful index (a pivot's keys) as the first columns."""
+    goes through here. index=True keeps a meaningful index (a pivot's keys) as the first columns. `columns`: these
+    columns in this order; one an older result's table lacks is shown as "–" throughout (not measured then)."""
+    if columns is not None:
+        df = df.reindex(columns=list(columns))
     if index and df.index.name is None and not any(df.index.names):
         df = df.rename_axis("")
     df = df.reset_index() if index else df.reset_index(drop=True)
     df = df.rename(columns=header)
-    return df.style.format(cell).hide(axis="index")
+    # Numbered, not pandas' random id: a page rendered twice from the same result is the same file.
+    return df.style.format(cell).hide(axis="index").set_uuid(f"table{next(_TABLES)}")
+
+
+_TABLES = itertools.count()
 
 
 def provenance(result):
@@ -92,7 +100,7 @@ def verdict_markdown(result) -> str:
         + (f": {result['reason']}" if result.get("reason") else ""),
         f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
         f"{result['paper']['says']}",
-        f"Measured: {result['headline']}"
+        f"Measured: {measured_text(result)}"
         + (
             f"  \nThe pilot it confirms (`{pilot['result']}`, seeds {pilot['seeds']}; beside it, never pooled "
             f"into it): {pilot['verdict']}: {pilot['headline']}"
@@ -108,6 +116,18 @@ def verdict_markdown(result) -> str:
     if result.get("proxy_note"):
         lines.append(f"**Proxy.** {result['proxy_note']}")
     return "  \n".join(lines[:4]) + ("\n\n" + lines[4] if len(lines) > 4 else "")
+
+
+def measured_text(result) -> str:
+    """The result's headline; for a result decided again by later code from its own tables (provenance.reassessed),
+    its deciding comparisons' effects as that reading measured them, which the verdict and the book's header show:
+    its headline is the first reading's (R1 gpu: 6.34x first, 6.33x on log(ratio), which decides)."""
+    again = result.get("provenance", {}).get("reassessed")
+    shown = [c for c in comparisons_of(result) if c.decides and c.effect] if again else []
+    if not shown:
+        return result["headline"]
+    effects = "; ".join(f"{c.label}: {fmt_effect(c)}" if len(shown) > 1 else fmt_effect(c) for c in shown)
+    return f"{effects} (decided again from its own tables by {again.get('by', 'later code')})"
 
 
 def rule_of(result, label):
@@ -169,23 +189,42 @@ def family(result, folder):
     rule(result)
     display(Markdown("### Verdict"))
     show(result)
-    display(
-        Markdown(
-            "### Validation error by arm, and each effect beside the paper's\n"
-            "Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% "
-            "interval. Top right: validation error per epoch; the band spans the seeds. Below: each "
-            "comparison's effect, our 95% interval beside the paper's number and the band the rule counts "
-            "as the paper's size."
-        )
-    )
     seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-    ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
-    plt.show()
+    # A result of the family's claims from before the family (ten_patch's own gpu and Imagenette runs) has no arms:
+    # its effects are drawn and its runs listed as its table holds them.
+    by_arm = "arms" in result["measured"] and "arm" in seeds_table
+    if by_arm:
+        display(
+            Markdown(
+                "### Validation error by arm, and each effect beside the paper's\n"
+                "Top left: each seed's final validation top-1 error (centre crop), with the mean and its 95% "
+                "interval. Top right: validation error per epoch; the band spans the seeds. Below: each "
+                "comparison's effect, our 95% interval beside the paper's number and the band the rule counts "
+                "as the paper's size."
+            )
+        )
+        ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
+        plt.show()
+    elif rows := ablation.effect_rows(result):
+        from .figures import effect_axes
+
+        display(
+            Markdown(
+                "### Each effect beside the paper's\nOur 95% interval beside the paper's number and the band the "
+                "rule counts as the paper's size. This result predates the family's per-arm tables, so its arms' "
+                "errors are not drawn: its runs are listed below as its table holds them."
+            )
+        )
+        effect_axes(plt.figure(figsize=(11, 1.4 + 0.55 * len(rows)), layout="constrained"), rows)
+        plt.show()
     display(
         Markdown(
             "### Each run\n`gap` is validation minus training top-1 error, both from the same centre-crop "
             "pass in eval mode; `converged_epoch` is the first epoch within 1 point of the run's best "
             "validation error; `late_gain` the points of error the run gained over its last epoch."
+            if by_arm
+            else "### Each run\nAs this result's own table recorded them (top-1 and top-5 errors in %, the running "
+            "training error as a fraction)."
         )
     )
     columns = [
@@ -206,6 +245,7 @@ def family(result, folder):
         )
         if c in seeds_table
     ]
-    display(table(seeds_table[columns]))
-    display(Markdown("### Per arm: mean over seeds"))
-    display(table(ablation.arms_table(result), index=True))
+    display(table(seeds_table[columns] if by_arm else seeds_table))
+    if by_arm:
+        display(Markdown("### Per arm: mean over seeds"))
+        display(table(ablation.arms_table(result), index=True))

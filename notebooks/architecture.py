@@ -56,23 +56,24 @@ data_root = ""
 out_dir = ""
 # download: unused here
 download = False
+# render: show the result already in out_dir (result.json and its tables) as it is, computing nothing again
+# (`python -m alexnet_repro render`); else check the net and write the result there
+render = False
 
 # %%
 # %matplotlib inline
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
-from alexnet_repro import report
-from alexnet_repro.results import results_dir
-from alexnet_repro.claims import architecture as claim
+from alexnet_repro import claims, rendering, report
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.models.summary import layer_table
-from alexnet_repro.seeds import parse_seeds
 
 pd.set_option("display.max_colwidth", None)
-result = claim.run(scale, seeds=parse_seeds(seeds),
-                   device=device, data_root=data_root or None, out_dir=out_dir or None, download=download)
-folder = results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
+claim = claims.load("architecture")
+folder = rendering.default_folder(claim, scale, out_dir)
+result = rendering.result_for(claim, scale, folder, render, seeds=seeds, device=device, data_root=data_root,
+                              download=download)
 checks = {c["id"]: c for c in result["checks"]}
 
 # %% [markdown]
@@ -87,15 +88,15 @@ report.rule(result)
 # %%
 m, p = result["measured"], result["paper"]
 # a DataFrame, not a Markdown table: the book renders Markdown outputs as CommonMark, which has no tables
-display(pd.DataFrame([
+display(report.table(pd.DataFrame([
     ("parameters", f"{p['parameters']:,} (60 million)", f"{m['parameters']:,}"),
     ("neurons (outputs of the conv and FC layers)", f"{p['neurons']:,}", f"{m['neurons']:,}"),
     ("input", f"{p['input']:,}", f"{m['input_neurons_224']:,} at 224x224, {m['input_neurons']:,} at the default 227x227"),
     ("multiply-adds per image", "-", f"{m['mult_adds'] / 1e6:,.0f} million"),
     ("statements that hold", "", result["headline"]),
     ("verdict", "", result["verdict"]),
-], columns=["", "paper", "measured"]).style.hide(axis="index"))
-claim.checks_frame(result)
+], columns=["", "paper", "measured"])))
+report.table(claim.checks_frame(result))
 
 # %% [markdown]
 # ## The net, layer by layer
@@ -118,7 +119,8 @@ claim.checks_frame(result)
 # %%
 layers = pd.read_csv(f"{folder}/layers.csv").astype({"paper_neurons": "Int64"})
 layers.style.format({"neurons": "{:,}", "paper_neurons": "{:,}", "parameters": "{:,}", "mult_adds": "{:,}",
-                     "param_share": "{:.2%}", "mult_add_share": "{:.2%}"}, na_rep="").hide(axis="index")
+                     "param_share": "{:.2%}", "mult_add_share": "{:.2%}"}, na_rep="").hide(axis="index") \
+    .set_uuid("layers")  # not a random id: the page rendered twice is the same file
 
 # %% [markdown]
 # ### Where the parameters live and where the compute lives
@@ -236,7 +238,7 @@ display(Markdown(checks["T2"]["note"]))
 
 # %%
 display(Markdown(checks["T4"]["note"]))
-pd.DataFrame(checks["T3"]["init_stats"]).T
+report.table(pd.DataFrame(checks["T3"]["init_stats"]).T, index=True)
 
 # %% [markdown]
 # ## What the switches mean in parameters and compute
@@ -250,7 +252,7 @@ pd.DataFrame(checks["T3"]["init_stats"]).T
 switches = pd.read_csv(f"{folder}/switches.csv")
 fmt = {c: "{:,.0f}" for c in switches.columns if c.startswith("params_") or c in ("parameters", "neurons", "mult_adds", "input_neurons")}
 display(switches.style.format(fmt | {"parameters_vs_default": "{:.3f}", "mult_adds_vs_default": "{:.3f}"}, na_rep="")
-        .hide(axis="index"))
+        .hide(axis="index").set_uuid("switches"))
 s = switches.set_index("switch")
 d = s.loc["default"]
 grouped_away = int(s.loc["columns one", "parameters"] - d["parameters"])

@@ -41,23 +41,22 @@ data_root = ""
 out_dir = ""
 # download: unused here (ImageNet-layout data cannot be downloaded by the suite)
 download = False
+# render: show the result already in out_dir (result.json and its tables) as it is, training nothing
+# (`python -m alexnet_repro render`); else find or train the runs, assess them and write the result there
+render = False
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
-from alexnet_repro import report
-from alexnet_repro.claims import kernels as claim
-from alexnet_repro.results import results_dir
-from alexnet_repro.seeds import parse_seeds
+from alexnet_repro import claims, rendering, report
 
-from alexnet_repro import preflight
-# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
-# the sample shipped with the package (as `python -m alexnet_repro run` does).
-data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
-result = claim.run(scale, seeds=parse_seeds(seeds),
-                   device=device, data_root=data_root or None, out_dir=out_dir or None)
-folder = out_dir or results_dir(claim.CLAIM.slug, scale)
+claim = claims.load("kernels")
+folder = rendering.default_folder(claim, scale, out_dir)
+# The data, when it trains: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is
+# found there, the sample shipped with the package (as `python -m alexnet_repro run` does).
+result = rendering.result_for(claim, scale, folder, render, seeds=seeds, device=device, data_root=data_root,
+                              download=download)
 
 # %% [markdown]
 # ## The verdict rule (fixed before the run)
@@ -72,7 +71,7 @@ report.rule(result)
 report.show(result)
 seeds_table = pd.read_csv(f"{folder}/seeds.csv")
 kernels_table = pd.read_csv(f"{folder}/kernels.csv")
-seeds_table
+report.table(seeds_table)
 
 # %% [markdown]
 # ### The kernels (as Fig. 3)

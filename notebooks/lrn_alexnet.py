@@ -40,26 +40,26 @@ data_root = ""
 out_dir = ""
 # download: fetch CIFAR-10 through torchvision where the scale reads it (ImageNet-layout data cannot be)
 download = False
+# render: show the result already in out_dir (result.json and its tables) as it is, training nothing
+# (`python -m alexnet_repro render`); else find or train the runs, assess them and write the result there
+render = False
 
 # %%
 # %matplotlib inline
-from alexnet_repro import report
-from alexnet_repro.claims import lrn_alexnet as claim
-from alexnet_repro.results import results_dir
-from alexnet_repro.seeds import parse_seeds
+from alexnet_repro import claims, rendering, report
 
-from alexnet_repro import preflight
-# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
-# the sample shipped with the package (as `python -m alexnet_repro run` does).
-data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
-result = claim.run(scale, seeds=parse_seeds(seeds), device=device, data_root=data_root or None,
-                   out_dir=out_dir or None, download=download)
+claim = claims.load("lrn_alexnet")
+folder = rendering.default_folder(claim, scale, out_dir)
+# The data, when it trains: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is
+# found there, the sample shipped with the package (as `python -m alexnet_repro run` does).
+result = rendering.result_for(claim, scale, folder, render, seeds=seeds, device=device, data_root=data_root,
+                              download=download)
 
 # %% [markdown]
 # ## Result
 
 # %%
-report.family(result, out_dir or results_dir(claim.CLAIM.slug, scale))
+report.family(result, folder)
 
 # %% [markdown]
 # ## Provenance

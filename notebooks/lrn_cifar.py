@@ -45,25 +45,23 @@ data_root = ""
 out_dir = ""
 # download: fetch CIFAR-10 through torchvision into data_root if it is not there (needs internet)
 download = False
+# render: show the result already in out_dir (result.json and its tables) as it is, training nothing
+# (`python -m alexnet_repro render`); else find or train the runs, assess them and write the result there
+render = False
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
-from alexnet_repro import report
-from alexnet_repro.results import results_dir
-from alexnet_repro.claims import lrn_cifar as claim
-from alexnet_repro.seeds import parse_seeds
+from alexnet_repro import claims, rendering, report
 
-from alexnet_repro import preflight
-# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
-# the sample shipped with the package (as `python -m alexnet_repro run` does).
-data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
-result = claim.run(scale, seeds=parse_seeds(seeds),
-                   device=device, data_root=data_root or None, out_dir=out_dir or None,
-                   download=download)
-folder = results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
+claim = claims.load("lrn_cifar")
+folder = rendering.default_folder(claim, scale, out_dir)
+# The data, when it trains: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is
+# found there, the sample shipped with the package (as `python -m alexnet_repro run` does).
+result = rendering.result_for(claim, scale, folder, render, seeds=seeds, device=device, data_root=data_root,
+                              download=download)
 
 # %% [markdown]
 # ## The verdict rule (fixed before the run)
@@ -102,16 +100,16 @@ plt.show()
 # ### Seed by seed
 
 # %%
-report.table(seeds_table[["arm", "seed", "status", "epochs", "test_error_ten_view", "test_error_centre",
+report.table(seeds_table, columns=["arm", "seed", "status", "epochs", "test_error_ten_view", "test_error_centre",
                           "final_train_error_running", "final_train_error_centre", "seconds_per_epoch",
-                          "wall_time_s"]])
+                          "wall_time_s"])
 
 # %% [markdown]
 # ### Per-epoch history (errors as fractions; `lr_factor` is eps / 0.001)
 
 # %%
-report.table(curves[["arm", "seed", "epoch", "lr_factor", "train_loss", "train_error_running", "train_error_full",
-                     "test_error", "wall_time_s"]])
+report.table(curves, columns=["arm", "seed", "epoch", "lr_factor", "train_loss", "train_error_running", "train_error_full",
+                     "test_error", "wall_time_s"])
 
 # %% [markdown]
 # ## Provenance

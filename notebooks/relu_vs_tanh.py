@@ -43,25 +43,23 @@ data_root = ""
 out_dir = ""
 # download: fetch CIFAR-10 through torchvision into data_root if it is not there (needs internet)
 download = False
+# render: show the result already in out_dir (result.json and its tables) as it is, training nothing
+# (`python -m alexnet_repro render`); else find or train the runs, assess them and write the result there
+render = False
 
 # %%
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
-from alexnet_repro import report
-from alexnet_repro.results import results_dir
-from alexnet_repro.claims import relu_vs_tanh as claim
-from alexnet_repro.seeds import parse_seeds
+from alexnet_repro import claims, rendering, report
 
-from alexnet_repro import preflight
-# The data: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is found there,
-# the sample shipped with the package (as `python -m alexnet_repro run` does).
-data_root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
-result = claim.run(scale, seeds=parse_seeds(seeds),
-                   device=device, data_root=data_root or None, out_dir=out_dir or None,
-                   download=download)
-folder = results_dir(claim.CLAIM.slug, scale) if not out_dir else out_dir
+claim = claims.load("relu_vs_tanh")
+folder = rendering.default_folder(claim, scale, out_dir)
+# The data, when it trains: data_root, else $ALEXNET_REPRO_DATA, else ~/data; at the smoke scale, when none is
+# found there, the sample shipped with the package (as `python -m alexnet_repro run` does).
+result = rendering.result_for(claim, scale, folder, render, seeds=seeds, device=device, data_root=data_root,
+                              download=download)
 
 # %% [markdown]
 # ## The verdict rule (fixed before the run)
@@ -93,8 +91,9 @@ plt.show()
 
 # %%
 seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-report.table(seeds_table[["setup", "activation", "lr", "seed", "status", "epochs_to_target", "epochs_to_target_full",
-                          "final_train_error_running", "final_test_error", "wall_time_s"]])
+report.table(seeds_table, columns=["setup", "activation", "lr", "seed", "status", "epochs_to_target",
+                                   "epochs_to_target_full", "final_train_error_running", "final_test_error",
+                                   "wall_time_s"])
 
 # %% [markdown]
 # ### The learning-rate sweep
@@ -103,14 +102,14 @@ report.table(seeds_table[["setup", "activation", "lr", "seed", "status", "epochs
 
 # %%
 sweep = pd.read_csv(f"{folder}/sweep.csv")
-report.table(sweep[["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_error_running"]])
+report.table(sweep, columns=["arm", "lr", "status", "epochs_run", "epochs_to_target", "final_train_error_running"])
 
 # %% [markdown]
 # ## The input's scale, measured with every seed
 # The paper's setup (cuda-convnet's 0..255 pixels minus the mean image) decides the verdict. The same protocol with inputs standardized to unit scale is measured with every seed too (and, at the gpu scale, without momentum as well): how big the speedup is depends on this choice, which the paper does not state. At the cpu scale the standardized setup without momentum is a row of the sensitivity table below (one seed).
 
 # %%
-rows = [{"setup": claim.DEFAULTS, **m}] + [{"setup": k, **v} for k, v in m.get("setups", {}).items()]
+rows = [{"setup": claim.DEFAULTS, **m, **claim.decided(result)}] + [{"setup": k, **v} for k, v in m.get("setups", {}).items()]
 report.table(pd.DataFrame([{"setup": r["setup"], "best lr ReLU": r["best_lr"]["relu"],
                             "best lr tanh": r["best_lr"]["tanh"],
                             "epochs ReLU": r["epochs_to_target"]["relu"].get("mean"),

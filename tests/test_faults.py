@@ -345,16 +345,21 @@ def test_corrupt_result_json_is_named_in_one_line_by_list_and_book(tmp_path, cap
 
 @pytest.fixture
 def no_kernel(monkeypatch, tmp_path):
-    """`run` without a notebook kernel: the 'notebook' writes a result naming its seeds, and counts its runs."""
+    """`run` without training or a notebook kernel: `compute` writes a result naming its seeds, and counts its runs."""
     calls = []
     monkeypatch.setenv("ALEXNET_REPRO_CACHE", str(tmp_path / "cache"))  # preflight writes a probe there
 
+    def compute(slug, scale, out_dir, seeds, **common):
+        calls.append(seeds)
+        atomic_write_json(
+            Path(out_dir) / "result.json", result(f"seeds={','.join(map(str, seeds or [])) or 'default'}")
+        )
+
     def fake(slug, scale, out_dir, parameters, log_output=True):
-        calls.append(parameters)
-        atomic_write_json(Path(out_dir) / "result.json", result(f"seeds={parameters['seeds'] or 'default'}"))
         if parameters.get("die_after_result"):
             raise KeyboardInterrupt
 
+    monkeypatch.setattr(cli, "compute", compute)
     monkeypatch.setattr(cli, "execute_notebook", fake)
     monkeypatch.setattr(cli, "prefill_in_parallel", lambda *a, **k: pytest.fail("no runs should start"))
     return calls
@@ -628,6 +633,7 @@ def test_a_full_disk_while_the_notebook_is_written_names_the_path(tmp_path, caps
         raise OSError(errno.ENOSPC, "No space left on device")  # as a write() fails: no file named
 
     monkeypatch.setattr(papermill, "execute_notebook", no_space)
+    monkeypatch.setattr(cli, "compute", lambda *a, **k: None)  # the result is made before the notebook is written
     assert cli.main(["run", "architecture", "--out-dir", str(tmp_path / "out")]) == 1
     line = one_line(capsys.readouterr().err.replace("note: architecture", "").strip().splitlines()[-1])
     assert "No space left on device" in line and str(tmp_path / "out" / "architecture" / "smoke") in line

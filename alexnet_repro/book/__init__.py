@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..audit import every_timeline
-from ..paths import REPO_ROOT
+from ..paths import REPO_ROOT, scrub_paths
 from ..results import read_notebook
 from .evidence import load_entries, page_entry
 from .forest import forest_plot
@@ -116,11 +116,28 @@ def audit_line() -> str:
     )
 
 
+def check_pages(root=None):
+    """BookError unless every committed claim page (executed notebook) is what today's code renders from the files
+    beside it (rendering.stale_pages: the stamp each rendering records, compared without executing anything)."""
+    from ..rendering import stale_pages
+
+    stale = stale_pages(root)
+    if stale:
+        shown = "; ".join(f"{scrub_paths(str(folder))}: {', '.join(reasons[:2])}" for folder, reasons in stale[:4])
+        more = f"; and {len(stale) - 4} more" if len(stale) > 4 else ""
+        raise BookError(
+            f"{len(stale)} claim page{'s are' if len(stale) > 1 else ' is'} not what today's code renders from "
+            f"{'their results' if len(stale) > 1 else 'its result'} ({shown}{more}): "
+            "python -m alexnet_repro render (no training) renders them again"
+        )
+
+
 def build(check=True, book=BOOK):
     """Generate the pages and build HTML into book/_build/html. Returns the exit code."""
     try:
         mathjax_source()  # before the build: a book without it would fetch MathJax from the internet
-        generate(book)
+        generate(book)  # first: a result or notebook that cannot be read is named as such
+        check_pages()
     except BookError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -916,6 +916,7 @@ def plot_arms(seeds_table, curves, result):
         markers="|",
         linestyle="none",
         errorbar=("ci", 95),
+        seed=0,  # the bootstrap's draws fixed: the page rendered twice from one result is the same file
         ax=axes[0],
     )
     axes[0].set(xlabel="validation top-1 error (%), centre crop", ylabel="")

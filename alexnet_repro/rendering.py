@@ -1,0 +1,239 @@
+"""A claim's page rendered from its committed result, and the record that says which code rendered it (issue 21).
+
+Every claim notebook has two modes, chosen by its papermill parameter `render`:
+  compute (render=False)  the claim's runs, found in its run store or trained there, assessed and written to its
+                          results folder (what `python -m alexnet_repro run` executes), then shown;
+  render (render=True)    the result already in its results folder (result.json and the tables beside it) read as
+                          it is: nothing trains, nothing is written there; then shown by the same report code.
+`result_for` is that choice, in one place for every notebook. `python -m alexnet_repro render` re-executes each
+committed result's notebook in render mode, so a page carries only what today's notebooks and report code write.
+
+What rendered a page (`page_code`): the code that turns a result into the page, hashed module by module as its
+syntax tree (staleness.syntax: comments and docstrings do not count, since they never reach a page):
+  - the notebook's cells (its markdown is the page's prose, its code is shown behind a toggle);
+  - the package modules the notebook imports (report, claims, results, rendering; the architecture notebook's
+    model summary);
+  - the claim's module and every module of the claims package it imports, transitively: a claim's own figures
+    and tables live there (relu_vs_tanh.plot_curves, ablation.plot_arms via report.family, kernels.plot_kernels);
+  - the shared layer every report goes through (SHARED): figures (the effect panel), fmt and book.evidence (how
+    numbers and effects are written), verdict (the rule's band and margin a figure draws), results (how a result is
+    read and a notebook cleaned) and this module (which cleans the page's metadata).
+Not counted: the training code a claim module imports outside the claims package (engine, models, data): in render
+mode it does not run. A change there is the result's staleness (staleness.py), not the page's.
+What it was rendered from (`inputs`): the sha256 of every file of the results folder but the notebook and run.json.
+`stamp` writes both into the executed notebook's metadata; `stale_reasons` compares them with today's, so that a
+committed page that today's code would render differently is found in milliseconds, not by re-executing it.
+"""
+
+import ast
+import hashlib
+import importlib
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+
+from .results import read_notebook, read_result, results_dir
+from .staleness import syntax
+
+META_KEY = "alexnet_repro"
+PACKAGE = __name__.split(".")[0]
+SHARED = ("report", "figures", "fmt", "book.evidence", "verdict", "results", "rendering")
+# Files of a results folder that are not the result's own: the page itself and the stamp of `run`.
+NOT_INPUTS = ("run.json",)
+
+
+def result_for(claim, scale, folder, render, seeds="", device="auto", data_root="", download=False) -> dict:
+    """The result a claim's notebook shows. render: the result in `folder`, read as it is (`python -m alexnet_repro
+    render`: no training, no writing). Else the claim's runs, found in its run store or trained there, assessed and
+    written to `folder`, its data found as `python -m alexnet_repro run` finds it (preflight.data_source)."""
+    if render:
+        result = read_result(Path(folder) / "result.json")
+    else:
+        from . import preflight
+        from .seeds import parse_seeds
+
+        root = preflight.data_source(claim.CLAIM.slug, data_root or None, download, scale)[0]
+        result = claim.run(
+            scale, seeds=parse_seeds(seeds), device=device, data_root=root or None, out_dir=folder, download=download
+        )
+    # After the runs, so it changes nothing that trains: the figures' random jitter (seaborn's strip plots draw from
+    # numpy's global generator) is the same at every rendering of the result.
+    import numpy as np
+
+    np.random.seed(0)
+    return result
+
+
+def default_folder(claim, scale, out_dir="") -> str:
+    """The notebook's results folder: out_dir, else results/<claim>/<scale>/."""
+    return str(out_dir or results_dir(claim.CLAIM.slug, scale))
+
+
+# --- what rendered a page --------------------------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def notebook_cells(nb: dict) -> list:
+    return [(c["cell_type"], "".join(c.get("source", ""))) for c in nb.get("cells", [])]
+
+
+def _notebook_imports(nb: dict) -> set:
+    """The package's modules a notebook's code cells import by name (`from alexnet_repro import report`,
+    `from alexnet_repro.models.summary import layer_table`, `import alexnet_repro.x`)."""
+    found = set()
+    for kind, source in notebook_cells(nb):
+        if kind != "code":
+            continue
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == PACKAGE:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names if _is_module(f"{node.module}.{a.name}")}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
+    return found
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _claims_modules(module_name: str) -> set:
+    """The module `module_name` and every module of the claims package it imports, transitively (relative imports
+    resolved as Python resolves them, so a module moved into a subpackage is still followed)."""
+    claims_pkg = f"{PACKAGE}.claims"
+    seen, todo = set(), [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen or not (name == claims_pkg or name.startswith(claims_pkg + ".")):
+            continue
+        mod = sys.modules.get(name) or importlib.import_module(name)
+        seen.add(name)
+        package = mod.__name__ if hasattr(mod, "__path__") else mod.__package__
+        for node in ast.walk(ast.parse(Path(mod.__file__).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level >= 1:
+                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                todo.append(base)
+                todo += [f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}")]
+    return seen
+
+
+def page_code(slug: str, nb_source: dict = None) -> dict:
+    """{what: digest} of the code that renders claim `slug`'s page (see the module's docstring): the notebook's
+    cells under "notebooks/<slug>.ipynb", each module by its dotted name."""
+    from . import claims
+    from .paths import notebooks_dir
+
+    nb = nb_source or json.loads((notebooks_dir() / f"{slug}.ipynb").read_text())
+    names = {f"{PACKAGE}.{m}" for m in SHARED} | _notebook_imports(nb) | _claims_modules(claims.load(slug).__name__)
+    out = {f"notebooks/{slug}.ipynb": _digest(json.dumps(notebook_cells(nb)))}
+    for name in sorted(names):
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin and spec.origin.endswith(".py"):
+            out[name] = _digest(syntax(Path(spec.origin).read_text()))
+    return out
+
+
+def inputs(folder, slug: str) -> dict:
+    """{file name: sha256} of what a page is rendered from: every file of the results folder but its notebook."""
+    folder = Path(folder)
+    skip = {f"{slug}.ipynb", *NOT_INPUTS}
+    return {
+        f.name: hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted(folder.iterdir())
+        if f.is_file() and f.name not in skip and not f.name.startswith(".")
+    }
+
+
+# --- the executed notebook ------------------------------------------------------------------------------------
+
+# papermill's and the kernel's clocks: a page rendered twice from the same result is the same file without them.
+_TIMING = ("start_time", "end_time", "duration")
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
+
+
+def stamp(nb: dict, slug: str, folder) -> dict:
+    """The executed notebook `nb` as results/ keeps it: without the times papermill records, and with what rendered
+    it (page_code) and from what (inputs) in its metadata."""
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        for key in _TIMING:
+            meta.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill draws a random id for the cell it adds
+        for output in cell.get("outputs", []):
+            plain = output.get("data", {}).get("text/plain")
+            if plain is not None:  # an object's repr holds its address in memory: "<... Styler at 0x7f...>"
+                text = "".join(plain) if isinstance(plain, list) else plain
+                output["data"]["text/plain"] = _ADDRESS.sub(">", text)
+    pm = nb.setdefault("metadata", {}).get("papermill", {})
+    for key in _TIMING:
+        pm.pop(key, None)
+    if "output_path" in pm:  # papermill wrote a temporary file that was then renamed to the notebook
+        pm["output_path"] = str(Path(pm["output_path"]).parent / f"{slug}.ipynb")
+    nb["metadata"][META_KEY] = {"page_code": page_code(slug), "inputs": inputs(folder, slug)}
+    return nb
+
+
+def stale_reasons(folder, slug: str, nb: dict = None, code: dict = None) -> list:
+    """Why the executed notebook in `folder` is not what today's code renders from the files there: [] when it is.
+    `code`: today's page_code(slug), when the caller has it already."""
+    folder = Path(folder)
+    path = folder / f"{slug}.ipynb"
+    if nb is None:
+        if not path.exists():
+            return ["no executed notebook"]
+        nb = read_notebook(path)
+    recorded = nb.get("metadata", {}).get(META_KEY)
+    if not recorded:
+        return ["rendered before pages recorded the code that rendered them"]
+    code = code or page_code(slug)
+    then = recorded.get("page_code", {})
+    reasons = [f"{name} changed" for name in sorted(code) if name in then and then[name] != code[name]]
+    reasons += [f"{name} is new to it" for name in sorted(set(code) - set(then))]
+    reasons += [f"{name} no longer renders it" for name in sorted(set(then) - set(code))]
+    now = inputs(folder, slug)
+    was = recorded.get("inputs", {})
+    reasons += [
+        f"{name} differs from the one it was rendered from" for name in sorted(now) if was.get(name) != now[name]
+    ]
+    reasons += [f"{name} is gone" for name in sorted(set(was) - set(now))]
+    return reasons
+
+
+def committed_pages(root=None, slugs=None, scale=None) -> list:
+    """[(slug, scale, folder)] of every result under the results root (or `root`) with a result.json, in the
+    registry's order; only `slugs` and `scale` where given. Smoke results (never committed: plumbing checks the
+    book does not show) only when `scale` names them."""
+    from . import claims
+    from .paths import results_root
+
+    root = Path(root or results_root())
+    out = []
+    for slug in slugs or claims.registry():
+        for folder in sorted((root / slug).glob("*/")):
+            wanted = folder.name == scale if scale else folder.name != "smoke"
+            if wanted and (folder / "result.json").exists():
+                out.append((slug, folder.name, folder))
+    return out
+
+
+def stale_pages(root=None) -> list:
+    """[(folder, reasons)] of every committed page (executed notebook) that today's code would render differently."""
+    codes, out = {}, []
+    for slug, _, folder in committed_pages(root):
+        if slug not in codes:
+            codes[slug] = page_code(slug)
+        reasons = stale_reasons(folder, slug, code=codes[slug])
+        if reasons:
+            out.append((folder, reasons))
+    return out
