@@ -17,21 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import claims, paths
+from .claims.contract import DECLARED
 from .staleness import _git, made_by
 
 AUDIT_ACKNOWLEDGED = Path(__file__).parent / "audit_acknowledged.json"
-# The declarations of a claim module that fix its verdict before any run.
-DECLARED = (
-    "RULE",
-    "RULES",
-    "COMPARISONS",
-    "COMPARISONS_BY_PROTOCOL",
-    "SCALES",
-    "RULE_TEXT",
-    "UNTESTABLE_RULE",
-    "FAR_FROM_REGIME",
-    "IN_THE_PAPER",
-)
 RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
 
 
@@ -75,14 +64,44 @@ def _is_ancestor(a: str, b: str) -> bool:
     return _git("merge-base", "--is-ancestor", a, b) is not None
 
 
+# Where a claim's declarations are, in every layout the history has had: its own module claims/<slug>.py (every
+# claim until the ablation family became one package; the claims outside it still), or, for the family, its block
+# in the family's one file of declarations (a class whose CLAIM names the slug).
+FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
+
+
+def _claim_block(tree: ast.Module, slug: str):
+    """The statements that declare `slug` in the family's file: the body of the class whose CLAIM names it."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and _names_slug(node.body, slug):
+            return node.body
+    return None
+
+
+def _names_slug(body, slug) -> bool:
+    for node in body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CLAIM" for t in node.targets):
+            call = node.value
+            return isinstance(call, ast.Call) and any(
+                k.arg == "slug" and isinstance(k.value, ast.Constant) and k.value.value == slug for k in call.keywords
+            )
+    return False
+
+
+def _paths(slug: str) -> tuple:
+    return (f"alexnet_repro/claims/{slug}.py", FAMILY_DECLARATIONS)
+
+
 @functools.cache
 def declarations(slug: str, commit: str):
-    """The claim's declarations at `commit` as a syntax-tree dump (None: the module is not there)."""
-    source = _git("show", f"{commit}:alexnet_repro/claims/{slug}.py")
-    if source is None:
+    """The claim's declarations at `commit` as a syntax-tree dump of its DECLARED statements, wherever that commit
+    kept them (None: not there). The same statements give the same dump in either layout."""
+    own, family = (_git("show", f"{commit}:{path}") for path in _paths(slug))
+    body = ast.parse(own).body if own is not None else _claim_block(ast.parse(family), slug) if family else None
+    if body is None:
         return None
     kept = []
-    for node in ast.parse(source).body:
+    for node in body:
         targets = (
             node.targets
             if isinstance(node, ast.Assign)
@@ -101,9 +120,9 @@ def declarations(slug: str, commit: str):
 
 def declared_at(slug: str, upto: str):
     """The commit (and its date) that last changed the claim's declarations, among the commits up to `upto` that
-    touched its module; None when git cannot tell (no such commit here)."""
+    touched the files that held them; None when git cannot tell (no such commit here)."""
     upto = upto.removesuffix("+dirty")
-    log = _git("log", "--format=%H", upto, "--", f"alexnet_repro/claims/{slug}.py")
+    log = _git("log", "--format=%H", upto, "--", *_paths(slug))
     if not log:
         return None
     now = declarations(slug, upto)

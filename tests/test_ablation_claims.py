@@ -280,13 +280,15 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     [
         (s, scale)
         for s in FAMILY
-        for scale in ("cpu", claims.CONFIRMATION)
+        for scale in ("cpu", claims.CONFIRMATION, claims.REGIME)
         if (REPO_RESULTS / s / scale / "seeds.csv").exists()
     ],
 )
 def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, scale, tmp_path):
     """ablation.reread decides a committed result again from its own per-run table: today's code must give the
-    committed effects and verdict (else the assessing code changed what the results say: look, then rerun)."""
+    committed effects, verdict and reasons. This is the guard of ablation.DECISION_VERSION, which staleness reads
+    instead of the assessing code's text: a change that fails it is a change of what results say: bump the
+    version, and re-read or rerun the results (scripts/reread_cpu_family.py)."""
     import json
     import shutil
 
@@ -295,8 +297,9 @@ def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, 
     committed = json.loads((folder / "result.json").read_text())
     result = ablation.reread(claims.load(slug), folder)
     assert result["verdict"] == committed["verdict"] and len(result["looks"]) == len(committed["looks"])
+    assert result["reason"] == committed["reason"] and len(result["comparisons"]) == len(committed["comparisons"])
     for new, old in zip(result["comparisons"], committed["comparisons"]):
-        assert new["label"] == old["label"] and new["verdict"] == old["verdict"]
+        assert new["label"] == old["label"] and new["verdict"] == old["verdict"] and new["reason"] == old["reason"]
         # the committed intervals used a 3-decimal t table; today's quantiles are scipy's (equal to 3 decimals)
         assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(
             old["effect"], rel=1e-3, abs=1e-3

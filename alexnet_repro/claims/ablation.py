@@ -74,7 +74,7 @@ from ..verdict import (
     summarize,
 )
 from . import CONFIRMATION, REGIME, contract, scale_config
-from .contract import Assessment, Trained
+from .contract import Assessment, Trained, value
 
 FAMILY = "alexnet_ablations"  # the run store shared by every claim of the family
 CONVERGED_WITHIN = 0.01  # 1 point of validation top-1 error
@@ -565,6 +565,30 @@ class Family:
         ]
 
 
+# The version of the code that turns the family's runs into verdicts: assess and what it calls here (effects,
+# Holm, the not-testable checks, convergence, the seeds a comparison needs). Staleness reads this number, not the
+# code's text, so that moving the code is no change (staleness.py). Bump it with any change that alters what a
+# committed result reads to; tests/test_ablation_claims.py re-reads every committed result from its runs and
+# fails until then (then re-read them: scripts/reread_cpu_family.py).
+DECISION_VERSION = "1"
+
+
+def decided_by(mod) -> dict:
+    """What decides the family claim `mod` besides its declarations, by value (contract.decided_by): the
+    assessing code's version, and per scale its config (arms are in the comparisons), protocol and comparisons."""
+    return {
+        "assessment": DECISION_VERSION,
+        "scales": {
+            scale: {
+                "config": value(family_config(scale)),
+                "protocol": value(protocol_of(scale)),
+                "comparisons": value(comparisons(mod, scale)),
+            }
+            for scale in SCALES
+        },
+    }
+
+
 def _effects(comparison, by):
     """Per-seed effect of one comparison over the seeds both arms have."""
     t, c, m = comparison.treatment.name, comparison.control.name, comparison.metric
@@ -775,7 +799,7 @@ def entry_points(module_name):
     """The contract's functions (contract.py) of the family claim declared in module `module_name`, so that
     the claim is its declaration alone (CLAIM, DATA, PAPER_NUMBERS, RULE/RULES, COMPARISONS):
 
-        plan, run_job, train, assess, run = ablation.entry_points(__name__)
+        plan, run_job, train, assess, run, decided_by = ablation.entry_points(__name__)
 
     run_job is this module's own (picklable by name for the --jobs process pool)."""
 
@@ -802,7 +826,10 @@ def entry_points(module_name):
         """Run the claim at `scale`, write results/<slug>/<scale>/, and return the result dict."""
         return contract.run(claim(), scale, seeds, device, data_root, out_dir, work_dir, download)
 
-    return plan, run_job, train, assess_claim, run
+    def decided():
+        return decided_by(claim())
+
+    return plan, run_job, train, assess_claim, run, decided
 
 
 def verdict_rule(mod, scale="cpu"):
@@ -1012,7 +1039,6 @@ def reread(mod, folder):
     (provenance.reread). A verdict that changes is recorded as a look of its own."""
     from ..engine import TRAINING_VERSION
     from ..results import code_version, git_commit, read_result
-    from ..staleness import decision_version
 
     folder = Path(folder)
     old = read_result(folder / "result.json")
@@ -1049,7 +1075,7 @@ def reread(mod, folder):
                 "git_commit": git_commit(),
                 "code_version": code_version(),
                 "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "decision_version": decision_version(mod.CLAIM.slug),
+                "decision_version": contract.decision_version(mod),
                 "training_version": trained_by
                 or f"not recorded in the result; runs_trained_at names the commits "
                 f"that trained its runs (today's training version {TRAINING_VERSION})",

@@ -40,4 +40,4 @@ EXPERIMENT = (
 )
 
 
-plan, run_job, train, assess, run = entry_points(__name__)
+plan, run_job, train, assess, run, decided_by = entry_points(__name__)

@@ -168,6 +168,11 @@ def load_weights(path):
 plan, run_job = trained_net.plan, ablation.run_job
 
 
+def decided_by():
+    """contract.decided_by: this module's code, and the family's nets it reads."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), **trained_net.decided_by()}
+
+
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
     """Each seed's trained paper's net (found in the family's store, or trained there), its conv1 kernels
     scored and the columns compared."""

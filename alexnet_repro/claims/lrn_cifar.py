@@ -44,7 +44,7 @@ from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pc
 from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
-from . import Claim, contract, scale_config
+from . import Claim, ablation, contract, scale_config
 from .ablation import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 from .contract import Assessment, Trained
 
@@ -57,6 +57,12 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+
+
+def decided_by():
+    """contract.decided_by: this module's code, and the family's convergence and chance checks it reads by."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), "family_assessment": ablation.DECISION_VERSION}
+
 
 PAPER = {"error_without": 13.0, "error_with": 11.0, "effect": -2.0}
 ARMS = (False, True)  # lrn

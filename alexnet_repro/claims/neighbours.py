@@ -197,6 +197,11 @@ def _example_rows(space, seed, queries, idx, dist, test_y, key_idx, key_y):
 plan, run_job = trained_net.plan, ablation.run_job
 
 
+def decided_by():
+    """contract.decided_by: this module's code, and the family's nets it reads."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), **trained_net.decided_by()}
+
+
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
     """Each seed's trained paper's net (found in the family's store, or trained there), its fc7 neighbours
     and the pixel baseline's, with precision@K."""

@@ -12,7 +12,17 @@ from dataclasses import asdict
 from ..runs import final_model, stored_record
 from . import ablation
 from .ablation import PAPER, Family
-from .contract import Trained
+from .contract import Trained, value
+
+
+def decided_by() -> dict:
+    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by): the
+    family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
+    return {
+        "family_assessment": ablation.DECISION_VERSION,
+        "family_scales": {scale: value(ablation.family_config(scale)) for scale in ablation.SCALES},
+        "arm": value(PAPER),
+    }
 
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
