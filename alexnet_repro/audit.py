@@ -11,6 +11,7 @@ committed); `audit` exits non-zero only for a flag nobody has acknowledged.
 """
 
 import ast
+import copy
 import functools
 import json
 from dataclasses import dataclass, field
@@ -70,6 +71,34 @@ def _is_ancestor(a: str, b: str) -> bool:
 FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
 
 
+def _constants(body) -> dict:
+    """{name: its expression} of the plain assignments in `body` that are no declaration themselves (labels,
+    shared rules)."""
+    return {
+        t.id: n.value
+        for n in body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name) and t.id not in DECLARED
+    }
+
+
+class _Inline(ast.NodeTransformer):
+    """Each name of `constants` replaced by its expression: a rule written once and named by two claims is the
+    same declaration as the rule written out in each."""
+
+    def __init__(self, constants):
+        self.constants, self.expanding = constants, set()
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, ast.Load) or node.id not in self.constants or node.id in self.expanding:
+            return node
+        self.expanding.add(node.id)  # a name never expands into itself
+        out = self.visit(copy.deepcopy(self.constants[node.id]))
+        self.expanding.discard(node.id)
+        return out
+
+
 def _claim_block(tree: ast.Module, slug: str):
     """The statements that declare `slug` in the family's file: the body of the class whose CLAIM names it."""
     for node in tree.body:
@@ -95,10 +124,15 @@ def _paths(slug: str) -> tuple:
 @functools.cache
 def declarations(slug: str, commit: str):
     """The claim's declarations at `commit` as a syntax-tree dump of its DECLARED statements, wherever that commit
-    kept them (None: not there). The same statements give the same dump in either layout."""
+    kept them (None: not there), the names of its file's plain constants replaced by their expressions. The same
+    statements give the same dump in either layout, and so does a rule moved into a constant that two claims name."""
     own, family = (_git("show", f"{commit}:{path}") for path in _paths(slug))
-    body = ast.parse(own).body if own is not None else _claim_block(ast.parse(family), slug) if family else None
-    if body is None:
+    if own is not None:
+        body = ast.parse(own).body
+        constants = _constants(body)
+    elif family is not None and (body := _claim_block(ast.parse(family), slug)) is not None:
+        constants = {**_constants(ast.parse(family).body), **_constants(body)}
+    else:
         return None
     kept = []
     for node in body:
@@ -114,7 +148,8 @@ def declarations(slug: str, commit: str):
             for t in targets
         }
         if names & set(DECLARED):
-            kept.append(ast.dump(node, include_attributes=False))
+            inlined = _Inline(constants).visit(copy.deepcopy(node))
+            kept.append(ast.dump(inlined, include_attributes=False))
     return "\n".join(kept)
 
 

@@ -163,7 +163,7 @@ def family(result, folder):
     verdict, the arms' errors and curves with each effect beside the paper's, each run, and each arm's means."""
     import matplotlib.pyplot as plt
 
-    from .claims import ablation
+    from .claims.family import figures
 
     display(Markdown("### The verdict rule (fixed before the run)"))
     rule(result)
@@ -179,7 +179,7 @@ def family(result, folder):
         )
     )
     seeds_table = pd.read_csv(f"{folder}/seeds.csv")
-    ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
+    figures.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
     plt.show()
     display(
         Markdown(
@@ -208,4 +208,4 @@ def family(result, folder):
     ]
     display(table(seeds_table[columns]))
     display(Markdown("### Per arm: mean over seeds"))
-    display(table(ablation.arms_table(result), index=True))
+    display(table(figures.arms_table(result), index=True))

@@ -7,7 +7,7 @@ code between files, or splitting one, changes nothing:
             change that alters training fails it until the version is bumped; a refactor that alters nothing
             passes it.
   deciding  the verdict rules (verdict.py's syntax tree, its imports left out); for the ablation family an
-            explicit version of the code that turns its runs into verdicts (ablation.DECISION_VERSION) rather
+            explicit version of the code that turns its runs into verdicts (family/assessment.py: DECISION_VERSION) rather
             than that code's text: a refactor cannot change a number, and a real change cannot slip past it,
             because tests/test_ablation_claims.py re-reads every committed family result from its own runs by
             today's code and fails on any change of effect or verdict until the version is bumped; and the

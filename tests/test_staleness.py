@@ -9,9 +9,8 @@ import subprocess
 import pytest
 
 from alexnet_repro import claims, paths, staleness
-from alexnet_repro.claims import ablation, contract
-
-PACKAGE = paths.REPO_ROOT / "alexnet_repro"
+from alexnet_repro.claims import contract
+from alexnet_repro.claims.family import arms, assessment
 
 
 def _git(root, *args):
@@ -49,13 +48,11 @@ def test_a_result_recording_its_version_is_current_until_what_decides_it_changes
         assert staleness.staleness(results["dropout"]) == "stale"
         assert staleness.staleness(results["two_columns"]) == "current"  # not M1's rule
     with monkeypatch.context() as m:  # the family's code that reads runs into verdicts
-        m.setattr(ablation, "DECISION_VERSION", ablation.DECISION_VERSION + "+1")
+        m.setattr(assessment, "DECISION_VERSION", assessment.DECISION_VERSION + "+1")
         stale = {s for s, r in results.items() if staleness.staleness(r) == "stale"}
         assert stale == {"dropout", "two_columns", "lrn_cifar", "kernels"}  # R1 reads nothing of the family's
     with monkeypatch.context() as m:  # an arm's config at a scale: every claim training or reading the family
-        m.setitem(
-            ablation.SCALES, "cpu", ablation.SCALES["cpu"].__class__(**{**vars(ablation.SCALES["cpu"]), "lr": 0.02})
-        )
+        m.setitem(arms.SCALES, "cpu", arms.SCALES["cpu"].__class__(**{**vars(arms.SCALES["cpu"]), "lr": 0.02}))
         stale = {s for s, r in results.items() if staleness.staleness(r) == "stale"}
         assert stale == {"dropout", "two_columns", "kernels"}
     with monkeypatch.context() as m:  # training
@@ -76,10 +73,16 @@ def test_the_family_is_decided_by_its_declarations_not_its_notebook_text(monkeyp
 
 @pytest.fixture
 def history(tmp_path, monkeypatch):
-    """A throwaway repository in the layout judged by files: the package (A), a comment in report.py and a
-    reworded docstring in engine.py (B), a change to the training code (C)."""
+    """A throwaway repository in the layout judged by files: the package at the bridge's commit (A), a comment in
+    report.py and a reworded docstring in engine.py (B), a change to the training code (C)."""
     root = tmp_path / "repo"
-    shutil.copytree(PACKAGE, root / "alexnet_repro", ignore=shutil.ignore_patterns("__pycache__", "sample_data"))
+    root.mkdir()
+    old = staleness.load_bridge()["commit"]  # the package as the files judged it, before the family's fold
+    archive = subprocess.run(["git", "archive", old, "alexnet_repro"], cwd=paths.REPO_ROOT, capture_output=True)
+    if archive.returncode:
+        pytest.skip(f"this clone lacks the bridge's commit {old[:10]}")
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
+    shutil.rmtree(root / "alexnet_repro" / "sample_data", ignore_errors=True)
     _git(root, "init", "-q")
 
     def commit():

@@ -4,7 +4,7 @@ A claim module declares, before any run:
   CLAIM          its id in the paper's table (paper_claims), slug, title and the paper's words (claims.Claim)
   DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
   SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
-                 train or read the ablation family's nets run at the family's scales, ablation.SCALES)
+                 train or read the ablation family's nets run at the family's scales, family/arms.py)
   RULE / RULES   the rule its verdict follows, written before the runs
 and provides four functions:
   plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
@@ -232,7 +232,9 @@ def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
                 }
             ],
         )
-    result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
+    result["provenance"]["training_version"] = (
+        TRAINING_VERSION  # what family.assessment.reread checks before re-reading
+    )
     # What `list` and the book compare to tell a stale result: the code that trains and decides this claim.
     result["provenance"]["decision_version"] = decision_version(mod)
     if trained.trained_at is not None:
