@@ -23,13 +23,10 @@ FAMILY = [slug for slug, mod in claims.registry().items() if claims.has_confirma
 
 
 def _switches(arm: Arm):
-    """Everything that defines an arm, as a flat dict: its net config, its decay, its PCA lighting."""
-    return {
-        **dataclasses.asdict(arm.net_config(AlexNetConfig())),
-        "weight_decay": arm.weight_decay,
-        "pca": arm.pca,
-        "crop_flip": arm.crop_flip,
-    }
+    """Everything that defines an arm, as a flat dict: its net config and every other switch of Arm (decay, PCA
+    lighting, crops and flips, and any switch added later)."""
+    recipe = {f.name: getattr(arm, f.name) for f in dataclasses.fields(arm) if f.name not in ("name", "net")}
+    return {**dataclasses.asdict(arm.net_config(AlexNetConfig())), **recipe}
 
 
 @pytest.mark.parametrize("slug", FAMILY)
