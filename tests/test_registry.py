@@ -31,7 +31,7 @@ def test_the_registry_finds_every_claim_in_the_papers_order():
         r'\n    CLAIM = Claim\(\n        id="\w+",\n        slug="(\w+)"',
         (claims_dir / "family" / "declarations.py").read_text(),
     )
-    assert len(blocks) == 10 and not on_disk & set(blocks)
+    assert blocks and not on_disk & set(blocks)
     assert set(SLUGS) == on_disk | set(blocks) and set(claims.family_slugs()) == set(blocks)
     order = [IDS.index(claims.load(s).CLAIM.id) for s in SLUGS]
     assert order == sorted(order)
