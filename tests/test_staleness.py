@@ -138,3 +138,18 @@ def test_the_bridge_names_every_claim_and_a_commit_of_this_history():
     assert set(bridge["versions"]) == set(claims.registry())
     assert all(v.startswith(contract.SCHEME) for v in bridge["versions"].values())
     assert staleness.Commit(bridge["commit"]).read("claims/ablation.py") is not None  # judged by files up to it
+
+
+def test_an_arm_is_compared_by_what_its_runs_are_keyed_on():
+    """A switch added to Arm later, at a default that keeps every arm's runs, changes no claim's version; a change
+    of what an arm trains does."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class ArmWithFlips(arms.Arm):
+        flip: bool = True  # a new kind of switch, at the default every arm had
+
+    paper = ArmWithFlips(arms.PAPER.name, arms.PAPER.net, arms.PAPER.weight_decay, arms.PAPER.pca)
+    assert contract.value(paper) == contract.value(arms.PAPER)
+    assert contract.value(dataclasses.replace(arms.PAPER, pca=False)) != contract.value(arms.PAPER)
+    assert contract.value(dataclasses.replace(arms.NO_LRN, net=())) != contract.value(arms.NO_LRN)

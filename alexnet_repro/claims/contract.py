@@ -52,7 +52,10 @@ SCHEME = "d2-"
 
 def value(obj):
     """`obj` as plain JSON-able data, by value: dataclasses (rules, arms, comparisons, configs, protocols) as their
-    fields, floats by repr (so that inf and nan compare). Anything else is refused: its repr may be an address."""
+    fields, floats by repr (so that inf and nan compare), or by its identity() where it states one (an arm: by what
+    its runs are keyed on). Anything else is refused: its repr may be an address."""
+    if hasattr(obj, "identity") and not isinstance(obj, type):
+        return value(obj.identity())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {"": type(obj).__name__, **{f.name: value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
     if isinstance(obj, dict):

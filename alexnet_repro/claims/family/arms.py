@@ -30,6 +30,20 @@ class Arm:
     def describe(self):
         return {"net": dict(self.net), "weight_decay": self.weight_decay, "pca": self.pca, "crop_flip": self.crop_flip}
 
+    def augment_text(self) -> str:
+        """How its training images are augmented, in the words its runs' records are keyed by."""
+        return ("random crop + flip" if self.crop_flip else "centre crop") + (" + PCA lighting 0.1" if self.pca else "")
+
+    def identity(self) -> dict:
+        """The arm as staleness compares it (contract.value): by what its runs are keyed on (its net's overrides,
+        decay and augmentation), so that a switch added later, at a default that keeps those, changes no arm."""
+        return {
+            "name": self.name,
+            "net": dict(self.net),
+            "weight_decay": self.weight_decay,
+            "augment": self.augment_text(),
+        }
+
 
 # The catalogue of arms: each is the paper's net with one switch changed. Arms are identified in
 # the run store by their config, not their name, so two claims naming the same arm share its runs.

@@ -140,9 +140,7 @@ class Family:
             precision=self.cfg.precision,
             seed=seed,
         )
-        augment = ("random crop + flip" if arm.crop_flip else "centre crop") + (
-            " + PCA lighting 0.1" if arm.pca else ""
-        )
+        augment = arm.augment_text()
         return spec, {
             "family": FAMILY,
             "net": asdict(arm.net_config(self.base)),
