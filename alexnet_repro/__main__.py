@@ -425,17 +425,17 @@ def cmd_render(args):
 def regime_order():
     """The family's claims at the regime scale, cheapest first (the fewest planned seeds), so that a campaign that
     spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
-    from .claims import ablation
+    from .claims.family import arms
 
     family = [mod for mod in claims.registry().values() if claims.has_confirmation(mod)]
-    return [mod.CLAIM.slug for mod in sorted(family, key=lambda m: len(ablation.regime_seeds(m)))]
+    return [mod.CLAIM.slug for mod in sorted(family, key=lambda m: len(arms.regime_seeds(m)))]
 
 
 def confirmations(slugs, every, seeds):
     """The claims to confirm: with `every` (run all), those whose cpu result has an inconclusive comparison (the
     rest are named and left out); else `slugs`, each refused in one line if it has nothing to confirm. The seeds
-    of each come from its pilot (ablation.confirmation_seeds), checked here before any kernel starts."""
-    from .claims import ablation
+    of each come from its pilot (arms.confirmation_seeds), checked here before any kernel starts."""
+    from .claims.family import arms
 
     out = []
     for slug in slugs:
@@ -444,7 +444,7 @@ def confirmations(slugs, every, seeds):
             continue
         claims.check_scale(claims.CONFIRMATION, mod)
         try:
-            ablation.confirmation_seeds(mod, seeds)
+            arms.confirmation_seeds(mod, seeds)
         except ValueError as e:
             if not every:
                 raise
@@ -482,9 +482,9 @@ def retire_runs(slug, scale):
 
     mod = claims.load(slug)
     if mod.DATA == "family":
-        from .claims import ablation
+        from .claims.family import arms
 
-        folders = [default_work_dir(ablation.FAMILY, ablation.store_scale(scale))]
+        folders = [default_work_dir(arms.FAMILY, arms.store_scale(scale))]
     else:
         folders = [default_work_dir(slug, scale)]
     for folder in folders:

@@ -11,27 +11,17 @@ committed); `audit` exits non-zero only for a flag nobody has acknowledged.
 """
 
 import ast
+import copy
 import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import claims, paths
+from .claims.contract import DECLARED
 from .staleness import _git, made_by
 
 AUDIT_ACKNOWLEDGED = Path(__file__).parent / "audit_acknowledged.json"
-# The declarations of a claim module that fix its verdict before any run.
-DECLARED = (
-    "RULE",
-    "RULES",
-    "COMPARISONS",
-    "COMPARISONS_BY_PROTOCOL",
-    "SCALES",
-    "RULE_TEXT",
-    "UNTESTABLE_RULE",
-    "FAR_FROM_REGIME",
-    "IN_THE_PAPER",
-)
 RULE_AFTER_RUNS, DIRTY_RUNS = "rule after runs", "dirty runs"
 
 
@@ -75,14 +65,77 @@ def _is_ancestor(a: str, b: str) -> bool:
     return _git("merge-base", "--is-ancestor", a, b) is not None
 
 
+# Where a claim's declarations are, in every layout the history has had: its own module claims/<slug>.py (every
+# claim until the ablation family became one package; the claims outside it still), or, for the family, its block
+# in the family's one file of declarations (a class whose CLAIM names the slug).
+FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
+
+
+def _constants(body) -> dict:
+    """{name: its expression} of the plain assignments in `body` that are no declaration themselves (labels,
+    shared rules)."""
+    return {
+        t.id: n.value
+        for n in body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name) and t.id not in DECLARED
+    }
+
+
+class _Inline(ast.NodeTransformer):
+    """Each name of `constants` replaced by its expression: a rule written once and named by two claims is the
+    same declaration as the rule written out in each."""
+
+    def __init__(self, constants):
+        self.constants, self.expanding = constants, set()
+
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, ast.Load) or node.id not in self.constants or node.id in self.expanding:
+            return node
+        self.expanding.add(node.id)  # a name never expands into itself
+        out = self.visit(copy.deepcopy(self.constants[node.id]))
+        self.expanding.discard(node.id)
+        return out
+
+
+def _claim_block(tree: ast.Module, slug: str):
+    """The statements that declare `slug` in the family's file: the body of the class whose CLAIM names it."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and _names_slug(node.body, slug):
+            return node.body
+    return None
+
+
+def _names_slug(body, slug) -> bool:
+    for node in body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CLAIM" for t in node.targets):
+            call = node.value
+            return isinstance(call, ast.Call) and any(
+                k.arg == "slug" and isinstance(k.value, ast.Constant) and k.value.value == slug for k in call.keywords
+            )
+    return False
+
+
+def _paths(slug: str) -> tuple:
+    return (f"alexnet_repro/claims/{slug}.py", FAMILY_DECLARATIONS)
+
+
 @functools.cache
 def declarations(slug: str, commit: str):
-    """The claim's declarations at `commit` as a syntax-tree dump (None: the module is not there)."""
-    source = _git("show", f"{commit}:alexnet_repro/claims/{slug}.py")
-    if source is None:
+    """The claim's declarations at `commit` as a syntax-tree dump of its DECLARED statements, wherever that commit
+    kept them (None: not there), the names of its file's plain constants replaced by their expressions. The same
+    statements give the same dump in either layout, and so does a rule moved into a constant that two claims name."""
+    own, family = (_git("show", f"{commit}:{path}") for path in _paths(slug))
+    if own is not None:
+        body = ast.parse(own).body
+        constants = _constants(body)
+    elif family is not None and (body := _claim_block(ast.parse(family), slug)) is not None:
+        constants = {**_constants(ast.parse(family).body), **_constants(body)}
+    else:
         return None
     kept = []
-    for node in ast.parse(source).body:
+    for node in body:
         targets = (
             node.targets
             if isinstance(node, ast.Assign)
@@ -95,15 +148,16 @@ def declarations(slug: str, commit: str):
             for t in targets
         }
         if names & set(DECLARED):
-            kept.append(ast.dump(node, include_attributes=False))
+            inlined = _Inline(constants).visit(copy.deepcopy(node))
+            kept.append(ast.dump(inlined, include_attributes=False))
     return "\n".join(kept)
 
 
 def declared_at(slug: str, upto: str):
     """The commit (and its date) that last changed the claim's declarations, among the commits up to `upto` that
-    touched its module; None when git cannot tell (no such commit here)."""
+    touched the files that held them; None when git cannot tell (no such commit here)."""
     upto = upto.removesuffix("+dirty")
-    log = _git("log", "--format=%H", upto, "--", f"alexnet_repro/claims/{slug}.py")
+    log = _git("log", "--format=%H", upto, "--", *_paths(slug))
     if not log:
         return None
     now = declarations(slug, upto)

@@ -248,102 +248,34 @@ def train(
     opt = make_optimizer(model) if make_optimizer else build_optimizer(model, spec)
     for group in opt.param_groups:
         group.setdefault("base_lr", group["lr"])
-    history, start_epoch, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint) if checkpoint else None
-    if distributed.current():
-        distributed.agree(
-            checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
-            f"the processes see different checkpoints at {checkpoint}: the run store must be on a "
-            "filesystem every node shares (ALEXNET_REPRO_RUNS)",
-        )
-    state = _resume_state(checkpoint, device) if checkpoint else None
-    if state:
-        if spec_identity(state["spec"]) != spec_identity(asdict(spec)):
-            raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
-        if state.get("world_size", 1) != distributed.world_size():
-            raise ValueError(
-                f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
-                f"it on as many (torchrun --nproc_per_node), or delete it to start the run over"
-            )
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        rng = state["ranks"][distributed.rank()] if "ranks" in state else state  # each process its own dropout RNG
-        torch.set_rng_state(rng["rng"].cpu())  # map_location moved the RNG states to the device too
-        if rng.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda_rng"]])
-        if augment_rng is not None:
-            augment_rng.set_state(state["augment_rng"].cpu())
-        history, elapsed = state["history"], state["elapsed"]
-        start_epoch = len(history)
-        if history and _finished(history, spec, stop_at, epoch_budget) is not None:
-            _previous(checkpoint).unlink(missing_ok=True)
-            return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
+    history, elapsed = _resume(checkpoint, model, opt, spec, device, augment_rng)
+    if history and _finished(history, spec, stop_at, epoch_budget) is not None:  # it had ended before
+        _previous(checkpoint).unlink(missing_ok=True)
+        return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
     net = distributed.wrap(model, device) if distributed.current() else model
     if spec.compile:  # the training step only: evaluation runs the eager model (no recompiling for eval mode)
         net = torch.compile(net, backend=spec.compile, dynamic=False)  # the last, partial batch: its own graph
-    compiled_shapes = set()
-
-    n, bs = len(data.train_y), spec.batch_size
-    steps = math.ceil(n / bs)
+    steps = math.ceil(len(data.train_y) / spec.batch_size)
     limit = min(spec.max_epochs, epoch_budget or spec.max_epochs)
-    bar = _progress((limit - start_epoch) * steps, desc)
+    bar = _progress((limit - len(history)) * steps, desc)
     model.train()
-    status = None
-    for epoch in range(start_epoch, limit):
+    status, compiled_shapes = None, set()
+    for epoch in range(len(history), limit):
         t0 = time.perf_counter()
-        perm = torch.randperm(n, generator=order_generator(spec.seed, epoch))
         streams = Streams(spec.seed, epoch, device)
         prepare = (lambda b: augment(b, streams)) if augment else normalize
-        wrong = torch.zeros((), dtype=torch.long, device=device)
-        loss_sum = torch.zeros((), device=device)
-        compile_s = 0.0
-        for step, batch in enumerate(
-            feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1
-        ):  # this process's rows
-            for group in opt.param_groups:
-                group["lr"] = group["base_lr"] * lr_factor(
-                    spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs
-                )
-            x, y = batch.prepare(prepare, augment_rng), batch.y
-            compiling = spec.compile and _new_shape(compiled_shapes, x)
-            if compiling:  # the first step at each input shape compiles: timed apart from training
-                t_compile = _synced_clock(device)
-            with _autocast(device, spec.precision):
-                out = net(x)
-                # An empty share (a last batch smaller than the world) still joins DDP's all-reduce, with zero gradient.
-                loss = F.cross_entropy(out.float(), y) if len(y) else out.sum()
-            opt.zero_grad(set_to_none=True)
-            (loss * batch.share).backward()  # share 1.0 on one process: an exact no-op
-            opt.step()
-            if compiling:
-                compile_s += _synced_clock(device) - t_compile
-            wrong += (out.argmax(1) != y).sum()
-            loss_sum += loss.detach() * len(y)
-            bar.update(1)
-            if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss_sum).item():
-                break  # a NaN or inf loss stays in the sum: the run has diverged
-        distributed.all_reduce_sum(wrong, loss_sum)
-        seen = min(n, step * bs)  # images of the global batches this epoch trained on (all, unless it diverged)
-        train_loss = loss_sum.item() / seen
-        row = {
-            "epoch": epoch + 1,
-            "images_seen": epoch * n + seen,
-            "train_loss": train_loss,
-            "train_error_running": wrong.item() / seen,
-        }
-        if spec.compile:
-            row["compile_time_s"] = compile_s
-            t0 += compile_s  # reported apart: left out of the row's wall_time_s
-        if not math.isfinite(train_loss):
+        row = _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, compiled_shapes)
+        t0 += row.get("compile_time_s", 0.0)  # reported apart: left out of the row's wall_time_s
+        history.append(row)
+        if not math.isfinite(row["train_loss"]):
             elapsed += time.perf_counter() - t0  # a diverged run's wall time is real time spent too
             row.update(train_error_full=float("nan"), test_error=float("nan"), wall_time_s=elapsed)
-            history.append(row)
             status = "diverged"
             break
         row["train_error_full"] = evaluate(
             model, train_eval.train_x, train_eval.train_y, normalize, precision=spec.precision
         )
-        history.append(row)
         status = _finished(history, spec, stop_at, epoch_budget)  # also "cap"/"budget" at the last epoch
         row["test_error"] = (
             evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
@@ -361,6 +293,76 @@ def train(
     if checkpoint:
         _previous(checkpoint).unlink(missing_ok=True)  # the run has stopped: its last checkpoint is enough
     return RunResult(status or _finished(history, spec, stop_at, epoch_budget) or "cap", history, elapsed)
+
+
+def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
+    """(history, elapsed) of the run so far, its model, optimizer and random states restored from `checkpoint`;
+    ([], 0.0) with none. A checkpoint of another spec or another number of processes is refused."""
+    if distributed.current():
+        distributed.agree(
+            checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
+            f"the processes see different checkpoints at {checkpoint}: the run store must be on a "
+            "filesystem every node shares (ALEXNET_REPRO_RUNS)",
+        )
+    state = _resume_state(checkpoint, device) if checkpoint else None
+    if not state:
+        return [], 0.0
+    if spec_identity(state["spec"]) != spec_identity(asdict(spec)):
+        raise ValueError(f"checkpoint {checkpoint} was written by a different run spec")
+    if state.get("world_size", 1) != distributed.world_size():
+        raise ValueError(
+            f"checkpoint {checkpoint} was written by {state.get('world_size', 1)} process(es): resume "
+            f"it on as many (torchrun --nproc_per_node), or delete it to start the run over"
+        )
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    rng = state["ranks"][distributed.rank()] if "ranks" in state else state  # each process its own dropout RNG
+    torch.set_rng_state(rng["rng"].cpu())  # map_location moved the RNG states to the device too
+    if rng.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda_rng"]])
+    if augment_rng is not None:
+        augment_rng.set_state(state["augment_rng"].cpu())
+    return state["history"], state["elapsed"]
+
+
+def _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, compiled_shapes) -> dict:
+    """One epoch of training: its history row so far (loss and running error over the minibatches, and the
+    seconds spent compiling, apart). It stops early once the loss is not finite: the run has diverged."""
+    device, n, bs = data.train_y.device, len(data.train_y), spec.batch_size
+    perm = torch.randperm(n, generator=order_generator(spec.seed, epoch))
+    wrong = torch.zeros((), dtype=torch.long, device=device)
+    loss_sum = torch.zeros((), device=device)
+    compile_s = 0.0
+    for step, batch in enumerate(feed.epoch_batches(data.train_x, data.train_y, perm, bs), 1):  # this process's rows
+        for group in opt.param_groups:
+            group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
+        x, y = batch.prepare(prepare, augment_rng), batch.y
+        compiling = spec.compile and _new_shape(compiled_shapes, x)
+        if compiling:  # the first step at each input shape compiles: timed apart from training
+            t_compile = _synced_clock(device)
+        with _autocast(device, spec.precision):
+            out = net(x)
+            # An empty share (a last batch smaller than the world) still joins DDP's all-reduce, with zero gradient.
+            loss = F.cross_entropy(out.float(), y) if len(y) else out.sum()
+        opt.zero_grad(set_to_none=True)
+        (loss * batch.share).backward()  # share 1.0 on one process: an exact no-op
+        opt.step()
+        if compiling:
+            compile_s += _synced_clock(device) - t_compile
+        wrong += (out.argmax(1) != y).sum()
+        loss_sum += loss.detach() * len(y)
+        bar.update(1)
+        if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss_sum).item():
+            break  # a NaN or inf loss stays in the sum: the run has diverged
+    distributed.all_reduce_sum(wrong, loss_sum)
+    seen = min(n, step * bs)  # images of the global batches this epoch trained on (all, unless it diverged)
+    row = {
+        "epoch": epoch + 1,
+        "images_seen": epoch * n + seen,
+        "train_loss": loss_sum.item() / seen,
+        "train_error_running": wrong.item() / seen,
+    }
+    return {**row, "compile_time_s": compile_s} if spec.compile else row
 
 
 def _finished(history, spec, stop_at, epoch_budget):

@@ -39,9 +39,9 @@ def data_kind(slug, scale) -> str:
 
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
     if kind == "family":
-        from .claims import ablation
+        from .claims.family import arms
 
-        kind = ablation.SCALES[scale].data
+        kind = arms.SCALES[scale].data
     return kind
 
 

@@ -183,7 +183,7 @@ def family(result, folder):
     verdict, the arms' errors and curves with each effect beside the paper's, each run, and each arm's means."""
     import matplotlib.pyplot as plt
 
-    from .claims import ablation
+    from .claims.family import figures as family_figures
 
     display(Markdown("### The verdict rule (fixed before the run)"))
     rule(result)
@@ -203,9 +203,9 @@ def family(result, folder):
                 "as the paper's size."
             )
         )
-        ablation.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
+        family_figures.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
         plt.show()
-    elif rows := ablation.effect_rows(result):
+    elif rows := family_figures.effect_rows(result):
         from .figures import effect_axes
 
         display(
@@ -248,4 +248,4 @@ def family(result, folder):
     display(table(seeds_table[columns] if by_arm else seeds_table))
     if by_arm:
         display(Markdown("### Per arm: mean over seeds"))
-        display(table(ablation.arms_table(result), index=True))
+        display(table(family_figures.arms_table(result), index=True))

@@ -232,6 +232,33 @@ def write_result(result: dict, out_dir, tables=None):
     return out_dir / "result.json"
 
 
+def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, why, looks=None, **stamp) -> dict:
+    """Write the committed result `old` as today's code re-read it from its own tables (nothing rerun): `fields`
+    (its verdict, effects, reasons) over it; a look of its own when the verdict changed (`why` says how it was
+    re-read); the runs' provenance kept, and the re-reading's commit, code and decision version beside it
+    (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them. -> the result."""
+    looks = list(old.get("looks", []) if looks is None else looks)
+    if fields["verdict"] != old["verdict"]:
+        looks.append(
+            {
+                "n_seeds": n_seeds,
+                "verdict": fields["verdict"],
+                "date": datetime.datetime.now().strftime("%Y-%m-%d"),
+                "note": f"the same runs re-read by code {code_version()}{why}",
+            }
+        )
+    reread = {
+        "git_commit": git_commit(),
+        "code_version": code_version(),
+        "date": datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "decision_version": decision_version,
+        **stamp,
+    }
+    result = {**old, **fields, "looks": looks, "provenance": {**old["provenance"], "reread": reread}}
+    write_result(result, folder)
+    return result
+
+
 def load_result(claim: str, scale: str, root=None):
     """The result at results/<claim>/<scale>/, None if there is none; a ValueError of one line naming
     the file if it is not a valid result."""

@@ -1,49 +1,64 @@
 """Whether a result is stale: whether what trains its runs or decides its verdict changed since it was made.
 
-What counts (a claim's *decision version*): the training code (engine, optimizer, models, data, run store, feeds,
-seeds), the verdict rule (verdict.py) and the claim's own declarations (its module and the claims modules it
-imports: its rule, arms and config per scale, in claims/ablation.py for the family). What does not: how results
-are shown (report.py, figures.py, the book, the CLI), and comments and docstrings anywhere (the source is compared
-as its syntax tree, without them).
+What counts is compared by value, not by where its code lives (claims/contract.py:decided_by), so that moving
+code between files, or splitting one, changes nothing:
+  training  engine.TRAINING_VERSION, not the training code's text. tests/test_engine.py's guard pins what one
+            fixed run produces (its losses, both evaluation passes, the size of its weights and biases), so a
+            change that alters training fails it until the version is bumped; a refactor that alters nothing
+            passes it.
+  deciding  the verdict rules (verdict.py's syntax tree, its imports left out); for the ablation family an
+            explicit version of the code that turns its runs into verdicts (family/assessment.py: DECISION_VERSION) rather
+            than that code's text: a refactor cannot change a number, and a real change cannot slip past it,
+            because tests/test_ablation_claims.py re-reads every committed family result from its own runs by
+            today's code and fails on any change of effect or verdict until the version is bumped; and the
+            claim's declarations by value: its DECLARED names (contract.DECLARED: rule, margins, comparisons per
+            protocol), and the family's arms, config and protocol at each of its scales. A claim whose module is
+            its own code (R1, A3, Q1, Q2, L3) counts that module's syntax tree, imports left out, with the
+            family's part it reads (Q1 and Q2 the paper's arm and configs, L3 the family's convergence checks).
+What does not: how results are shown (report, figures, the book, the CLI), comments and docstrings, a claim's
+notebook text (EXPERIMENT), and where a name is imported from.
 
-A result made before results recorded their decision version is compared through git: the files as they were at
-the commit that made it (provenance.git_commit, or reread.git_commit for a result re-read by later code).
-"unknown" only where that cannot be read: no commit recorded, a commit this clone lacks, or a claim module that
-did not exist at that commit.
+A result records what it was made under: provenance.decision_version, contract.SCHEME + a hash of the above. A
+result made before this scheme (its decision_version a hash of files, or none) is read through git in two steps:
+from the commit whose code made it to BRIDGE's commit, the last one judged by files, by the files as they were at
+both (the layout of then: the claim's module, the claims modules it imports, the training code, verdict.py); and
+from there to today by value, against the decision version BRIDGE records for each claim, made by the first code
+of this scheme once it was checked to decide as that commit did (every committed result re-read identically, and
+`list` and `audit` unchanged). "unknown" only where that cannot be read: no commit recorded, a commit this clone
+lacks, a claim module absent at it, or a claim BRIDGE does not know.
 """
 
-import ast
 import functools
-import hashlib
+import json
 import subprocess
+from pathlib import Path
 
-from . import paths
+from . import claims, paths
+from .claims import contract
 
 PACKAGE = "alexnet_repro"
-# The code every claim's runs and verdicts go through (files, or folders whose every .py counts).
-CORE = ("engine.py", "optim.py", "feed.py", "runs.py", "seeds.py", "verdict.py", "models", "data")
-# Claims modules a claim imports that neither train nor decide: the contract assembles and writes the result, the
-# package's __init__ holds the registry and the paper's words.
-NOT_DECIDING = ("contract", "__init__")
+BRIDGE = Path(__file__).parent / "staleness_bridge.json"
+# Before the bridge, the files that trained and decided every claim (files, or folders whose every .py counts),
+# and the claims modules a claim imports that neither train nor decide.
+OLD_CORE = ("engine.py", "optim.py", "feed.py", "runs.py", "seeds.py", "verdict.py", "models", "data")
+OLD_NOT_DECIDING = ("contract", "__init__")
 
 
-class WorkingTree:
-    """The package as it is on disk now."""
+def decision_version(slug: str):
+    """What trains and decides the claim `slug` today, as a short hash (contract.decision_version); None for a
+    claim the registry does not know."""
+    return contract.decision_version(claims.load(slug)) if slug in claims.registry() else None
 
-    def read(self, rel: str):
-        path = paths.REPO_ROOT / PACKAGE / rel
-        return path.read_text() if path.is_file() else None
 
-    def python_files(self, folder: str) -> list:
-        return sorted(
-            p.relative_to(paths.REPO_ROOT / PACKAGE).as_posix()
-            for p in (paths.REPO_ROOT / PACKAGE / folder).rglob("*.py")
-        )
+def load_bridge() -> dict:
+    """{"commit": the last commit judged by files, "versions": {slug: its decision version at the bridge}}."""
+    return json.loads(BRIDGE.read_text()) if BRIDGE.exists() else {"commit": None, "versions": {}}
 
-    def blobs(self, rels) -> dict:
-        """{rel: git's blob id of the file as it is on disk}, one git call for all; {} without git."""
-        out = _git_uncached("hash-object", "--", *[f"{PACKAGE}/{r}" for r in rels]) if rels else None
-        return dict(zip(rels, out.split())) if out else {}
+
+def write_bridge(commit: str):
+    """Record today's decision versions as those of `commit`'s code (run once, when the scheme replaced it)."""
+    versions = {slug: decision_version(slug) for slug in claims.registry()}
+    BRIDGE.write_text(json.dumps({"commit": commit, "versions": versions}, indent=1) + "\n")
 
 
 class Commit:
@@ -56,13 +71,9 @@ class Commit:
         return _git("show", f"{self.commit}:{PACKAGE}/{rel}")
 
     def python_files(self, folder: str) -> list:
-        return sorted(r for r in self._tree() if r.startswith(folder + "/") and r.endswith(".py"))
+        return sorted(r for r in self.tree() if r.startswith(folder + "/") and r.endswith(".py"))
 
-    def blobs(self, rels) -> dict:
-        tree = self._tree()
-        return {r: tree[r] for r in rels if r in tree}
-
-    def _tree(self) -> dict:
+    def tree(self) -> dict:
         """{path in the package: blob id} at the commit, from one `git ls-tree`."""
         listing = _git("ls-tree", "-r", self.commit, f"{PACKAGE}/") or ""
         out = {}
@@ -80,52 +91,21 @@ def _git(*args):
 
 @functools.cache
 def _git_in(root, *args):
-    return _git_uncached(*args, root=root)
-
-
-def _git_uncached(*args, root=None):
     try:
-        proc = subprocess.run(["git", *args], cwd=root or paths.REPO_ROOT, capture_output=True, text=True, check=False)
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     except OSError:
         return None
     return proc.stdout if proc.returncode == 0 else None
 
 
-# Module-level names that hold what a claim's notebook says, not what trains or decides it.
-PRESENTATION = {"EXPERIMENT"}
-
-
-@functools.lru_cache(maxsize=1024)
-def syntax(source: str) -> str:
-    """The source as its syntax tree, without docstrings and PRESENTATION assignments (comments are not in the
-    tree at all)."""
-    tree = ast.parse(source)
-    tree.body = [
-        n
-        for n in tree.body
-        if not (isinstance(n, ast.Assign) and {getattr(t, "id", None) for t in n.targets} & PRESENTATION)
-    ]
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, include_attributes=False)
-
-
-def _claim_files(tree, module: str) -> list:
-    """claims/<module>.py and every claims module it imports, transitively; None when the claim's module is not
-    in `tree`."""
+def old_files(module: str, tree: Commit):
+    """The files that trained and decided the claim claims/<module>.py before the bridge: that module, every
+    claims module it imports (transitively) and OLD_CORE; None when the claim's module is not in `tree`."""
     seen, todo = [], [module]
     while todo:
         name = todo.pop()
         rel = f"claims/{name}.py"
-        if rel in seen or name in NOT_DECIDING:
+        if rel in seen or name in OLD_NOT_DECIDING:
             continue
         source = tree.read(rel)
         if source is None:
@@ -134,12 +114,16 @@ def _claim_files(tree, module: str) -> list:
             continue
         seen.append(rel)
         todo += _sibling_imports(source)
-    return sorted(seen)
+    for part in OLD_CORE:
+        seen += tree.python_files(part) if not part.endswith(".py") else [part]
+    return sorted(set(seen))
 
 
 @functools.lru_cache(maxsize=1024)
 def _sibling_imports(source: str) -> list:
     """The modules of the same package that `source` imports (`from .ablation import`, `from . import ablation`)."""
+    import ast
+
     out = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
@@ -147,46 +131,20 @@ def _sibling_imports(source: str) -> list:
     return out
 
 
-def files(module: str, tree) -> list:
-    """Every file of the package that trains or decides the claim claims/<module>.py in `tree`; None when the
-    claim's module is not there."""
-    found = _claim_files(tree, module)
-    if found is None:
+def same_by_files(module: str, commit: str, until: str):
+    """Whether the files that trained and decided the claim were the same at `commit` as at `until` (None: cannot
+    tell). Files whose bytes are equal (same git blob) are not parsed; the first whose syntax differs decides."""
+    then, later = Commit(commit), Commit(until)
+    rels_then, rels_later = old_files(module, then), old_files(module, later)
+    if rels_then is None or rels_later is None:
         return None
-    for part in CORE:
-        found += tree.python_files(part) if not part.endswith(".py") else [part]
-    return sorted(set(found))
-
-
-def decision_version(module: str, tree=None):
-    """A short hash of what trains and decides the claim whose module is claims/<module>.py, in `tree` (the
-    working tree by default, or a Commit); None when the claim's module is not there. Results record it."""
-    tree = tree or WorkingTree()
-    rels = files(module, tree)
-    if rels is None:
-        return None
-    h = hashlib.sha256()
-    for rel in rels:
-        source = tree.read(rel)
-        if source is not None:
-            h.update(rel.encode() + b"\0" + syntax(source).encode() + b"\0")
-    return h.hexdigest()[:12]
-
-
-def same_as_today(module: str, commit: str):
-    """Whether what trains and decides the claim is the same today as at `commit` (None: cannot tell). Files whose
-    bytes are unchanged (same git blob) are not parsed; the first file whose syntax differs decides."""
-    then, now = Commit(commit), WorkingTree()
-    rels_then, rels_now = files(module, then), files(module, now)
-    if rels_then is None or rels_now is None:
-        return None
-    if rels_then != rels_now:
+    if rels_then != rels_later:
         return False
-    blobs_then, blobs_now = then.blobs(rels_now), now.blobs(rels_now)
-    for rel in rels_now:
-        if blobs_then.get(rel) and blobs_then.get(rel) == blobs_now.get(rel):
+    blobs_then, blobs_later = then.tree(), later.tree()
+    for rel in rels_later:
+        if blobs_then.get(rel) and blobs_then.get(rel) == blobs_later.get(rel):
             continue
-        if syntax(then.read(rel) or "") != syntax(now.read(rel) or ""):
+        if contract.syntax(then.read(rel) or "") != contract.syntax(later.read(rel) or ""):
             return False
     return True
 
@@ -202,13 +160,18 @@ def made_by(result: dict) -> tuple:
 
 def staleness(result: dict, module: str | None = None) -> str:
     """ "current", "stale" (what trains or decides the claim changed since the result was made) or "unknown" (no
-    way to tell: see the module's docstring). `module`: the claim's module name (default: the result's claim)."""
-    module = module or result.get("claim", "")
+    way to tell: see the module's docstring). `module`: the claim's slug (default: the result's claim)."""
+    slug = module or result.get("claim", "")
     recorded, commit = made_by(result)
-    if recorded:
-        today = decision_version(module)
-        return "unknown" if today is None else ("current" if recorded == today else "stale")
-    if not commit or commit == "unknown":
+    today = decision_version(slug)
+    if today is None:
         return "unknown"
-    same = same_as_today(module, commit.removesuffix("+dirty"))
-    return "unknown" if same is None else ("current" if same else "stale")
+    if recorded and recorded.startswith(contract.SCHEME):
+        return "current" if recorded == today else "stale"
+    bridge = load_bridge()
+    if not commit or commit == "unknown" or not bridge["commit"] or slug not in bridge["versions"]:
+        return "unknown"
+    same = same_by_files(slug, commit.removesuffix("+dirty"), bridge["commit"])
+    if same is None:
+        return "unknown"
+    return "current" if same and bridge["versions"][slug] == today else "stale"

@@ -1,4 +1,4 @@
-"""The pilot behind the CIFAR-10 AlexNet's cpu scale (claims/ablation.py): what init trains, and how many
+"""The pilot behind the CIFAR-10 AlexNet's cpu scale (claims/family/arms.py): what init trains, and how many
 seeds the comparisons need. Everything here is evaluated on 5,000 held-out *training* images; the test
 set, which the claims report, is never looked at.
 
@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from alexnet_repro.claims import ablation  # noqa: E402
+from alexnet_repro.claims.family import arms, training  # noqa: E402
 from alexnet_repro.results import atomic_write_text, device_name, git_commit, package_versions  # noqa: E402
 from alexnet_repro.verdict import seeds_for_power  # noqa: E402
 
@@ -37,8 +37,8 @@ def _train(args):
     import torch
 
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
-    fam = ablation.Family(cfg, "pilot", "cpu", data_root)
-    row, curve = fam.run(ablation.CATALOGUE[arm_name], seed)
+    fam = training.Family(cfg, "pilot", "cpu", data_root)
+    row, curve = fam.run(arms.CATALOGUE[arm_name], seed)
     return row, curve
 
 
@@ -52,7 +52,7 @@ def main():
     )
     args = parser.parse_args()
     os.environ.setdefault("ALEXNET_REPRO_QUIET", "1")
-    cpu = ablation.SCALES["cpu"]
+    cpu = arms.SCALES["cpu"]
     if args.smoke:
         cpu = replace(cpu, n_train=256, holdout=128, epochs=2, train_eval_images=64)
     probe_cfg = replace(cpu, epochs=2 if not args.smoke else 1, schedule="constant", lr=0.01, evaluate_on="holdout")
@@ -68,13 +68,11 @@ def main():
         "processes x 1 thread"
     )
     jobs = [
-        (replace(probe_cfg, init_std=std, hidden_bias=bias), ablation.PAPER.name, 100, args.data_root)
+        (replace(probe_cfg, init_std=std, hidden_bias=bias), arms.PAPER.name, 100, args.data_root)
         for std, bias in PROBE
     ]
     jobs += [
-        (pilot_cfg, arm, seed, args.data_root)
-        for seed in PILOT_SEEDS
-        for arm in (ablation.PAPER.name, ablation.NO_LRN.name)
+        (pilot_cfg, arm, seed, args.data_root) for seed in PILOT_SEEDS for arm in (arms.PAPER.name, arms.NO_LRN.name)
     ]
     with ProcessPoolExecutor(args.jobs) as pool:
         out = list(pool.map(_train, jobs))
@@ -96,7 +94,7 @@ def main():
             f"{r['arm']:<16} {r['seed']:<5} {r['val_top1']:>14.2f} {r['train_top1']:>12.2f} {r['late_gain']:>10.2f} "
             f"{r['final_train_loss']:>17.4f} {r['wall_time_s']:>7.0f}"
         )
-    diffs = [by[(ablation.PAPER.name, s)]["val_top1"] - by[(ablation.NO_LRN.name, s)]["val_top1"] for s in PILOT_SEEDS]
+    diffs = [by[(arms.PAPER.name, s)]["val_top1"] - by[(arms.NO_LRN.name, s)]["val_top1"] for s in PILOT_SEEDS]
     mean = sum(diffs) / len(diffs)
     sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1))
     say(f"\npaired difference (LRN - none), per seed: {', '.join(f'{d:+.2f}' for d in diffs)}; SD {sd:.2f} points")

@@ -46,7 +46,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from alexnet_repro.claims.ablation import LEFT_CHANCE_BY, left_chance  # noqa: E402
+from alexnet_repro.claims.family.assessment import LEFT_CHANCE_BY, left_chance  # noqa: E402
 from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_flip  # noqa: E402
 from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder  # noqa: E402

@@ -1,4 +1,4 @@
-"""The pilot behind the cpu-regime scale (claims/ablation.py): how many epochs put the CIFAR-10 paper's net into
+"""The pilot behind the cpu-regime scale (claims/family/arms.py): how many epochs put the CIFAR-10 paper's net into
 the regime the family's claims are about. Everything is evaluated on the 5,000 held-out *training* images; the
 test set, which the claims report, is never looked at.
 
@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from alexnet_repro.claims import ablation  # noqa: E402
+from alexnet_repro.claims.family import arms, training  # noqa: E402
 from alexnet_repro.results import atomic_write_text, device_name, git_commit, package_versions  # noqa: E402
 
 PILOT_SEED = 2000
@@ -36,8 +36,8 @@ def _train(args):
     import torch
 
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
-    fam = ablation.Family(cfg, "regime-pilot", data_root=data_root)
-    return fam.run(ablation.PAPER, PILOT_SEED)
+    fam = training.Family(cfg, "regime-pilot", data_root=data_root)
+    return fam.run(arms.PAPER, PILOT_SEED)
 
 
 def main():
@@ -52,7 +52,7 @@ def main():
     )
     args = parser.parse_args()
     os.environ.setdefault("ALEXNET_REPRO_QUIET", "1")
-    base = replace(ablation.SCALES["cpu"], evaluate_on="holdout", precision=args.precision)
+    base = replace(arms.SCALES["cpu"], evaluate_on="holdout", precision=args.precision)
     if args.smoke:
         base = replace(base, n_train=256, holdout=128, train_eval_images=64)
     candidates = [int(e) for e in args.epochs.split(",")]

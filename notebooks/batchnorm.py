@@ -18,11 +18,11 @@
 #
 # > "(Not in the paper.) Batch normalization, introduced in 2015, is the usual modern replacement for LRN." (Krizhevsky et al. 2012, section -)
 #
-# **The experiment.** Batch norm sits where LRN sits (after the conv1 and conv2 ReLUs), compared against the paper's LRN net and against the net with no normalization; everything else held equal (see ablation.py). The paper makes no claim, so the verdict says only which way the measured difference points.
+# **The experiment.** Batch norm sits where LRN sits (after the conv1 and conv2 ReLUs), compared against the paper's LRN net and against the net with no normalization; everything else held equal (see claims/family/). The paper makes no claim, so the verdict says only which way the measured difference points.
 #
 # **The scale.** The scale that decides is `cpu-regime`: CIFAR-10, the CIFAR-10 AlexNet (the paper's net with every switch and its two-column wiring, for 24 px crops of 32 px images), 10,000 training images, trained for the number of epochs a pilot on held-out images chose so that the paper's net converges (its last 3 epochs gain under 1 point) and overfits (a train-test gap of 8 points or more); each comparison's seeds are fixed before its runs, and its verdict follows protocol v3 (on a proxy the verdict decides the direction; the size is stated beside it). The earlier `cpu` scale trained the same nets for 15 epochs, before they converged or overfit (protocol v2). It is a proxy for ImageNet; the proxy note under the result lists every departure from the paper's recipe. The gpu and paper scales run the full net on ImageNet-layout data. The runs made on Imagenette before protocol v2 are in `results/batchnorm/imagenette/`, re-read under the v2 rules. An inconclusive cpu result is the pilot of a confirmation (scale `cpu-confirmation`): the same experiment on fresh seeds, as many as the pilot says would decide it, decided alone with the pilot beside it.
 #
-# Every arm of this family (claims/ablation.py) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
+# Every arm of this family (claims/family/) is the paper's net with one switch changed, trained on the same images with the same seeds; runs are shared across the family's claims, so the paper's net trains once per seed.
 
 # %% tags=["parameters"]
 # Parameters, set by papermill (-p scale cpu -p seeds 0,1,2 -p device cuda -p data_root PATH)

@@ -22,7 +22,7 @@
 #
 # **The score** (defined before any run). For a kernel $W$ (3 x 11 x 11 in the paper's net, 3 x 5 x 5 in the CIFAR-10 AlexNet) with $m$ its mean over the R, G, B channels, the colour-specificity is the fraction of its energy not explained by that mean: $s = \|W - m\|^2 / \|W\|^2$. $s = 0$: the same pattern in R, G and B (colour-agnostic). The maximum is $s = 1$, for channels that sum to zero at every pixel (colour-opponent, e.g. red minus green); a kernel in one channel only scores 2/3, and so, on average, does a kernel of random weights (the initialization). Per seed: the effect $|\bar s_0 - \bar s_1|$ and a two-sided permutation test (kernels shuffled between the columns, 2000 times, fixed generator).
 #
-# No training of its own: the nets analysed are the ablation family's `PAPER` arm (claims/ablation.py), the same runs the ablation claims compare against, found in the family's shared run store (trained there first if absent).
+# No training of its own: the nets analysed are the ablation family's `PAPER` arm (claims/family/), the same runs the ablation claims compare against, found in the family's shared run store (trained there first if absent).
 #
 # **The proxy.** At the cpu scale the nets are the ablation family's CIFAR-10 AlexNet (the paper's net at a quarter of its width, conv1 5x5 at stride 1, 24 px crops of 32 px CIFAR-10 images, 15 epochs); the proxy note under the result lists every departure from the paper's recipe. ImageNet at 224 with 1000 classes and 90 epochs is out of reach of 2 CPU cores. The runs made on Imagenette before protocol v2 are in `results/kernels/imagenette/`.
 

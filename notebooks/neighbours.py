@@ -22,7 +22,7 @@
 #
 # **The number** (defined before any run). Every validation image is a query; the candidates are a class-balanced sample of at most 5,000 training images. precision@5 = the fraction of each query's 5 nearest candidates (Euclidean) that share its class, over all queries. The baseline is the same retrieval in pixels (the mean-subtracted centre crop, flattened); chance is 1 / number of classes. Effect per seed = precision@5(fc7) - precision@5(pixels), in points.
 #
-# No training of its own: the nets analysed are the ablation family's `PAPER` arm (claims/ablation.py), the same runs the ablation claims compare against, found in the family's shared run store (trained there first if absent).
+# No training of its own: the nets analysed are the ablation family's `PAPER` arm (claims/family/), the same runs the ablation claims compare against, found in the family's shared run store (trained there first if absent).
 #
 # **The proxy.** At the cpu scale the nets are the ablation family's CIFAR-10 AlexNet (the paper's net at a quarter of its width, conv1 5x5 at stride 1, 24 px crops of 32 px CIFAR-10 images, 15 epochs); the proxy note under the result lists every departure from the paper's recipe. ImageNet at 224 with 1000 classes and 90 epochs is out of reach of 2 CPU cores. The runs made on Imagenette before protocol v2 are in `results/neighbours/imagenette/`.
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
-from alexnet_repro.claims.ablation import PAPER  # noqa: E402
+from alexnet_repro.claims.family.arms import PAPER  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.results import load_result  # noqa: E402
 

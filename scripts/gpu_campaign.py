@@ -18,7 +18,7 @@ run is read from its record instead of trained again (claims read their cached e
     second call: the same with --resume .carry/campaign (the first pack, carried in)
     back here:   python scripts/gpu_campaign.py unpack <the files' folder>    (then commit results/)
 
-FAMILY is the ImageNet-shaped family of issue 12 in the order that trains the shared paper's net first.
+FAMILY is the ablation family, read from the registry (each of its claims trains the shared paper's net).
 The device's python has no papermill, nbclient, nbformat or ipykernel: scripts/gpu_calls.sh carries their wheels
 and installs them (its steps `prepare`, `carry`, `join`).
 """
@@ -35,24 +35,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from alexnet_repro.claims import family_slugs  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("carry_data", Path(__file__).with_name("carry_data.py"))
 carry_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(carry_data)
 
-# L2, O1, M1, D3, DR1, T1, E5, BN (claims/ablation.py's family, sharing the paper's net's runs), then D2.
-FAMILY = (
-    "lrn_alexnet",
-    "overlapping_pool",
-    "two_columns",
-    "pca_colour",
-    "dropout",
-    "weight_decay",
-    "depth",
-    "batchnorm",
-    "ten_patch",
-)
+# The ablation family's claims (claims/family/declarations.py), sharing the paper's net's runs, by the registry.
+FAMILY = tuple(family_slugs())
 PACK, PART_MB, MAX_FILES = "campaign.tar.gz", 15, 8  # the device returns 8 files of at most 16 MiB each
 KEPT_RUN_FILES = ".json"  # from the run store: records and cached evaluations, never checkpoints
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
-from alexnet_repro.claims import ablation, contract  # noqa: E402
+from alexnet_repro.claims import contract
+from alexnet_repro.claims.family import arms  # noqa: E402
 from alexnet_repro.results import atomic_write_json, git_commit, load_result  # noqa: E402
 from alexnet_repro.verdict import measure_effect, sd_upper, seeds_for_power  # noqa: E402
 
@@ -82,7 +83,7 @@ def detectable(n, sd, comparisons, target=0.8):
 def plan():
     family = {slug: mod for slug, mod in claims.registry().items() if claims.has_confirmation(mod)}
     deciding = {
-        slug: [c for c in ablation.comparisons(mod, claims.REGIME) if c.decides and not c.not_testable]
+        slug: [c for c in arms.comparisons(mod, claims.REGIME) if c.decides and not c.not_testable]
         for slug, mod in family.items()
     }
     pools = {"between arms": {}, "one net two ways": {}}
@@ -93,7 +94,7 @@ def plan():
     sds = {name: pooled_sd(list(groups.values()), ratio=False) for name, groups in pools.items()}
     out = {
         "scale": claims.REGIME,
-        "epochs": ablation.REGIME_EPOCHS,
+        "epochs": arms.REGIME_EPOCHS,
         "protocol": 3,
         "min_seeds": MIN_SEEDS,
         "max_seeds": MAX_SEEDS,

@@ -1,5 +1,5 @@
 """Move the ablation family's pre-v2 cpu results (Imagenette at 67 px, 8 epochs) to results/<claim>/imagenette/,
-decided again by the protocol-v2 rules from their own per-run tables (ablation.reassess_legacy). Run once,
+decided again by the protocol-v2 rules from their own per-run tables (assessment.reassess_legacy). Run once,
 before the CIFAR-10 cpu scale writes results/<claim>/cpu/.
 
     python scripts/reassess_imagenette.py
@@ -12,21 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
-from alexnet_repro.claims import ablation  # noqa: E402
+from alexnet_repro.claims.family import assessment  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 
-FAMILY = (
-    "lrn_alexnet",
-    "batchnorm",
-    "overlapping_pool",
-    "two_columns",
-    "pca_colour",
-    "dropout",
-    "weight_decay",
-    "depth",
-)
-
-for slug in FAMILY:
+for slug in claims.family_slugs():
     src, dest = results_root() / slug / "cpu", results_root() / slug / "imagenette"
     if (
         not (src / "result.json").exists()
@@ -34,7 +23,7 @@ for slug in FAMILY:
     ):
         print(f"{slug}: no Imagenette cpu result to move")
         continue
-    res = ablation.reassess_legacy(claims.load(slug), src, dest)
+    res = assessment.reassess_legacy(claims.load(slug), src, dest)
     print(f"{slug}: {res['verdict']} ({res['reason']})")
     shutil.rmtree(src)
 

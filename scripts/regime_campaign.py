@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.__main__ import regime_order  # noqa: E402
-from alexnet_repro.claims import ablation  # noqa: E402
+from alexnet_repro.claims.family import arms, training  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.runs import stored_record  # noqa: E402
 
@@ -30,13 +30,13 @@ from alexnet_repro.runs import stored_record  # noqa: E402
 def status(data_root):
     """[(slug, runs done, runs planned, minutes of the done runs)] in campaign order. A run shared by several claims
     (the paper's net) counts in each of them."""
-    fam = ablation.Family(ablation.family_config(claims.REGIME), claims.REGIME, "cpu", data_root)
+    fam = training.Family(arms.family_config(claims.REGIME), claims.REGIME, "cpu", data_root)
     rows = []
     for slug in regime_order():
         mod = claims.load(slug)
         jobs = [job for chain in mod.plan(claims.REGIME) for stage in chain for job in stage]
         records = [
-            stored_record(fam.work_dir, fam.describe_run(ablation.CATALOGUE[j["arm"]], j["seed"])[1], fam.mirror)
+            stored_record(fam.work_dir, fam.describe_run(arms.CATALOGUE[j["arm"]], j["seed"])[1], fam.mirror)
             for j in jobs
         ]
         done = [r for r in records if r]
@@ -55,7 +55,7 @@ def main():
     done_runs = sum(d for _, d, _, _ in rows)  # shared runs counted once per claim, in the minutes too
     minutes = sum(m for *_, m in rows)
     per_run = minutes / done_runs if done_runs else 10.0  # before any run: the paper's net at 60 epochs in bf16
-    stored = results_root() / "runs" / ablation.FAMILY / claims.REGIME
+    stored = results_root() / "runs" / arms.FAMILY / claims.REGIME
     print(f"{'claim':<18} {'runs done':>10}   result")
     for slug, done, planned, _ in rows:
         has = (REPO / "results" / slug / claims.REGIME / "result.json").exists()

@@ -4,7 +4,7 @@
 # Usage: scripts/run_cpu_family.sh PATH_TO_CIFAR10 [claim ...]
 set -uo pipefail
 data=${1:?usage: scripts/run_cpu_family.sh PATH_TO_CIFAR10 [claim ...]}; shift
-claims=${*:-lrn_alexnet dropout overlapping_pool weight_decay pca_colour batchnorm two_columns depth}
+claims=${*:-$(python -c 'from alexnet_repro import claims; print(" ".join(claims.family_slugs()))')}
 for claim in $claims; do
   python -m alexnet_repro run "$claim" --scale cpu --jobs 2 --data-root "$data" || echo "$claim failed" >&2
 done

@@ -1,4 +1,4 @@
-"""The AlexNet ablation family (claims/ablation.py and its eight claim modules)."""
+"""The AlexNet ablation family (claims/family/: its arms, training, assessment and ten declared claims)."""
 
 import dataclasses
 import math
@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from alexnet_repro import claims
-from alexnet_repro.claims import ablation
-from alexnet_repro.claims.ablation import PAPER, Arm, Comparison, converged_epoch
+from alexnet_repro.claims.family import arms, assessment, training
+from alexnet_repro.claims.family.arms import PAPER, Arm, Comparison
+from alexnet_repro.claims.family.assessment import converged_epoch
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.paper_claims import BY_ID
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS, combine
@@ -22,13 +23,10 @@ FAMILY = [slug for slug, mod in claims.registry().items() if claims.has_confirma
 
 
 def _switches(arm: Arm):
-    """Everything that defines an arm, as a flat dict: its net config, its decay, its PCA lighting."""
-    return {
-        **dataclasses.asdict(arm.net_config(AlexNetConfig())),
-        "weight_decay": arm.weight_decay,
-        "pca": arm.pca,
-        "crop_flip": arm.crop_flip,
-    }
+    """Everything that defines an arm, as a flat dict: its net config and every other switch of Arm (decay, PCA
+    lighting, crops and flips, and any switch added later)."""
+    recipe = {f.name: getattr(arm, f.name) for f in dataclasses.fields(arm) if f.name not in ("name", "net")}
+    return {**dataclasses.asdict(arm.net_config(AlexNetConfig())), **recipe}
 
 
 @pytest.mark.parametrize("slug", FAMILY)
@@ -66,18 +64,16 @@ def test_the_paper_arm_is_shared_by_name_and_config():
 def test_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
     mod = claims.load(slug)
     jobs = [job for chain in mod.plan("smoke") for stage in chain for job in stage]
-    arms = {a.name for c in mod.COMPARISONS for a in (c.treatment, c.control)}
-    assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in arms for s in (0, 1))
-    assert all(
-        ablation.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)} for j in jobs
-    )
-    assert mod.run_job is ablation.run_job  # picklable by name for the --jobs process pool
+    names = {a.name for c in mod.COMPARISONS for a in (c.treatment, c.control)}
+    assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in names for s in (0, 1))
+    assert all(arms.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)} for j in jobs)
+    assert mod.run_job is training.run_job  # picklable by name for the --jobs process pool
 
 
 def test_a_net_left_chance_only_well_below_it():
-    assert ablation.left_chance(80.0, 10) and not ablation.left_chance(86.0, 10)  # chance 90%, 5 points below
-    assert not ablation.left_chance(float("nan"), 10)
-    assert ablation.left_chance(94.0, 1000) and not ablation.left_chance(99.0, 1000)  # chance 99.9%
+    assert assessment.left_chance(80.0, 10) and not assessment.left_chance(86.0, 10)  # chance 90%, 5 points below
+    assert not assessment.left_chance(float("nan"), 10)
+    assert assessment.left_chance(94.0, 1000) and not assessment.left_chance(99.0, 1000)  # chance 99.9%
 
 
 def test_converged_epoch_is_the_first_within_one_point_of_the_best():
@@ -95,10 +91,10 @@ def test_effects_are_paired_by_seed_as_differences_or_ratios():
         (PAPER.name, 1): {"val_top1": 40.0, "converged_epoch": 3},
         ("t", 2): {"val_top1": 1.0, "converged_epoch": 1},
     }  # seed 2 has no control: left out
-    assert ablation._effects(Comparison("d", t, c), by) == [-1.0, 2.0]
-    assert ablation._effects(Comparison("r", t, c, metric="converged_epoch", ratio=True), by) == [2.0, 2.0]
+    assert assessment._effects(Comparison("d", t, c), by) == [-1.0, 2.0]
+    assert assessment._effects(Comparison("r", t, c, metric="converged_epoch", ratio=True), by) == [2.0, 2.0]
     by[("t", 1)]["val_top1"] = math.nan  # a diverged run gives no effect rather than a NaN mean
-    assert ablation._effects(Comparison("d", t, c), by) == [-1.0]
+    assert assessment._effects(Comparison("d", t, c), by) == [-1.0]
 
 
 def test_combining_the_verdicts_of_several_comparisons():
@@ -133,8 +129,8 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     regime = claims.REGIME
     # L2 at 2.5 times the paper's effect: v2 called it partly reproduced; v3 decides the direction, states the size
     rows = [_row(PAPER.name, s, 26.5 + 0.1 * s) for s in range(5)] + [_row("no LRN", s, 30.0) for s in range(5)]
-    comps, _, verdict, reason, _ = ablation.assess(lrn_alexnet, rows, regime)
-    assert ablation.assess(lrn_alexnet, rows, "cpu")[2] == PARTLY
+    comps, _, verdict, reason, _ = assessment.assess(lrn_alexnet, rows, regime)
+    assert assessment.assess(lrn_alexnet, rows, "cpu")[2] == PARTLY
     assert verdict == DIRECTION and "2.4 times the paper's effect" in reason
     # E5: one layer costs 2 points, the others nothing: the claim is mixed, each comparison keeps its verdict
     rows = [_row(PAPER.name, s, 30.0) for s in range(5)]
@@ -142,36 +138,36 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     rows += [
         _row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")
     ]
-    comps, _, verdict, reason, _ = ablation.assess(depth, rows, regime)
+    comps, _, verdict, reason, _ = assessment.assess(depth, rows, regime)
     assert [c["verdict"] for c in comps] == [DIRECTION, NO_EFFECT, NO_EFFECT] and verdict == MIXED
     assert "without conv3: direction reproduced" in reason and "without conv4: no effect" in reason
     # opposing halves are never folded into "partly"
-    assert combine([REPRODUCED, NOT_REPRODUCED], ablation.V3) == MIXED
+    assert combine([REPRODUCED, NOT_REPRODUCED], arms.V3) == MIXED
     # D4: the no-crop control overfits by 5 points: enough for v2's 2-point threshold, not for v3's 8
     rows = [_row(PAPER.name, s, 30.0 - 2 + 0.1 * s, gap=2.0) for s in range(4)]
     rows += [_row("no crops or flips", s, 30.0, gap=5.0) for s in range(4)]
-    comps, _, verdict, reason, _ = ablation.assess(crops_flips, rows, regime)
+    comps, _, verdict, reason, _ = assessment.assess(crops_flips, rows, regime)
     assert verdict == NOT_TESTABLE and "nothing to overfit" in reason and "needs 8" in reason
     rows = [dict(r, gap=12.0) if r["arm"] == "no crops or flips" else r for r in rows]
-    assert ablation.assess(crops_flips, rows, regime)[2] == DIRECTION
+    assert assessment.assess(crops_flips, rows, regime)[2] == DIRECTION
     # the regime's convergence rule reads the paper's net's gain over its last 3 epochs (late_gain at the scale)
     rows = [dict(r, late_gain=1.5) if r["arm"] == PAPER.name else r for r in rows]
-    _, _, verdict, reason, _ = ablation.assess(crops_flips, rows, regime)
+    _, _, verdict, reason, _ = assessment.assess(crops_flips, rows, regime)
     assert verdict == NOT_TESTABLE and "over its last 3 epochs" in reason
     # DR1's iterations cannot be measured under a fixed, annealed budget: v3 says so; v2 still reads the ratio
     rows = [_row(PAPER.name, s, 30.0, gap=3.0) for s in range(4)] + [
         _row("no dropout", s, 31.0, gap=12.0) for s in range(4)
     ]
-    comps = ablation.assess(dropout, rows, regime)[0]
+    comps = assessment.assess(dropout, rows, regime)[0]
     assert comps[1]["verdict"] == NOT_TESTABLE and "schedule" in comps[1]["reason"]
-    assert ablation.assess(dropout, rows, "cpu")[0][1]["verdict"] != NOT_TESTABLE
+    assert assessment.assess(dropout, rows, "cpu")[0][1]["verdict"] != NOT_TESTABLE
     # BN is no claim of the paper: a finding
     rows = [_row("batch norm", s, 27.0 + 0.1 * s) for s in range(4)] + [_row(PAPER.name, s, 30.0) for s in range(4)]
     rows += [_row("no LRN", s, 31.0) for s in range(4)]
-    assert ablation.assess(batchnorm, rows, regime)[2] == FINDING + "in the expected direction"
+    assert assessment.assess(batchnorm, rows, regime)[2] == FINDING + "in the expected direction"
     # D2 at v3 is the test half alone; its v2 results keep both halves
-    assert [c.label for c in ablation.comparisons(ten_patch, regime)] == [ten_patch.TEST_HALF]
-    assert len(ablation.comparisons(ten_patch, "cpu")) == 3
+    assert [c.label for c in arms.comparisons(ten_patch, regime)] == [ten_patch.TEST_HALF]
+    assert len(arms.comparisons(ten_patch, "cpu")) == 3
 
 
 def test_the_regime_seeds_come_from_the_committed_plan(tmp_path):
@@ -181,12 +177,12 @@ def test_the_regime_seeds_come_from_the_committed_plan(tmp_path):
 
     plan = tmp_path / "plan.json"
     with pytest.raises(ValueError, match="plan_regime.py"):
-        ablation.regime_seeds(pca_colour, plan=plan)
+        arms.regime_seeds(pca_colour, plan=plan)
     plan.write_text(json.dumps({"claims": {"pca_colour": {"n": 3}}}))
-    assert ablation.regime_seeds(pca_colour, plan=plan) == (0, 1, 2)
-    assert ablation.regime_seeds(pca_colour, "0,1,2", plan=plan) == (0, 1, 2)
+    assert arms.regime_seeds(pca_colour, plan=plan) == (0, 1, 2)
+    assert arms.regime_seeds(pca_colour, "0,1,2", plan=plan) == (0, 1, 2)
     with pytest.raises(ValueError, match="fixed in advance"):
-        ablation.regime_seeds(pca_colour, "0,1", plan=plan)  # fewer seeds than declared: optional stopping
+        arms.regime_seeds(pca_colour, "0,1", plan=plan)  # fewer seeds than declared: optional stopping
 
 
 def test_two_claims_share_the_paper_arm_and_write_complete_results(imagenette_data, tmp_path):
@@ -223,7 +219,7 @@ def test_two_claims_share_the_paper_arm_and_write_complete_results(imagenette_da
     assert res["measured"]["runs_at_chance"] == at_chance
 
     # A prefilled run (what `--jobs` does in its own process) is found the same way, its top-5 cached beside it.
-    ablation.run_job("smoke", arm="no LRN", seed=0, data_root=str(imagenette_data))
+    training.run_job("smoke", arm="no LRN", seed=0, data_root=str(imagenette_data))
     assert records() == 6 and len(list((tmp_path / "runs").rglob("val_top5_*.json"))) == 6
 
 
@@ -248,29 +244,29 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
 
     # L2: LRN lowers the error by ~1.4 points on every seed: reproduced
     rows = [row(PAPER.name, s, 30.0 - 1.4 + 0.1 * s) for s in range(4)] + [row("no LRN", s, 30.0) for s in range(4)]
-    comps, measured, verdict, reason, _ = ablation.assess(lrn_alexnet, rows, "cpu")
+    comps, measured, verdict, reason, _ = assessment.assess(lrn_alexnet, rows, "cpu")
     assert verdict == REPRODUCED and comps[0]["effect"]["n"] == 4
     # the same, tight around zero: a measured null
     rows = [row(PAPER.name, s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(4)] + [
         row("no LRN", s, 30.0) for s in range(4)
     ]
-    assert ablation.assess(lrn_alexnet, rows, "cpu")[2] == NO_EFFECT
+    assert assessment.assess(lrn_alexnet, rows, "cpu")[2] == NO_EFFECT
     # the paper's net still improving at its end: not testable, and the reason says so
     rows = [row(PAPER.name, s, 28.6, late=3.0) for s in range(4)] + [row("no LRN", s, 30.0) for s in range(4)]
-    _, _, verdict, reason, _ = ablation.assess(lrn_alexnet, rows, "cpu")
+    _, _, verdict, reason, _ = assessment.assess(lrn_alexnet, rows, "cpu")
     assert verdict == NOT_TESTABLE and "not converged" in reason
     # DR1's gap needs a control that overfits
     rows = [row(PAPER.name, s, 30.0, gap=0.5) for s in range(4)] + [
         row("no dropout", s, 30.0, gap=1.0) for s in range(4)
     ]
-    assert ablation.assess(dropout, rows, "cpu")[2] == NOT_TESTABLE
+    assert assessment.assess(dropout, rows, "cpu")[2] == NOT_TESTABLE
     # E5: three comparisons under Holm; one layer matters at the paper's size, two not at all
     rows = [row(PAPER.name, s, 30.0) for s in range(5)]
     rows += [row("without conv3", s, 32.0 + 0.1 * s) for s in range(5)]
     rows += [
         row(f"without {layer}", s, 30.0 + (0.05 if s % 2 else -0.05)) for s in range(5) for layer in ("conv4", "conv5")
     ]
-    comps, _, verdict, _, _ = ablation.assess(depth, rows, "cpu")
+    comps, _, verdict, _, _ = assessment.assess(depth, rows, "cpu")
     assert [c["verdict"] for c in comps] == [REPRODUCED, NO_EFFECT, NO_EFFECT] and verdict == PARTLY
     assert comps[0]["holm_significant"] is True
 
@@ -280,23 +276,26 @@ def test_assess_decides_each_comparison_under_v2_with_holm_and_not_testable():
     [
         (s, scale)
         for s in FAMILY
-        for scale in ("cpu", claims.CONFIRMATION)
+        for scale in ("cpu", claims.CONFIRMATION, claims.REGIME)
         if (REPO_RESULTS / s / scale / "seeds.csv").exists()
     ],
 )
 def test_committed_cpu_results_are_what_todays_code_reads_from_their_runs(slug, scale, tmp_path):
-    """ablation.reread decides a committed result again from its own per-run table: today's code must give the
-    committed effects and verdict (else the assessing code changed what the results say: look, then rerun)."""
+    """assessment.reread decides a committed result again from its own per-run table: today's code must give the
+    committed effects, verdict and reasons. This is the guard of assessment.DECISION_VERSION, which staleness reads
+    instead of the assessing code's text: a change that fails it is a change of what results say: bump the
+    version, and re-read or rerun the results (scripts/reread_cpu_family.py)."""
     import json
     import shutil
 
     folder = tmp_path / slug
     shutil.copytree(REPO_RESULTS / slug / scale, folder)
     committed = json.loads((folder / "result.json").read_text())
-    result = ablation.reread(claims.load(slug), folder)
+    result = assessment.reread(claims.load(slug), folder)
     assert result["verdict"] == committed["verdict"] and len(result["looks"]) == len(committed["looks"])
+    assert result["reason"] == committed["reason"] and len(result["comparisons"]) == len(committed["comparisons"])
     for new, old in zip(result["comparisons"], committed["comparisons"]):
-        assert new["label"] == old["label"] and new["verdict"] == old["verdict"]
+        assert new["label"] == old["label"] and new["verdict"] == old["verdict"] and new["reason"] == old["reason"]
         # the committed intervals used a 3-decimal t table; today's quantiles are scipy's (equal to 3 decimals)
         assert new["per_seed"] == pytest.approx(old["per_seed"]) and new["effect"] == pytest.approx(
             old["effect"], rel=1e-3, abs=1e-3
@@ -329,18 +328,18 @@ def test_a_confirmations_seeds_are_fixed_by_its_pilot(tmp_path):
 
     root = tmp_path / "results"
     with pytest.raises(ValueError, match="no cpu result to confirm"):
-        ablation.confirmation_seeds(pca_colour, root=root)
+        arms.confirmation_seeds(pca_colour, root=root)
     for slug in ("pca_colour", "depth", "two_columns"):
         _pilot(slug, root)
     pilot = json.loads((root / "depth" / "cpu" / "result.json").read_text())
     needed = {c["label"]: c["seeds_needed"] for c in pilot["comparisons"] if c["seeds_needed"]}
-    seeds = ablation.confirmation_seeds(depth, root=root)  # the most any deciding comparison needs, none of the pilot's
+    seeds = arms.confirmation_seeds(depth, root=root)  # the most any deciding comparison needs, none of the pilot's
     assert seeds == tuple(range(4, 4 + max(needed.values()))) and len(seeds) > 4
-    assert ablation.confirmation_seeds(depth, seeds, root=root) == seeds
+    assert arms.confirmation_seeds(depth, seeds, root=root) == seeds
     with pytest.raises(ValueError, match="fixed by its pilot"):
-        ablation.confirmation_seeds(depth, seeds[:-1], root=root)  # one seed fewer is optional stopping
+        arms.confirmation_seeds(depth, seeds[:-1], root=root)  # one seed fewer is optional stopping
     with pytest.raises(ValueError, match="nothing to confirm"):
-        ablation.confirmation_seeds(two_columns, root=root)  # M1's pilot decided
+        arms.confirmation_seeds(two_columns, root=root)  # M1's pilot decided
 
 
 def test_a_confirmation_runs_on_fresh_seeds_and_is_decided_alone(shared_data, tmp_path, monkeypatch):
@@ -349,14 +348,14 @@ def test_a_confirmation_runs_on_fresh_seeds_and_is_decided_alone(shared_data, tm
     from alexnet_repro.claims import pca_colour
 
     _pilot("pca_colour", tmp_path / "results", seeds_needed=2)
-    monkeypatch.setitem(ablation.SCALES, claims.CONFIRMATION, dataclasses.replace(ablation.SCALES["smoke"], seeds=()))
+    monkeypatch.setitem(arms.SCALES, claims.CONFIRMATION, dataclasses.replace(arms.SCALES["smoke"], seeds=()))
     res = pca_colour.run(claims.CONFIRMATION, data_root=str(shared_data), out_dir=tmp_path / "out")
     assert res["scale"] == claims.CONFIRMATION and tuple(res["provenance"]["seeds"]) == (4, 5)
     assert sorted(pd.read_csv(tmp_path / "out" / "seeds.csv").seed.unique()) == [4, 5]
     assert res["comparisons"][0]["effect"]["n"] == 2 and res["verdict"] in VERDICTS
     assert res["pilot"]["verdict"] == INCONCLUSIVE and res["pilot"]["seeds"] == [0, 1, 2, 3]
     assert len(res["looks"]) == 1 and "confirmation's only look" in res["looks"][0]["note"]
-    assert len(list((tmp_path / "runs" / ablation.FAMILY / "cpu").rglob("record.json"))) == 4  # the cpu store
+    assert len(list((tmp_path / "runs" / arms.FAMILY / "cpu").rglob("record.json"))) == 4  # the cpu store
 
 
 def test_cli_refuses_a_confirmation_that_has_no_pilot_or_nothing_to_confirm(tmp_path):
@@ -377,13 +376,32 @@ def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_pat
     mirror, results/runs/...), and a machine whose run store is empty assembles from them without training."""
     import shutil
 
-    monkeypatch.setattr(ablation, "MIRRORED", {"smoke"})
-    cfg = dataclasses.replace(ablation.SCALES["smoke"], epochs=1)
-    row, curve = ablation.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
-    mirror = tmp_path / "results" / "runs" / ablation.FAMILY / "smoke"
+    monkeypatch.setattr(training, "MIRRORED", {"smoke"})
+    cfg = dataclasses.replace(arms.SCALES["smoke"], epochs=1)
+    row, curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    mirror = tmp_path / "results" / "runs" / arms.FAMILY / "smoke"
     (folder,) = mirror.iterdir()
     assert {p.name for p in folder.iterdir()} == {"record.json", "val_top5_128.json"}  # never a checkpoint
     shutil.rmtree(tmp_path / "runs")  # a new machine: the run store is gone
-    again, again_curve = ablation.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
-    assert not (tmp_path / "runs" / ablation.FAMILY / "smoke" / folder.name / "checkpoint.pt").exists()  # not trained
+    again, again_curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    assert not (tmp_path / "runs" / arms.FAMILY / "smoke" / folder.name / "checkpoint.pt").exists()  # not trained
     assert again == row and again_curve == curve
+
+
+def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rule(monkeypatch, capsys):
+    """scripts/reread_cpu_family.py --check re-reads copies of the committed results (nothing is written under
+    results/) and exits 1 when today's code would change one."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "reread_cpu_family", Path(__file__).parent.parent / "scripts" / "reread_cpu_family.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(REPO_RESULTS))
+    assert script.main(["--check", "lrn_alexnet", "kernels"]) == 0
+    assert capsys.readouterr().out.count("re-reads identically") == 4  # L2 cpu and its confirmation, Q1's two
+    rule = claims.load("lrn_alexnet").RULE
+    monkeypatch.setattr(claims.load("lrn_alexnet"), "RULE", dataclasses.replace(rule, band=(-9.0, -8.0)))
+    assert script.main(["--check", "lrn_alexnet"]) == 1
+    assert "CHANGES: verdict" in capsys.readouterr().out

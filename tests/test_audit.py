@@ -67,6 +67,35 @@ def test_a_rule_changed_after_the_runs_is_flagged(history):
     assert audit.timeline(_result([b], b)).declared[0] == a  # judged at the commit that decided it
 
 
+def test_declarations_moved_verbatim_into_the_family_file_keep_their_date(history):
+    """A claim's declarations moved from its own module into its block of the family's one file (a class whose
+    CLAIM names it) are the same declarations: the audit dates them where they were last changed, not the move."""
+    a, b, c, d = history
+    root = paths.REPO_ROOT
+    module = root / "alexnet_repro" / "claims" / "dropout.py"
+    body = 'CLAIM = Claim(id="DR1", slug="dropout")\nRULE = 2\nSCALES = {"cpu": 4}\n'
+    module.unlink()
+    family = root / "alexnet_repro" / "claims" / "family" / "declarations.py"
+    family.parent.mkdir()
+
+    def block(slug, text):
+        return f"class {slug.title()}(Family):\n" + "".join(f"    {line}\n" for line in text.splitlines())
+
+    family.write_text(block("dropout", body) + "\n\n" + block("depth", 'CLAIM = Claim(slug="depth")\nRULE = 9\n'))
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "moved")
+    moved = _git(root, "rev-parse", "HEAD")
+    assert audit.declarations("dropout", moved) == audit.declarations("dropout", d)
+    assert audit.timeline(_result([b], moved)).declared[0] == c  # the move declares nothing
+    family.write_text(family.read_text().replace("RULE = 9", "RULE = 8"))  # another claim's block
+    _git(root, "commit", "-qam", "depth's rule")
+    assert audit.timeline(_result([b], _git(root, "rev-parse", "HEAD"))).declared[0] == c
+    family.write_text(family.read_text().replace("RULE = 2", "RULE = 3"))
+    _git(root, "commit", "-qam", "its rule")
+    changed = _git(root, "rev-parse", "HEAD")
+    assert audit.timeline(_result([b], changed)).declared[0] == changed
+
+
 def test_runs_from_a_dirty_tree_are_flagged(history):
     a, b, c, d = history
     t = audit.timeline(_result([d + "+dirty"], d))

@@ -8,6 +8,7 @@ import pytest
 
 from alexnet_repro import claims, staleness
 from alexnet_repro.book import evidence, forest, generate, pages, paper, reproducibility, standing, summary
+from alexnet_repro.claims import contract
 from alexnet_repro.paper_claims import IDS
 from alexnet_repro.results import provenance, write_result
 
@@ -242,10 +243,10 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
 
 def test_code_status_compares_code_versions(monkeypatch):
     res = json.loads(FIXTURE.read_text())
-    res["provenance"]["decision_version"] = "c0de1"
-    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de1")
+    res["provenance"]["decision_version"] = contract.SCHEME + "c0de1"
+    monkeypatch.setattr(staleness, "decision_version", lambda module: contract.SCHEME + "c0de1")
     assert evidence.code_status(res) == (res["provenance"]["git_commit"], "current")
-    monkeypatch.setattr(staleness, "decision_version", lambda module: "c0de2")
+    monkeypatch.setattr(staleness, "decision_version", lambda module: contract.SCHEME + "c0de2")
     assert evidence.code_status(res)[1].startswith("stale")
     res["provenance"]["git_commit"] += "+dirty"
     assert evidence.code_status(res)[1].endswith("run from uncommitted changes")

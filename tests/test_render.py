@@ -74,7 +74,7 @@ def test_rendering_a_committed_result_again_gives_its_page_and_changes_no_result
 def test_page_code_names_the_notebook_the_claim_and_what_reports_it():
     code = rendering.page_code("dropout")
     assert {"notebooks/dropout.ipynb", "alexnet_repro.report", "alexnet_repro.figures"} <= set(code)
-    assert "alexnet_repro.claims.ablation" in code  # report.family draws the family's figures from there
+    assert "alexnet_repro.claims.family.figures" in code  # report.family draws the family's figures from there
     assert "alexnet_repro.engine" not in code  # training code does not run when a page renders
     assert "alexnet_repro.models.summary" in rendering.page_code("architecture")  # the notebook computes with it
 

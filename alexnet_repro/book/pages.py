@@ -118,7 +118,7 @@ def evidence_markdown(entry, siblings, downloads) -> str:
                 f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |"
             )
         lines.append("")
-    if res.get("pilot"):  # a confirmation (ablation.confirmation_seeds): its pilot beside it, never pooled into it
+    if res.get("pilot"):  # a confirmation (family.arms.confirmation_seeds): its pilot beside it, never pooled into it
         p = res["pilot"]
         lines += [
             f"The pilot this confirms ([cpu scale]({entry.slug}-cpu.ipynb), seeds "

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from ..paper_claims import BY_ID, IDS
 
 SCALES = ("smoke", "cpu", "gpu", "paper")
-# A scale of the ablation family's comparisons alone (ablation.CONFIRMATION): the confirmation of an
+# A scale of the ablation family's comparisons alone (family/arms.py): the confirmation of an
 # inconclusive cpu result, on fresh seeds, as many as that result says would decide it.
 CONFIRMATION = "cpu-confirmation"
-# The ablation family's scale in the regime its claims are about (ablation.REGIME_NOTE): the paper's net trained
+# The ablation family's scale in the regime its claims are about (family/arms.py): the paper's net trained
 # to convergence by the 3-epoch rule and into overfitting, read by protocol v3, every n fixed before its runs.
 REGIME = "cpu-regime"
 FAMILY_SCALES = (CONFIRMATION, REGIME)
@@ -49,15 +49,29 @@ class Claim:
 
 @functools.cache
 def registry() -> dict:
-    """slug -> claim module, for every module of this package that declares CLAIM, in the order of the
-    claim ids in paper_claims.CLAIMS (then by slug). The slug names the notebook, the results folder and the
-    CLI argument."""
+    """slug -> claim, for every module of this package that declares CLAIM and every claim a module lists in
+    CLAIMS (the ablation family's, family/declarations.py), in the order of the claim ids in
+    paper_claims.CLAIMS (then by slug). The slug names the notebook, the results folder and the CLI argument."""
     found = {}
     for info in pkgutil.iter_modules(__path__):
         mod = importlib.import_module(f"{__name__}.{info.name}")
-        if isinstance(getattr(mod, "CLAIM", None), Claim):
-            found[mod.CLAIM.slug] = mod
+        for claim in (mod, *getattr(mod, "CLAIMS", ())):
+            if isinstance(getattr(claim, "CLAIM", None), Claim):
+                found[claim.CLAIM.slug] = claim
     return dict(sorted(found.items(), key=lambda kv: (IDS.index(kv[1].CLAIM.id), kv[0])))
+
+
+def family_slugs() -> list:
+    """The slugs of the ablation family's claims (those with the family's own scales), in the registry's order."""
+    return [slug for slug, mod in registry().items() if has_confirmation(mod)]
+
+
+def __getattr__(name):
+    """`from alexnet_repro.claims import dropout`: a claim by its slug, wherever it is declared. A name of a module
+    of this package is left to the import system (its import may be what is building the registry)."""
+    if not name.startswith("_") and name not in {m.name for m in pkgutil.iter_modules(__path__)} and name in registry():
+        return registry()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ids_tested() -> dict:

@@ -4,7 +4,7 @@ A claim module declares, before any run:
   CLAIM          its id in the paper's table (paper_claims), slug, title and the paper's words (claims.Claim)
   DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
   SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
-                 train or read the ablation family's nets run at the family's scales, ablation.SCALES)
+                 train or read the ablation family's nets run at the family's scales, family/arms.py)
   RULE / RULES   the rule its verdict follows, written before the runs
 and provides four functions:
   plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
@@ -20,6 +20,11 @@ one place, validates and writes results/<slug>/<scale>/ (results.write_result).
 Claims register themselves (claims/__init__.py): a module of this package that declares CLAIM is a claim.
 """
 
+import ast
+import dataclasses
+import functools
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +32,97 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
-from ..staleness import decision_version
 from ..verdict import PLUMBING, Rule
+
+# The declarations of a claim that fix its verdict before any run (the audit dates them; staleness compares them).
+DECLARED = (
+    "RULE",
+    "RULES",
+    "COMPARISONS",
+    "COMPARISONS_BY_PROTOCOL",
+    "SCALES",
+    "RULE_TEXT",
+    "UNTESTABLE_RULE",
+    "FAR_FROM_REGIME",
+    "IN_THE_PAPER",
+)
+# A decision version made by decided_by's values (staleness.py tells it from the file hashes recorded before).
+SCHEME = "d2-"
+
+
+def value(obj):
+    """`obj` as plain JSON-able data, by value: dataclasses (rules, arms, comparisons, configs, protocols) as their
+    fields, floats by repr (so that inf and nan compare), or by its identity() where it states one (an arm: by what
+    its runs are keyed on). Anything else is refused: its repr may be an address."""
+    if hasattr(obj, "identity") and not isinstance(obj, type):
+        return value(obj.identity())
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"": type(obj).__name__, **{f.name: value(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, dict):
+        return {repr(k): value(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [value(v) for v in obj]
+    if isinstance(obj, float):
+        return repr(obj)
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    raise TypeError(f"no value for a {type(obj).__name__} in a claim's declarations")
+
+
+# Module-level names that hold what a claim's notebook says, not what trains or decides it.
+PRESENTATION = {"EXPERIMENT"}
+
+
+@functools.lru_cache(maxsize=1024)
+def syntax(source: str, imports: bool = True) -> str:
+    """The source as its syntax tree, without docstrings and PRESENTATION assignments (comments are not in the
+    tree at all), and without its import statements unless `imports` (where a name comes from is layout)."""
+    tree = ast.parse(source)
+    tree.body = [
+        n
+        for n in tree.body
+        if not (isinstance(n, ast.Assign) and {getattr(t, "id", None) for t in n.targets} & PRESENTATION)
+        and (imports or not isinstance(n, (ast.Import, ast.ImportFrom)))
+    ]
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
+def decided_by(mod) -> dict:
+    """What trains and decides the claim `mod`, by value (staleness.py says why these): the training version, the
+    verdict rules' code, and the claim's own part, which a claim states itself (`mod.decided_by()`: the ablation
+    family, by its declarations and arms) or, for a claim whose module is its code, that module's syntax tree."""
+    out = {
+        "training": TRAINING_VERSION,
+        "verdict": syntax((Path(__file__).parent.parent / "verdict.py").read_text(), imports=False),
+    }
+    own = getattr(mod, "decided_by", None)
+    if own is None:
+        return {**out, "module": module_syntax(mod)}
+    part = own()
+    if "module" not in part:  # declared, not coded: its declarations by value
+        part["declared"] = {n: value(getattr(mod, n)) for n in DECLARED if hasattr(mod, n)}
+    return {**out, **part}
+
+
+def module_syntax(mod) -> str:
+    """The syntax tree of the module `mod`, for a claim whose module is its code (decided_by)."""
+    return syntax(Path(mod.__file__).read_text(), imports=False)
+
+
+def decision_version(mod) -> str:
+    """A short hash of decided_by(mod), which results record (provenance.decision_version)."""
+    blob = json.dumps(decided_by(mod), sort_keys=True).encode()
+    return SCHEME + hashlib.sha256(blob).hexdigest()[:12]
 
 
 def rule_for(mod, label, decides=True):
@@ -77,7 +171,7 @@ def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None,
     t0 = time.time()
     trained = mod.train(scale, seeds, device, data_root, work_dir, download)
     assessment = mod.assess(trained, scale)
-    result = assemble(mod.CLAIM, scale, trained, assessment)
+    result = assemble(mod, scale, trained, assessment)
     result["provenance"]["invocation_wall_time_s"] = round(time.time() - t0, 1)
     folder = Path(out_dir or results_dir(mod.CLAIM.slug, scale))
     for name, data in trained.files.items():
@@ -100,9 +194,10 @@ def smoke_headline(trained: Trained) -> str:
     )
 
 
-def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
-    """The result dict: the fields every result has, around the claim's own. A smoke run's plumbing check says what
-    ran, not what it measured (smoke_headline)."""
+def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
+    """The result dict of the claim `mod`: the fields every result has, around the claim's own. A smoke run's
+    plumbing check says what ran, not what it measured (smoke_headline)."""
+    claim = mod.CLAIM
     result = {
         "claim": claim.slug,
         "claim_id": claim.id,
@@ -140,9 +235,11 @@ def assemble(claim, scale, trained: Trained, a: Assessment) -> dict:
                 }
             ],
         )
-    result["provenance"]["training_version"] = TRAINING_VERSION  # what ablation.reread checks before re-reading
+    result["provenance"]["training_version"] = (
+        TRAINING_VERSION  # what family.assessment.reread checks before re-reading
+    )
     # What `list` and the book compare to tell a stale result: the code that trains and decides this claim.
-    result["provenance"]["decision_version"] = decision_version(claim.slug)
+    result["provenance"]["decision_version"] = decision_version(mod)
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
         result["provenance"]["runs_trained_at"] = trained.trained_at

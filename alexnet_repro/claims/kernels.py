@@ -1,7 +1,7 @@
 """Q1: one column's first-layer kernels are colour-agnostic, the other's colour-specific (paper 6.1, Fig. 3).
 
 The experiment. No training of its own: the trained paper's net of the ablation family (the `PAPER`
-arm of claims/ablation.py, two columns as grouped convolutions), one run per seed. conv1's kernels
+arm of claims/family/, two columns as grouped convolutions), one run per seed. conv1's kernels
 `features.conv1.weight` (C, 3, 11, 11) split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`),
 as the paper's GPU 1 and GPU 2.
 
@@ -35,17 +35,20 @@ judged: the paper gives none.
 """
 
 import io
+import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..verdict import INCONCLUSIVE, PARTLY, PLUMBING, REPRODUCED
-from . import Claim, ablation, contract, trained_net
+from . import Claim, contract
 from .contract import Assessment, Trained
-from .trained_net import family_trained, load_family, run_row, trained_nets
+from .family import training
+from .family.training import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
     id="Q1",
@@ -56,7 +59,7 @@ CLAIM = Claim(
     "GPU 2 are largely color-specific. This kind of specialization occurs during every run and is "
     "independent of any particular random weight initialization (modulo a renumbering of the GPUs).",
 )
-# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+# The dataset it reads: the ablation family's at the scale (arms.SCALES[scale].data).
 DATA = "family"
 
 N_PERMUTATIONS = 2000
@@ -165,7 +168,12 @@ def load_weights(path):
 
 
 # What Q1 trains is the family's paper's net: the family's jobs.
-plan, run_job = trained_net.plan, ablation.run_job
+plan, run_job = training.plan_paper_net, training.run_job
+
+
+def decided_by():
+    """contract.decided_by: this module's code, and the family's nets it reads."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), **training.paper_net_decided_by()}
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
@@ -242,47 +250,20 @@ def combined(rows, verdict):
 
 def reread(folder):
     """Decide a committed Q1 result again by today's rule from its own per-seed table (nothing is rerun); a verdict
-    that changes is recorded as a look (as ablation.reread does for the family)."""
-    import json
-    import time
-    from pathlib import Path
+    that changes is recorded as a look (as assessment.reread does for the family)."""
+    from ..results import write_reread
 
-    from ..results import code_version, git_commit, write_result
-    from ..staleness import decision_version
-
-    folder = Path(folder)
-    old = json.loads((folder / "result.json").read_text())
-    rows = [r for r in pd.read_csv(folder / "seeds.csv").to_dict("records") if r["measured"]]
+    old = json.loads((Path(folder) / "result.json").read_text())
+    rows = [r for r in pd.read_csv(Path(folder) / "seeds.csv").to_dict("records") if r["measured"]]
     verdict = decide_seeds(rows) if old["scale"] != "smoke" else PLUMBING
-    looks = list(old.get("looks", []))
-    if verdict != old["verdict"]:
-        looks.append(
-            {
-                "n_seeds": len(rows),
-                "verdict": verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": f"the same seeds re-read by code {code_version()}: a non-significant combined test is "
-                f"inconclusive, no longer 'not reproduced' (was: {old['verdict']})",
-            }
-        )
-    result = {
-        **old,
-        "verdict": verdict,
-        "verdict_rule": RULE_TEXT,
-        "looks": looks,
-        "measured": {**old["measured"], **combined(rows, verdict)},
-        "provenance": {
-            **old["provenance"],
-            "reread": {
-                "git_commit": git_commit(),
-                "code_version": code_version(),
-                "decision_version": decision_version(CLAIM.slug),
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            },
-        },
-    }
-    write_result(result, folder)
-    return result
+    return write_reread(
+        folder,
+        old,
+        {"verdict": verdict, "verdict_rule": RULE_TEXT, "measured": {**old["measured"], **combined(rows, verdict)}},
+        decision_version=contract.decision_version(sys.modules[__name__]),
+        n_seeds=len(rows),
+        why=f": a non-significant combined test is inconclusive, no longer 'not reproduced' (was: {old['verdict']})",
+    )
 
 
 def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):

@@ -45,8 +45,9 @@ from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
 from . import Claim, contract, scale_config
-from .ablation import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 from .contract import Assessment, Trained
+from .family import assessment
+from .family.assessment import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 
 CLAIM = Claim(
     id="L3",
@@ -57,6 +58,12 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+
+
+def decided_by():
+    """contract.decided_by: this module's code, and the family's convergence and chance checks it reads by."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), "family_assessment": assessment.DECISION_VERSION}
+
 
 PAPER = {"error_without": 13.0, "error_with": 11.0, "effect": -2.0}
 ARMS = (False, True)  # lrn
@@ -333,7 +340,7 @@ def _proxy_note(cfg, dataset):
 
 # Not testable, fixed before the cpu scale's runs: a net that never left chance (LEFT_CHANCE_BY points under
 # 90%), or a net without LRN still gaining LATE_GAIN_LIMIT points or more of test error (centre crop, the
-# curve's subset) over its last epoch, median over seeds (the family's rule, ablation.py).
+# curve's subset) over its last epoch, median over seeds (the family's rule, family/assessment.py).
 UNTESTABLE_RULE = (
     f"Not testable (fixed before the runs): a net that never left chance, or the net without LRN still "
     f"gaining {LATE_GAIN_LIMIT}+ points of test error over its last epoch (median over seeds)."
@@ -341,7 +348,7 @@ UNTESTABLE_RULE = (
 
 
 def late_gains_without_lrn(curves):
-    """Each seed's late gain (ablation.late_gain) of the net without LRN, from its curve: seed -> points."""
+    """Each seed's late gain (assessment.late_gain) of the net without LRN, from its curve: seed -> points."""
     by = {}
     for h in sorted(curves, key=lambda h: h["epoch"]):
         if not h["lrn"]:
@@ -383,8 +390,7 @@ def reread(folder):
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from ..results import code_version, git_commit, write_result
-    from ..staleness import decision_version
+    from ..results import write_reread
 
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
@@ -409,37 +415,17 @@ def reread(folder):
     )
     extra = {}
     if a.verdict != old["verdict"]:
-        looks.append(
-            {
-                "n_seeds": len(cfg.seeds),
-                "verdict": a.verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": f"the same runs re-read by code {code_version()} under a rule declared after them: "
-                f"{a.fields['reason']}",
-            }
-        )
         extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
-    result = {
-        **old,
-        **a.fields,
-        **extra,
-        "measured": a.measured,
-        "headline": a.headline,
-        "verdict": a.verdict,
-        "verdict_rule": a.verdict_rule,
-        "looks": looks,
-        "provenance": {
-            **old["provenance"],
-            "reread": {
-                "git_commit": git_commit(),
-                "code_version": code_version(),
-                "decision_version": decision_version(CLAIM.slug),
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            },
-        },
-    }
-    write_result(result, folder)
-    return result
+    fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
+    return write_reread(
+        folder,
+        old,
+        {**a.fields, **extra, **fields},
+        decision_version=contract.decision_version(sys.modules[__name__]),
+        n_seeds=len(cfg.seeds),
+        why=f" under a rule declared after them: {a.fields['reason']}",
+        looks=looks,
+    )
 
 
 def assess(trained: Trained, scale) -> Assessment:

@@ -1,7 +1,7 @@
 """Q2: images close in the last hidden layer (Euclidean) are semantically similar (paper 6.1, Fig. 4).
 
 The experiment. No training of its own: the trained paper's net of the ablation family (the `PAPER`
-arm of claims/ablation.py), one run per seed. Each image is described by the activations of the
+arm of claims/family/), one run per seed. Each image is described by the activations of the
 net's last hidden layer, fc7 (`classifier.fc7` followed by its ReLU `classifier.act7`), in eval
 mode (no dropout) on the single centre crop, mean image subtracted, as in testing. The paper's fc7
 has 4096 units; the proxy scales' nets are narrower (width x0.25: 1024 units; the smoke scale's
@@ -36,9 +36,10 @@ from ..data.augment import center_crop
 from ..fmt import fmt_interval
 from ..models.alexnet import scaled
 from ..verdict import INCONCLUSIVE, PLUMBING, Rule, decide, mean_ci, summarize
-from . import Claim, ablation, contract, trained_net
+from . import Claim, contract
 from .contract import Assessment, Trained
-from .trained_net import family_trained, load_family, run_row, trained_nets
+from .family import training
+from .family.training import family_trained, load_family, run_row, trained_nets
 
 CLAIM = Claim(
     id="Q2",
@@ -50,7 +51,7 @@ CLAIM = Claim(
     "of them according to this measure. Notice that at the pixel level, the retrieved training images "
     "are generally not close in L2 to the query images in the first column.",
 )
-# The dataset it reads: the ablation family's at the scale (ablation.SCALES[scale].data).
+# The dataset it reads: the ablation family's at the scale (arms.SCALES[scale].data).
 DATA = "family"
 
 K = 5  # precision@K
@@ -194,7 +195,12 @@ def _example_rows(space, seed, queries, idx, dist, test_y, key_idx, key_y):
 
 
 # What Q2 trains is the family's paper's net: the family's jobs.
-plan, run_job = trained_net.plan, ablation.run_job
+plan, run_job = training.plan_paper_net, training.run_job
+
+
+def decided_by():
+    """contract.decided_by: this module's code, and the family's nets it reads."""
+    return {"module": contract.module_syntax(sys.modules[__name__]), **training.paper_net_decided_by()}
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:

@@ -1,0 +1,387 @@
+"""How the family trains: its data on the device, one arm for one seed into the family's shared run store (found
+there when done, or in the repository's mirror of it), the runs a claim's comparisons need, and the trained paper's
+nets that Q1 and Q2 look inside."""
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ... import distributed
+from ...data.augment import center_crop, pca_lighting, pixel_pca, predict, random_crop_flip, topk_errors
+from ...data.cifar10 import CLASSES as CIFAR_CLASSES
+from ...data.cifar10 import load_cifar10
+from ...data.imagefolder import find_dataset, load_imagefolder
+from ...data.splits import Splits
+from ...engine import TrainSpec, pick_device
+from ...models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
+from ...paths import results_root
+from ...runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
+from ..contract import Trained, value
+from . import assessment
+from .arms import (
+    CATALOGUE,
+    FAMILY,
+    MIRRORED,
+    PAPER,
+    SCALES,
+    Arm,
+    Config,
+    arms_of,
+    family_config,
+    protocol_of,
+    store_scale,
+)
+from .assessment import converged_epoch, late_gain, left_chance
+
+
+@dataclass
+class FamilyData:
+    """What the family trains on, whichever the dataset: the splits on the device (`test` is what a
+    scale evaluates on: the test/validation split, or the held-out part of training for pilots),
+    the mean image and the PCA of the training pixels (D3), and how results name the data."""
+
+    name: str
+    classes: tuple
+    checksum: str
+    description: dict
+    splits: Splits
+    mean: torch.Tensor  # HWC float, 0-255, on the device
+    eigvals: torch.Tensor
+    eigvecs: torch.Tensor
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+
+def load_family_data(cfg: Config, device, data_root=None, download=False) -> FamilyData:
+    if cfg.data == "cifar10":
+        full = load_cifar10(data_root, download=download)
+        n_train = cfg.n_train or len(full.train_y) - cfg.holdout
+        if n_train + cfg.holdout > len(full.train_y):
+            raise ValueError(
+                f"{n_train} training + {cfg.holdout} held-out images exceed CIFAR-10's {len(full.train_y)}"
+            )
+        train_x, train_y = full.train_x[:n_train], full.train_y[:n_train]  # class-interleaved: balanced prefixes
+        if cfg.evaluate_on == "holdout":
+            test_x, test_y, split = full.train_x[-cfg.holdout :], full.train_y[-cfg.holdout :], "held-out training"
+        else:
+            n_test = cfg.n_val or len(full.test_y)
+            test_x, test_y, split = full.test_x[:n_test], full.test_y[:n_test], "test"
+        mean = train_x.double().mean(0).float()
+        pixels = train_x.reshape(-1, 3).double()  # 0-255: its sums are exact in float64
+        vals, vecs = (t.float() for t in pixel_pca(pixels.sum(0), pixels.T @ pixels, len(pixels)))
+        description = {**full.describe(), "n_train": n_train, "n_val": len(test_y), "evaluated_on": split}
+        splits = Splits(train_x.to(device), train_y.to(device), test_x.to(device), test_y.to(device))
+        return FamilyData(
+            "CIFAR-10",
+            CIFAR_CLASSES,
+            full.checksum,
+            description,
+            splits,
+            mean.to(device),
+            vals.to(device),
+            vecs.to(device),
+        )
+    data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
+    data = data.subset(cfg.n_train or len(data.train_y), cfg.n_val or len(data.test_y)).to(device)  # 0: all
+    as_dev = lambda a: torch.from_numpy(np.asarray(a)).float().to(device)  # noqa: E731
+    return FamilyData(
+        data.meta["name"],
+        tuple(data.classes),
+        data.checksum,
+        data.describe(),
+        data,
+        as_dev(data.mean_image),
+        as_dev(data.pca_eigvals),
+        as_dev(data.pca_eigvecs),
+    )
+
+
+class Family:
+    """The data on the device, and the training of one arm for one seed (found in the store if done)."""
+
+    def __init__(self, cfg: Config, scale, device=None, data_root=None, work_dir=None, download=False):
+        self.cfg, self.scale = cfg, scale
+        self.device = pick_device(device)
+        self.data = load_family_data(cfg, self.device, data_root, download)
+        self.splits, self.mean = self.data.splits, self.data.mean
+        n_eval = cfg.train_eval_images or len(self.splits.test_y)  # the training sample of the gap
+        self.train_eval = Splits(
+            self.splits.train_x[:n_eval], self.splits.train_y[:n_eval], self.splits.test_x, self.splits.test_y
+        )
+        self.work_dir = work_dir or default_work_dir(FAMILY, store_scale(scale))
+        # the runs of a campaign that spans sessions are recorded in the repository as well (runs.py)
+        self.mirror = results_root() / "runs" / FAMILY / scale if scale in MIRRORED else None
+        net = dict(CIFAR_ALEXNET) if cfg.data == "cifar10" else dict(width=cfg.width, input_size=cfg.crop)
+        self.base = AlexNetConfig(
+            **{**net, "num_classes": self.data.n_classes, "init_std": cfg.init_std, "hidden_bias": cfg.hidden_bias}
+        )
+        # Model parallelism in a single process only: under torchrun each process has one GPU (DDP).
+        self.devices = two_devices_for(self.device) if cfg.model_parallel and not distributed.current() else None
+
+    def on_two_devices(self, arm: Arm):
+        return bool(self.devices) and arm.net_config(self.base).columns == "two"
+
+    def describe_run(self, arm: Arm, seed):
+        # T2 as cuda-convnet ran it: PaperSGD, decay on the weights only.
+        spec = TrainSpec(
+            lr=self.cfg.lr,
+            momentum=0.9,
+            weight_decay=arm.weight_decay,
+            optimizer="paper_sgd",
+            decay_biases=False,
+            schedule=self.cfg.schedule,
+            batch_size=self.cfg.batch_size,
+            max_epochs=self.cfg.epochs,
+            precision=self.cfg.precision,
+            seed=seed,
+        )
+        augment = arm.augment_text()
+        return spec, {
+            "family": FAMILY,
+            "net": asdict(arm.net_config(self.base)),
+            "spec": asdict(spec),
+            "data": self.data.checksum,
+            "n_train": len(self.splits.train_y),
+            "evaluated_on": self.data.description.get("evaluated_on", "validation"),
+            "n_eval": len(self.splits.test_y),
+            "train_eval_images": len(self.train_eval.train_y),
+            "augment": augment,
+            # its own runs: per-column dropout masks draw other random numbers than the grouped net's
+            **({"devices": 2} if self.on_two_devices(arm) else {}),
+        }
+
+    def build(self, arm: Arm, devices=None):
+        """The arm's net on the family's device (as every reader of a trained net gets it), or to train
+        with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
+        return build_for_training(arm.net_config(self.base), self.device, devices)
+
+    def run(self, arm: Arm, seed, ten_view=False):
+        """One arm and seed: its per-run row and its curve. ten_view adds the 10-view test (D2's test half)."""
+        cfg, mean = self.cfg, self.mean
+        spec, description = self.describe_run(arm, seed)
+        eig = self.data.eigvals, self.data.eigvecs
+
+        def augment(batch, streams):  # each purpose its own stream: arms share crops and lighting
+            x = (
+                random_crop_flip(batch, cfg.crop, streams("crop"), mean)
+                if arm.crop_flip
+                else center_crop(batch, cfg.crop, mean)
+            )
+            return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
+
+        result = cached_train(
+            self.work_dir,
+            description,
+            lambda: self.build(arm, self.devices),
+            self.splits,
+            lambda b: center_crop(b, cfg.crop, mean),
+            spec,
+            augment=augment,
+            train_eval=self.train_eval,
+            desc=f"{arm.name} seed={seed}",
+            mirror=self.mirror,
+        )
+        hist = result.history
+        val = [h["test_error"] for h in hist]
+        finite = all(map(math.isfinite, val))
+        row = {
+            "arm": arm.name,
+            "seed": seed,
+            "status": result.status,
+            "epochs": len(hist),
+            "val_top1": 100 * val[-1],
+            "train_top1": 100 * hist[-1]["train_error_full"],
+            "train_error_running": 100 * hist[-1]["train_error_running"],
+            "final_train_loss": hist[-1]["train_loss"],
+            "converged_epoch": converged_epoch(val) if finite else math.nan,
+            "late_gain": late_gain(val, protocol_of(self.scale).late_epochs) if finite else math.nan,
+            "seconds_per_epoch": result.wall_time_s / max(len(hist), 1),
+            "wall_time_s": result.wall_time_s,
+        }
+        row["gap"] = row["val_top1"] - row["train_top1"]
+        row["left_chance"] = left_chance(row["val_top1"], self.data.n_classes)
+        row["val_top5"] = self._top5(arm, description) if result.status != "diverged" else math.nan
+        if ten_view:
+            ten = (
+                self._ten_view(arm, description)
+                if result.status != "diverged"
+                else {"top1": math.nan, "top5": math.nan}
+            )
+            row["val_top1_ten"], row["val_top5_ten"] = ten["top1"], ten["top5"]
+        return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
+
+    def _ten_view(self, arm, description):
+        """Validation top-1 and top-5 error (%) with the softmax averaged over 10 views (the four corner
+        crops and the centre crop, each also mirrored: the paper's test, and cuda-convnet's multiview test),
+        cached beside the run."""
+
+        def ten():
+            model = final_model(self.work_dir, description, lambda: self.build(arm))
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=True)
+            top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
+            return {"top1": 100 * float(top1), "top5": 100 * float(top5)}
+
+        return cached_beside_run(self.work_dir, description, f"ten_view_{len(self.splits.test_y)}", ten, self.mirror)
+
+    def _top5(self, arm, description):
+        """Validation top-5 error (%) of the centre crop, cached beside the run: every claim that shares
+        the arm reads it instead of loading the model again."""
+
+        def top5():
+            model = final_model(self.work_dir, description, lambda: self.build(arm))
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
+            return {"top5": 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])}
+
+        return cached_beside_run(self.work_dir, description, f"val_top5_{len(self.splits.test_y)}", top5, self.mirror)[
+            "top5"
+        ]
+
+
+def plan_arms(arms, scale, seeds=None):
+    """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
+    chain of its own."""
+    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms]
+
+
+def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
+    """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
+    Family(family_config(scale), scale, device, data_root, work_dir, download).run(CATALOGUE[arm], seed)
+
+
+def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
+    """Every arm the comparisons need, for every seed, trained or found in the store -> contract.Trained."""
+    cfg = family_config(scale, seeds)
+    fam = Family(cfg, scale, device, data_root, work_dir, download)
+    arms = arms_of(comparisons)
+    ten_view = {c.treatment.name for c in comparisons if c.ten_view}
+    rows, curves = [], []
+    for arm in arms:
+        for seed in cfg.seeds:
+            row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
+            rows.append(row)
+            curves += curve
+    records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
+    return Trained(
+        rows=rows,
+        tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)},
+        device=fam.device,
+        dataset=fam.data.description,
+        seeds=cfg.seeds,
+        config={**asdict(cfg), "net": asdict(fam.base), "arms": {a.name: a.describe() for a in arms}},
+        wall_time_s=sum(r["wall_time_s"] for r in rows),
+        precision=cfg.precision,
+        proxy=scale != "paper",
+        proxy_note=proxy_note(fam),
+        trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}),
+    )
+
+
+def proxy_note(fam, paper_data="ImageNet"):
+    """Every departure from the paper's recipe at this scale, in one paragraph."""
+    cfg, net = fam.cfg, fam.base
+    if cfg.data == "cifar10":
+        data = (
+            f"CIFAR-10 (10 classes, 32 px images, random {cfg.crop} px crops + flips; {len(fam.splits.train_y):,} "
+            f"training images; evaluated on {len(fam.splits.test_y):,} {fam.data.description['evaluated_on']} "
+            f"images), the CIFAR-10 AlexNet (conv1 5x5 stride 1, 3/2 pools padded by 1, the paper's kernels x"
+            f"{net.width}, FC layers of {net.fc_width})"
+        )
+    else:
+        data = (
+            f"{fam.data.name} ({fam.data.n_classes} classes) at {cfg.cache_size} px, {cfg.crop} px crops, "
+            f"AlexNet width x{cfg.width}"
+        )
+    schedule = {"constant": "at a constant rate", "linear_to_zero": "the rate annealed linearly to zero"}.get(
+        cfg.schedule, cfg.schedule
+    )
+    init = (
+        ""
+        if (cfg.init_std, cfg.hidden_bias, cfg.lr) == (0.01, 1.0, 0.01)
+        else f"; init std {cfg.init_std}, hidden biases {cfg.hidden_bias}, rate {cfg.lr} (the paper: 0.01, 1, 0.01)"
+    )
+    precision = "" if cfg.precision == "fp32" else f"; {cfg.precision} autocast (cuda-convnet computed in fp32)"
+    return (
+        f"A proxy: {data}; {cfg.epochs} epochs, {schedule}{init}{precision}. The paper: {paper_data}, 1000 "
+        "classes, 224 px crops of 256 px images, ~90 epochs, the rate divided by 10 on plateaus."
+    )
+
+
+# The trained paper's nets, for the claims that look inside them (Q1's kernels, Q2's neighbours): they train nothing
+# of their own but the family's PAPER arm, the very runs the ablations compare against, in the shared store.
+
+
+def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
+    """(Family, its Config) at `scale`, with the seeds overridden when given."""
+    cfg = family_config(scale, seeds)
+    return Family(cfg, scale, device, data_root, work_dir), cfg
+
+
+def trained_nets(fam):
+    """For each seed of the family: (seed, the run's row, its trained model in eval mode on the
+    family's device, or None if the run diverged or its weights are not finite)."""
+    for seed in fam.cfg.seeds:
+        row, _ = fam.run(PAPER, seed)
+        model = None
+        if row["status"] != "diverged":
+            model = final_model(fam.work_dir, fam.describe_run(PAPER, seed)[1], lambda: fam.build(PAPER)).eval()
+            if not all(p.isfinite().all() for p in model.parameters()):
+                model = None
+        yield seed, row, model
+
+
+def run_row(row):
+    """The training facts of one run worth carrying into an analysis table."""
+    return {
+        "seed": row["seed"],
+        "status": row["status"],
+        "epochs": row["epochs"],
+        "val_top1": row["val_top1"],
+        "wall_time_s": row["wall_time_s"],
+    }
+
+
+def plan_paper_net(scale, seeds=None):
+    """The runs Q1 and Q2 read: the family's paper's net, one chain per seed (jobs of run_job)."""
+    return plan_arms([PAPER], scale, seeds)
+
+
+def paper_net_decided_by() -> dict:
+    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by): the
+    family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
+    return {
+        "family_assessment": assessment.DECISION_VERSION,
+        "family_scales": {scale: value(family_config(scale)) for scale in SCALES},
+        "arm": value(PAPER),
+    }
+
+
+def family_trained(fam, rows, analysis_config, tables, proxy_extra="", files=None, context=None) -> Trained:
+    """What a claim looking inside the paper's nets hands its assess: its rows and tables, and the provenance
+    of the family's runs it read (contract.Trained)."""
+    cfg = fam.cfg
+    records = [stored_record(fam.work_dir, fam.describe_run(PAPER, s)[1]) for s in cfg.seeds]
+    return Trained(
+        rows=rows,
+        tables=tables,
+        device=fam.device,
+        dataset=fam.data.description,
+        seeds=cfg.seeds,
+        config={
+            **asdict(cfg),
+            "net": asdict(fam.base),
+            "arm": {"name": PAPER.name, **PAPER.describe()},
+            "analysis": analysis_config,
+        },
+        wall_time_s=sum(r["wall_time_s"] for r in rows if math.isfinite(r["wall_time_s"])),
+        precision=cfg.precision,
+        proxy=fam.scale != "paper",
+        proxy_note=f"{proxy_note(fam, 'ImageNet (ILSVRC-2010)')} {proxy_extra}".strip(),
+        trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}),
+        files=files or {},
+        context=context or {},
+    )
