@@ -9,7 +9,7 @@ Every claim notebook has two modes, chosen by its papermill parameter `render`:
 committed result's notebook in render mode, so a page carries only what today's notebooks and report code write.
 
 What rendered a page (`page_code`): the code that turns a result into the page, hashed module by module as its
-syntax tree (staleness.syntax: comments and docstrings do not count, since they never reach a page):
+syntax tree (contract.syntax: comments and docstrings do not count, since they never reach a page):
   - the notebook's cells (its markdown is the page's prose, its code is shown behind a toggle);
   - the package modules the notebook imports (report, claims, results, rendering; the architecture notebook's
     model summary);
@@ -34,8 +34,8 @@ import re
 import sys
 from pathlib import Path
 
+from .claims.contract import syntax
 from .results import read_notebook, read_result, results_dir
-from .staleness import syntax
 
 META_KEY = "alexnet_repro"
 PACKAGE = __name__.split(".")[0]
