@@ -32,6 +32,7 @@ import importlib.util
 import json
 import re
 import sys
+import types
 from pathlib import Path
 
 from .claims.contract import syntax
@@ -106,14 +107,19 @@ def _is_module(name: str) -> bool:
         return False
 
 
-def _claims_modules(module_name: str) -> set:
-    """The module `module_name` and every module of the claims package it imports, transitively (relative imports
-    resolved as Python resolves them, so a module moved into a subpackage is still followed)."""
+def _claims_modules(*roots: str) -> set:
+    """The modules of the claims package that `roots` import, transitively, the roots among them when they are in
+    it: relative imports resolved as Python resolves them, function-level ones too (report.family imports the
+    family's figures when it runs), so a module moved into a subpackage is still followed."""
     claims_pkg = f"{PACKAGE}.claims"
-    seen, todo = set(), [module_name]
+
+    def in_claims(name):
+        return name == claims_pkg or name.startswith(claims_pkg + ".")
+
+    seen, todo = set(), list(roots)
     while todo:
         name = todo.pop()
-        if name in seen or not (name == claims_pkg or name.startswith(claims_pkg + ".")):
+        if name in seen or not (in_claims(name) or name in roots):
             continue
         mod = sys.modules.get(name) or importlib.import_module(name)
         seen.add(name)
@@ -123,7 +129,7 @@ def _claims_modules(module_name: str) -> set:
                 base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
                 todo.append(base)
                 todo += [f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}")]
-    return seen
+    return {name for name in seen if in_claims(name)}
 
 
 def page_code(slug: str, nb_source: dict = None) -> dict:
@@ -133,7 +139,10 @@ def page_code(slug: str, nb_source: dict = None) -> dict:
     from .paths import notebooks_dir
 
     nb = nb_source or json.loads((notebooks_dir() / f"{slug}.ipynb").read_text())
-    names = {f"{PACKAGE}.{m}" for m in SHARED} | _notebook_imports(nb) | _claims_modules(claims.load(slug).__name__)
+    claim = claims.load(slug)  # a claim module, or a family claim's class in claims/family/declarations.py
+    shared = {f"{PACKAGE}.{m}" for m in SHARED}
+    home = claim.__name__ if isinstance(claim, types.ModuleType) else claim.__module__
+    names = shared | _notebook_imports(nb) | _claims_modules(home, *shared)
     out = {f"notebooks/{slug}.ipynb": _digest(json.dumps(notebook_cells(nb)))}
     for name in sorted(names):
         spec = importlib.util.find_spec(name)
