@@ -423,12 +423,14 @@ def cmd_render(args):
 
 
 def regime_order():
-    """The family's claims at the regime scale, cheapest first (the fewest planned seeds), so that a campaign that
-    spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
-    from .claims.family import arms
+    """The family's claims at the regime scale, cheapest first (the fewest planned runs, each arm times its seeds),
+    so that a campaign that spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
+    family = [claims.load(slug) for slug in claims.family_slugs()]
 
-    family = [mod for mod in claims.registry().values() if claims.has_confirmation(mod)]
-    return [mod.CLAIM.slug for mod in sorted(family, key=lambda m: len(arms.regime_seeds(m)))]
+    def runs(mod):
+        return sum(len(stage) for chain in mod.plan(claims.REGIME) for stage in chain)
+
+    return [mod.CLAIM.slug for mod in sorted(family, key=runs)]
 
 
 def confirmations(slugs, every, seeds):
