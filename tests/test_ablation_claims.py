@@ -158,8 +158,11 @@ def test_assess_under_v3_decides_direction_shows_disagreement_and_needs_a_contro
     rows = [_row(PAPER.name, s, 30.0, gap=3.0) for s in range(4)] + [
         _row("no dropout", s, 31.0, gap=12.0) for s in range(4)
     ]
-    comps = assessment.assess(dropout, rows, regime)[0]
+    comps, _, verdict, reason, _ = assessment.assess(dropout, rows, regime)
     assert comps[1]["verdict"] == NOT_TESTABLE and "schedule" in comps[1]["reason"]
+    # the verdict is the gap's alone, and its reason names the half that could not be tested beside it
+    assert verdict == DIRECTION and not comps[1]["decides"]
+    assert f"{comps[1]['label']} (beside the verdict, not deciding it): {NOT_TESTABLE}" in reason
     assert assessment.assess(dropout, rows, "cpu")[0][1]["verdict"] != NOT_TESTABLE
     # BN is no claim of the paper: a finding
     rows = [_row("batch norm", s, 27.0 + 0.1 * s) for s in range(4)] + [_row(PAPER.name, s, 30.0) for s in range(4)]

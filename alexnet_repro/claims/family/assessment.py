@@ -80,7 +80,7 @@ def converged_epoch(val_errors):
 # code's text, so that moving the code is no change (staleness.py). Bump it with any change that alters what a
 # committed result reads to; tests/test_ablation_claims.py re-reads every committed result from its runs and
 # fails until then (then re-read them: scripts/reread_cpu_family.py).
-DECISION_VERSION = "1"
+DECISION_VERSION = "2"
 
 
 def decided_by(mod) -> dict:
@@ -137,7 +137,7 @@ def assess(mod, rows, scale):
     stats = {c.label: measure_effect(effects[c.label], rules[c.label]) for c in declared}
     pvalues = {c.label: stats[c.label].p for c in declared if c.decides and stats[c.label].p is not None}
     significant = holm(pvalues)
-    comparisons_out, verdicts, reasons = [], [], []
+    comparisons_out, verdicts, reasons, beside = [], [], [], []
     for comp in declared:
         rule, ci, label = rules[comp.label], stats[comp.label].ci, comp.label
         why_not = comp.not_testable or untestable_reason(comp, by, rows, protocol)
@@ -203,6 +203,8 @@ def assess(mod, rows, scale):
                 if len(declared) > 1
                 else reason
             )
+        else:  # reported beside the verdict: its outcome is named with it, so the verdict hides no half
+            beside.append(f"{label} (beside the verdict, not deciding it): {verdict}, {reason}")
     arms = arms_of(declared)
     measured = {
         "arms": {
@@ -227,7 +229,7 @@ def assess(mod, rows, scale):
         "runs_at_chance": [f"{r['arm']}, seed {r['seed']}" for r in rows if not r["left_chance"]],
     }
     verdict = combine(verdicts, protocol) if scale != "smoke" else PLUMBING
-    reason = "a smoke run checks the code runs; it tests no claim" if scale == "smoke" else "; ".join(reasons)
+    reason = "a smoke run checks the code runs; it tests no claim" if scale == "smoke" else "; ".join(reasons + beside)
     headline = "; ".join(
         (f"{c['label']}: " if len(comparisons_out) > 1 else "") + fmt_interval(c["effect"], c["kind"] == "ratio")
         for c in comparisons_out
