@@ -52,17 +52,6 @@ class Cifar10(Splits):
             test_y=self.test_y.to(device),
         )
 
-    def subset(self, n_train, n_test):
-        """The first n images of each split (the splits are stored class-interleaved, see _finish)."""
-        return replace(
-            self,
-            train_x=self.train_x[:n_train],
-            train_y=self.train_y[:n_train],
-            test_x=self.test_x[:n_test],
-            test_y=self.test_y[:n_test],
-            checksum=self.checksum + f":subset{n_train}/{n_test}",
-        )
-
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was
         return {

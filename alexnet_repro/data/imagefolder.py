@@ -89,18 +89,6 @@ class ImageFolderData(Splits):
     def size(self):
         return self.train_x.shape[1]
 
-    def subset(self, n_train, n_test):
-        """The first n images of each split: class-balanced, since the cache is class-interleaved.
-        Mean image and PCA stay those of the full training set."""
-        return replace(
-            self,
-            train_x=self.train_x[:n_train],
-            train_y=self.train_y[:n_train],
-            test_x=self.test_x[:n_test],
-            test_y=self.test_y[:n_test],
-            checksum=self.checksum + f":subset{n_train}/{n_test}",
-        )
-
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
         that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
