@@ -150,16 +150,19 @@ def _from_folder(root: Path):
     return _collect((str(p.relative_to(root)), p.read_bytes) for p in files)
 
 
-def _from_folder_tar(path: Path):
+def _tar_files(path: Path) -> dict:
+    """{member name: bytes} of every file in the .tar.gz at `path`."""
     try:
         with tarfile.open(path, "r:gz") as tar:
-            members = [m for m in tar.getmembers() if m.isfile()]
-            blobs = {m.name: tar.extractfile(m).read() for m in members}
+            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         raise DataError(
             f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); re-download or re-create it"
         ) from None
-    return _collect((name, (lambda b=b: b)) for name, b in blobs.items())
+
+
+def _from_folder_tar(path: Path):
+    return _collect((name, (lambda b=b: b)) for name, b in _tar_files(path).items())
 
 
 def _unpickle_batches(read_batch):
@@ -188,11 +191,7 @@ def _from_python(path: Path):
 
 
 def _from_python_tar(path: Path):
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            blobs = {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e})") from None
+    blobs = {Path(name).name: b for name, b in _tar_files(path).items()}
     try:
         return _unpickle_batches(lambda name: blobs[name])
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
