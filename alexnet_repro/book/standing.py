@@ -32,9 +32,9 @@ HISTORY = ("imagenette",)
 # of the claim reads it.
 UNREAD = (NOT_TESTABLE, PLUMBING)
 NOT_RUN = "not run yet"
-# CLAIMS.md section B: checks of the model and recipe against the paper's text (the architecture claim), shown on
-# one line rather than as experiments. BN is not in the paper: a finding, shown apart from the paper's claims.
-CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")  # section B: the model and recipe
+# paper_claims' section B: checks of the model and recipe against the paper's text (the architecture claim), shown
+# on one line rather than as experiments. BN is not in the paper: a finding, shown apart from the paper's claims.
+CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")
 # The claim modules that declare IN_THE_PAPER = False (their verdicts are findings: verdict.as_finding).
 FINDINGS = tuple(mod.CLAIM.id for mod in claims.registry().values() if getattr(mod, "IN_THE_PAPER", True) is False)
 
