@@ -85,10 +85,10 @@ def kernel_env(env=None) -> dict:
     return env
 
 
-def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
+def execute_notebook(slug, scale, out_dir, parameters):
     """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir, stamped with the code that
-    rendered it and the files it was rendered from (rendering.stamp). With log_output, the kernel's stderr (notes,
-    warnings, progress) is copied here as written, so a progress bar redraws in place on a terminal."""
+    rendered it and the files it was rendered from (rendering.stamp). The kernel's stderr (notes, warnings,
+    progress) is copied here as written, so a progress bar redraws in place on a terminal."""
     import nbformat
     import papermill
 
@@ -107,7 +107,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
             cwd=str(notebooks_dir()),
             parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
             log_output=False,
-            stderr_file=sys.stderr if log_output else None,
+            stderr_file=sys.stderr,
             progress_bar=False,
             kernel_name="python3",
             kernel_manager_class=_quiet_kernel_manager(),
@@ -474,18 +474,16 @@ def retire_runs(slug, scale):
     Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
     from .runs import default_work_dir
 
-    mod = claims.load(slug)
-    if mod.DATA == "family":
+    if claims.load(slug).DATA == "family":
         from .claims.family import arms
 
-        folders = [default_work_dir(arms.FAMILY, arms.store_scale(scale))]
+        folder = default_work_dir(arms.FAMILY, arms.store_scale(scale))
     else:
-        folders = [default_work_dir(slug, scale)]
-    for folder in folders:
-        if folder.exists():
-            aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
-            os.replace(folder, aside)
-            LOG.info(f"--retrain: the runs in {folder} set aside as {aside.name}; they train again")
+        folder = default_work_dir(slug, scale)
+    if folder.exists():
+        aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(folder, aside)
+        LOG.info(f"--retrain: the runs in {folder} set aside as {aside.name}; they train again")
 
 
 def cmd_clean_results(args):
