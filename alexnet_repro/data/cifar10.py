@@ -288,14 +288,8 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     splits = _finish(DECODERS[kind](path))
     checksum = _content_sha256(splits)
     buf = io.BytesIO()
-    np.savez(
-        buf,
-        train_x=splits["train"][0],
-        train_y=splits["train"][1],
-        test_x=splits["test"][0],
-        test_y=splits["test"][1],
-        checksum=np.array(checksum),
-    )
+    arrays = {f"{split}_{xy}": a for split in SPLITS for xy, a in zip("xy", splits[split])}  # as _read_cache reads
+    np.savez(buf, **arrays, checksum=np.array(checksum))
     remove_stale_temps(cached)  # a decode killed mid-write left a 185 MB temp file
     atomic_write_bytes(cached, buf.getbuffer())  # a reader sees the whole file or none
     return _as_tensors(splits, checksum, f"{kind}:{path}")
@@ -315,12 +309,4 @@ def _read_cache(cached: Path):
 
 
 def _as_tensors(splits, checksum, source):
-    (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
-    return Cifar10(
-        torch.from_numpy(train_x),
-        torch.from_numpy(train_y),
-        torch.from_numpy(test_x),
-        torch.from_numpy(test_y),
-        checksum,
-        source,
-    )
+    return Cifar10(*(torch.from_numpy(a) for split in SPLITS for a in splits[split]), checksum, source)
