@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..audit import every_timeline
+from ..log import LOG
 from ..paths import REPO_ROOT, scrub_paths
 from ..results import read_notebook
 from .evidence import load_entries, page_entry
@@ -137,7 +138,7 @@ def build():
         generate()  # first: a result or notebook that cannot be read is named as such
         check_pages()
     except BookError as e:
-        print(f"error: {e}", file=sys.stderr)
+        LOG.error(str(e))
         return 2
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
     proc = subprocess.run([jupyter_book, "build", str(BOOK), "--warningiserror", "--keep-going"])
