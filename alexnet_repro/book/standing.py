@@ -38,7 +38,8 @@ CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")
 # The claim modules that declare IN_THE_PAPER = False (their verdicts are findings: verdict.as_finding).
 FINDINGS = tuple(mod.CLAIM.id for mod in claims.registry().values() if getattr(mod, "IN_THE_PAPER", True) is False)
 
-# What a verdict says of the claim, for a reader who has not read the method page.
+# What a verdict says of the claim, for a reader who has not read the method page (the others say it already:
+# "holds", "does not hold", "not run yet").
 WORDS = {
     REPRODUCED: "holds",
     PARTLY: "holds in direction, not in size",
@@ -48,9 +49,6 @@ WORDS = {
     NOT_TESTABLE: "not testable at this scale",
     INCONSISTENT: "the paper contradicts itself",
     PLUMBING: "plumbing check only",
-    "holds": "holds",
-    "does not hold": "does not hold",
-    NOT_RUN: "not run yet",
 }
 
 
