@@ -4,13 +4,12 @@ Accepted sources: a folder holding `train/<class>/*` and `val/<class>/*` (direct
 down), or a .tar.gz/.tgz/.tar of such a folder, which is first extracted (atomically) under
 `cache_dir()/extracted/`.
 
-D1 preprocessing, done once: every image becomes RGB (greyscale, palette, CMYK, alpha dropped;
-16-bit greyscale scaled to 8 bits), its shorter side is rescaled to `size` (256 in the paper), and
-the central size x size square is kept. An image smaller than `size` is upsampled, as the paper's
-D1 did for ImageNet's few small images; the build warns on stderr, and the count is recorded
-(meta.json "upsampled", the dataset's description in every result), since on a dataset of small
-images (Tiny ImageNet's 64 px at a 256 cache) it means the net sees blurred images. The result
-lives in `cache_dir()/<name>-<size>/`:
+D1 preprocessing, done once: every image becomes 8-bit RGB (to_rgb), its shorter side is rescaled to
+`size` (256 in the paper), and the central size x size square is kept. An image smaller than `size` is
+upsampled, as the paper's D1 did for ImageNet's few small images; the build warns on stderr, and the
+count is recorded (meta.json "upsampled", the dataset's description in every result), since on a
+dataset of small images (Tiny ImageNet's 64 px at a 256 cache) it means the net sees blurred images.
+The result lives in `cache_dir()/<the source's name>-<size>/`:
 
     train.u8, val.u8          raw uint8, N x size x size x 3 (NHWC, row-major): np.memmap
     train_labels.npy, ...     int64 class indices
