@@ -2,23 +2,21 @@
 
 `run` trains (or finds in the run store) the claim's runs in this process, so their progress bars, errors and
 Ctrl-C are this terminal's, and writes its result to results/<claim>/<scale>/; then it executes the claim's
-notebook with papermill in render mode (rendering.py), which shows that result: the executed notebook beside the
-result JSON is the page of that result. Under torchrun, rank 0 leaves the assembling to the notebook's kernel, as
-every run did before. `render` re-executes committed results' notebooks the same way. A rerun resumes an
-interrupted claim from
-its run store (see runs.py) and finds finished runs there. A claim whose result is up to date
-(the same code, notebook, scale, parameters and data: see `fingerprint`) is skipped unless --force,
-so `run all` after an interruption picks up where it stopped. --jobs N first trains a claim's
-independent runs in N processes (one GPU fits several small nets).
+notebook with papermill in render mode (rendering.py): the executed notebook beside the result JSON is the page
+of that result. Under torchrun, rank 0 assembles the result in the notebook's kernel. `render` re-executes
+committed results' notebooks the same way. A rerun resumes an interrupted claim from its run store (runs.py). A
+claim whose result is up to date (the same code, notebook, scale, parameters and data: `fingerprint`) is skipped
+unless --force, so `run all` after an interruption picks up where it stopped.
 
-run.json, the stamp of the up-to-date check, is removed before a run starts and written after its
-notebook has succeeded: a run killed halfway leaves no stamp that would vouch for another run's
-result. It holds the sha256 of the result.json and the notebook it vouches for, so a folder that anything
-else rewrote since (papermill run by hand, another run into the same --out-dir) is not up to date. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts
-(preflight.py) and reported in one line, exit 2.
+run.json, the stamp of the up-to-date check, is removed before a run starts and written after its notebook has
+succeeded: a run killed halfway leaves no stamp that would vouch for another run's result. It holds the sha256 of
+the result.json and the notebook it vouches for, so a folder that anything else rewrote since (papermill run by
+hand, another run into the same --out-dir) is not up to date. Mistakes a user can fix (a device, a folder, the
+data) are checked before any kernel starts (preflight.py) and reported in one line, exit 2.
 """
 
 import argparse
+import collections
 import errno
 import hashlib
 import json
@@ -87,10 +85,10 @@ def kernel_env(env=None) -> dict:
     return env
 
 
-def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
+def execute_notebook(slug, scale, out_dir, parameters):
     """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir, stamped with the code that
-    rendered it and the files it was rendered from (rendering.stamp). With log_output, the kernel's stderr (notes,
-    warnings, progress) is copied here as written, so a progress bar redraws in place on a terminal."""
+    rendered it and the files it was rendered from (rendering.stamp). The kernel's stderr (notes, warnings,
+    progress) is copied here as written, so a progress bar redraws in place on a terminal."""
     import nbformat
     import papermill
 
@@ -109,7 +107,7 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
             cwd=str(notebooks_dir()),
             parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
             log_output=False,
-            stderr_file=sys.stderr if log_output else None,
+            stderr_file=sys.stderr,
             progress_bar=False,
             kernel_name="python3",
             kernel_manager_class=_quiet_kernel_manager(),
@@ -132,10 +130,9 @@ def execute_notebook(slug, scale, out_dir, parameters, log_output=True):
 WIDTH = 100  # `list` keeps every line within a terminal's usual width
 
 
-def list_rows(show_all=False):
-    """`list`'s rows as dicts: per claim its deciding result (book/standing.py), or with show_all every result
-    with its role; a claim with no result gets a row saying so. Invalid result files are named on stderr and
-    counted (the second value)."""
+def list_rows():
+    """`list --all`'s rows as dicts: every result with its role (the deciding one: book/standing.py); a claim with
+    no result gets a row saying so. Invalid result files are named on stderr and counted (the second value)."""
     from .book.evidence import page_entry
     from .book.standing import HISTORY, NOT_RUN, deciding, rank
     from .staleness import staleness
@@ -166,8 +163,6 @@ def list_rows(show_all=False):
                 if e.scale in HISTORY
                 else "superseded"
             )
-            if role != "deciding" and not show_all:
-                continue
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
             rows.append(
@@ -208,12 +203,11 @@ def _effect_text(row) -> str:
 def cmd_list(args):
     """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
     A result.json that is not a valid result is named in one line on stderr and left out (exit 2 at the end)."""
-    every, bad = list_rows(True)
+    every, bad = list_rows()
     rows = every if args.all else [r for r in every if r["role"] == "deciding"]
     if args.json:
         print(json.dumps(rows, indent=1))
         return 2 if bad else 0
-    status = {"stale": "stale", "unknown": "unknown"}
     cells = [
         (
             r["id"],
@@ -221,7 +215,7 @@ def cmd_list(args):
             r["verdict"],
             (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})"),
             _effect_text(r) if r["scale"] else "",
-            status.get(r.get("staleness"), ""),
+            r["staleness"] if r.get("staleness") in ("stale", "unknown") else "",
         )
         for r in rows
     ]
@@ -239,16 +233,14 @@ def cmd_list(args):
     for c in cells:
         print(line(c))
     deciding = [r for r in rows if r["role"] == "deciding"]
-    counts = {}
-    for r in deciding:
-        counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+    counts = collections.Counter(r["verdict"] for r in deciding)
     dates = sorted(r["date"][:10] for r in rows if r.get("date"))
     stale = sum(r.get("staleness") == "stale" for r in rows)
     unknown = sum(r.get("staleness") == "unknown" for r in rows)
     hidden = len(every) - len(rows)
     footer = (
         f"{len(deciding)} claims, each by its deciding result: "
-        + ", ".join(f"{n} {v}" for v, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        + ", ".join(f"{n} {v}" for v, n in counts.most_common())
         + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
         "changed since it was made)"
         + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
@@ -344,7 +336,7 @@ def cmd_run(args):
         if world:
             # Under torchrun the runs are in the store already (prefill_distributed); the claim's code calls
             # collectives when it runs in a process of the group, so rank 0 assembles the result in the notebook's
-            # own kernel, outside the group, as before.
+            # own kernel, outside the group.
             execute_notebook(slug, args.scale, out_dir, params_slug)
         else:
             compute(slug, args.scale, out_dir, seeds, **common)
@@ -482,18 +474,16 @@ def retire_runs(slug, scale):
     Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
     from .runs import default_work_dir
 
-    mod = claims.load(slug)
-    if mod.DATA == "family":
+    if claims.load(slug).DATA == "family":
         from .claims.family import arms
 
-        folders = [default_work_dir(arms.FAMILY, arms.store_scale(scale))]
+        folder = default_work_dir(arms.FAMILY, arms.store_scale(scale))
     else:
-        folders = [default_work_dir(slug, scale)]
-    for folder in folders:
-        if folder.exists():
-            aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
-            os.replace(folder, aside)
-            LOG.info(f"--retrain: the runs in {folder} set aside as {aside.name}; they train again")
+        folder = default_work_dir(slug, scale)
+    if folder.exists():
+        aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(folder, aside)
+        LOG.info(f"--retrain: the runs in {folder} set aside as {aside.name}; they train again")
 
 
 def cmd_clean_results(args):

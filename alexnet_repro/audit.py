@@ -281,20 +281,12 @@ def main() -> int:
         for kind, text, reason in t.acknowledged(known):
             (acked if reason else open_).append((t, kind, text, reason))
     print()
-    for t, kind, text, reason in acked:
-        print(
-            textwrap.fill(
-                f"acknowledged: {t.slug}/{t.scale}: {kind}: {text}. Why: {reason}", 100, subsequent_indent="  "
-            )
-        )
-    for t, kind, text, _ in open_:
-        print(
-            textwrap.fill(
-                f"FLAG: {t.slug}/{t.scale}: {kind}: {text} (not in {AUDIT_ACKNOWLEDGED.name})",
-                100,
-                subsequent_indent="  ",
-            )
-        )
+    said = [f"acknowledged: {t.slug}/{t.scale}: {kind}: {text}. Why: {reason}" for t, kind, text, reason in acked]
+    said += [
+        f"FLAG: {t.slug}/{t.scale}: {kind}: {text} (not in {AUDIT_ACKNOWLEDGED.name})" for t, kind, text, _ in open_
+    ]
+    for line in said:
+        print(textwrap.fill(line, 100, subsequent_indent="  "))
     stale_acks = [k for k in known if not any(f"{t.slug}/{t.scale}" == k for t in timelines)]
     for k in stale_acks:
         print(f"note: {AUDIT_ACKNOWLEDGED.name} acknowledges {k}, which has no result")

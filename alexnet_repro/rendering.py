@@ -193,15 +193,13 @@ def stamp(nb: dict, slug: str, folder) -> dict:
     return nb
 
 
-def stale_reasons(folder, slug: str, nb: dict = None, code: dict = None) -> list:
+def stale_reasons(folder, slug: str, code: dict = None) -> list:
     """Why the executed notebook in `folder` is not what today's code renders from the files there: [] when it is.
     `code`: today's page_code(slug), when the caller has it already."""
-    folder = Path(folder)
-    path = folder / f"{slug}.ipynb"
-    if nb is None:
-        if not path.exists():
-            return ["no executed notebook"]
-        nb = read_notebook(path)
+    path = Path(folder) / f"{slug}.ipynb"
+    if not path.exists():
+        return ["no executed notebook"]
+    nb = read_notebook(path)
     recorded = nb.get("metadata", {}).get(META_KEY)
     if not recorded:
         return ["rendered before pages recorded the code that rendered them"]

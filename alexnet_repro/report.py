@@ -1,16 +1,6 @@
-"""What every claim notebook shows around its own figures, in one place so that the notebooks stay thin and
-every claim is reported the same way (issue 11):
-
-  rule(result)        the verdict rule, fixed before the run
-  show(result)        the verdict with its reason, the paper's words and our headline (and a confirmation's
-                      pilot beside it), the scale, data and compute, the proxy note; then each comparison: our
-                      effect and 95% interval beside the paper's number, the rule's band and margin, the
-                      verdict and why
-  provenance(result)  the full provenance
-  table(df)           any table for readers: no index column, words for headers, "–" for what is missing, numbers
-                      by evidence.fmt_number (3 significant digits below 1: a rate of 0.003 never prints 0.00)
-
-The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
+"""What every claim notebook shows around its own figures (rule, show, provenance, table; family for the
+ablation family's claims), in one place so that the notebooks stay thin and every claim is reported the same
+way. The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
 "## Provenance" section of an executed notebook and puts its own table there, so provenance() stays in a
 section of its own.
 """

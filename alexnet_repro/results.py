@@ -52,10 +52,6 @@ def finite_or_null(obj):
     return obj
 
 
-def atomic_write_csv(path, df):
-    atomic_write_text(path, df.to_csv(index=False))
-
-
 def _jsonable(o):
     if hasattr(o, "item"):
         return o.item()
@@ -148,24 +144,9 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
     }
 
 
-REQUIRED_FIELDS = ("claim", "claim_id", "scale", "proxy", "paper", "measured", "verdict", "verdict_rule", "provenance")
-REQUIRED_PROVENANCE = (
-    "git_commit",
-    "date",
-    "packages",
-    "device",
-    "device_name",
-    "precision",
-    "dataset",
-    "seeds",
-    "scale",
-    "config",
-    "wall_time_s",
-)
-
-
 # The type of each field that `list`, the book and the scoreboard read, where it is present: a result edited by
-# hand or damaged must be refused in one line naming its file, not fail later as a traceback.
+# hand or damaged must be refused in one line naming its file, not fail later as a traceback. Every field is
+# required but the OPTIONAL ones.
 FIELD_TYPES = {
     "claim": str,
     "claim_id": str,
@@ -197,6 +178,9 @@ PROVENANCE_TYPES = {
     "reread": dict,
     "code_version": str,
 }
+OPTIONAL = {"headline", "title", "comparisons", "looks", "annotation", "reread", "code_version"}
+REQUIRED_FIELDS = [k for k in FIELD_TYPES if k not in OPTIONAL]
+REQUIRED_PROVENANCE = [k for k in PROVENANCE_TYPES if k not in OPTIONAL]
 
 
 def validate(result: dict):
@@ -227,7 +211,7 @@ def write_result(result: dict, out_dir, tables=None):
     validate(result)
     out_dir = Path(out_dir)
     for name, df in (tables or {}).items():
-        atomic_write_csv(out_dir / f"{name}.csv", df)
+        atomic_write_text(out_dir / f"{name}.csv", df.to_csv(index=False))
     atomic_write_json(out_dir / "result.json", result)
     return out_dir / "result.json"
 

@@ -26,6 +26,7 @@ import torch
 
 from . import distributed
 from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, spec_identity, train
+from .log import LOG
 from .paths import runs_dir
 from .results import atomic_write_json, git_commit
 from .seeds import seed_everything
@@ -178,10 +179,7 @@ def _read_record(path):
         return record
     except (OSError, ValueError, TypeError, KeyError) as e:
         os.replace(path, path.with_name(path.name + ".corrupt"))
-        print(
-            f"warning: {path} is unreadable ({type(e).__name__}); set aside, the run is resumed from its checkpoint",
-            file=sys.stderr,
-        )
+        LOG.warning(f"{path} is unreadable ({type(e).__name__}); set aside, the run is resumed from its checkpoint")
         return None
 
 

@@ -55,12 +55,6 @@ def load_bridge() -> dict:
     return json.loads(BRIDGE.read_text()) if BRIDGE.exists() else {"commit": None, "versions": {}}
 
 
-def write_bridge(commit: str):
-    """Record today's decision versions as those of `commit`'s code (run once, when the scheme replaced it)."""
-    versions = {slug: decision_version(slug) for slug in claims.registry()}
-    BRIDGE.write_text(json.dumps({"commit": commit, "versions": versions}, indent=1) + "\n")
-
-
 class Commit:
     """The package as it was at a commit of this repository's history."""
 

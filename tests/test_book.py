@@ -525,14 +525,3 @@ def test_report_table_reads_every_committed_table():
             and "row_heading" not in html_out
             and "_" not in "".join(re.findall(r"<th[^>]*col_heading[^>]*>([^<]*)</th>", html_out))
         ), f
-
-
-def test_old_pandas_tables_are_tidied_without_changing_a_number():
-    import pandas as pd
-
-    raw = pd.DataFrame({"val_top1": [41.58, float("nan")], "arm": ["paper's net", "none"]})._repr_html_()
-    tidy = pages.tidy_html_table(raw)
-    assert "<th>0</th>" not in tidy and "<th>1</th>" not in tidy and "<th></th>" not in tidy
-    assert ">val top1<" in tidy and "<td>41.58</td>" in tidy and "<td>–</td>" in tidy and "NaN" not in tidy
-    keyed = pd.DataFrame({"x": [1.0]}, index=["paper's net"])._repr_html_()
-    assert "<th>paper's net</th>" in pages.tidy_html_table(keyed)  # a meaningful index is kept

@@ -15,13 +15,14 @@ import sys
 from pathlib import Path
 
 from ..audit import every_timeline
+from ..log import LOG
 from ..paths import REPO_ROOT, scrub_paths
 from ..results import read_notebook
 from .evidence import load_entries, page_entry
 from .forest import forest_plot
 from .pages import claim_page, copy_downloads
 from .paper import claims_page_markdown
-from .reproducibility import report_markdown
+from .reproducibility import report_markdown, result_pages
 from .summary import summary_markdown
 
 BOOK = REPO_ROOT / "book"
@@ -69,18 +70,16 @@ def generate(book=BOOK):
     chapters, measured_pages = [], {}
     for e in entries:
         measured_pages.setdefault(e.claim_id, []).append((e.scale, e.page))
-    results_pages = {}
-    for e in entries:
-        results_pages.setdefault((e.slug, e.scale), e)
-    for (slug, scale), e in results_pages.items():
-        nb_path = e.folder / f"{slug}.ipynb"
+    pages = result_pages(entries)
+    for e in pages:
+        nb_path = e.folder / f"{e.slug}.ipynb"
         if not nb_path.exists():
             continue
         top = page_entry(e.result, e.folder)
-        siblings = [page_entry(s.result, s.folder) for (sl, _), s in results_pages.items() if sl == slug]
+        siblings = [page_entry(s.result, s.folder) for s in pages if s.slug == e.slug]
         page = claim_page(read_notebook(nb_path), top, siblings, copy_downloads(e, pages_dir))
-        (pages_dir / f"{slug}-{scale}.ipynb").write_text(json.dumps(page, indent=1))
-        chapters.append(f"claims/{slug}-{scale}")
+        (book / f"{e.page}.ipynb").write_text(json.dumps(page, indent=1))
+        chapters.append(e.page)
     skipped, caption = forest_plot(entries, book / FIGURE)
     (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped, caption, audit_line()))
     (book / "report.md").write_text(report_markdown(entries))
@@ -132,17 +131,17 @@ def check_pages(root=None):
         )
 
 
-def build(check=True, book=BOOK):
+def build():
     """Generate the pages and build HTML into book/_build/html. Returns the exit code."""
     try:
         mathjax_source()  # before the build: a book without it would fetch MathJax from the internet
-        generate(book)  # first: a result or notebook that cannot be read is named as such
+        generate()  # first: a result or notebook that cannot be read is named as such
         check_pages()
     except BookError as e:
-        print(f"error: {e}", file=sys.stderr)
+        LOG.error(str(e))
         return 2
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(book)]
-    proc = subprocess.run(cmd + (["--warningiserror", "--keep-going"] if check else []))
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    proc = subprocess.run([jupyter_book, "build", str(BOOK), "--warningiserror", "--keep-going"])
     if proc.returncode == 0:
-        copy_mathjax(book / "_build" / "html" / "_static" / "mathjax")
+        copy_mathjax(BOOK / "_build" / "html" / "_static" / "mathjax")
     return proc.returncode

@@ -4,8 +4,7 @@
 - Under the title: the verdict and its reason, our effect beside the paper's number, the other scales,
   published evidence, a note added by hand after the run (if any), and the downloads (result.json, CSVs).
 - Code cells hidden behind a toggle (myst-nb's hide-input); papermill's parameter cells removed.
-- Outputs: no progress bars, no machine paths, long floats rounded for reading, pandas tables of older runs
-  without their default index and with "–" for missing values (tidy_html_table), long tables cut to their first
+- Outputs: no progress bars, no machine paths, long floats rounded for reading, long tables cut to their first
   rows (the CSV has them all).
 - Provenance: a short table (commit, whether what trains or decides the claim changed since, device, data and
   checksum, seeds, training time summed over runs, the wall time of the call), the full JSON folded away.
@@ -49,42 +48,13 @@ def cut_html_table(html_text: str, max_rows=MAX_TABLE_ROWS) -> str:
     return html_text[: m.start(1)] + "\n" + body + "\n" + html_text[m.end(1) :]
 
 
-# What pandas prints for a missing or non-finite value, in a cell of its own.
-_MISSING_CELL = re.compile(r"(<td[^>]*>)\s*(?:NaN|nan|None|inf|-inf|&lt;NA&gt;|NaT)\s*(</td>)")
-_HEADER_CELL = re.compile(r"(<th[^>]*>)([^<]*_[^<]*)(</th>)")
-
-
-def tidy_html_table(html_text: str) -> str:
-    """A pandas table as the notebooks of older runs printed it, made readable without changing a number: the
-    default index (0, 1, 2 ...) dropped, "–" for what is missing, headers in words ("val_top1" -> "val top1").
-    New runs print their tables through report.table, which does this (and the rounding) itself."""
-    if 'class="dataframe"' not in html_text:
-        return html_text
-    html_text = _MISSING_CELL.sub(lambda m: f"{m.group(1)}–{m.group(2)}", html_text)
-    thead = re.search(r"<thead>.*?</thead>", html_text, flags=re.S)
-    if thead:
-        head = _HEADER_CELL.sub(lambda m: m.group(1) + m.group(2).replace("_", " ") + m.group(3), thead.group(0))
-        html_text = html_text[: thead.start()] + head + html_text[thead.end() :]
-    body = re.search(r"<tbody>(.*?)</tbody>", html_text, flags=re.S)
-    head_rows = re.findall(r"<tr[^>]*>.*?</tr>", thead.group(0), flags=re.S) if thead else []
-    if body and len(head_rows) == 1 and re.search(r"<tr[^>]*>\s*<th></th>", head_rows[0]):
-        rows = re.findall(r"<tr>.*?</tr>", body.group(1), flags=re.S)
-        index = [re.match(r"<tr>\s*<th>([^<]*)</th>", r) for r in rows]
-        if rows and all(m and m.group(1) == str(i) for i, m in enumerate(index)):  # a default RangeIndex
-            html_text = re.sub(r"(<tr[^>]*>)\s*<th></th>", r"\1", html_text, count=1)
-            body = re.search(r"<tbody>(.*?)</tbody>", html_text, flags=re.S)
-            new_body = re.sub(r"(<tr>)\s*<th>\d+</th>", r"\1", body.group(1))
-            html_text = html_text[: body.start(1)] + new_body + html_text[body.end(1) :]
-    return html_text
-
-
 def _tidy_output(output: dict) -> dict:
     data = output.get("data")
     if data:
         for mime in ("text/html", "text/markdown", "text/plain"):
             if mime in data:
                 text = round_long_floats("".join(data[mime]))
-                data[mime] = cut_html_table(tidy_html_table(text)) if mime == "text/html" else text
+                data[mime] = cut_html_table(text) if mime == "text/html" else text
     elif output.get("output_type") == "stream":
         output["text"] = round_long_floats("".join(output.get("text", "")))
     return output

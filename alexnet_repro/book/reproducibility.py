@@ -39,14 +39,12 @@ def _entries_by_scale(entries):
     return sorted(entries, key=lambda e: (IDS.index(e.claim_id) if e.claim_id in IDS else 99, e.scale))
 
 
-def _pages(entries):
-    """One entry per result page (a result of several checks appears once)."""
-    seen, out = set(), []
+def result_pages(entries):
+    """One entry per result page, the first of each (a result of several checks appears once)."""
+    out = {}
     for e in entries:
-        if (e.slug, e.scale) not in seen:
-            seen.add((e.slug, e.scale))
-            out.append(e)
-    return out
+        out.setdefault((e.slug, e.scale), e)
+    return list(out.values())
 
 
 def scope(entries) -> list:
@@ -68,7 +66,7 @@ def scope(entries) -> list:
 
 
 def methodology(entries) -> list:
-    pages = _pages(entries)
+    pages = result_pages(entries)
     data = Counter()
     for e in pages:
         d = e.result.get("provenance", {}).get("dataset", {})
@@ -147,7 +145,7 @@ def results_section(entries) -> list:
 
 
 def easy_and_difficult(entries) -> list:
-    own_data = [e for e in _pages(entries) if not e.proxy]
+    own_data = [e for e in result_pages(entries) if not e.proxy]
     needed = [c.seeds_needed for e in entries for c in e.comparisons if c.decides and c.seeds_needed]
     lines = [
         "## What was easy",
@@ -189,7 +187,7 @@ def open_questions(entries) -> list:
         for c in e.comparisons
         if c.decides and c.verdict in ("inconclusive", "no difference resolved")
     ]
-    unknown = [e for e in _pages(entries) if not code_status(e.result)[1].startswith("current")]
+    unknown = [e for e in result_pages(entries) if not code_status(e.result)[1].startswith("current")]
     lines = ["## Open questions", ""]
     confirmed = {e.slug: e for e in entries if e.scale == claims.CONFIRMATION}
     for e, c in open_:
@@ -206,7 +204,7 @@ def open_questions(entries) -> list:
         lines.append(f"- Not run yet: {', '.join(missing)}.")
     if unknown:
         lines.append(
-            f"- {len(unknown)} of {len(_pages(entries))} results cannot be confirmed current against "
+            f"- {len(unknown)} of {len(result_pages(entries))} results cannot be confirmed current against "
             "the present training code (their pages' provenance says why)."
         )
     lines.append(

@@ -32,13 +32,14 @@ HISTORY = ("imagenette",)
 # of the claim reads it.
 UNREAD = (NOT_TESTABLE, PLUMBING)
 NOT_RUN = "not run yet"
-# CLAIMS.md section B: checks of the model and recipe against the paper's text (the architecture claim), shown on
-# one line rather than as experiments. BN is not in the paper: a finding, shown apart from the paper's claims.
-CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")  # section B: the model and recipe
+# paper_claims' section B: checks of the model and recipe against the paper's text (the architecture claim), shown
+# on one line rather than as experiments. BN is not in the paper: a finding, shown apart from the paper's claims.
+CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")
 # The claim modules that declare IN_THE_PAPER = False (their verdicts are findings: verdict.as_finding).
 FINDINGS = tuple(mod.CLAIM.id for mod in claims.registry().values() if getattr(mod, "IN_THE_PAPER", True) is False)
 
-# What a verdict says of the claim, for a reader who has not read the method page.
+# What a verdict says of the claim, for a reader who has not read the method page (the others say it already:
+# "holds", "does not hold", "not run yet").
 WORDS = {
     REPRODUCED: "holds",
     PARTLY: "holds in direction, not in size",
@@ -48,9 +49,6 @@ WORDS = {
     NOT_TESTABLE: "not testable at this scale",
     INCONSISTENT: "the paper contradicts itself",
     PLUMBING: "plumbing check only",
-    "holds": "holds",
-    "does not hold": "does not hold",
-    NOT_RUN: "not run yet",
 }
 
 

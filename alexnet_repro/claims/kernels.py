@@ -25,13 +25,9 @@ GPUs", so either may be). A two-sided permutation test per seed: the kernels are
 the columns (column sizes kept) N_PERMUTATIONS times with a fixed generator; p = (1 + number of
 shuffles whose |difference of means| >= the observed) / (1 + N_PERMUTATIONS).
 
-The rule (RULE_TEXT): the claim holds in a seed if p < 0.05. The seeds are judged together (Fisher's combined
-p-value), since "holds in some seed" happens by chance far more often than 5%: reproduced if the combined
-p < 0.05 and it holds in every seed, partly reproduced if not in every seed; inconclusive if the combined p >= 0.05
-(a permutation test that does not reject shows no absence of the effect: protocol v2 called that "not reproduced"),
-with the seeds that would reject at the seeds' mean evidence (seeds_needed), or if fewer than 2 seeds were
-measured (a diverged run is not measured). The size of the separation is reported beside the verdict, not
-judged: the paper gives none.
+The rule is RULE_TEXT. The seeds are judged together (Fisher's combined p-value), since "holds in some seed"
+happens by chance far more often than 5%; a combined test that does not reject is inconclusive, not an
+absence of the effect.
 """
 
 import io

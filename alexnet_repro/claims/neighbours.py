@@ -17,11 +17,8 @@ retrieved training images are generally not close in L2 to the query images"). C
 1 / number of classes. The effect per seed = precision@5(fc7) - precision@5(pixels), in points;
 the pixel baseline is the same for every seed (it involves no net).
 
-The rule (RULE, fixed before any run): verdict.decide over the seeds' effects, no effect = 0, the
-paper's side > 0, the paper's size [10, 100] points: Fig. 4's point is that fc7 neighbours share the
-query's category where pixel neighbours generally do not, a qualitative difference; a gain of a few
-points over raw pixels would not show it, so the band starts at 10 points and runs to the largest
-possible effect.
+The rule is RULE, fixed before any run: Fig. 4's point is that fc7 neighbours share the query's category
+where pixel neighbours generally do not, a qualitative difference that a gain of a few points would not show.
 """
 
 import io
@@ -60,7 +57,7 @@ N_QUERIES_SHOWN = 5  # queries in the figure, as Fig. 4
 N_KEYS = 5000  # at most this many training images as candidates, class-balanced
 EXAMPLE_SEED = 0  # the generator that picks the figure's queries
 BATCH = 256
-# Written before any run; why the band starts at 10 points: see the module docstring.
+# Written before any run.
 RULE = Rule(
     null=0.0,
     direction=+1,

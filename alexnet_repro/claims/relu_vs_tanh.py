@@ -121,7 +121,6 @@ SCALES = {
     # bf16 autocast: on a CPU with AMX a step of this net took 0.042 s against 0.104 s in fp32 (one thread,
     # measured): about 40 min of two cores in all. On a CPU without native bf16 that is reversed: set
     # precision="fp32" there.
-    # The fp32 cpu result before protocol v2 (AMD EPYC, cuda-convnet input only): 3.44x (3.14-3.74).
     "cpu": Config(
         n_train=10_000,
         train_eval_images=5_000,

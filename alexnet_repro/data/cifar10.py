@@ -52,17 +52,6 @@ class Cifar10(Splits):
             test_y=self.test_y.to(device),
         )
 
-    def subset(self, n_train, n_test):
-        """The first n images of each split (the splits are stored class-interleaved, see _finish)."""
-        return replace(
-            self,
-            train_x=self.train_x[:n_train],
-            train_y=self.train_y[:n_train],
-            test_x=self.test_x[:n_test],
-            test_y=self.test_y[:n_test],
-            checksum=self.checksum + f":subset{n_train}/{n_test}",
-        )
-
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was
         return {
@@ -161,16 +150,19 @@ def _from_folder(root: Path):
     return _collect((str(p.relative_to(root)), p.read_bytes) for p in files)
 
 
-def _from_folder_tar(path: Path):
+def _tar_files(path: Path) -> dict:
+    """{member name: bytes} of every file in the .tar.gz at `path`."""
     try:
         with tarfile.open(path, "r:gz") as tar:
-            members = [m for m in tar.getmembers() if m.isfile()]
-            blobs = {m.name: tar.extractfile(m).read() for m in members}
+            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
         raise DataError(
             f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); re-download or re-create it"
         ) from None
-    return _collect((name, (lambda b=b: b)) for name, b in blobs.items())
+
+
+def _from_folder_tar(path: Path):
+    return _collect((name, (lambda b=b: b)) for name, b in _tar_files(path).items())
 
 
 def _unpickle_batches(read_batch):
@@ -199,11 +191,7 @@ def _from_python(path: Path):
 
 
 def _from_python_tar(path: Path):
-    try:
-        with tarfile.open(path, "r:gz") as tar:
-            blobs = {Path(m.name).name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        raise DataError(f"{path} is not a readable .tar.gz ({type(e).__name__}: {e})") from None
+    blobs = {Path(name).name: b for name, b in _tar_files(path).items()}
     try:
         return _unpickle_batches(lambda name: blobs[name])
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
@@ -300,14 +288,8 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     splits = _finish(DECODERS[kind](path))
     checksum = _content_sha256(splits)
     buf = io.BytesIO()
-    np.savez(
-        buf,
-        train_x=splits["train"][0],
-        train_y=splits["train"][1],
-        test_x=splits["test"][0],
-        test_y=splits["test"][1],
-        checksum=np.array(checksum),
-    )
+    arrays = {f"{split}_{xy}": a for split in SPLITS for xy, a in zip("xy", splits[split])}  # as _read_cache reads
+    np.savez(buf, **arrays, checksum=np.array(checksum))
     remove_stale_temps(cached)  # a decode killed mid-write left a 185 MB temp file
     atomic_write_bytes(cached, buf.getbuffer())  # a reader sees the whole file or none
     return _as_tensors(splits, checksum, f"{kind}:{path}")
@@ -327,12 +309,4 @@ def _read_cache(cached: Path):
 
 
 def _as_tensors(splits, checksum, source):
-    (train_x, train_y), (test_x, test_y) = splits["train"], splits["test"]
-    return Cifar10(
-        torch.from_numpy(train_x),
-        torch.from_numpy(train_y),
-        torch.from_numpy(test_x),
-        torch.from_numpy(test_y),
-        checksum,
-        source,
-    )
+    return Cifar10(*(torch.from_numpy(a) for split in SPLITS for a in splits[split]), checksum, source)

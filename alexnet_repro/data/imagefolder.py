@@ -4,13 +4,12 @@ Accepted sources: a folder holding `train/<class>/*` and `val/<class>/*` (direct
 down), or a .tar.gz/.tgz/.tar of such a folder, which is first extracted (atomically) under
 `cache_dir()/extracted/`.
 
-D1 preprocessing, done once: every image becomes RGB (greyscale, palette, CMYK, alpha dropped;
-16-bit greyscale scaled to 8 bits), its shorter side is rescaled to `size` (256 in the paper), and
-the central size x size square is kept. An image smaller than `size` is upsampled, as the paper's
-D1 did for ImageNet's few small images; the build warns on stderr, and the count is recorded
-(meta.json "upsampled", the dataset's description in every result), since on a dataset of small
-images (Tiny ImageNet's 64 px at a 256 cache) it means the net sees blurred images. The result
-lives in `cache_dir()/<name>-<size>/`:
+D1 preprocessing, done once: every image becomes 8-bit RGB (to_rgb), its shorter side is rescaled to
+`size` (256 in the paper), and the central size x size square is kept. An image smaller than `size` is
+upsampled, as the paper's D1 did for ImageNet's few small images; the build warns on stderr, and the
+count is recorded (meta.json "upsampled", the dataset's description in every result), since on a
+dataset of small images (Tiny ImageNet's 64 px at a 256 cache) it means the net sees blurred images.
+The result lives in `cache_dir()/<the source's name>-<size>/`:
 
     train.u8, val.u8          raw uint8, N x size x size x 3 (NHWC, row-major): np.memmap
     train_labels.npy, ...     int64 class indices
@@ -23,10 +22,8 @@ lives in `cache_dir()/<name>-<size>/`:
 Integrity: meta.json records the sha256 of every 64 MiB chunk of every file above, and each load
 checks them all before the run reads anything (a flipped bit in train.u8 or mean_image.npy would
 otherwise train silently under the clean data's checksum). A cache that fails is reported on stderr
-and rebuilt. The check costs what sha256 costs (1.3 GB/s on one core here), on two threads:
-measured 0.45-0.7 s for Imagenette at 76 px (230 MB) on this 2-core VM under other jobs' load, so
-some 2-5 s at 256 px (2.6 GB); ILSVRC-2012 at 256 px (250 GB) would take minutes, about one
-epoch's read of the data a run then reads 90 times.
+and rebuilt. The check costs what sha256 costs, on two threads: 0.45-0.7 s for Imagenette at 76 px
+(230 MB) on this 2-core VM; minutes for ILSVRC-2012 at 256 px (250 GB), one epoch's read of the data.
 
 PCA scale: the covariance is that of pixel values in [0, 1]. D3 adds sum_i alpha_i*lambda_i*p_i
 with lambda_i an eigenvalue, i.e. a variance, so the shift is not scale-equivariant and the pixel
@@ -88,18 +85,6 @@ class ImageFolderData(Splits):
     @property
     def size(self):
         return self.train_x.shape[1]
-
-    def subset(self, n_train, n_test):
-        """The first n images of each split: class-balanced, since the cache is class-interleaved.
-        Mean image and PCA stay those of the full training set."""
-        return replace(
-            self,
-            train_x=self.train_x[:n_train],
-            train_y=self.train_y[:n_train],
-            test_x=self.test_x[:n_test],
-            test_y=self.test_y[:n_test],
-            checksum=self.checksum + f":subset{n_train}/{n_test}",
-        )
 
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
@@ -187,12 +172,17 @@ def find_root(path: Path) -> Path:
     """The folder holding train/ and val/: `path` itself or its only subfolder."""
     if all((path / s).is_dir() for s in SPLITS):
         return path
-    subdirs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS):
-        return subdirs[0]
+    if sub := _only_subtree(path):
+        return sub
     raise DataError(
         f"{path} is not an ImageFolder tree: expected train/<class>/* and val/<class>/* in it or in its only subfolder"
     )
+
+
+def _only_subtree(path: Path):
+    """`path`'s only subfolder (hidden ones aside) if it holds train/ and val/, else None."""
+    subdirs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return subdirs[0] if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS) else None
 
 
 def extract_archive(archive: Path, cache: Path) -> Path:
@@ -340,17 +330,17 @@ def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
     return im.crop((left, top, left + size, top + size))
 
 
-def decode(path, size: int, draft: bool = True, tell_small: bool = False):
-    """One file -> uint8 size x size x 3 (with tell_small, also whether the image was smaller than
-    `size`, i.e. upsampled). Raises whatever PIL raises on a bad file."""
+def decode(path, size: int):
+    """One file -> (uint8 size x size x 3, whether the image was smaller than `size`, i.e. upsampled).
+    Raises whatever PIL raises on a bad file."""
     with Image.open(path) as im:
-        if draft and im.format == "JPEG":
+        if im.format == "JPEG":
             # Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the shorter side stays >= size:
             # several times faster on full-size ImageNet photos, a no-op on small ones.
             im.draft("RGB", (size, size))
         small = min(im.size) < size
         img = np.asarray(resize_center_crop(to_rgb(im), size), dtype=np.uint8)
-        return (img, small) if tell_small else img
+        return img, small
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -363,10 +353,10 @@ def to_rgb(im: Image.Image) -> Image.Image:
 
 
 def _decode_job(job):
-    """Pool worker: (path, size, draft, want_moments) -> (image or None, X^T X or None, error, small)."""
-    path, size, draft, want_moments = job
+    """Pool worker: (path, size, want_moments) -> (image or None, X^T X or None, error, small)."""
+    path, size, want_moments = job
     try:
-        img, small = decode(path, size, draft, tell_small=True)
+        img, small = decode(path, size)
     except Exception as e:  # PIL raises many types (OSError, SyntaxError, ValueError, ...) on bad files
         return None, None, f"{type(e).__name__}: {e}", False
     moments = None
@@ -377,7 +367,7 @@ def _decode_job(job):
     return img, moments, None, small
 
 
-def _decode_split(root, items, size, out_path, imap, draft, want_stats):
+def _decode_split(root, items, size, out_path, imap, want_stats):
     n = len(items)
     with open(out_path, "wb") as f:
         # Claim the disk space now: a full disk then fails here, naming the file, instead of killing
@@ -393,7 +383,7 @@ def _decode_split(root, items, size, out_path, imap, draft, want_stats):
     labels, skipped, upsampled = [], [], []
     pixel_sum = np.zeros((size, size, 3), np.int64)
     moments = np.zeros((3, 3), np.int64)
-    jobs = ((str(root / rel), size, draft, want_stats) for rel, _ in items)
+    jobs = ((str(root / rel), size, want_stats) for rel, _ in items)
     for (rel, label), (img, m, err, small) in zip(items, imap(_decode_job, jobs)):
         if img is None:
             skipped.append({"file": rel, "error": err})
@@ -428,12 +418,10 @@ def pca_from_moments(pixel_sum_rgb, moments, count):
 def _imap(pool, workers):
     """map(f, jobs) in order over a thread pool, at most 4 jobs per worker ahead of the consumer.
 
-    Threads, not processes: Pillow and numpy release the GIL while they decode, resize and multiply,
-    so threads decode in parallel, and they need no `if __name__ == "__main__"` guard in the caller
-    and no pickling (a process pool hung when the caller was a script read from stdin). Measured on
-    500 Imagenette JPEGs with 2 workers on this 2-core VM under other jobs' load, whole builds
-    (pool start included), alternating runs: 1300-1590 img/s against the forkserver pool's 560-1100
-    at 76 px; 300-420 against 190-335 at 256 px (with the new chunk hashing included)."""
+    Threads, not processes: Pillow and numpy release the GIL while they decode, resize and multiply, and
+    threads need no `__main__` guard in the caller and no pickling (a process pool hung under a script read
+    from stdin). Whole builds of 500 Imagenette JPEGs, 2 workers on this 2-core VM: 1300-1590 img/s against
+    a forkserver pool's 560-1100 at 76 px, 300-420 against 190-335 at 256 px."""
 
     def imap(f, jobs):
         pending = collections.deque()
@@ -447,7 +435,7 @@ def _imap(pool, workers):
     return imap
 
 
-def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_skipped_fraction=0.01, source_info=None):
+def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction, source_info):
     """Decode the tree at `root` into `out` (see module doc). Built in a temp folder, renamed at the end."""
     t0 = time.time()
     classes, items = scan(root)
@@ -467,13 +455,13 @@ def build_cache(root: Path, out: Path, size: int, workers=2, draft=True, max_ski
             "class_counts": {},
             "skipped": [],
             "files_sha256": {},
-            "draft": draft,
+            "draft": True,  # JPEGs decoded at a reduced scale where that still covers `size` (decode)
             "upsampled": {"count": 0, "examples": []},
-            **(source_info or {}),
+            **source_info,
         }
         for split in SPLITS:
             labels, skipped, upsampled, sha, pixel_sum, moments = _decode_split(
-                root, items[split], size, tmp / f"{split}.u8", imap, draft, want_stats=split == "train"
+                root, items[split], size, tmp / f"{split}.u8", imap, want_stats=split == "train"
             )
             n_bad = len(skipped)
             if n_bad > max_skipped_fraction * len(items[split]):
@@ -565,9 +553,9 @@ def _corruption(out: Path, meta: dict):
 
 
 def load_imagefolder(
-    source, size=256, name=None, cache=None, workers=2, draft=True, max_skipped_fraction=0.01, verify=True
+    source, size=256, cache=None, workers=2, max_skipped_fraction=0.01, verify=True
 ) -> ImageFolderData:
-    """Load the cached `<name>-<size>` decode of `source` (folder or archive), building it if absent,
+    """Load the cached `<source's name>-<size>` decode of `source` (folder or archive), building it if absent,
     incomplete, made from a different source, or (`verify`, the default) failing its chunk hashes."""
     source = Path(source).expanduser()
     if not source.exists():
@@ -577,7 +565,7 @@ def load_imagefolder(
         )
     cache = Path(cache) if cache else cache_dir()
     check_folder(cache, "the cache folder ($ALEXNET_REPRO_CACHE)")
-    out = cache / f"{name or _stem(source)}-{size}"
+    out = cache / f"{_stem(source)}-{size}"
     fingerprint = _fingerprint(source)
     from .. import distributed  # here, not at the top: the decoding workers import this module without torch
 
@@ -606,7 +594,7 @@ def load_imagefolder(
                 root = find_root(source)
                 info = {"source": str(source), "source_sha256": None}
             info["source_fingerprint"] = fingerprint
-            build_cache(root, out, size, workers, draft, max_skipped_fraction, info)
+            build_cache(root, out, size, workers, max_skipped_fraction, info)
             meta = _read_meta(out)
     return open_cache(out, meta)
 
@@ -629,8 +617,7 @@ def _read_meta(out: Path):
     return meta
 
 
-def open_cache(out: Path, meta=None) -> ImageFolderData:
-    meta = meta or _read_meta(out)
+def open_cache(out: Path, meta) -> ImageFolderData:
     if meta is None or "corrupt" in meta:
         raise DataError(f"{out} is not a complete cache; delete it and rebuild")
     s = meta["size"]
@@ -658,9 +645,8 @@ def find_dataset(root=None) -> Path:
     root = data_root(root)
     if root.is_file() or (root / "train").is_dir():
         return root
-    subdirs = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")] if root.is_dir() else []
-    if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS):
-        return subdirs[0]  # the tree one folder down, as find_root accepts it
+    if root.is_dir() and (sub := _only_subtree(root)):
+        return sub  # the tree one folder down, as find_root accepts it
     for pattern in ("imagenette*.tar.gz", "imagenette*", "ILSVRC*", "imagenet*"):
         found = sorted(root.glob(pattern))
         if found:

@@ -6,7 +6,7 @@ calls that split (ImageNet's validation set is its test_*). No torch import here
 decoding workers import the data modules without it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass
@@ -18,3 +18,16 @@ class Splits:
     train_y: object
     test_x: object
     test_y: object
+
+    def subset(self, n_train, n_test):
+        """The first n images of each split of a dataset (Cifar10, ImageFolderData: they carry the checksum that
+        names the prefix). Class-balanced, since both store their splits class-interleaved; their other fields
+        (ImageFolder's mean image and PCA) stay those of the full set."""
+        return replace(
+            self,
+            train_x=self.train_x[:n_train],
+            train_y=self.train_y[:n_train],
+            test_x=self.test_x[:n_test],
+            test_y=self.test_y[:n_test],
+            checksum=self.checksum + f":subset{n_train}/{n_test}",
+        )
