@@ -101,6 +101,21 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
     )
 
 
+def augmenter(arm: Arm, crop, mean, eig):
+    """The arm's training augmentation, (uint8 batch, seeds.Streams) -> its input: each purpose draws from its own
+    stream, so arms of one seed share their crops and lighting whichever switches they turn off."""
+
+    def augment(batch, streams):
+        x = (
+            random_crop_flip(batch, crop, streams("crop"), mean, flip=arm.flip)
+            if arm.crop_flip
+            else center_crop(batch, crop, mean)
+        )
+        return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
+
+    return augment
+
+
 class Family:
     """The data on the device, and the training of one arm for one seed (found in the store if done)."""
 
@@ -166,14 +181,6 @@ class Family:
         spec, description = self.describe_run(arm, seed)
         eig = self.data.eigvals, self.data.eigvecs
 
-        def augment(batch, streams):  # each purpose its own stream: arms share crops and lighting
-            x = (
-                random_crop_flip(batch, cfg.crop, streams("crop"), mean)
-                if arm.crop_flip
-                else center_crop(batch, cfg.crop, mean)
-            )
-            return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
-
         result = cached_train(
             self.work_dir,
             description,
@@ -181,7 +188,7 @@ class Family:
             self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
             spec,
-            augment=augment,
+            augment=augmenter(arm, cfg.crop, mean, eig),
             train_eval=self.train_eval,
             desc=f"{arm.name} seed={seed}",
             mirror=self.mirror,
