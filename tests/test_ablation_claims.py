@@ -410,12 +410,12 @@ def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_pat
 
     monkeypatch.setattr(training, "MIRRORED", {"smoke"})
     cfg = dataclasses.replace(arms.SCALES["smoke"], epochs=1)
-    row, curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    row, curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).train_arm(PAPER, 0)
     mirror = tmp_path / "results" / "runs" / arms.FAMILY / "smoke"
     (folder,) = mirror.iterdir()
     assert {p.name for p in folder.iterdir()} == {"record.json", "val_top5_128.json"}  # never a checkpoint
     shutil.rmtree(tmp_path / "runs")  # a new machine: the run store is gone
-    again, again_curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    again, again_curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).train_arm(PAPER, 0)
     assert not (tmp_path / "runs" / arms.FAMILY / "smoke" / folder.name / "checkpoint.pt").exists()  # not trained
     assert again == row and again_curve == curve
 

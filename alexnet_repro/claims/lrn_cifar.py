@@ -158,7 +158,7 @@ class Crops:
             mean[o : o + crop, o : o + crop].permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
         )
 
-    def train(self, batch_u8, streams):
+    def training_batch(self, batch_u8, streams):
         return random_crop_flip(batch_u8, self.crop, streams("crop")).sub_(self.mean)
 
     def centre(self, batch_u8):
@@ -230,7 +230,7 @@ class _Experiment:
             self.data,
             self.crops.centre,
             spec,
-            augment=self.crops.train,
+            augment=self.crops.training_batch,
             train_eval=self.train_eval,
             desc=f"L3 {'LRN' if lrn else 'no LRN'} seed={seed}",
         )

@@ -175,7 +175,7 @@ class Family:
         with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
         return build_for_training(arm.net_config(self.base), self.device, devices)
 
-    def run(self, arm: Arm, seed, ten_view=False):
+    def train_arm(self, arm: Arm, seed, ten_view=False):
         """One arm and seed: its per-run row and its curve. ten_view adds the 10-view test (D2's test half)."""
         cfg, mean = self.cfg, self.mean
         spec, description = self.describe_run(arm, seed)
@@ -257,7 +257,7 @@ def plan_arms(arms, scale, seeds=None):
 
 def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
-    Family(family_config(scale), scale, device, data_root, work_dir, download).run(CATALOGUE[arm], seed)
+    Family(family_config(scale), scale, device, data_root, work_dir, download).train_arm(CATALOGUE[arm], seed)
 
 
 def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
@@ -269,7 +269,7 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:
-            row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
+            row, curve = fam.train_arm(arm, seed, ten_view=arm.name in ten_view)
             rows.append(row)
             curves += curve
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
@@ -332,7 +332,7 @@ def trained_nets(fam):
     """For each seed of the family: (seed, the run's row, its trained model in eval mode on the
     family's device, or None if the run diverged or its weights are not finite)."""
     for seed in fam.cfg.seeds:
-        row, _ = fam.run(PAPER, seed)
+        row, _ = fam.train_arm(PAPER, seed)
         model = None
         if row["status"] != "diverged":
             model = final_model(fam.work_dir, fam.describe_run(PAPER, seed)[1], lambda: fam.build(PAPER)).eval()
