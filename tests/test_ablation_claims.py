@@ -83,7 +83,7 @@ NO_FLIPS = Arm("random crops, no flips", flip=False)  # an arm a claim could add
 def test_an_arm_without_flips_mirrors_no_batch_and_keys_runs_of_its_own():
     """The training an arm declares is the training it gets: an arm with flip=False takes the paper's net's crops
     (the same stream) and mirrors none of them, and its runs are keyed apart from the paper's net's."""
-    fam = training.Family(arms.family_config("smoke"), "smoke", "cpu", SAMPLE_DATA)
+    fam = training.Family(contract.scale_config(arms.SCALES, "smoke"), "smoke", "cpu", SAMPLE_DATA)
     ours, papers = fam.describe_run(NO_FLIPS, 0)[1], fam.describe_run(PAPER, 0)[1]
     assert run_key(ours) != run_key(papers) and {k for k in ours if ours[k] != papers[k]} == {"augment"}
     no_light = torch.zeros(3), torch.eye(3)  # PCA lighting of size 0 keeps the coordinates readable

@@ -44,8 +44,8 @@ from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pc
 from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
-from . import Claim, contract, scale_config
-from .contract import Assessment, Trained
+from . import Claim, contract
+from .contract import Assessment, Trained, scale_config
 from .family import assessment
 from .family.assessment import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 

@@ -11,7 +11,7 @@ from ...paths import results_root
 from ...results import load_result
 from ...seeds import parse_seeds
 from ...verdict import V2, V3
-from .. import CONFIRMATION, REGIME, scale_config
+from .. import CONFIRMATION, REGIME
 
 FAMILY = "alexnet_ablations"  # the run store shared by every claim of the family
 
@@ -176,11 +176,6 @@ SCALES = {
     "gpu": Config(cache_size=256, crop=227, width=1.0, epochs=40, init_std=0.02, lr=0.001),
     "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,), model_parallel=True),
 }
-
-
-def family_config(scale, seeds=None) -> Config:
-    """The family's config at `scale`, with the seeds overridden when given."""
-    return scale_config(SCALES, scale, seeds)
 
 
 PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms

@@ -19,7 +19,8 @@ from ...engine import TrainSpec, pick_device
 from ...models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ...paths import results_root
 from ...runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..contract import Trained, value
+from .. import CONFIRMATION, REGIME
+from ..contract import Trained, scale_config, value
 from . import assessment
 from .arms import (
     CATALOGUE,
@@ -30,8 +31,10 @@ from .arms import (
     Arm,
     Config,
     arms_of,
-    family_config,
+    comparisons,
+    confirmation_seeds,
     protocol_of,
+    regime_seeds,
     store_scale,
 )
 from .assessment import converged_epoch, late_gain, left_chance
@@ -249,20 +252,39 @@ class Family:
         ]
 
 
+def claim_seeds(mod, scale, seeds=None):
+    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance (None:
+    the scale's own)."""
+    if scale == CONFIRMATION:
+        return confirmation_seeds(mod, seeds)
+    return regime_seeds(mod, seeds) if scale == REGIME else seeds
+
+
+def plan_claim(mod, scale, seeds=None):
+    """The claim `mod`'s plan (contract.py): every arm its comparisons at `scale` need, for every seed."""
+    return plan_arms(arms_of(comparisons(mod, scale)), scale, claim_seeds(mod, scale, seeds))
+
+
+def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
+    """The claim `mod`'s train (contract.py): its comparisons' runs at `scale`, found in the store or trained."""
+    seeds = claim_seeds(mod, scale, seeds)
+    return train_arms(comparisons(mod, scale), scale, seeds, device, data_root, work_dir, download)
+
+
 def plan_arms(arms, scale, seeds=None):
     """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
     chain of its own."""
-    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms]
+    return [[[dict(arm=a.name, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for a in arms]
 
 
 def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
-    Family(family_config(scale), scale, device, data_root, work_dir, download).train_arm(CATALOGUE[arm], seed)
+    Family(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).train_arm(CATALOGUE[arm], seed)
 
 
 def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
     """Every arm the comparisons need, for every seed, trained or found in the store -> contract.Trained."""
-    cfg = family_config(scale, seeds)
+    cfg = scale_config(SCALES, scale, seeds)
     fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(comparisons)
     ten_view = {c.treatment.name for c in comparisons if c.ten_view}
@@ -324,7 +346,7 @@ def proxy_note(fam, paper_data="ImageNet"):
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
     """(Family, its Config) at `scale`, with the seeds overridden when given."""
-    cfg = family_config(scale, seeds)
+    cfg = scale_config(SCALES, scale, seeds)
     return Family(cfg, scale, device, data_root, work_dir), cfg
 
 
@@ -362,7 +384,7 @@ def paper_net_decided_by() -> dict:
     family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
     return {
         "family_assessment": assessment.DECISION_VERSION,
-        "family_scales": {scale: value(family_config(scale)) for scale in SCALES},
+        "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in SCALES},
         "arm": value(PAPER),
     }
 
