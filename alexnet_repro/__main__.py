@@ -190,12 +190,12 @@ def list_rows():
 
 def _effect_text(row) -> str:
     """The deciding effect as the book writes it (evidence.fmt_effect), without the words a column header says."""
-    from .book.evidence import Comparison, fmt_effect
+    from .book.evidence import MeasuredComparison, fmt_effect
 
     if not row.get("effect"):
         return row.get("headline") or ""
     e = row["effect"]
-    text = fmt_effect(Comparison(label=e["label"], kind=e["kind"], effect=e))
+    text = fmt_effect(MeasuredComparison(label=e["label"], kind=e["kind"], effect=e))
     text = re.sub(r"95% CI |, \d+ seeds", "", text).replace(" points", " pts")
     return text + (f" (+{row['more_comparisons']})" if row.get("more_comparisons") else "")
 

@@ -85,7 +85,7 @@ def notebook_cells(nb: dict) -> list:
 
 def _notebook_imports(nb: dict) -> set:
     """The package's modules a notebook's code cells import by name (`from alexnet_repro import report`,
-    `from alexnet_repro.models.summary import layer_table`, `import alexnet_repro.x`)."""
+    `from alexnet_repro.models.counts import layer_table`, `import alexnet_repro.x`)."""
     found = set()
     for kind, source in notebook_cells(nb):
         if kind != "code":

@@ -38,7 +38,7 @@ def _train(args):
 
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
     fam = training.Family(cfg, "pilot", "cpu", data_root)
-    row, curve = fam.run(arms.CATALOGUE[arm_name], seed)
+    row, curve = fam.train_arm(arms.CATALOGUE[arm_name], seed)
     return row, curve
 
 

@@ -19,7 +19,8 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
-from alexnet_repro.claims import scale_config, ten_patch
+from alexnet_repro.claims import ten_patch
+from alexnet_repro.claims.contract import scale_config
 
 
 def main():

@@ -37,7 +37,7 @@ def _train(args):
 
     torch.set_num_threads(1)  # two single-thread processes beat one two-thread process on these small convs
     fam = training.Family(cfg, "regime-pilot", data_root=data_root)
-    return fam.run(arms.PAPER, PILOT_SEED)
+    return fam.train_arm(arms.PAPER, PILOT_SEED)
 
 
 def main():

@@ -67,7 +67,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from alexnet_repro import claims, rendering, report
 from alexnet_repro.models.alexnet import AlexNetConfig
-from alexnet_repro.models.summary import layer_table
+from alexnet_repro.models.counts import layer_table
 
 pd.set_option("display.max_colwidth", None)
 claim = claims.load("architecture")

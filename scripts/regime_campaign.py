@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.__main__ import regime_order  # noqa: E402
+from alexnet_repro.claims.contract import scale_config  # noqa: E402
 from alexnet_repro.claims.family import arms, training  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.runs import stored_record  # noqa: E402
@@ -30,7 +31,7 @@ from alexnet_repro.runs import stored_record  # noqa: E402
 def status(data_root):
     """[(slug, runs done, runs planned, minutes of the done runs)] in campaign order. A run shared by several claims
     (the paper's net) counts in each of them."""
-    fam = training.Family(arms.family_config(claims.REGIME), claims.REGIME, "cpu", data_root)
+    fam = training.Family(scale_config(arms.SCALES, claims.REGIME), claims.REGIME, "cpu", data_root)
     rows = []
     for slug in regime_order():
         mod = claims.load(slug)

@@ -1,18 +1,25 @@
 """The AlexNet ablation family (claims/family/: its arms, training, assessment and ten declared claims)."""
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
+from test_augment import coordinate_images, decode_crop
 
 from alexnet_repro import claims
+from alexnet_repro.claims import contract
 from alexnet_repro.claims.family import arms, assessment, training
 from alexnet_repro.claims.family.arms import PAPER, Arm, Comparison
 from alexnet_repro.claims.family.assessment import converged_epoch
 from alexnet_repro.models.alexnet import AlexNetConfig
 from alexnet_repro.paper_claims import BY_ID
+from alexnet_repro.paths import SAMPLE_DATA
+from alexnet_repro.runs import run_key
+from alexnet_repro.seeds import Streams
 from alexnet_repro.verdict import INCONCLUSIVE, NOT_REPRODUCED, PARTLY, REPRODUCED, VERDICTS, combine
 
 from conftest import run_notebook
@@ -68,6 +75,43 @@ def test_plan_lists_every_arm_and_seed_by_a_catalogue_name(slug):
     assert sorted((j["arm"], j["seed"]) for j in jobs) == sorted((a, s) for a in names for s in (0, 1))
     assert all(arms.CATALOGUE[j["arm"]] in {a for c in mod.COMPARISONS for a in (c.treatment, c.control)} for j in jobs)
     assert mod.run_job is training.run_job  # picklable by name for the --jobs process pool
+
+
+NO_FLIPS = Arm("random crops, no flips", flip=False)  # an arm a claim could add with arms.py alone
+
+
+def test_an_arm_without_flips_mirrors_no_batch_and_keys_runs_of_its_own():
+    """The training an arm declares is the training it gets: an arm with flip=False takes the paper's net's crops
+    (the same stream) and mirrors none of them, and its runs are keyed apart from the paper's net's."""
+    fam = training.Family(contract.scale_config(arms.SCALES, "smoke"), "smoke", "cpu", SAMPLE_DATA)
+    ours, papers = fam.describe_run(NO_FLIPS, 0)[1], fam.describe_run(PAPER, 0)[1]
+    assert run_key(ours) != run_key(papers) and {k for k in ours if ours[k] != papers[k]} == {"augment"}
+    no_light = torch.zeros(3), torch.eye(3)  # PCA lighting of size 0 keeps the coordinates readable
+    images = coordinate_images(64)
+    for epoch in range(2):
+        seen = {}
+        for arm in (PAPER, NO_FLIPS):
+            augment, streams = training.augmenter(arm, 5, None, no_light), Streams(0, epoch, "cpu")
+            seen[arm] = [decode_crop(p) for _ in range(2) for p in augment(images, streams)]
+        assert any(f for *_, f in seen[PAPER]) and not any(f for *_, f in seen[NO_FLIPS])
+        assert [c[:2] for c in seen[NO_FLIPS]] == [c[:2] for c in seen[PAPER]]
+
+
+def test_adding_an_arm_without_flips_changes_no_existing_arm(monkeypatch):
+    """Runs already trained are found by their arm's augmentation text, and staleness compares arms by identity():
+    the flip switch at its default, and an arm that turns it off, leave every existing arm and every claim's
+    decision version as they were."""
+    mirrored = [
+        json.loads(p.read_text())["description"] for p in (REPO_RESULTS / "runs" / arms.FAMILY).rglob("record.json")
+    ]
+    assert mirrored and {d["augment"] for d in mirrored} <= {a.augment_text() for a in arms.CATALOGUE.values()}
+    identities = {name: arm.identity() for name, arm in arms.CATALOGUE.items() if arm.flip}  # those before the switch
+    versions = {slug: contract.decision_version(claims.load(slug)) for slug in claims.registry()}
+    monkeypatch.setitem(arms.CATALOGUE, NO_FLIPS.name, NO_FLIPS)
+    assert {name: arms.CATALOGUE[name].identity() for name in identities} == identities
+    assert NO_FLIPS.identity()["augment"] not in {i["augment"] for i in identities.values()}
+    assert {slug: contract.decision_version(claims.load(slug)) for slug in claims.registry()} == versions
+    assert NO_FLIPS.describe()["flip"] is False and "flip" not in PAPER.describe()  # results' configs as they were
 
 
 def test_a_net_left_chance_only_well_below_it():
@@ -369,12 +413,12 @@ def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_pat
 
     monkeypatch.setattr(training, "MIRRORED", {"smoke"})
     cfg = dataclasses.replace(arms.SCALES["smoke"], epochs=1)
-    row, curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    row, curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).train_arm(PAPER, 0)
     mirror = tmp_path / "results" / "runs" / arms.FAMILY / "smoke"
     (folder,) = mirror.iterdir()
     assert {p.name for p in folder.iterdir()} == {"record.json", "val_top5_128.json"}  # never a checkpoint
     shutil.rmtree(tmp_path / "runs")  # a new machine: the run store is gone
-    again, again_curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).run(PAPER, 0)
+    again, again_curve = training.Family(cfg, "smoke", data_root=str(imagenette_data)).train_arm(PAPER, 0)
     assert not (tmp_path / "runs" / arms.FAMILY / "smoke" / folder.name / "checkpoint.pt").exists()  # not trained
     assert again == row and again_curve == curve
 

@@ -3,8 +3,8 @@ import torch
 from torch import nn
 
 from alexnet_repro.models.alexnet import AlexNet, AlexNetConfig, TwoDeviceAlexNet, build_alexnet
+from alexnet_repro.models.counts import layer_table, totals, weight_layers
 from alexnet_repro.models.lrn import LocalResponseNorm
-from alexnet_repro.models.summary import layer_table, totals, weight_layers
 
 
 def conv_params(out, in_per_group, k):

@@ -66,6 +66,19 @@ def test_random_crop_flip_covers_offsets_and_flips():
     assert torch.equal(out, again)
 
 
+def test_random_crops_without_flips_mirror_none_and_keep_the_flipping_draws():
+    """flip=False takes the crops a flipping caller gets from the same generator, mirrors none of them, and
+    leaves the generator where that caller's is, so every later batch's crops are shared too."""
+    n = 200
+    flipping, plain = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    for _ in range(2):
+        a = [decode_crop(p) for p in random_crop_flip(coordinate_images(n), C, flipping)]
+        b = [decode_crop(p) for p in random_crop_flip(coordinate_images(n), C, plain, flip=False)]
+        assert [(oy, ox) for oy, ox, _ in a] == [(oy, ox) for oy, ox, _ in b]
+        assert 0.4 * n < sum(f for *_, f in a) < 0.6 * n and not any(f for *_, f in b)
+    assert torch.equal(flipping.get_state(), plain.get_state())
+
+
 def test_mean_image_is_cropped_and_flipped_with_the_image():
     batch = coordinate_images(64)
     batch[..., 2] = 9

@@ -343,7 +343,7 @@ def _entry(claim_id, scale="cpu", verdict="inconclusive", comparisons=(), result
 
 
 def _comparison(direction, lo, hi, kind="difference"):
-    return evidence.Comparison(
+    return evidence.MeasuredComparison(
         label="c", kind=kind, direction=direction, effect={"mean": (lo + hi) / 2, "lo": lo, "hi": hi, "n": 4}
     )
 

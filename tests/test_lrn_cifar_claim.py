@@ -141,7 +141,7 @@ def test_crops_subtract_the_centre_patch_of_the_mean():
     torch.testing.assert_close(views[9], x[:, 4:28, 4:28].flip(2).permute(0, 3, 1, 2).float() - mean)
     from alexnet_repro.seeds import Streams
 
-    assert crops.train(x, Streams(0, 0, "cpu")).shape == (6, 3, 24, 24)
+    assert crops.training_batch(x, Streams(0, 0, "cpu")).shape == (6, 3, 24, 24)
 
 
 def test_scales():

@@ -76,7 +76,7 @@ def test_page_code_names_the_notebook_the_claim_and_what_reports_it():
     assert {"notebooks/dropout.ipynb", "alexnet_repro.report", "alexnet_repro.figures"} <= set(code)
     assert "alexnet_repro.claims.family.figures" in code  # report.family draws the family's figures from there
     assert "alexnet_repro.engine" not in code  # training code does not run when a page renders
-    assert "alexnet_repro.models.summary" in rendering.page_code("architecture")  # the notebook computes with it
+    assert "alexnet_repro.models.counts" in rendering.page_code("architecture")  # the notebook computes with it
 
 
 def test_render_refuses_an_unknown_claim_or_a_scale_without_results(capsys):

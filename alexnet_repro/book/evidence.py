@@ -20,7 +20,7 @@ SHOWN_SCALES = ("paper", "gpu", claims.REGIME, "cpu", claims.CONFIRMATION, "imag
 
 
 @dataclass
-class Comparison:
+class MeasuredComparison:
     """One measured effect, as result.json protocol v2 states it."""
 
     label: str
@@ -129,7 +129,7 @@ def entries_of(res: dict, folder) -> list:
 def comparisons_of(res: dict) -> list:
     if res.get("protocol", 1) >= 2:
         return [
-            Comparison(**{k: c.get(k) for k in Comparison.__dataclass_fields__ if k in c})
+            MeasuredComparison(**{k: c.get(k) for k in MeasuredComparison.__dataclass_fields__ if k in c})
             for c in res.get("comparisons", [])
         ]
     return _v1_comparisons(res)
@@ -153,7 +153,7 @@ def _v1_comparisons(res: dict) -> list:
     for label, c in (measured.get("comparisons") or {}).items():  # the ablation family
         kind = "ratio" if c.get("ratio") else "difference"
         out.append(
-            Comparison(
+            MeasuredComparison(
                 label=label,
                 kind=kind,
                 unit="x" if kind == "ratio" else "points",
@@ -175,7 +175,7 @@ def _v1_comparisons(res: dict) -> list:
         p = paper.get(paper_key)
         p = p if isinstance(p, (int, float)) else None
         out.append(
-            Comparison(
+            MeasuredComparison(
                 label=label,
                 kind=kind,
                 unit="x" if kind == "ratio" else "points",
@@ -247,12 +247,12 @@ def fmt_number(x: float) -> str:
     return f"{x:.3g}"
 
 
-def fmt_effect(c: Comparison) -> str:
+def fmt_effect(c: MeasuredComparison) -> str:
     """'+1.47 points (95% CI -2.06 to -0.88, 3 seeds)' or '3.44x (95% CI 3.14-3.74, 3 seeds)'."""
     return fmt_interval(c.effect, c.kind == "ratio")
 
 
-def fmt_paper(c: Comparison) -> str:
+def fmt_paper(c: MeasuredComparison) -> str:
     if c.paper is None:
         return "-"
     return f"{c.paper:g}x" if c.kind == "ratio" else f"{c.paper:+g} points"

@@ -12,7 +12,7 @@ A claim module declares, in one place, its config for every scale:
 import functools
 import importlib
 import pkgutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..paper_claims import BY_ID, IDS
 
@@ -98,14 +98,3 @@ def check_scale(scale: str, mod=None):
         raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join((*SCALES, *FAMILY_SCALES))}")
     if scale in FAMILY_SCALES and mod is not None and not has_confirmation(mod):
         raise ValueError(f"{mod.CLAIM.slug} has no {scale} scale: only the ablation family's comparisons run there")
-
-
-def scale_config(configs: dict, scale: str, seeds=None):
-    """A claim's config at `scale` (from its own `configs` table), with the seeds overridden when given
-    (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
-    from ..seeds import parse_seeds
-
-    if scale not in configs:
-        raise ValueError(f"unknown scale {scale!r} for this claim; choose from: {', '.join(configs)}")
-    seeds = parse_seeds(seeds)
-    return replace(configs[scale], seeds=seeds) if seeds is not None else configs[scale]

@@ -35,8 +35,8 @@ from torch import nn
 
 from ..engine import TrainSpec
 from ..models.alexnet import AlexNet, AlexNetConfig
+from ..models.counts import layer_table, totals
 from ..models.lrn import LocalResponseNorm
-from ..models.summary import layer_table, totals
 from ..optim import PaperSGD, PlateauSchedule, param_groups
 from ..verdict import INCONSISTENT
 from . import Claim, check_scale, contract

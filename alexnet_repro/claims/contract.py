@@ -32,6 +32,7 @@ from pathlib import Path
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
 from ..results import provenance, results_dir, write_result
+from ..seeds import parse_seeds
 from ..verdict import PLUMBING, Rule
 
 # The declarations of a claim that fix its verdict before any run (the audit dates them; staleness compares them).
@@ -95,6 +96,15 @@ def syntax(source: str, imports: bool = True) -> str:
         ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree, include_attributes=False)
+
+
+def scale_config(configs: dict, scale: str, seeds=None):
+    """A claim's config at `scale` (from its own SCALES table), with the seeds overridden when given
+    (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
+    if scale not in configs:
+        raise ValueError(f"unknown scale {scale!r} for this claim; choose from: {', '.join(configs)}")
+    seeds = parse_seeds(seeds)
+    return dataclasses.replace(configs[scale], seeds=seeds) if seeds is not None else configs[scale]
 
 
 def decided_by(mod) -> dict:

@@ -44,8 +44,8 @@ from ..models.cifar import CONV_LOCAL_INIT_STD, CONV_LOCAL_LRN, NetConvLocal13pc
 from ..optim import lr_factor
 from ..runs import cached_beside_run, cached_train, default_work_dir, final_model
 from ..verdict import INCONCLUSIVE, NOT_TESTABLE, PLUMBING, REASONS, Interval, Rule, decide, summarize
-from . import Claim, contract, scale_config
-from .contract import Assessment, Trained
+from . import Claim, contract
+from .contract import Assessment, Trained, scale_config
 from .family import assessment
 from .family.assessment import LATE_GAIN_LIMIT, late_gain, left_chance, not_converged
 
@@ -158,7 +158,7 @@ class Crops:
             mean[o : o + crop, o : o + crop].permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
         )
 
-    def train(self, batch_u8, streams):
+    def training_batch(self, batch_u8, streams):
         return random_crop_flip(batch_u8, self.crop, streams("crop")).sub_(self.mean)
 
     def centre(self, batch_u8):
@@ -230,7 +230,7 @@ class _Experiment:
             self.data,
             self.crops.centre,
             spec,
-            augment=self.crops.train,
+            augment=self.crops.training_batch,
             train_eval=self.train_eval,
             desc=f"L3 {'LRN' if lrn else 'no LRN'} seed={seed}",
         )

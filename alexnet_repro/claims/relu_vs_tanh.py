@@ -36,8 +36,8 @@ from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
-from . import Claim, contract, scale_config
-from .contract import Assessment, Trained
+from . import Claim, contract
+from .contract import Assessment, Trained, scale_config
 
 CLAIM = Claim(
     id="R1",

@@ -101,9 +101,10 @@ def crop_at(batch_u8, crop, oy, ox, flip, mean_image=None):
     return x.permute(0, 3, 1, 2)  # NCHW view of NHWC storage: channels_last
 
 
-def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
+def random_crop_flip(batch_u8, crop, generator=None, mean_image=None, flip=True):
     """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
-    `generator` must live on the batch's device."""
+    `generator` must live on the batch's device. flip=False mirrors none, yet draws the same coins: the
+    generator ends where a flipping caller's does, so its later batches get that caller's crops too."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
 
     def offset(k, g):
@@ -111,8 +112,8 @@ def random_crop_flip(batch_u8, crop, generator=None, mean_image=None):
 
     oy = _draw(offset, n, generator)
     ox = _draw(offset, n, generator)
-    flip = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
-    return crop_at(batch_u8, crop, oy, ox, flip, mean_image)
+    mirror = _draw(lambda k, g: torch.rand(k, generator=g, device=dev), n, generator) < 0.5
+    return crop_at(batch_u8, crop, oy, ox, mirror if flip else torch.zeros_like(mirror), mean_image)
 
 
 def pixel_pca(pixel_sum, moments, count):

@@ -35,48 +35,23 @@ An inconclusive cpu result is the pilot of a confirmation, the scale "cpu-confir
 the cpu config and run store on fresh seeds, as many as the pilot's seeds_needed, decided alone.
 """
 
-from .. import CONFIRMATION, REGIME, contract
+from .. import contract
 from . import assessment, training
-from .arms import arms_of, comparisons, confirmation_seeds, regime_seeds
 
 
 class Ablation:
     """A claim of the family: a class in declarations.py declares it (CLAIM, PAPER_NUMBERS, RULE/RULES,
-    COMPARISONS, ...); the contract's functions are the family's, the same for each. The registry finds the
-    classes through CLAIMS."""
+    COMPARISONS, ...); the contract's functions are the family's, the same for each, bound here with the class as
+    their claim (no forwarding methods: a run's seeds go from contract.run to training.py directly). The registry
+    finds the classes through CLAIMS."""
 
     DATA = "family"  # the dataset it reads: the family's at the scale (arms.SCALES[scale].data)
     run_job = staticmethod(training.run_job)  # picklable by name for the --jobs process pool
-
-    @classmethod
-    def seeds_at(cls, scale, seeds=None):
-        """The seeds it runs at `scale`: a confirmation's and the regime's are fixed in advance."""
-        if scale == CONFIRMATION:
-            return confirmation_seeds(cls, seeds)
-        return regime_seeds(cls, seeds) if scale == REGIME else seeds
-
-    @classmethod
-    def plan(cls, scale, seeds=None):
-        return training.plan_arms(arms_of(comparisons(cls, scale)), scale, cls.seeds_at(scale, seeds))
-
-    @classmethod
-    def train(cls, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
-        return training.train_arms(
-            comparisons(cls, scale), scale, cls.seeds_at(scale, seeds), device, data_root, work_dir, download
-        )
-
-    @classmethod
-    def assess(cls, trained, scale):
-        return assessment.assessment(cls, trained, scale)
-
-    @classmethod
-    def run(cls, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-        """Run the claim at `scale`, write results/<slug>/<scale>/, and return the result dict."""
-        return contract.run(cls, scale, seeds, device, data_root, out_dir, work_dir, download)
-
-    @classmethod
-    def decided_by(cls):
-        return assessment.decided_by(cls)
+    plan = classmethod(training.plan_claim)
+    train = classmethod(training.train_claim)
+    assess = classmethod(assessment.assessment)
+    run = classmethod(contract.run)  # writes results/<slug>/<scale>/ and returns the result dict
+    decided_by = classmethod(assessment.decided_by)
 
 
 from .declarations import CLAIMS as CLAIMS  # noqa: E402  (its blocks subclass Ablation)

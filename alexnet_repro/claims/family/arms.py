@@ -11,7 +11,7 @@ from ...paths import results_root
 from ...results import load_result
 from ...seeds import parse_seeds
 from ...verdict import V2, V3
-from .. import CONFIRMATION, REGIME, scale_config
+from .. import CONFIRMATION, REGIME
 
 FAMILY = "alexnet_ablations"  # the run store shared by every claim of the family
 
@@ -23,16 +23,25 @@ class Arm:
     weight_decay: float = 5e-4  # T2
     pca: bool = True  # D3
     crop_flip: bool = True  # D2's training half: random crops + flips (else the centre crop)
+    flip: bool = True  # the random crops' mirror images (D2's flips); the centre crop has none either way
 
     def net_config(self, base: AlexNetConfig) -> AlexNetConfig:
         return replace(base, **dict(self.net))
 
     def describe(self):
-        return {"net": dict(self.net), "weight_decay": self.weight_decay, "pca": self.pca, "crop_flip": self.crop_flip}
+        # "flip" only where it is off: the arms described before it existed are described as they were
+        return {
+            "net": dict(self.net),
+            "weight_decay": self.weight_decay,
+            "pca": self.pca,
+            "crop_flip": self.crop_flip,
+            **({} if self.flip else {"flip": False}),
+        }
 
     def augment_text(self) -> str:
         """How its training images are augmented, in the words its runs' records are keyed by."""
-        return ("random crop + flip" if self.crop_flip else "centre crop") + (" + PCA lighting 0.1" if self.pca else "")
+        crops = ("random crop + flip" if self.flip else "random crop") if self.crop_flip else "centre crop"
+        return crops + (" + PCA lighting 0.1" if self.pca else "")
 
     def identity(self) -> dict:
         """The arm as staleness compares it (contract.value): by what its runs are keyed on (its net's overrides,
@@ -167,11 +176,6 @@ SCALES = {
     "gpu": Config(cache_size=256, crop=227, width=1.0, epochs=40, init_std=0.02, lr=0.001),
     "paper": Config(cache_size=256, crop=227, width=1.0, epochs=90, seeds=(0,), model_parallel=True),
 }
-
-
-def family_config(scale, seeds=None) -> Config:
-    """The family's config at `scale`, with the seeds overridden when given."""
-    return scale_config(SCALES, scale, seeds)
 
 
 PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms

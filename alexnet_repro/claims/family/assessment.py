@@ -31,8 +31,8 @@ from ...verdict import (
     summarize,
 )
 from .. import CONFIRMATION, contract
-from ..contract import Assessment, Trained, value
-from .arms import PAPER, SCALES, arms_of, comparisons, family_config, pilot_of, protocol_of
+from ..contract import Assessment, Trained, scale_config, value
+from .arms import PAPER, SCALES, arms_of, comparisons, pilot_of, protocol_of
 
 CONVERGED_WITHIN = 0.01  # 1 point of validation top-1 error
 # A net must get this many points of top-1 error below chance to count as having learned anything
@@ -90,7 +90,7 @@ def decided_by(mod) -> dict:
         "assessment": DECISION_VERSION,
         "scales": {
             scale: {
-                "config": value(family_config(scale)),
+                "config": value(scale_config(SCALES, scale)),
                 "protocol": value(protocol_of(scale)),
                 "comparisons": value(comparisons(mod, scale)),
             }

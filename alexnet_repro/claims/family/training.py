@@ -19,7 +19,8 @@ from ...engine import TrainSpec, pick_device
 from ...models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ...paths import results_root
 from ...runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from ..contract import Trained, value
+from .. import CONFIRMATION, REGIME
+from ..contract import Trained, scale_config, value
 from . import assessment
 from .arms import (
     CATALOGUE,
@@ -30,8 +31,10 @@ from .arms import (
     Arm,
     Config,
     arms_of,
-    family_config,
+    comparisons,
+    confirmation_seeds,
     protocol_of,
+    regime_seeds,
     store_scale,
 )
 from .assessment import converged_epoch, late_gain, left_chance
@@ -101,6 +104,21 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
     )
 
 
+def augmenter(arm: Arm, crop, mean, eig):
+    """The arm's training augmentation, (uint8 batch, seeds.Streams) -> its input: each purpose draws from its own
+    stream, so arms of one seed share their crops and lighting whichever switches they turn off."""
+
+    def augment(batch, streams):
+        x = (
+            random_crop_flip(batch, crop, streams("crop"), mean, flip=arm.flip)
+            if arm.crop_flip
+            else center_crop(batch, crop, mean)
+        )
+        return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
+
+    return augment
+
+
 class Family:
     """The data on the device, and the training of one arm for one seed (found in the store if done)."""
 
@@ -160,19 +178,11 @@ class Family:
         with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
         return build_for_training(arm.net_config(self.base), self.device, devices)
 
-    def run(self, arm: Arm, seed, ten_view=False):
+    def train_arm(self, arm: Arm, seed, ten_view=False):
         """One arm and seed: its per-run row and its curve. ten_view adds the 10-view test (D2's test half)."""
         cfg, mean = self.cfg, self.mean
         spec, description = self.describe_run(arm, seed)
         eig = self.data.eigvals, self.data.eigvecs
-
-        def augment(batch, streams):  # each purpose its own stream: arms share crops and lighting
-            x = (
-                random_crop_flip(batch, cfg.crop, streams("crop"), mean)
-                if arm.crop_flip
-                else center_crop(batch, cfg.crop, mean)
-            )
-            return pca_lighting(x, *eig, 0.1, generator=streams("lighting")) if arm.pca else x
 
         result = cached_train(
             self.work_dir,
@@ -181,7 +191,7 @@ class Family:
             self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
             spec,
-            augment=augment,
+            augment=augmenter(arm, cfg.crop, mean, eig),
             train_eval=self.train_eval,
             desc=f"{arm.name} seed={seed}",
             mirror=self.mirror,
@@ -242,27 +252,46 @@ class Family:
         ]
 
 
+def claim_seeds(mod, scale, seeds=None):
+    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance (None:
+    the scale's own)."""
+    if scale == CONFIRMATION:
+        return confirmation_seeds(mod, seeds)
+    return regime_seeds(mod, seeds) if scale == REGIME else seeds
+
+
+def plan_claim(mod, scale, seeds=None):
+    """The claim `mod`'s plan (contract.py): every arm its comparisons at `scale` need, for every seed."""
+    return plan_arms(arms_of(comparisons(mod, scale)), scale, claim_seeds(mod, scale, seeds))
+
+
+def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
+    """The claim `mod`'s train (contract.py): its comparisons' runs at `scale`, found in the store or trained."""
+    seeds = claim_seeds(mod, scale, seeds)
+    return train_arms(comparisons(mod, scale), scale, seeds, device, data_root, work_dir, download)
+
+
 def plan_arms(arms, scale, seeds=None):
     """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
     chain of its own."""
-    return [[[dict(arm=a.name, seed=s)]] for s in family_config(scale, seeds).seeds for a in arms]
+    return [[[dict(arm=a.name, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for a in arms]
 
 
 def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, download=False):
     """Train one arm (by its catalogue name) for one seed into the family's run store, with its top-5."""
-    Family(family_config(scale), scale, device, data_root, work_dir, download).run(CATALOGUE[arm], seed)
+    Family(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).train_arm(CATALOGUE[arm], seed)
 
 
 def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
     """Every arm the comparisons need, for every seed, trained or found in the store -> contract.Trained."""
-    cfg = family_config(scale, seeds)
+    cfg = scale_config(SCALES, scale, seeds)
     fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(comparisons)
     ten_view = {c.treatment.name for c in comparisons if c.ten_view}
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:
-            row, curve = fam.run(arm, seed, ten_view=arm.name in ten_view)
+            row, curve = fam.train_arm(arm, seed, ten_view=arm.name in ten_view)
             rows.append(row)
             curves += curve
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
@@ -317,7 +346,7 @@ def proxy_note(fam, paper_data="ImageNet"):
 
 def load_family(scale, seeds=None, device=None, data_root=None, work_dir=None):
     """(Family, its Config) at `scale`, with the seeds overridden when given."""
-    cfg = family_config(scale, seeds)
+    cfg = scale_config(SCALES, scale, seeds)
     return Family(cfg, scale, device, data_root, work_dir), cfg
 
 
@@ -325,7 +354,7 @@ def trained_nets(fam):
     """For each seed of the family: (seed, the run's row, its trained model in eval mode on the
     family's device, or None if the run diverged or its weights are not finite)."""
     for seed in fam.cfg.seeds:
-        row, _ = fam.run(PAPER, seed)
+        row, _ = fam.train_arm(PAPER, seed)
         model = None
         if row["status"] != "diverged":
             model = final_model(fam.work_dir, fam.describe_run(PAPER, seed)[1], lambda: fam.build(PAPER)).eval()
@@ -355,7 +384,7 @@ def paper_net_decided_by() -> dict:
     family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
     return {
         "family_assessment": assessment.DECISION_VERSION,
-        "family_scales": {scale: value(family_config(scale)) for scale in SCALES},
+        "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in SCALES},
         "arm": value(PAPER),
     }
 

@@ -1,6 +1,6 @@
 """Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
 
-`python -m alexnet_repro.models.summary` prints it for 227 and 224 inputs. Paper default
+`python -m alexnet_repro.models.counts` prints it for 227 and 224 inputs. Paper default
 (two columns, 1000 classes), identical for both input sizes (224 pads conv1 by 2);
 the act/norm/drop rows, which keep their input's shape, are left out here:
 
