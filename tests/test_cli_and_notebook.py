@@ -87,7 +87,12 @@ def test_list_one_row_per_claim_within_100_columns():
     assert len(deciding) == len(rows) and len(every) > len(deciding)
     assert {r["role"] for r in every} == {"deciding", "superseded", "history"}
     l2 = {r["scale"]: r["role"] for r in every if r["id"] == "L2"}
-    assert l2 == {"cpu-confirmation": "deciding", "cpu": "superseded", "imagenette": "history"}
+    assert l2 == {
+        "cpu-regime": "deciding",
+        "cpu-confirmation": "superseded",
+        "cpu": "superseded",
+        "imagenette": "history",
+    }
     assert all(
         r["staleness"] in ("current", "stale", "unknown") for r in every if r["scale"]
     )  # a claim not run has none
