@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -441,3 +442,26 @@ def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rul
     monkeypatch.setattr(claims.load("lrn_alexnet"), "RULE", dataclasses.replace(rule, band=(-9.0, -8.0)))
     assert script.main(["--check", "lrn_alexnet"]) == 1
     assert "CHANGES: verdict" in capsys.readouterr().out
+
+
+def test_a_reread_rewrites_a_stale_result_and_leaves_a_current_one(monkeypatch, capsys, tmp_path):
+    """scripts/reread_cpu_family.py (not --check) re-stamps a result only where it says something new: a current
+    result that re-reads identically stays the same file; after a change of the deciding code, it is re-read."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "reread_cpu_family", Path(__file__).parent.parent / "scripts" / "reread_cpu_family.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shutil.copytree(REPO_RESULTS / "lrn_alexnet", tmp_path / "lrn_alexnet")
+    monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(tmp_path))
+    files = [folder / "result.json" for _, folder, _ in script.targets(["lrn_alexnet"])]
+    assert len(files) >= 3  # cpu, its confirmation, cpu-regime
+    before = [f.read_bytes() for f in files]
+    assert script.main(["lrn_alexnet"]) == 0
+    assert capsys.readouterr().out.count("left as it is") == len(files) and [f.read_bytes() for f in files] == before
+    monkeypatch.setattr(assessment, "DECISION_VERSION", assessment.DECISION_VERSION + "+1")
+    assert script.main(["lrn_alexnet"]) == 0
+    assert "left as it is" not in capsys.readouterr().out
+    assert all(f.read_bytes() != b for f, b in zip(files, before))  # each re-stamped by the new version
