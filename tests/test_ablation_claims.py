@@ -424,9 +424,8 @@ def test_a_mirrored_scales_runs_outlive_their_run_store(imagenette_data, tmp_pat
     assert again == row and again_curve == curve
 
 
-def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rule(monkeypatch, capsys):
-    """scripts/reread_cpu_family.py --check re-reads copies of the committed results (nothing is written under
-    results/) and exits 1 when today's code would change one."""
+def _reread_script():
+    """scripts/reread_cpu_family.py as a module."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -434,6 +433,13 @@ def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rul
     )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rule(monkeypatch, capsys):
+    """scripts/reread_cpu_family.py --check re-reads copies of the committed results (nothing is written under
+    results/) and exits 1 when today's code would change one."""
+    script = _reread_script()
     monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(REPO_RESULTS))
     assert script.main(["--check", "lrn_alexnet", "kernels"]) == 0
     expected = len(list(script.targets(["lrn_alexnet", "kernels"])))  # every committed L2 result and Q1's two
@@ -447,13 +453,7 @@ def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rul
 def test_a_reread_rewrites_a_stale_result_and_leaves_a_current_one(monkeypatch, capsys, tmp_path):
     """scripts/reread_cpu_family.py (not --check) re-stamps a result only where it says something new: a current
     result that re-reads identically stays the same file; after a change of the deciding code, it is re-read."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "reread_cpu_family", Path(__file__).parent.parent / "scripts" / "reread_cpu_family.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _reread_script()
     shutil.copytree(REPO_RESULTS / "lrn_alexnet", tmp_path / "lrn_alexnet")
     monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(tmp_path))
     files = [folder / "result.json" for _, folder, _ in script.targets(["lrn_alexnet"])]
