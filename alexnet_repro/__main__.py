@@ -257,7 +257,7 @@ def cmd_run(args):
     claims.check_scale(args.scale)
     if args.scale == claims.CONFIRMATION:
         slugs = confirmations(slugs, args.claim == "all", args.seeds)
-    if args.scale == claims.REGIME and args.claim == "all":
+    if args.scale in claims.REGIMES and args.claim == "all":
         slugs = regime_order()
     for slug in slugs:
         claims.check_scale(args.scale, claims.load(slug))

@@ -28,7 +28,7 @@ from . import distributed
 from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, spec_identity, train
 from .log import LOG
 from .paths import runs_dir
-from .results import atomic_write_json, git_commit
+from .results import atomic_write_json, device_name, git_commit
 from .seeds import seed_everything
 
 
@@ -159,6 +159,7 @@ def cached_train(
                 "epoch_budget": epoch_budget,
                 "training_version": TRAINING_VERSION,
                 "trained_at": git_commit(),
+                "trained_on": device_name(next(model.parameters()).device),
                 "world_size": distributed.world_size(),
                 "global_batch": spec.batch_size,
                 **result.as_dict(),

@@ -16,7 +16,7 @@ from ..fmt import fmt_interval
 from ..paths import results_root
 
 # Smoke results are for tests, not for readers.
-SHOWN_SCALES = ("paper", "gpu", claims.REGIME, "cpu", claims.CONFIRMATION, "imagenette")
+SHOWN_SCALES = ("paper", "gpu", claims.REGIME, claims.GPU_REGIME, "cpu", claims.CONFIRMATION, "imagenette")
 
 
 @dataclass

@@ -24,9 +24,10 @@ AUTHORITY = (
     "paper",
     "gpu",
     claims.REGIME,
+    claims.GPU_REGIME,
     claims.CONFIRMATION,
     "cpu",
-)  # the regime decides over the 15-epoch cpu scale
+)  # the regime decides over the 15-epoch cpu scale; its cpu runs (a 2-core machine's) over its GPU runs
 HISTORY = ("imagenette",)
 # Verdicts that say the experiment could not read the claim at all: such a result decides only where no result
 # of the claim reads it.
@@ -67,7 +68,8 @@ def deciding(entries):
        which the book does not show) only a claim with nothing else.
     2. A result that could not read the claim (not testable at this scale, a plumbing check) decides only when
        no other candidate reads it: nets at chance on a gpu run say nothing against a cpu result that measured.
-    3. Among the rest, the most authoritative scale: paper > gpu > cpu-confirmation > cpu. A confirmation thus
+    3. Among the rest, the most authoritative scale: paper > gpu > cpu-regime > gpu-regime > cpu-confirmation >
+       cpu. A confirmation thus
        supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a cpu proxy.
     """
     shown = [e for e in entries if e.scale != "smoke"] or list(entries)

@@ -160,6 +160,7 @@ class Trained:
     proxy_note: str
     precision: str = "fp32"
     trained_at: list = None  # the commits that trained the runs, where the store records them
+    trained_on: list = None  # the devices that trained them, where the store records them (runs trained elsewhere)
     files: dict = field(default_factory=dict)  # further files beside result.json: name -> bytes
     context: dict = field(default_factory=dict)
 
@@ -253,4 +254,6 @@ def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
         result["provenance"]["runs_trained_at"] = trained.trained_at
+    if trained.trained_on:
+        result["provenance"]["runs_trained_on"] = trained.trained_on
     return result

@@ -11,7 +11,7 @@ from ...paths import results_root
 from ...results import load_result
 from ...seeds import parse_seeds
 from ...verdict import V2, V3
-from .. import CONFIRMATION, REGIME
+from .. import CONFIRMATION, GPU_REGIME, REGIME, REGIMES
 
 FAMILY = "alexnet_ablations"  # the run store shared by every claim of the family
 
@@ -168,7 +168,10 @@ SCALES = {
     # chose on held-out images (benchmarks/regime_pilot.py -> results/benchmarks/regime_pilot.txt), in bf16
     # autocast (models/lrn.py's bf16 path). Each claim's seeds: 0 to n-1, n fixed before the runs by
     # scripts/plan_regime.py (results/benchmarks/regime_plan.json; regime_seeds). Read by protocol v3.
-    REGIME: replace(CPU, epochs=REGIME_EPOCHS, precision="bf16", seeds=()),
+    REGIME: (CPU_REGIME := replace(CPU, epochs=REGIME_EPOCHS, precision="bf16", seeds=())),
+    # The same regime, its runs trained on a GPU (TRAINED_ON_GPU): the config, the plan's seeds and the rules are
+    # the cpu-regime's, so a claim the cpu campaign has not reached yet has the regime's verdict all the same.
+    GPU_REGIME: CPU_REGIME,
     # The ImageNet-layout proxy the cpu scale used before protocol v2 (Imagenette at 67 px, 8 epochs at a
     # constant rate): kept so its committed results can be re-read, not as a scale that decides.
     "imagenette": Config(cache_size=76, crop=67, width=0.25, epochs=8, init_std=0.03, train_eval_images=2000),
@@ -179,7 +182,10 @@ SCALES = {
 
 
 PILOT_SCALE = "cpu"  # the scale whose inconclusive results a CONFIRMATION confirms
-MIRRORED = {REGIME}  # scales whose finished runs are recorded in the repository too (runs.py: the mirror)
+MIRRORED = set(REGIMES)  # scales whose finished runs are recorded in the repository too (runs.py: the mirror)
+# Scales whose runs train on a GPU alone: elsewhere their committed runs are read, and a missing one is refused
+# (a run trained on a CPU would mix devices inside the scale's paired comparisons).
+TRAINED_ON_GPU = {GPU_REGIME}
 
 
 def protocol_of(scale):
@@ -196,12 +202,12 @@ def comparisons(mod, scale):
 
 
 def regime_seeds(mod, seeds=None, plan=None) -> tuple:
-    """The seeds of the claim `mod` at the REGIME scale: 0 to n-1, n as scripts/plan_regime.py fixed it before
+    """The seeds of the claim `mod` at the regime's scales (REGIMES): 0 to n-1, n as scripts/plan_regime.py fixed it before
     any of the scale's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
     path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
     if not path.exists():
         raise ValueError(
-            f"the {REGIME} scale's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first"
+            f"the regime's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first"
         )
     n = json.loads(path.read_text())["claims"].get(mod.CLAIM.slug, {}).get("n")
     if not n:
@@ -209,7 +215,7 @@ def regime_seeds(mod, seeds=None, plan=None) -> tuple:
     declared, seeds = tuple(range(n)), parse_seeds(seeds)
     if seeds is not None and tuple(seeds) != declared:
         raise ValueError(
-            f"{mod.CLAIM.slug}: its {REGIME} seeds are fixed in advance (0-{n - 1}, {n} seeds): leave --seeds out"
+            f"{mod.CLAIM.slug}: its seeds in the regime are fixed in advance (0-{n - 1}, {n} seeds): leave --seeds out"
         )
     return declared
 

@@ -19,7 +19,7 @@ from ...engine import TrainSpec, pick_device
 from ...models.alexnet import CIFAR_ALEXNET, AlexNetConfig, build_for_training, two_devices_for
 from ...paths import results_root
 from ...runs import cached_beside_run, cached_train, default_work_dir, final_model, stored_record
-from .. import CONFIRMATION, REGIME
+from .. import CONFIRMATION, REGIME, REGIMES
 from ..contract import Trained, scale_config, value
 from . import assessment
 from .arms import (
@@ -28,6 +28,7 @@ from .arms import (
     MIRRORED,
     PAPER,
     SCALES,
+    TRAINED_ON_GPU,
     Arm,
     Config,
     arms_of,
@@ -182,6 +183,15 @@ class Family:
         """One arm and seed: its per-run row and its curve. ten_view adds the 10-view test (D2's test half)."""
         cfg, mean = self.cfg, self.mean
         spec, description = self.describe_run(arm, seed)
+        if (
+            self.scale in TRAINED_ON_GPU
+            and self.device.type != "cuda"
+            and not stored_record(self.work_dir, description, self.mirror)
+        ):
+            raise ValueError(
+                f"{self.scale}: {arm.name} seed {seed} is not among the scale's committed runs, which train on a "
+                f"GPU alone (scripts/gpu_regime.py); on this machine, run the {REGIME} scale"
+            )
         eig = self.data.eigvals, self.data.eigvecs
 
         result = cached_train(
@@ -257,7 +267,7 @@ def claim_seeds(mod, scale, seeds=None):
     the scale's own)."""
     if scale == CONFIRMATION:
         return confirmation_seeds(mod, seeds)
-    return regime_seeds(mod, seeds) if scale == REGIME else seeds
+    return regime_seeds(mod, seeds) if scale in REGIMES else seeds
 
 
 def plan_claim(mod, scale, seeds=None):
@@ -295,6 +305,8 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
             rows.append(row)
             curves += curve
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
+    # named where they are not the machine that assembles the result (a GPU's runs, read from the mirror)
+    trained_on = sorted({r["trained_on"] for r in records if r and r.get("trained_on")}) if scale in TRAINED_ON_GPU else []
     return Trained(
         rows=rows,
         tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)},
@@ -305,8 +317,9 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
         wall_time_s=sum(r["wall_time_s"] for r in rows),
         precision=cfg.precision,
         proxy=scale != "paper",
-        proxy_note=proxy_note(fam),
+        proxy_note=proxy_note(fam) + (f" Its runs trained on {', '.join(trained_on)}." if trained_on else ""),
         trained_at=sorted({r.get("trained_at", "unknown") for r in records if r}),
+        trained_on=trained_on,
     )
 
 
