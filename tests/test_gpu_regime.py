@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from alexnet_repro import claims
-from alexnet_repro.claims import pca_colour
+from alexnet_repro.claims import contract, pca_colour
 from alexnet_repro.claims.family import arms, training
 from alexnet_repro.paths import SAMPLE_DATA, results_root, runs_dir
 
@@ -29,6 +29,8 @@ def load_script():
 def test_the_gpu_regime_is_the_cpu_regime_on_another_device(monkeypatch):
     assert arms.SCALES[SCALE] == arms.SCALES[claims.REGIME]
     assert SCALE in arms.MIRRORED and SCALE in arms.TRAINED_ON_GPU and claims.REGIME not in arms.TRAINED_ON_GPU
+    # the twin is the cpu-regime by value: declaring it moved no committed result's decision version
+    assert SCALE not in contract.decided_by(pca_colour)["scales"] and claims.REGIME in arms.VERSIONED_SCALES
     monkeypatch.setenv("ALEXNET_REPRO_RESULTS", str(REPO / "results"))  # the committed plan fixes both
     n = json.loads((REPO / "results" / "benchmarks" / "regime_plan.json").read_text())["claims"]["pca_colour"]["n"]
     assert training.claim_seeds(pca_colour, SCALE) == training.claim_seeds(pca_colour, claims.REGIME) == tuple(range(n))

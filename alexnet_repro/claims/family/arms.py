@@ -186,6 +186,9 @@ MIRRORED = set(REGIMES)  # scales whose finished runs are recorded in the reposi
 # Scales whose runs train on a GPU alone: elsewhere their committed runs are read, and a missing one is refused
 # (a run trained on a CPU would mix devices inside the scale's paired comparisons).
 TRAINED_ON_GPU = {GPU_REGIME}
+# The scales a claim's decision version reads (contract.decided_by): all but the GPU twin, whose config, protocol and
+# comparisons are the cpu-regime's by value, so that declaring it left every committed result's version as it was.
+VERSIONED_SCALES = tuple(s for s in SCALES if s not in TRAINED_ON_GPU)
 
 
 def protocol_of(scale):
@@ -206,9 +209,7 @@ def regime_seeds(mod, seeds=None, plan=None) -> tuple:
     any of the scale's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
     path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
     if not path.exists():
-        raise ValueError(
-            f"the regime's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first"
-        )
+        raise ValueError(f"the regime's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first")
     n = json.loads(path.read_text())["claims"].get(mod.CLAIM.slug, {}).get("n")
     if not n:
         raise ValueError(f"{mod.CLAIM.slug} has no n in {path}: rerun scripts/plan_regime.py")

@@ -32,7 +32,7 @@ from ...verdict import (
 )
 from .. import CONFIRMATION, contract
 from ..contract import Assessment, Trained, scale_config, value
-from .arms import PAPER, SCALES, arms_of, comparisons, pilot_of, protocol_of
+from .arms import PAPER, SCALES, VERSIONED_SCALES, arms_of, comparisons, pilot_of, protocol_of
 
 CONVERGED_WITHIN = 0.01  # 1 point of validation top-1 error
 # A net must get this many points of top-1 error below chance to count as having learned anything
@@ -94,7 +94,7 @@ def decided_by(mod) -> dict:
                 "protocol": value(protocol_of(scale)),
                 "comparisons": value(comparisons(mod, scale)),
             }
-            for scale in SCALES
+            for scale in VERSIONED_SCALES
         },
     }
 

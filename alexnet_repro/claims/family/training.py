@@ -29,6 +29,7 @@ from .arms import (
     PAPER,
     SCALES,
     TRAINED_ON_GPU,
+    VERSIONED_SCALES,
     Arm,
     Config,
     arms_of,
@@ -306,7 +307,9 @@ def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work
             curves += curve
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
     # named where they are not the machine that assembles the result (a GPU's runs, read from the mirror)
-    trained_on = sorted({r["trained_on"] for r in records if r and r.get("trained_on")}) if scale in TRAINED_ON_GPU else []
+    trained_on = (
+        sorted({r["trained_on"] for r in records if r and r.get("trained_on")}) if scale in TRAINED_ON_GPU else []
+    )
     return Trained(
         rows=rows,
         tables={"seeds": pd.DataFrame(rows), "curves": pd.DataFrame(curves)},
@@ -397,7 +400,7 @@ def paper_net_decided_by() -> dict:
     family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
     return {
         "family_assessment": assessment.DECISION_VERSION,
-        "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in SCALES},
+        "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in VERSIONED_SCALES},
         "arm": value(PAPER),
     }
 
