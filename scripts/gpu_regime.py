@@ -5,11 +5,15 @@ and each claim whose runs are all in is assembled by the CLI (which trains nothi
 The config, the seeds (results/benchmarks/regime_plan.json) and the rules are the cpu-regime's (claims/family/arms.py),
 so the plan was fixed before any of these runs. Every arm of a claim trains on the GPU, the paper's net included: a
 comparison never pairs a GPU run with a CPU run. Each of --jobs processes loads the data once and trains its share of
-the runs, one at a time; no run starts that would end after --end-by-s, and the pack is rewritten after each finished run, so a
-call cut at its limit still returns every run that finished.
+the runs, one at a time; no run starts that would end after --end-by-s, and the pack is rewritten after each
+finished run, so a call cut at its limit still returns every run that finished.
 
-    on the device:  python3 scripts/gpu_regime.py train --data-root .carry/cifar10-jpg.tar.gz --jobs 12 \\
-                        --end-by-s 480 --out $OUT
+    here first:     mkdir -p .carry && cp ../shared/data/cifar10-jpg.tar.gz .carry/    (git-ignored; 20 MB carried)
+    on the device:  (device `run`, carry [".carry"], timeout_s 600; the copy there may have no .git, so the commit
+                    that trains is named)
+                    export ALEXNET_REPRO_GIT_COMMIT=<git rev-parse HEAD here> ALEXNET_REPRO_RUNS=/tmp/runs \
+                        ALEXNET_REPRO_CACHE=/tmp/cache TORCHINDUCTOR_COMPILE_THREADS=1 PYTHONPATH=$PWD
+                    python3 scripts/gpu_regime.py train --data-root .carry --jobs 12 --end-by-s 510 --out $OUT
     here:           python scripts/gpu_regime.py unpack <the call's files folder>
                     python scripts/gpu_regime.py            # what is in, per claim
                     python -m alexnet_repro run <claim> --scale gpu-regime   (for each claim whose runs are in)
