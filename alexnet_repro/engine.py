@@ -4,20 +4,12 @@ airbench-style: the images stay one uint8 NHWC tensor on the run's device; each 
 indexed out of it and converted/normalized there (channels_last, so the NHWC bytes are already
 in the layout the convolutions want). No DataLoader in the hot loop.
 
-A run checkpoints atomically at every epoch end and, started again with the same spec and
-checkpoint path, resumes from there and ends bit-identical to an uninterrupted run on CPU:
-shuffling uses a generator seeded from (seed, epoch), and the global RNG state (dropout) is saved.
-A checkpoint carries the sha256 of its payload; one that fails it (a flipped bit, a cut file) is
-set aside with a warning and the run resumes from the previous epoch's checkpoint, kept beside it
-while the run trains, or else starts again from scratch (bit-identical to never having started).
-
-Under torchrun (distributed.init() called first) the same loop trains through DistributedDataParallel:
-each process takes its rows of every global batch of spec.batch_size, rank 0 alone writes the
-checkpoint, every process resumes from it; see distributed.py. Images that do not fit on the
-device are streamed from the host instead (feed.py), with the same batches.
-
-Randomness: every stream (init, order, augmentation, dropout) is derived from the run's seed by
-purpose (seeds.py), so the arms of a comparison share them.
+A run checkpoints atomically at every epoch end (with the sha256 of its payload) and, started again
+with the same spec and checkpoint path, resumes and ends bit-identical to an uninterrupted run on CPU;
+a checkpoint that fails its hash is set aside and the run resumes from the previous epoch's, or from
+scratch. Under torchrun the same loop trains through DistributedDataParallel (distributed.py); images
+that do not fit on the device are streamed from the host (feed.py), with the same batches. Every
+random stream is derived from the run's seed by purpose (seeds.py), so the arms of a comparison share them.
 """
 
 import hashlib
@@ -387,11 +379,9 @@ def _previous(path: Path) -> Path:
 
 
 def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None):
-    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes.
-    The checkpoint it replaces is kept as <name>.previous until the run stops (one more checkpoint
-    on disk per run in progress), so a corrupt last checkpoint costs one epoch, not the run.
-    Hashing costs ~0.75 s per GB here (sha256 at 1.3 GB/s): ~0.4 s per epoch for the full-width
-    AlexNet's 490 MB of weights and momentum, nothing for the proxies' nets."""
+    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes. The
+    checkpoint it replaces is kept as <name>.previous until the run stops, so a corrupt last checkpoint costs
+    one epoch, not the run."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     state = {

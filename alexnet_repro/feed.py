@@ -1,12 +1,9 @@
 """What a process trains and evaluates on, batch by batch: images resident on the device, or streamed.
 
-Resident: a split's uint8 images are one tensor on the run's device, as the claims have always held
-them; a batch is one gather there. Streamed: the images stay in imagefolder's memory-mapped uint8
-cache on the host (ILSVRC-2012's training set is ~250 GB at 256 px), and each batch is read from it
-a batch ahead in a background thread, into pinned memory, and copied to the device on a side stream
-(`stream`). Either way the crops, flips, PCA lighting and mean subtraction then run
-batched on the device. `ImageFolderData.to` chooses by size (`resident_fits`), so no user has to.
-Labels are always on the device: they define the run's device.
+Resident: a split's uint8 images are one tensor on the run's device; a batch is one gather there.
+Streamed: the images stay in imagefolder's memory-mapped cache on the host (ILSVRC-2012's is ~250 GB),
+each batch read a batch ahead in a background thread and copied to the device on a side stream
+(`stream`). `ImageFolderData.to` chooses by size (`resident_fits`). Labels are always on the device.
 
 Both paths visit the same order and shard it the same way over processes (distributed.shard), so
 the streamed path yields exactly the resident path's batches.
@@ -124,10 +121,8 @@ READERS = 4  # threads reading one batch's rows from the file at once (see _file
 
 def _file_rows(images):
     """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
-    with pread from READERS threads: from a file not in the page cache (ILSVRC-2012's ~250 GB cache
-    is not) that reads several times faster than the memmap's page faults, which do not overlap
-    (measured on this VM's disk, 128 random rows of 196 KB: 240 MB/s by page faults from 1 to 8
-    threads; pread 650 MB/s from one thread, 880 from four)."""
+    with pread from READERS threads: from a file not in the page cache that is several times faster
+    than the memmap's page faults, which do not overlap."""
     mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
     if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
         return None

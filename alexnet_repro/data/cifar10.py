@@ -5,11 +5,9 @@ Accepted sources, looked for under the data root (a folder, or the path of an ar
     `cifar-10-python.tar.gz`; with `download=True` torchvision fetches it on a connected machine;
   - an image-folder tree: `train/<class>/*.jpg|png` and `test/<class>/*`;
   - a .tar.gz of such a tree (e.g. `cifar10-jpg.tar.gz`).
-The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, and
-written atomically, so an interrupted decode never leaves a cache that looks complete. The cache
-holds the sha256 of its arrays; every load checks it (0.35 s for CIFAR-10's 184 MB on this 2-core
-VM under load, all of which a run reads), and a cache that fails, or cannot be read at all (cut
-short), is reported and rebuilt.
+The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, written
+atomically, with the sha256 of their content, which every load checks: a cache that fails or cannot be
+read is reported and rebuilt.
 """
 
 import hashlib
