@@ -22,11 +22,7 @@ class PaperSGD(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+    def step(self):
         for group in self.param_groups:
             eps, m, wd = group["lr"], group["momentum"], group["weight_decay"]
             for w in group["params"]:
@@ -41,7 +37,6 @@ class PaperSGD(torch.optim.Optimizer):
                     v.add_(w, alpha=-wd * eps)
                 v.add_(w.grad, alpha=-eps)
                 w.add_(v)
-        return loss
 
 
 def param_groups(model: nn.Module, weight_decay=5e-4, decay_biases=False):
@@ -98,23 +93,6 @@ class PlateauSchedule:
         self.bad_evals = 0
         self._apply()
         return True
-
-    def state_dict(self):
-        return dict(
-            lr=self.lr,
-            factor=self.factor,
-            patience=self.patience,
-            max_decays=self.max_decays,
-            threshold=self.threshold,
-            best=self.best,
-            bad_evals=self.bad_evals,
-            num_decays=self.num_decays,
-        )
-
-    def load_state_dict(self, state):
-        for key, value in state.items():
-            setattr(self, key, value)
-        self._apply()
 
 
 # ------------------------------------------------------------------------ the spec's optimizer
