@@ -141,14 +141,6 @@ def _autocast(device, precision):
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
-def _new_shape(seen: set, x) -> bool:
-    shape = tuple(x.shape)
-    if shape in seen:
-        return False
-    seen.add(shape)
-    return True
-
-
 def _synced_clock(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
@@ -329,8 +321,9 @@ def _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, 
         for group in opt.param_groups:
             group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
         x, y = batch.prepare(prepare, augment_rng), batch.y
-        compiling = spec.compile and _new_shape(compiled_shapes, x)
+        compiling = spec.compile and tuple(x.shape) not in compiled_shapes
         if compiling:  # the first step at each input shape compiles: timed apart from training
+            compiled_shapes.add(tuple(x.shape))
             t_compile = _synced_clock(device)
         with _autocast(device, spec.precision):
             out = net(x)

@@ -42,13 +42,7 @@ class Cifar10(Splits):
     source: str
 
     def to(self, device):
-        return replace(
-            self,
-            train_x=self.train_x.to(device),
-            train_y=self.train_y.to(device),
-            test_x=self.test_x.to(device),
-            test_y=self.test_y.to(device),
-        )
+        return replace(self, **{k: getattr(self, k).to(device) for k in ("train_x", "train_y", "test_x", "test_y")})
 
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was

@@ -574,13 +574,10 @@ def load_imagefolder(
         if meta and "corrupt" in meta:
             LOG.warning(f"cache {meta['corrupt']}; rebuilding it from {source}")
         if not current(meta):
-            if _is_archive(source):
-                info = {"source": str(source), "source_sha256": _sha256_file(source)}
-                root = find_root(extract_archive(source, cache))
-            else:
-                root = find_root(source)
-                info = {"source": str(source), "source_sha256": None}
-            info["source_fingerprint"] = fingerprint
+            archive = _is_archive(source)
+            root = find_root(extract_archive(source, cache) if archive else source)
+            sha = _sha256_file(source) if archive else None
+            info = {"source": str(source), "source_sha256": sha, "source_fingerprint": fingerprint}
             build_cache(root, out, size, workers, max_skipped_fraction, info)
             meta = _read_meta(out)
     return open_cache(out, meta)
