@@ -2,11 +2,9 @@
 
 T2:  v <- 0.9 v - 0.0005 eps w - eps dL/dw;   w <- w + v
 
-torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b, i.e. the learning
-rate multiplies the buffer at step time. Here eps is inside v, as printed (and as in
-cuda-convnet). While eps is constant the two produce the same iterates (v = -eps b); when eps
-changes, SGD rescales the accumulated momentum to the new rate at once, whereas PaperSGD's
-velocity carries the old rate and decays into the new one.
+torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b. PaperSGD keeps eps inside v, as printed
+(and as in cuda-convnet). While eps is constant the two give the same iterates (v = -eps b); when eps changes, SGD
+rescales the accumulated momentum to the new rate at once, whereas PaperSGD's velocity decays into it.
 """
 
 import torch
