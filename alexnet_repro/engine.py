@@ -212,16 +212,14 @@ def train(
 ) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
-    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached);
-    epoch_budget caps this run below spec.max_epochs (status "budget": a sweep pruning a run that
-    is already slower than the fastest so far). Each history row holds the running training error
-    over the epoch's minibatches (what cuda-convnet prints and the paper's Fig. 1 plots), the
-    error of an evaluation pass at the epoch's end over the training images of `train_eval` (a
-    dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False
-    only at the run's last epoch, where a claim needs only the final test error).
-    augment(batch_u8, streams) -> float input replaces normalize(batch) in training; it draws its
-    randomness from streams(purpose) (see seeds.Streams). The optimizer is built from the spec
-    (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
+    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached); epoch_budget caps this
+    run below spec.max_epochs (status "budget": a sweep pruning a run that is already slower than the fastest so far).
+    Each history row holds the running training error over the epoch's minibatches (what cuda-convnet prints and the
+    paper's Fig. 1 plots), the error of an evaluation pass at the epoch's end over the training images of `train_eval`
+    (a dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False only at the
+    run's last epoch, where a claim needs only the final test error). augment(batch_u8, streams) -> float input replaces
+    normalize(batch) in training; it draws its randomness from streams(purpose) (see seeds.Streams). The optimizer is
+    built from the spec (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed

@@ -98,10 +98,9 @@ def eval_batches(images, labels, batch_size):
 
 
 def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
-    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each
-    read a batch ahead (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never
-    starts cold. Training shuffles (a new order each epoch) and drops each epoch's last partial
-    batch; evaluation keeps order and every image."""
+    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each read a batch ahead
+    (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never starts cold. Training shuffles (a
+    new order each epoch) and drops each epoch's last partial batch; evaluation keeps order and every image."""
     n = len(labels)
     drop_last = shuffle if drop_last is None else drop_last
     stop = n - n % batch_size if drop_last else n
@@ -131,16 +130,15 @@ def _file_rows(images):
 
 
 def stream(images, labels, chunks, device="cpu"):
-    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
-    `chunks` (any iterable, read lazily), with the next batch read in a background thread while the
-    caller works on this one (numpy and pread release the GIL while copying).
+    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of `chunks` (any
+    iterable, read lazily), with the next batch read in a background thread while the caller works on this one (numpy
+    and pread release the GIL while copying).
 
-    A batch's rows are read in file order (sorted) straight into the host buffer at their places in
-    idx, so the batch is exactly images[idx] and never aliases the read-only map. On CUDA that buffer
-    is pinned and the host-to-device copy runs on a side stream, overlapping the model's kernels
-    instead of queueing between them; the consumer's stream waits on an event recorded after the
-    copy, and the batch is marked as used there (`record_stream`) so the caching allocator does not
-    hand its memory back to the copy stream too early."""
+    A batch's rows are read in file order (sorted) straight into the host buffer at their places in idx, so the batch is
+    exactly images[idx] and never aliases the read-only map. On CUDA that buffer is pinned and the host-to-device copy
+    runs on a side stream, overlapping the model's kernels instead of queueing between them; the consumer's stream waits
+    on an event recorded after the copy, and the batch is marked as used there (`record_stream`) so the caching
+    allocator does not hand its memory back to the copy stream too early."""
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     labels = np.asarray(labels)

@@ -237,9 +237,8 @@ def missing_data_message(root: Path) -> str:
 
 
 def check_source(root=None, download=False):
-    """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the
-    cache is keyed on), or None when it is yet to be downloaded; DataError if it is missing or an
-    archive that does not open."""
+    """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the cache is keyed
+    on), or None when it is yet to be downloaded; DataError if it is missing or an archive that does not open."""
     root = data_root(root)
     found = _find_source(root)
     if found is None:

@@ -80,9 +80,8 @@ class ImageFolderData(Splits):
         return self.train_x.shape[1]
 
     def to(self, device):
-        """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
-        that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
-        a time."""
+        """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
+        (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at a time."""
         import torch
 
         from ..feed import resident_fits

@@ -45,10 +45,9 @@ def _mult_adds(module, out):
 def layer_table(model_or_cfg, input_size=None):
     """One dict per layer, in forward order, for one image.
 
-    Keys: layer, kind, output_shape, neurons (output elements per image), parameters,
-    param_share (fraction of all parameters), mult_adds. The first row is the input.
-    A config is traced on the meta device (no memory, no compute); a model runs one
-    zero image in eval mode.
+    Keys: layer, kind, output_shape, neurons (output elements per image), parameters, param_share (fraction of all
+    parameters), mult_adds. The first row is the input. A config is traced on the meta device (no memory, no compute); a
+    model runs one zero image in eval mode.
     """
     if isinstance(model_or_cfg, AlexNetConfig):
         cfg = model_or_cfg

@@ -18,10 +18,9 @@ from torch import nn
 
 
 class _ContiguousGrad(torch.autograd.Function):
-    """Identity whose backward makes the incoming gradient contiguous. The gradient that reaches the
-    batched matmul comes back through the output's layout change, and with some upstream layouts
-    (a plain NCHW gradient) it has no unit stride in its last two dims; CPU bmm then falls back to a
-    naive kernel ~100x slower. One small copy avoids that."""
+    """Identity whose backward makes the incoming gradient contiguous. The gradient that reaches the batched matmul
+    comes back through the output's layout change, and with some upstream layouts (a plain NCHW gradient) it has no unit
+    stride in its last two dims; CPU bmm then falls back to a naive kernel ~100x slower. One small copy avoids that."""
 
     @staticmethod
     def forward(ctx, x):

@@ -37,10 +37,9 @@ def channel_window_sum(x, size, dim=1):
 
 
 def _channels_last_view(t):
-    """A channels_last 4-d tensor as a contiguous NHWC view (channels the last dim), else None.
-    Element-wise ops on channels_last tensors whose shape makes the layout ambiguous (e.g. C == W)
-    take slow strided paths; on the NHWC view every op runs over contiguous memory (several times
-    faster on the CPU for the CIFAR AlexNet's 24x24x24 maps)."""
+    """A channels_last 4-d tensor as a contiguous NHWC view (channels the last dim), else None. Element-wise ops on
+    channels_last tensors whose shape makes the layout ambiguous (e.g. C == W) take slow strided paths; on the NHWC view
+    every op runs over contiguous memory (several times faster on the CPU for the CIFAR AlexNet's 24x24x24 maps)."""
     if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
         return t.permute(0, 2, 3, 1)
     return None
