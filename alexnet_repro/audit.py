@@ -217,13 +217,13 @@ def _found_in_store(prov: dict) -> bool:
     )
 
 
-def every_timeline(root=None) -> list:
+def every_timeline() -> list:
     """The timeline of every result under results/ (smoke results left out), in the registry's order."""
     from .results import read_result
 
     out = []
     for slug in claims.registry():
-        for folder in sorted((Path(root or paths.results_root()) / slug).glob("*/result.json")):
+        for folder in sorted((paths.results_root() / slug).glob("*/result.json")):
             res = read_result(folder)
             if res["scale"] != "smoke":
                 out.append(timeline(res))

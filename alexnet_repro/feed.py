@@ -97,13 +97,12 @@ def eval_batches(images, labels, batch_size):
     return _source(images, labels, (slice(i, j) if resident else np.arange(i, j) for i, j in bounds))
 
 
-def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
+def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, epochs=1):
     """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each read a batch ahead
     (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never starts cold. Training shuffles (a
     new order each epoch) and drops each epoch's last partial batch; evaluation keeps order and every image."""
     n = len(labels)
-    drop_last = shuffle if drop_last is None else drop_last
-    stop = n - n % batch_size if drop_last else n
+    stop = n - n % batch_size if shuffle else n
 
     def chunks():  # lazily, so epochs=None (forever) works
         epoch = 0

@@ -126,10 +126,7 @@ def _is_archive(path: Path):
 
 def _stem(path: Path):
     name = path.name
-    for ext in ARCHIVE_EXTS:
-        if name.lower().endswith(ext):
-            return name[: -len(ext)]
-    return name
+    return next((name[: -len(ext)] for ext in ARCHIVE_EXTS if name.lower().endswith(ext)), name)
 
 
 def _fingerprint(path: Path) -> str:
@@ -538,11 +535,9 @@ def _corruption(out: Path, meta: dict):
 # ----------------------------------------------------------------------------------------- loading
 
 
-def load_imagefolder(
-    source, size=256, cache=None, workers=2, max_skipped_fraction=0.01, verify=True
-) -> ImageFolderData:
+def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fraction=0.01) -> ImageFolderData:
     """Load the cached `<source's name>-<size>` decode of `source` (folder or archive), building it if absent,
-    incomplete, made from a different source, or (`verify`, the default) failing its chunk hashes."""
+    incomplete, made from a different source, or failing its chunk hashes."""
     source = Path(source).expanduser()
     if not source.exists():
         raise DataError(
@@ -568,7 +563,7 @@ def load_imagefolder(
                 and m.get("format_version") == FORMAT_VERSION
             )
 
-        if current(meta) and verify and (problem := _corruption(out, meta)):
+        if current(meta) and (problem := _corruption(out, meta)):
             meta = {"corrupt": problem}
         if meta and "corrupt" in meta:
             LOG.warning(f"cache {meta['corrupt']}; rebuilding it from {source}")
