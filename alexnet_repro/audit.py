@@ -187,16 +187,10 @@ def timeline(result: dict) -> Timeline:
         t.trained = [assembled]  # trained by the call that wrote the result
     if decided[0] != "unknown":
         t.declared = declared_at(slug, decided[0])
-    if t.declared:
-        later = [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]
-        if later:
-            t.flags.append(
-                (
-                    RULE_AFTER_RUNS,
-                    f"its declarations last changed at {t.declared[0][:10]}, after its runs "
-                    f"were trained at {', '.join(c[:10] for c in later)}",
-                )
-            )
+    if t.declared and (later := [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]):
+        at = ", ".join(c[:10] for c in later)
+        text = f"its declarations last changed at {t.declared[0][:10]}, after its runs were trained at {at}"
+        t.flags.append((RULE_AFTER_RUNS, text))
     dirty = [c for c, _ in t.trained if c.endswith("+dirty")]
     if dirty:
         t.flags.append((DIRTY_RUNS, f"its runs were trained from uncommitted changes on {dirty[0][:10]}+dirty"))
