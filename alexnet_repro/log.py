@@ -14,19 +14,9 @@ _WORDS = {logging.DEBUG: "debug", logging.INFO: "note", logging.WARNING: "warnin
 
 
 class _Stderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one
-    there was at import."""
+    """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one at import."""
 
-    def __init__(self):
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value):
-        pass
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
 
 
 class _Words(logging.Formatter):

@@ -164,10 +164,10 @@ def ten_crops(batch_u8, crop, mean_image=None):
 
 
 @torch.no_grad()
-def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128, device=None):
+def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128):
     """Softmax probabilities (N, classes) on the CPU for uint8 NHWC `images` (a memmap, array or
     tensor, read in order in batches). ten_crop averages the softmax over the 10 patches."""
-    device = torch.device(device) if device else next(model.parameters()).device
+    device = next(model.parameters()).device
     mean_image = None if mean_image is None else torch.as_tensor(mean_image, dtype=FLOAT, device=device)
     was_training = model.training
     model.eval()
