@@ -175,11 +175,8 @@ class _EpochLines:
         from tqdm import tqdm
 
         tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
-        print(
-            tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail),
-            file=sys.stderr,
-            flush=True,
-        )
+        line = tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail)
+        print(line, file=sys.stderr, flush=True)
 
     def close(self):
         pass
