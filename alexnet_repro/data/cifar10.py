@@ -157,7 +157,9 @@ def _from_folder_tar(path: Path):
     return _collect((name, (lambda b=b: b)) for name, b in _tar_files(path).items())
 
 
-def _unpickle_batches(read_batch):
+def _unpickle_batches(read_batch, broken: str):
+    """{split: (x, y)} of the python batches read_batch(name) returns; DataError `broken` where they do not unpickle."""
+
     def split(names):
         xs, ys = [], []
         for name in names:
@@ -166,7 +168,10 @@ def _unpickle_batches(read_batch):
             ys.append(np.asarray(d["labels"], dtype=np.int64))
         return np.concatenate(xs), np.concatenate(ys)
 
-    return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
+    try:
+        return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
+        raise DataError(f"{broken} ({type(e).__name__}: {e})") from None
 
 
 def _from_python(path: Path):
@@ -176,18 +181,12 @@ def _from_python(path: Path):
             raise DataError(f"{f} is missing: the python batches need data_batch_1..5 and test_batch")
         return f.read_bytes()
 
-    try:
-        return _unpickle_batches(read)
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
-        raise DataError(f"the python batches in {path} are corrupt ({type(e).__name__}: {e})") from None
+    return _unpickle_batches(read, f"the python batches in {path} are corrupt")
 
 
 def _from_python_tar(path: Path):
     blobs = {Path(name).name: b for name, b in _tar_files(path).items()}
-    try:
-        return _unpickle_batches(lambda name: blobs[name])
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
-        raise DataError(f"{path} does not hold the CIFAR-10 python batches ({type(e).__name__}: {e})") from None
+    return _unpickle_batches(lambda name: blobs[name], f"{path} does not hold the CIFAR-10 python batches")
 
 
 DECODERS = {
