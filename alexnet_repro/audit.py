@@ -187,16 +187,10 @@ def timeline(result: dict) -> Timeline:
         t.trained = [assembled]  # trained by the call that wrote the result
     if decided[0] != "unknown":
         t.declared = declared_at(slug, decided[0])
-    if t.declared:
-        later = [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]
-        if later:
-            t.flags.append(
-                (
-                    RULE_AFTER_RUNS,
-                    f"its declarations last changed at {t.declared[0][:10]}, after its runs "
-                    f"were trained at {', '.join(c[:10] for c in later)}",
-                )
-            )
+    if t.declared and (later := [c for c, _ in t.trained if _is_ancestor(c, t.declared[0])]):
+        at = ", ".join(c[:10] for c in later)
+        text = f"its declarations last changed at {t.declared[0][:10]}, after its runs were trained at {at}"
+        t.flags.append((RULE_AFTER_RUNS, text))
     dirty = [c for c, _ in t.trained if c.endswith("+dirty")]
     if dirty:
         t.flags.append((DIRTY_RUNS, f"its runs were trained from uncommitted changes on {dirty[0][:10]}+dirty"))
@@ -217,13 +211,13 @@ def _found_in_store(prov: dict) -> bool:
     )
 
 
-def every_timeline(root=None) -> list:
+def every_timeline() -> list:
     """The timeline of every result under results/ (smoke results left out), in the registry's order."""
     from .results import read_result
 
     out = []
     for slug in claims.registry():
-        for folder in sorted((Path(root or paths.results_root()) / slug).glob("*/result.json")):
+        for folder in sorted((paths.results_root() / slug).glob("*/result.json")):
             res = read_result(folder)
             if res["scale"] != "smoke":
                 out.append(timeline(res))

@@ -5,27 +5,16 @@ environment; `init()` joins them into one process group, NCCL on CUDA and gloo o
 engine trains through PyTorch's own DistributedDataParallel (`wrap`). Nothing here starts, watches
 or restarts processes: torchrun does, and a rerun resumes from the run store's checkpoints.
 
-The batch and the rate. The paper's batch is 128 images in total, not per GPU, and stays the
-default: `TrainSpec.batch_size` is the *global* batch. Every step each process takes its rows of
-the global batch, as evenly as they split (`shard`: 16 each on 8 GPUs), and weights its mean loss
-by its share of the rows (`share`), so the gradient DDP averages is exactly the mean gradient over
-the global batch, whatever the number of processes and also for an epoch's last, partial batch.
-With the global batch unchanged the learning rate is unchanged: it is the same SGD as on one
-device. Raising the global batch to B (to keep many GPUs busy) calls for the linear scaling rule,
-lr = 0.01 * B / 128 with a few epochs of warm-up (Goyal et al. 2017, "Accurate, Large Minibatch
-SGD"); that is no longer the paper's recipe, and no claim's config does it.
+`TrainSpec.batch_size` is the *global* batch (the paper's 128 images in total, not per GPU), so the
+learning rate is unchanged. Every step each process takes its rows of the global batch in the order
+every process draws from (seed, epoch) (`shard`), and weights its mean loss by its share of the rows
+(`share`): the gradient DDP averages is exactly the global batch's mean gradient, partial batches too.
 
-The order. Every process draws the same permutation from (seed, epoch), as a single process does,
-and takes its rows of each global batch: a step trains on the images the single-process step does.
-
-Randomness. The augmentation's draws (crop offsets, flips, PCA lighting) are made for the whole
-global batch from a generator in the same state on every process, each keeping its rows
-(`augment.global_batch_draws`), so every image gets the augmentation it would get on one process.
-Dropout masks come from each process's own generator, seeded by (seed, rank): processes do not
-share masks. So a run on W processes equals the single-process run up to float rounding (the
-gradient is summed in another order) when the net has no dropout, and in distribution when it
-has. Batch norm becomes SyncBatchNorm on CUDA (statistics over the global batch, as on one
-device); gloo on CPU has no SyncBatchNorm, so there each process normalizes by its own rows.
+The augmentation's draws are made for the whole global batch from a generator in the same state on
+every process, each keeping its rows (`augment.global_batch_draws`); dropout masks come from each
+process's own generator, seeded by (seed, rank). So a run on W processes equals the single-process
+run up to float rounding without dropout, and in distribution with it. Batch norm becomes
+SyncBatchNorm on CUDA; gloo on CPU has none, so there each process normalizes by its own rows.
 """
 
 import datetime

@@ -4,20 +4,12 @@ airbench-style: the images stay one uint8 NHWC tensor on the run's device; each 
 indexed out of it and converted/normalized there (channels_last, so the NHWC bytes are already
 in the layout the convolutions want). No DataLoader in the hot loop.
 
-A run checkpoints atomically at every epoch end and, started again with the same spec and
-checkpoint path, resumes from there and ends bit-identical to an uninterrupted run on CPU:
-shuffling uses a generator seeded from (seed, epoch), and the global RNG state (dropout) is saved.
-A checkpoint carries the sha256 of its payload; one that fails it (a flipped bit, a cut file) is
-set aside with a warning and the run resumes from the previous epoch's checkpoint, kept beside it
-while the run trains, or else starts again from scratch (bit-identical to never having started).
-
-Under torchrun (distributed.init() called first) the same loop trains through DistributedDataParallel:
-each process takes its rows of every global batch of spec.batch_size, rank 0 alone writes the
-checkpoint, every process resumes from it; see distributed.py. Images that do not fit on the
-device are streamed from the host instead (feed.py), with the same batches.
-
-Randomness: every stream (init, order, augmentation, dropout) is derived from the run's seed by
-purpose (seeds.py), so the arms of a comparison share them.
+A run checkpoints atomically at every epoch end (with the sha256 of its payload) and, started again
+with the same spec and checkpoint path, resumes and ends bit-identical to an uninterrupted run on CPU;
+a checkpoint that fails its hash is set aside and the run resumes from the previous epoch's, or from
+scratch. Under torchrun the same loop trains through DistributedDataParallel (distributed.py); images
+that do not fit on the device are streamed from the host (feed.py), with the same batches. Every
+random stream is derived from the run's seed by purpose (seeds.py), so the arms of a comparison share them.
 """
 
 import hashlib
@@ -149,14 +141,6 @@ def _autocast(device, precision):
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
-def _new_shape(seen: set, x) -> bool:
-    shape = tuple(x.shape)
-    if shape in seen:
-        return False
-    seen.add(shape)
-    return True
-
-
 def _synced_clock(device):
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
@@ -191,11 +175,8 @@ class _EpochLines:
         from tqdm import tqdm
 
         tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
-        print(
-            tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail),
-            file=sys.stderr,
-            flush=True,
-        )
+        line = tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail)
+        print(line, file=sys.stderr, flush=True)
 
     def close(self):
         pass
@@ -228,16 +209,14 @@ def train(
 ) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
-    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached);
-    epoch_budget caps this run below spec.max_epochs (status "budget": a sweep pruning a run that
-    is already slower than the fastest so far). Each history row holds the running training error
-    over the epoch's minibatches (what cuda-convnet prints and the paper's Fig. 1 plots), the
-    error of an evaluation pass at the epoch's end over the training images of `train_eval` (a
-    dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False
-    only at the run's last epoch, where a claim needs only the final test error).
-    augment(batch_u8, streams) -> float input replaces normalize(batch) in training; it draws its
-    randomness from streams(purpose) (see seeds.Streams). The optimizer is built from the spec
-    (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
+    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached); epoch_budget caps this
+    run below spec.max_epochs (status "budget": a sweep pruning a run that is already slower than the fastest so far).
+    Each history row holds the running training error over the epoch's minibatches (what cuda-convnet prints and the
+    paper's Fig. 1 plots), the error of an evaluation pass at the epoch's end over the training images of `train_eval`
+    (a dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False only at the
+    run's last epoch, where a claim needs only the final test error). augment(batch_u8, streams) -> float input replaces
+    normalize(batch) in training; it draws its randomness from streams(purpose) (see seeds.Streams). The optimizer is
+    built from the spec (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
@@ -337,8 +316,9 @@ def _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, 
         for group in opt.param_groups:
             group["lr"] = group["base_lr"] * lr_factor(spec.schedule, epoch * steps + step - 1, steps, spec.max_epochs)
         x, y = batch.prepare(prepare, augment_rng), batch.y
-        compiling = spec.compile and _new_shape(compiled_shapes, x)
+        compiling = spec.compile and tuple(x.shape) not in compiled_shapes
         if compiling:  # the first step at each input shape compiles: timed apart from training
+            compiled_shapes.add(tuple(x.shape))
             t_compile = _synced_clock(device)
         with _autocast(device, spec.precision):
             out = net(x)
@@ -387,11 +367,9 @@ def _previous(path: Path) -> Path:
 
 
 def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None):
-    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes.
-    The checkpoint it replaces is kept as <name>.previous until the run stops (one more checkpoint
-    on disk per run in progress), so a corrupt last checkpoint costs one epoch, not the run.
-    Hashing costs ~0.75 s per GB here (sha256 at 1.3 GB/s): ~0.4 s per epoch for the full-width
-    AlexNet's 490 MB of weights and momentum, nothing for the proxies' nets."""
+    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes. The
+    checkpoint it replaces is kept as <name>.previous until the run stops, so a corrupt last checkpoint costs
+    one epoch, not the run."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     state = {

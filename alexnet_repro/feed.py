@@ -1,12 +1,9 @@
 """What a process trains and evaluates on, batch by batch: images resident on the device, or streamed.
 
-Resident: a split's uint8 images are one tensor on the run's device, as the claims have always held
-them; a batch is one gather there. Streamed: the images stay in imagefolder's memory-mapped uint8
-cache on the host (ILSVRC-2012's training set is ~250 GB at 256 px), and each batch is read from it
-a batch ahead in a background thread, into pinned memory, and copied to the device on a side stream
-(`stream`). Either way the crops, flips, PCA lighting and mean subtraction then run
-batched on the device. `ImageFolderData.to` chooses by size (`resident_fits`), so no user has to.
-Labels are always on the device: they define the run's device.
+Resident: a split's uint8 images are one tensor on the run's device; a batch is one gather there.
+Streamed: the images stay in imagefolder's memory-mapped cache on the host (ILSVRC-2012's is ~250 GB),
+each batch read a batch ahead in a background thread and copied to the device on a side stream
+(`stream`). `ImageFolderData.to` chooses by size (`resident_fits`). Labels are always on the device.
 
 Both paths visit the same order and shard it the same way over processes (distributed.shard), so
 the streamed path yields exactly the resident path's batches.
@@ -100,14 +97,12 @@ def eval_batches(images, labels, batch_size):
     return _source(images, labels, (slice(i, j) if resident else np.arange(i, j) for i, j in bounds))
 
 
-def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, drop_last=None, epochs=1):
-    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each
-    read a batch ahead (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never
-    starts cold. Training shuffles (a new order each epoch) and drops each epoch's last partial
-    batch; evaluation keeps order and every image."""
+def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, epochs=1):
+    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each read a batch ahead
+    (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never starts cold. Training shuffles (a
+    new order each epoch) and drops each epoch's last partial batch; evaluation keeps order and every image."""
     n = len(labels)
-    drop_last = shuffle if drop_last is None else drop_last
-    stop = n - n % batch_size if drop_last else n
+    stop = n - n % batch_size if shuffle else n
 
     def chunks():  # lazily, so epochs=None (forever) works
         epoch = 0
@@ -124,10 +119,8 @@ READERS = 4  # threads reading one batch's rows from the file at once (see _file
 
 def _file_rows(images):
     """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
-    with pread from READERS threads: from a file not in the page cache (ILSVRC-2012's ~250 GB cache
-    is not) that reads several times faster than the memmap's page faults, which do not overlap
-    (measured on this VM's disk, 128 random rows of 196 KB: 240 MB/s by page faults from 1 to 8
-    threads; pread 650 MB/s from one thread, 880 from four)."""
+    with pread from READERS threads: from a file not in the page cache that is several times faster
+    than the memmap's page faults, which do not overlap."""
     mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
     if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
         return None
@@ -136,16 +129,15 @@ def _file_rows(images):
 
 
 def stream(images, labels, chunks, device="cpu"):
-    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of
-    `chunks` (any iterable, read lazily), with the next batch read in a background thread while the
-    caller works on this one (numpy and pread release the GIL while copying).
+    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of `chunks` (any
+    iterable, read lazily), with the next batch read in a background thread while the caller works on this one (numpy
+    and pread release the GIL while copying).
 
-    A batch's rows are read in file order (sorted) straight into the host buffer at their places in
-    idx, so the batch is exactly images[idx] and never aliases the read-only map. On CUDA that buffer
-    is pinned and the host-to-device copy runs on a side stream, overlapping the model's kernels
-    instead of queueing between them; the consumer's stream waits on an event recorded after the
-    copy, and the batch is marked as used there (`record_stream`) so the caching allocator does not
-    hand its memory back to the copy stream too early."""
+    A batch's rows are read in file order (sorted) straight into the host buffer at their places in idx, so the batch is
+    exactly images[idx] and never aliases the read-only map. On CUDA that buffer is pinned and the host-to-device copy
+    runs on a side stream, overlapping the model's kernels instead of queueing between them; the consumer's stream waits
+    on an event recorded after the copy, and the batch is marked as used there (`record_stream`) so the caching
+    allocator does not hand its memory back to the copy stream too early."""
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     labels = np.asarray(labels)

@@ -1,9 +1,7 @@
 """Notes and warnings: the package's logger, on stderr as `note: ...` / `warning: ...` lines.
 
-stdout is kept for what a user asked for (a verdict, a listing); everything said along the way goes
-through this logger. `-q` shows warnings and errors only, `-v` adds debug lines. The level travels to
-the notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL (a kernel inherits the CLI's environment), so a
-kernel says as much as the command that started it.
+stdout is kept for what a user asked for (a verdict, a listing). `-q` shows warnings and errors only, `-v` adds debug
+lines; the level travels to a notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL, so it says as much as its command.
 """
 
 import logging
@@ -16,19 +14,9 @@ _WORDS = {logging.DEBUG: "debug", logging.INFO: "note", logging.WARNING: "warnin
 
 
 class _Stderr(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one
-    there was at import."""
+    """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one at import."""
 
-    def __init__(self):
-        super().__init__(sys.stderr)
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value):
-        pass
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
 
 
 class _Words(logging.Formatter):

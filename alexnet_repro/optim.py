@@ -2,11 +2,9 @@
 
 T2:  v <- 0.9 v - 0.0005 eps w - eps dL/dw;   w <- w + v
 
-torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b, i.e. the learning
-rate multiplies the buffer at step time. Here eps is inside v, as printed (and as in
-cuda-convnet). While eps is constant the two produce the same iterates (v = -eps b); when eps
-changes, SGD rescales the accumulated momentum to the new rate at once, whereas PaperSGD's
-velocity carries the old rate and decays into the new one.
+torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b. PaperSGD keeps eps inside v, as printed
+(and as in cuda-convnet). While eps is constant the two give the same iterates (v = -eps b); when eps changes, SGD
+rescales the accumulated momentum to the new rate at once, whereas PaperSGD's velocity decays into it.
 """
 
 import torch
@@ -22,11 +20,7 @@ class PaperSGD(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+    def step(self):
         for group in self.param_groups:
             eps, m, wd = group["lr"], group["momentum"], group["weight_decay"]
             for w in group["params"]:
@@ -41,7 +35,6 @@ class PaperSGD(torch.optim.Optimizer):
                     v.add_(w, alpha=-wd * eps)
                 v.add_(w.grad, alpha=-eps)
                 w.add_(v)
-        return loss
 
 
 def param_groups(model: nn.Module, weight_decay=5e-4, decay_biases=False):
@@ -98,23 +91,6 @@ class PlateauSchedule:
         self.bad_evals = 0
         self._apply()
         return True
-
-    def state_dict(self):
-        return dict(
-            lr=self.lr,
-            factor=self.factor,
-            patience=self.patience,
-            max_decays=self.max_decays,
-            threshold=self.threshold,
-            best=self.best,
-            bad_evals=self.bad_evals,
-            num_decays=self.num_decays,
-        )
-
-    def load_state_dict(self, state):
-        for key, value in state.items():
-            setattr(self, key, value)
-        self._apply()
 
 
 # ------------------------------------------------------------------------ the spec's optimizer

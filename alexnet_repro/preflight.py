@@ -1,9 +1,8 @@
-"""What `run` checks before it starts a notebook's kernel, so that a mistake a user can fix shows in
-about a second, as one line with exit 2, not 15-25 s later from inside the kernel: the device
-exists, the folders the run writes to are folders and writable, the dataset can be found and opened
-(without decoding it). `data_identity` is also what `run`'s up-to-date check knows of the data.
-`data_source` picks the data root: the smoke scale falls back to the sample shipped with the package.
-The CLI and every notebook call it (a notebook run by papermill alone falls back as `run` does).
+"""What `run` checks before it starts a notebook's kernel, so that a mistake a user can fix shows in about a second,
+as one line with exit 2, not from inside the kernel: the device exists, the folders the run writes to are writable,
+the dataset can be found and opened (without decoding it). `data_identity` is also what `run`'s up-to-date check
+knows of the data. `data_source` picks the data root (the smoke scale falls back to the sample shipped with the
+package); the CLI and every notebook call it.
 """
 
 import os

@@ -1,28 +1,18 @@
-"""A claim's page rendered from its committed result, and the record that says which code rendered it (issue 21).
+"""A claim's page rendered from its committed result, and the record of which code rendered it.
 
-Every claim notebook has two modes, chosen by its papermill parameter `render`:
+Every claim notebook has two modes, chosen by its papermill parameter `render` (`result_for`, one place for all):
   compute (render=False)  the claim's runs, found in its run store or trained there, assessed and written to its
                           results folder (what `python -m alexnet_repro run` executes), then shown;
-  render (render=True)    the result already in its results folder (result.json and the tables beside it) read as
-                          it is: nothing trains, nothing is written there; then shown by the same report code.
-`result_for` is that choice, in one place for every notebook. `python -m alexnet_repro render` re-executes each
-committed result's notebook in render mode, so a page carries only what today's notebooks and report code write.
+  render (render=True)    the result already in its results folder read as it is: nothing trains, nothing is
+                          written; then shown by the same report code (`python -m alexnet_repro render`).
 
-What rendered a page (`page_code`): the code that turns a result into the page, hashed module by module as its
-syntax tree (contract.syntax: comments and docstrings do not count, since they never reach a page):
-  - the notebook's cells (its markdown is the page's prose, its code is shown behind a toggle);
-  - the package modules the notebook imports (report, claims, results, rendering; the architecture notebook's
-    model summary);
-  - the claim's module and every module of the claims package it imports, transitively: a claim's own figures
-    and tables live there (relu_vs_tanh.plot_curves, ablation.plot_arms via report.family, kernels.plot_kernels);
-  - the shared layer every report goes through (SHARED): figures (the effect panel), fmt and book.evidence (how
-    numbers and effects are written), verdict (the rule's band and margin a figure draws), results (how a result is
-    read and a notebook cleaned) and this module (which cleans the page's metadata).
-Not counted: the training code a claim module imports outside the claims package (engine, models, data): in render
-mode it does not run. A change there is the result's staleness (staleness.py), not the page's.
-What it was rendered from (`inputs`): the sha256 of every file of the results folder but the notebook and run.json.
-`stamp` writes both into the executed notebook's metadata; `stale_reasons` compares them with today's, so that a
-committed page that today's code would render differently is found in milliseconds, not by re-executing it.
+What rendered a page (`page_code`): each module's syntax tree (contract.syntax: comments and docstrings never
+reach a page), hashed: the notebook's cells, the package modules it imports, the claim's module and every claims
+module it imports, transitively, and SHARED, the layer every report goes through. Training code outside the
+claims package (engine, models, data) does not run in render mode: a change there is the result's staleness
+(staleness.py), not the page's. What it was rendered from (`inputs`): the sha256 of every file of the results
+folder but the notebook and run.json. `stamp` writes both into the executed notebook's metadata; `stale_reasons`
+compares them with today's, without re-executing anything.
 """
 
 import ast

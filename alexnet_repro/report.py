@@ -1,8 +1,6 @@
-"""What every claim notebook shows around its own figures (rule, show, provenance, table; family for the
-ablation family's claims), in one place so that the notebooks stay thin and every claim is reported the same
-way. The claim-specific figures and tables stay in the claim modules. The book (book/pages.py) drops the
-"## Provenance" section of an executed notebook and puts its own table there, so provenance() stays in a
-section of its own.
+"""What every claim notebook shows around its own figures (rule, show, provenance, table; family for the ablation
+family's claims), so that every claim is reported the same way. provenance() stays in a section of its own: the book
+(book/pages.py) replaces a notebook's "## Provenance" section with its own table.
 """
 
 import itertools
@@ -110,8 +108,7 @@ def verdict_markdown(result) -> str:
 
 def measured_text(result) -> str:
     """The result's headline; for a result decided again by later code from its own tables (provenance.reassessed),
-    its deciding comparisons' effects as that reading measured them, which the verdict and the book's header show:
-    its headline is the first reading's (R1 gpu: 6.34x first, 6.33x on log(ratio), which decides)."""
+    its deciding comparisons' effects as that reading measured them (its headline is the first reading's)."""
     again = result.get("provenance", {}).get("reassessed")
     shown = [c for c in comparisons_of(result) if c.decides and c.effect] if again else []
     if not shown:

@@ -1,8 +1,5 @@
-"""Where results go, what provenance they carry, and how they are written (atomically).
-
-Layout: results/<claim>/<scale>/result.json (+ CSV tables, + the executed notebook).
-Every write goes to a unique temp file in the same folder and is renamed into place, so a reader
-never sees half a file and two claims running at once never clobber each other.
+"""Where results go, what provenance they carry, and how they are written: results/<claim>/<scale>/result.json, its
+CSV tables and the executed notebook, each written to a temp file in the same folder and renamed into place.
 """
 
 import datetime
@@ -61,11 +58,8 @@ def _jsonable(o):
 
 
 def git_commit() -> str:
-    """HEAD, with '+dirty' when the working tree differs from it (the run is then not exactly HEAD).
-
-    ALEXNET_REPRO_GIT_COMMIT, when set, wins: a copy of the tree shipped to another machine (a GPU
-    box) may carry a stale .git or none, and the sender knows which commit it shipped.
-    """
+    """HEAD, with '+dirty' when the package differs from it. ALEXNET_REPRO_GIT_COMMIT, when set, wins: a copy of the
+    tree shipped to another machine may carry a stale .git or none, and the sender knows which commit it shipped."""
     if os.environ.get("ALEXNET_REPRO_GIT_COMMIT"):
         return os.environ["ALEXNET_REPRO_GIT_COMMIT"]
     try:

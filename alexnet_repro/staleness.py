@@ -2,30 +2,22 @@
 
 What counts is compared by value, not by where its code lives (claims/contract.py:decided_by), so that moving
 code between files, or splitting one, changes nothing:
-  training  engine.TRAINING_VERSION, not the training code's text. tests/test_engine.py's guard pins what one
-            fixed run produces (its losses, both evaluation passes, the size of its weights and biases), so a
-            change that alters training fails it until the version is bumped; a refactor that alters nothing
-            passes it.
-  deciding  the verdict rules (verdict.py's syntax tree, its imports left out); for the ablation family an
-            explicit version of the code that turns its runs into verdicts (family/assessment.py: DECISION_VERSION) rather
-            than that code's text: a refactor cannot change a number, and a real change cannot slip past it,
-            because tests/test_ablation_claims.py re-reads every committed family result from its own runs by
-            today's code and fails on any change of effect or verdict until the version is bumped; and the
-            claim's declarations by value: its DECLARED names (contract.DECLARED: rule, margins, comparisons per
-            protocol), and the family's arms, config and protocol at each of its scales. A claim whose module is
-            its own code (R1, A3, Q1, Q2, L3) counts that module's syntax tree, imports left out, with the
-            family's part it reads (Q1 and Q2 the paper's arm and configs, L3 the family's convergence checks).
+  training  engine.TRAINING_VERSION, not the training code's text (tests/test_engine.py's guard fails on a change
+            to what one fixed run produces until the version is bumped);
+  deciding  verdict.py's syntax tree, imports left out; for the ablation family an explicit version of the code
+            that turns its runs into verdicts (family/assessment.py: DECISION_VERSION; tests/test_ablation_claims.py
+            re-reads every committed family result and fails on any change until it is bumped) and the claim's
+            declarations by value (contract.DECLARED, the family's arms, config and protocol per scale); a claim
+            whose module is its own code (R1, A3, Q1, Q2, L3) counts that module's syntax tree, imports left out,
+            with the family's part it reads.
 What does not: how results are shown (report, figures, the book, the CLI), comments and docstrings, a claim's
-notebook text (EXPERIMENT), and where a name is imported from.
+notebook text, and where a name is imported from.
 
-A result records what it was made under: provenance.decision_version, contract.SCHEME + a hash of the above. A
-result made before this scheme (its decision_version a hash of files, or none) is read through git in two steps:
-from the commit whose code made it to BRIDGE's commit, the last one judged by files, by the files as they were at
-both (the layout of then: the claim's module, the claims modules it imports, the training code, verdict.py); and
-from there to today by value, against the decision version BRIDGE records for each claim, made by the first code
-of this scheme once it was checked to decide as that commit did (every committed result re-read identically, and
-`list` and `audit` unchanged). "unknown" only where that cannot be read: no commit recorded, a commit this clone
-lacks, a claim module absent at it, or a claim BRIDGE does not know.
+A result records what it was made under: provenance.decision_version (contract.SCHEME + a hash of the above). A
+result made before this scheme is read through git in two steps: from the commit that made it to BRIDGE's commit
+by the files as they were at both (the claim's module, the claims modules it imports, OLD_CORE), and from there
+to today by value, against the decision version BRIDGE records for the claim. "unknown" where that cannot be read:
+no commit recorded, a commit this clone lacks, a claim module absent at it, or a claim BRIDGE does not know.
 """
 
 import functools
@@ -152,10 +144,10 @@ def made_by(result: dict) -> tuple:
     return prov.get("decision_version"), prov.get("git_commit")
 
 
-def staleness(result: dict, module: str | None = None) -> str:
+def staleness(result: dict) -> str:
     """ "current", "stale" (what trains or decides the claim changed since the result was made) or "unknown" (no
-    way to tell: see the module's docstring). `module`: the claim's slug (default: the result's claim)."""
-    slug = module or result.get("claim", "")
+    way to tell: see the module's docstring)."""
+    slug = result.get("claim", "")
     recorded, commit = made_by(result)
     today = decision_version(slug)
     if today is None:

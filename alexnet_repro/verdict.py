@@ -1,38 +1,25 @@
-"""Verdicts from numbers, by one rule shared by every claim (protocol v2).
+"""Verdicts from numbers, by one rule shared by every claim.
 
-An effect is measured per seed (or per seed pair: the arms of a comparison share every random
-stream, seeds.Streams); we summarize it by its mean and a 95% interval (Student t over seeds; for
-a ratio, on log(ratio), then exponentiated). Each claim states, before any run, the value of "no
-effect" (0 for a difference, 1 for a ratio), the direction the paper claims, the band of sizes that
-count as "the paper's size", and an equivalence margin (by default half the paper's effect). Then:
+An effect is measured per seed (or per seed pair: the arms of a comparison share every random stream,
+seeds.Streams) and summarized by its mean and 95% interval (Student t over seeds; for a ratio, on log(ratio)).
+Each claim states, before any run, the value of "no effect", the direction the paper claims, the band of sizes
+that count as "the paper's size", and an equivalence margin (by default half the paper's effect). Then:
 
   reproduced               the interval excludes no effect, on the paper's side, and overlaps the band;
   partly reproduced        on the paper's side, but it misses the band (direction right, size off);
+  direction reproduced     protocol v3, on a proxy: on the paper's side, its size stated beside it (size_text);
   not reproduced           the interval lies wholly on the other side of no effect;
-  no effect at this scale  the interval covers no effect and lies inside +-margin: a real, measured null
-                           (the paper's number is then neither confirmed nor refuted at its own scale);
-  inconclusive             fewer than 2 seeds, or the interval covers no effect but is wider than the
-                           margin: more seeds would decide it (results say how many, at 80% power);
-  not testable at this scale  the experiment cannot show the effect here (nets at chance, nothing to
-                           overfit, not converged); the claim names the reason;
+  no effect at this scale  the interval covers no effect and lies inside +-margin: a real, measured null;
+  inconclusive             fewer than 2 seeds, or the interval covers no effect but is wider than the margin
+                           (results say how many seeds would decide it, at 80% power);
+  mixed                    protocol v3: the deciding comparisons disagree, each shown with its verdict (combine);
+  not testable at this scale  the experiment cannot show the effect here (the claim names the reason);
   the paper is inconsistent   the paper's own numbers contradict each other (A3, A4);
-  plumbing check (no verdict) a smoke run: it checks that the code runs, not the claim.
+  plumbing check (no verdict) a smoke run: it checks that the code runs, not the claim;
+  finding: ...             a comparison the paper never makes (BN), counted apart (as_finding).
 
-Where a claim decides on several comparisons, "excludes no effect" is judged at a family-wise 5%
-by Holm's step-down correction over the comparisons' paired t-tests (holm).
-
-Protocol v3 (the cpu-regime scale; declared before its runs, issue 20) keeps these words and adds what v2
-let a verdict overstate (Protocol, below):
-  direction reproduced     on a proxy the verdict decides the direction only: the interval excludes no effect
-                           on the paper's side; its size is stated beside it, as a multiple of the paper's
-                           number, never folded into the word (v2's reproduced / partly reproduced);
-  mixed                    a claim whose deciding comparisons disagree shows each of them: no "partly" is made
-                           out of opposing halves (combine);
-  not testable             also where an overfitting claim's control does not overfit by the declared gap,
-                           and where the paper's net still gains over the last 3 epochs (the rule of 687afd0);
-  finding: ...             a comparison the paper never makes (BN) reads as a finding, counted apart.
-Statistics come from scipy: Student's t quantiles, the paired t-test, and the power of the seeds a
-comparison needs (seeds_for_power: noncentral t, the pilot SD at its upper confidence bound, Holm's alpha).
+Where a claim decides on several comparisons, "excludes no effect" is judged at a family-wise 5% by Holm's
+step-down correction over the comparisons' paired t-tests (holm). Protocol fixes the rest per scale.
 """
 
 import math

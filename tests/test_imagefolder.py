@@ -103,7 +103,7 @@ def test_cache_holds_images_labels_and_mean_exactly(tmp_path):
     assert data.checksum == meta["checksum"]
     # Loading again uses the cache as is.
     before = (out / "meta.json").stat().st_mtime_ns
-    again = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0, verify=True)
+    again = load_imagefolder(tmp_path / "src", size=16, cache=tmp_path / "cache", workers=0)
     assert again.checksum == data.checksum and (out / "meta.json").stat().st_mtime_ns == before
     assert data.subset(3, 3).train_y.tolist() == [0, 1, 2]  # prefixes are class-balanced
 

@@ -1,13 +1,9 @@
-"""A claim's page: its executed notebook from results/, turned from a notebook dump into a report.
-
-- The title names the scale (a claim run at two scales gets two distinct titles).
-- Under the title: the verdict and its reason, our effect beside the paper's number, the other scales,
-  published evidence, a note added by hand after the run (if any), and the downloads (result.json, CSVs).
-- Code cells hidden behind a toggle (myst-nb's hide-input); papermill's parameter cells removed.
-- Outputs: no progress bars, no machine paths, long floats rounded for reading, long tables cut to their first
-  rows (the CSV has them all).
-- Provenance: a short table (commit, whether what trains or decides the claim changed since, device, data and
-  checksum, seeds, training time summed over runs, the wall time of the call), the full JSON folded away.
+"""A claim's page: its executed notebook from results/, turned from a notebook dump into a report. The title names
+the scale; under it, the verdict and its reason, our effect beside the paper's number, the other scales, published
+evidence, a note added by hand (if any) and the downloads. Code cells are hidden behind a toggle, parameter cells
+removed; outputs lose progress bars and machine paths, long floats are rounded and long tables cut (the CSV has every
+row). Provenance is a short table (commit, whether what trains or decides the claim changed since, device, data,
+seeds, times), the full JSON folded away.
 """
 
 import copy

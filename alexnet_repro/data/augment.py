@@ -1,22 +1,16 @@
 """Batched augmentation and test-time cropping on the run's device (D1, D2, D3).
 
-Input is a uint8 NHWC batch already on the device (see `feed.batches`); output is float32
-NCHW in channels_last memory format (the NHWC storage viewed as NCHW), in pixel units: 0-255
-minus the mean image, as in the paper, which subtracts the per-pixel mean and does nothing else.
+Input is a uint8 NHWC batch already on the device; output is float32 NCHW in channels_last memory format (the NHWC
+storage viewed as NCHW), in pixel units: 0-255 minus the mean image, as in the paper.
 
-Mean subtraction under crops: the paper subtracts the mean image from the 256x256 image and then
-takes patches, so a patch's mean is the mean image's patch at the same offset, mirrored when the
-patch is. Every function here takes `mean_image` (size x size x 3 float, 0-255) and subtracts
-exactly that; a (3,) tensor instead subtracts a per-channel mean; None subtracts nothing.
-Pass the same device tensor every call: its mirrored copy is cached, keyed by the tensor object,
-so it must not be modified in place afterwards.
+Mean subtraction under crops: the paper subtracts the mean image from the 256x256 image and then takes patches, so a
+patch's mean is the mean image's patch at the same offset, mirrored when the patch is. `mean_image` (size x size x 3
+float, 0-255) is subtracted exactly so; a (3,) tensor subtracts a per-channel mean; None nothing. Pass the same device
+tensor every call: its mirrored copy is cached, keyed by the tensor object, so it must not be modified in place.
 
-Crop offsets are uniform over [0, size - crop] inclusive (33 positions per axis for 224 of 256;
-the paper's "factor of 2048" counts 32).
-
-Under DistributedDataParallel each process augments only its rows of the global batch; inside
-`global_batch_draws` the random draws are made for the whole global batch and each process keeps
-its rows, so every image gets the crop, flip and lighting it would get on a single process.
+Crop offsets are uniform over [0, size - crop] inclusive (33 positions per axis for 224 of 256; the paper's "factor
+of 2048" counts 32). Under DDP, inside `global_batch_draws` the random draws are made for the whole global batch and
+each process keeps its rows, so every image gets the crop, flip and lighting it would get on a single process.
 """
 
 import contextlib
@@ -170,10 +164,10 @@ def ten_crops(batch_u8, crop, mean_image=None):
 
 
 @torch.no_grad()
-def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128, device=None):
+def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128):
     """Softmax probabilities (N, classes) on the CPU for uint8 NHWC `images` (a memmap, array or
     tensor, read in order in batches). ten_crop averages the softmax over the 10 patches."""
-    device = torch.device(device) if device else next(model.parameters()).device
+    device = next(model.parameters()).device
     mean_image = None if mean_image is None else torch.as_tensor(mean_image, dtype=FLOAT, device=device)
     was_training = model.training
     model.eval()

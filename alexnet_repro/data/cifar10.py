@@ -5,11 +5,9 @@ Accepted sources, looked for under the data root (a folder, or the path of an ar
     `cifar-10-python.tar.gz`; with `download=True` torchvision fetches it on a connected machine;
   - an image-folder tree: `train/<class>/*.jpg|png` and `test/<class>/*`;
   - a .tar.gz of such a tree (e.g. `cifar10-jpg.tar.gz`).
-The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, and
-written atomically, so an interrupted decode never leaves a cache that looks complete. The cache
-holds the sha256 of its arrays; every load checks it (0.35 s for CIFAR-10's 184 MB on this 2-core
-VM under load, all of which a run reads), and a cache that fails, or cannot be read at all (cut
-short), is reported and rebuilt.
+The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, written
+atomically, with the sha256 of their content, which every load checks: a cache that fails or cannot be
+read is reported and rebuilt.
 """
 
 import hashlib
@@ -44,13 +42,7 @@ class Cifar10(Splits):
     source: str
 
     def to(self, device):
-        return replace(
-            self,
-            train_x=self.train_x.to(device),
-            train_y=self.train_y.to(device),
-            test_x=self.test_x.to(device),
-            test_y=self.test_y.to(device),
-        )
+        return replace(self, **{k: getattr(self, k).to(device) for k in ("train_x", "train_y", "test_x", "test_y")})
 
     def describe(self):
         # the source by name, not this machine's path: the checksum says which data it was
@@ -165,7 +157,9 @@ def _from_folder_tar(path: Path):
     return _collect((name, (lambda b=b: b)) for name, b in _tar_files(path).items())
 
 
-def _unpickle_batches(read_batch):
+def _unpickle_batches(read_batch, broken: str):
+    """{split: (x, y)} of the python batches read_batch(name) returns; DataError `broken` where they do not unpickle."""
+
     def split(names):
         xs, ys = [], []
         for name in names:
@@ -174,7 +168,10 @@ def _unpickle_batches(read_batch):
             ys.append(np.asarray(d["labels"], dtype=np.int64))
         return np.concatenate(xs), np.concatenate(ys)
 
-    return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
+    try:
+        return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
+        raise DataError(f"{broken} ({type(e).__name__}: {e})") from None
 
 
 def _from_python(path: Path):
@@ -184,18 +181,12 @@ def _from_python(path: Path):
             raise DataError(f"{f} is missing: the python batches need data_batch_1..5 and test_batch")
         return f.read_bytes()
 
-    try:
-        return _unpickle_batches(read)
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
-        raise DataError(f"the python batches in {path} are corrupt ({type(e).__name__}: {e})") from None
+    return _unpickle_batches(read, f"the python batches in {path} are corrupt")
 
 
 def _from_python_tar(path: Path):
     blobs = {Path(name).name: b for name, b in _tar_files(path).items()}
-    try:
-        return _unpickle_batches(lambda name: blobs[name])
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
-        raise DataError(f"{path} does not hold the CIFAR-10 python batches ({type(e).__name__}: {e})") from None
+    return _unpickle_batches(lambda name: blobs[name], f"{path} does not hold the CIFAR-10 python batches")
 
 
 DECODERS = {
@@ -245,9 +236,8 @@ def missing_data_message(root: Path) -> str:
 
 
 def check_source(root=None, download=False):
-    """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the
-    cache is keyed on), or None when it is yet to be downloaded; DataError if it is missing or an
-    archive that does not open."""
+    """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the cache is keyed
+    on), or None when it is yet to be downloaded; DataError if it is missing or an archive that does not open."""
     root = data_root(root)
     found = _find_source(root)
     if found is None:

@@ -5,11 +5,9 @@ down), or a .tar.gz/.tgz/.tar of such a folder, which is first extracted (atomic
 `cache_dir()/extracted/`.
 
 D1 preprocessing, done once: every image becomes 8-bit RGB (to_rgb), its shorter side is rescaled to
-`size` (256 in the paper), and the central size x size square is kept. An image smaller than `size` is
-upsampled, as the paper's D1 did for ImageNet's few small images; the build warns on stderr, and the
-count is recorded (meta.json "upsampled", the dataset's description in every result), since on a
-dataset of small images (Tiny ImageNet's 64 px at a 256 cache) it means the net sees blurred images.
-The result lives in `cache_dir()/<the source's name>-<size>/`:
+`size` (256 in the paper), and the central size x size square is kept. A smaller image is upsampled, as
+the paper's D1 did; the build warns and records the count (meta.json "upsampled", in every result's
+dataset description). The result lives in `cache_dir()/<the source's name>-<size>/`:
 
     train.u8, val.u8          raw uint8, N x size x size x 3 (NHWC, row-major): np.memmap
     train_labels.npy, ...     int64 class indices
@@ -20,21 +18,16 @@ The result lives in `cache_dir()/<the source's name>-<size>/`:
     COMPLETE                  written last, holding meta.json's sha256; a cache without it is never used
 
 Integrity: meta.json records the sha256 of every 64 MiB chunk of every file above, and each load
-checks them all before the run reads anything (a flipped bit in train.u8 or mean_image.npy would
-otherwise train silently under the clean data's checksum). A cache that fails is reported on stderr
-and rebuilt. The check costs what sha256 costs, on two threads: 0.45-0.7 s for Imagenette at 76 px
-(230 MB) on this 2-core VM; minutes for ILSVRC-2012 at 256 px (250 GB), one epoch's read of the data.
+checks them all before the run reads anything (a flipped bit would otherwise train silently under the
+clean data's checksum); a cache that fails is reported and rebuilt.
 
-PCA scale: the covariance is that of pixel values in [0, 1]. D3 adds sum_i alpha_i*lambda_i*p_i
-with lambda_i an eigenvalue, i.e. a variance, so the shift is not scale-equivariant and the pixel
-scale is part of the definition: [0, 1] is the convention of the common re-implementations and
-gives shifts of a few percent of the intensity range; on 0-255 variances the same formula would
-shift pixels by hundreds. `augment.pca_lighting` multiplies the shift by 255 to apply it to
-0-255 pixels.
+PCA scale: the covariance is that of pixel values in [0, 1]. D3's shift sum_i alpha_i*lambda_i*p_i
+scales with the variance lambda_i, so the pixel scale is part of the definition: [0, 1] is the common
+re-implementations' convention (shifts of a few percent of the range); `augment.pca_lighting`
+multiplies the shift by 255 to apply it to 0-255 pixels.
 
-Unreadable images are skipped, counted and listed in meta.json ("skipped"); if more than
-`max_skipped_fraction` (default 1%) of a split is unreadable the build fails with a DataError,
-since that signals a broken copy rather than a few bad files (ImageNet has a handful).
+Unreadable images are skipped and listed in meta.json ("skipped"); more than `max_skipped_fraction`
+(1%) of a split fails the build with a DataError: a broken copy, not a few bad files.
 
 Images are stored class-interleaved (rank within class, then class), so any prefix of a split is
 class-balanced: smoke runs and proxies can use `subset()`.
@@ -87,9 +80,8 @@ class ImageFolderData(Splits):
         return self.train_x.shape[1]
 
     def to(self, device):
-        """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split
-        that does not (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at
-        a time."""
+        """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
+        (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at a time."""
         import torch
 
         from ..feed import resident_fits
@@ -134,10 +126,7 @@ def _is_archive(path: Path):
 
 def _stem(path: Path):
     name = path.name
-    for ext in ARCHIVE_EXTS:
-        if name.lower().endswith(ext):
-            return name[: -len(ext)]
-    return name
+    return next((name[: -len(ext)] for ext in ARCHIVE_EXTS if name.lower().endswith(ext)), name)
 
 
 def _fingerprint(path: Path) -> str:
@@ -243,10 +232,8 @@ def _extract(archive: Path, final: Path) -> Path:
 
 
 def check_archive(path: Path):
-    """DataError of one line unless the archive reads to its end: every member's header, so a cut or damaged
-    archive fails in preflight, not in the kernel a minute later. For a .tar.gz that means decompressing all
-    of it (4.6 s for cifar10-jpg.tar.gz's 60,000 files on this 2-core VM under load), so callers skip it for an
-    archive whose decoded copy exists (it was read whole before, and its name, size and time are unchanged)."""
+    """DataError of one line unless the archive reads to its end (every member's header), so a cut archive
+    fails in preflight. A .tar.gz is decompressed whole for it: callers skip it where a decoded copy exists."""
     try:
         with tarfile.open(path, "r:gz" if path.name.lower().endswith(("gz", "tgz")) else "r:*") as tar:
             for _ in tar:
@@ -416,12 +403,8 @@ def pca_from_moments(pixel_sum_rgb, moments, count):
 
 
 def _imap(pool, workers):
-    """map(f, jobs) in order over a thread pool, at most 4 jobs per worker ahead of the consumer.
-
-    Threads, not processes: Pillow and numpy release the GIL while they decode, resize and multiply, and
-    threads need no `__main__` guard in the caller and no pickling (a process pool hung under a script read
-    from stdin). Whole builds of 500 Imagenette JPEGs, 2 workers on this 2-core VM: 1300-1590 img/s against
-    a forkserver pool's 560-1100 at 76 px, 300-420 against 190-335 at 256 px."""
+    """map(f, jobs) in order over a thread pool, at most 4 jobs per worker ahead of the consumer. Threads, not
+    processes: Pillow and numpy release the GIL while decoding, and threads need no pickling (and were faster)."""
 
     def imap(f, jobs):
         pending = collections.deque()
@@ -552,11 +535,9 @@ def _corruption(out: Path, meta: dict):
 # ----------------------------------------------------------------------------------------- loading
 
 
-def load_imagefolder(
-    source, size=256, cache=None, workers=2, max_skipped_fraction=0.01, verify=True
-) -> ImageFolderData:
+def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fraction=0.01) -> ImageFolderData:
     """Load the cached `<source's name>-<size>` decode of `source` (folder or archive), building it if absent,
-    incomplete, made from a different source, or (`verify`, the default) failing its chunk hashes."""
+    incomplete, made from a different source, or failing its chunk hashes."""
     source = Path(source).expanduser()
     if not source.exists():
         raise DataError(
@@ -582,18 +563,15 @@ def load_imagefolder(
                 and m.get("format_version") == FORMAT_VERSION
             )
 
-        if current(meta) and verify and (problem := _corruption(out, meta)):
+        if current(meta) and (problem := _corruption(out, meta)):
             meta = {"corrupt": problem}
         if meta and "corrupt" in meta:
             LOG.warning(f"cache {meta['corrupt']}; rebuilding it from {source}")
         if not current(meta):
-            if _is_archive(source):
-                info = {"source": str(source), "source_sha256": _sha256_file(source)}
-                root = find_root(extract_archive(source, cache))
-            else:
-                root = find_root(source)
-                info = {"source": str(source), "source_sha256": None}
-            info["source_fingerprint"] = fingerprint
+            archive = _is_archive(source)
+            root = find_root(extract_archive(source, cache) if archive else source)
+            sha = _sha256_file(source) if archive else None
+            info = {"source": str(source), "source_sha256": sha, "source_fingerprint": fingerprint}
             build_cache(root, out, size, workers, max_skipped_fraction, info)
             meta = _read_meta(out)
     return open_cache(out, meta)

@@ -1,9 +1,8 @@
 """Splits: the one container of a dataset's images and labels, what engine.train() reads.
 
-Every dataset is one (data/cifar10.Cifar10 and data/imagefolder.ImageFolderData add their own fields),
-with the same names: train_* is what trains, test_* what the net is evaluated on, whatever the dataset
-calls that split (ImageNet's validation set is its test_*). No torch import here: the ImageFolder
-decoding workers import the data modules without it.
+Every dataset is one (Cifar10 and ImageFolderData add their own fields): train_* is what trains, test_* what the net
+is evaluated on, whatever the dataset calls that split (ImageNet's validation set is its test_*). No torch import
+here: the ImageFolder decoding workers import the data modules without it.
 """
 
 from dataclasses import dataclass, replace

@@ -249,18 +249,16 @@ def cifar_alexnet_config(**switches) -> AlexNetConfig:
 class TwoDeviceAlexNet(nn.Module):
     """The two-column net with column c on devices[c]: the paper's model parallelism.
 
-    Each column holds half the kernels of every conv layer and half the neurons of every
-    FC layer (fc8: 500 + 500 logits). The columns exchange activations only where the paper's
-    GPUs communicate: before conv3 (each column's conv3 sees both columns' conv2 maps), and
-    before fc6, fc7 and fc8 (each FC layer sees all units below it). The logits are gathered
-    on devices[0]. Dropout masks are drawn per column, so train-mode outputs with dropout > 0
-    match the grouped net only in distribution; eval mode and dropout=0 match exactly, but for
-    LRN: here each column's window sums its own maps only, as on the paper's GPUs, while the
-    grouped net's windows straddle the middle maps of conv1 and conv2 (the two differ where
-    alpha * sum(a^2) is not small beside k, i.e. for large activations).
+    Each column holds half the kernels of every conv layer and half the neurons of every FC layer (fc8: 500 + 500
+    logits). The columns exchange activations only where the paper's GPUs communicate: before conv3 (each column's conv3
+    sees both columns' conv2 maps), and before fc6, fc7 and fc8 (each FC layer sees all units below it). The logits are
+    gathered on devices[0]. Dropout masks are drawn per column, so train-mode outputs with dropout > 0 match the grouped
+    net only in distribution; eval mode and dropout=0 match exactly, but for LRN: here each column's window sums its own
+    maps only, as on the paper's GPUs, while the grouped net's windows straddle the middle maps of conv1 and conv2 (the
+    two differ where alpha * sum(a^2) is not small beside k, i.e. for large activations).
 
-    Its state_dict is the grouped net's (`grouped_state_dict`), and load_state_dict takes one: a
-    checkpoint of either form loads into both, so whatever reads a trained net builds the grouped one.
+    Its state_dict is the grouped net's (`grouped_state_dict`), and load_state_dict takes one: a checkpoint of either
+    form loads into both, so whatever reads a trained net builds the grouped one.
     """
 
     def __init__(self, cfg=None, devices=("cpu", "cpu")):

@@ -1,28 +1,12 @@
 """Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
 
-`python -m alexnet_repro.models.counts` prints it for 227 and 224 inputs. Paper default
-(two columns, 1000 classes), identical for both input sizes (224 pads conv1 by 2);
-the act/norm/drop rows, which keep their input's shape, are left out here:
+`python -m alexnet_repro.models.counts` prints it for 227 and 224 inputs (the architecture claim writes it as
+layers.csv). The paper default (two columns, 1000 classes) has the same counts at both sizes (224 pads conv1 by 2):
+60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
 
-    layer  output        neurons   parameters  share   mult-adds
-    input  3x227x227     154,587                                  (224: 150,528, Fig. 2's input)
-    conv1  96x55x55      290,400       34,944  0.06%  105,415,200
-    pool1  96x27x27       69,984
-    conv2  256x27x27     186,624      307,456  0.50%  223,948,800
-    pool2  256x13x13      43,264
-    conv3  384x13x13      64,896      885,120  1.45%  149,520,384
-    conv4  384x13x13      64,896      663,936  1.09%  112,140,288
-    conv5  256x13x13      43,264      442,624  0.73%   74,760,192
-    pool5  256x6x6         9,216
-    fc6    4096            4,096   37,752,832  61.93%  37,748,736
-    fc7    4096            4,096   16,781,312  27.53%  16,777,216
-    fc8    1000            1,000    4,097,000   6.72%   4,096,000
-    total: 60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds
-
-Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's
-per-layer counts match from conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which
-is no product of 96 maps of any square size); conv3 (1.45%) and conv4 (1.09%) hold more
-than the 1% of A4 claims.
+Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's per-layer counts match from
+conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which is no product of 96 maps of any square size); conv3
+(1.45% of the parameters) and conv4 (1.09%) hold more than the 1% of A4 claims.
 """
 
 import dataclasses
@@ -45,10 +29,9 @@ def _mult_adds(module, out):
 def layer_table(model_or_cfg, input_size=None):
     """One dict per layer, in forward order, for one image.
 
-    Keys: layer, kind, output_shape, neurons (output elements per image), parameters,
-    param_share (fraction of all parameters), mult_adds. The first row is the input.
-    A config is traced on the meta device (no memory, no compute); a model runs one
-    zero image in eval mode.
+    Keys: layer, kind, output_shape, neurons (output elements per image), parameters, param_share (fraction of all
+    parameters), mult_adds. The first row is the input. A config is traced on the meta device (no memory, no compute); a
+    model runs one zero image in eval mode.
     """
     if isinstance(model_or_cfg, AlexNetConfig):
         cfg = model_or_cfg

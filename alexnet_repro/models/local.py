@@ -1,18 +1,15 @@
 """A locally-connected layer: a convolution whose weights are not shared across positions.
 
-cuda-convnet's `type=local` layer (used by its conv-local-13pct / conv-local-11pct CIFAR-10 nets,
-claim L3): every output position (y, x) has its own filter bank and its own bias per filter
-(LocalUnsharedLayerParser: weights modules*filterPixels*filterChannels x filters, biases
-modules*filters). PyTorch has no such layer.
-
-Implementation: gather the k x k x C patch under every output position once (one copy from the
-NHWC storage of a channels_last input), then one batched matmul over positions:
+cuda-convnet's `type=local` layer (its conv-local CIFAR-10 nets, claim L3; LocalUnsharedLayerParser): every output
+position (y, x) has its own filter bank and its own bias per filter. PyTorch has no such layer. The k x k x C patch
+under every output position is gathered once (one copy from the NHWC storage of a channels_last input), then one
+batched matmul over positions:
 
     out[l] = bias[l] + patches[l] @ weight[l]     patches (L, N, C*k*k), weight (L, C*k*k, O)
 
-The output is channels_last (its storage is (N, H, W, O)), like the convolutions around it.
-Stride 1 only (all that cuda-convnet's CIFAR nets use). The patch axis is ordered (c, ky, kx), as
-in Conv2d's weight.view(O, -1), so a shared Conv2d weight maps to weight[l] = w.view(O, -1).T.
+The output is channels_last, like the convolutions around it. Stride 1 only (all cuda-convnet's CIFAR nets use).
+The patch axis is ordered (c, ky, kx), as in Conv2d's weight.view(O, -1): a shared Conv2d weight maps to
+weight[l] = w.view(O, -1).T.
 """
 
 import torch
@@ -21,10 +18,9 @@ from torch import nn
 
 
 class _ContiguousGrad(torch.autograd.Function):
-    """Identity whose backward makes the incoming gradient contiguous. The gradient that reaches the
-    batched matmul comes back through the output's layout change, and with some upstream layouts
-    (a plain NCHW gradient) it has no unit stride in its last two dims; CPU bmm then falls back to a
-    naive kernel ~100x slower. One small copy avoids that."""
+    """Identity whose backward makes the incoming gradient contiguous. The gradient that reaches the batched matmul
+    comes back through the output's layout change, and with some upstream layouts (a plain NCHW gradient) it has no unit
+    stride in its last two dims; CPU bmm then falls back to a naive kernel ~100x slower. One small copy avoids that."""
 
     @staticmethod
     def forward(ctx, x):

@@ -2,37 +2,19 @@
 
     b^i_{x,y} = a^i_{x,y} / (k + alpha' * sum_{j=max(0, i-n/2)}^{min(N-1, i+n/2)} (a^j_{x,y})^2)^beta
 
-with k=2, n=5, alpha=1e-4, beta=0.75. The sum runs over n adjacent kernel maps at the same
-position; near the first and last map the window is simply cut off (no wrap-around).
+with k=2, n=5, alpha=1e-4, beta=0.75; near the first and last map the window is cut off (no wrap-around).
 
-Which alpha' = ? The paper prints alpha. The code that produced the paper's numbers was
-cuda-convnet, whose cross-map layer divides the configured scale by the window size
-(layer.py: `dic['scale'] /= dic['size']`), so what actually ran was alpha/n = 2e-5; Caffe's
-bvlc_alexnet and torch.nn.LocalResponseNorm do the same. Both are offered:
+Which alpha'? The paper prints alpha, but cuda-convnet, whose runs produced the paper's numbers, divides the
+configured scale by the window size (layer.py: `dic['scale'] /= dic['size']`), as Caffe's bvlc_alexnet and
+torch.nn.LocalResponseNorm do. alpha_convention="per_size" (the default: what was run) uses alpha' = alpha / n,
+"paper" alpha' = alpha (the formula as printed). With k=2 either is close to a constant 2^-0.75 scale unless
+activations are large.
 
-    alpha_convention="per_size"  alpha' = alpha / n   (suite default: what was run)
-    alpha_convention="paper"     alpha' = alpha       (the formula as printed)
-
-The suite defaults to "per_size" because a reproduction should rerun the experiment that
-produced the reported errors, and the printed alpha=1e-4 is most plausibly the config value
-of that code written without its hidden /n. It also makes our layer equal to the
-torch/Caffe one with the same constants. The two differ by a factor 5 on the squared-sum
-term only; with k=2 either is close to a constant 2^-0.75 scale unless activations are large.
-
-Implementation: the window sum over channels is done with explicit shifted in-place adds
-(no avg_pool3d, which has a nondeterministic CUDA backward), inside a custom autograd
-Function whose backward is the formula's derivative, so it runs under
-torch.use_deterministic_algorithms(True), keeps the input's memory format (channels_last
-too) and avoids autograd's many temporaries.
-
-Under bf16 autocast the layer gets bf16 maps. Two things go wrong if it computes in them: the
-denominator k + alpha' * sum is ~2 plus a small term, and bf16 resolves 2 only to 1/64, so the
-normalization would round away; and the strided element-wise bf16 ops are slow on the CPU (the
-CIFAR-10 paper's net stepped no faster in bf16 than in fp32: LRN was two thirds of its step).
-So a bf16 input takes `_BF16LRNFunction`: the maps are read as an (N*H*W, C) matrix, computed on in fp32
-(the window sum as one matmul with a 0/1 band matrix), and cast back to bf16 at the end; torch.compile fuses
-the element-wise passes around it (eager where it cannot compile). fp32 and fp64 inputs keep the shifted adds above,
-so fp32 runs stay bit-identical.
+The window sum is explicit shifted in-place adds (avg_pool3d has a nondeterministic CUDA backward) inside a custom
+autograd Function whose backward is the formula's derivative: deterministic, memory-format preserving, and free
+of autograd's temporaries. A bf16 input (autocast) takes `_BF16LRNFunction` instead, computed in fp32 (bf16
+resolves k + alpha' * sum ~ 2 only to 1/64, which would round the normalization away) on the (N*H*W, C) matrix
+of its maps, the window sum one matmul with a 0/1 band matrix; fp32 and fp64 inputs keep the shifted adds.
 """
 
 import torch
@@ -55,10 +37,9 @@ def channel_window_sum(x, size, dim=1):
 
 
 def _channels_last_view(t):
-    """A channels_last 4-d tensor as a contiguous NHWC view (channels the last dim), else None.
-    Element-wise ops on channels_last tensors whose shape makes the layout ambiguous (e.g. C == W)
-    take slow strided paths; on the NHWC view every op runs over contiguous memory (several times
-    faster on the CPU for the CIFAR AlexNet's 24x24x24 maps)."""
+    """A channels_last 4-d tensor as a contiguous NHWC view (channels the last dim), else None. Element-wise ops on
+    channels_last tensors whose shape makes the layout ambiguous (e.g. C == W) take slow strided paths; on the NHWC view
+    every op runs over contiguous memory (several times faster on the CPU for the CIFAR AlexNet's 24x24x24 maps)."""
     if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
         return t.permute(0, 2, 3, 1)
     return None
