@@ -69,8 +69,8 @@ def deciding(entries):
     2. A result that could not read the claim (not testable at this scale, a plumbing check) decides only when
        no other candidate reads it: nets at chance on a gpu run say nothing against a cpu result that measured.
     3. Among the rest, the most authoritative scale: paper > gpu > cpu-regime > gpu-regime > cpu-confirmation >
-       cpu. A confirmation thus
-       supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a cpu proxy.
+       cpu. A confirmation thus supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a
+       cpu proxy.
     """
     shown = [e for e in entries if e.scale != "smoke"] or list(entries)
     current = [e for e in shown if e.scale not in HISTORY] or shown

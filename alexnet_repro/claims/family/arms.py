@@ -205,8 +205,8 @@ def comparisons(mod, scale):
 
 
 def regime_seeds(mod, seeds=None, plan=None) -> tuple:
-    """The seeds of the claim `mod` at the regime's scales (REGIMES): 0 to n-1, n as scripts/plan_regime.py fixed it before
-    any of the scale's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
+    """The seeds of the claim `mod` in the regime (REGIMES): 0 to n-1, n as scripts/plan_regime.py fixed it before
+    any of the regime's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
     path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
     if not path.exists():
         raise ValueError(f"the regime's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first")
