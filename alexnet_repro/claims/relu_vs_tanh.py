@@ -173,9 +173,8 @@ def _sweep_order(lrs):
 
 
 class _Experiment:
-    def __init__(self, cfg: Config, scale, data, device, work_dir, target):
-        self.cfg, self.scale, self.data, self.work_dir, self.target = cfg, scale, data, work_dir, target
-        self.device = device
+    def __init__(self, cfg: Config, data, device, work_dir, target):
+        self.cfg, self.data, self.device, self.work_dir, self.target = cfg, data, device, work_dir, target
         self.eval_subset = data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
 
     def train_at(self, setup: Setup, activation, lr, seed, budget=None):
@@ -245,10 +244,8 @@ class _Experiment:
 
 
 def _best_lr(rows):
-    reached = [r for r in rows if r["status"] == "target"]
-    if not reached:
-        return None
-    return min(reached, key=lambda r: r["epochs_to_target"])["lr"]
+    fastest = min((r for r in rows if r["status"] == "target"), key=lambda r: r["epochs_to_target"], default=None)
+    return fastest["lr"] if fastest else None
 
 
 def _strip(rows):
@@ -261,15 +258,15 @@ def _experiment(scale, seeds, device, data_root, work_dir, download):
     device = pick_device(device)
     data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)
     description = data.describe()
-    exp = _Experiment(cfg, scale, data.to(device), device, work_dir or default_work_dir(CLAIM.slug, scale), target)
+    exp = _Experiment(cfg, data.to(device), device, work_dir or default_work_dir(CLAIM.slug, scale), target)
     return cfg, exp, description
 
 
 def plan(scale, seeds=None):
     """What `train` trains, as chains of `run_job` jobs. Chains are independent of each other; within
     a chain each stage needs the one before (the defaults' sweep, then the seed runs at its best rate)."""
-    cfg = SCALES[scale]
-    seeds = tuple(int(s) for s in seeds) if seeds is not None else cfg.seeds
+    cfg = scale_config(SCALES, scale, seeds)
+    seeds = cfg.seeds
     chains = []
     for arm in ("defaults", *cfg.measured, *cfg.variants):
         for a in ACTIVATIONS:
@@ -349,7 +346,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         device=exp.device,
         dataset=description,
         seeds=cfg.seeds,
-        config=_config_dict(cfg, exp.target),
+        config={**asdict(cfg), "target_train_error": exp.target, "net": "cuda-convnet layers-19pct"},
         wall_time_s=compute_s,
         precision=cfg.precision,
         proxy=cfg.n_train < 50_000,
@@ -392,17 +389,14 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
 
 def _proxy_note(cfg, dataset):
     """Every departure from the paper's Fig. 1 at this scale."""
-    parts = (
-        [f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)"]
-        if cfg.n_train < 50_000
-        else []
-    )
-    parts.append(
+    parts = [
         f"a grid of {len(cfg.setup.lrs)} learning rates ({', '.join(f'{lr:g}' for lr in cfg.setup.lrs)}) per "
-        "activation where the paper tuned each by hand"
-    )
-    parts.append(f"{len(cfg.seeds)} seeds where Fig. 1 shows one run per activation")
-    parts.append(f"an epoch cap of {cfg.max_epochs}")
+        "activation where the paper tuned each by hand",
+        f"{len(cfg.seeds)} seeds where Fig. 1 shows one run per activation",
+        f"an epoch cap of {cfg.max_epochs}",
+    ]
+    if cfg.n_train < 50_000:
+        parts.insert(0, f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)")
     if cfg.precision != "fp32":
         parts.append(f"{cfg.precision} autocast where cuda-convnet computed in fp32")
     if "jpg" in str(dataset.get("source", "")):
@@ -416,11 +410,12 @@ def _measure(seed_rows, best_lr, cfg, setup):
         "best_lr_at_grid_edge": {a: lr in (min(setup.lrs), max(setup.lrs)) for a, lr in best_lr.items() if lr},
     }
     by = {(r["activation"], r["seed"]): r for r in seed_rows}
+
+    def runs(a):  # the activation's seed runs, in the order of the seeds
+        return [by[(a, s)] for s in cfg.seeds if (a, s) in by]
+
     for key, name in (("epochs_to_target", "speedup"), ("epochs_to_target_full", "speedup_full_pass")):
-        per_act = {}
-        for a in ACTIVATIONS:
-            per_act[a] = summarize(by[(a, s)][key] for s in cfg.seeds if (a, s) in by)
-        out[key] = per_act
+        out[key] = {a: summarize(r[key] for r in runs(a)) for a in ACTIVATIONS}
         ratios = [
             by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds if ("tanh", s) in by and ("relu", s) in by
         ]
@@ -438,12 +433,8 @@ def _measure(seed_rows, best_lr, cfg, setup):
     out["images_to_target"] = {
         a: [v * cfg.n_train for v in out["epochs_to_target"][a]["per_seed"]] for a in ACTIVATIONS
     }
-    out["final_test_error"] = {
-        a: [by[(a, s)]["final_test_error"] for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
-    }
-    out["wall_time_s_per_run"] = {
-        a: [round(by[(a, s)]["wall_time_s"], 1) for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
-    }
+    out["final_test_error"] = {a: [r["final_test_error"] for r in runs(a)] for a in ACTIVATIONS}
+    out["wall_time_s_per_run"] = {a: [round(r["wall_time_s"], 1) for r in runs(a)] for a in ACTIVATIONS}
     return out
 
 
@@ -483,21 +474,13 @@ def _one_headline(m):
     return fmt_speedup(m["speedup"])
 
 
-def _config_dict(cfg, target):
-    d = asdict(cfg)
-    d["target_train_error"] = target
-    d["net"] = "cuda-convnet layers-19pct"
-    return d
-
-
 def fmt_speedup(d):
     return fmt_interval(d, ratio=True, missing="not reached")
 
 
 def decided(result) -> dict:
-    """The paper's setup's speedup as the verdict read it: {speedup, speedup_per_seed}. A result decided again by
-    later code from its own runs (scripts/reassess_v1_results.py: the interval on log(ratio)) carries that reading as
-    its deciding comparison, beside the first one it kept in `measured`: the page shows the one that decided."""
+    """The paper's setup's speedup as the verdict read it: {speedup, speedup_per_seed}; from the result's deciding
+    comparison where a later re-assessment added one (scripts/reassess_v1_results.py), else from `measured`."""
     m = result["measured"]
     c = next((c for c in result.get("comparisons", []) if c.get("decides", True) and c.get("effect")), None)
     if c is None:
