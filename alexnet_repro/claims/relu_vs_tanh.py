@@ -316,8 +316,9 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     }
 
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
+    seed_runs = [r for name in setups for r in rows_of[name]]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
-    shown = [dict(r, setup=name) for name in setups for r in rows_of[name]] + [
+    shown = seed_runs + [
         dict(
             min(sweeps[name][a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1),
             setup=name,
@@ -331,10 +332,9 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         for r in shown
         for h in r["history"]
     ]
-    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows) + sum(
-        r["wall_time_s"] for name in setups for r in rows_of[name] if r["seed"] != cfg.seeds[0]
-    )
-    seed_rows = _strip([r for name in setups for r in rows_of[name]])
+    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows)
+    compute_s += sum(r["wall_time_s"] for r in seed_runs if r["seed"] != cfg.seeds[0])  # seeds[0]'s is the sweep's
+    seed_rows = _strip(seed_runs)
     return Trained(
         rows=seed_rows,
         tables={
@@ -488,13 +488,16 @@ def decided(result) -> dict:
     return {"speedup": c["effect"], "speedup_per_seed": c.get("per_seed", [])}
 
 
+def speedups(result) -> dict:
+    """{setup: {speedup, speedup_per_seed}}: the paper's setup as the verdict read it (`decided`), then the others."""
+    return {DEFAULTS: decided(result), **result["measured"].get("setups", {})}
+
+
 def effect_rows(result):
     """The speedup of each measured setup as the effect panel draws it: the paper's setup decides, the others
     are reported beside it, against the same 6x."""
     from ..figures import EffectRow
 
-    m = result["measured"]
-    setups = {DEFAULTS: decided(result), **m.get("setups", {})}
     return [
         EffectRow(
             f"speedup, {name}",
@@ -505,7 +508,7 @@ def effect_rows(result):
             result["verdict"] if name == DEFAULTS else "",
             ratio=True,
         )
-        for name, d in setups.items()
+        for name, d in speedups(result).items()
     ]
 
 
@@ -524,10 +527,7 @@ def plot_curves(curves, result):
     fig = plt.figure(figsize=(max(5.5 * len(setups), 9), 4.8 + 0.55 * len(rows)), layout="constrained")
     curves_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
     axes = curves_fig.subplots(1, len(setups), sharey=True, squeeze=False)
-    speedups = {
-        DEFAULTS: decided(result)["speedup"],
-        **{k: v.get("speedup") for k, v in result["measured"].get("setups", {}).items()},
-    }
+    measured = speedups(result)
     for ax, name in zip(axes[0], setups):
         data = curves if name is None else curves[curves["setup"] == name]
         sns.lineplot(
@@ -543,7 +543,7 @@ def plot_curves(curves, result):
         )
         ax.axhline(target, ls="--", c="grey", lw=1)
         ax.set(
-            title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}",
+            title=f"{name or DEFAULTS}: {fmt_speedup(measured.get(name or DEFAULTS, {}).get('speedup'))}",
             xlabel="epochs",
             ylabel="running training error",
         )
