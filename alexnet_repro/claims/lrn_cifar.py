@@ -236,10 +236,9 @@ class _Experiment:
         )
         hist = result.history
         final = self._final_test(lrn, description, result.status)
+        run = {"arm": ARM_NAMES[lrn], "lrn": lrn, "seed": seed}
         row = {
-            "arm": ARM_NAMES[lrn],
-            "lrn": lrn,
-            "seed": seed,
+            **run,
             "status": result.status,
             "epochs": len(hist),
             "test_error_ten_view": 100 * final["ten"],
@@ -251,16 +250,7 @@ class _Experiment:
             "wall_time_s": result.wall_time_s,
             "test_wall_time_s": final["wall_time_s"],
         }
-        curves = [
-            dict(
-                h,
-                arm=ARM_NAMES[lrn],
-                lrn=lrn,
-                seed=seed,
-                lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs),
-            )
-            for h in hist
-        ]
+        curves = [dict(h, **run, lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs)) for h in hist]
         return row, curves
 
     def _final_test(self, lrn, description, status):
@@ -549,15 +539,8 @@ def plot_errors(seeds_table, curves, result):
         axes[1].axvline(e + 0.5, ls=":", c="grey", lw=1)
     for key, colour, va in (("error_without", "tab:blue", "bottom"), ("error_with", "tab:orange", "top")):
         axes[1].axhline(PAPER[key], ls="--", c=colour, lw=0.8)
-        axes[1].annotate(
-            f"paper {PAPER[key]:.0f}%",
-            (1, PAPER[key]),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va=va,
-            fontsize=7,
-            color=colour,
-        )
+        at_right = dict(xycoords=("axes fraction", "data"), ha="right", va=va, fontsize=7, color=colour)
+        axes[1].annotate(f"paper {PAPER[key]:.0f}%", (1, PAPER[key]), **at_right)
     axes[1].xaxis.get_major_locator().set_params(integer=True)
     axes[1].set(
         xlabel="epoch (dotted: eps /10)", ylabel="test error (%), centre crop", title="per epoch, one line per seed"
