@@ -131,6 +131,11 @@ def _part(name, paper, measured, ok):
     return {"part": name, "paper": paper, "measured": measured, "verdict": "holds" if ok else "does not hold"}
 
 
+def _same(name, paper, measured):
+    """A part that holds when the measured text is the paper's."""
+    return _part(name, paper, measured, measured == paper)
+
+
 def _check(cid, statement, parts, note=""):
     failing = [p["part"] for p in parts if p["verdict"] != "holds"]
     measured = "; ".join(f"{p['part']}: {p['measured']}" for p in parts)
@@ -167,9 +172,11 @@ def check_a1(model):
     kinds = [_kind(m) for _, m in seq]
     after = {n: kinds[i + 1] if i + 1 < len(kinds) else "softmax (in the loss)" for i, (n, _) in enumerate(seq)}
     relu_after = {n: after[n] for n in WEIGHT_LAYERS}
-    lrn_at = [f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "lrn"]
-    pool_at = [f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "maxpool"]
-    pools = {(m.kernel_size, m.stride) for _, m in seq if _kind(m) == "maxpool"}
+    lrn_at = ", ".join(f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "lrn")
+    pool_at = ", ".join(f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "maxpool")
+    pools = ", ".join(
+        f"{z}/{s}" for z, s in sorted({(m.kernel_size, m.stride) for _, m in seq if _kind(m) == "maxpool"})
+    )
     hidden = WEIGHT_LAYERS[:-1]
     parts = [
         _part(
@@ -178,24 +185,9 @@ def check_a1(model):
             ", ".join(f"{n}->{k}" for n, k in relu_after.items()),
             all(relu_after[n] == "relu" for n in hidden) and relu_after["fc8"] == "softmax (in the loss)",
         ),
-        _part(
-            "LRN after the ReLUs of conv1 and conv2",
-            "relu of conv1, relu of conv2",
-            ", ".join(lrn_at),
-            lrn_at == ["relu of conv1", "relu of conv2"],
-        ),
-        _part(
-            "max-pooling after both LRN layers and conv5",
-            "lrn of conv1, lrn of conv2, relu of conv5",
-            ", ".join(pool_at),
-            pool_at == ["lrn of conv1", "lrn of conv2", "relu of conv5"],
-        ),
-        _part(
-            "pooling of section 3.4 (z=3, s=2)",
-            "3/2",
-            ", ".join(f"{z}/{s}" for z, s in sorted(pools)),
-            pools == {PAPER_POOL},
-        ),
+        _same("LRN after the ReLUs of conv1 and conv2", "relu of conv1, relu of conv2", lrn_at),
+        _same("max-pooling after both LRN layers and conv5", "lrn of conv1, lrn of conv2, relu of conv5", pool_at),
+        _same("pooling of section 3.4 (z=3, s=2)", "{}/{}".format(*PAPER_POOL), pools),
     ]
     return _check(
         "A1",
