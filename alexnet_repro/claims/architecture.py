@@ -205,14 +205,12 @@ def check_a2(model):
     for name, (count, size, depth) in PAPER_KERNELS.items():
         w, stride = layers[name].weight, layers[name].stride[0]  # weight: (count, depth per group, size, size)
         paper, got = f"{count} of {size}x{size}x{depth}", f"{w.shape[0]} of {w.shape[2]}x{w.shape[3]}x{w.shape[1]}"
-        ok = tuple(w.shape) == (count, depth, size, size)
         if name == "conv1":  # the only layer whose stride the paper gives
             paper, got = f"{paper} stride {PAPER_CONV1_STRIDE}", f"{got} stride {stride}"
-            ok = ok and stride == PAPER_CONV1_STRIDE
-        parts.append(_part(name, paper, got, ok))
+        parts.append(_same(name, paper, got))
     for name, width in PAPER_FC.items():
         n = layers[name].out_features
-        parts.append(_part(name, f"{width} neurons", f"{n} neurons", n == width))
+        parts.append(_same(name, f"{width} neurons", f"{n} neurons"))
     return _check(
         "A2",
         "conv1 96 kernels 11x11x3 stride 4; conv2 256 of 5x5x48; conv3 384 of 3x3x256; conv4 384 of "
@@ -507,10 +505,9 @@ def check_t4(cfg):
         lrs.append([g["lr"] for g in opt.param_groups])
     distinct = sorted({r[0] for r in lrs}, reverse=True)
     ratios = [a / b for a, b in zip(distinct, distinct[1:])]
-    one = all(len(set(r)) == 1 for r in lrs)
     parts = [
-        _part("one rate for all layers", "yes", "yes" if one else "no", one),
-        _part("initial rate", f"{PAPER_LR}", f"{lrs[0][0]}", lrs[0][0] == PAPER_LR),
+        _same("one rate for all layers", "yes", "yes" if all(len(set(r)) == 1 for r in lrs) else "no"),
+        _same("initial rate", f"{PAPER_LR}", f"{lrs[0][0]}"),
         _part(
             "divided by 10 on plateaus",
             "x1/10",
@@ -606,7 +603,7 @@ def check_d1():
     net_input = center_crop(batch, 256, mean)[0].permute(1, 2, 0)
     resid = (net_input - (batch[0].float() - mean)).abs().max().item()
     parts = [
-        _part("output", "256x256x3", "x".join(map(str, out.shape)), out.shape == (256, 256, 3)),
+        _same("output", "256x256x3", "x".join(map(str, out.shape))),
         _part(
             "shorter side to 256",
             f"300 -> 256, 400 -> {scaled_w}",
