@@ -173,9 +173,17 @@ def _sweep_order(lrs):
 
 
 class _Experiment:
-    def __init__(self, cfg: Config, data, device, work_dir, target):
-        self.cfg, self.data, self.device, self.work_dir, self.target = cfg, data, device, work_dir, target
-        self.eval_subset = data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
+    """A scale's data on its device, and its runs, each trained or found in the run store."""
+
+    def __init__(self, scale, seeds, device, data_root, work_dir, download):
+        self.cfg = cfg = scale_config(SCALES, scale, seeds)
+        self.target = SMOKE_TARGET if scale == "smoke" else TARGET
+        self.device = pick_device(device)
+        data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)
+        self.description = data.describe()
+        self.data = data.to(self.device)
+        self.eval_subset = self.data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
+        self.work_dir = work_dir or default_work_dir(CLAIM.slug, scale)
 
     def train_at(self, setup: Setup, activation, lr, seed, budget=None):
         cfg = self.cfg
@@ -252,16 +260,6 @@ def _strip(rows):
     return [{k: v for k, v in r.items() if k != "history"} for r in rows]
 
 
-def _experiment(scale, seeds, device, data_root, work_dir, download):
-    cfg = scale_config(SCALES, scale, seeds)
-    target = SMOKE_TARGET if scale == "smoke" else TARGET
-    device = pick_device(device)
-    data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)
-    description = data.describe()
-    exp = _Experiment(cfg, data.to(device), device, work_dir or default_work_dir(CLAIM.slug, scale), target)
-    return cfg, exp, description
-
-
 def plan(scale, seeds=None):
     """What `train` trains, as chains of `run_job` jobs. Chains are independent of each other; within
     a chain each stage needs the one before (the defaults' sweep, then the seed runs at its best rate)."""
@@ -283,8 +281,8 @@ def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_roo
     side (a small net leaves most of a GPU idle: `python -m alexnet_repro run relu_vs_tanh --jobs 8`);
     `train` then finds every run there. With `seed`, the sweep is read back from the store.
     """
-    cfg, exp, _ = _experiment(scale, None, device, data_root, work_dir, download)
-    setup = cfg.setup if arm == "defaults" else {**cfg.measured, **cfg.variants}[arm]
+    exp = _Experiment(scale, None, device, data_root, work_dir, download)
+    setup = exp.cfg.setup if arm == "defaults" else {**exp.cfg.measured, **exp.cfg.variants}[arm]
     rows = exp.sweep(setup, activation, sweep_seed)
     if seed is not None and _best_lr(rows):
         exp.train_at(setup, activation, _best_lr(rows), seed)
@@ -294,7 +292,8 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     """1. The sweep, per activation, with seeds[0]; 2. the seeds at each activation's best rate (seeds[0] is
     the sweep's own run, found in the store): for the paper's setup, then each further measured setup;
     3. the sensitivity study's sweeps. Each run trained or found in the store."""
-    cfg, exp, description = _experiment(scale, seeds, device, data_root, work_dir, download)
+    exp = _Experiment(scale, seeds, device, data_root, work_dir, download)
+    cfg = exp.cfg
     setups = {DEFAULTS: cfg.setup, **cfg.measured}  # measured with every seed
     swept = {**setups, **cfg.variants}  # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
@@ -344,13 +343,13 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
             "sensitivity": pd.DataFrame(sensitivity),
         },
         device=exp.device,
-        dataset=description,
+        dataset=exp.description,
         seeds=cfg.seeds,
         config={**asdict(cfg), "target_train_error": exp.target, "net": "cuda-convnet layers-19pct"},
         wall_time_s=compute_s,
         precision=cfg.precision,
         proxy=cfg.n_train < 50_000,
-        proxy_note=_proxy_note(cfg, description),
+        proxy_note=_proxy_note(cfg, exp.description),
         context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity},
     )
 
