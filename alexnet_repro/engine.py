@@ -92,11 +92,6 @@ def spec_identity(spec: dict) -> dict:
     return {k: v for k, v in spec.items() if not (k == "compile" and not v)}
 
 
-def fast_path(spec: TrainSpec) -> dict:
-    """The speed switches a run trained with, for provenance: channels_last is how every net here runs."""
-    return {"precision": spec.precision, "channels_last": True, "compile": spec.compile or "off"}
-
-
 class Normalizer:
     """uint8 NHWC batch -> float NCHW (channels_last) input, the way a claim's net expects it.
 

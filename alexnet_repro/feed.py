@@ -97,23 +97,6 @@ def eval_batches(images, labels, batch_size):
     return _source(images, labels, (slice(i, j) if resident else np.arange(i, j) for i, j in bounds))
 
 
-def batches(images, labels, batch_size, device="cpu", shuffle=True, generator=None, epochs=1):
-    """Yield (uint8 NHWC batch, int64 labels) on `device` for `epochs` passes (None: forever), each read a batch ahead
-    (see `stream`); the prefetch runs across epoch boundaries, so a new epoch never starts cold. Training shuffles (a
-    new order each epoch) and drops each epoch's last partial batch; evaluation keeps order and every image."""
-    n = len(labels)
-    stop = n - n % batch_size if shuffle else n
-
-    def chunks():  # lazily, so epochs=None (forever) works
-        epoch = 0
-        while epochs is None or epoch < epochs:
-            order = torch.randperm(n, generator=generator).numpy() if shuffle else np.arange(n)
-            yield from (order[i : i + batch_size] for i in range(0, stop, batch_size))
-            epoch += 1
-
-    return stream(images, labels, chunks(), device)
-
-
 READERS = 4  # threads reading one batch's rows from the file at once (see _file_rows)
 
 

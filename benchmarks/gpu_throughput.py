@@ -41,13 +41,13 @@ from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_fl
 from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder  # noqa: E402
 from alexnet_repro.data.splits import Splits  # noqa: E402
-from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import TrainSpec, _autocast, fast_path, train  # noqa: E402
+from alexnet_repro.engine import TrainSpec, _autocast, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.optim import build_optimizer  # noqa: E402
 from alexnet_repro.paths import cache_dir, results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402
 from alexnet_repro.seeds import seed_everything  # noqa: E402
+from benchmarks.common import fast_path, synthetic_tree  # noqa: E402
 
 SMOKE = dict(
     width=1 / 16,

@@ -43,8 +43,8 @@ from torchvision import transforms as T
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 from alexnet_repro.data.augment import pca_lighting, random_crop_flip
 from alexnet_repro.data.imagefolder import extract_archive, find_root, load_imagefolder
-from alexnet_repro.feed import batches
 from alexnet_repro.paths import cache_dir
+from benchmarks.common import batches
 
 DEFAULT_ARCHIVE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "imagenette-224.tar.gz"
 
@@ -66,7 +66,7 @@ def sync(device):
 
 
 def streamed_feed(data, args, device):
-    """The memmap cache, read and copied to the device a batch ahead (`feed.batches`): the
+    """The memmap cache, read and copied to the device a batch ahead (`common.batches`): the
     path for a dataset larger than device memory (ImageNet's cache is ~250 GB)."""
     return batches(
         data.train_x, data.train_y, args.batch_size, device, epochs=None, generator=torch.Generator().manual_seed(0)

@@ -51,12 +51,12 @@ from alexnet_repro.data.augment import center_crop, pca_lighting, random_crop_fl
 from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.data.imagefolder import find_dataset, load_imagefolder  # noqa: E402
 from alexnet_repro.data.splits import Splits  # noqa: E402
-from alexnet_repro.data.synthetic import synthetic_tree  # noqa: E402
-from alexnet_repro.engine import TrainSpec, fast_path, pick_device, train  # noqa: E402
+from alexnet_repro.engine import TrainSpec, pick_device, train  # noqa: E402
 from alexnet_repro.models.alexnet import AlexNetConfig, build_alexnet  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.results import git_commit  # noqa: E402
 from alexnet_repro.seeds import seed_everything  # noqa: E402
+from benchmarks.common import fast_path, synthetic_tree  # noqa: E402
 
 EPOCHS, SEEDS, HOLDOUT = 10, (0, 1, 2), 1469  # Imagenette: 9,469 training images -> 8,000 train, 1,469 held out
 

@@ -17,7 +17,7 @@ from alexnet_repro.data import imagefolder
 from alexnet_repro.data.augment import random_crop_flip
 from alexnet_repro.data.errors import DataError
 from alexnet_repro.data.imagefolder import load_imagefolder, resize_center_crop
-from alexnet_repro.feed import batches
+from alexnet_repro.feed import stream
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 IMAGENETTE = SHARED / "imagenette-224.tar.gz"
@@ -237,37 +237,6 @@ def test_archive_source_and_source_change(tmp_path):
     assert len(second.train_y) == len(first.train_y) + 1
 
 
-# ----------------------------------------------------------------------------------------- batches
-
-
-def test_batches_visit_every_image_once_with_matching_labels(tmp_path):
-    n = 23
-    images = np.memmap(tmp_path / "x.u8", dtype=np.uint8, mode="w+", shape=(n, 2, 2, 3))
-    images[:] = np.arange(n, dtype=np.uint8).reshape(-1, 1, 1, 1)
-    labels = np.arange(n, dtype=np.int64) * 10
-    seen = []
-    for x, y in batches(images, labels, 5, generator=torch.Generator().manual_seed(0)):
-        assert x.shape == (5, 2, 2, 3) and torch.equal(x[:, 0, 0, 0].long() * 10, y)
-        seen += x[:, 0, 0, 0].tolist()
-    assert len(seen) == 20 and len(set(seen)) == 20  # training drops the last partial batch
-    ordered = [y for _, ys in batches(images, labels, 5, shuffle=False) for y in ys.tolist()]
-    assert ordered == labels.tolist()
-
-
-def test_batches_run_epochs_back_to_back_each_a_fresh_permutation(tmp_path):
-    n = 12
-    images = np.memmap(tmp_path / "x.u8", dtype=np.uint8, mode="w+", shape=(n, 1, 1, 3))
-    images[:] = np.arange(n, dtype=np.uint8).reshape(-1, 1, 1, 1)
-    seen = [
-        x[:, 0, 0, 0].tolist()
-        for x, _ in batches(images, np.arange(n), 5, epochs=3, generator=torch.Generator().manual_seed(0))
-    ]
-    assert len(seen) == 6  # 2 whole batches per epoch: each epoch drops its own partial batch
-    epochs = [sum(seen[i : i + 2], []) for i in range(0, 6, 2)]
-    assert all(len(set(e)) == 10 for e in epochs)
-    assert len({tuple(sorted(e)) for e in epochs}) > 1  # a new order each epoch, so a different dropped pair
-
-
 # ------------------------------------------------------------------------------- real Imagenette
 
 
@@ -302,6 +271,6 @@ def test_imagenette_subset_end_to_end(tmp_path):
     assert 40 < data.mean_image.mean() < 200
     assert (np.diff(data.pca_eigvals) < 0).all() and data.pca_eigvals[0] > 0.01
     assert np.abs(data.pca_eigvecs[:, 0].sum()) / np.sqrt(3) > 0.9  # first component: brightness
-    x, y = next(batches(data.train_x, data.train_y, 8, generator=torch.Generator().manual_seed(0)))
+    x, y = next(stream(data.train_x, data.train_y, [np.arange(8)]))
     patch = random_crop_flip(x, 56, torch.Generator().manual_seed(0), torch.from_numpy(data.mean_image))
     assert patch.shape == (8, 3, 56, 56) and patch.abs().mean() > 1

@@ -65,24 +65,12 @@ FIG2_NEURONS = dict(zip(WEIGHT_LAYERS, (253_440, 186_624, 64_896, 64_896, 43_264
 PAPER_INPUT = 150_528
 PAPER_INPUT_SIDE = 224
 PAPER_CONV1_SIDE = 55
-PAPER_KERNELS = {
-    "conv1": (96, 11, 3),
-    "conv2": (256, 5, 48),
-    "conv3": (384, 3, 256),  # (count, size, depth)
-    "conv4": (384, 3, 192),
-    "conv5": (256, 3, 192),
-}
+# (count, size, depth) of each conv layer's kernels
+PAPER_KERNELS = dict(zip(WEIGHT_LAYERS[:5], ((96, 11, 3), (256, 5, 48), (384, 3, 256), (384, 3, 192), (256, 3, 192))))
 PAPER_CONV1_STRIDE = 4
 PAPER_FC = {"fc6": 4096, "fc7": 4096, "fc8": 1000}
-PAPER_OWN_COLUMN = {
-    "conv2": True,
-    "conv3": False,
-    "conv4": True,
-    "conv5": True,
-    "fc6": False,
-    "fc7": False,
-    "fc8": False,
-}
+# whether a layer sees only its own column's maps
+PAPER_OWN_COLUMN = dict(zip(WEIGHT_LAYERS[1:], (True, False, True, True, False, False, False)))
 PAPER_CONV_SHARE_MAX = 0.01
 PAPER_LRN = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
 PAPER_POOL = (3, 2)  # section 3.4: z=3, s=2
@@ -143,15 +131,19 @@ def _part(name, paper, measured, ok):
     return {"part": name, "paper": paper, "measured": measured, "verdict": "holds" if ok else "does not hold"}
 
 
+def _same(name, paper, measured):
+    """A part that holds when the measured text is the paper's."""
+    return _part(name, paper, measured, measured == paper)
+
+
 def _check(cid, statement, parts, note=""):
-    ok = all(p["verdict"] == "holds" for p in parts)
     failing = [p["part"] for p in parts if p["verdict"] != "holds"]
     measured = "; ".join(f"{p['part']}: {p['measured']}" for p in parts)
     return {
         "id": cid,
         "statement": statement,
         "measured": measured,
-        "verdict": "holds" if ok else "does not hold",
+        "verdict": "does not hold" if failing else "holds",
         "failing": failing,
         "parts": parts,
         "note": note,
@@ -163,15 +155,12 @@ def _layers(model):
     return list(model.features.named_children()) + list(model.classifier.named_children())
 
 
+KINDS = {nn.Conv2d: "conv", nn.Linear: "fc", LocalResponseNorm: "lrn", nn.MaxPool2d: "maxpool"}
+
+
 def _kind(m):
-    return {
-        nn.Conv2d: "conv",
-        nn.Linear: "fc",
-        nn.ReLU: "relu",
-        LocalResponseNorm: "lrn",
-        nn.MaxPool2d: "maxpool",
-        nn.Dropout: "dropout",
-    }.get(type(m), type(m).__name__)
+    """A module's kind as A1 names it: conv, fc, lrn, maxpool, else its type in lower case (relu, dropout)."""
+    return KINDS.get(type(m), type(m).__name__.lower())
 
 
 def check_a1(model):
@@ -183,9 +172,11 @@ def check_a1(model):
     kinds = [_kind(m) for _, m in seq]
     after = {n: kinds[i + 1] if i + 1 < len(kinds) else "softmax (in the loss)" for i, (n, _) in enumerate(seq)}
     relu_after = {n: after[n] for n in WEIGHT_LAYERS}
-    lrn_at = [f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "lrn"]
-    pool_at = [f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "maxpool"]
-    pools = {(m.kernel_size, m.stride) for _, m in seq if _kind(m) == "maxpool"}
+    lrn_at = ", ".join(f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "lrn")
+    pool_at = ", ".join(f"{kinds[i - 1]} of {owners[i]}" for i, k in enumerate(kinds) if k == "maxpool")
+    pools = ", ".join(
+        f"{z}/{s}" for z, s in sorted({(m.kernel_size, m.stride) for _, m in seq if _kind(m) == "maxpool"})
+    )
     hidden = WEIGHT_LAYERS[:-1]
     parts = [
         _part(
@@ -194,24 +185,9 @@ def check_a1(model):
             ", ".join(f"{n}->{k}" for n, k in relu_after.items()),
             all(relu_after[n] == "relu" for n in hidden) and relu_after["fc8"] == "softmax (in the loss)",
         ),
-        _part(
-            "LRN after the ReLUs of conv1 and conv2",
-            "relu of conv1, relu of conv2",
-            ", ".join(lrn_at),
-            lrn_at == ["relu of conv1", "relu of conv2"],
-        ),
-        _part(
-            "max-pooling after both LRN layers and conv5",
-            "lrn of conv1, lrn of conv2, relu of conv5",
-            ", ".join(pool_at),
-            pool_at == ["lrn of conv1", "lrn of conv2", "relu of conv5"],
-        ),
-        _part(
-            "pooling of section 3.4 (z=3, s=2)",
-            "3/2",
-            ", ".join(f"{z}/{s}" for z, s in sorted(pools)),
-            pools == {PAPER_POOL},
-        ),
+        _same("LRN after the ReLUs of conv1 and conv2", "relu of conv1, relu of conv2", lrn_at),
+        _same("max-pooling after both LRN layers and conv5", "lrn of conv1, lrn of conv2, relu of conv5", pool_at),
+        _same("pooling of section 3.4 (z=3, s=2)", "{}/{}".format(*PAPER_POOL), pools),
     ]
     return _check(
         "A1",
@@ -227,24 +203,14 @@ def check_a2(model):
     layers = dict(_layers(model))
     parts = []
     for name, (count, size, depth) in PAPER_KERNELS.items():
-        conv = layers[name]
-        w = conv.weight  # (count, depth per group, size, size)
-        stride = conv.stride[0]
-        paper = f"{count} of {size}x{size}x{depth}" + (f" stride {PAPER_CONV1_STRIDE}" if name == "conv1" else "")
-        got = f"{w.shape[0]} of {w.shape[2]}x{w.shape[3]}x{w.shape[1]}" + (
-            f" stride {stride}" if name == "conv1" else ""
-        )
-        parts.append(
-            _part(
-                name,
-                paper,
-                got,
-                tuple(w.shape) == (count, depth, size, size) and (name != "conv1" or stride == PAPER_CONV1_STRIDE),
-            )
-        )
+        w, stride = layers[name].weight, layers[name].stride[0]  # weight: (count, depth per group, size, size)
+        paper, got = f"{count} of {size}x{size}x{depth}", f"{w.shape[0]} of {w.shape[2]}x{w.shape[3]}x{w.shape[1]}"
+        if name == "conv1":  # the only layer whose stride the paper gives
+            paper, got = f"{paper} stride {PAPER_CONV1_STRIDE}", f"{got} stride {stride}"
+        parts.append(_same(name, paper, got))
     for name, width in PAPER_FC.items():
         n = layers[name].out_features
-        parts.append(_part(name, f"{width} neurons", f"{n} neurons", n == width))
+        parts.append(_same(name, f"{width} neurons", f"{n} neurons"))
     return _check(
         "A2",
         "conv1 96 kernels 11x11x3 stride 4; conv2 256 of 5x5x48; conv3 384 of 3x3x256; conv4 384 of "
@@ -276,16 +242,9 @@ def check_m2(model, cfg):
     parts = []
     for name, own in PAPER_OWN_COLUMN.items():
         moved = sees_other_column(layers[name], gen)
-        groups = getattr(layers[name], "groups", 1)
-        parts.append(
-            _part(
-                name,
-                "own column" if own else "both columns",
-                f"{'own column' if moved == 0 else 'both columns'} (groups={groups}; changing only column "
-                f"1's inputs changes column 0's outputs by {moved:.2g} of their size)",
-                (moved == 0) == own,
-            )
-        )
+        seen = f"{'own column' if moved == 0 else 'both columns'} (groups={getattr(layers[name], 'groups', 1)}; "
+        seen += f"changing only column 1's inputs changes column 0's outputs by {moved:.2g} of their size)"
+        parts.append(_part(name, "own column" if own else "both columns", seen, (moved == 0) == own))
     return _check(
         "M2",
         "conv2, conv4, conv5 see only the maps of their own column (GPU); conv3 and all FC layers see both columns.",
@@ -447,13 +406,9 @@ def check_t2(cfg):
     lrs = [PAPER_LR] * cfg.t2_steps + [PAPER_LR / PAPER_LR_FACTOR] * cfg.t2_steps  # one plateau drop midway
     m, wd = PAPER_SGD["momentum"], PAPER_SGD["weight_decay"]
     runs = {}
-    for name in ("formula", "PaperSGD", "torch SGD"):
+    for name, optimizer in (("formula", None), ("PaperSGD", PaperSGD), ("torch SGD", torch.optim.SGD)):
         model, x, y = _t2_problem(cfg.init_seed)
-        opt = {
-            "PaperSGD": lambda: PaperSGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
-            "torch SGD": lambda: torch.optim.SGD(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd),
-            "formula": lambda: None,
-        }[name]()
+        opt = optimizer(model.parameters(), lr=lrs[0], momentum=m, weight_decay=wd) if optimizer else None
         v = [torch.zeros_like(p) for p in model.parameters()]
         trace = []
         for eps in lrs:
@@ -521,9 +476,8 @@ def check_t3(model):
         n = w.numel()
         mean, std = w.mean().item(), w.std().item()
         # 5 standard errors of a sample of n draws of N(0, s): mean s/sqrt(n), std s/sqrt(2n)
-        ok_w = abs(mean) <= 5 * PAPER_INIT_STD / math.sqrt(n) and abs(
-            std - PAPER_INIT_STD
-        ) <= 5 * PAPER_INIT_STD / math.sqrt(2 * n)
+        bound = 5 * PAPER_INIT_STD
+        ok_w = abs(mean) <= bound / math.sqrt(n) and abs(std - PAPER_INIT_STD) <= bound / math.sqrt(2 * n)
         bias = 1.0 if name in PAPER_BIAS_ONE else 0.0
         values = sorted(set(b.tolist()))
         stats[name] = {"weight_mean": mean, "weight_std": std, "bias_values": values, "n_weights": n}
@@ -552,13 +506,8 @@ def check_t4(cfg):
     distinct = sorted({r[0] for r in lrs}, reverse=True)
     ratios = [a / b for a, b in zip(distinct, distinct[1:])]
     parts = [
-        _part(
-            "one rate for all layers",
-            "yes",
-            "yes" if all(len(set(r)) == 1 for r in lrs) else "no",
-            all(len(set(r)) == 1 for r in lrs),
-        ),
-        _part("initial rate", f"{PAPER_LR}", f"{lrs[0][0]}", lrs[0][0] == PAPER_LR),
+        _same("one rate for all layers", "yes", "yes" if all(len(set(r)) == 1 for r in lrs) else "no"),
+        _same("initial rate", f"{PAPER_LR}", f"{lrs[0][0]}"),
         _part(
             "divided by 10 on plateaus",
             "x1/10",
@@ -654,7 +603,7 @@ def check_d1():
     net_input = center_crop(batch, 256, mean)[0].permute(1, 2, 0)
     resid = (net_input - (batch[0].float() - mean)).abs().max().item()
     parts = [
-        _part("output", "256x256x3", "x".join(map(str, out.shape)), out.shape == (256, 256, 3)),
+        _same("output", "256x256x3", "x".join(map(str, out.shape))),
         _part(
             "shorter side to 256",
             f"300 -> 256, 400 -> {scaled_w}",
@@ -735,9 +684,8 @@ def plan(scale, seeds=None):
 
 
 def train(scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
-    """Build the paper-default net and run every check on it (all identical at every scale; seeds, device,
-    data_root, work_dir and download are accepted for the common signature and unused: nothing is trained,
-    and the analysis runs on the CPU)."""
+    """Build the paper-default net and run every check on it, on the CPU; the other arguments are the common
+    signature's, unused (nothing is trained)."""
     check_scale(scale, sys.modules[__name__])
     cfg = SCALES[scale]
     t0 = time.time()
@@ -758,7 +706,6 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         check_227(rows, rows_224, default_cfg),
         check_d1(),
     ]
-    del model
     return Trained(
         rows=rows,
         tables={"layers": layers_frame(rows), "switches": switches_frame()},
@@ -789,16 +736,10 @@ def assess(trained: Trained, scale) -> Assessment:
     inconsistent = [c for c in checks if c["verdict"] == INCONSISTENT]
     failed = [c for c in checks if c["verdict"] not in ("holds", INCONSISTENT)]
     verdict = "reproduced" if not failed else "partly reproduced" if held else "not reproduced"
-    headline = (
-        f"{len(held)} of {len(checks)} statements hold"
-        + ("; not " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in failed) if failed else "")
-        + (
-            "; the paper contradicts itself in "
-            + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in inconsistent)
-            if inconsistent
-            else ""
-        )
-    )
+    headline = f"{len(held)} of {len(checks)} statements hold"
+    for words, cs in (("not", failed), ("the paper contradicts itself in", inconsistent)):
+        if cs:
+            headline += f"; {words} " + ", ".join(f"{c['id']} ({', '.join(c['failing'])})" for c in cs)
     t = totals(rows)
     return Assessment(
         verdict,

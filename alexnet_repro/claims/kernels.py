@@ -295,14 +295,9 @@ def plot_kernels(weights, kernels_table, seed=None, per_row=16):
         ax.set_title(f"{scores.get(i, float('nan')):.2f}", fontsize=7, pad=2)
     for col in (0, 1):
         m = scores[(scores.index >= half) == bool(col)].mean()
-        axes[col * rows_per_col, 0].text(
-            -0.3,
-            0.5,
-            f"column {col}\nmean s {m:.2f}",
-            transform=axes[col * rows_per_col, 0].transAxes,
-            ha="right",
-            va="center",
-            fontsize=8,
+        first = axes[col * rows_per_col, 0]
+        first.text(
+            -0.3, 0.5, f"column {col}\nmean s {m:.2f}", transform=first.transAxes, ha="right", va="center", fontsize=8
         )
     fig.suptitle(
         f"conv1 kernels, seed {seed}: column 0 on top, column 1 below; title = colour-specificity s", fontsize=9
@@ -320,30 +315,10 @@ def plot_scores(kernels_table, result):
         seed=kernels_table["seed"].astype(str), column=kernels_table["column"].map(lambda c: f"column {c}")
     )
     fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * t["seed"].nunique() + 2), 3.6))
-    sns.stripplot(
-        data=t,
-        x="seed",
-        y="score",
-        hue="column",
-        hue_order=["column 0", "column 1"],
-        dodge=True,
-        size=5,
-        jitter=0.25,
-        ax=ax,
-    )
+    columns = dict(data=t, x="seed", y="score", hue="column", hue_order=["column 0", "column 1"], ax=ax)
+    sns.stripplot(**columns, dodge=True, size=5, jitter=0.25)
     sns.pointplot(
-        data=t,
-        x="seed",
-        y="score",
-        hue="column",
-        hue_order=["column 0", "column 1"],
-        dodge=0.4,
-        palette=["black", "black"],
-        markers="_",
-        linestyle="none",
-        errorbar=None,
-        legend=False,
-        ax=ax,
+        **columns, dodge=0.4, palette=["black"] * 2, markers="_", linestyle="none", errorbar=None, legend=False
     )
     ax.axhline(2 / 3, color="grey", ls=":", lw=1, label="random kernel (2/3)")
     for i, seed in enumerate(sorted(t["seed"].unique(), key=int)):

@@ -186,7 +186,7 @@ def ten_view_errors(model, x_u8, y, crops, batch_size=500):
 
 class _Experiment:
     def __init__(self, cfg: Config, scale, device, data_root, work_dir, download):
-        self.cfg, self.scale, self.device = cfg, scale, pick_device(device)
+        self.cfg, self.device = cfg, pick_device(device)
         full = load_cifar10(data_root, download=download)
         self.description = full.subset(cfg.n_train, cfg.n_test).describe()
         self.data = full.subset(cfg.n_train, cfg.curve_test).to(self.device)  # training + curves
@@ -236,10 +236,9 @@ class _Experiment:
         )
         hist = result.history
         final = self._final_test(lrn, description, result.status)
+        run = {"arm": ARM_NAMES[lrn], "lrn": lrn, "seed": seed}
         row = {
-            "arm": ARM_NAMES[lrn],
-            "lrn": lrn,
-            "seed": seed,
+            **run,
             "status": result.status,
             "epochs": len(hist),
             "test_error_ten_view": 100 * final["ten"],
@@ -251,16 +250,7 @@ class _Experiment:
             "wall_time_s": result.wall_time_s,
             "test_wall_time_s": final["wall_time_s"],
         }
-        curves = [
-            dict(
-                h,
-                arm=ARM_NAMES[lrn],
-                lrn=lrn,
-                seed=seed,
-                lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs),
-            )
-            for h in hist
-        ]
+        curves = [dict(h, **run, lr_factor=lr_factor(spec.schedule, h["epoch"] - 1, 1, spec.max_epochs)) for h in hist]
         return row, curves
 
     def _final_test(self, lrn, description, status):
@@ -400,19 +390,8 @@ def reread(folder):
         rows=pd.read_csv(folder / "seeds.csv").to_dict("records"), tables={"curves": curves}, context={"cfg": cfg}
     )
     a = assess(trained, old["scale"])
-    looks = list(
-        old.get(
-            "looks",
-            [
-                {
-                    "n_seeds": len(cfg.seeds),
-                    "verdict": old["verdict"],
-                    "date": old["provenance"]["date"][:10],
-                    "note": "the only look, by the rules then",
-                }
-            ],
-        )
-    )
+    date, note = old["provenance"]["date"][:10], "the only look, by the rules then"  # where `old` records no looks
+    first = {"n_seeds": len(cfg.seeds), "verdict": old["verdict"], "date": date, "note": note}
     extra = {}
     if a.verdict != old["verdict"]:
         extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
@@ -424,7 +403,7 @@ def reread(folder):
         decision_version=contract.decision_version(sys.modules[__name__]),
         n_seeds=len(cfg.seeds),
         why=f" under a rule declared after them: {a.fields['reason']}",
-        looks=looks,
+        looks=old.get("looks", [first]),
     )
 
 
@@ -539,15 +518,8 @@ def plot_errors(seeds_table, curves, result):
         ax=axes[0],
         palette={"10 views": "tab:purple", "centre crop": "tab:gray"},
     )
-    axes[0].scatter(
-        [0, 1],
-        [PAPER["error_without"], PAPER["error_with"]],
-        marker="*",
-        s=220,
-        color="black",
-        zorder=5,
-        label="paper (cuda-convnet)",
-    )
+    paper = [PAPER["error_without"], PAPER["error_with"]]
+    axes[0].scatter([0, 1], paper, marker="*", s=220, color="black", zorder=5, label="paper (cuda-convnet)")
     axes[0].legend(fontsize=8)
     axes[0].set(xlabel="", ylabel="test error (%)", title="final test error; one point per seed")
     axes[0].set_xticks([0, 1], ["without LRN\n(13pct)", "with LRN\n(11pct, first)"])
@@ -567,15 +539,8 @@ def plot_errors(seeds_table, curves, result):
         axes[1].axvline(e + 0.5, ls=":", c="grey", lw=1)
     for key, colour, va in (("error_without", "tab:blue", "bottom"), ("error_with", "tab:orange", "top")):
         axes[1].axhline(PAPER[key], ls="--", c=colour, lw=0.8)
-        axes[1].annotate(
-            f"paper {PAPER[key]:.0f}%",
-            (1, PAPER[key]),
-            xycoords=("axes fraction", "data"),
-            ha="right",
-            va=va,
-            fontsize=7,
-            color=colour,
-        )
+        at_right = dict(xycoords=("axes fraction", "data"), ha="right", va=va, fontsize=7, color=colour)
+        axes[1].annotate(f"paper {PAPER[key]:.0f}%", (1, PAPER[key]), **at_right)
     axes[1].xaxis.get_major_locator().set_params(integer=True)
     axes[1].set(
         xlabel="epoch (dotted: eps /10)", ylabel="test error (%), centre crop", title="per epoch, one line per seed"

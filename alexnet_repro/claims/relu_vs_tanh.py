@@ -173,10 +173,17 @@ def _sweep_order(lrs):
 
 
 class _Experiment:
-    def __init__(self, cfg: Config, scale, data, device, work_dir, target):
-        self.cfg, self.scale, self.data, self.work_dir, self.target = cfg, scale, data, work_dir, target
-        self.device = device
-        self.eval_subset = data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
+    """A scale's data on its device, and its runs, each trained or found in the run store."""
+
+    def __init__(self, scale, seeds, device, data_root, work_dir, download):
+        self.cfg = cfg = scale_config(SCALES, scale, seeds)
+        self.target = SMOKE_TARGET if scale == "smoke" else TARGET
+        self.device = pick_device(device)
+        data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)
+        self.description = data.describe()
+        self.data = data.to(self.device)
+        self.eval_subset = self.data.subset(cfg.train_eval_images, len(data.test_y))  # fixed training sample
+        self.work_dir = work_dir or default_work_dir(CLAIM.slug, scale)
 
     def train_at(self, setup: Setup, activation, lr, seed, budget=None):
         cfg = self.cfg
@@ -245,31 +252,19 @@ class _Experiment:
 
 
 def _best_lr(rows):
-    reached = [r for r in rows if r["status"] == "target"]
-    if not reached:
-        return None
-    return min(reached, key=lambda r: r["epochs_to_target"])["lr"]
+    fastest = min((r for r in rows if r["status"] == "target"), key=lambda r: r["epochs_to_target"], default=None)
+    return fastest["lr"] if fastest else None
 
 
 def _strip(rows):
     return [{k: v for k, v in r.items() if k != "history"} for r in rows]
 
 
-def _experiment(scale, seeds, device, data_root, work_dir, download):
-    cfg = scale_config(SCALES, scale, seeds)
-    target = SMOKE_TARGET if scale == "smoke" else TARGET
-    device = pick_device(device)
-    data = load_cifar10(data_root, download=download).subset(cfg.n_train, cfg.n_test)
-    description = data.describe()
-    exp = _Experiment(cfg, scale, data.to(device), device, work_dir or default_work_dir(CLAIM.slug, scale), target)
-    return cfg, exp, description
-
-
 def plan(scale, seeds=None):
     """What `train` trains, as chains of `run_job` jobs. Chains are independent of each other; within
     a chain each stage needs the one before (the defaults' sweep, then the seed runs at its best rate)."""
-    cfg = SCALES[scale]
-    seeds = tuple(int(s) for s in seeds) if seeds is not None else cfg.seeds
+    cfg = scale_config(SCALES, scale, seeds)
+    seeds = cfg.seeds
     chains = []
     for arm in ("defaults", *cfg.measured, *cfg.variants):
         for a in ACTIVATIONS:
@@ -286,8 +281,8 @@ def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_roo
     side (a small net leaves most of a GPU idle: `python -m alexnet_repro run relu_vs_tanh --jobs 8`);
     `train` then finds every run there. With `seed`, the sweep is read back from the store.
     """
-    cfg, exp, _ = _experiment(scale, None, device, data_root, work_dir, download)
-    setup = cfg.setup if arm == "defaults" else {**cfg.measured, **cfg.variants}[arm]
+    exp = _Experiment(scale, None, device, data_root, work_dir, download)
+    setup = exp.cfg.setup if arm == "defaults" else {**exp.cfg.measured, **exp.cfg.variants}[arm]
     rows = exp.sweep(setup, activation, sweep_seed)
     if seed is not None and _best_lr(rows):
         exp.train_at(setup, activation, _best_lr(rows), seed)
@@ -297,7 +292,8 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     """1. The sweep, per activation, with seeds[0]; 2. the seeds at each activation's best rate (seeds[0] is
     the sweep's own run, found in the store): for the paper's setup, then each further measured setup;
     3. the sensitivity study's sweeps. Each run trained or found in the store."""
-    cfg, exp, description = _experiment(scale, seeds, device, data_root, work_dir, download)
+    exp = _Experiment(scale, seeds, device, data_root, work_dir, download)
+    cfg = exp.cfg
     setups = {DEFAULTS: cfg.setup, **cfg.measured}  # measured with every seed
     swept = {**setups, **cfg.variants}  # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
@@ -319,8 +315,9 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     }
 
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
+    seed_runs = [r for name in setups for r in rows_of[name]]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
-    shown = [dict(r, setup=name) for name in setups for r in rows_of[name]] + [
+    shown = seed_runs + [
         dict(
             min(sweeps[name][a], key=lambda r: r["history"][-1]["train_error_running"] if r["history"] else 1),
             setup=name,
@@ -334,10 +331,9 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         for r in shown
         for h in r["history"]
     ]
-    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows) + sum(
-        r["wall_time_s"] for name in setups for r in rows_of[name] if r["seed"] != cfg.seeds[0]
-    )
-    seed_rows = _strip([r for name in setups for r in rows_of[name]])
+    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows)
+    compute_s += sum(r["wall_time_s"] for r in seed_runs if r["seed"] != cfg.seeds[0])  # seeds[0]'s is the sweep's
+    seed_rows = _strip(seed_runs)
     return Trained(
         rows=seed_rows,
         tables={
@@ -347,13 +343,13 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
             "sensitivity": pd.DataFrame(sensitivity),
         },
         device=exp.device,
-        dataset=description,
+        dataset=exp.description,
         seeds=cfg.seeds,
-        config=_config_dict(cfg, exp.target),
+        config={**asdict(cfg), "target_train_error": exp.target, "net": "cuda-convnet layers-19pct"},
         wall_time_s=compute_s,
         precision=cfg.precision,
         proxy=cfg.n_train < 50_000,
-        proxy_note=_proxy_note(cfg, description),
+        proxy_note=_proxy_note(cfg, exp.description),
         context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity},
     )
 
@@ -392,17 +388,14 @@ def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work
 
 def _proxy_note(cfg, dataset):
     """Every departure from the paper's Fig. 1 at this scale."""
-    parts = (
-        [f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)"]
-        if cfg.n_train < 50_000
-        else []
-    )
-    parts.append(
+    parts = [
         f"a grid of {len(cfg.setup.lrs)} learning rates ({', '.join(f'{lr:g}' for lr in cfg.setup.lrs)}) per "
-        "activation where the paper tuned each by hand"
-    )
-    parts.append(f"{len(cfg.seeds)} seeds where Fig. 1 shows one run per activation")
-    parts.append(f"an epoch cap of {cfg.max_epochs}")
+        "activation where the paper tuned each by hand",
+        f"{len(cfg.seeds)} seeds where Fig. 1 shows one run per activation",
+        f"an epoch cap of {cfg.max_epochs}",
+    ]
+    if cfg.n_train < 50_000:
+        parts.insert(0, f"trained on {cfg.n_train:,} of CIFAR-10's 50,000 training images (class-balanced)")
     if cfg.precision != "fp32":
         parts.append(f"{cfg.precision} autocast where cuda-convnet computed in fp32")
     if "jpg" in str(dataset.get("source", "")):
@@ -416,11 +409,12 @@ def _measure(seed_rows, best_lr, cfg, setup):
         "best_lr_at_grid_edge": {a: lr in (min(setup.lrs), max(setup.lrs)) for a, lr in best_lr.items() if lr},
     }
     by = {(r["activation"], r["seed"]): r for r in seed_rows}
+
+    def runs(a):  # the activation's seed runs, in the order of the seeds
+        return [by[(a, s)] for s in cfg.seeds if (a, s) in by]
+
     for key, name in (("epochs_to_target", "speedup"), ("epochs_to_target_full", "speedup_full_pass")):
-        per_act = {}
-        for a in ACTIVATIONS:
-            per_act[a] = summarize(by[(a, s)][key] for s in cfg.seeds if (a, s) in by)
-        out[key] = per_act
+        out[key] = {a: summarize(r[key] for r in runs(a)) for a in ACTIVATIONS}
         ratios = [
             by[("tanh", s)][key] / by[("relu", s)][key] for s in cfg.seeds if ("tanh", s) in by and ("relu", s) in by
         ]
@@ -438,12 +432,8 @@ def _measure(seed_rows, best_lr, cfg, setup):
     out["images_to_target"] = {
         a: [v * cfg.n_train for v in out["epochs_to_target"][a]["per_seed"]] for a in ACTIVATIONS
     }
-    out["final_test_error"] = {
-        a: [by[(a, s)]["final_test_error"] for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
-    }
-    out["wall_time_s_per_run"] = {
-        a: [round(by[(a, s)]["wall_time_s"], 1) for s in cfg.seeds if (a, s) in by] for a in ACTIVATIONS
-    }
+    out["final_test_error"] = {a: [r["final_test_error"] for r in runs(a)] for a in ACTIVATIONS}
+    out["wall_time_s_per_run"] = {a: [round(r["wall_time_s"], 1) for r in runs(a)] for a in ACTIVATIONS}
     return out
 
 
@@ -483,21 +473,13 @@ def _one_headline(m):
     return fmt_speedup(m["speedup"])
 
 
-def _config_dict(cfg, target):
-    d = asdict(cfg)
-    d["target_train_error"] = target
-    d["net"] = "cuda-convnet layers-19pct"
-    return d
-
-
 def fmt_speedup(d):
     return fmt_interval(d, ratio=True, missing="not reached")
 
 
 def decided(result) -> dict:
-    """The paper's setup's speedup as the verdict read it: {speedup, speedup_per_seed}. A result decided again by
-    later code from its own runs (scripts/reassess_v1_results.py: the interval on log(ratio)) carries that reading as
-    its deciding comparison, beside the first one it kept in `measured`: the page shows the one that decided."""
+    """The paper's setup's speedup as the verdict read it: {speedup, speedup_per_seed}; from the result's deciding
+    comparison where a later re-assessment added one (scripts/reassess_v1_results.py), else from `measured`."""
     m = result["measured"]
     c = next((c for c in result.get("comparisons", []) if c.get("decides", True) and c.get("effect")), None)
     if c is None:
@@ -505,13 +487,16 @@ def decided(result) -> dict:
     return {"speedup": c["effect"], "speedup_per_seed": c.get("per_seed", [])}
 
 
+def speedups(result) -> dict:
+    """{setup: {speedup, speedup_per_seed}}: the paper's setup as the verdict read it (`decided`), then the others."""
+    return {DEFAULTS: decided(result), **result["measured"].get("setups", {})}
+
+
 def effect_rows(result):
     """The speedup of each measured setup as the effect panel draws it: the paper's setup decides, the others
     are reported beside it, against the same 6x."""
     from ..figures import EffectRow
 
-    m = result["measured"]
-    setups = {DEFAULTS: decided(result), **m.get("setups", {})}
     return [
         EffectRow(
             f"speedup, {name}",
@@ -522,7 +507,7 @@ def effect_rows(result):
             result["verdict"] if name == DEFAULTS else "",
             ratio=True,
         )
-        for name, d in setups.items()
+        for name, d in speedups(result).items()
     ]
 
 
@@ -541,10 +526,7 @@ def plot_curves(curves, result):
     fig = plt.figure(figsize=(max(5.5 * len(setups), 9), 4.8 + 0.55 * len(rows)), layout="constrained")
     curves_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
     axes = curves_fig.subplots(1, len(setups), sharey=True, squeeze=False)
-    speedups = {
-        DEFAULTS: decided(result)["speedup"],
-        **{k: v.get("speedup") for k, v in result["measured"].get("setups", {}).items()},
-    }
+    measured = speedups(result)
     for ax, name in zip(axes[0], setups):
         data = curves if name is None else curves[curves["setup"] == name]
         sns.lineplot(
@@ -560,7 +542,7 @@ def plot_curves(curves, result):
         )
         ax.axhline(target, ls="--", c="grey", lw=1)
         ax.set(
-            title=f"{name or DEFAULTS}: {fmt_speedup(speedups.get(name or DEFAULTS))}",
+            title=f"{name or DEFAULTS}: {fmt_speedup(measured.get(name or DEFAULTS, {}).get('speedup'))}",
             xlabel="epochs",
             ylabel="running training error",
         )
