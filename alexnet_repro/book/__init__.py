@@ -141,7 +141,9 @@ def build():
         LOG.error(str(e))
         return 2
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
-    proc = subprocess.run([jupyter_book, "build", str(BOOK), "--warningiserror", "--keep-going"])
+    # --all: Sphinx rewrites only changed pages, so an unchanged page kept a sidebar without the pages added since
+    # (intro.html listed no cpu-regime page after a second build); every page is cheap to write again.
+    proc = subprocess.run([jupyter_book, "build", str(BOOK), "--all", "--warningiserror", "--keep-going"])
     if proc.returncode == 0:
         copy_mathjax(BOOK / "_build" / "html" / "_static" / "mathjax")
     return proc.returncode
