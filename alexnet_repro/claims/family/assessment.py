@@ -228,15 +228,11 @@ def assessment(mod, trained: Trained, scale) -> Assessment:
     fields = {"comparisons": comparisons, "reason": reason, "protocol": protocol_of(scale).version}
     if scale == CONFIRMATION:  # decided on its own runs alone; the pilot stands beside it
         fields["pilot"] = pilot_of(mod)
-        fields["looks"] = [
-            {
-                "n_seeds": len(trained.seeds),
-                "verdict": verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, "
-                "as many as the pilot's seeds_needed, declared in book/method.md before its runs",
-            }
-        ]
+        note = (
+            f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, as many as the "
+            "pilot's seeds_needed, declared in book/method.md before its runs"
+        )
+        fields["looks"] = [contract.look(trained.seeds, verdict, note)]
     return Assessment(
         verdict, headline, measured, verdict_rule(mod, scale), paper=dict(mod.PAPER_NUMBERS), fields=fields
     )
@@ -283,6 +279,7 @@ def reassess_legacy(mod, folder, dest):
         r["final_train_loss"] = float(run.train_loss.iloc[-1])
         r["left_chance"] = left_chance(r["val_top1"], int(old["provenance"]["dataset"].get("n_classes", 10)))
     comparisons, measured, verdict, reason, headline = assess(mod, rows, "imagenette")
+    seeds = old["provenance"]["seeds"]
     result = {
         **old,
         "scale": "imagenette",
@@ -294,18 +291,10 @@ def reassess_legacy(mod, folder, dest):
         "reason": reason,
         "verdict_rule": verdict_rule(mod, "imagenette"),
         "looks": [
-            {
-                "n_seeds": len(old["provenance"]["seeds"]),
-                "verdict": old["verdict"],
-                "date": old["provenance"]["date"][:10],
-                "note": "the original look, under the v1 rules",
-            },
-            {
-                "n_seeds": len(old["provenance"]["seeds"]),
-                "verdict": verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": "the same runs re-read under the v2 rules",
-            },
+            contract.look(
+                seeds, old["verdict"], "the original look, under the v1 rules", old["provenance"]["date"][:10]
+            ),
+            contract.look(seeds, verdict, "the same runs re-read under the v2 rules"),
         ],
         "proxy_note": old.get("proxy_note", "") + " Re-assessed under protocol v2 from this run's per-run table "
         "and curves; not rerun. The cpu scale now runs the family on CIFAR-10 instead.",
