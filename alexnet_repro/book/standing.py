@@ -6,16 +6,7 @@ claim, chosen here by one rule (`deciding`), so a superseded pilot or an old re-
 
 from .. import claims
 from ..paper_claims import CLAIMS, IDS
-from ..verdict import (
-    INCONCLUSIVE,
-    INCONSISTENT,
-    NO_EFFECT,
-    NOT_REPRODUCED,
-    NOT_TESTABLE,
-    PARTLY,
-    PLUMBING,
-    REPRODUCED,
-)
+from ..verdict import INCONCLUSIVE, INCONSISTENT, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REPRODUCED
 
 # Most authoritative first. A confirmation comes before its pilot (the cpu result it was declared from): it
 # supersedes it. Imagenette results are the ablation family's runs from before protocol v2, kept and re-read as
