@@ -271,26 +271,23 @@ def findings_html(entries) -> str:
 def cite_markdown() -> str:
     """The how-to-cite block: this book at the commit and date it was built, and the paper."""
     commit, today = git_commit(), datetime.date.today().isoformat()
-    return "\n".join(
-        [
-            ":::{admonition} How to cite",
-            "",
-            f"This book was built from commit `{commit}` on {today}. Its results are those committed under "
-            "`results/` at that commit; cite the commit with the claim ids you use.",
-            "",
-            "```bibtex",
-            "@misc{alexnet_repro,",
-            "  title = {alexnet-repro: the {AlexNet} paper, claim by claim},",
-            f"  note  = {{Book built from commit {commit} on {today}}},",
-            f"  year  = {{{today[:4]}}}",
-            "}",
-            "```",
-            "",
-            f"The paper: {PAPER}",
-            ":::",
-            "",
-        ]
-    )
+    return f"""\
+:::{{admonition}} How to cite
+
+This book was built from commit `{commit}` on {today}. Its results are those committed under `results/` at that \
+commit; cite the commit with the claim ids you use.
+
+```bibtex
+@misc{{alexnet_repro,
+  title = {{alexnet-repro: the {{AlexNet}} paper, claim by claim}},
+  note  = {{Book built from commit {commit} on {today}}},
+  year  = {{{today[:4]}}}
+}}
+```
+
+The paper: {PAPER}
+:::
+"""
 
 
 def gpu_waiting(entries) -> list:
