@@ -1,18 +1,15 @@
 """Command line: `python -m alexnet_repro list | run CLAIM --scale S | render | book | audit | clean-results`.
 
 `run` trains (or finds in the run store) the claim's runs in this process, so their progress bars, errors and
-Ctrl-C are this terminal's, and writes its result to results/<claim>/<scale>/; then it executes the claim's
-notebook with papermill in render mode (rendering.py): the executed notebook beside the result JSON is the page
-of that result. Under torchrun, rank 0 assembles the result in the notebook's kernel. `render` re-executes
-committed results' notebooks the same way. A rerun resumes an interrupted claim from its run store (runs.py). A
-claim whose result is up to date (the same code, notebook, scale, parameters and data: `fingerprint`) is skipped
-unless --force, so `run all` after an interruption picks up where it stopped.
+Ctrl-C are this terminal's, writes its result to results/<claim>/<scale>/, then executes the claim's notebook in
+render mode (rendering.py): the executed notebook beside the result is its page. Under torchrun, rank 0 assembles
+the result in the notebook's kernel. A claim whose result is up to date (the same code, notebook, scale, parameters
+and data: `fingerprint`) is skipped unless --force, so `run all` after an interruption picks up where it stopped.
 
-run.json, the stamp of the up-to-date check, is removed before a run starts and written after its notebook has
-succeeded: a run killed halfway leaves no stamp that would vouch for another run's result. It holds the sha256 of
-the result.json and the notebook it vouches for, so a folder that anything else rewrote since (papermill run by
-hand, another run into the same --out-dir) is not up to date. Mistakes a user can fix (a device, a folder, the
-data) are checked before any kernel starts (preflight.py) and reported in one line, exit 2.
+run.json, that stamp, is removed before a run starts and written after its notebook has succeeded, with the sha256
+of the result.json and notebook it vouches for: a run killed halfway, or a folder rewritten since, is not up to
+date. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts (preflight.py)
+and reported in one line, exit 2.
 """
 
 import argparse
@@ -57,13 +54,9 @@ def kernel_log() -> Path:
 
 
 def _quiet_kernel_manager():
-    """The kernel manager papermill starts the notebook's kernel with, its stderr going to
-    kernel_log() instead of this terminal. The kernel's own chatter (a TCP-transport warning, now
-    and then a traceback from its zmq loop as it shuts down) is not the run's output: cells' output
-    and errors come back through the notebook either way.
-
-    The kernel imports the package this command runs from: a checkout's root goes first on its PYTHONPATH,
-    ahead of any other copy installed in the environment."""
+    """The kernel manager papermill starts the notebook's kernel with (its environment: kernel_env), its stderr
+    going to kernel_log() instead of this terminal: the kernel's own chatter (a TCP-transport warning, a traceback
+    from its zmq loop as it shuts down) is not the run's output; cells' output and errors come back in the notebook."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
@@ -154,15 +147,8 @@ def list_rows():
             rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
-            role = (
-                "deciding"
-                if e is decider
-                else "plumbing check"
-                if e.scale == "smoke"
-                else "history"
-                if e.scale in HISTORY
-                else "superseded"
-            )
+            roles = {"smoke": "plumbing check", **dict.fromkeys(HISTORY, "history")}
+            role = "deciding" if e is decider else roles.get(e.scale, "superseded")
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
             rows.append(
@@ -316,17 +302,14 @@ def cmd_run(args):
                 retire_runs(slug, args.scale)
             LOG.info(f"{slug} at scale {args.scale} -> {out_dir}")
         common = dict(device=args.device, data_root=roots[slug], download=args.download)
+        note = None
         if world:
             note = prefill_distributed(claims.load(slug), args.scale, seeds, **common)
             if not distributed.is_main():
                 distributed.barrier(long=True)  # while rank 0 writes the result (its notebook)
                 continue
-        else:
-            note = (
-                prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common)
-                if args.jobs > 1
-                else None
-            )
+        elif args.jobs > 1:
+            note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common)
         # provenance() in the notebook's kernel (which inherits this environment) records the note;
         # popped otherwise, so it never carries over to the next claim of `run all`.
         if note:

@@ -201,14 +201,9 @@ def _found_in_store(prov: dict) -> bool:
     """The call that wrote the result trained (almost) nothing: its runs were in the store already. A CLI call with
     --jobs trains them before its notebook starts and says so in its note."""
     call, runs = prov.get("invocation_wall_time_s"), prov.get("wall_time_s")
-    trained_here = "at a time on one device" in str(prov.get("note", ""))
-    return (
-        isinstance(call, (int, float))
-        and isinstance(runs, (int, float))
-        and runs > 0
-        and call < 0.1 * runs
-        and not trained_here
-    )
+    if not (isinstance(call, (int, float)) and isinstance(runs, (int, float))):
+        return False
+    return runs > 0 and call < 0.1 * runs and "at a time on one device" not in str(prov.get("note", ""))
 
 
 def every_timeline() -> list:

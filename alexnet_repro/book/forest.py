@@ -14,15 +14,7 @@ import math
 
 from .. import claims
 from ..claims.contract import rule_for
-from ..figures import (
-    BAND_COLOUR,
-    MARGIN_COLOUR,
-    VERDICT_COLOURS,
-    _limits,
-    _span,
-    colour,
-    wrap,
-)
+from ..figures import BAND_COLOUR, MARGIN_COLOUR, VERDICT_COLOURS, _limits, _span, colour, wrap
 from .standing import FINDINGS, deciding_entries, rank
 
 # A second encoding beside colour (for readers who do not tell the colours apart, and for print in grey).
@@ -82,8 +74,7 @@ def _oriented(c, x):
 
 
 def _oriented_span(c, a, b):
-    lo, hi = sorted((_oriented(c, a), _oriented(c, b)))
-    return lo, hi
+    return tuple(sorted((_oriented(c, a), _oriented(c, b))))
 
 
 def caption(plotted) -> str:

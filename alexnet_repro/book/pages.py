@@ -72,56 +72,47 @@ def evidence_markdown(entry, siblings, downloads) -> str:
     """The block under the title: verdict, effects against the paper, other scales, evidence, downloads."""
     res = entry.result
     proxy = ' <span class="proxy-tag">proxy</span>' if entry.proxy else ""
-    lines = [badge(entry.verdict) + proxy + (f" **{entry.reason}**" if entry.reason else ""), ""]
+    blocks = [badge(entry.verdict) + proxy + (f" **{entry.reason}**" if entry.reason else "")]
     if entry.comparisons:
-        lines += ["| comparison | ours, mean (95% CI) | the paper | verdict |", "|---|---|---|---|"]
+        table = ["| comparison | ours, mean (95% CI) | the paper | verdict |", "|---|---|---|---|"]
         for c in entry.comparisons:
             way = " (the other way from the paper)" if c.opposite() else ""
             seeds = f" (about {c.seeds_needed} seeds would resolve the paper's size)" if c.seeds_needed else ""
             why = f": {c.reason}" if c.reason else ""
-            lines.append(
+            table.append(
                 f"| {c.label}{'' if c.decides else ' (reported, does not decide)'} | {fmt_effect(c)}{way} "
                 f"| {fmt_paper(c)} | {c.verdict or '-'}{why}{seeds} |"
             )
-        lines.append("")
+        blocks.append("\n".join(table))
     if res.get("pilot"):  # a confirmation (family.arms.confirmation_seeds): its pilot beside it, never pooled into it
         p = res["pilot"]
-        lines += [
+        blocks.append(
             f"The pilot this confirms ([cpu scale]({entry.slug}-cpu.ipynb), seeds "
             f"{', '.join(map(str, p['seeds']))}): {p['verdict']}: {p['headline']}. This result is decided on its "
-            "own fresh seeds alone; the two are never pooled.",
-            "",
-        ]
+            "own fresh seeds alone; the two are never pooled."
+        )
     if res.get("looks"):  # protocol v2: every time the verdict was computed, and on how many seeds
-        lines += [
-            "Looks at the data: "
-            + "; ".join(
-                f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
-                + (f" ({look['note']})" if look.get("note") else "")
-                for look in res["looks"]
-            )
-            + ".",
-            "",
-        ]
+        looks = (
+            f"{look.get('date', '?')}, {look.get('n_seeds', '?')} seeds: {look.get('verdict', '?')}"
+            + (f" ({look['note']})" if look.get("note") else "")
+            for look in res["looks"]
+        )
+        blocks.append("Looks at the data: " + "; ".join(looks) + ".")
     else:
-        lines += [f"Measured: {entry.measured_text}", ""]
+        blocks.append(f"Measured: {entry.measured_text}")
     others = [f"[{s.scale}: {s.verdict}]({s.slug}-{s.scale}.ipynb)" for s in siblings if s.scale != entry.scale]
     if others:
-        lines += ["At other scales: " + ", ".join(others) + ".", ""]
+        blocks.append("At other scales: " + ", ".join(others) + ".")
     flags = audit.flags_line(audit.timeline(res))
     if flags:
-        lines += [flags, ""]
+        blocks.append(flags)
     if res.get("annotation"):
-        lines += ["```{warning}", f"**Annotation, added by hand after the run.** {res['annotation']}", "```", ""]
-    lines += [
-        "```{dropdown} Published evidence beside this claim",
-        references_markdown(entry.claim_id),
-        "```",
-        "",
+        blocks.append(f"```{{warning}}\n**Annotation, added by hand after the run.** {res['annotation']}\n```")
+    blocks += [
+        f"```{{dropdown}} Published evidence beside this claim\n{references_markdown(entry.claim_id)}\n```",
         "**Downloads:** " + " · ".join(f"{{download}}`{name} <{path}>`" for name, path in downloads),
-        "",
     ]
-    return "\n".join(lines)
+    return "\n\n".join(blocks) + "\n"
 
 
 def provenance_markdown(res: dict) -> str:
@@ -160,25 +151,15 @@ def provenance_markdown(res: dict) -> str:
     if prov.get("note"):
         rows.append(("note", prov["note"]))
     table = ["| what | value |", "|---|---|"] + [f"| {k} | {str(v).replace('|', '/')} |" for k, v in rows]
-    return "\n".join(
-        ["## Provenance", ""]
-        + table
-        + [
-            "",
-            "````{dropdown} The full provenance (JSON)",
-            "```json",
-            json.dumps(prov, indent=1),
-            "```",
-            "````",
-            "",
-            "### Audit: declared, trained, decided, assembled",
-            "",
-            "Read from git and the provenance by `python -m alexnet_repro audit`.",
-            "",
-            audit.rows_markdown(audit.timeline(res)),
-            "",
-        ]
-    )
+    blocks = [
+        "## Provenance",
+        "\n".join(table),
+        f"````{{dropdown}} The full provenance (JSON)\n```json\n{json.dumps(prov, indent=1)}\n```\n````",
+        "### Audit: declared, trained, decided, assembled",
+        "Read from git and the provenance by `python -m alexnet_repro audit`.",
+        audit.rows_markdown(audit.timeline(res)),
+    ]
+    return "\n\n".join(blocks) + "\n"
 
 
 def scrub_json(obj):

@@ -78,41 +78,29 @@ def references_markdown(claim_id: str) -> str:
 def claims_page_markdown(measured_pages: dict) -> str:
     """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages.
     measured_pages: {claim id: [(scale, page)]}."""
-    lines = [
-        "# The paper's claims",
-        "",
-        f"Every claim this suite tests, as the paper states it. The paper: {PAPER}",
-        "",
-        "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
-        "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
-        "it is the common modern substitute for LRN, measured for context.",
-        "",
+    claims = [
         "| id | the paper says | paper's numbers | section | paper's data | our pages |",
         "|---|---|---|---|---|---|",
     ]
     for c in CLAIMS:
         pages = ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
-        lines.append(f"| {c.id} | {cell(c.says)} | {cell(c.number)} | {c.section} | {c.data} | {pages} |")
-    lines += [
-        "",
+        claims.append(f"| {c.id} | {cell(c.says)} | {cell(c.number)} | {c.section} | {c.data} | {pages} |")
+    points = ["| what | number | conditions | source |", "|---|---|---|---|"]
+    points += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
+    blocks = [
+        "# The paper's claims",
+        f"Every claim this suite tests, as the paper states it. The paper: {PAPER}",
+        "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
+        "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
+        "it is the common modern substitute for LRN, measured for context.",
+        "\n".join(claims),
         "## Reference points",
-        "",
         "What other published AlexNets reach, for scale; none of these is a measurement of this suite.",
-        "",
-        "| what | number | conditions | source |",
-        "|---|---|---|---|",
-    ]
-    lines += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
-    lines += [
-        "",
+        "\n".join(points),
         "## Independent ablations",
-        "",
         f"{MISHKIN} They test many of AlexNet's design choices one at a time under one recipe: "
         f"{MISHKIN_CONDITIONS}. Their conditions differ from the paper's (128 px, not 224 px) and from "
         "ours; what can be compared is the direction of an effect.",
-        "",
+        "\n".join(f"- **{cid}**: {rows[0][0]}." for cid, rows in INDEPENDENT.items() if rows and rows[0][2] == MISHKIN),
     ]
-    for cid, rows in INDEPENDENT.items():
-        if rows and rows[0][2] == MISHKIN:
-            lines.append(f"- **{cid}**: {rows[0][0]}.")
-    return "\n".join(lines) + "\n"
+    return "\n\n".join(blocks) + "\n"

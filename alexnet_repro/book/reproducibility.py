@@ -52,16 +52,13 @@ def scope(entries) -> list:
     missing = [cid for cid in IDS if cid not in measured]
     return [
         "## Scope of reproducibility",
-        "",
         f"The paper: {PAPER} Beyond its headline ImageNet results, which need the full ILSVRC data and "
         "weeks of GPU time, the paper makes claims that can each be tested as one isolated experiment: "
         "an activation, a normalization, a pooling, an augmentation, dropout, weight decay, depth, the "
         "two-column split; and it describes its model and recipe precisely enough to check them.",
-        "",
         f"This report covers {len(IDS)} claim ids (see {{doc}}`paper_claims`): "
         f"{len(measured)} measured ({', '.join(measured)})"
         + (f"; not run yet: {', '.join(missing)}." if missing else "."),
-        "",
     ]
 
 
@@ -72,57 +69,46 @@ def methodology(entries) -> list:
         d = e.result.get("provenance", {}).get("dataset", {})
         n = d.get("n_train")
         data[(d.get("name", "-"), d.get("size", "-"), f"{n:,}" if isinstance(n, int) else "-")] += 1
-    lines = [
+    blocks = [
         "## Methodology",
-        "",
         "Each claim is re-implemented from the paper's text in PyTorch (the CIFAR-10 nets follow "
         "cuda-convnet's published layer files, which the paper points to): one switch changed against "
         "the paper's default, everything else held equal, several seeds, and a verdict by a rule written "
         "down before the run ({doc}`method`).",
-        "",
         "### Data",
-        "",
-        "| dataset | stored size (px) | training images | results using it |",
-        "|---|---|---|---|",
     ]
-    lines += [f"| {name} | {size} | {n} | {k} |" for (name, size, n), k in sorted(data.items(), key=str)]
-    lines += ["", "### Proxies", ""]
+    table = ["| dataset | stored size (px) | training images | results using it |", "|---|---|---|---|"]
+    table += [f"| {name} | {size} | {n} | {k} |" for (name, size, n), k in sorted(data.items(), key=str)]
     notes = sorted({e.result["proxy_note"] for e in pages if e.proxy and e.result.get("proxy_note")})
-    lines += [f"- {n}" for n in notes] or ["None."]
-    lines += ["", "### Departures from the paper's recipe", ""] + [f"- {d}" for d in DEPARTURES]
-    lines += [
-        "",
+    blocks += ["\n".join(table), "### Proxies", "\n".join(f"- {n}" for n in notes) or "None."]
+    blocks += ["### Departures from the paper's recipe", "\n".join(f"- {d}" for d in DEPARTURES)]
+    blocks += [
         "### Compute actually used",
-        "",
         "Training time as each result records it: its runs' times summed (runs trained side by side, with "
         "`--jobs`, overlap in wall-clock time). The eight ablations, Q1 and Q2 share one run store, so "
         "their pages report the time of the same shared runs.",
-        "",
-        "| result | device | precision | training, runs summed | code since the run |",
-        "|---|---|---|---|---|",
     ]
+    table = ["| result | device | precision | training, runs summed | code since the run |", "|---|---|---|---|---|"]
     for e in pages:
         p = e.result.get("provenance", {})
         wall = p.get("wall_time_s")
-        lines.append(
+        table.append(
             f"| [{e.slug}, {e.scale}]({e.page}.ipynb) | {p.get('device_name', '-')} | "
             f"{p.get('precision', '-')} | {f'{wall / 60:.0f} min' if isinstance(wall, (int, float)) else '-'} "
             f"| {code_status(e.result)[1]} |"
         )
-    return lines + [""]
+    return blocks + ["\n".join(table)]
 
 
 def results_section(entries) -> list:
-    lines = [
+    blocks = [
         "## Results",
-        "",
         counts_html(entries),
-        "",
         "The {doc}`summary` plots every effect with its interval and seeds. In short:",
-        "",
         "Each claim's deciding result (book/standing.py) is marked *decides*; the others are superseded "
         "pilots, runs that could not read the claim, or history.",
-        "",
+    ]
+    table = [
         '<table class="report-results"><colgroup><col style="width:17%"><col style="width:43%">'
         '<col style="width:27%"><col style="width:13%"></colgroup>',
         "<thead><tr><th>claim, scale</th><th>verdict, and why</th><th>ours</th><th>the paper</th></tr></thead>",
@@ -135,21 +121,18 @@ def results_section(entries) -> list:
         paper = fmt_paper(deciding[0]) if deciding else BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-"
         decides = ", <i>decides</i>" if deciders.get(e.claim_id) is e else ""
         why = f": {html.escape(e.reason)}" if e.reason else ""
-        lines.append(
+        table.append(
             f'<tr><td><a href="{e.page}.html">{e.claim_id}</a> {e.scale}{" (proxy)" if e.proxy else ""}'
             f"{decides}</td><td><b>{html.escape(e.verdict)}</b>{why}</td><td>{html.escape(ours)}</td>"
             f"<td>{html.escape(paper)}</td></tr>"
         )
-    lines += ["</tbody></table>"]
-    return lines + [""]
+    return blocks + ["\n".join(table + ["</tbody></table>"])]
 
 
 def easy_and_difficult(entries) -> list:
     own_data = [e for e in result_pages(entries) if not e.proxy]
     needed = [c.seeds_needed for e in entries for c in e.comparisons if c.decides and c.seeds_needed]
-    lines = [
-        "## What was easy",
-        "",
+    easy = [
         "- Checking the model and recipe against the paper's text: the net's layers, sizes, parameter "
         "counts and update rule are measured directly from the code, with no training.",
         "- Claims on the paper's own data: "
@@ -157,27 +140,25 @@ def easy_and_difficult(entries) -> list:
         + ".",
         "- Running a claim end to end: one command per claim and scale, resumable, with the executed "
         "notebook, the result JSON and its provenance written together.",
-        "",
-        "## What was difficult",
-        "",
+    ]
+    difficult = [
         "- ImageNet. Every ImageNet claim here is a proxy on 10 classes at reduced size and epochs; "
         "the paper's effects are 0.4 to 2 points, smaller than the seed-to-seed spread of such short runs.",
     ]
     if needed:
         n_seeds = [len(e.result.get("provenance", {}).get("seeds") or []) for e in entries if e.comparisons]
-        lines.append(
+        difficult.append(
             f"- Seeds. Resolving the paper's effect sizes on the proxies would take {min(needed)} to "
             f"{max(needed)} seeds per arm (median {statistics.median(needed):g}), by the spread measured "
             f"here; the results have {min(n_seeds)} to {max(n_seeds)}."
         )
-    lines += [
+    difficult += [
         "- The paper's initialization at full width: with N(0, 0.01) weights at learning rate 0.01 the nets "
         "never left chance on Imagenette within 40 epochs, so the gpu scale departs from it.",
         "- What the paper leaves open: R1's learning rates and momentum, LRN's alpha (divided by n or "
         "not), 224 against 227 px. Each is stated in its claim's page with the choice made and why.",
-        "",
     ]
-    return lines
+    return ["## What was easy", "\n".join(easy), "## What was difficult", "\n".join(difficult)]
 
 
 def open_questions(entries) -> list:
@@ -188,7 +169,7 @@ def open_questions(entries) -> list:
         if c.decides and c.verdict in ("inconclusive", "no difference resolved")
     ]
     unknown = [e for e in result_pages(entries) if not code_status(e.result)[1].startswith("current")]
-    lines = ["## Open questions", ""]
+    lines = []
     confirmed = {e.slug: e for e in entries if e.scale == claims.CONFIRMATION}
     for e, c in open_:
         more = f"; about {c.seeds_needed} seeds would resolve the paper's size" if c.seeds_needed else ""
@@ -211,17 +192,15 @@ def open_questions(entries) -> list:
         "- Whether any effect measured on the proxies holds at the paper's scale: ILSVRC-2012 at 224 px "
         "for ~90 epochs (the suite's `paper` scale) has not been run."
     )
-    return lines + [""]
+    return ["## Open questions", "\n".join(lines)]
 
 
 def report_markdown(entries) -> str:
-    lines = [
+    blocks = [
         "# Reproducibility summary",
-        "",
         "In the form of the ML Reproducibility Challenge and ReScience reports. Generated from `results/` "
         "when the book is built: every number in it is a result's.",
-        "",
     ]
     for part in (scope, methodology, results_section, easy_and_difficult, open_questions):
-        lines += part(entries)
-    return "\n".join(lines + [cite_markdown()])
+        blocks += part(entries)  # each a list of blocks: paragraphs, headings, tables, lists
+    return "\n\n".join(blocks + [cite_markdown()])

@@ -6,28 +6,13 @@ claim, chosen here by one rule (`deciding`), so a superseded pilot or an old re-
 
 from .. import claims
 from ..paper_claims import CLAIMS, IDS
-from ..verdict import (
-    INCONCLUSIVE,
-    INCONSISTENT,
-    NO_EFFECT,
-    NOT_REPRODUCED,
-    NOT_TESTABLE,
-    PARTLY,
-    PLUMBING,
-    REPRODUCED,
-)
+from ..verdict import INCONCLUSIVE, INCONSISTENT, NO_EFFECT, NOT_REPRODUCED, NOT_TESTABLE, PARTLY, PLUMBING, REPRODUCED
 
-# Most authoritative first. A confirmation comes before its pilot (the cpu result it was declared from): it
-# supersedes it. Imagenette results are the ablation family's runs from before protocol v2, kept and re-read as
-# history; smoke results are plumbing checks.
-AUTHORITY = (
-    "paper",
-    "gpu",
-    claims.REGIME,
-    claims.GPU_REGIME,
-    claims.CONFIRMATION,
-    "cpu",
-)  # the regime decides over the 15-epoch cpu scale; its cpu runs (a 2-core machine's) over its GPU runs
+# Most authoritative first. The regime decides over the 15-epoch cpu scale; its cpu runs (a 2-core machine's) over
+# its GPU runs. A confirmation comes before its pilot (the cpu result it was declared from): it supersedes it.
+# Imagenette results are the ablation family's runs from before protocol v2, kept and re-read as history; smoke
+# results are plumbing checks.
+AUTHORITY = ("paper", "gpu", claims.REGIME, claims.GPU_REGIME, claims.CONFIRMATION, "cpu")
 HISTORY = ("imagenette",)
 # Verdicts that say the experiment could not read the claim at all: such a result decides only where no result
 # of the claim reads it.

@@ -271,26 +271,23 @@ def findings_html(entries) -> str:
 def cite_markdown() -> str:
     """The how-to-cite block: this book at the commit and date it was built, and the paper."""
     commit, today = git_commit(), datetime.date.today().isoformat()
-    return "\n".join(
-        [
-            ":::{admonition} How to cite",
-            "",
-            f"This book was built from commit `{commit}` on {today}. Its results are those committed under "
-            "`results/` at that commit; cite the commit with the claim ids you use.",
-            "",
-            "```bibtex",
-            "@misc{alexnet_repro,",
-            "  title = {alexnet-repro: the {AlexNet} paper, claim by claim},",
-            f"  note  = {{Book built from commit {commit} on {today}}},",
-            f"  year  = {{{today[:4]}}}",
-            "}",
-            "```",
-            "",
-            f"The paper: {PAPER}",
-            ":::",
-            "",
-        ]
-    )
+    return f"""\
+:::{{admonition}} How to cite
+
+This book was built from commit `{commit}` on {today}. Its results are those committed under `results/` at that \
+commit; cite the commit with the claim ids you use.
+
+```bibtex
+@misc{{alexnet_repro,
+  title = {{alexnet-repro: the {{AlexNet}} paper, claim by claim}},
+  note  = {{Book built from commit {commit} on {today}}},
+  year  = {{{today[:4]}}}
+}}
+```
+
+The paper: {PAPER}
+:::
+"""
 
 
 def gpu_waiting(entries) -> list:
@@ -301,68 +298,47 @@ def gpu_waiting(entries) -> list:
 
 def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_line: str = "") -> str:
     waiting = gpu_waiting(entries)
-    lines = [
-        "---",
-        "html_theme.sidebar_secondary.remove: true",
-        "---",
-        "",
+    blocks = [  # paragraphs, tables and headings, a blank line between each two
+        "---\nhtml_theme.sidebar_secondary.remove: true\n---",
         "# What holds: the AlexNet paper, claim by claim",
-        "",
         "Each claim of the paper, by the one result that decides it: the most authoritative scale with a "
         "result (paper, gpu, a cpu confirmation, cpu; {doc}`method`). *Proxy*: smaller data or shorter "
         f"training than the paper's, so only an effect's direction carries over; {len(waiting)} claims wait for "
         "a GPU run at the paper's scale.",
-        "",
         standing_html(entries),
-        "",
         checks_line(entries),
-        "",
         counts_html(entries),
-        "",
         direction_line(entries),
-        "",
     ]
     if audit_line:
-        lines += [audit_line, ""]
+        blocks.append(audit_line)
     if any(cid in FINDINGS for cid in deciding_entries(entries)):
-        lines += [
+        blocks += [
             "## Beyond the paper",
-            "",
             "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
-            "",
             findings_html(entries),
-            "",
         ]
-    lines += [
+    # The figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to it would
+    # download it instead).
+    blocks += [
         "## Every effect at a glance",
-        "",
-        # the figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to
-        # it would download it instead)
-        f"```{{figure}} {figure}",
-        f":target: _images/{figure}",
-        ":alt: Forest plot: each claim's deciding effects, one panel per scale",
-        "",
-        f"{caption} (Click the figure for full size.)",
-        "```",
-        "",
+        f"```{{figure}} {figure}\n:target: _images/{figure}\n"
+        ":alt: Forest plot: each claim's deciding effects, one panel per scale\n\n"
+        f"{caption} (Click the figure for full size.)\n```",
         "Each row is one comparison: the line is the 95% interval over seeds, the big marker its mean (colour "
         "and shape by the comparison's verdict), small dots single seeds, the black diamond the paper's "
         "number, the green band the paper's size where its rule declares one, the grey band the equivalence "
         "margin. Effects are signed so that the paper's claim lies right of the line. One panel per scale; "
         "superseded pilots and Imagenette re-reads are left out (they are in the scoreboard below).",
-        "",
     ]
     if skipped:
-        lines += ["Not plotted:", ""] + [f"- {label}: {reason}" for label, reason in skipped] + [""]
-    lines += [
+        blocks += ["Not plotted:", "\n".join(f"- {label}: {reason}" for label, reason in skipped)]
+    blocks += [
         "## Scoreboard",
-        "",
         "Every result, folded by scale: the verdict, our effect beside the paper's number, and under "
         "*details* the paper's statement and our data. A row that does not decide its claim says which "
         "result does.",
-        "",
         scoreboard_html(entries),
-        "",
         cite_markdown(),
     ]
-    return "\n".join(lines)
+    return "\n\n".join(blocks)

@@ -205,6 +205,12 @@ def smoke_headline(trained: Trained) -> str:
     )
 
 
+def look(seeds, verdict, note, date=None) -> dict:
+    """One look at the data, as a result's `looks` lists it: on how many seeds, the verdict, when (default today)."""
+    date = time.strftime("%Y-%m-%d") if date is None else date
+    return {"n_seeds": len(seeds), "verdict": verdict, "date": date, "note": note}
+
+
 def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
     """The result dict of the claim `mod`: the fields every result has, around the claim's own. A smoke run's
     plumbing check says what ran, not what it measured (smoke_headline)."""
@@ -236,21 +242,11 @@ def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
         # Protocol v2 (book/evidence.py): the effects as a comparisons list, and every look at the data.
         result.setdefault("protocol", 2)  # a claim's assessment names a later protocol itself
         result.setdefault(
-            "looks",
-            [
-                {
-                    "n_seeds": len(trained.seeds),
-                    "verdict": a.verdict,
-                    "date": time.strftime("%Y-%m-%d"),
-                    "note": "the only look: seeds fixed in the scale before the runs",
-                }
-            ],
+            "looks", [look(trained.seeds, a.verdict, "the only look: seeds fixed in the scale before the runs")]
         )
-    result["provenance"]["training_version"] = (
-        TRAINING_VERSION  # what family.assessment.reread checks before re-reading
-    )
-    # What `list` and the book compare to tell a stale result: the code that trains and decides this claim.
-    result["provenance"]["decision_version"] = decision_version(mod)
+    # The training version, which family.assessment.reread checks before re-reading, and the decision version,
+    # which `list` and the book compare to tell a stale result: the code that trains and decides this claim.
+    result["provenance"].update(training_version=TRAINING_VERSION, decision_version=decision_version(mod))
     if trained.trained_at is not None:
         # Shared runs may predate the commit that assembles this result: name the commits that trained them.
         result["provenance"]["runs_trained_at"] = trained.trained_at

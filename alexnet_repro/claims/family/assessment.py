@@ -123,6 +123,11 @@ def untestable_reason(comp, by, rows, protocol=V2):
     return None
 
 
+# What `measured` summarizes per arm, over its seeds, where its runs record it.
+MEASURES = ("val_top1", "val_top5", "val_top1_ten", "val_top5_ten", "train_top1", "gap", "converged_epoch")
+MEASURES += ("late_gain", "final_train_loss", "seconds_per_epoch")
+
+
 def assess(mod, rows, scale):
     """The verdict of a family claim from its per-run rows, by its scale's protocol (protocol_of): each
     comparison's paired effect, its 95% interval (on log(ratio) for ratios), Holm's correction over the deciding
@@ -164,6 +169,11 @@ def assess(mod, rows, scale):
             reason = f"{reason}; {size}"
         if not in_paper and protocol.version >= 3:
             verdict = as_finding(verdict)
+        power = stats[label]
+        seeds_needed = None
+        if power.margin and verdict == INCONCLUSIVE:  # v3: the SD at its upper bound, Holm's strictest step
+            v3 = dict(sd_df=len(effects[label]) - 1, comparisons=len(pvalues)) if protocol.version >= 3 else {}
+            seeds_needed = seeds_for_power(power.sd, power.margin, **v3)
         comparisons_out.append(
             {
                 "label": label,
@@ -183,26 +193,13 @@ def assess(mod, rows, scale):
                 "verdict": verdict,
                 "reason": reason,
                 "decides": comp.decides,
-                "seeds_needed": (
-                    seeds_for_power(
-                        stats[label].sd, stats[label].margin, sd_df=len(effects[label]) - 1, comparisons=len(pvalues)
-                    )
-                    if stats[label].margin and verdict == INCONCLUSIVE and protocol.version >= 3
-                    else seeds_for_power(stats[label].sd, stats[label].margin)
-                    if stats[label].margin and verdict == INCONCLUSIVE
-                    else None
-                ),
+                "seeds_needed": seeds_needed,
             }
         )
         if comp.decides:
             verdicts.append(verdict)
-            reasons.append(
-                f"{label}: {verdict}, {reason}"
-                if len(declared) > 1 and protocol.mixed
-                else f"{label}: {reason}"
-                if len(declared) > 1
-                else reason
-            )
+            named = f"{label}: " + (f"{verdict}, " if protocol.mixed else "") if len(declared) > 1 else ""
+            reasons.append(named + reason)
         else:  # reported beside the verdict: its outcome is named with it, so the verdict hides no half
             beside.append(f"{label} (beside the verdict, not deciding it): {verdict}, {reason}")
     arms = arms_of(declared)
@@ -210,18 +207,7 @@ def assess(mod, rows, scale):
         "arms": {
             a.name: {
                 k: summarize(r[k] for r in rows if r["arm"] == a.name)
-                for k in (
-                    "val_top1",
-                    "val_top5",
-                    "val_top1_ten",
-                    "val_top5_ten",
-                    "train_top1",
-                    "gap",
-                    "converged_epoch",
-                    "late_gain",
-                    "final_train_loss",
-                    "seconds_per_epoch",
-                )
+                for k in MEASURES
                 if any(k in r for r in rows if r["arm"] == a.name)
             }
             for a in arms
@@ -242,15 +228,11 @@ def assessment(mod, trained: Trained, scale) -> Assessment:
     fields = {"comparisons": comparisons, "reason": reason, "protocol": protocol_of(scale).version}
     if scale == CONFIRMATION:  # decided on its own runs alone; the pilot stands beside it
         fields["pilot"] = pilot_of(mod)
-        fields["looks"] = [
-            {
-                "n_seeds": len(trained.seeds),
-                "verdict": verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, "
-                "as many as the pilot's seeds_needed, declared in book/method.md before its runs",
-            }
-        ]
+        note = (
+            f"the confirmation's only look: fresh seeds {trained.seeds[0]}-{trained.seeds[-1]}, as many as the "
+            "pilot's seeds_needed, declared in book/method.md before its runs"
+        )
+        fields["looks"] = [contract.look(trained.seeds, verdict, note)]
     return Assessment(
         verdict, headline, measured, verdict_rule(mod, scale), paper=dict(mod.PAPER_NUMBERS), fields=fields
     )
@@ -259,18 +241,17 @@ def assessment(mod, trained: Trained, scale) -> Assessment:
 def verdict_rule(mod, scale="cpu"):
     protocol, declared = protocol_of(scale), comparisons(mod, scale)
     deciding = sum(c.decides for c in declared)
-    v3 = (
-        ""
-        if protocol.version < 3
-        else " Protocol v3: on a proxy the verdict decides the direction ('direction reproduced') and the size is stated "
-        "as a multiple of the paper's; comparisons that disagree make the claim 'mixed', each shown with its own "
-        "verdict"
-        + (
-            "; the paper makes no such claim, so the verdict is a finding."
-            if not getattr(mod, "IN_THE_PAPER", True)
-            else "."
+    v3 = ""
+    if protocol.version >= 3:
+        v3 = (
+            " Protocol v3: on a proxy the verdict decides the direction ('direction reproduced') and the size is "
+            "stated as a multiple of the paper's; comparisons that disagree make the claim 'mixed', each shown with "
+            "its own verdict"
+        ) + (
+            "."
+            if getattr(mod, "IN_THE_PAPER", True)
+            else "; the paper makes no such claim, so the verdict is a finding."
         )
-    )
     return (
         " ".join(f"[{c.label}] " + contract.rule_for(mod, c.label).describe() for c in declared if c.decides)
         + (f" Holm's correction over the {deciding} deciding comparisons." if deciding > 1 else "")
@@ -298,6 +279,7 @@ def reassess_legacy(mod, folder, dest):
         r["final_train_loss"] = float(run.train_loss.iloc[-1])
         r["left_chance"] = left_chance(r["val_top1"], int(old["provenance"]["dataset"].get("n_classes", 10)))
     comparisons, measured, verdict, reason, headline = assess(mod, rows, "imagenette")
+    seeds = old["provenance"]["seeds"]
     result = {
         **old,
         "scale": "imagenette",
@@ -309,18 +291,10 @@ def reassess_legacy(mod, folder, dest):
         "reason": reason,
         "verdict_rule": verdict_rule(mod, "imagenette"),
         "looks": [
-            {
-                "n_seeds": len(old["provenance"]["seeds"]),
-                "verdict": old["verdict"],
-                "date": old["provenance"]["date"][:10],
-                "note": "the original look, under the v1 rules",
-            },
-            {
-                "n_seeds": len(old["provenance"]["seeds"]),
-                "verdict": verdict,
-                "date": time.strftime("%Y-%m-%d"),
-                "note": "the same runs re-read under the v2 rules",
-            },
+            contract.look(
+                seeds, old["verdict"], "the original look, under the v1 rules", old["provenance"]["date"][:10]
+            ),
+            contract.look(seeds, verdict, "the same runs re-read under the v2 rules"),
         ],
         "proxy_note": old.get("proxy_note", "") + " Re-assessed under protocol v2 from this run's per-run table "
         "and curves; not rerun. The cpu scale now runs the family on CIFAR-10 instead.",

@@ -406,9 +406,8 @@ class Batchnorm(Ablation):
         title="Batch normalization in place of LRN",
         paper_says="(Not in the paper.) Batch normalization, introduced in 2015, is the usual modern replacement for LRN.",
     )
-    IN_THE_PAPER = (
-        False  # protocol v3 reads its verdict as a finding (verdict.as_finding), counted apart from the paper's
-    )
+    # Protocol v3 reads its verdict as a finding (verdict.as_finding), counted apart from the paper's.
+    IN_THE_PAPER = False
     PAPER_NUMBERS = {}
     # Written before any run. No paper number: "reproduced" here means only that batch norm lowers the
     # error (the direction of the modern practice), "no effect" that the difference is inside +-0.5 points.

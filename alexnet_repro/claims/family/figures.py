@@ -38,28 +38,15 @@ def plot_arms(seeds_table, curves, result):
     arms_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[3.8, 0.8 + 0.55 * len(rows)])
     axes = arms_fig.subplots(1, 2)
     order = list(result["measured"]["arms"])
-    sns.stripplot(
-        data=seeds_table,
-        y="arm",
-        x="val_top1",
-        order=order,
-        hue="arm",
-        hue_order=order,
-        size=7,
-        legend=False,
-        ax=axes[0],
-    )
+    arms = dict(data=seeds_table, y="arm", x="val_top1", order=order, ax=axes[0])
+    sns.stripplot(**arms, hue="arm", hue_order=order, size=7, legend=False)
     sns.pointplot(
-        data=seeds_table,
-        y="arm",
-        x="val_top1",
-        order=order,
+        **arms,
         color="black",
         markers="|",
         linestyle="none",
         errorbar=("ci", 95),
         seed=0,  # the bootstrap's draws fixed: the page rendered twice from one result is the same file
-        ax=axes[0],
     )
     axes[0].set(xlabel="validation top-1 error (%), centre crop", ylabel="")
     c = curves.assign(val_top1=100 * curves["test_error"])

@@ -81,29 +81,15 @@ def load_family_data(cfg: Config, device, data_root=None, download=False) -> Fam
         vals, vecs = (t.float() for t in pixel_pca(pixels.sum(0), pixels.T @ pixels, len(pixels)))
         description = {**full.describe(), "n_train": n_train, "n_val": len(test_y), "evaluated_on": split}
         splits = Splits(train_x.to(device), train_y.to(device), test_x.to(device), test_y.to(device))
-        return FamilyData(
-            "CIFAR-10",
-            CIFAR_CLASSES,
-            full.checksum,
-            description,
-            splits,
-            mean.to(device),
-            vals.to(device),
-            vecs.to(device),
-        )
+        pca = (t.to(device) for t in (mean, vals, vecs))
+        return FamilyData("CIFAR-10", CIFAR_CLASSES, full.checksum, description, splits, *pca)
     data = load_imagefolder(find_dataset(data_root), size=cfg.cache_size)
     data = data.subset(cfg.n_train or len(data.train_y), cfg.n_val or len(data.test_y)).to(device)  # 0: all
-    as_dev = lambda a: torch.from_numpy(np.asarray(a)).float().to(device)  # noqa: E731
-    return FamilyData(
-        data.meta["name"],
-        tuple(data.classes),
-        data.checksum,
-        data.describe(),
-        data,
-        as_dev(data.mean_image),
-        as_dev(data.pca_eigvals),
-        as_dev(data.pca_eigvecs),
+    pca = (
+        torch.from_numpy(np.asarray(a)).float().to(device)
+        for a in (data.mean_image, data.pca_eigvals, data.pca_eigvecs)
     )
+    return FamilyData(data.meta["name"], tuple(data.classes), data.checksum, data.describe(), data, *pca)
 
 
 def augmenter(arm: Arm, crop, mean, eig):
@@ -226,41 +212,27 @@ class Family:
         }
         row["gap"] = row["val_top1"] - row["train_top1"]
         row["left_chance"] = left_chance(row["val_top1"], self.data.n_classes)
-        row["val_top5"] = self._top5(arm, description) if result.status != "diverged" else math.nan
+        trained = result.status != "diverged"
+        row["val_top5"] = self._test_errors(arm, description)["top5"] if trained else math.nan
         if ten_view:
-            ten = (
-                self._ten_view(arm, description)
-                if result.status != "diverged"
-                else {"top1": math.nan, "top5": math.nan}
-            )
-            row["val_top1_ten"], row["val_top5_ten"] = ten["top1"], ten["top5"]
+            ten = self._test_errors(arm, description, ten_crop=True) if trained else {}
+            row["val_top1_ten"], row["val_top5_ten"] = ten.get("top1", math.nan), ten.get("top5", math.nan)
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
-    def _ten_view(self, arm, description):
-        """Validation top-1 and top-5 error (%) with the softmax averaged over 10 views (the four corner
-        crops and the centre crop, each also mirrored: the paper's test, and cuda-convnet's multiview test),
-        cached beside the run."""
+    def _test_errors(self, arm, description, ten_crop=False):
+        """Validation error (%) of the trained net, cached beside the run, so every claim that shares the arm reads
+        it instead of loading the model again: the centre crop's top-5, or with ten_crop the top-1 and top-5 of the
+        softmax averaged over 10 views (the four corner crops and the centre crop, each also mirrored: the paper's
+        test, and cuda-convnet's multiview test)."""
 
-        def ten():
+        def errors():
             model = final_model(self.work_dir, description, lambda: self.build(arm))
-            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=True)
+            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean, ten_crop=ten_crop)
             top1, top5 = topk_errors(scores, self.splits.test_y.cpu())
-            return {"top1": 100 * float(top1), "top5": 100 * float(top5)}
+            return {"top1": 100 * float(top1), "top5": 100 * float(top5)} if ten_crop else {"top5": 100 * float(top5)}
 
-        return cached_beside_run(self.work_dir, description, f"ten_view_{len(self.splits.test_y)}", ten, self.mirror)
-
-    def _top5(self, arm, description):
-        """Validation top-5 error (%) of the centre crop, cached beside the run: every claim that shares
-        the arm reads it instead of loading the model again."""
-
-        def top5():
-            model = final_model(self.work_dir, description, lambda: self.build(arm))
-            scores = predict(model, self.splits.test_x, self.cfg.crop, self.mean)
-            return {"top5": 100 * float(topk_errors(scores, self.splits.test_y.cpu())[1])}
-
-        return cached_beside_run(self.work_dir, description, f"val_top5_{len(self.splits.test_y)}", top5, self.mirror)[
-            "top5"
-        ]
+        name = f"{'ten_view' if ten_crop else 'val_top5'}_{len(self.splits.test_y)}"
+        return cached_beside_run(self.work_dir, description, name, errors, self.mirror)
 
 
 def claim_seeds(mod, scale, seeds=None):
@@ -381,13 +353,7 @@ def trained_nets(fam):
 
 def run_row(row):
     """The training facts of one run worth carrying into an analysis table."""
-    return {
-        "seed": row["seed"],
-        "status": row["status"],
-        "epochs": row["epochs"],
-        "val_top1": row["val_top1"],
-        "wall_time_s": row["wall_time_s"],
-    }
+    return {k: row[k] for k in ("seed", "status", "epochs", "val_top1", "wall_time_s")}
 
 
 def plan_paper_net(scale, seeds=None):
