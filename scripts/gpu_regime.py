@@ -179,11 +179,15 @@ def train(args):
 
 
 def unpack(folder):
-    """A call's pack -> the mirror (results/runs/alexnet_ablations/gpu-regime/), and its log beside the benchmarks."""
+    """A call's pack -> the mirror (results/runs/alexnet_ablations/gpu-regime/), and its log (the device, each run's
+    seconds under sharing, what failed) -> results/benchmarks/gpu_regime_calls/<when it came back>.json."""
     folder = Path(folder)
     with tarfile.open(folder / PACK) as tar:
         tar.extractall(mirror().parent, filter="data")
     log = json.loads((folder / "gpu_regime_log.json").read_text())
+    calls = results_root() / "benchmarks" / "gpu_regime_calls"
+    calls.mkdir(parents=True, exist_ok=True)
+    (calls / f"{time.strftime('%Y-%m-%dT%H%M%S', time.gmtime())}.json").write_text(json.dumps(log, indent=1) + "\n")
     print(f"{len(log['runs'])} runs from {log['device']} (torch {log['torch']}), {log.get('not_started')} not started")
 
 

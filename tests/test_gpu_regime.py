@@ -58,6 +58,8 @@ def test_gpu_regime_runs_round_trip_through_the_pack(tmp_path, monkeypatch):
     shutil.rmtree(runs_dir())
     gpu_regime.unpack(tmp_path / "out")
     assert len(list(mirror.glob("*/record.json"))) == 2
+    (kept,) = (results_root() / "benchmarks" / "gpu_regime_calls").glob("*.json")
+    assert json.loads(kept.read_text())["runs"] == log["runs"]  # the call's log, kept with the benchmarks
     assert all("trained_on" in json.loads(p.read_text()) for p in mirror.glob("*/record.json"))
 
     trained = training.train_claim(pca_colour, SCALE, device="cpu", data_root=data)
