@@ -34,7 +34,7 @@ import pandas as pd
 import torch
 
 from ..data.cifar10 import load_cifar10
-from ..engine import Normalizer, TrainSpec, pick_device
+from ..engine import TRAINING_VERSION, Normalizer, TrainSpec, pick_device
 from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
 from ..results import write_reread
@@ -394,9 +394,17 @@ def reread(folder):
     """Decide a committed R1 result again by today's code from its own tables (nothing is rerun): each setup's best
     rates and the sensitivity study from its sweeps (sweep.csv), the speedups from its seed runs (seeds.csv), the
     setups, grids and seeds from the config it records, not today's SCALES (a scale's measured setups were added
-    after its first results). A verdict that changes is recorded as a look, the old verdict beside it (old_rule)."""
+    after its first results). A verdict that changes is recorded as a look, the old verdict beside it (old_rule).
+    A result whose runs today's training would not give (another training version) is refused: rerun it."""
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
+    trained_by = old["provenance"].get("training_version")
+    if trained_by != TRAINING_VERSION:
+        # not recorded: the result predates that record, and may predate engine v2, which changed every run's numbers
+        raise ValueError(
+            f"{folder}: its runs were trained by training version {trained_by or 'unknown (not recorded)'}, not "
+            f"today's {TRAINING_VERSION}: rerun it instead"
+        )
     cfg = _recorded_config(old["provenance"])
     setups = {DEFAULTS: cfg.setup, **cfg.measured}
     swept = {**setups, **cfg.variants}
