@@ -450,6 +450,29 @@ def test_the_reread_check_passes_on_the_committed_results_and_sees_a_changed_rul
     assert "CHANGES: verdict" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("scale", ["cpu", "gpu"])
+def test_committed_r1_results_are_what_todays_code_reads_from_their_tables(scale):
+    """relu_vs_tanh.reread decides R1's committed result again from its own sweeps and seed runs (on a copy): today's
+    code must give its verdict, headline, rule and effects. A change that fails it changes what R1's results say:
+    re-read them (scripts/reread_cpu_family.py relu_vs_tanh) where the runs' training is unchanged, else rerun.
+    A result trained by another training version (the gpu result predates engine v2) is refused, not re-read."""
+    from alexnet_repro.claims import relu_vs_tanh
+    from alexnet_repro.engine import TRAINING_VERSION
+    from alexnet_repro.results import read_result
+
+    folder = REPO_RESULTS / "relu_vs_tanh" / scale
+    missing = [name for name in ("result.json", "seeds.csv", "sweep.csv") if not (folder / name).exists()]
+    if missing:
+        pytest.skip(f"no committed R1 result at {scale} to re-read: {', '.join(missing)} absent")
+    old = read_result(folder / "result.json")
+    differences = _reread_script().reread_differences
+    if old["provenance"].get("training_version") != TRAINING_VERSION:
+        with pytest.raises(ValueError, match="trained by training version .*: rerun it instead"):
+            differences(folder, relu_vs_tanh.reread, old)
+    else:
+        assert differences(folder, relu_vs_tanh.reread, old) == []
+
+
 def test_a_reread_rewrites_a_stale_result_and_leaves_a_current_one(monkeypatch, capsys, tmp_path):
     """scripts/reread_cpu_family.py (not --check) re-stamps a result only where it says something new: a current
     result that re-reads identically stays the same file; after a change of the deciding code, it is re-read."""

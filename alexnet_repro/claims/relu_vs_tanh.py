@@ -23,17 +23,21 @@ middle outwards, and a run stops once it has used more epochs than the fastest r
 no longer be the fastest).
 """
 
+import json
 import math
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import torch
 
 from ..data.cifar10 import load_cifar10
-from ..engine import Normalizer, TrainSpec, pick_device
+from ..engine import TRAINING_VERSION, Normalizer, TrainSpec, pick_device
 from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
+from ..results import write_reread
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
 from . import Claim, contract
@@ -251,6 +255,12 @@ class _Experiment:
         return rows
 
 
+def _sweep_arm(name, activation):
+    """The arm of sweep.csv that holds `activation`'s sweep under the setup `name`: the paper's setup's is named
+    by the activation alone."""
+    return activation if name == DEFAULTS else f"{activation} ({name})"
+
+
 def _best_lr(rows):
     fastest = min((r for r in rows if r["status"] == "target"), key=lambda r: r["epochs_to_target"], default=None)
     return fastest["lr"] if fastest else None
@@ -310,8 +320,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
     sweep = {
-        **sweeps[DEFAULTS],
-        **{f"{a} ({name})": sweeps[name][a] for name in (*cfg.variants, *cfg.measured) for a in ACTIVATIONS},
+        _sweep_arm(name, a): sweeps[name][a] for name in (DEFAULTS, *cfg.variants, *cfg.measured) for a in ACTIVATIONS
     }
 
     all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
@@ -378,6 +387,67 @@ def assess(trained: Trained, scale) -> Assessment:
             "verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's Fig. 1)",
             "sensitivity": c["sensitivity"],
         },
+    )
+
+
+def reread(folder):
+    """Decide a committed R1 result again by today's code from its own tables (nothing is rerun): each setup's best
+    rates and the sensitivity study from its sweeps (sweep.csv), the speedups from its seed runs (seeds.csv), the
+    setups, grids and seeds from the config it records, not today's SCALES (a scale's measured setups were added
+    after its first results). A verdict that changes is recorded as a look, the old verdict beside it (old_rule).
+    A result whose runs today's training would not give (another training version) is refused: rerun it."""
+    folder = Path(folder)
+    old = json.loads((folder / "result.json").read_text())
+    trained_by = old["provenance"].get("training_version")
+    if trained_by != TRAINING_VERSION:
+        # not recorded: the result predates that record, and may predate engine v2, which changed every run's numbers
+        raise ValueError(
+            f"{folder}: its runs were trained by training version {trained_by or 'unknown (not recorded)'}, not "
+            f"today's {TRAINING_VERSION}: rerun it instead"
+        )
+    cfg = _recorded_config(old["provenance"])
+    setups = {DEFAULTS: cfg.setup, **cfg.measured}
+    swept = {**setups, **cfg.variants}
+    sweep = pd.read_csv(folder / "sweep.csv").to_dict("records")
+    sweeps = {name: {a: [r for r in sweep if r["arm"] == _sweep_arm(name, a)] for a in ACTIVATIONS} for name in swept}
+    best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
+    seed_runs = pd.read_csv(folder / "seeds.csv").to_dict("records")
+    # seeds.csv names each run's setup since further setups are measured with seeds; before, all were the paper's
+    rows_of = {name: [r for r in seed_runs if r.get("setup", DEFAULTS) == name] for name in setups}
+    sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
+    context = {"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity}
+    a = assess(SimpleNamespace(context=context), old["scale"])
+    extra = {}
+    if a.verdict != old["verdict"]:
+        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
+    verdict_fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
+    first = contract.look(cfg.seeds, old["verdict"], "the only look, by the rules then", old["provenance"]["date"][:10])
+    return write_reread(
+        folder,
+        old,
+        {**a.fields, **extra, **verdict_fields},
+        decision_version=contract.decision_version(sys.modules[__name__]),
+        n_seeds=len(cfg.seeds),
+        why=" from its committed sweeps and seed runs",
+        looks=old.get("looks", [first]),
+    )
+
+
+def _recorded_config(provenance):
+    """The Config a result records (provenance.config, its seeds provenance.seeds). A result made before the
+    measured setups existed records none: it measured none."""
+    c = provenance["config"]
+
+    def setup(d):
+        return Setup(**{**d, "lrs": tuple(d["lrs"])})
+
+    plain = {f.name: c[f.name] for f in fields(Config) if f.name not in ("seeds", "setup", "measured", "variants")}
+    return Config(
+        **plain,
+        seeds=tuple(provenance["seeds"]),
+        setup=setup(c["setup"]),
+        measured={name: setup(d) for name, d in c.get("measured", {}).items()},
+        variants={name: setup(d) for name, d in c.get("variants", {}).items()},
     )
 
 
