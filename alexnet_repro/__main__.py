@@ -189,6 +189,8 @@ def _effect_text(row) -> str:
 def cmd_list(args):
     """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
     A result.json that is not a valid result is named in one line on stderr and left out (exit 2 at the end)."""
+    from .book.standing import FINDINGS
+
     every, bad = list_rows()
     rows = every if args.all else [r for r in every if r["role"] == "deciding"]
     if args.json:
@@ -219,14 +221,19 @@ def cmd_list(args):
     for c in cells:
         print(line(c))
     deciding = [r for r in rows if r["role"] == "deciding"]
-    counts = collections.Counter(r["verdict"] for r in deciding)
+    # Issue 20: a comparison the paper never makes (BN) is a finding, counted apart from the paper's claims.
+    findings = [r for r in deciding if r["id"] in FINDINGS]
+    paper = [r for r in deciding if r["id"] not in FINDINGS]
+    counts = collections.Counter(r["verdict"] for r in paper)
     dates = sorted(r["date"][:10] for r in rows if r.get("date"))
     stale = sum(r.get("staleness") == "stale" for r in rows)
     unknown = sum(r.get("staleness") == "unknown" for r in rows)
     hidden = len(every) - len(rows)
     footer = (
-        f"{len(deciding)} claims, each by its deciding result: "
+        f"{len(paper)} claims of the paper, each by its deciding result: "
         + ", ".join(f"{n} {v}" for v, n in counts.most_common())
+        + ("; findings, not in the paper: " if findings else "")
+        + ", ".join(f"{r['id']} {r['verdict']}" for r in findings)
         + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
         "changed since it was made)"
         + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
