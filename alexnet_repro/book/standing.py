@@ -23,6 +23,7 @@ NOT_RUN = "not run yet"
 CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")
 # The claim modules that declare IN_THE_PAPER = False (their verdicts are findings: verdict.as_finding).
 FINDINGS = tuple(mod.CLAIM.id for mod in claims.registry().values() if getattr(mod, "IN_THE_PAPER", True) is False)
+PAPER_IDS = tuple(cid for cid in IDS if cid not in FINDINGS)  # the paper's claim ids, in the paper's order
 
 # What a verdict says of the claim, for a reader who has not read the method page (the others say it already:
 # "holds", "does not hold", "not run yet").
