@@ -30,6 +30,7 @@ from . import claims, distributed, preflight
 from .atomic import remove_stale_temps, temp_prefix
 from .data.errors import DataError
 from .engine import pick_device
+from .fmt import fmt_interval
 from .log import LOG, set_level
 from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
 from .results import (
@@ -49,21 +50,17 @@ def notebook_path(slug: str) -> Path:
     return notebooks_dir() / f"{slug}.ipynb"
 
 
-def kernel_log() -> Path:
-    return cache_dir() / "kernel.log"
-
-
 def _quiet_kernel_manager():
     """The kernel manager papermill starts the notebook's kernel with (its environment: kernel_env), its stderr
-    going to kernel_log() instead of this terminal: the kernel's own chatter (a TCP-transport warning, a traceback
+    going to the cache's kernel.log instead of this terminal: the kernel's own chatter (a TCP-transport warning, a traceback
     from its zmq loop as it shuts down) is not the run's output; cells' output and errors come back in the notebook."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
         async def start_kernel(self, **kw):
-            kernel_log().parent.mkdir(parents=True, exist_ok=True)
+            cache_dir().mkdir(parents=True, exist_ok=True)
             kw["env"] = kernel_env(kw.get("env"))
-            with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
+            with open(cache_dir() / "kernel.log", "ab") as log:  # the kernel holds its own copy of the descriptor
                 kw.setdefault("stderr", log)
                 return await super().start_kernel(**kw)
 
@@ -148,7 +145,6 @@ def list_rows():
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
             roles = {"smoke": "plumbing check", **dict.fromkeys(HISTORY, "history")}
-            role = "deciding" if e is decider else roles.get(e.scale, "superseded")
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
             rows.append(
@@ -157,7 +153,7 @@ def list_rows():
                     "id": mod.CLAIM.id,
                     "scale": e.scale,
                     "verdict": e.verdict,
-                    "role": role,
+                    "role": "deciding" if e is decider else roles.get(e.scale, "superseded"),
                     "effect": (
                         {"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper, **shown[0].effect}
                         if shown and not e.result.get("annotation")
@@ -175,14 +171,11 @@ def list_rows():
 
 
 def _effect_text(row) -> str:
-    """The deciding effect as the book writes it (evidence.fmt_effect), without the words a column header says."""
-    from .book.evidence import MeasuredComparison, fmt_effect
-
-    if not row.get("effect"):
+    """The deciding effect as the book writes it (fmt_interval), without the words a column header says."""
+    e = row.get("effect")
+    if not e:
         return row.get("headline") or ""
-    e = row["effect"]
-    text = fmt_effect(MeasuredComparison(label=e["label"], kind=e["kind"], effect=e))
-    text = re.sub(r"95% CI |, \d+ seeds", "", text).replace(" points", " pts")
+    text = re.sub(r"95% CI |, \d+ seeds", "", fmt_interval(e, e["kind"] == "ratio")).replace(" points", " pts")
     return text + (f" (+{row['more_comparisons']})" if row.get("more_comparisons") else "")
 
 
@@ -514,7 +507,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def main(argv=None):
     parser = OneLineParser(prog="alexnet-repro", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    try:
+        version = metadata.version("alexnet-repro")
+    except metadata.PackageNotFoundError:  # a checkout run without installing it
+        version = "(not installed)"
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     loud = parser.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="say only warnings and errors on stderr")
     loud.add_argument("-v", "--verbose", action="store_true", help="say debug lines too")
@@ -599,13 +596,6 @@ def main(argv=None):
             LOG.error(f"{e.ename}: {e.evalue}")
             return 2 if e.ename in ("DataError", "DataNotFound") else 1  # bad input, even found in the kernel
         raise
-
-
-def version() -> str:
-    try:
-        return metadata.version("alexnet-repro")
-    except metadata.PackageNotFoundError:  # a checkout run without installing it
-        return "(not installed)"
 
 
 if __name__ == "__main__":
