@@ -210,9 +210,7 @@ def cmd_list(args):
         text = " ".join(f"{c[i]:<{widths[i]}}" for i in range(4)) + f" {effect:<{effect_width}} {c[5]}"
         return text.rstrip()
 
-    print(line(head))
-    for c in cells:
-        print(line(c))
+    print("\n".join(line(c) for c in [head, *cells]))
     deciding = [r for r in rows if r["role"] == "deciding"]
     # Issue 20: a comparison the paper never makes (BN) is a finding, counted apart from the paper's claims.
     findings = [r for r in deciding if r["id"] in FINDINGS]
@@ -288,14 +286,14 @@ def cmd_run(args):
             "parameters": params_slug,
             "data": data[slug],
         }
-        fresh = not (args.force or args.retrain)
-        if (
-            fresh
-            and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug)
-            and (res := _valid_result(out_dir))
-        ):
-            print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {res['verdict']}")
-            continue
+        if not (args.force or args.retrain) and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug):
+            try:
+                verdict = read_result(out_dir / "result.json")["verdict"]
+            except ValueError as e:  # not a valid result: named, and the claim reruns
+                LOG.warning(str(e))
+            else:
+                print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {verdict}")
+                continue
         if distributed.is_main():
             (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
             if args.retrain:
@@ -429,15 +427,6 @@ def confirmations(slugs, every, seeds):
             continue
         out.append(slug)
     return out
-
-
-def _valid_result(out_dir):
-    """The result in out_dir if it is a valid one, else None (a bad one is named, and the claim reruns)."""
-    try:
-        return read_result(out_dir / "result.json")
-    except ValueError as e:
-        LOG.warning(str(e))
-        return None
 
 
 def _vouched(stamp, out_dir, slug):
