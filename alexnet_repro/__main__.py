@@ -52,8 +52,8 @@ def notebook_path(slug: str) -> Path:
 
 def _quiet_kernel_manager():
     """The kernel manager papermill starts the notebook's kernel with (its environment: kernel_env), its stderr
-    going to the cache's kernel.log instead of this terminal: the kernel's own chatter (a TCP-transport warning, a traceback
-    from its zmq loop as it shuts down) is not the run's output; cells' output and errors come back in the notebook."""
+    going to the cache's kernel.log, not this terminal: the kernel's own chatter (a TCP-transport warning, a
+    traceback from its zmq loop as it shuts down) is not the run's output; cells' output comes back in the notebook."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
@@ -332,8 +332,7 @@ def cmd_run(args):
 
 def compute(slug, scale, out_dir, seeds, device=None, data_root=None, download=False) -> dict:
     """The claim's result, made in this process: its runs found in the run store or trained there (their progress
-    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run).
-    `run` then executes the claim's notebook in render mode to show it."""
+    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run)."""
     return claims.load(slug).run(
         scale, seeds=seeds, device=device, data_root=data_root, out_dir=out_dir, download=download
     )
@@ -459,17 +458,15 @@ def retire_runs(slug, scale):
 
 
 def cmd_clean_results(args):
-    """Clean what results/ already holds as `run` now writes it: notebooks without progress bars or machine
-    paths, result.json files without machine paths."""
+    """Clean what results/ holds as `run` now writes it: no progress bars in notebooks, no machine paths anywhere."""
     nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
     jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
     print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
 
 
 def fingerprint(slug, scale, params) -> str:
-    """What a claim's result depends on: the package's source, the claim's notebook, the scale and
-    the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
-    `run` skips a claim whose last result carries the same stamp."""
+    """What a claim's result depends on: the package's source, the claim's notebook, the scale and the parameters;
+    with the data's identity it makes run.json's stamp, and `run` skips a claim whose result carries the same."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]

@@ -29,9 +29,8 @@ def badge(verdict: str) -> str:
 
 
 def verdict_counts(entries) -> Counter:
-    """Verdicts per paper claim: each claim counted once, by its deciding result (standing.deciding), so a
-    superseded pilot or an Imagenette re-read is never counted; claims with no result count as not run yet.
-    BN (not a paper claim) is left out: it is a finding, shown apart."""
+    """Verdicts per paper claim, each counted once by its deciding result (standing.deciding), none as not run yet;
+    a superseded pilot or a re-read never counts, nor BN: a finding, shown apart."""
     deciders = deciding_entries(entries)
     return Counter(deciders[cid].verdict if cid in deciders else NOT_RUN for cid in PAPER_IDS)
 
@@ -129,8 +128,7 @@ def _scoreboard_row(e, decider) -> str:
 
 
 def html_table(opening: str, headers, rows) -> str:
-    """A table of the book's HTML: `opening` (the <table> tag, and a <colgroup> where it has one), `headers`,
-    then `rows` (each a whole <tr>)."""
+    """An HTML table: `opening` (the <table> tag, and any <colgroup>), `headers`, then `rows` (each a whole <tr>)."""
     head = "".join(f"<th>{h}</th>" for h in headers)
     return "\n".join([opening, f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody></table>"])
 
