@@ -244,16 +244,13 @@ def checks_line(entries) -> str:
 def findings_html(entries) -> str:
     """Results on claims not in the paper (BN), shown apart from the paper's claims."""
     deciders = deciding_entries(entries)
-    out = []
-    for cid in FINDINGS:
-        e = deciders.get(cid)
-        if e is not None:
-            out.append(
-                f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
-                f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
-                f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
-            )
-    return "\n".join(out)
+    return "\n".join(
+        f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
+        f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
+        f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
+        for cid in FINDINGS
+        if (e := deciders.get(cid)) is not None
+    )
 
 
 def cite_markdown() -> str:
