@@ -1,8 +1,5 @@
-"""The paper's side of the book: where each claim stands in the paper, and published numbers to set ours against.
-
-The claims themselves come from the package's table (paper_claims.CLAIMS); this module adds the reference
-points: other implementations of AlexNet and independent ablations, each with its source and the conditions
-its number holds under.
+"""The paper's side of the book: its claims (from paper_claims.CLAIMS) and published numbers to set ours against,
+other AlexNets and independent ablations, each with its source and the conditions its number holds under.
 """
 
 from ..paper_claims import cell, claims_table

@@ -1,7 +1,5 @@
 """The summary page, the book's landing page: verdict counts, the forest plot, the scoreboard, how to cite.
-
-The scoreboard is an HTML table (so it can fold the paper's text into a <details> and restack on a phone):
-claim and scale first, then the verdict with its one-line reason, then our number beside the paper's.
+Its tables are HTML, not markdown, so that they can fold the paper's text into a <details> and restack on a phone.
 """
 
 import datetime
