@@ -30,6 +30,7 @@ from . import claims, distributed, preflight
 from .atomic import remove_stale_temps, temp_prefix
 from .data.errors import DataError
 from .engine import pick_device
+from .fmt import fmt_interval
 from .log import LOG, set_level
 from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
 from .results import (
@@ -49,21 +50,17 @@ def notebook_path(slug: str) -> Path:
     return notebooks_dir() / f"{slug}.ipynb"
 
 
-def kernel_log() -> Path:
-    return cache_dir() / "kernel.log"
-
-
 def _quiet_kernel_manager():
     """The kernel manager papermill starts the notebook's kernel with (its environment: kernel_env), its stderr
-    going to kernel_log() instead of this terminal: the kernel's own chatter (a TCP-transport warning, a traceback
-    from its zmq loop as it shuts down) is not the run's output; cells' output and errors come back in the notebook."""
+    going to the cache's kernel.log, not this terminal: the kernel's own chatter (a TCP-transport warning, a
+    traceback from its zmq loop as it shuts down) is not the run's output; cells' output comes back in the notebook."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
         async def start_kernel(self, **kw):
-            kernel_log().parent.mkdir(parents=True, exist_ok=True)
+            cache_dir().mkdir(parents=True, exist_ok=True)
             kw["env"] = kernel_env(kw.get("env"))
-            with open(kernel_log(), "ab") as log:  # the kernel holds its own copy of the descriptor
+            with open(cache_dir() / "kernel.log", "ab") as log:  # the kernel holds its own copy of the descriptor
                 kw.setdefault("stderr", log)
                 return await super().start_kernel(**kw)
 
@@ -148,7 +145,6 @@ def list_rows():
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
             roles = {"smoke": "plumbing check", **dict.fromkeys(HISTORY, "history")}
-            role = "deciding" if e is decider else roles.get(e.scale, "superseded")
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
             rows.append(
@@ -157,7 +153,7 @@ def list_rows():
                     "id": mod.CLAIM.id,
                     "scale": e.scale,
                     "verdict": e.verdict,
-                    "role": role,
+                    "role": "deciding" if e is decider else roles.get(e.scale, "superseded"),
                     "effect": (
                         {"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper, **shown[0].effect}
                         if shown and not e.result.get("annotation")
@@ -175,20 +171,19 @@ def list_rows():
 
 
 def _effect_text(row) -> str:
-    """The deciding effect as the book writes it (evidence.fmt_effect), without the words a column header says."""
-    from .book.evidence import MeasuredComparison, fmt_effect
-
-    if not row.get("effect"):
+    """The deciding effect as the book writes it (fmt_interval), without the words a column header says."""
+    e = row.get("effect")
+    if not e:
         return row.get("headline") or ""
-    e = row["effect"]
-    text = fmt_effect(MeasuredComparison(label=e["label"], kind=e["kind"], effect=e))
-    text = re.sub(r"95% CI |, \d+ seeds", "", text).replace(" points", " pts")
+    text = re.sub(r"95% CI |, \d+ seeds", "", fmt_interval(e, e["kind"] == "ratio")).replace(" points", " pts")
     return text + (f" (+{row['more_comparisons']})" if row.get("more_comparisons") else "")
 
 
 def cmd_list(args):
     """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
     A result.json that is not a valid result is named in one line on stderr and left out (exit 2 at the end)."""
+    from .book.standing import FINDINGS
+
     every, bad = list_rows()
     rows = every if args.all else [r for r in every if r["role"] == "deciding"]
     if args.json:
@@ -215,18 +210,21 @@ def cmd_list(args):
         text = " ".join(f"{c[i]:<{widths[i]}}" for i in range(4)) + f" {effect:<{effect_width}} {c[5]}"
         return text.rstrip()
 
-    print(line(head))
-    for c in cells:
-        print(line(c))
+    print("\n".join(line(c) for c in [head, *cells]))
     deciding = [r for r in rows if r["role"] == "deciding"]
-    counts = collections.Counter(r["verdict"] for r in deciding)
+    # Issue 20: a comparison the paper never makes (BN) is a finding, counted apart from the paper's claims.
+    findings = [r for r in deciding if r["id"] in FINDINGS]
+    paper = [r for r in deciding if r["id"] not in FINDINGS]
+    counts = collections.Counter(r["verdict"] for r in paper)
     dates = sorted(r["date"][:10] for r in rows if r.get("date"))
     stale = sum(r.get("staleness") == "stale" for r in rows)
     unknown = sum(r.get("staleness") == "unknown" for r in rows)
     hidden = len(every) - len(rows)
     footer = (
-        f"{len(deciding)} claims, each by its deciding result: "
+        f"{len(paper)} claims of the paper, each by its deciding result: "
         + ", ".join(f"{n} {v}" for v, n in counts.most_common())
+        + ("; findings, not in the paper: " if findings else "")
+        + ", ".join(f"{r['id']} {r['verdict']}" for r in findings)
         + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
         "changed since it was made)"
         + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
@@ -288,14 +286,14 @@ def cmd_run(args):
             "parameters": params_slug,
             "data": data[slug],
         }
-        fresh = not (args.force or args.retrain)
-        if (
-            fresh
-            and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug)
-            and (res := _valid_result(out_dir))
-        ):
-            print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {res['verdict']}")
-            continue
+        if not (args.force or args.retrain) and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug):
+            try:
+                verdict = read_result(out_dir / "result.json")["verdict"]
+            except ValueError as e:  # not a valid result: named, and the claim reruns
+                LOG.warning(str(e))
+            else:
+                print(f"{slug}: up to date (same code, parameters, data and files; --force reruns it): {verdict}")
+                continue
         if distributed.is_main():
             (out_dir / "run.json").unlink(missing_ok=True)  # before this run writes anything
             if args.retrain:
@@ -334,8 +332,7 @@ def cmd_run(args):
 
 def compute(slug, scale, out_dir, seeds, device=None, data_root=None, download=False) -> dict:
     """The claim's result, made in this process: its runs found in the run store or trained there (their progress
-    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run).
-    `run` then executes the claim's notebook in render mode to show it."""
+    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run)."""
     return claims.load(slug).run(
         scale, seeds=seeds, device=device, data_root=data_root, out_dir=out_dir, download=download
     )
@@ -431,15 +428,6 @@ def confirmations(slugs, every, seeds):
     return out
 
 
-def _valid_result(out_dir):
-    """The result in out_dir if it is a valid one, else None (a bad one is named, and the claim reruns)."""
-    try:
-        return read_result(out_dir / "result.json")
-    except ValueError as e:
-        LOG.warning(str(e))
-        return None
-
-
 def _vouched(stamp, out_dir, slug):
     """run.json's content: the stamp, and the sha256 of the files it vouches for as they are now (None: absent)."""
 
@@ -470,17 +458,15 @@ def retire_runs(slug, scale):
 
 
 def cmd_clean_results(args):
-    """Clean what results/ already holds as `run` now writes it: notebooks without progress bars or machine
-    paths, result.json files without machine paths."""
+    """Clean what results/ holds as `run` now writes it: no progress bars in notebooks, no machine paths anywhere."""
     nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
     jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
     print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
 
 
 def fingerprint(slug, scale, params) -> str:
-    """What a claim's result depends on: the package's source, the claim's notebook, the scale and
-    the parameters; with the data's identity (preflight.data_identity) it makes run.json's stamp.
-    `run` skips a claim whose last result carries the same stamp."""
+    """What a claim's result depends on: the package's source, the claim's notebook, the scale and the parameters;
+    with the data's identity it makes run.json's stamp, and `run` skips a claim whose result carries the same."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]
@@ -507,7 +493,11 @@ class OneLineParser(argparse.ArgumentParser):
 
 def main(argv=None):
     parser = OneLineParser(prog="alexnet-repro", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    try:
+        version = metadata.version("alexnet-repro")
+    except metadata.PackageNotFoundError:  # a checkout run without installing it
+        version = "(not installed)"
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     loud = parser.add_mutually_exclusive_group()
     loud.add_argument("-q", "--quiet", action="store_true", help="say only warnings and errors on stderr")
     loud.add_argument("-v", "--verbose", action="store_true", help="say debug lines too")
@@ -592,13 +582,6 @@ def main(argv=None):
             LOG.error(f"{e.ename}: {e.evalue}")
             return 2 if e.ename in ("DataError", "DataNotFound") else 1  # bad input, even found in the kernel
         raise
-
-
-def version() -> str:
-    try:
-        return metadata.version("alexnet-repro")
-    except metadata.PackageNotFoundError:  # a checkout run without installing it
-        return "(not installed)"
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import claims, paths
 from .claims.contract import DECLARED
 from .staleness import _git, made_by
 
@@ -208,15 +207,10 @@ def _found_in_store(prov: dict) -> bool:
 
 def every_timeline() -> list:
     """The timeline of every result under results/ (smoke results left out), in the registry's order."""
+    from .rendering import committed_pages
     from .results import read_result
 
-    out = []
-    for slug in claims.registry():
-        for folder in sorted((paths.results_root() / slug).glob("*/result.json")):
-            res = read_result(folder)
-            if res["scale"] != "smoke":
-                out.append(timeline(res))
-    return out
+    return [timeline(read_result(folder / "result.json")) for _, _, folder in committed_pages()]
 
 
 def _short(commit_date) -> str:

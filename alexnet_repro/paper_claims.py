@@ -238,16 +238,15 @@ def cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def readme_table(slugs_by_id: dict) -> str:
-    """The README's table of the claims: one row per id, with the claim module that tests it (`slugs_by_id`)."""
+def claims_table(says: str, last: str, last_cell) -> str:
+    """The claims as a markdown table, one row per id, for the README (`says`="short") and the book's page of the
+    paper's claims ("says"): the paper's words, numbers, section and data, then a column `last`, last_cell(claim)."""
     lines = [
-        "| id | the paper says | paper's numbers | section | paper's data | tested by |",
+        f"| id | the paper says | paper's numbers | section | paper's data | {last} |",
         "|---|---|---|---|---|---|",
     ]
     for c in CLAIMS:
-        slug = slugs_by_id.get(c.id)
         lines.append(
-            f"| {c.id} | {cell(c.short)} | {cell(c.number)} | {c.section} | {c.data} | "
-            f"{f'`{slug}`' if slug else 'not yet'} |"
+            f"| {c.id} | {cell(getattr(c, says))} | {cell(c.number)} | {c.section} | {c.data} | {last_cell(c)} |"
         )
     return "\n".join(lines)

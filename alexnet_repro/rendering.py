@@ -1,10 +1,8 @@
 """A claim's page rendered from its committed result, and the record of which code rendered it.
 
 Every claim notebook has two modes, chosen by its papermill parameter `render` (`result_for`, one place for all):
-  compute (render=False)  the claim's runs, found in its run store or trained there, assessed and written to its
-                          results folder (what `python -m alexnet_repro run` executes), then shown;
-  render (render=True)    the result already in its results folder read as it is: nothing trains, nothing is
-                          written; then shown by the same report code (`python -m alexnet_repro render`).
+compute (`run`: the runs found or trained, assessed and written) and render (`render`: the committed result read as
+it is, nothing trained or written); both show it with the same report code.
 
 What rendered a page (`page_code`): each module's syntax tree (contract.syntax: comments and docstrings never
 reach a page), hashed: the notebook's cells, the package modules it imports, the claim's module and every claims

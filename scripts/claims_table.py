@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from alexnet_repro import claims  # noqa: E402
-from alexnet_repro.paper_claims import readme_table  # noqa: E402
+from alexnet_repro.paper_claims import claims_table  # noqa: E402
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- claims-table:start (scripts/claims_table.py writes this) -->", "<!-- claims-table:end -->"
@@ -18,7 +18,9 @@ START, END = "<!-- claims-table:start (scripts/claims_table.py writes this) -->"
 def with_table(text: str) -> str:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{readme_table(claims.ids_tested())}\n{END}{tail}"
+    slugs = claims.ids_tested()
+    table = claims_table("short", "tested by", lambda c: f"`{slugs[c.id]}`" if c.id in slugs else "not yet")
+    return f"{head}{START}\n{table}\n{END}{tail}"
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from alexnet_repro.book.standing import FINDINGS
 from alexnet_repro.paths import REPO_ROOT
 
 from conftest import run_notebook
@@ -77,14 +78,24 @@ def test_list_one_row_per_claim_within_100_columns():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.rstrip("\n").splitlines()
     assert max(map(len, lines)) <= 100
-    rows = [line for line in lines[1:] if line and line.split()[0] in {m.CLAIM.id for m in claims.registry().values()}]
+    rows = lines[1 : lines.index("")]  # the totals follow a blank line
+    assert all(r.split()[0] in {m.CLAIM.id for m in claims.registry().values()} for r in rows)
     assert [r.split()[1] for r in rows] == list(claims.registry())  # one row per claim, in the paper's order
     r1 = next(r for r in rows if r.startswith("R1 "))
     assert " gpu " in r1 and "reproduced" in r1  # R1's gpu result decides it
-    assert lines[-1].endswith("--all shows them.") and "claims, each by its deciding result" in out.stdout
     every = json.loads(cli("list", "--all", "--json", env=env).stdout)
     deciding = [r for r in every if r["role"] == "deciding"]
     assert len(deciding) == len(rows) and len(every) > len(deciding)
+    # Issue 20: the totals count the paper's claims only; BN, a finding, is named apart with its verdict.
+    footer = " ".join(lines[lines.index("") + 1 :])
+    assert footer.endswith("--all shows them.")
+    counted, said, rest = footer.partition(" claims of the paper, each by its deciding result: ")
+    assert said, footer
+    counts, _, findings = rest.split(". Shown results")[0].partition("; findings, not in the paper: ")
+    paper = [r for r in deciding if r["id"] not in FINDINGS]
+    assert int(counted) == len(paper) == len(deciding) - len(FINDINGS)
+    assert sum(int(part.split()[0]) for part in counts.split(", ")) == len(paper)
+    assert findings == ", ".join(f"{r['id']} {r['verdict']}" for r in deciding if r["id"] in FINDINGS)
     assert {r["role"] for r in every} == {"deciding", "superseded", "history"}
     l2 = {r["scale"]: r["role"] for r in every if r["id"] == "L2"}
     assert l2 == {

@@ -1,13 +1,6 @@
-"""The summary's overview figure: a forest plot of each paper claim's deciding comparisons, one panel per scale.
-
-Only the deciding result of each claim is drawn (book/standing.py); superseded pilots and Imagenette re-reads are
-in the scoreboard, not here. Panels are small multiples: one per scale that decides a claim (gpu first, then the
-cpu confirmations, then cpu) and per kind of effect (differences in points, ratios on a log axis), each with its
-own axis limits. Each row: the 95% interval (line) and the mean (marker; colour and shape both by verdict), every
-seed (small dots), the paper's number (black diamond), the rule's band of the paper's size (green) and the
-equivalence margin around no effect (grey). Effects are signed so that the paper's claim points right: a row left
-of the line went the other way. Each row is labelled directly with its verdict. Drawn as SVG: it stays sharp at
-any zoom, and the page links it at full size.
+"""The summary's overview figure: a forest plot of each claim's deciding comparisons (book/standing.py), one panel
+per scale and kind of effect (differences; ratios on a log axis), each with its own limits. Effects are signed so
+that the paper's claim points right (the summary page's text says what each mark is). SVG: sharp at any zoom.
 """
 
 import math

@@ -1,11 +1,8 @@
-"""The paper's side of the book: where each claim stands in the paper, and published numbers to set ours against.
-
-The claims themselves come from the package's table (paper_claims.CLAIMS); this module adds the reference
-points: other implementations of AlexNet and independent ablations, each with its source and the conditions
-its number holds under.
+"""The paper's side of the book: its claims (from paper_claims.CLAIMS) and published numbers to set ours against,
+other AlexNets and independent ablations, each with its source and the conditions its number holds under.
 """
 
-from ..paper_claims import CLAIMS, cell
+from ..paper_claims import cell, claims_table
 
 PAPER = (
     "Alex Krizhevsky, Ilya Sutskever, Geoffrey E. Hinton. ImageNet Classification with Deep "
@@ -78,13 +75,13 @@ def references_markdown(claim_id: str) -> str:
 def claims_page_markdown(measured_pages: dict) -> str:
     """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages.
     measured_pages: {claim id: [(scale, page)]}."""
-    claims = [
-        "| id | the paper says | paper's numbers | section | paper's data | our pages |",
-        "|---|---|---|---|---|---|",
-    ]
-    for c in CLAIMS:
-        pages = ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
-        claims.append(f"| {c.id} | {cell(c.says)} | {cell(c.number)} | {c.section} | {c.data} | {pages} |")
+    claims = claims_table(
+        "says",
+        "our pages",
+        lambda c: (
+            ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
+        ),
+    )
     points = ["| what | number | conditions | source |", "|---|---|---|---|"]
     points += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
     blocks = [
@@ -93,7 +90,7 @@ def claims_page_markdown(measured_pages: dict) -> str:
         "Ids are stable: results, notebooks and this book use them. R1 to Q2 are experiments; A1 to 227 are "
         "checks of the model and recipe against the paper's text. *BN* is not in the paper; "
         "it is the common modern substitute for LRN, measured for context.",
-        "\n".join(claims),
+        claims,
         "## Reference points",
         "What other published AlexNets reach, for scale; none of these is a measurement of this suite.",
         "\n".join(points),

@@ -12,7 +12,7 @@ from ..paper_claims import BY_ID, IDS
 from .evidence import code_status, fmt_effect, fmt_paper
 from .paper import PAPER
 from .standing import deciding_entries
-from .summary import cite_markdown, counts_html
+from .summary import cite_markdown, counts_html, html_table
 
 # Where the suite's recipe departs from the paper's on purpose; each is recorded in the runs' configs.
 DEPARTURES = [
@@ -33,10 +33,6 @@ DEPARTURES = [
     "R1 at the cpu scale trains on a class-balanced 10,000-image subset of CIFAR-10 (bf16 where the CPU has AMX); "
     "L3 at the cpu scale on all 50,000 images for 5 epochs (cuda-convnet: about 160).",
 ]
-
-
-def _entries_by_scale(entries):
-    return sorted(entries, key=lambda e: (IDS.index(e.claim_id) if e.claim_id in IDS else 99, e.scale))
 
 
 def result_pages(entries):
@@ -108,25 +104,23 @@ def results_section(entries) -> list:
         "Each claim's deciding result (book/standing.py) is marked *decides*; the others are superseded "
         "pilots, runs that could not read the claim, or history.",
     ]
-    table = [
-        '<table class="report-results"><colgroup><col style="width:17%"><col style="width:43%">'
-        '<col style="width:27%"><col style="width:13%"></colgroup>',
-        "<thead><tr><th>claim, scale</th><th>verdict, and why</th><th>ours</th><th>the paper</th></tr></thead>",
-        "<tbody>",
-    ]
-    deciders = deciding_entries(entries)
-    for e in _entries_by_scale(entries):
+    deciders, rows = deciding_entries(entries), []
+    for e in sorted(entries, key=lambda e: (IDS.index(e.claim_id) if e.claim_id in IDS else 99, e.scale)):
         deciding = [c for c in e.comparisons if c.decides][:1]
         ours = fmt_effect(deciding[0]) if deciding else e.measured_text
         paper = fmt_paper(deciding[0]) if deciding else BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-"
         decides = ", <i>decides</i>" if deciders.get(e.claim_id) is e else ""
         why = f": {html.escape(e.reason)}" if e.reason else ""
-        table.append(
+        rows.append(
             f'<tr><td><a href="{e.page}.html">{e.claim_id}</a> {e.scale}{" (proxy)" if e.proxy else ""}'
             f"{decides}</td><td><b>{html.escape(e.verdict)}</b>{why}</td><td>{html.escape(ours)}</td>"
             f"<td>{html.escape(paper)}</td></tr>"
         )
-    return blocks + ["\n".join(table + ["</tbody></table>"])]
+    opening = (
+        '<table class="report-results"><colgroup><col style="width:17%"><col style="width:43%">'
+        '<col style="width:27%"><col style="width:13%"></colgroup>'
+    )
+    return blocks + [html_table(opening, ("claim, scale", "verdict, and why", "ours", "the paper"), rows)]
 
 
 def easy_and_difficult(entries) -> list:

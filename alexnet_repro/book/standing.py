@@ -23,6 +23,7 @@ NOT_RUN = "not run yet"
 CHECKS = tuple(c.id for c in CLAIMS if c.kind == "check")
 # The claim modules that declare IN_THE_PAPER = False (their verdicts are findings: verdict.as_finding).
 FINDINGS = tuple(mod.CLAIM.id for mod in claims.registry().values() if getattr(mod, "IN_THE_PAPER", True) is False)
+PAPER_IDS = tuple(cid for cid in IDS if cid not in FINDINGS)  # the paper's claim ids, in the paper's order
 
 # What a verdict says of the claim, for a reader who has not read the method page (the others say it already:
 # "holds", "does not hold", "not run yet").
@@ -46,17 +47,9 @@ def rank(scale: str) -> int:
 
 def deciding(entries):
     """The entry that decides a claim among the entries of its results (objects with .scale and .verdict), or
-    None when there are none.
-
-    The rule, in order:
-    1. Imagenette re-reads (history) decide only a claim with no other result, smoke results (plumbing checks,
-       which the book does not show) only a claim with nothing else.
-    2. A result that could not read the claim (not testable at this scale, a plumbing check) decides only when
-       no other candidate reads it: nets at chance on a gpu run say nothing against a cpu result that measured.
-    3. Among the rest, the most authoritative scale: paper > gpu > cpu-regime > gpu-regime > cpu-confirmation >
-       cpu. A confirmation thus supersedes its pilot, and a run on the paper's data at the gpu scale supersedes a
-       cpu proxy.
-    """
+    None when there are none: history decides only a claim with no other result, smoke only one with nothing else;
+    a result that could not read the claim (UNREAD: nets at chance on a gpu run) only where no other reads it;
+    among the rest, the most authoritative scale (AUTHORITY)."""
     shown = [e for e in entries if e.scale != "smoke"] or list(entries)
     current = [e for e in shown if e.scale not in HISTORY] or shown
     read = [e for e in current if e.verdict not in UNREAD] or current

@@ -1,7 +1,5 @@
 """The summary page, the book's landing page: verdict counts, the forest plot, the scoreboard, how to cite.
-
-The scoreboard is an HTML table (so it can fold the paper's text into a <details> and restack on a phone):
-claim and scale first, then the verdict with its one-line reason, then our number beside the paper's.
+Its tables are HTML, not markdown, so that they can fold the paper's text into a <details> and restack on a phone.
 """
 
 import datetime
@@ -13,7 +11,7 @@ from ..paper_claims import BY_ID, IDS
 from ..results import git_commit
 from .evidence import fmt_effect, fmt_number, fmt_paper
 from .paper import PAPER
-from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, by_claim, deciding_entries, rank, words
+from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, PAPER_IDS, by_claim, deciding_entries, rank, words
 
 LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text
 
@@ -29,18 +27,10 @@ def badge(verdict: str) -> str:
 
 
 def verdict_counts(entries) -> Counter:
-    """Verdicts per paper claim: each claim counted once, by its deciding result (standing.deciding), so a
-    superseded pilot or an Imagenette re-read is never counted; claims with no result count as not run yet.
-    BN (not a paper claim) is left out: it is a finding, shown apart."""
-    counts = Counter(e.verdict for cid, e in deciding_entries(entries).items() if cid in paper_claim_ids())
-    measured = {e.claim_id for e in entries}
-    counts[NOT_RUN] = sum(1 for cid in paper_claim_ids() if cid not in measured)
-    return +counts
-
-
-def paper_claim_ids() -> list:
-    """The paper's claim ids in the paper's order; BN, not in the paper, is not one."""
-    return [cid for cid in IDS if cid not in FINDINGS]
+    """Verdicts per paper claim, each counted once by its deciding result (standing.deciding), none as not run yet;
+    a superseded pilot or a re-read never counts, nor BN: a finding, shown apart."""
+    deciders = deciding_entries(entries)
+    return Counter(deciders[cid].verdict if cid in deciders else NOT_RUN for cid in PAPER_IDS)
 
 
 def counts_html(entries) -> str:
@@ -60,7 +50,7 @@ def direction_counts(entries) -> tuple:
     stated = [
         c
         for cid, e in deciding_entries(entries).items()
-        if cid in paper_claim_ids()
+        if cid in PAPER_IDS
         for c in e.comparisons
         if c.decides and c.effect and c.direction and not e.result.get("annotation")
     ]
@@ -135,15 +125,19 @@ def _scoreboard_row(e, decider) -> str:
     )
 
 
-def _board(rows) -> list:
-    return [
-        '<table class="scoreboard">',
+def html_table(opening: str, headers, rows) -> str:
+    """An HTML table: `opening` (the <table> tag, and any <colgroup>), `headers`, then `rows` (each a whole <tr>)."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    return "\n".join([opening, f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody></table>"])
+
+
+def _board(rows) -> str:
+    return html_table(
+        '<table class="scoreboard">\n'
         '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
-        "<thead><tr><th>claim, scale</th><th>verdict</th><th>measured, and the paper's number</th></tr></thead>",
-        "<tbody>",
-        *rows,
-        "</tbody></table>",
-    ]
+        ("claim, scale", "verdict", "measured, and the paper's number"),
+        rows,
+    )
 
 
 def scoreboard_html(entries) -> str:
@@ -168,7 +162,7 @@ def scoreboard_html(entries) -> str:
         out += [
             f'<details class="scale-board"{" open" if scale == scales[0] else ""}><summary><b>{scale} scale</b>: '
             f"{len(rows)} result rows ({what})</summary>",
-            *_board(rows),
+            _board(rows),
             "</details>",
         ]
     missing = [cid for cid in IDS if cid not in deciders]
@@ -182,7 +176,7 @@ def scoreboard_html(entries) -> str:
         ]
         out += [
             f'<details class="scale-board"><summary><b>not run yet</b>: {len(missing)} claims</summary>',
-            *_board(rows),
+            _board(rows),
             "</details>",
         ]
     return "\n".join(out)
@@ -226,17 +220,9 @@ def standing_html(entries) -> str:
     """One row per experiment claim of the paper, from its deciding result: the verdict in words, the paper's
     statement, our deciding effect beside the paper's number, and the scale that decided it."""
     deciders = deciding_entries(entries)
-    rows = [_standing_row(cid, deciders.get(cid)) for cid in paper_claim_ids() if cid not in CHECKS]
-    return "\n".join(
-        [
-            '<table class="standing">',
-            "<thead><tr><th>claim</th><th>verdict</th><th>what the paper says</th>"
-            "<th>ours, deciding result (scale)</th></tr></thead>",
-            "<tbody>",
-            *rows,
-            "</tbody></table>",
-        ]
-    )
+    rows = [_standing_row(cid, deciders.get(cid)) for cid in PAPER_IDS if cid not in CHECKS]
+    headers = ("claim", "verdict", "what the paper says", "ours, deciding result (scale)")
+    return html_table('<table class="standing">', headers, rows)
 
 
 def checks_line(entries) -> str:
@@ -256,16 +242,13 @@ def checks_line(entries) -> str:
 def findings_html(entries) -> str:
     """Results on claims not in the paper (BN), shown apart from the paper's claims."""
     deciders = deciding_entries(entries)
-    out = []
-    for cid in FINDINGS:
-        e = deciders.get(cid)
-        if e is not None:
-            out.append(
-                f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
-                f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
-                f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
-            )
-    return "\n".join(out)
+    return "\n".join(
+        f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
+        f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
+        f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
+        for cid in FINDINGS
+        if (e := deciders.get(cid)) is not None
+    )
 
 
 def cite_markdown() -> str:
@@ -290,14 +273,12 @@ The paper: {PAPER}
 """
 
 
-def gpu_waiting(entries) -> list:
-    """The paper claims decided by a proxy with no result at the gpu or paper scale yet: they wait for a GPU."""
-    deciders = deciding_entries(entries)
-    return [cid for cid, e in deciders.items() if cid in paper_claim_ids() and e.proxy and rank(e.scale) > rank("gpu")]
-
-
 def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_line: str = "") -> str:
-    waiting = gpu_waiting(entries)
+    deciders = deciding_entries(entries)
+    # The paper's claims decided by a proxy with no result at the gpu or paper scale yet: they wait for a GPU.
+    waiting = [
+        cid for cid in PAPER_IDS if cid in deciders and deciders[cid].proxy and rank(deciders[cid].scale) > rank("gpu")
+    ]
     blocks = [  # paragraphs, tables and headings, a blank line between each two
         "---\nhtml_theme.sidebar_secondary.remove: true\n---",
         "# What holds: the AlexNet paper, claim by claim",
@@ -312,7 +293,7 @@ def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_lin
     ]
     if audit_line:
         blocks.append(audit_line)
-    if any(cid in FINDINGS for cid in deciding_entries(entries)):
+    if any(cid in FINDINGS for cid in deciders):
         blocks += [
             "## Beyond the paper",
             "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
