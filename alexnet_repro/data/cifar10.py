@@ -15,7 +15,6 @@ import io
 import os
 import pickle
 import tarfile
-import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import torch
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..log import LOG
 from ..paths import cache_dir, data_root, scrub_paths
-from .errors import DataError, DataNotFound, check_folder
+from .errors import ARCHIVE_ERRORS, DataError, DataNotFound, check_folder, unreadable_archive
 from .imagefolder import check_archive, to_rgb  # one archive check, one conversion of every image mode to RGB
 from .splits import Splits
 
@@ -147,10 +146,8 @@ def _tar_files(path: Path) -> dict:
     try:
         with tarfile.open(path, "r:gz") as tar:
             return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        raise DataError(
-            f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); re-download or re-create it"
-        ) from None
+    except ARCHIVE_ERRORS as e:
+        raise unreadable_archive(path, e) from None
 
 
 def _from_folder_tar(path: Path):
