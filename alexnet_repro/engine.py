@@ -1,15 +1,10 @@
-"""The training engine: one run = one model trained on one device-resident dataset.
+"""The training engine: one run = one model trained on one dataset, its uint8 NHWC images on the run's device.
 
-airbench-style: the images stay one uint8 NHWC tensor on the run's device; each minibatch is
-indexed out of it and converted/normalized there (channels_last, so the NHWC bytes are already
-in the layout the convolutions want). No DataLoader in the hot loop.
-
-A run checkpoints atomically at every epoch end (with the sha256 of its payload) and, started again
-with the same spec and checkpoint path, resumes and ends bit-identical to an uninterrupted run on CPU;
-a checkpoint that fails its hash is set aside and the run resumes from the previous epoch's, or from
-scratch. Under torchrun the same loop trains through DistributedDataParallel (distributed.py); images
-that do not fit on the device are streamed from the host (feed.py), with the same batches. Every
-random stream is derived from the run's seed by purpose (seeds.py), so the arms of a comparison share them.
+airbench-style: each minibatch is indexed out of the images and normalized there (channels_last: the NHWC bytes are
+already the convolutions' layout); no DataLoader. A run checkpoints atomically at every epoch end and, started again,
+resumes bit-identical to an uninterrupted run on CPU; a checkpoint that fails its sha256 is set aside and the run
+resumes from the previous epoch's. Under torchrun the same loop trains through DistributedDataParallel
+(distributed.py); images too large for the device are streamed (feed.py), with the same batches.
 """
 
 import hashlib
@@ -30,10 +25,8 @@ from .optim import build_optimizer, lr_factor
 from .seeds import Streams, order_generator, seed_everything
 
 PRECISIONS = ("fp32", "bf16")
-# TrainSpec.compile: "" trains eagerly (the default); a torch.compile backend compiles the training step
-# ("inductor" on a GPU; "aot_eager" captures the same graph without generating code, for CPU tests).
-# Compiled kernels fuse and reorder float operations, so a compiled run is its own run (its own key);
-# tests/test_fast_path.py bounds how far it strays from eager fp32.
+# TrainSpec.compile: a torch.compile backend for the training step ("aot_eager" captures the graph without generating
+# code, for CPU tests). Compiled kernels reorder float operations: a compiled run is its own run (its own key).
 COMPILE_BACKENDS = ("", "inductor", "aot_eager")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
@@ -204,14 +197,12 @@ def train(
 ) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
-    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached); epoch_budget caps this
-    run below spec.max_epochs (status "budget": a sweep pruning a run that is already slower than the fastest so far).
-    Each history row holds the running training error over the epoch's minibatches (what cuda-convnet prints and the
-    paper's Fig. 1 plots), the error of an evaluation pass at the epoch's end over the training images of `train_eval`
-    (a dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False only at the
-    run's last epoch, where a claim needs only the final test error). augment(batch_u8, streams) -> float input replaces
-    normalize(batch) in training; it draws its randomness from streams(purpose) (see seeds.Streams). The optimizer is
-    built from the spec (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
+    stop_at(history) -> bool ends the run with status "target"; epoch_budget caps it below spec.max_epochs (status
+    "budget": a sweep pruning a run already slower than the fastest so far). Each history row holds the running
+    training error over the epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), the error of a pass over
+    `train_eval`'s training images (default `data`) and the test error (every epoch, or with test_every_epoch=False only
+    at the last). augment(batch_u8, streams) -> input replaces normalize in training, drawing from streams(purpose)
+    (seeds.Streams). make_optimizer(model) replaces optim.build_optimizer(model, spec) in tests that inject a fault.
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
