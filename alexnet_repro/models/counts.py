@@ -1,8 +1,7 @@
 """Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
 
-`python -m alexnet_repro.models.counts` prints it for 227 and 224 inputs (the architecture claim writes it as
-layers.csv). The paper default (two columns, 1000 classes) has the same counts at both sizes (224 pads conv1 by 2):
-60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
+The architecture claim writes it as layers.csv. The paper default (two columns, 1000 classes) has the same counts at
+227 and 224 (224 pads conv1 by 2): 60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
 
 Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's per-layer counts match from
 conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which is no product of 96 maps of any square size); conv3
@@ -47,17 +46,8 @@ def layer_table(model_or_cfg, input_size=None):
     device = next(model.parameters()).device
     x = torch.zeros(1, 3, cfg.input_size, cfg.input_size, device=device)
 
-    rows = [
-        dict(
-            layer="input",
-            kind="input",
-            output_shape=tuple(x.shape[1:]),
-            neurons=x[0].numel(),
-            parameters=0,
-            param_share=0.0,
-            mult_adds=0,
-        )
-    ]
+    shape = tuple(x.shape[1:])
+    rows = [dict(layer="input", kind="input", output_shape=shape, neurons=x[0].numel(), parameters=0, mult_adds=0)]
     hooks = []
     for name, m in model.named_modules():
         if len(list(m.children())) == 0:
@@ -102,28 +92,3 @@ def totals(rows):
         neurons=sum(r["neurons"] for r in w),
         mult_adds=sum(r["mult_adds"] for r in rows),
     )
-
-
-def format_table(rows):
-    lines = [
-        f"{'layer':7s} {'kind':17s} {'output':>13s} {'neurons':>10s} {'parameters':>12s} {'share':>7s} {'mult-adds':>13s}"
-    ]
-    for r in rows:
-        shape = "x".join(map(str, r["output_shape"]))
-        lines.append(
-            f"{r['layer']:7s} {r['kind']:17s} {shape:>13s} {r['neurons']:10,d} {r['parameters']:12,d} "
-            f"{100 * r['param_share']:6.2f}% {r['mult_adds']:13,d}"
-        )
-    t = totals(rows)
-    lines.append(
-        f"total: {t['parameters']:,d} parameters; {t['neurons']:,d} neurons in conv/FC layers; "
-        f"{t['mult_adds']:,d} mult-adds"
-    )
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    for size in (227, 224):
-        cfg = AlexNetConfig(input_size=size)
-        print(f"\ninput {size}x{size} (conv1 padding {cfg.conv1_padding})")
-        print(format_table(layer_table(cfg)))
