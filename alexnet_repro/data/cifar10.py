@@ -198,17 +198,12 @@ def _finish(splits):
     """Interleave classes so that any prefix is class-balanced (smoke runs use prefixes)."""
     out = {}
     for split, (x, y) in splits.items():
-        order = np.lexsort((y, _rank_within_class(y)))  # by rank within class, then by class
+        rank = np.empty_like(y)
+        for c in np.unique(y):
+            rank[y == c] = np.arange(np.count_nonzero(y == c))
+        order = np.lexsort((y, rank))  # by rank within class, then by class
         out[split] = (np.ascontiguousarray(x[order]), y[order])
     return out
-
-
-def _rank_within_class(y):
-    rank = np.empty_like(y)
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        rank[idx] = np.arange(len(idx))
-    return rank
 
 
 def _content_sha256(splits) -> str:
