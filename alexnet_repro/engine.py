@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
@@ -138,36 +139,22 @@ def _synced_clock(device):
 def _progress(total, desc):
     """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
     is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
-    from tqdm import tqdm
-
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
     if mode == "lines" and not quiet:
-        return _EpochLines(total, desc)
+        return _EpochLines(total=total, desc=desc, delay=math.inf, file=sys.stderr)
     return tqdm(
         total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr, dynamic_ncols=True
     )
 
 
-class _EpochLines:
-    """tqdm's interface as `train` uses it, printing one line per epoch (tqdm's own format, so that
-    results.clean_notebook drops it from an executed notebook as it drops a bar)."""
+class _EpochLines(tqdm):
+    """A bar that never draws itself (delay=inf) but prints one line at each set_postfix (once per epoch), in tqdm's
+    own format, which results.clean_notebook drops from an executed notebook as it drops a bar."""
 
-    def __init__(self, total, desc):
-        self.total, self.desc, self.n, self.t0 = total, desc, 0, time.perf_counter()
-
-    def update(self, n=1):
-        self.n += n
-
-    def set_postfix(self, refresh=False, **postfix):
-        from tqdm import tqdm
-
-        tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
-        line = tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail)
-        print(line, file=sys.stderr, flush=True)
-
-    def close(self):
-        pass
+    def set_postfix(self, **postfix):
+        super().set_postfix(**postfix)
+        print(self, file=sys.stderr, flush=True)
 
 
 @dataclass
