@@ -373,16 +373,15 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None)
 
 def load_checkpoint(path, map_location="cpu"):
     """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails
-    or cannot be read. A file from before checkpoints carried a hash is loaded unverified."""
+    or cannot be read. (Every checkpoint under a v2 run key was written with its hash.)"""
     path = Path(path)
     try:
         raw = memoryview(path.read_bytes())
-        if raw[: len(CHECKPOINT_MAGIC)] == CHECKPOINT_MAGIC:
-            end = bytes(raw[:200]).index(b"\n")
-            expected, raw = bytes(raw[len(CHECKPOINT_MAGIC) : end]).decode(), raw[end + 1 :]
-            if hashlib.sha256(raw).hexdigest() != expected:
-                raise CorruptCheckpoint(f"checkpoint {path} does not match its recorded sha256")
-        return torch.load(io.BytesIO(raw), map_location=map_location, weights_only=False)
+        header = bytes(raw[:200]).partition(b"\n")[0]
+        payload = raw[len(header) + 1 :]
+        if header != CHECKPOINT_MAGIC + hashlib.sha256(payload).hexdigest().encode():
+            raise CorruptCheckpoint(f"checkpoint {path} does not match its recorded sha256")
+        return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=False)
     except CorruptCheckpoint:
         raise
     except Exception as e:  # torch.load raises many types on a cut or damaged file
