@@ -202,9 +202,9 @@ def train(
         group.setdefault("base_lr", group["lr"])
     checkpoint = Path(checkpoint) if checkpoint else None
     history, elapsed = _resume(checkpoint, model, opt, spec, device, augment_rng)
-    if history and _finished(history, spec, stop_at, epoch_budget) is not None:  # it had ended before
+    if history and (ended := _finished(history, spec, stop_at, epoch_budget)):  # it had ended before
         _previous(checkpoint).unlink(missing_ok=True)
-        return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
+        return RunResult(ended, history, elapsed)
     net = distributed.wrap(model, device) if distributed.current() else model
     if spec.compile:  # the training step only: evaluation runs the eager model (no recompiling for eval mode)
         net = torch.compile(net, backend=spec.compile, dynamic=False)  # the last, partial batch: its own graph
@@ -244,7 +244,7 @@ def train(
     bar.close()
     if checkpoint:
         _previous(checkpoint).unlink(missing_ok=True)  # the run has stopped: its last checkpoint is enough
-    return RunResult(status or _finished(history, spec, stop_at, epoch_budget) or "cap", history, elapsed)
+    return RunResult(status or "cap", history, elapsed)  # no status: no epoch left to train (max_epochs 0)
 
 
 def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
