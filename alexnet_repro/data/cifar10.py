@@ -1,13 +1,10 @@
 """CIFAR-10, decoded once into a cached uint8 array, then served as one tensor on the run's device.
 
-Accepted sources, looked for under the data root (a folder, or the path of an archive):
-  - the official python batches: `cifar-10-batches-py/` (what torchvision downloads), or its
-    `cifar-10-python.tar.gz`; with `download=True` torchvision fetches it on a connected machine;
-  - an image-folder tree: `train/<class>/*.jpg|png` and `test/<class>/*`;
-  - a .tar.gz of such a tree (e.g. `cifar10-jpg.tar.gz`).
-The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, written
-atomically, with the sha256 of their content, which every load checks: a cache that fails or cannot be
-read is reported and rebuilt.
+Accepted sources under the data root (a folder, or the path of an archive): the official python batches
+(`cifar-10-batches-py/`, or `cifar-10-python.tar.gz`; `download=True` has torchvision fetch them), an image-folder
+tree `train/<class>/*` and `test/<class>/*`, or a .tar.gz of one (e.g. `cifar10-jpg.tar.gz`). The decoded arrays are
+cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, with the sha256 of their content, which
+every load checks: a cache that fails is reported and rebuilt.
 """
 
 import hashlib
@@ -218,24 +215,25 @@ def _content_sha256(splits) -> str:
 # ---------------------------------------------------------------------------------------- loading
 
 
-def missing_data_message(root: Path) -> str:
-    return (
-        f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
-        f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
-        f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
-        f"machine with internet access."
-    )
+def _locate(root: Path, download):
+    """(kind, path) of the source under `root`; None where `download` may still fetch it, else DataNotFound."""
+    found = _find_source(root)
+    if found is None and not download:
+        raise DataNotFound(
+            f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, train/ + test/ "
+            f"class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; or "
+            f"$ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a machine with "
+            f"internet access."
+        )
+    return found
 
 
 def check_source(root=None, download=False):
     """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the cache is keyed
     on), or None when it is yet to be downloaded; DataError if it is missing or an archive that does not open."""
-    root = data_root(root)
-    found = _find_source(root)
+    found = _locate(data_root(root), download)
     if found is None:
-        if download:
-            return None
-        raise DataNotFound(missing_data_message(root))
+        return None
     kind, path = found
     key = f"{kind}-{_fingerprint(kind, path)}"
     if path.is_file() and not (cache_dir() / "cifar10" / f"{key}.npz").exists():
@@ -246,17 +244,15 @@ def check_source(root=None, download=False):
 def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     """Load CIFAR-10 from `root` (see module doc), decoding once into the cache."""
     root = data_root(root)
-    found = _find_source(root)
-    if found is None and download:
+    found = _locate(root, download)
+    if found is None:
         import torchvision
 
         try:
             torchvision.datasets.CIFAR10(str(root), train=True, download=True)
         except Exception as e:
             raise DataError(f"download of CIFAR-10 into {root} failed: {e}") from None
-        found = _find_source(root)
-    if found is None:
-        raise DataNotFound(missing_data_message(root))
+        found = _locate(root, download=False)
     kind, path = found
     cache = Path(cache) if cache else cache_dir() / "cifar10"
     check_folder(cache.parent, "the cache folder ($ALEXNET_REPRO_CACHE)")
