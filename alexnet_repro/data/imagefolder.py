@@ -245,24 +245,19 @@ def _building(final: Path):
 
 
 def _few(names, n=5):
-    if not names:
-        return "none"
-    return str(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+    names = sorted(names)
+    return (str(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")) if names else "none"
 
 
 def scan(root: Path):
     """-> classes, {split: [(relative path, label), ...]} in class-interleaved order."""
-    classes = {}
-    for split in SPLITS:
-        classes[split] = sorted(p.name for p in (root / split).iterdir() if p.is_dir() and not p.name.startswith("."))
-    if classes["train"] != classes["val"]:
-        only_train = sorted(set(classes["train"]) - set(classes["val"]))
-        only_val = sorted(set(classes["val"]) - set(classes["train"]))
+    train, val = ({p.name for p in (root / s).iterdir() if p.is_dir() and not p.name.startswith(".")} for s in SPLITS)
+    if train != val:
         raise DataError(
-            f"train/ and val/ in {root} hold different classes: only in train: "
-            f"{_few(only_train)}; only in val: {_few(only_val)}"
+            f"train/ and val/ in {root} hold different classes: only in train: {_few(train - val)}; "
+            f"only in val: {_few(val - train)}"
         )
-    classes = classes["train"]
+    classes = sorted(train)
     if not classes:
         raise DataError(f"{root}/train holds no class folders")
     items = {}
