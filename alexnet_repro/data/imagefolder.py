@@ -41,11 +41,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
+from .. import distributed
 from ..atomic import locked, remove_stale_temps, temp_prefix
+from ..feed import resident_fits
 from ..log import LOG
 from ..paths import cache_dir, data_root, scrub_paths
+from .augment import pixel_pca
 from .errors import ARCHIVE_ERRORS, DataError, DataNotFound, check_folder, unreadable_archive
 from .splits import Splits
 
@@ -76,9 +80,6 @@ class ImageFolderData(Splits):
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
         (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at a time."""
-        import torch
-
-        from ..feed import resident_fits
 
         # np.array copies: a tensor must not alias the read-only map
         def as_tensor(a, dtype=None):
@@ -373,8 +374,6 @@ def _decode_split(root, items, size, out_path, pool, ahead, want_stats):
 
 def pca_from_moments(pixel_sum_rgb, moments, count):
     """augment.pixel_pca in the cache's order: eigvals descending, eigvecs (column i = p_i) signed alike."""
-    from .augment import pixel_pca  # torch: the decoding workers import this module without it
-
     eigvals, eigvecs = (t.numpy() for t in pixel_pca(pixel_sum_rgb, moments, count))
     order = np.argsort(eigvals)[::-1]
     eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
@@ -506,8 +505,6 @@ def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fracti
     check_folder(cache, "the cache folder ($ALEXNET_REPRO_CACHE)")
     out = cache / f"{_stem(source)}-{size}"
     fingerprint = _fingerprint(source)
-    from .. import distributed  # here, not at the top: the decoding workers import this module without torch
-
     # Under torchrun one process per node decodes, the others then open; any two other processes (two runs
     # started at once) take turns on the lock, and the second finds the first's cache.
     with distributed.local_main_first(), locked(cache / f".{out.name}.lock"):

@@ -1,6 +1,5 @@
 """Splits: the one container of a dataset's images and labels, what engine.train() reads (Cifar10 and ImageFolderData
 add their fields). test_* is what the net is evaluated on, whatever the dataset calls it (ImageNet's validation set).
-No torch import here: the ImageFolder decoding workers import the data modules without it.
 """
 
 from dataclasses import dataclass, replace
