@@ -214,7 +214,7 @@ def test_width_and_small_input_forward():
     x = torch.randn(3, 3, 67, 67)
     assert m(x).shape == (3, 10)
     assert m(x.contiguous(memory_format=torch.channels_last)).shape == (3, 10)
-    assert n_params(m) == sum(r["parameters"] for r in layer_table(m))
+    assert n_params(m) == sum(r["parameters"] for r in layer_table(cfg))
 
 
 def test_init_statistics_and_biases():

@@ -13,7 +13,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from .alexnet import AlexNet, AlexNetConfig
+from .alexnet import AlexNet
 
 
 def _mult_adds(module, out):
@@ -25,55 +25,29 @@ def _mult_adds(module, out):
     return 0
 
 
-def layer_table(model_or_cfg, input_size=None):
-    """One dict per layer, in forward order, for one image.
+def _row(layer, kind, out, parameters, mult_adds):
+    keys = ("layer", "kind", "output_shape", "neurons", "parameters", "mult_adds")
+    return dict(zip(keys, (layer, kind, tuple(out.shape[1:]), out[0].numel(), parameters, mult_adds)))
 
-    Keys: layer, kind, output_shape, neurons (output elements per image), parameters, param_share (fraction of all
-    parameters), mult_adds. The first row is the input. A config is traced on the meta device (no memory, no compute); a
-    model runs one zero image in eval mode.
-    """
-    if isinstance(model_or_cfg, AlexNetConfig):
-        cfg = model_or_cfg
-        if input_size is not None:
-            cfg = dataclasses.replace(cfg, input_size=input_size)
-        with torch.device("meta"):
-            model = AlexNet(cfg)
-    else:
-        model = model_or_cfg
-        cfg = model.cfg
-        if input_size is not None and input_size != cfg.input_size:
-            raise ValueError(f"model was built for {cfg.input_size}px input; got input_size={input_size}")
-    device = next(model.parameters()).device
-    x = torch.zeros(1, 3, cfg.input_size, cfg.input_size, device=device)
 
-    shape = tuple(x.shape[1:])
-    rows = [dict(layer="input", kind="input", output_shape=shape, neurons=x[0].numel(), parameters=0, mult_adds=0)]
-    hooks = []
-    for name, m in model.named_modules():
-        if len(list(m.children())) == 0:
+def layer_table(cfg, input_size=None):
+    """One dict per layer, in forward order, for one image of the net `cfg` (at `input_size`, if given), traced on the
+    meta device (no memory, no compute). Keys: layer, kind, output_shape, neurons (output elements per image),
+    parameters, mult_adds, param_share (fraction of all parameters). The first row is the input."""
+    if input_size is not None:
+        cfg = dataclasses.replace(cfg, input_size=input_size)
+    with torch.device("meta"):
+        model, x = AlexNet(cfg).eval(), torch.zeros(1, 3, cfg.input_size, cfg.input_size)
+    rows = [_row("input", "input", x, 0, 0)]
+    names = {m: name.split(".")[-1] for name, m in model.named_modules() if not list(m.children())}
 
-            def hook(m, inp, out, name=name.split(".")[-1]):
-                rows.append(
-                    dict(
-                        layer=name,
-                        kind=type(m).__name__,
-                        output_shape=tuple(out.shape[1:]),
-                        neurons=out[0].numel(),
-                        parameters=sum(p.numel() for p in m.parameters()),
-                        mult_adds=_mult_adds(m, out),
-                    )
-                )
+    def hook(m, inp, out):
+        rows.append(_row(names[m], type(m).__name__, out, sum(p.numel() for p in m.parameters()), _mult_adds(m, out)))
 
-            hooks.append(m.register_forward_hook(hook))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+    for m in names:
+        m.register_forward_hook(hook)
+    with torch.no_grad():
+        model(x)
     total = sum(r["parameters"] for r in rows)
     for r in rows:
         r["param_share"] = r["parameters"] / total
