@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
+from .log import LOG
 from .optim import build_optimizer, lr_factor
 from .seeds import Streams, order_generator, seed_everything
 
@@ -42,7 +43,7 @@ TRAINING_VERSION = "2"
 def pick_device(requested=None) -> torch.device:
     """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
     if requested in (None, "", "auto"):
-        return distributed.local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(requested)
     except (RuntimeError, TypeError):
@@ -404,5 +405,5 @@ def _resume_state(path: Path, device):
             fallback = (
                 "the previous epoch's checkpoint" if candidate == path and _previous(path).exists() else "scratch"
             )
-            print(f"warning: {e}; set aside as {aside.name}; this run resumes from {fallback}", file=sys.stderr)
+            LOG.warning(f"{e}; set aside as {aside.name}; this run resumes from {fallback}")
     return None
