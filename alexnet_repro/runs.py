@@ -96,21 +96,10 @@ def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=No
 
 
 def cached_train(
-    work_dir,
-    description: dict,
-    build_model,
-    data,
-    normalize,
-    spec,
-    *,
-    epoch_budget=None,
-    stop_at=None,
-    desc="train",
-    mirror=None,
-    **train_kwargs,
+    work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None, mirror=None, **train_kwargs
 ) -> RunResult:
-    """Train (or resume, or just load) the run that `description` identifies; with a `mirror` (see the module
-    docstring), a run finished there is loaded from it, and a run finished here is recorded there."""
+    """Train (or resume, or just load) the run that `description` identifies (train_kwargs go to engine.train); with
+    a `mirror` (see the module docstring), a run finished there is loaded from it, one finished here recorded there."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
     record = _read_record(record_path) if distributed.from_main(record_path.exists()) else None
@@ -128,15 +117,7 @@ def cached_train(
     seed_everything(spec.seed, "init")
     model = build_model()
     result = train(
-        model,
-        data,
-        normalize,
-        spec,
-        checkpoint=folder / "checkpoint.pt",
-        epoch_budget=epoch_budget,
-        stop_at=stop_at,
-        desc=desc,
-        **train_kwargs,
+        model, data, normalize, spec, checkpoint=folder / "checkpoint.pt", epoch_budget=epoch_budget, **train_kwargs
     )
     if distributed.is_main():
         # The commit that trained it: a result assembled later from stored runs names these, not only its own.
