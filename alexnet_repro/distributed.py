@@ -18,8 +18,8 @@ SyncBatchNorm on CUDA; gloo on CPU has none, so there each process normalizes by
 
 import datetime
 import os
+from collections import namedtuple
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
@@ -31,13 +31,7 @@ from .seeds import derive_seed
 LONG_WAIT = datetime.timedelta(hours=12)
 
 
-@dataclass(frozen=True)
-class World:
-    rank: int
-    size: int
-    local_rank: int
-    backend: str
-
+World = namedtuple("World", "rank size local_rank backend")
 
 _world = None
 _long_group = None
