@@ -508,21 +508,13 @@ def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fracti
     # Under torchrun one process per node decodes, the others then open; any two other processes (two runs
     # started at once) take turns on the lock, and the second finds the first's cache.
     with distributed.local_main_first(), locked(cache / f".{out.name}.lock"):
-        meta = _read_meta(out)
-
-        def current(m):
-            return (
-                m
-                and m.get("source_fingerprint") == fingerprint
-                and m.get("size") == size
-                and m.get("format_version") == FORMAT_VERSION
-            )
-
-        if current(meta) and (problem := _corruption(out, meta)):
-            meta = {"corrupt": problem}
-        if meta and "corrupt" in meta:
-            LOG.warning(f"cache {meta['corrupt']}; rebuilding it from {source}")
-        if not current(meta):
+        meta = _read_meta(out) or {}
+        key = (meta.get("source_fingerprint"), meta.get("size"), meta.get("format_version"))
+        current = key == (fingerprint, size, FORMAT_VERSION)
+        problem = _corruption(out, meta) if current else meta.get("corrupt")
+        if problem:
+            LOG.warning(f"cache {problem}; rebuilding it from {source}")
+        if problem or not current:
             archive = _is_archive(source)
             root = find_root(extract_archive(source, cache) if archive else source)
             sha = _sha256_file(source) if archive else None
