@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..log import LOG
@@ -87,8 +88,6 @@ def _fingerprint(kind, path: Path) -> str:
 
 
 def _decode_image(raw: bytes, name: str) -> np.ndarray:
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(raw)) as im:
             arr = np.asarray(to_rgb(im))
@@ -99,21 +98,13 @@ def _decode_image(raw: bytes, name: str) -> np.ndarray:
     return arr
 
 
-def _split_class(relpath: str):
-    """'train/cat/0001.jpg' -> ('train', 'cat'); anything else -> None."""
-    parts = Path(relpath).parts
-    if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
-        return parts[-3], parts[-2]
-    return None
-
-
 def _collect(items):
-    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} with classes checked."""
+    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} of the images at <split>/<class>/<name>."""
     found = {s: {} for s in SPLITS}
     for relpath, read in items:
-        sc = _split_class(relpath)
-        if sc:
-            found[sc[0]].setdefault(sc[1], []).append((relpath, read))
+        parts = Path(relpath).parts
+        if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
+            found[parts[-3]].setdefault(parts[-2], []).append((relpath, read))
     for split in SPLITS:
         missing = [c for c in CLASSES if c not in found[split]]
         extra = [c for c in found[split] if c not in CLASSES]
