@@ -210,30 +210,25 @@ def make_layers(cfg, column=None):
     return nn.Sequential(features), nn.Sequential(classifier)
 
 
-def init_weights(features, classifier, cfg):
-    """T3: weights ~ N(0, init_std); biases 1 (cfg.hidden_bias) in conv2, conv4, conv5, fc6, fc7, else 0."""
-    bias = {spec.name: spec.bias * cfg.hidden_bias for spec in conv_plan(cfg)}
-    bias |= {"fc6": cfg.hidden_bias, "fc7": cfg.hidden_bias, "fc8": 0.0}
-    for seq in (features, classifier):
-        for name, m in seq.named_children():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(m.weight, 0.0, cfg.init_std)
-                nn.init.constant_(m.bias, bias[name])
-
-
 class AlexNet(nn.Module):
     def __init__(self, cfg=None):
         super().__init__()
-        self.cfg = cfg or AlexNetConfig()
-        self.features, self.classifier = make_layers(self.cfg)
-        init_weights(self.features, self.classifier, self.cfg)
+        self.cfg = cfg = cfg or AlexNetConfig()
+        self.features, self.classifier = make_layers(cfg)
+        # T3: weights ~ N(0, init_std); biases 1 (cfg.hidden_bias) in conv2, conv4, conv5, fc6, fc7, else 0
+        bias = {spec.name: spec.bias * cfg.hidden_bias for spec in conv_plan(cfg)}
+        bias |= {"fc6": cfg.hidden_bias, "fc7": cfg.hidden_bias, "fc8": 0.0}
+        for name, m in [*self.features.named_children(), *self.classifier.named_children()]:
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, cfg.init_std)
+                nn.init.constant_(m.bias, bias[name])
 
     def forward(self, x):
         return self.classifier(self.features(x).flatten(1))
 
 
 def build_alexnet(cfg=None):
-    return AlexNet(cfg or AlexNetConfig())
+    return AlexNet(cfg)
 
 
 # The CIFAR-10 AlexNet's size (measured on the 2-core CPU: see claims/cifar_family.py): a quarter of
