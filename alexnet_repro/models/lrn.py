@@ -117,30 +117,31 @@ def _rows(a):
     return a.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(-1, a.shape[1])
 
 
+def _maps(rows, shape):
+    """The inverse of _rows: NCHW maps of `shape` in channels_last memory."""
+    n, c, h, w = shape
+    return rows.reshape(n, h, w, c).permute(0, 3, 1, 2)
+
+
 class _BF16LRNFunction(torch.autograd.Function):
     """LRN of bf16 maps, computed in fp32 around a matmul window sum (see the module docstring)."""
 
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        rows = _rows(a)
         band = _band(a.shape[1], size, a.device, torch.bfloat16)
-        out, r = _BF16_FORWARD(rows, band, alpha, beta, k)
-        # The input itself is saved, not `rows`: for channels_last maps `rows` is a view of it, and a view of an
+        out, r = _BF16_FORWARD(_rows(a), band, alpha, beta, k)
+        # The input itself is saved, not its rows: for channels_last maps they are a view of it, and a view of an
         # input saved by an autograd.Function fails when the whole net is compiled (dynamo's rule on aliases).
         # Taking the view again in backward is free; other layouts pay one copy there.
         ctx.save_for_backward(a, r, band)
         ctx.hyper = (alpha, beta, k)
-        return out.reshape(a.shape[0], a.shape[2], a.shape[3], a.shape[1]).permute(0, 3, 1, 2)  # channels_last
+        return _maps(out, a.shape)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         a, r, band = ctx.saved_tensors
-        alpha, beta, k = ctx.hyper
-        rows, shape = _rows(a), (a.shape[0], a.shape[2], a.shape[3], a.shape[1])
-        g_rows = _rows(g)
-        grad = _BF16_BACKWARD(g_rows, rows, r, band, alpha, beta, k)
-        return grad.reshape(shape).permute(0, 3, 1, 2), None, None, None, None
+        return _maps(_BF16_BACKWARD(_rows(g), _rows(a), r, band, *ctx.hyper), a.shape), None, None, None, None
 
 
 class _LRNFunction(torch.autograd.Function):
