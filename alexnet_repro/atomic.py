@@ -1,12 +1,8 @@
 """Atomic writes, and the clean-up of the temp files a killed writer leaves behind.
 
-A file is written to a temp file beside it, named `.<name>.tmp-<pid>-<random>`, and renamed into
-place, so a reader never sees half a file. A process killed mid-write (kill -9, a lost machine)
-leaves its temp file behind; `remove_stale_temps` deletes those whose writer is no longer alive,
-and every writer of a large file (a checkpoint, a decoded dataset) calls it before writing again.
-
-Two processes that build the same thing (a decoded dataset) take turns under `locked`: the second then
-finds the first's work done, and no process deletes a tree another is reading.
+A file is written to `.<name>.tmp-<pid>-<random>` beside it and renamed into place, so a reader never sees half a
+file. A writer killed mid-write leaves its temp file; `remove_stale_temps` deletes those whose writer is gone, and
+every writer of a large file calls it first. Two processes building the same thing take turns under `locked`.
 """
 
 import contextlib

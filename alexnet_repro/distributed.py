@@ -1,9 +1,8 @@
 """Data-parallel training across the processes torchrun starts: one process per GPU (or per CPU worker).
 
-torchrun puts RANK, WORLD_SIZE and LOCAL_RANK (and the rendezvous address) in each process's
-environment; `init()` joins them into one process group, NCCL on CUDA and gloo on CPU, and the
-engine trains through PyTorch's own DistributedDataParallel (`wrap`). Nothing here starts, watches
-or restarts processes: torchrun does, and a rerun resumes from the run store's checkpoints.
+`init()` joins torchrun's processes into one group (NCCL on CUDA, gloo on CPU) and the engine trains through
+PyTorch's DistributedDataParallel (`wrap`). Nothing here starts or restarts processes: torchrun does, and a rerun
+resumes from the run store's checkpoints.
 
 `TrainSpec.batch_size` is the *global* batch (the paper's 128 images in total, not per GPU), so the
 learning rate is unchanged. Every step each process takes its rows of the global batch in the order
@@ -19,8 +18,8 @@ SyncBatchNorm on CUDA; gloo on CPU has none, so there each process normalizes by
 
 import datetime
 import os
+from collections import namedtuple
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
@@ -32,13 +31,7 @@ from .seeds import derive_seed
 LONG_WAIT = datetime.timedelta(hours=12)
 
 
-@dataclass(frozen=True)
-class World:
-    rank: int
-    size: int
-    local_rank: int
-    backend: str
-
+World = namedtuple("World", "rank size local_rank backend")
 
 _world = None
 _long_group = None
@@ -119,8 +112,7 @@ def local_device(device: torch.device) -> torch.device:
 
 
 def shard(n, of=None, size=None):
-    """(start, stop) of the rows among n that rank `of` (default: this process) takes: as even as
-    possible, every row exactly once, in order."""
+    """(start, stop) of the rows among n that rank `of` (default: this process) takes: every row once, in order."""
     of = rank() if of is None else of
     size = world_size() if size is None else size
     return n * of // size, n * (of + 1) // size

@@ -1,15 +1,10 @@
-"""The training engine: one run = one model trained on one device-resident dataset.
+"""The training engine: one run = one model trained on one dataset, its uint8 NHWC images on the run's device.
 
-airbench-style: the images stay one uint8 NHWC tensor on the run's device; each minibatch is
-indexed out of it and converted/normalized there (channels_last, so the NHWC bytes are already
-in the layout the convolutions want). No DataLoader in the hot loop.
-
-A run checkpoints atomically at every epoch end (with the sha256 of its payload) and, started again
-with the same spec and checkpoint path, resumes and ends bit-identical to an uninterrupted run on CPU;
-a checkpoint that fails its hash is set aside and the run resumes from the previous epoch's, or from
-scratch. Under torchrun the same loop trains through DistributedDataParallel (distributed.py); images
-that do not fit on the device are streamed from the host (feed.py), with the same batches. Every
-random stream is derived from the run's seed by purpose (seeds.py), so the arms of a comparison share them.
+airbench-style: each minibatch is indexed out of the images and normalized there (channels_last: the NHWC bytes are
+already the convolutions' layout); no DataLoader. A run checkpoints atomically at every epoch end and, started again,
+resumes bit-identical to an uninterrupted run on CPU; a checkpoint that fails its sha256 is set aside and the run
+resumes from the previous epoch's. Under torchrun the same loop trains through DistributedDataParallel
+(distributed.py); images too large for the device are streamed (feed.py), with the same batches.
 """
 
 import hashlib
@@ -23,17 +18,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from . import distributed, feed
 from .atomic import atomic_write_bytes, remove_stale_temps
+from .log import LOG
 from .optim import build_optimizer, lr_factor
 from .seeds import Streams, order_generator, seed_everything
 
 PRECISIONS = ("fp32", "bf16")
-# TrainSpec.compile: "" trains eagerly (the default); a torch.compile backend compiles the training step
-# ("inductor" on a GPU; "aot_eager" captures the same graph without generating code, for CPU tests).
-# Compiled kernels fuse and reorder float operations, so a compiled run is its own run (its own key);
-# tests/test_fast_path.py bounds how far it strays from eager fp32.
+# TrainSpec.compile: a torch.compile backend for the training step ("aot_eager" captures the graph without generating
+# code, for CPU tests). Compiled kernels reorder float operations: a compiled run is its own run (its own key).
 COMPILE_BACKENDS = ("", "inductor", "aot_eager")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
@@ -48,7 +43,7 @@ TRAINING_VERSION = "2"
 def pick_device(requested=None) -> torch.device:
     """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
     if requested in (None, "", "auto"):
-        return distributed.local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+        requested = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(requested)
     except (RuntimeError, TypeError):
@@ -145,36 +140,22 @@ def _synced_clock(device):
 def _progress(total, desc):
     """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
     is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
-    from tqdm import tqdm
-
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
     if mode == "lines" and not quiet:
-        return _EpochLines(total, desc)
+        return _EpochLines(total=total, desc=desc, delay=math.inf, file=sys.stderr)
     return tqdm(
         total=total, desc=desc, disable=quiet, leave=False, mininterval=2.0, file=sys.stderr, dynamic_ncols=True
     )
 
 
-class _EpochLines:
-    """tqdm's interface as `train` uses it, printing one line per epoch (tqdm's own format, so that
-    results.clean_notebook drops it from an executed notebook as it drops a bar)."""
+class _EpochLines(tqdm):
+    """A bar that never draws itself (delay=inf) but prints one line at each set_postfix (once per epoch), in tqdm's
+    own format, which results.clean_notebook drops from an executed notebook as it drops a bar."""
 
-    def __init__(self, total, desc):
-        self.total, self.desc, self.n, self.t0 = total, desc, 0, time.perf_counter()
-
-    def update(self, n=1):
-        self.n += n
-
-    def set_postfix(self, refresh=False, **postfix):
-        from tqdm import tqdm
-
-        tail = ", ".join(f"{k}={v}" for k, v in postfix.items())
-        line = tqdm.format_meter(self.n, self.total, time.perf_counter() - self.t0, prefix=self.desc, postfix=tail)
-        print(line, file=sys.stderr, flush=True)
-
-    def close(self):
-        pass
+    def set_postfix(self, **postfix):
+        super().set_postfix(**postfix)
+        print(self, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -204,14 +185,12 @@ def train(
 ) -> RunResult:
     """Train `model` on `data` (a dataset on the model's device) by `spec`.
 
-    stop_at(history) -> bool ends the run with status "target" (e.g. 25% training error reached); epoch_budget caps this
-    run below spec.max_epochs (status "budget": a sweep pruning a run that is already slower than the fastest so far).
-    Each history row holds the running training error over the epoch's minibatches (what cuda-convnet prints and the
-    paper's Fig. 1 plots), the error of an evaluation pass at the epoch's end over the training images of `train_eval`
-    (a dataset; default `data` itself), and the test error (every epoch, or with test_every_epoch=False only at the
-    run's last epoch, where a claim needs only the final test error). augment(batch_u8, streams) -> float input replaces
-    normalize(batch) in training; it draws its randomness from streams(purpose) (see seeds.Streams). The optimizer is
-    built from the spec (optim.build_optimizer); make_optimizer(model) replaces it only in tests that inject a fault.
+    stop_at(history) -> bool ends the run with status "target"; epoch_budget caps it below spec.max_epochs (status
+    "budget": a sweep pruning a run already slower than the fastest so far). Each history row holds the running
+    training error over the epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), the error of a pass over
+    `train_eval`'s training images (default `data`) and the test error (every epoch, or with test_every_epoch=False only
+    at the last). augment(batch_u8, streams) -> input replaces normalize in training, drawing from streams(purpose)
+    (seeds.Streams). make_optimizer(model) replaces optim.build_optimizer(model, spec) in tests that inject a fault.
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
@@ -224,9 +203,9 @@ def train(
         group.setdefault("base_lr", group["lr"])
     checkpoint = Path(checkpoint) if checkpoint else None
     history, elapsed = _resume(checkpoint, model, opt, spec, device, augment_rng)
-    if history and _finished(history, spec, stop_at, epoch_budget) is not None:  # it had ended before
+    if history and (ended := _finished(history, spec, stop_at, epoch_budget)):  # it had ended before
         _previous(checkpoint).unlink(missing_ok=True)
-        return RunResult(_finished(history, spec, stop_at, epoch_budget), history, elapsed)
+        return RunResult(ended, history, elapsed)
     net = distributed.wrap(model, device) if distributed.current() else model
     if spec.compile:  # the training step only: evaluation runs the eager model (no recompiling for eval mode)
         net = torch.compile(net, backend=spec.compile, dynamic=False)  # the last, partial batch: its own graph
@@ -266,7 +245,7 @@ def train(
     bar.close()
     if checkpoint:
         _previous(checkpoint).unlink(missing_ok=True)  # the run has stopped: its last checkpoint is enough
-    return RunResult(status or _finished(history, spec, stop_at, epoch_budget) or "cap", history, elapsed)
+    return RunResult(status or "cap", history, elapsed)  # no status: no epoch left to train (max_epochs 0)
 
 
 def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
@@ -395,16 +374,15 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None)
 
 def load_checkpoint(path, map_location="cpu"):
     """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails
-    or cannot be read. A file from before checkpoints carried a hash is loaded unverified."""
+    or cannot be read. (Every checkpoint under a v2 run key was written with its hash.)"""
     path = Path(path)
     try:
         raw = memoryview(path.read_bytes())
-        if raw[: len(CHECKPOINT_MAGIC)] == CHECKPOINT_MAGIC:
-            end = bytes(raw[:200]).index(b"\n")
-            expected, raw = bytes(raw[len(CHECKPOINT_MAGIC) : end]).decode(), raw[end + 1 :]
-            if hashlib.sha256(raw).hexdigest() != expected:
-                raise CorruptCheckpoint(f"checkpoint {path} does not match its recorded sha256")
-        return torch.load(io.BytesIO(raw), map_location=map_location, weights_only=False)
+        header = bytes(raw[:200]).partition(b"\n")[0]
+        payload = raw[len(header) + 1 :]
+        if header != CHECKPOINT_MAGIC + hashlib.sha256(payload).hexdigest().encode():
+            raise CorruptCheckpoint(f"checkpoint {path} does not match its recorded sha256")
+        return torch.load(io.BytesIO(payload), map_location=map_location, weights_only=False)
     except CorruptCheckpoint:
         raise
     except Exception as e:  # torch.load raises many types on a cut or damaged file
@@ -427,5 +405,5 @@ def _resume_state(path: Path, device):
             fallback = (
                 "the previous epoch's checkpoint" if candidate == path and _previous(path).exists() else "scratch"
             )
-            print(f"warning: {e}; set aside as {aside.name}; this run resumes from {fallback}", file=sys.stderr)
+            LOG.warning(f"{e}; set aside as {aside.name}; this run resumes from {fallback}")
     return None

@@ -77,16 +77,13 @@ def _source(images, labels, chunks):
 def epoch_batches(images, labels, perm, batch_size):
     """This process's Batch of each global batch of `batch_size` in the order `perm` (a CPU permutation
     of the split, the same on every process), the last one partial."""
-    n, size = len(perm), distributed.world_size()
-    steps = []
-    for i in range(0, n, batch_size):
-        total = min(batch_size, n - i)
-        a, b = distributed.shard(total)
-        steps.append((i + a, i + b, (a, b, total)))
+    n = len(perm)
+    totals = [(i, min(batch_size, n - i)) for i in range(0, n, batch_size)]
+    steps = [(i, (*distributed.shard(total), total)) for i, total in totals]
     order = perm.to(labels.device) if is_resident(images) else perm.numpy()
-    chunks = (order[lo:hi] for lo, hi, _ in steps)
-    for (x, y), (_, _, rows) in zip(_source(images, labels, chunks), steps):
-        yield (Batch(x, y) if size == 1 else Batch(x, y, rows, distributed.share(rows[1] - rows[0], rows[2])))
+    chunks = (order[i + a : i + b] for i, (a, b, _) in steps)
+    for (x, y), (_, (a, b, total)) in zip(_source(images, labels, chunks), steps):
+        yield Batch(x, y, None if distributed.world_size() == 1 else (a, b, total), distributed.share(b - a, total))
 
 
 def eval_batches(images, labels, batch_size):
@@ -112,15 +109,13 @@ def _file_rows(images):
 
 
 def stream(images, labels, chunks, device="cpu"):
-    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of `chunks` (any
-    iterable, read lazily), with the next batch read in a background thread while the caller works on this one (numpy
-    and pread release the GIL while copying).
+    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of `chunks` (read
+    lazily), the next batch read in a background thread meanwhile (numpy and pread release the GIL).
 
-    A batch's rows are read in file order (sorted) straight into the host buffer at their places in idx, so the batch is
-    exactly images[idx] and never aliases the read-only map. On CUDA that buffer is pinned and the host-to-device copy
-    runs on a side stream, overlapping the model's kernels instead of queueing between them; the consumer's stream waits
-    on an event recorded after the copy, and the batch is marked as used there (`record_stream`) so the caching
-    allocator does not hand its memory back to the copy stream too early."""
+    Rows are read in file order straight into their places in the host buffer: exactly images[idx], never aliasing
+    the read-only map. On CUDA the buffer is pinned and copied on a side stream, overlapping the model's kernels; the
+    consumer's stream waits on an event recorded after the copy, and `record_stream` keeps the caching allocator
+    from handing the batch's memory back to the copy stream too early."""
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     labels = np.asarray(labels)

@@ -52,26 +52,19 @@ def param_groups(model: nn.Module, weight_decay=5e-4, decay_biases=False):
 
 
 class PlateauSchedule:
-    """T4: one learning rate for all layers, divided by `factor` when the validation error has
-    not improved (by more than `threshold`) for `patience` evaluations in a row, at most
-    `max_decays` times. The paper gives no patience; 3 evaluations is our choice. After a
-    decay the count restarts, the best error is kept.
+    """T4: one learning rate for all layers, divided by `factor` when the validation error has not improved for
+    `patience` evaluations in a row (the paper gives no patience; 3 is our choice), at most `max_decays` times. After a
+    decay the count restarts; the best error is kept."""
 
-        sched = PlateauSchedule(opt, lr=0.01)
-        for epoch ...: train; sched.step(val_error)
-    """
-
-    def __init__(self, optimizer, lr=0.01, factor=0.1, patience=3, max_decays=3, threshold=0.0):
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor}")
-        if patience < 1:
-            raise ValueError(f"patience must be >= 1, got {patience}")
-        self.optimizer = optimizer
-        self.lr, self.factor, self.patience = lr, factor, patience
-        self.max_decays, self.threshold = max_decays, threshold
-        self.best = float("inf")
-        self.bad_evals = 0
-        self.num_decays = 0
+    def __init__(self, optimizer, lr=0.01, factor=0.1, patience=3, max_decays=3):
+        self.optimizer, self.lr, self.factor, self.patience, self.max_decays = (
+            optimizer,
+            lr,
+            factor,
+            patience,
+            max_decays,
+        )
+        self.best, self.bad_evals, self.num_decays = float("inf"), 0, 0
         self._apply()
 
     def _apply(self):
@@ -80,15 +73,14 @@ class PlateauSchedule:
 
     def step(self, val_error):
         """Record one validation error; returns True if the learning rate was just divided."""
-        if val_error < self.best - self.threshold:
+        if val_error < self.best:
             self.best, self.bad_evals = val_error, 0
             return False
         self.bad_evals += 1
         if self.bad_evals < self.patience or self.num_decays >= self.max_decays:
             return False
         self.lr *= self.factor
-        self.num_decays += 1
-        self.bad_evals = 0
+        self.num_decays, self.bad_evals = self.num_decays + 1, 0
         self._apply()
         return True
 

@@ -1,16 +1,12 @@
 """A store of finished and in-progress training runs, so an interrupted claim resumes.
 
-Each run is keyed by a hash of everything that determines it (model, training spec, data) and of
-the version of the code that trains it (engine.TRAINING_VERSION). Its
-folder holds the per-epoch checkpoint while it trains and record.json once it has stopped. A claim
-rerun with the same config finds its finished runs here and resumes its unfinished one from the
-last epoch-end checkpoint. Checkpoints live in the cache, never in the repo.
+Each run is keyed by a hash of everything that determines it (model, training spec, data) and of the version of the
+code that trains it (engine.TRAINING_VERSION). Its folder (in the cache, never the repo) holds the epoch-end
+checkpoint while it trains and record.json once it has stopped.
 
-A campaign longer than one session (the cpu-regime scale) needs its finished runs to outlive the machine
-that trained them: its store has a *mirror* in the repository (results/runs/<family>/<scale>/<key>/), which
-holds each finished run's record (curves, final metrics) and the small evaluations cached beside it, never a
-checkpoint. A run found in the mirror is not trained again; what a later session assembles from it names the
-commit that trained it.
+A campaign longer than one session (the cpu-regime scale) keeps its finished runs in a *mirror* in the repository
+(results/runs/<family>/<scale>/<key>/): each run's record and the small evaluations cached beside it, never a
+checkpoint. A run found there is not trained again; what is assembled from it names the commit that trained it.
 """
 
 import hashlib
@@ -25,7 +21,7 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, spec_identity, train
+from .engine import TRAINING_VERSION, CorruptCheckpoint, RunResult, load_checkpoint, pick_device, spec_identity, train
 from .log import LOG
 from .paths import runs_dir
 from .results import atomic_write_json, device_name, git_commit
@@ -39,13 +35,16 @@ def run_key(description: dict) -> str:
     return hashlib.sha256(json.dumps(keyed, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def _stored(root, key, name):
+    """The file `name` of run `key` in `root` (a store or its mirror), or None."""
+    path = Path(root) / key / name if root else None
+    return json.loads(path.read_text()) if path and path.exists() else None
+
+
 def stored_record(work_dir, description: dict, mirror=None):
     """The record.json of a finished run (in the store, else in its mirror), or None."""
-    for root in (work_dir, mirror):
-        path = Path(root) / run_key(description) / "record.json" if root else None
-        if path and path.exists():
-            return json.loads(path.read_text())
-    return None
+    found = _stored(work_dir, run_key(description), "record.json")
+    return found if found is not None else _stored(mirror, run_key(description), "record.json")
 
 
 def _to_mirror(folder: Path, mirror, name):
@@ -56,21 +55,8 @@ def _to_mirror(folder: Path, mirror, name):
             atomic_write_json(target, json.loads((folder / name).read_text()))
 
 
-def _from_mirror(folder: Path, mirror, name):
-    """The mirror's copy of a run's file `name`, or None."""
-    path = Path(mirror) / folder.name / name if mirror else None
-    return json.loads(path.read_text()) if path and path.exists() else None
-
-
 def default_work_dir(claim: str, scale: str) -> Path:
     return runs_dir() / claim / scale
-
-
-def _complete(record, epoch_budget):
-    """A stored run answers this request unless it was cut by a smaller budget than asked now."""
-    if record["status"] != "budget":
-        return True
-    return epoch_budget is not None and record["epoch_budget"] >= epoch_budget
 
 
 def final_model(work_dir, description: dict, build_model):
@@ -99,7 +85,7 @@ def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=No
     if distributed.from_main(path.exists()):  # under torchrun every process takes the same branch
         _to_mirror(folder, mirror, path.name)
         return json.loads(path.read_text())
-    mirrored = _from_mirror(folder, mirror, path.name)
+    mirrored = _stored(mirror, folder.name, path.name)
     if mirrored is not None:
         return mirrored
     out = compute()  # on every process under torchrun (compute may hold collectives); rank 0 writes it
@@ -110,29 +96,20 @@ def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=No
 
 
 def cached_train(
-    work_dir,
-    description: dict,
-    build_model,
-    data,
-    normalize,
-    spec,
-    *,
-    epoch_budget=None,
-    stop_at=None,
-    desc="train",
-    mirror=None,
-    **train_kwargs,
+    work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None, mirror=None, **train_kwargs
 ) -> RunResult:
-    """Train (or resume, or just load) the run that `description` identifies; with a `mirror` (see the module
-    docstring), a run finished there is loaded from it, and a run finished here is recorded there."""
+    """Train (or resume, or just load) the run that `description` identifies (train_kwargs go to engine.train); with
+    a `mirror` (see the module docstring), a run finished there is loaded from it, one finished here recorded there."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
     record = _read_record(record_path) if distributed.from_main(record_path.exists()) else None
     if record:
         _to_mirror(folder, mirror, record_path.name)
     else:
-        record = _from_mirror(folder, mirror, record_path.name)
-    if record and _complete(record, epoch_budget):  # under torchrun every process takes the same branch
+        record = _stored(mirror, folder.name, record_path.name)
+    # A stored run answers unless a smaller budget than asked now cut it; under torchrun every process agrees.
+    cut = record and record["status"] == "budget" and (epoch_budget is None or record["epoch_budget"] < epoch_budget)
+    if record and not cut:
         # JSON has no NaN: the store writes null where a row had none (a diverged run's loss)
         history = [{k: math.nan if v is None else v for k, v in row.items()} for row in record["history"]]
         return RunResult(record["status"], history, record["wall_time_s"])
@@ -140,15 +117,7 @@ def cached_train(
     seed_everything(spec.seed, "init")
     model = build_model()
     result = train(
-        model,
-        data,
-        normalize,
-        spec,
-        checkpoint=folder / "checkpoint.pt",
-        epoch_budget=epoch_budget,
-        stop_at=stop_at,
-        desc=desc,
-        **train_kwargs,
+        model, data, normalize, spec, checkpoint=folder / "checkpoint.pt", epoch_budget=epoch_budget, **train_kwargs
     )
     if distributed.is_main():
         # The commit that trained it: a result assembled later from stored runs names these, not only its own.
@@ -207,9 +176,7 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
                 future.result()
                 print(f"  done: {job}", file=sys.stderr)
 
-    on_cpu = common.get("device") == "cpu" or (
-        common.get("device") in (None, "", "auto") and not torch.cuda.is_available()
-    )
+    on_cpu = pick_device(common.get("device")).type == "cpu"
     threads_each = max(1, (os.cpu_count() or 1) // jobs) if on_cpu else 0
     with (
         ProcessPoolExecutor(

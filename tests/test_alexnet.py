@@ -214,7 +214,7 @@ def test_width_and_small_input_forward():
     x = torch.randn(3, 3, 67, 67)
     assert m(x).shape == (3, 10)
     assert m(x.contiguous(memory_format=torch.channels_last)).shape == (3, 10)
-    assert n_params(m) == sum(r["parameters"] for r in layer_table(m))
+    assert n_params(m) == sum(r["parameters"] for r in layer_table(cfg))
 
 
 def test_init_statistics_and_biases():
@@ -290,7 +290,7 @@ def test_two_device_equals_grouped(kw):
     torch.manual_seed(0)
     grouped = build_alexnet(cfg)
     two = TwoDeviceAlexNet(cfg, devices=("cpu", "cpu"))
-    two.load_grouped_state_dict(grouped.state_dict())
+    two.load_state_dict(grouped.state_dict())
     col0 = two.columns[0]
     assert col0.features.conv2.weight.shape == (
         grouped.features.conv2.out_channels // 2,
@@ -316,7 +316,7 @@ def test_two_device_equals_grouped(kw):
         torch.testing.assert_close(torch.cat([g0[key], g1[key]]), g, rtol=1e-4, atol=1e-6, msg=key)
 
     # weights (and BN statistics) round-trip
-    for key, t in two.grouped_state_dict().items():
+    for key, t in two.state_dict().items():
         torch.testing.assert_close(t, grouped.state_dict()[key], msg=key)
 
 
@@ -324,7 +324,7 @@ def test_two_device_eval_with_dropout_matches():
     cfg = AlexNetConfig(width=0.125, input_size=67, num_classes=10)
     grouped = build_alexnet(cfg).eval()
     two = TwoDeviceAlexNet(cfg).eval()
-    two.load_grouped_state_dict(grouped.state_dict())
+    two.load_state_dict(grouped.state_dict())
     x = torch.randn(2, 3, 67, 67)
     with torch.no_grad():
         torch.testing.assert_close(two(x), grouped(x), rtol=1e-4, atol=1e-5)
@@ -337,7 +337,7 @@ def test_two_device_on_two_gpus():
     cfg = AlexNetConfig(width=0.25, input_size=99, num_classes=10, dropout=0.0)
     grouped = build_alexnet(cfg).eval()
     two = TwoDeviceAlexNet(cfg, devices=("cuda:0", "cuda:1")).eval()
-    two.load_grouped_state_dict(grouped.state_dict())
+    two.load_state_dict(grouped.state_dict())
     assert two.columns[1].features.conv1.weight.device == torch.device("cuda:1")
     x = torch.randn(2, 3, 99, 99)
     with torch.no_grad():

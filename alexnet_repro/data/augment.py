@@ -118,15 +118,14 @@ def pixel_pca(pixel_sum, moments, count):
     return torch.linalg.eigh(cov / 255.0**2)
 
 
-def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None, pixel_scale=255.0):
-    """D3: add sum_i alpha_i * lambda_i * p_i to every pixel, alpha_i ~ N(0, std) drawn per image
-    per call. eigvals/eigvecs are those of the covariance of pixels in [0, 1] (column i = p_i);
-    the shift is scaled by `pixel_scale` to the units of x (0-255 here). In place; returns x.
-    Additive, so it commutes with mean subtraction and cropping."""
+def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None):
+    """D3: add sum_i alpha_i * lambda_i * p_i to every pixel, alpha_i ~ N(0, std) drawn per image per call, in place.
+    eigvals/eigvecs are those of the covariance of pixels in [0, 1] (column i = p_i): the shift is scaled by 255 to
+    x's 0-255 units. Additive, so it commutes with mean subtraction and cropping."""
     eigvals = torch.as_tensor(eigvals, dtype=FLOAT, device=x.device)
     eigvecs = torch.as_tensor(eigvecs, dtype=FLOAT, device=x.device)
     alpha = _draw(lambda k, g: torch.randn(k, 3, generator=g, device=x.device, dtype=FLOAT), len(x), generator) * std
-    shift = (alpha * eigvals) @ eigvecs.T * pixel_scale  # (B, 3): sum_i alpha_i lambda_i p_i
+    shift = (alpha * eigvals) @ eigvecs.T * 255.0  # (B, 3): sum_i alpha_i lambda_i p_i
     n, _, h, w = x.shape
     if x.is_contiguous(memory_format=torch.channels_last):
         # Add the shift tiled along each NHWC row (w pixels x RGB): a long contiguous inner loop,

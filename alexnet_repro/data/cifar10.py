@@ -1,13 +1,10 @@
 """CIFAR-10, decoded once into a cached uint8 array, then served as one tensor on the run's device.
 
-Accepted sources, looked for under the data root (a folder, or the path of an archive):
-  - the official python batches: `cifar-10-batches-py/` (what torchvision downloads), or its
-    `cifar-10-python.tar.gz`; with `download=True` torchvision fetches it on a connected machine;
-  - an image-folder tree: `train/<class>/*.jpg|png` and `test/<class>/*`;
-  - a .tar.gz of such a tree (e.g. `cifar10-jpg.tar.gz`).
-The decoded arrays are cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, written
-atomically, with the sha256 of their content, which every load checks: a cache that fails or cannot be
-read is reported and rebuilt.
+Accepted sources under the data root (a folder, or the path of an archive): the official python batches
+(`cifar-10-batches-py/`, or `cifar-10-python.tar.gz`; `download=True` has torchvision fetch them), an image-folder
+tree `train/<class>/*` and `test/<class>/*`, or a .tar.gz of one (e.g. `cifar10-jpg.tar.gz`). The decoded arrays are
+cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, with the sha256 of their content, which
+every load checks: a cache that fails is reported and rebuilt.
 """
 
 import hashlib
@@ -15,17 +12,17 @@ import io
 import os
 import pickle
 import tarfile
-import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..atomic import atomic_write_bytes, remove_stale_temps
 from ..log import LOG
 from ..paths import cache_dir, data_root, scrub_paths
-from .errors import DataError, DataNotFound, check_folder
+from .errors import ARCHIVE_ERRORS, DataError, DataNotFound, check_folder, unreadable_archive
 from .imagefolder import check_archive, to_rgb  # one archive check, one conversion of every image mode to RGB
 from .splits import Splits
 
@@ -91,8 +88,6 @@ def _fingerprint(kind, path: Path) -> str:
 
 
 def _decode_image(raw: bytes, name: str) -> np.ndarray:
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(raw)) as im:
             arr = np.asarray(to_rgb(im))
@@ -103,21 +98,13 @@ def _decode_image(raw: bytes, name: str) -> np.ndarray:
     return arr
 
 
-def _split_class(relpath: str):
-    """'train/cat/0001.jpg' -> ('train', 'cat'); anything else -> None."""
-    parts = Path(relpath).parts
-    if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
-        return parts[-3], parts[-2]
-    return None
-
-
 def _collect(items):
-    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} with classes checked."""
+    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} of the images at <split>/<class>/<name>."""
     found = {s: {} for s in SPLITS}
     for relpath, read in items:
-        sc = _split_class(relpath)
-        if sc:
-            found[sc[0]].setdefault(sc[1], []).append((relpath, read))
+        parts = Path(relpath).parts
+        if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
+            found[parts[-3]].setdefault(parts[-2], []).append((relpath, read))
     for split in SPLITS:
         missing = [c for c in CLASSES if c not in found[split]]
         extra = [c for c in found[split] if c not in CLASSES]
@@ -147,10 +134,8 @@ def _tar_files(path: Path) -> dict:
     try:
         with tarfile.open(path, "r:gz") as tar:
             return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        raise DataError(
-            f"{path} is not a readable .tar.gz ({type(e).__name__}: {e}); re-download or re-create it"
-        ) from None
+    except ARCHIVE_ERRORS as e:
+        raise unreadable_archive(path, e) from None
 
 
 def _from_folder_tar(path: Path):
@@ -201,17 +186,12 @@ def _finish(splits):
     """Interleave classes so that any prefix is class-balanced (smoke runs use prefixes)."""
     out = {}
     for split, (x, y) in splits.items():
-        order = np.lexsort((y, _rank_within_class(y)))  # by rank within class, then by class
+        rank = np.empty_like(y)
+        for c in np.unique(y):
+            rank[y == c] = np.arange(np.count_nonzero(y == c))
+        order = np.lexsort((y, rank))  # by rank within class, then by class
         out[split] = (np.ascontiguousarray(x[order]), y[order])
     return out
-
-
-def _rank_within_class(y):
-    rank = np.empty_like(y)
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        rank[idx] = np.arange(len(idx))
-    return rank
 
 
 def _content_sha256(splits) -> str:
@@ -226,24 +206,25 @@ def _content_sha256(splits) -> str:
 # ---------------------------------------------------------------------------------------- loading
 
 
-def missing_data_message(root: Path) -> str:
-    return (
-        f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, "
-        f"train/ + test/ class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; "
-        f"or $ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a "
-        f"machine with internet access."
-    )
+def _locate(root: Path, download):
+    """(kind, path) of the source under `root`; None where `download` may still fetch it, else DataNotFound."""
+    found = _find_source(root)
+    if found is None and not download:
+        raise DataNotFound(
+            f"CIFAR-10 not found under {root}. Looked for cifar-10-batches-py/, cifar-10-python.tar.gz, train/ + test/ "
+            f"class folders, or cifar10*.tar.gz. Point --data-root DIR (papermill: -p data_root DIR; or "
+            f"$ALEXNET_REPRO_DATA) at one of these, or pass --download (papermill: -p download True) on a machine with "
+            f"internet access."
+        )
+    return found
 
 
 def check_source(root=None, download=False):
     """Find the source under `root` as load_cifar10 does, without decoding: -> its fingerprint (what the cache is keyed
     on), or None when it is yet to be downloaded; DataError if it is missing or an archive that does not open."""
-    root = data_root(root)
-    found = _find_source(root)
+    found = _locate(data_root(root), download)
     if found is None:
-        if download:
-            return None
-        raise DataNotFound(missing_data_message(root))
+        return None
     kind, path = found
     key = f"{kind}-{_fingerprint(kind, path)}"
     if path.is_file() and not (cache_dir() / "cifar10" / f"{key}.npz").exists():
@@ -254,17 +235,15 @@ def check_source(root=None, download=False):
 def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     """Load CIFAR-10 from `root` (see module doc), decoding once into the cache."""
     root = data_root(root)
-    found = _find_source(root)
-    if found is None and download:
+    found = _locate(root, download)
+    if found is None:
         import torchvision
 
         try:
             torchvision.datasets.CIFAR10(str(root), train=True, download=True)
         except Exception as e:
             raise DataError(f"download of CIFAR-10 into {root} failed: {e}") from None
-        found = _find_source(root)
-    if found is None:
-        raise DataNotFound(missing_data_message(root))
+        found = _locate(root, download=False)
     kind, path = found
     cache = Path(cache) if cache else cache_dir() / "cifar10"
     check_folder(cache.parent, "the cache folder ($ALEXNET_REPRO_CACHE)")

@@ -1,13 +1,11 @@
 """Any ImageFolder tree (ImageNet, Imagenette, ...), decoded once into a memory-mapped uint8 cache.
 
 Accepted sources: a folder holding `train/<class>/*` and `val/<class>/*` (directly or one level
-down), or a .tar.gz/.tgz/.tar of such a folder, which is first extracted (atomically) under
-`cache_dir()/extracted/`.
+down), or a .tar.gz/.tgz/.tar of one, first extracted (atomically) under `cache_dir()/extracted/`.
 
-D1 preprocessing, done once: every image becomes 8-bit RGB (to_rgb), its shorter side is rescaled to
-`size` (256 in the paper), and the central size x size square is kept. A smaller image is upsampled, as
-the paper's D1 did; the build warns and records the count (meta.json "upsampled", in every result's
-dataset description). The result lives in `cache_dir()/<the source's name>-<size>/`:
+D1, done once: every image becomes 8-bit RGB, its shorter side is rescaled to `size` (256 in the
+paper; a smaller image is upsampled, counted in meta.json "upsampled" and every result's dataset
+description), and the central square is kept, in `cache_dir()/<the source's name>-<size>/`:
 
     train.u8, val.u8          raw uint8, N x size x size x 3 (NHWC, row-major): np.memmap
     train_labels.npy, ...     int64 class indices
@@ -17,23 +15,20 @@ dataset description). The result lives in `cache_dir()/<the source's name>-<size
     meta.json                 classes, counts, skipped files, source checksum, file hashes
     COMPLETE                  written last, holding meta.json's sha256; a cache without it is never used
 
-Integrity: meta.json records the sha256 of every 64 MiB chunk of every file above, and each load
-checks them all before the run reads anything (a flipped bit would otherwise train silently under the
-clean data's checksum); a cache that fails is reported and rebuilt.
+Each load checks the sha256 of every 64 MiB chunk of every file (a flipped bit would otherwise train
+silently under the clean data's checksum); a cache that fails is reported and rebuilt.
 
-PCA scale: the covariance is that of pixel values in [0, 1]. D3's shift sum_i alpha_i*lambda_i*p_i
-scales with the variance lambda_i, so the pixel scale is part of the definition: [0, 1] is the common
-re-implementations' convention (shifts of a few percent of the range); `augment.pca_lighting`
-multiplies the shift by 255 to apply it to 0-255 pixels.
+PCA scale: D3's shift sum_i alpha_i*lambda_i*p_i scales with the variance lambda_i, so the pixel scale
+is part of the definition: [0, 1], the common re-implementations' convention (`augment.pca_lighting`
+multiplies the shift by 255 for 0-255 pixels).
 
-Unreadable images are skipped and listed in meta.json ("skipped"); more than `max_skipped_fraction`
-(1%) of a split fails the build with a DataError: a broken copy, not a few bad files.
-
-Images are stored class-interleaved (rank within class, then class), so any prefix of a split is
-class-balanced: smoke runs and proxies can use `subset()`.
+Unreadable images are skipped and listed in meta.json; more than `max_skipped_fraction` of a split
+fails the build: a broken copy, not a few bad files. Images are stored class-interleaved (rank within
+class, then class), so any prefix of a split is class-balanced (`subset()`).
 """
 
 import collections
+import contextlib
 import hashlib
 import json
 import os
@@ -41,18 +36,21 @@ import shutil
 import tarfile
 import tempfile
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
-from ..atomic import locked, remove_stale_temps
+from .. import distributed
+from ..atomic import locked, remove_stale_temps, temp_prefix
+from ..feed import resident_fits
 from ..log import LOG
 from ..paths import cache_dir, data_root, scrub_paths
-from .errors import DataError, DataNotFound, check_folder
+from .augment import pixel_pca
+from .errors import ARCHIVE_ERRORS, DataError, DataNotFound, check_folder, unreadable_archive
 from .splits import Splits
 
 SPLITS = ("train", "val")
@@ -82,9 +80,6 @@ class ImageFolderData(Splits):
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
         (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at a time."""
-        import torch
-
-        from ..feed import resident_fits
 
         # np.array copies: a tensor must not alias the read-only map
         def as_tensor(a, dtype=None):
@@ -174,21 +169,29 @@ def _only_subtree(path: Path):
     return subdirs[0] if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS) else None
 
 
+def _extracted(archive: Path, cache: Path) -> Path:
+    return cache / "extracted" / f"{_stem(archive)}-{_fingerprint(archive)[:12]}"
+
+
 def extract_archive(archive: Path, cache: Path) -> Path:
     """Extract once to cache/extracted/<stem>-<fingerprint>/, via a temporary folder and a rename,
     so a half-extracted tree is never mistaken for a whole one. Its marker lists every file's size and
     sha256: a copy reused for a rebuild is checked against it first (a damaged copy is named and extracted
     again). One process at a time extracts an archive (the lock): a second waits, then reuses the copy."""
-    final = cache / "extracted" / f"{_stem(archive)}-{_fingerprint(archive)[:12]}"
+    final = _extracted(archive, cache)
     with locked(final.parent / f".{final.name}.lock"):
         if (final / MARKER).exists():
             problem = _extracted_damage(final)
             if not problem:
                 return final
             LOG.warning(f"extracted copy {problem}; extracting {archive} again")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temps(final)
-        return _extract(archive, final)
+        try:
+            with _building(final) as tmp, tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")  # "data" refuses absolute paths, '..' and devices
+                (tmp / MARKER).write_text(json.dumps({"files": _manifest(tmp)}))
+        except ARCHIVE_ERRORS as e:
+            raise unreadable_archive(archive, e) from None
+        return final
 
 
 def _manifest(root: Path) -> dict:
@@ -207,28 +210,8 @@ def _extracted_damage(final: Path):
     except (OSError, ValueError, KeyError, TypeError):  # also the empty marker of older copies
         return f"{final} has no readable list of its files"
     found = _manifest(final)
-    if found != listed:
-        changed = sorted(set(found) ^ set(listed)) or sorted(k for k in found if found[k] != listed[k])
-        return f"{final / changed[0]} differs from the archive's"
-    return None
-
-
-def _extract(archive: Path, final: Path) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-{os.getpid()}-", dir=final.parent))
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")  # "data" refuses absolute paths, '..' and devices
-        (tmp / MARKER).write_text(json.dumps({"files": _manifest(tmp)}))
-        _replace_dir(tmp, final)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise DataError(
-            f"{archive} is not a readable archive ({type(e).__name__}: {e}); re-download or re-create it"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    changed = sorted(k for k in found.keys() | listed.keys() if found.get(k) != listed.get(k))
+    return f"{final / changed[0]} differs from the archive's" if changed else None
 
 
 def check_archive(path: Path):
@@ -238,45 +221,44 @@ def check_archive(path: Path):
         with tarfile.open(path, "r:gz" if path.name.lower().endswith(("gz", "tgz")) else "r:*") as tar:
             for _ in tar:
                 pass
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
-        why = " ".join(str(e).split())  # one line
-        raise DataError(
-            f"{path} is not a readable archive ({type(e).__name__}: {why}); re-download or re-create it"
-        ) from None
+    except ARCHIVE_ERRORS as e:
+        raise unreadable_archive(path, e) from None
 
 
-def _replace_dir(tmp: Path, final: Path):
-    """Put the finished tree `tmp` at `final`. An old tree there (stale or damaged; the caller holds the lock,
-    so no one builds it now) is renamed away first, then deleted: a process still reading its files keeps
-    them open, and `final` is never missing while both exist."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.tmp-{os.getpid()}-old")
-        os.rename(final, old)
-    os.rename(tmp, final)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+@contextlib.contextmanager
+def _building(final: Path):
+    """A temp folder beside `final` to build it in, put at `final` when the block ends, deleted if it raises.
+    An old tree there (stale or damaged; the caller holds the lock, so no one builds it now) is renamed away
+    first, then deleted: a process still reading its files keeps them open, and `final` is never missing."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(final)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(final), dir=final.parent))
+    old = final.with_name(temp_prefix(final) + "old")
+    try:
+        yield tmp
+        if final.exists():
+            os.rename(final, old)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _few(names, n=5):
-    if not names:
-        return "none"
-    return str(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+    names = sorted(names)
+    return (str(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")) if names else "none"
 
 
 def scan(root: Path):
     """-> classes, {split: [(relative path, label), ...]} in class-interleaved order."""
-    classes = {}
-    for split in SPLITS:
-        classes[split] = sorted(p.name for p in (root / split).iterdir() if p.is_dir() and not p.name.startswith("."))
-    if classes["train"] != classes["val"]:
-        only_train = sorted(set(classes["train"]) - set(classes["val"]))
-        only_val = sorted(set(classes["val"]) - set(classes["train"]))
+    train, val = ({p.name for p in (root / s).iterdir() if p.is_dir() and not p.name.startswith(".")} for s in SPLITS)
+    if train != val:
         raise DataError(
-            f"train/ and val/ in {root} hold different classes: only in train: "
-            f"{_few(only_train)}; only in val: {_few(only_val)}"
+            f"train/ and val/ in {root} hold different classes: only in train: {_few(train - val)}; "
+            f"only in val: {_few(val - train)}"
         )
-    classes = classes["train"]
+    classes = sorted(train)
     if not classes:
         raise DataError(f"{root}/train holds no class folders")
     items = {}
@@ -354,7 +336,7 @@ def _decode_job(job):
     return img, moments, None, small
 
 
-def _decode_split(root, items, size, out_path, imap, want_stats):
+def _decode_split(root, items, size, out_path, pool, ahead, want_stats):
     n = len(items)
     with open(out_path, "wb") as f:
         # Claim the disk space now: a full disk then fails here, naming the file, instead of killing
@@ -371,7 +353,7 @@ def _decode_split(root, items, size, out_path, imap, want_stats):
     pixel_sum = np.zeros((size, size, 3), np.int64)
     moments = np.zeros((3, 3), np.int64)
     jobs = ((str(root / rel), size, want_stats) for rel, _ in items)
-    for (rel, label), (img, m, err, small) in zip(items, imap(_decode_job, jobs)):
+    for (rel, label), (img, m, err, small) in zip(items, _imap(pool, ahead, _decode_job, jobs)):
         if img is None:
             skipped.append({"file": rel, "error": err})
             continue
@@ -392,8 +374,6 @@ def _decode_split(root, items, size, out_path, imap, want_stats):
 
 def pca_from_moments(pixel_sum_rgb, moments, count):
     """augment.pixel_pca in the cache's order: eigvals descending, eigvecs (column i = p_i) signed alike."""
-    from .augment import pixel_pca  # torch: the decoding workers import this module without it
-
     eigvals, eigvecs = (t.numpy() for t in pixel_pca(pixel_sum_rgb, moments, count))
     order = np.argsort(eigvals)[::-1]
     eigvals, eigvecs = np.clip(eigvals[order], 0, None), eigvecs[:, order]
@@ -402,55 +382,44 @@ def pca_from_moments(pixel_sum_rgb, moments, count):
     return eigvals, eigvecs
 
 
-def _imap(pool, workers):
-    """map(f, jobs) in order over a thread pool, at most 4 jobs per worker ahead of the consumer. Threads, not
+def _imap(pool, ahead, f, jobs):
+    """map(f, jobs) in order over a thread pool, at most `ahead` jobs ahead of the consumer. Threads, not
     processes: Pillow and numpy release the GIL while decoding, and threads need no pickling (and were faster)."""
-
-    def imap(f, jobs):
-        pending = collections.deque()
-        for job in jobs:
-            pending.append(pool.submit(f, job))
-            if len(pending) >= 4 * workers:
-                yield pending.popleft().result()
-        while pending:
+    pending = collections.deque()
+    for job in jobs:
+        pending.append(pool.submit(f, job))
+        if len(pending) >= ahead:
             yield pending.popleft().result()
-
-    return imap
+    while pending:
+        yield pending.popleft().result()
 
 
 def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction, source_info):
     """Decode the tree at `root` into `out` (see module doc). Built in a temp folder, renamed at the end."""
     t0 = time.time()
     classes, items = scan(root)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-    pool = ThreadPoolExecutor(workers) if workers > 1 else None
-    try:
-        imap = _imap(pool, workers) if pool else map
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "name": out.name.rsplit("-", 1)[0],
-            "size": size,
-            "layout": "uint8 N x size x size x 3 (NHWC), row-major",
-            "classes": classes,
-            "counts": {},
-            "class_counts": {},
-            "skipped": [],
-            "files_sha256": {},
-            "draft": True,  # JPEGs decoded at a reduced scale where that still covers `size` (decode)
-            "upsampled": {"count": 0, "examples": []},
-            **source_info,
-        }
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "name": out.name.rsplit("-", 1)[0],
+        "size": size,
+        "classes": classes,
+        "counts": {},
+        "class_counts": {},
+        "skipped": [],
+        "files_sha256": {},
+        "draft": True,  # JPEGs decoded at a reduced scale where that still covers `size` (decode)
+        "upsampled": {"count": 0, "examples": []},
+        **source_info,
+    }
+    with ThreadPoolExecutor(max(1, workers)) as pool, _building(out) as tmp:
         for split in SPLITS:
             labels, skipped, upsampled, sha, pixel_sum, moments = _decode_split(
-                root, items[split], size, tmp / f"{split}.u8", imap, want_stats=split == "train"
+                root, items[split], size, tmp / f"{split}.u8", pool, 4 * max(1, workers), split == "train"
             )
-            n_bad = len(skipped)
-            if n_bad > max_skipped_fraction * len(items[split]):
+            if len(skipped) > max_skipped_fraction * len(items[split]):
                 shown = "; ".join(f"{s['file']} ({s['error']})" for s in skipped[:3])
                 raise DataError(
-                    f"{n_bad} of {len(items[split])} {split} images in {root} are unreadable "
+                    f"{len(skipped)} of {len(items[split])} {split} images in {root} are unreadable "
                     f"(more than {max_skipped_fraction:.1%}), e.g. {shown}"
                 )
             per_class = np.bincount(labels, minlength=len(classes))
@@ -466,9 +435,8 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
             meta["files_sha256"][f"{split}_labels.npy"] = _sha256_file(tmp / f"{split}_labels.npy")
             if split == "train":
                 n_pixels = len(labels) * size * size
-                mean_image = (pixel_sum / len(labels)).astype(np.float32)
                 eigvals, eigvecs = pca_from_moments(pixel_sum.sum((0, 1)), moments, n_pixels)
-                np.save(tmp / "mean_image.npy", mean_image)
+                np.save(tmp / "mean_image.npy", (pixel_sum / len(labels)).astype(np.float32))
                 np.save(tmp / "pca_eigvals.npy", eigvals.astype(np.float32))
                 np.save(tmp / "pca_eigvecs.npy", eigvecs.astype(np.float32))
                 meta["mean_rgb"] = (pixel_sum.sum((0, 1)) / n_pixels).tolist()
@@ -477,7 +445,8 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
                     "eigvals": eigvals.tolist(),
                     "eigvecs_columns": eigvecs.tolist(),
                 }
-        meta["checksum"] = _combine(meta["files_sha256"])
+        files = meta["files_sha256"]
+        meta["checksum"] = hashlib.sha256("".join(f"{k}:{files[k]}\n" for k in sorted(files)).encode()).hexdigest()
         meta["chunks_sha256"] = {f.name: _chunk_hashes(f) for f in sorted(tmp.iterdir())}
         meta["build_seconds"] = round(time.time() - t0, 2)
         meta["built_at"] = time.time()
@@ -485,23 +454,11 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
         (tmp / "meta.json").write_bytes(raw)
         # Last: its presence means everything above is on disk; its content guards meta.json itself.
         (tmp / MARKER).write_text(hashlib.sha256(raw).hexdigest())
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
     if meta["upsampled"]["count"]:
         LOG.warning(
             f"{meta['upsampled']['count']} images in {root} are smaller than {size} px and were "
             f"upsampled (e.g. {meta['upsampled']['examples'][0]}); recorded in {out / 'meta.json'}"
         )
-    return meta
-
-
-def _combine(files_sha256: dict) -> str:
-    return hashlib.sha256("".join(f"{k}:{v}\n" for k, v in sorted(files_sha256.items())).encode()).hexdigest()
 
 
 def _chunk_hashes(path: Path, threads=2) -> list:
@@ -548,26 +505,16 @@ def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fracti
     check_folder(cache, "the cache folder ($ALEXNET_REPRO_CACHE)")
     out = cache / f"{_stem(source)}-{size}"
     fingerprint = _fingerprint(source)
-    from .. import distributed  # here, not at the top: the decoding workers import this module without torch
-
     # Under torchrun one process per node decodes, the others then open; any two other processes (two runs
     # started at once) take turns on the lock, and the second finds the first's cache.
     with distributed.local_main_first(), locked(cache / f".{out.name}.lock"):
-        meta = _read_meta(out)
-
-        def current(m):
-            return (
-                m
-                and m.get("source_fingerprint") == fingerprint
-                and m.get("size") == size
-                and m.get("format_version") == FORMAT_VERSION
-            )
-
-        if current(meta) and (problem := _corruption(out, meta)):
-            meta = {"corrupt": problem}
-        if meta and "corrupt" in meta:
-            LOG.warning(f"cache {meta['corrupt']}; rebuilding it from {source}")
-        if not current(meta):
+        meta = _read_meta(out) or {}
+        key = (meta.get("source_fingerprint"), meta.get("size"), meta.get("format_version"))
+        current = key == (fingerprint, size, FORMAT_VERSION)
+        problem = _corruption(out, meta) if current else meta.get("corrupt")
+        if problem:
+            LOG.warning(f"cache {problem}; rebuilding it from {source}")
+        if problem or not current:
             archive = _is_archive(source)
             root = find_root(extract_archive(source, cache) if archive else source)
             sha = _sha256_file(source) if archive else None
@@ -588,9 +535,7 @@ def _read_meta(out: Path):
     except (OSError, ValueError):
         meta, raw = None, b""
     # Bytes, not text: a damaged marker (any byte) must read as a damaged cache, named and rebuilt.
-    marker = (out / MARKER).read_bytes().decode("ascii", "replace").strip()
-    legacy = marker == "" and isinstance(meta, dict) and meta.get("format_version", 1) < 2  # rebuilt anyway
-    if marker != hashlib.sha256(raw).hexdigest() and not legacy:
+    if (out / MARKER).read_bytes().decode("ascii", "replace").strip() != hashlib.sha256(raw).hexdigest():
         return {"corrupt": f"{out / 'meta.json'} does not match its recorded sha256"}
     return meta
 
@@ -641,7 +586,7 @@ def check_source(root=None) -> str:
     decoding: -> the source's fingerprint (what the cache is keyed on); DataError otherwise."""
     source = find_dataset(root)
     if _is_archive(source):
-        if not (cache_dir() / "extracted" / f"{_stem(source)}-{_fingerprint(source)[:12]}" / MARKER).exists():
+        if not (_extracted(source, cache_dir()) / MARKER).exists():
             check_archive(source)
     else:
         scan(find_root(source))

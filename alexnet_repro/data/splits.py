@@ -1,8 +1,5 @@
-"""Splits: the one container of a dataset's images and labels, what engine.train() reads.
-
-Every dataset is one (Cifar10 and ImageFolderData add their own fields): train_* is what trains, test_* what the net
-is evaluated on, whatever the dataset calls that split (ImageNet's validation set is its test_*). No torch import
-here: the ImageFolder decoding workers import the data modules without it.
+"""Splits: the one container of a dataset's images and labels, what engine.train() reads (Cifar10 and ImageFolderData
+add their fields). test_* is what the net is evaluated on, whatever the dataset calls it (ImageNet's validation set).
 """
 
 from dataclasses import dataclass, replace
@@ -19,9 +16,8 @@ class Splits:
     test_y: object
 
     def subset(self, n_train, n_test):
-        """The first n images of each split of a dataset (Cifar10, ImageFolderData: they carry the checksum that
-        names the prefix). Class-balanced, since both store their splits class-interleaved; their other fields
-        (ImageFolder's mean image and PCA) stay those of the full set."""
+        """The first n images of each split: class-balanced, since both datasets store their splits class-interleaved.
+        Other fields (ImageFolder's mean image and PCA) stay those of the full set."""
         return replace(
             self,
             train_x=self.train_x[:n_train],

@@ -210,30 +210,25 @@ def make_layers(cfg, column=None):
     return nn.Sequential(features), nn.Sequential(classifier)
 
 
-def init_weights(features, classifier, cfg):
-    """T3: weights ~ N(0, init_std); biases 1 (cfg.hidden_bias) in conv2, conv4, conv5, fc6, fc7, else 0."""
-    bias = {spec.name: spec.bias * cfg.hidden_bias for spec in conv_plan(cfg)}
-    bias |= {"fc6": cfg.hidden_bias, "fc7": cfg.hidden_bias, "fc8": 0.0}
-    for seq in (features, classifier):
-        for name, m in seq.named_children():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.normal_(m.weight, 0.0, cfg.init_std)
-                nn.init.constant_(m.bias, bias[name])
-
-
 class AlexNet(nn.Module):
     def __init__(self, cfg=None):
         super().__init__()
-        self.cfg = cfg or AlexNetConfig()
-        self.features, self.classifier = make_layers(self.cfg)
-        init_weights(self.features, self.classifier, self.cfg)
+        self.cfg = cfg = cfg or AlexNetConfig()
+        self.features, self.classifier = make_layers(cfg)
+        # T3: weights ~ N(0, init_std); biases 1 (cfg.hidden_bias) in conv2, conv4, conv5, fc6, fc7, else 0
+        bias = {spec.name: spec.bias * cfg.hidden_bias for spec in conv_plan(cfg)}
+        bias |= {"fc6": cfg.hidden_bias, "fc7": cfg.hidden_bias, "fc8": 0.0}
+        for name, m in [*self.features.named_children(), *self.classifier.named_children()]:
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, cfg.init_std)
+                nn.init.constant_(m.bias, bias[name])
 
     def forward(self, x):
         return self.classifier(self.features(x).flatten(1))
 
 
 def build_alexnet(cfg=None):
-    return AlexNet(cfg or AlexNetConfig())
+    return AlexNet(cfg)
 
 
 # The CIFAR-10 AlexNet's size (measured on the 2-core CPU: see claims/cifar_family.py): a quarter of
@@ -257,8 +252,8 @@ class TwoDeviceAlexNet(nn.Module):
     maps only, as on the paper's GPUs, while the grouped net's windows straddle the middle maps of conv1 and conv2 (the
     two differ where alpha * sum(a^2) is not small beside k, i.e. for large activations).
 
-    Its state_dict is the grouped net's (`grouped_state_dict`), and load_state_dict takes one: a checkpoint of either
-    form loads into both, so whatever reads a trained net builds the grouped one.
+    Its state_dict is the grouped net's, and load_state_dict takes one: a checkpoint of either form loads into both,
+    so whatever reads a trained net builds the grouped one.
     """
 
     def __init__(self, cfg=None, devices=("cpu", "cpu")):
@@ -275,7 +270,7 @@ class TwoDeviceAlexNet(nn.Module):
         # layers fed by both columns; conv1 is not one of them: each device gets the whole image
         self.exchange_before = {s.name for s in conv_plan(self.cfg)[1:] if s.groups == 1}
         self.exchange_before |= {"fc6", "fc7", "fc8"}
-        self.load_grouped_state_dict(grouped.state_dict())
+        self.load_state_dict(grouped.state_dict())
 
     def _exchange(self, h):
         """Each device gets [column 0, column 1] concatenated along the channel/feature dim."""
@@ -294,24 +289,17 @@ class TwoDeviceAlexNet(nn.Module):
         h = self._run("classifier", [x.flatten(1) for x in h])
         return torch.cat([h[0], h[1].to(self.devices[0])], 1)
 
-    def load_grouped_state_dict(self, state):
-        """Copy weights (and BN statistics) from an AlexNet state_dict with columns='two'."""
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Weights (and BN statistics) from a grouped AlexNet's state_dict (columns='two'), split along dim 0."""
         for c, col in enumerate(self.columns):
-            own = {}
-            for key, t in state.items():
-                own[key] = t if t.dim() == 0 else torch.split(t, column_split(t.shape[0]))[c]
-            col.load_state_dict(own)
-
-    def grouped_state_dict(self):
-        """The inverse: a state_dict that AlexNet(cfg).load_state_dict accepts."""
-        s0, s1 = (col.state_dict() for col in self.columns)
-        return {key: s0[key] if t.dim() == 0 else torch.cat([t.cpu(), s1[key].cpu()]) for key, t in s0.items()}
+            col.load_state_dict(
+                {k: t if t.dim() == 0 else torch.split(t, column_split(t.shape[0]))[c] for k, t in state_dict.items()}
+            )
 
     def state_dict(self, *args, **kwargs):
-        return self.grouped_state_dict()
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        self.load_grouped_state_dict(state_dict)
+        """The grouped net's state_dict, which AlexNet(cfg).load_state_dict accepts."""
+        s0, s1 = (col.state_dict() for col in self.columns)
+        return {key: s0[key] if t.dim() == 0 else torch.cat([t.cpu(), s1[key].cpu()]) for key, t in s0.items()}
 
 
 def two_devices_for(device) -> tuple:

@@ -7,6 +7,9 @@ so 32 -> 16 -> 8 -> 4. This is R1's "four-layer CNN" (four weight layers).
 
 from torch import nn
 
+from .local import LocallyConnected2d
+from .lrn import LocalResponseNorm
+
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 # cuda-convnet's initial weight std per layer for 19pct. Biases start at 0.
@@ -15,7 +18,7 @@ INITS = ("cuda_convnet", "torch_default")
 
 
 class Net19pct(nn.Module):
-    def __init__(self, activation="relu", init="cuda_convnet", num_classes=10):
+    def __init__(self, activation="relu", init="cuda_convnet"):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
@@ -25,7 +28,7 @@ class Net19pct(nn.Module):
         self.conv1 = nn.Conv2d(3, 32, 5, padding=2)
         self.conv2 = nn.Conv2d(32, 32, 5, padding=2)
         self.conv3 = nn.Conv2d(32, 64, 5, padding=2)
-        self.fc10 = nn.Linear(64 * 4 * 4, num_classes)
+        self.fc10 = nn.Linear(64 * 4 * 4, 10)
         self.features = nn.Sequential(
             self.conv1,
             nn.MaxPool2d(3, 2, ceil_mode=True),
@@ -67,21 +70,16 @@ class NetConvLocal13pct(nn.Module):
     Pools round up (ceil mode) as in cuda-convnet. The bracketed LRN layers are the only difference.
     """
 
-    def __init__(self, lrn: bool = False, num_classes=10, input_size=24):
+    def __init__(self, lrn: bool = False, input_size=24):
         super().__init__()
-        from .local import LocallyConnected2d
-        from .lrn import LocalResponseNorm
-
-        self.lrn = bool(lrn)
-        s1 = input_size
-        s2 = -(-(s1 - 3) // 2) + 1  # ceil-mode pool 3/2: 24 -> 12
+        s2 = -(-(input_size - 3) // 2) + 1  # ceil-mode pool 3/2: 24 -> 12
         s3 = -(-(s2 - 3) // 2) + 1  # 12 -> 6
         self.conv1 = nn.Conv2d(3, 64, 5, padding=2)
         self.conv2 = nn.Conv2d(64, 64, 5, padding=2)
         self.local3 = LocallyConnected2d(64, 32, s3, 3, padding=1, init_std=CONV_LOCAL_INIT_STD["local3"])
         self.local4 = LocallyConnected2d(32, 32, s3, 3, padding=1, init_std=CONV_LOCAL_INIT_STD["local4"])
-        self.fc10 = nn.Linear(32 * s3 * s3, num_classes)
-        norm = lambda: [LocalResponseNorm(**CONV_LOCAL_LRN)] if self.lrn else []  # noqa: E731
+        self.fc10 = nn.Linear(32 * s3 * s3, 10)
+        norm = lambda: [LocalResponseNorm(**CONV_LOCAL_LRN)] if lrn else []  # noqa: E731
         self.features = nn.Sequential(
             self.conv1,
             nn.ReLU(),

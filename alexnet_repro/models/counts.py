@@ -1,8 +1,7 @@
 """Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
 
-`python -m alexnet_repro.models.counts` prints it for 227 and 224 inputs (the architecture claim writes it as
-layers.csv). The paper default (two columns, 1000 classes) has the same counts at both sizes (224 pads conv1 by 2):
-60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
+The architecture claim writes it as layers.csv. The paper default (two columns, 1000 classes) has the same counts at
+227 and 224 (224 pads conv1 by 2): 60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
 
 Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's per-layer counts match from
 conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which is no product of 96 maps of any square size); conv3
@@ -14,7 +13,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from .alexnet import AlexNet, AlexNetConfig
+from .alexnet import AlexNet
 
 
 def _mult_adds(module, out):
@@ -26,64 +25,29 @@ def _mult_adds(module, out):
     return 0
 
 
-def layer_table(model_or_cfg, input_size=None):
-    """One dict per layer, in forward order, for one image.
+def _row(layer, kind, out, parameters, mult_adds):
+    keys = ("layer", "kind", "output_shape", "neurons", "parameters", "mult_adds")
+    return dict(zip(keys, (layer, kind, tuple(out.shape[1:]), out[0].numel(), parameters, mult_adds)))
 
-    Keys: layer, kind, output_shape, neurons (output elements per image), parameters, param_share (fraction of all
-    parameters), mult_adds. The first row is the input. A config is traced on the meta device (no memory, no compute); a
-    model runs one zero image in eval mode.
-    """
-    if isinstance(model_or_cfg, AlexNetConfig):
-        cfg = model_or_cfg
-        if input_size is not None:
-            cfg = dataclasses.replace(cfg, input_size=input_size)
-        with torch.device("meta"):
-            model = AlexNet(cfg)
-    else:
-        model = model_or_cfg
-        cfg = model.cfg
-        if input_size is not None and input_size != cfg.input_size:
-            raise ValueError(f"model was built for {cfg.input_size}px input; got input_size={input_size}")
-    device = next(model.parameters()).device
-    x = torch.zeros(1, 3, cfg.input_size, cfg.input_size, device=device)
 
-    rows = [
-        dict(
-            layer="input",
-            kind="input",
-            output_shape=tuple(x.shape[1:]),
-            neurons=x[0].numel(),
-            parameters=0,
-            param_share=0.0,
-            mult_adds=0,
-        )
-    ]
-    hooks = []
-    for name, m in model.named_modules():
-        if len(list(m.children())) == 0:
+def layer_table(cfg, input_size=None):
+    """One dict per layer, in forward order, for one image of the net `cfg` (at `input_size`, if given), traced on the
+    meta device (no memory, no compute). Keys: layer, kind, output_shape, neurons (output elements per image),
+    parameters, mult_adds, param_share (fraction of all parameters). The first row is the input."""
+    if input_size is not None:
+        cfg = dataclasses.replace(cfg, input_size=input_size)
+    with torch.device("meta"):
+        model, x = AlexNet(cfg).eval(), torch.zeros(1, 3, cfg.input_size, cfg.input_size)
+    rows = [_row("input", "input", x, 0, 0)]
+    names = {m: name.split(".")[-1] for name, m in model.named_modules() if not list(m.children())}
 
-            def hook(m, inp, out, name=name.split(".")[-1]):
-                rows.append(
-                    dict(
-                        layer=name,
-                        kind=type(m).__name__,
-                        output_shape=tuple(out.shape[1:]),
-                        neurons=out[0].numel(),
-                        parameters=sum(p.numel() for p in m.parameters()),
-                        mult_adds=_mult_adds(m, out),
-                    )
-                )
+    def hook(m, inp, out):
+        rows.append(_row(names[m], type(m).__name__, out, sum(p.numel() for p in m.parameters()), _mult_adds(m, out)))
 
-            hooks.append(m.register_forward_hook(hook))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+    for m in names:
+        m.register_forward_hook(hook)
+    with torch.no_grad():
+        model(x)
     total = sum(r["parameters"] for r in rows)
     for r in rows:
         r["param_share"] = r["parameters"] / total
@@ -102,28 +66,3 @@ def totals(rows):
         neurons=sum(r["neurons"] for r in w),
         mult_adds=sum(r["mult_adds"] for r in rows),
     )
-
-
-def format_table(rows):
-    lines = [
-        f"{'layer':7s} {'kind':17s} {'output':>13s} {'neurons':>10s} {'parameters':>12s} {'share':>7s} {'mult-adds':>13s}"
-    ]
-    for r in rows:
-        shape = "x".join(map(str, r["output_shape"]))
-        lines.append(
-            f"{r['layer']:7s} {r['kind']:17s} {shape:>13s} {r['neurons']:10,d} {r['parameters']:12,d} "
-            f"{100 * r['param_share']:6.2f}% {r['mult_adds']:13,d}"
-        )
-    t = totals(rows)
-    lines.append(
-        f"total: {t['parameters']:,d} parameters; {t['neurons']:,d} neurons in conv/FC layers; "
-        f"{t['mult_adds']:,d} mult-adds"
-    )
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    for size in (227, 224):
-        cfg = AlexNetConfig(input_size=size)
-        print(f"\ninput {size}x{size} (conv1 padding {cfg.conv1_padding})")
-        print(format_table(layer_table(cfg)))

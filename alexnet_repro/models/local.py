@@ -31,12 +31,8 @@ class _ContiguousGrad(torch.autograd.Function):
         return g.contiguous()
 
 
-def _pair(v):
-    return (v, v) if isinstance(v, int) else tuple(v)
-
-
 class LocallyConnected2d(nn.Module):
-    """Unshared-weight k x k convolution, stride 1, zero padding, on an in_size input.
+    """Unshared-weight k x k convolution, stride 1, zero padding, on a square in_size x in_size input.
 
     weight: (out_h*out_w, in_channels*k*k, out_channels); bias: 1-d, (out_h*out_w*out_channels,),
     ordered (position, filter), so that `optim.param_groups` treats it as a bias (no decay).
@@ -46,7 +42,7 @@ class LocallyConnected2d(nn.Module):
     def __init__(self, in_channels, out_channels, in_size, kernel, padding=0, init_std=0.01):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.in_size, self.kernel, self.padding = _pair(in_size), kernel, padding
+        self.in_size, self.kernel, self.padding = (in_size, in_size), kernel, padding
         self.out_size = tuple(s + 2 * padding - kernel + 1 for s in self.in_size)
         if min(self.out_size) < 1:
             raise ValueError(f"kernel {kernel} with padding {padding} does not fit a {self.in_size} input")

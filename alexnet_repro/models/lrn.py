@@ -74,7 +74,7 @@ def _window_sum_rows(x, band):
 
 def _bf16_forward(a_rows, band, alpha, beta, k):
     """(output in bf16, d^-1/2) of LRN on an (N*H*W, C) bf16 matrix, in fp32. beta is the paper's 0.75, so
-    d^-beta = r sqrt(r) with r = d^-1/2: two cheap roots instead of a pow (`local_response_norm` checks beta)."""
+    d^-beta = r sqrt(r) with r = d^-1/2: two cheap roots instead of a pow (`LocalResponseNorm.forward` checks beta)."""
     x = a_rows.float()
     r = torch.rsqrt(_window_sum_rows(x * x, band) * alpha + k)
     return (x * r * torch.sqrt(r)).to(torch.bfloat16), r
@@ -117,30 +117,31 @@ def _rows(a):
     return a.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(-1, a.shape[1])
 
 
+def _maps(rows, shape):
+    """The inverse of _rows: NCHW maps of `shape` in channels_last memory."""
+    n, c, h, w = shape
+    return rows.reshape(n, h, w, c).permute(0, 3, 1, 2)
+
+
 class _BF16LRNFunction(torch.autograd.Function):
     """LRN of bf16 maps, computed in fp32 around a matmul window sum (see the module docstring)."""
 
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        rows = _rows(a)
         band = _band(a.shape[1], size, a.device, torch.bfloat16)
-        out, r = _BF16_FORWARD(rows, band, alpha, beta, k)
-        # The input itself is saved, not `rows`: for channels_last maps `rows` is a view of it, and a view of an
+        out, r = _BF16_FORWARD(_rows(a), band, alpha, beta, k)
+        # The input itself is saved, not its rows: for channels_last maps they are a view of it, and a view of an
         # input saved by an autograd.Function fails when the whole net is compiled (dynamo's rule on aliases).
         # Taking the view again in backward is free; other layouts pay one copy there.
         ctx.save_for_backward(a, r, band)
         ctx.hyper = (alpha, beta, k)
-        return out.reshape(a.shape[0], a.shape[2], a.shape[3], a.shape[1]).permute(0, 3, 1, 2)  # channels_last
+        return _maps(out, a.shape)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         a, r, band = ctx.saved_tensors
-        alpha, beta, k = ctx.hyper
-        rows, shape = _rows(a), (a.shape[0], a.shape[2], a.shape[3], a.shape[1])
-        g_rows = _rows(g)
-        grad = _BF16_BACKWARD(g_rows, rows, r, band, alpha, beta, k)
-        return grad.reshape(shape).permute(0, 3, 1, 2), None, None, None, None
+        return _maps(_BF16_BACKWARD(_rows(g), _rows(a), r, band, *ctx.hyper), a.shape), None, None, None, None
 
 
 class _LRNFunction(torch.autograd.Function):
@@ -148,38 +149,20 @@ class _LRNFunction(torch.autograd.Function):
     def forward(ctx, a, size, alpha, beta, k):
         nhwc = _channels_last_view(a)
         ctx.nhwc = nhwc is not None
-        if ctx.nhwc:
-            b, d, scale = _lrn_forward(nhwc, size, alpha, beta, k, dim=3)
-            ctx.save_for_backward(nhwc, d, scale)
-            b = b.permute(0, 3, 1, 2)  # back to NCHW shape, channels_last storage
-        else:
-            b, d, scale = _lrn_forward(a, size, alpha, beta, k, dim=1)
-            ctx.save_for_backward(a, d, scale)
-        ctx.hyper = (size, alpha, beta)
-        return b
+        x, dim = (nhwc, 3) if ctx.nhwc else (a, 1)
+        b, d, scale = _lrn_forward(x, size, alpha, beta, k, dim)
+        ctx.save_for_backward(x, d, scale)
+        ctx.hyper = (size, alpha, beta, dim)
+        return b.permute(0, 3, 1, 2) if ctx.nhwc else b  # back to NCHW shape, channels_last storage
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         a, d, scale = ctx.saved_tensors
-        size, alpha, beta = ctx.hyper
         if ctx.nhwc:
             g = g.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
-            return _lrn_backward(g, a, d, scale, size, alpha, beta, dim=3).permute(0, 3, 1, 2), None, None, None, None
-        return _lrn_backward(g, a, d, scale, size, alpha, beta, dim=1), None, None, None, None
-
-
-def local_response_norm(a, size=5, alpha=1e-4, beta=0.75, k=2.0, alpha_convention="per_size"):
-    if alpha_convention not in ALPHA_CONVENTIONS:
-        raise ValueError(f"alpha_convention must be one of {ALPHA_CONVENTIONS}, got {alpha_convention!r}")
-    if size % 2 != 1:
-        raise ValueError(f"the paper's window i-n/2..i+n/2 is symmetric: size must be odd, got {size}")
-    if a.dim() < 3:
-        raise ValueError(f"expected (N, C, ...) input, got shape {tuple(a.shape)}")
-    alpha_eff = alpha / size if alpha_convention == "per_size" else alpha
-    if a.dtype == torch.bfloat16 and a.dim() == 4 and beta == 0.75:  # the bf16 path's roots are for beta 3/4
-        return _BF16LRNFunction.apply(a, size, alpha_eff, beta, k)
-    return _LRNFunction.apply(a, size, alpha_eff, beta, k)
+        grad = _lrn_backward(g, a, d, scale, *ctx.hyper)
+        return grad.permute(0, 3, 1, 2) if ctx.nhwc else grad, None, None, None, None
 
 
 class LocalResponseNorm(nn.Module):
@@ -190,12 +173,17 @@ class LocalResponseNorm(nn.Module):
         if alpha_convention not in ALPHA_CONVENTIONS:
             raise ValueError(f"alpha_convention must be one of {ALPHA_CONVENTIONS}, got {alpha_convention!r}")
         if size % 2 != 1:
-            raise ValueError(f"size must be odd, got {size}")
+            raise ValueError(f"the paper's window i-n/2..i+n/2 is symmetric: size must be odd, got {size}")
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
         self.alpha_convention = alpha_convention
 
     def forward(self, a):
-        return local_response_norm(a, self.size, self.alpha, self.beta, self.k, self.alpha_convention)
+        if a.dim() < 3:
+            raise ValueError(f"expected (N, C, ...) input, got shape {tuple(a.shape)}")
+        alpha = self.alpha / self.size if self.alpha_convention == "per_size" else self.alpha
+        if a.dtype == torch.bfloat16 and a.dim() == 4 and self.beta == 0.75:  # the bf16 path's roots are for beta 3/4
+            return _BF16LRNFunction.apply(a, self.size, alpha, self.beta, self.k)
+        return _LRNFunction.apply(a, self.size, alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"size={self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}, alpha_convention={self.alpha_convention!r}"
