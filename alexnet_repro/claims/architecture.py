@@ -1,26 +1,8 @@
-"""A1-A4, M2, L1, T2-T4, 227 and D1: the paper's description of the net and its recipe, held against the code.
-
-The experiment is a look at the model itself: build the paper-default net (and the optimizer and the
-schedule) and measure, by walking its modules, counting its tensors and running a few small inputs
-through single layers, each statement the paper makes about it (section B of paper_claims.CLAIMS):
-
-  A1   layer order: ReLU after every weight layer, LRN after the ReLUs of conv1/conv2, max-pooling
-       after both LRNs and after conv5                               (walk the modules)
-  A2   kernel counts and shapes                                      (weight tensors)
-  M2   which layers see one column, which see both                   (perturb one column's inputs)
-  A3   60M parameters, 650,000 neurons, Fig. 2's per-layer counts, the 150,528-d input
-  A4   each conv layer holds at most 1% of the parameters
-  L1   the LRN constants, and which alpha convention the net runs   (layer vs the printed formula)
-  T2   PaperSGD against the update rule written out by hand; torch SGD beside it
-  T3   initial weight statistics and biases of a freshly built net
-  T4   the plateau schedule: /10, at most three times
-  227  which input side gives conv1 55x55 maps
-  D1   the preprocessing: a constructed non-square photo through the cache's resize and crop, and
-       the mean subtraction the net's input gets                    (pixels that encode position)
-
-Every scale runs the same analysis (no data, no training): smoke, cpu, gpu and paper are identical.
-Besides the checks it writes the per-layer budget of the default net (layers.csv) and the totals of
-every switch setting the ablation claims use (switches.csv), so "half" or "no conv4" has a size.
+"""A1-A4, M2, L1, T2-T4, 227 and D1 (section B of paper_claims.CLAIMS): the paper's description of the net and its
+recipe, held against the code by building the paper-default net, PaperSGD and PlateauSchedule and measuring each
+statement (RULE says how). No data and no training: every scale is the same analysis. Beside the checks it writes
+the default net's per-layer budget (layers.csv) and the size of every switch setting the ablations use
+(switches.csv), so "half" or "no conv4" has a size.
 """
 
 import inspect

@@ -1,33 +1,17 @@
 """Q1: one column's first-layer kernels are colour-agnostic, the other's colour-specific (paper 6.1, Fig. 3).
 
-The experiment. No training of its own: the trained paper's net of the ablation family (the `PAPER`
-arm of claims/family/, two columns as grouped convolutions), one run per seed. conv1's kernels
-`features.conv1.weight` (C, 3, 11, 11) split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`),
-as the paper's GPU 1 and GPU 2.
+No training of its own: the ablation family's trained paper's net (its `PAPER` arm, two columns as grouped
+convolutions), one run per seed; conv1's kernels split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`), as the
+paper's GPU 1 and GPU 2.
 
-The score, defined before any run. For a kernel W (3 x h x w, channels R, G, B) let m = the mean
-of W over its three channels (h x w) and W - m its part that differs between channels. The
-colour-specificity of the kernel is the fraction of its energy not explained by that mean:
-
-    s(W) = ||W - m||^2 / ||W||^2        (s = 0 for an all-zero kernel)
-
-s = 0: the same pattern in R, G and B, a colour-agnostic (grey) kernel. s grows with the part that
-differs between channels and is at most 1, reached when the channels sum to zero at every pixel
-(colour-opponent kernels, e.g. red minus green, or a blue-yellow blob). A kernel seen through one
-channel only (e.g. R nonzero, G = B = 0) scores 2/3, and so, on average, does a kernel of independent
-random weights (the N(0, std) initialization: two of each pixel's three degrees of freedom lie off the
-channel mean), so training moves a column's scores down from 2/3 towards colour-agnostic or up
-towards colour-opponent. Since ||W||^2 = 3||m||^2 + ||W - m||^2, s is also 1 - 3||m||^2 / ||W||^2.
-
-Per seed: the mean score of each column; the effect = |mean s(column 0) - mean s(column 1)|; the
-colour-specific column is the one with the larger mean (the paper: "modulo a renumbering of the
-GPUs", so either may be). A two-sided permutation test per seed: the kernels are shuffled between
-the columns (column sizes kept) N_PERMUTATIONS times with a fixed generator; p = (1 + number of
-shuffles whose |difference of means| >= the observed) / (1 + N_PERMUTATIONS).
-
-The rule is RULE_TEXT. The seeds are judged together (Fisher's combined p-value), since "holds in some seed"
-happens by chance far more often than 5%; a combined test that does not reject is inconclusive, not an
-absence of the effect.
+The score, defined before any run: s(W) = ||W - m||^2 / ||W||^2 for a kernel W (3 x h x w) and m its mean over the
+three channels (s = 0 for an all-zero kernel). s = 0 is a grey kernel, the same in R, G and B; s = 1 a
+colour-opponent one (channels summing to zero at every pixel). A kernel of independent random weights scores 2/3 on
+average (two of each pixel's three degrees of freedom lie off the channel mean), so training moves a column down
+towards colour-agnostic or up towards colour-opponent. The effect per seed is |mean s(column 0) - mean s(column 1)|
+(either column may be the colour-specific one: "modulo a renumbering of the GPUs"), tested by shuffling the kernels
+between the columns. RULE_TEXT judges the seeds together (Fisher's combined p): "holds in some seed" happens by
+chance far more often than 5%.
 """
 
 import io
