@@ -1,23 +1,14 @@
 """The one contract every claim follows, and the one function that turns a claim's runs into its result.
 
-A claim module declares, before any run:
-  CLAIM          its id in the paper's table (paper_claims), slug, title and the paper's words (claims.Claim)
-  DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
-  SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
-                 train or read the ablation family's nets run at the family's scales, family/arms.py)
-  RULE / RULES   the rule its verdict follows, written before the runs
-and provides four functions:
-  plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
-                 (runs.prefill_in_parallel spreads them over processes, runs.prefill_distributed over GPUs)
+A claim module declares, before any run, CLAIM (claims.Claim), DATA ("cifar10", "family" or None), SCALES (its
+config per scale, the seeds fixed in each) and RULE / RULES (its verdict's rule), and provides:
+  plan(scale, seeds=None) -> independent chains of stages of jobs (runs.prefill_in_parallel / prefill_distributed)
   run_job(scale, **job, device, data_root, work_dir, download): one job into the claim's run store
-  train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, found in
-                 the store (or trained there), as rows and tables
+  train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, from the store
   assess(trained, scale) -> Assessment: the verdict from the runs, by the rule
-and `run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False)`,
-what its notebook calls: `contract.run(<the module>, ...)`, which adds the fields every result carries in
-one place, validates and writes results/<slug>/<scale>/ (results.write_result).
-
-Claims register themselves (claims/__init__.py): a module of this package that declares CLAIM is a claim.
+  run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False), what its
+      notebook calls: `contract.run(<the module>, ...)` adds the fields every result carries and writes
+      results/<slug>/<scale>/ (results.write_result).
 """
 
 import ast
