@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
-from ..results import provenance, results_dir, write_result
+from ..results import provenance, results_dir, write_reread, write_result
 from ..seeds import parse_seeds
 from ..verdict import PLUMBING, Rule
 
@@ -244,3 +244,23 @@ def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
     if trained.trained_on:
         result["provenance"]["runs_trained_on"] = trained.trained_on
     return result
+
+
+def reread(mod, folder, old: dict, a: Assessment, seeds, why) -> dict:
+    """Write the committed result `old` of the claim `mod` as `a` re-decided it from its own tables
+    (results.write_reread). A verdict that changes keeps the old one's verdict, reason and rule beside it (old_rule);
+    a result that records no looks had one, by the rules then."""
+    extra = {}
+    if a.verdict != old["verdict"]:
+        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
+    fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
+    first = look(seeds, old["verdict"], "the only look, by the rules then", old["provenance"]["date"][:10])
+    return write_reread(
+        folder,
+        old,
+        {**a.fields, **extra, **fields},
+        decision_version=decision_version(mod),
+        n_seeds=len(seeds),
+        why=why,
+        looks=old.get("looks", [first]),
+    )

@@ -108,10 +108,6 @@ def seeds_needed(pvalues, limit=200):
     return next((n for n in range(2, limit + 1) if fisher_p([math.exp(-mean)] * n) < ALPHA), None)
 
 
-def conv1_weights(model):
-    return model.features.conv1.weight.detach().float().cpu().numpy()
-
-
 def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
     """Per-kernel scores (list of dicts) and the per-seed summary of one net's conv1 weights."""
     scores = colour_specificity(weights)
@@ -132,13 +128,6 @@ def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
         "holds": bool(p < ALPHA),
     }
     return kernels, summary
-
-
-def weights_npz(weights_by_seed) -> bytes:
-    """{seed: conv1 weights} as the bytes of conv1_weights.npz (load_weights reads it back)."""
-    buf = io.BytesIO()
-    np.savez(buf, **{f"seed{s}": w.astype(np.float32) for s, w in weights_by_seed.items()})
-    return buf.getvalue()
 
 
 def load_weights(path):
@@ -164,7 +153,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     for seed, row, model in trained_nets(fam):
         out = run_row(row)
         if model is not None:
-            weights[seed] = conv1_weights(model)
+            weights[seed] = model.features.conv1.weight.detach().float().cpu().numpy()
             kernels, summary = analyse(weights[seed])
             kernel_rows += [{"seed": seed, **k} for k in kernels]
             out.update(summary, measured=True)
@@ -172,6 +161,8 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
             out.update(measured=False, holds=False)
         rows.append(out)
     k = next((r["kernels_per_column"] for r in rows if r["measured"]), 0)
+    npz = io.BytesIO()  # conv1_weights.npz, which load_weights reads back
+    np.savez(npz, **{f"seed{s}": w.astype(np.float32) for s, w in weights.items()})
     return family_trained(
         fam,
         rows,
@@ -183,7 +174,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         },
         tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)},
         proxy_extra=f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per column)." if k else "",
-        files={"conv1_weights.npz": weights_npz(weights)},
+        files={"conv1_weights.npz": npz.getvalue()},
     )
 
 

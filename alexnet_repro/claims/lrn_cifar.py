@@ -12,11 +12,13 @@ cuda-convnet's CroppedCIFARDataProvider does; CIFAR's mean image is smooth, so t
 little.
 """
 
+import json
 import math
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import torch
@@ -355,37 +357,18 @@ def untestable_reason(rows, gains):
 
 
 def reread(folder):
-    """Decide a committed L3 result again by today's rules from its own tables (nothing is rerun); a verdict that
-    changes is recorded as a look, the old rule's verdict and reason beside it (old_rule)."""
-    import json
-    from dataclasses import replace
-    from types import SimpleNamespace
-
-    from ..results import write_reread
-
+    """Decide a committed L3 result again by today's rules from its own tables (nothing is rerun); contract.reread
+    writes it."""
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
-    cfg = replace(SCALES[old["scale"]], seeds=tuple(old["provenance"]["seeds"]))
+    cfg = scale_config(SCALES, old["scale"], old["provenance"]["seeds"])
     curves = pd.read_csv(folder / "curves.csv")
     trained = SimpleNamespace(
         rows=pd.read_csv(folder / "seeds.csv").to_dict("records"), tables={"curves": curves}, context={"cfg": cfg}
     )
     a = assess(trained, old["scale"])
-    date, note = old["provenance"]["date"][:10], "the only look, by the rules then"  # where `old` records no looks
-    first = {"n_seeds": len(cfg.seeds), "verdict": old["verdict"], "date": date, "note": note}
-    extra = {}
-    if a.verdict != old["verdict"]:
-        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
-    fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
-    return write_reread(
-        folder,
-        old,
-        {**a.fields, **extra, **fields},
-        decision_version=contract.decision_version(sys.modules[__name__]),
-        n_seeds=len(cfg.seeds),
-        why=f" under a rule declared after them: {a.fields['reason']}",
-        looks=old.get("looks", [first]),
-    )
+    why = f" under a rule declared after them: {a.fields['reason']}"
+    return contract.reread(sys.modules[__name__], folder, old, a, cfg.seeds, why)
 
 
 def assess(trained: Trained, scale) -> Assessment:

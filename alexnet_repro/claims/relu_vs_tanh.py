@@ -27,7 +27,6 @@ from ..data.cifar10 import load_cifar10
 from ..engine import TRAINING_VERSION, Normalizer, TrainSpec, pick_device
 from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
-from ..results import write_reread
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
 from . import Claim, contract
@@ -397,20 +396,7 @@ def reread(folder):
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
     context = {"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity}
     a = assess(SimpleNamespace(context=context), old["scale"])
-    extra = {}
-    if a.verdict != old["verdict"]:
-        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
-    verdict_fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
-    first = contract.look(cfg.seeds, old["verdict"], "the only look, by the rules then", old["provenance"]["date"][:10])
-    return write_reread(
-        folder,
-        old,
-        {**a.fields, **extra, **verdict_fields},
-        decision_version=contract.decision_version(sys.modules[__name__]),
-        n_seeds=len(cfg.seeds),
-        why=" from its committed sweeps and seed runs",
-        looks=old.get("looks", [first]),
-    )
+    return contract.reread(sys.modules[__name__], folder, old, a, cfg.seeds, " from its committed sweeps and seed runs")
 
 
 def _recorded_config(provenance):
