@@ -129,9 +129,6 @@ class Family:
         # Model parallelism in a single process only: under torchrun each process has one GPU (DDP).
         self.devices = two_devices_for(self.device) if cfg.model_parallel and not distributed.current() else None
 
-    def on_two_devices(self, arm: Arm):
-        return bool(self.devices) and arm.net_config(self.base).columns == "two"
-
     def describe_run(self, arm: Arm, seed):
         # T2 as cuda-convnet ran it: PaperSGD, decay on the weights only.
         spec = TrainSpec(
@@ -158,7 +155,7 @@ class Family:
             "train_eval_images": len(self.train_eval.train_y),
             "augment": augment,
             # its own runs: per-column dropout masks draw other random numbers than the grouped net's
-            **({"devices": 2} if self.on_two_devices(arm) else {}),
+            **({"devices": 2} if self.devices and arm.net_config(self.base).columns == "two" else {}),
         }
 
     def build(self, arm: Arm, devices=None):
