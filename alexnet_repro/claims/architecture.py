@@ -5,6 +5,7 @@ the default net's per-layer budget (layers.csv) and the size of every switch set
 (switches.csv), so "half" or "no conv4" has a size.
 """
 
+import functools
 import inspect
 import math
 import sys
@@ -38,6 +39,7 @@ CLAIM = Claim(
 )
 # It reads no dataset: the model itself is measured.
 DATA = None
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 # ---- what the paper says (typed in from the paper; everything measured below comes from code) ----
 WEIGHT_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8")
@@ -746,11 +748,6 @@ def assess(trained: Trained, scale) -> Assessment:
         },
         fields={"claim_ids": [c["id"] for c in checks], "checks": checks},
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Check the net against the paper at `scale` (all identical), write results/architecture/<scale>/."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def checks_frame(result):

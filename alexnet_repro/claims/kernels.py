@@ -14,6 +14,7 @@ between the columns. RULE_TEXT judges the seeds together (Fisher's combined p): 
 chance far more often than 5%.
 """
 
+import functools
 import io
 import json
 import math
@@ -41,6 +42,7 @@ CLAIM = Claim(
 )
 # The dataset it reads: the ablation family's at the scale (arms.SCALES[scale].data).
 DATA = "family"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 N_PERMUTATIONS = 2000
 PERMUTATION_SEED = 0
@@ -235,11 +237,6 @@ def reread(folder):
         n_seeds=len(rows),
         why=f": a non-significant combined test is inconclusive, no longer 'not reproduced' (was: {old['verdict']})",
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run Q1 at `scale` on the ablation family's trained paper net, write results/kernels/<scale>/."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def plot_kernels(weights, kernels_table, seed=None, per_row=16):

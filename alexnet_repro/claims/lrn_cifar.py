@@ -12,6 +12,7 @@ cuda-convnet's CroppedCIFARDataProvider does; CIFAR's mean image is smooth, so t
 little.
 """
 
+import functools
 import json
 import math
 import sys
@@ -46,6 +47,7 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 
 def decided_by():
@@ -397,11 +399,6 @@ def assess(trained: Trained, scale) -> Assessment:
             "verdict_measure": "10-view test error (softmax averaged over 4 corner + centre crops and mirrors)",
         },
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _measure(rows, cfg):

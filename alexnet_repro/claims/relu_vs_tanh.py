@@ -13,6 +13,7 @@ changed choice each (Config.variants). The sweep runs from the grid's middle out
 past the fastest run's epochs: cheaper, and the same outcome.
 """
 
+import functools
 import json
 import math
 import sys
@@ -41,6 +42,7 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 PAPER_SPEEDUP = 6.0
 TARGET = 0.25
@@ -415,11 +417,6 @@ def _recorded_config(provenance):
         measured={name: setup(d) for name, d in c.get("measured", {}).items()},
         variants={name: setup(d) for name, d in c.get("variants", {}).items()},
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run R1 at `scale`, write results/relu_vs_tanh/<scale>/, and return the result dict."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _proxy_note(cfg, dataset):
