@@ -1,12 +1,7 @@
-"""The registry of claims: one module per claim, each following claims/contract.py (CLAIM, DATA, SCALES,
-RULE, plan, run_job, train, assess, run). Claims register themselves: every module of this package that
-declares CLAIM is one, found by `registry()`; no list to keep.
-
-A claim module declares, in one place, its config for every scale:
-  smoke  seconds on a small subset; what the tests and CI run
-  cpu    the real experiment, sized for a 2-core CPU
-  gpu    the same data with more seeds / a finer grid, for one GPU
-  paper  the paper's own settings where they differ
+"""The registry of claims: every module of this package that declares CLAIM is one (claims/contract.py), found by
+`registry()`; no list to keep. Each declares its config for every scale: smoke (seconds on a small subset, what the
+tests run), cpu (the real experiment, sized for a 2-core CPU), gpu (more seeds / a finer grid, for one GPU) and
+paper (the paper's own settings where they differ).
 """
 
 import functools

@@ -1,23 +1,14 @@
 """The one contract every claim follows, and the one function that turns a claim's runs into its result.
 
-A claim module declares, before any run:
-  CLAIM          its id in the paper's table (paper_claims), slug, title and the paper's words (claims.Claim)
-  DATA           the dataset it reads: "cifar10", "family" (the ablation family's data at the scale) or None
-  SCALES         its config per scale (smoke, cpu, gpu, paper), the seeds fixed in each (the claims that
-                 train or read the ablation family's nets run at the family's scales, family/arms.py)
-  RULE / RULES   the rule its verdict follows, written before the runs
-and provides four functions:
-  plan(scale, seeds=None) -> chains of jobs: what it trains, as independent chains of stages of jobs
-                 (runs.prefill_in_parallel spreads them over processes, runs.prefill_distributed over GPUs)
+A claim module declares, before any run, CLAIM (claims.Claim), DATA ("cifar10", "family" or None), SCALES (its
+config per scale, the seeds fixed in each) and RULE / RULES (its verdict's rule), and provides:
+  plan(scale, seeds=None) -> independent chains of stages of jobs (runs.prefill_in_parallel / prefill_distributed)
   run_job(scale, **job, device, data_root, work_dir, download): one job into the claim's run store
-  train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, found in
-                 the store (or trained there), as rows and tables
+  train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, from the store
   assess(trained, scale) -> Assessment: the verdict from the runs, by the rule
-and `run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False)`,
-what its notebook calls: `contract.run(<the module>, ...)`, which adds the fields every result carries in
-one place, validates and writes results/<slug>/<scale>/ (results.write_result).
-
-Claims register themselves (claims/__init__.py): a module of this package that declares CLAIM is a claim.
+  run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False), what its
+      notebook calls: `contract.run(<the module>, ...)` adds the fields every result carries and writes
+      results/<slug>/<scale>/ (results.write_result).
 """
 
 import ast
@@ -31,7 +22,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from ..engine import TRAINING_VERSION
-from ..results import provenance, results_dir, write_result
+from ..results import provenance, results_dir, write_reread, write_result
 from ..seeds import parse_seeds
 from ..verdict import PLUMBING, Rule
 
@@ -253,3 +244,23 @@ def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
     if trained.trained_on:
         result["provenance"]["runs_trained_on"] = trained.trained_on
     return result
+
+
+def reread(mod, folder, old: dict, a: Assessment, seeds, why) -> dict:
+    """Write the committed result `old` of the claim `mod` as `a` re-decided it from its own tables
+    (results.write_reread). A verdict that changes keeps the old one's verdict, reason and rule beside it (old_rule);
+    a result that records no looks had one, by the rules then."""
+    extra = {}
+    if a.verdict != old["verdict"]:
+        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
+    fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
+    first = look(seeds, old["verdict"], "the only look, by the rules then", old["provenance"]["date"][:10])
+    return write_reread(
+        folder,
+        old,
+        {**a.fields, **extra, **fields},
+        decision_version=decision_version(mod),
+        n_seeds=len(seeds),
+        why=why,
+        looks=old.get("looks", [first]),
+    )

@@ -1,35 +1,20 @@
 """Q1: one column's first-layer kernels are colour-agnostic, the other's colour-specific (paper 6.1, Fig. 3).
 
-The experiment. No training of its own: the trained paper's net of the ablation family (the `PAPER`
-arm of claims/family/, two columns as grouped convolutions), one run per seed. conv1's kernels
-`features.conv1.weight` (C, 3, 11, 11) split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`),
-as the paper's GPU 1 and GPU 2.
+No training of its own: the ablation family's trained paper's net (its `PAPER` arm, two columns as grouped
+convolutions), one run per seed; conv1's kernels split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`), as the
+paper's GPU 1 and GPU 2.
 
-The score, defined before any run. For a kernel W (3 x h x w, channels R, G, B) let m = the mean
-of W over its three channels (h x w) and W - m its part that differs between channels. The
-colour-specificity of the kernel is the fraction of its energy not explained by that mean:
-
-    s(W) = ||W - m||^2 / ||W||^2        (s = 0 for an all-zero kernel)
-
-s = 0: the same pattern in R, G and B, a colour-agnostic (grey) kernel. s grows with the part that
-differs between channels and is at most 1, reached when the channels sum to zero at every pixel
-(colour-opponent kernels, e.g. red minus green, or a blue-yellow blob). A kernel seen through one
-channel only (e.g. R nonzero, G = B = 0) scores 2/3, and so, on average, does a kernel of independent
-random weights (the N(0, std) initialization: two of each pixel's three degrees of freedom lie off the
-channel mean), so training moves a column's scores down from 2/3 towards colour-agnostic or up
-towards colour-opponent. Since ||W||^2 = 3||m||^2 + ||W - m||^2, s is also 1 - 3||m||^2 / ||W||^2.
-
-Per seed: the mean score of each column; the effect = |mean s(column 0) - mean s(column 1)|; the
-colour-specific column is the one with the larger mean (the paper: "modulo a renumbering of the
-GPUs", so either may be). A two-sided permutation test per seed: the kernels are shuffled between
-the columns (column sizes kept) N_PERMUTATIONS times with a fixed generator; p = (1 + number of
-shuffles whose |difference of means| >= the observed) / (1 + N_PERMUTATIONS).
-
-The rule is RULE_TEXT. The seeds are judged together (Fisher's combined p-value), since "holds in some seed"
-happens by chance far more often than 5%; a combined test that does not reject is inconclusive, not an
-absence of the effect.
+The score, defined before any run: s(W) = ||W - m||^2 / ||W||^2 for a kernel W (3 x h x w) and m its mean over the
+three channels (s = 0 for an all-zero kernel). s = 0 is a grey kernel, the same in R, G and B; s = 1 a
+colour-opponent one (channels summing to zero at every pixel). A kernel of independent random weights scores 2/3 on
+average (two of each pixel's three degrees of freedom lie off the channel mean), so training moves a column down
+towards colour-agnostic or up towards colour-opponent. The effect per seed is |mean s(column 0) - mean s(column 1)|
+(either column may be the colour-specific one: "modulo a renumbering of the GPUs"), tested by shuffling the kernels
+between the columns. RULE_TEXT judges the seeds together (Fisher's combined p): "holds in some seed" happens by
+chance far more often than 5%.
 """
 
+import functools
 import io
 import json
 import math
@@ -57,6 +42,7 @@ CLAIM = Claim(
 )
 # The dataset it reads: the ablation family's at the scale (arms.SCALES[scale].data).
 DATA = "family"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 N_PERMUTATIONS = 2000
 PERMUTATION_SEED = 0
@@ -124,10 +110,6 @@ def seeds_needed(pvalues, limit=200):
     return next((n for n in range(2, limit + 1) if fisher_p([math.exp(-mean)] * n) < ALPHA), None)
 
 
-def conv1_weights(model):
-    return model.features.conv1.weight.detach().float().cpu().numpy()
-
-
 def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
     """Per-kernel scores (list of dicts) and the per-seed summary of one net's conv1 weights."""
     scores = colour_specificity(weights)
@@ -148,13 +130,6 @@ def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
         "holds": bool(p < ALPHA),
     }
     return kernels, summary
-
-
-def weights_npz(weights_by_seed) -> bytes:
-    """{seed: conv1 weights} as the bytes of conv1_weights.npz (load_weights reads it back)."""
-    buf = io.BytesIO()
-    np.savez(buf, **{f"seed{s}": w.astype(np.float32) for s, w in weights_by_seed.items()})
-    return buf.getvalue()
 
 
 def load_weights(path):
@@ -180,7 +155,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     for seed, row, model in trained_nets(fam):
         out = run_row(row)
         if model is not None:
-            weights[seed] = conv1_weights(model)
+            weights[seed] = model.features.conv1.weight.detach().float().cpu().numpy()
             kernels, summary = analyse(weights[seed])
             kernel_rows += [{"seed": seed, **k} for k in kernels]
             out.update(summary, measured=True)
@@ -188,6 +163,8 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
             out.update(measured=False, holds=False)
         rows.append(out)
     k = next((r["kernels_per_column"] for r in rows if r["measured"]), 0)
+    npz = io.BytesIO()  # conv1_weights.npz, which load_weights reads back
+    np.savez(npz, **{f"seed{s}": w.astype(np.float32) for s, w in weights.items()})
     return family_trained(
         fam,
         rows,
@@ -199,7 +176,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         },
         tables={"seeds": pd.DataFrame(rows), "kernels": pd.DataFrame(kernel_rows)},
         proxy_extra=f"conv1 holds {2 * k} kernels here, {k} per column (the paper: 48 per column)." if k else "",
-        files={"conv1_weights.npz": weights_npz(weights)},
+        files={"conv1_weights.npz": npz.getvalue()},
     )
 
 
@@ -260,11 +237,6 @@ def reread(folder):
         n_seeds=len(rows),
         why=f": a non-significant combined test is inconclusive, no longer 'not reproduced' (was: {old['verdict']})",
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run Q1 at `scale` on the ablation family's trained paper net, write results/kernels/<scale>/."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def plot_kernels(weights, kernels_table, seed=None, per_row=16):

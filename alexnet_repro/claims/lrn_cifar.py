@@ -1,36 +1,25 @@
 """L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
 
-The experiment. The paper points (footnote 3) to cuda-convnet, whose example nets are the ones
-behind these numbers (models/cifar.py): conv-local-13pct, and the first conv-local-11pct, which
-is exactly 13pct plus cross-map LRN (size 5, scale 0.001 divided by the size, pow 0.75, k=1) after
-the ReLUs of conv1 and conv2, before each pool. Both arms train the same way, seed for seed (same
-initial weights, since LRN has none, and the same crops in the same order):
+The paper points (footnote 3) to cuda-convnet, whose example nets are behind these numbers (models/cifar.py):
+conv-local-13pct, and the first conv-local-11pct, which is 13pct plus cross-map LRN after the ReLUs of conv1 and
+conv2. Both arms train seed for seed alike (same initial weights, since LRN has none, and the same crops) with
+cuda-convnet's recipe (cuda_convnet_spec; 24x24 random crops + mirrors of the mean-subtracted images), and are
+tested as cuda-convnet reported: the softmax averaged over 10 views. The effect, per seed, is that 10-view error
+with LRN minus without, in points.
 
-- data: the CIFAR-10 training images, per-pixel mean subtracted; 24x24 random crops, mirrored
-  with probability 1/2 (cuda-convnet's cifar-cropped provider, --crop-border=4);
-- cuda-convnet's update, per layer (layer-params-conv-local-13pct.cfg): inc = mom*inc - wc*eps*w
-  + eps*(-grad), w += inc, with epsW 0.001, epsB 0.002, mom 0.9, wc 0 on conv1/conv2 and 0.004 on
-  local3/local4/fc10, no decay on biases; minibatch 128, the loss averaged over the minibatch
-  (cuda-convnet scales the summed gradient by eps / numCases);
-- schedule: ~140 epochs, then eps /10 for 10 epochs and /10 again for 10 (the proxy scales keep
-  that shape on fewer epochs).
-
-After training, each net is tested on the CIFAR-10 test images with cuda-convnet's multiview test
-(the softmax averaged over 10 views: the four corner and the centre 24x24 crops of the 32x32 image,
-and their mirror images) and with the centre crop alone. The effect, per seed, is the 10-view test
-error with LRN minus without, in points; the verdict uses it (cuda-convnet reported that error).
-
-Mean subtraction under crops follows cuda-convnet's CroppedCIFARDataProvider: the centre 24x24
-patch of the 32x32 training mean image is subtracted from every crop, whatever its offset or
-mirroring (the data_mean it stores at init). The difference from subtracting the matching patch
-of the mean is tiny: CIFAR's mean image is smooth.
+Under crops the centre 24x24 patch of the training mean is subtracted from every crop, whatever its offset, as
+cuda-convnet's CroppedCIFARDataProvider does; CIFAR's mean image is smooth, so the matching patch would differ
+little.
 """
 
+import functools
+import json
 import math
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import torch
@@ -58,6 +47,7 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 
 def decided_by():
@@ -103,16 +93,10 @@ class Config:
 
 SCALES = {
     "smoke": Config(schedule=(1, 1, 1), n_train=32, n_test=20, curve_test=20, train_eval_images=20, seeds=(0, 1)),
-    # Sized to about an hour of a 2-core CPU. The pilot for the length is the cpu scale's earlier run (a fifth of
-    # the training set for 6 epochs: 52% test error and still falling 2-3 points an epoch at full rate, so far too
-    # short). Measured on a Xeon with AMX (one thread per run, two runs side by side): a step of 128 images takes
-    # 0.24 s without LRN and 0.41 s with it in fp32 (bf16 barely helps the LRN net), i.e. ~125 s of wall time per
-    # epoch of all 50,000 images for both arms of a seed. So: the whole training set (the paper's data, no longer
-    # a fifth), 5 epochs in cuda-convnet's shape (3 at eps, 1 at eps/10, 1 at eps/100: 250,000 images per run,
-    # 4x the earlier run; 6 were planned, cut to 5 before any run when the CPU budget ran short), 4 seeds (the
-    # earlier run's per-seed effects had SD 0.38 points; verdict.seeds_for_power gives 4 for 80% power against
-    # the rule's 1-point margin), the 10-view test on a class-balanced half of the test set. About 45 min of
-    # training and 8 of testing for the 8 runs, two at a time.
+    # Sized to about an hour of a 2-core CPU (measured on a Xeon with AMX, a step of 128 images: 0.24 s without LRN,
+    # 0.41 s with, fp32): the whole training set for 5 epochs in cuda-convnet's shape (an earlier 6-epoch pilot on a
+    # fifth of it ended at 52% error, still falling), 4 seeds (verdict.seeds_for_power for 80% power against the
+    # rule's 1-point margin at the pilot's SD of 0.38), the 10-view test on a class-balanced half of the test set.
     "cpu": Config(schedule=(3, 1, 1), n_test=5_000, curve_test=1_000, train_eval_images=1_000, seeds=(0, 1, 2, 3)),
     # All 50,000 images and the whole test set, half of cuda-convnet's schedule, 5 seeds (not timed on a
     # GPU yet: a few seconds per epoch expected, launch-bound; `--jobs` runs the 10 runs side by side).
@@ -126,8 +110,9 @@ SCALES = {
 
 def cuda_convnet_spec(cfg, seed) -> TrainSpec:
     """cuda-convnet's update (PaperSGD: v <- m v - wc eps w - eps g; w <- w + v) with its per-layer wc,
-    epsB = 2 epsW, no decay on biases, and eps stepped down by 10 at the schedule's epoch boundaries
-    (optim.lr_factor "steps"; like cuda-convnet, the velocity carries the old eps into the new phase)."""
+    epsB = 2 epsW, no decay on biases, the loss averaged over the minibatch (cuda-convnet scales the summed gradient
+    by eps / numCases), and eps stepped down by 10 at the schedule's epoch boundaries (optim.lr_factor "steps";
+    like cuda-convnet, the velocity carries the old eps into the new phase)."""
     return TrainSpec(
         lr=EPS_W,
         momentum=MOMENTUM,
@@ -374,37 +359,18 @@ def untestable_reason(rows, gains):
 
 
 def reread(folder):
-    """Decide a committed L3 result again by today's rules from its own tables (nothing is rerun); a verdict that
-    changes is recorded as a look, the old rule's verdict and reason beside it (old_rule)."""
-    import json
-    from dataclasses import replace
-    from types import SimpleNamespace
-
-    from ..results import write_reread
-
+    """Decide a committed L3 result again by today's rules from its own tables (nothing is rerun); contract.reread
+    writes it."""
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
-    cfg = replace(SCALES[old["scale"]], seeds=tuple(old["provenance"]["seeds"]))
+    cfg = scale_config(SCALES, old["scale"], old["provenance"]["seeds"])
     curves = pd.read_csv(folder / "curves.csv")
     trained = SimpleNamespace(
         rows=pd.read_csv(folder / "seeds.csv").to_dict("records"), tables={"curves": curves}, context={"cfg": cfg}
     )
     a = assess(trained, old["scale"])
-    date, note = old["provenance"]["date"][:10], "the only look, by the rules then"  # where `old` records no looks
-    first = {"n_seeds": len(cfg.seeds), "verdict": old["verdict"], "date": date, "note": note}
-    extra = {}
-    if a.verdict != old["verdict"]:
-        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
-    fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
-    return write_reread(
-        folder,
-        old,
-        {**a.fields, **extra, **fields},
-        decision_version=contract.decision_version(sys.modules[__name__]),
-        n_seeds=len(cfg.seeds),
-        why=f" under a rule declared after them: {a.fields['reason']}",
-        looks=old.get("looks", [first]),
-    )
+    why = f" under a rule declared after them: {a.fields['reason']}"
+    return contract.reread(sys.modules[__name__], folder, old, a, cfg.seeds, why)
 
 
 def assess(trained: Trained, scale) -> Assessment:
@@ -433,11 +399,6 @@ def assess(trained: Trained, scale) -> Assessment:
             "verdict_measure": "10-view test error (softmax averaged over 4 corner + centre crops and mirrors)",
         },
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run L3 at `scale`, write results/lrn_cifar/<scale>/, and return the result dict."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _measure(rows, cfg):

@@ -1,28 +1,19 @@
 """R1: ReLUs reach 25% training error on CIFAR-10 six times faster than tanh units (paper 3.1, Fig. 1).
 
-The experiment. cuda-convnet's 19pct net (four weight layers, models/cifar.py) with either
-activation, no regularization of any kind (no weight decay, dropout or augmentation). For each
-activation independently, a learning-rate sweep: each rate trains until the training error reaches
-25% or the epoch cap, and the activation's fastest rate is kept (a run that diverges is recorded as
-diverged and the sweep goes on). At each activation's best rate, several seeds measure the
-epochs to 25%; the speedup is epochs(tanh) / epochs(relu), seed by seed.
+cuda-convnet's 19pct net (models/cifar.py) with either activation, unregularized. Per activation, a learning-rate
+sweep on seeds[0] keeps the fastest rate to 25% (a diverged run is recorded and the sweep goes on); at each best
+rate the seeds measure epochs to 25%, and the speedup is epochs(tanh) / epochs(ReLU), seed by seed. The verdict
+reads the running error over each epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), interpolated
+between epoch ends from chance (90%) at epoch 0; an epoch-end pass over a fixed training sample is recorded beside.
 
-Training error is measured two ways, both recorded: the running error over each epoch's
-minibatches (what cuda-convnet prints and what the paper's Fig. 1 plots; the verdict uses this),
-and a full evaluation pass at each epoch's end over a fixed sample of the training set. Epochs to
-25% are interpolated linearly between epoch ends (epoch 0 = chance, 90% error).
-
-How big the speedup is depends on a choice the paper leaves open: the input's scale. cuda-convnet fed
-0..255 pixels minus the mean image (the paper's setup, which decides the verdict); with inputs
-standardized to unit scale tanh trains far faster and the gap shrinks. So the scales measure further
-setups with every seed too (Config.measured, reported beside the verdict and in the headline), and a
-sensitivity study repeats the sweep on seed 0 alone under one changed choice each (Config.variants).
-
-The sweep stays affordable without changing what it measures: rates are tried from the grid's
-middle outwards, and a run stops once it has used more epochs than the fastest run so far (it can
-no longer be the fastest).
+The input's scale, which the paper leaves open, moves the speedup: cuda-convnet fed 0..255 pixels minus the mean
+image (the paper's setup, which decides); standardized inputs let tanh train far faster. So further setups are
+measured with every seed beside the verdict (Config.measured), and a sensitivity study sweeps seed 0 under one
+changed choice each (Config.variants). The sweep runs from the grid's middle outwards and stops a run once it is
+past the fastest run's epochs: cheaper, and the same outcome.
 """
 
+import functools
 import json
 import math
 import sys
@@ -37,7 +28,6 @@ from ..data.cifar10 import load_cifar10
 from ..engine import TRAINING_VERSION, Normalizer, TrainSpec, pick_device
 from ..fmt import fmt_interval
 from ..models.cifar import Net19pct
-from ..results import write_reread
 from ..runs import cached_train, default_work_dir
 from ..verdict import INCONCLUSIVE, PLUMBING, Interval, Rule, decide, mean_ci_log, summarize
 from . import Claim, contract
@@ -52,6 +42,7 @@ CLAIM = Claim(
 )
 # The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
+run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
 PAPER_SPEEDUP = 6.0
 TARGET = 0.25
@@ -118,13 +109,10 @@ SCALES = {
         setup=Setup(lrs=(3e-3,)),
         measured={"standardized input": Setup(input_scaling="standardized", lrs=(3e-2,))},
     ),
-    # Sized to a 2-core CPU: a class-balanced fifth of the training set, three rates, three seeds, the
-    # standardized setup measured with every seed (its grid centred on the gpu scale's best standardized rate,
-    # 0.03 for both activations) and the standardized setup without momentum as a sensitivity row (the sweep on
-    # seed 0: planned with every seed, cut to seed 0 when the CPU budget ran short, before any of its seed runs).
-    # bf16 autocast: on a CPU with AMX a step of this net took 0.042 s against 0.104 s in fp32 (one thread,
-    # measured): about 40 min of two cores in all. On a CPU without native bf16 that is reversed: set
-    # precision="fp32" there.
+    # Sized to a 2-core CPU: a class-balanced fifth of the training set, three rates, three seeds, the standardized
+    # setup measured with every seed (its grid centred on the gpu scale's best standardized rate, 0.03 for both
+    # activations) and, without momentum, as a sensitivity row. bf16: on a CPU with AMX a step took 0.042 s against
+    # 0.104 s in fp32; on a CPU without native bf16 that is reversed: set precision="fp32" there.
     "cpu": Config(
         n_train=10_000,
         train_eval_images=5_000,
@@ -285,12 +273,7 @@ def plan(scale, seeds=None):
 
 
 def run_job(scale, arm, activation, sweep_seed, seed=None, device=None, data_root=None, work_dir=None, download=False):
-    """Train one sweep (or, with `seed`, one seed run at the defaults' best rate) into the run store.
-
-    The runs of different arms are independent, so several processes can fill the store side by
-    side (a small net leaves most of a GPU idle: `python -m alexnet_repro run relu_vs_tanh --jobs 8`);
-    `train` then finds every run there. With `seed`, the sweep is read back from the store.
-    """
+    """Train one sweep (or, with `seed`, one seed run at its best rate, the sweep read back) into the run store."""
     exp = _Experiment(scale, None, device, data_root, work_dir, download)
     setup = exp.cfg.setup if arm == "defaults" else {**exp.cfg.measured, **exp.cfg.variants}[arm]
     rows = exp.sweep(setup, activation, sweep_seed)
@@ -391,11 +374,9 @@ def assess(trained: Trained, scale) -> Assessment:
 
 
 def reread(folder):
-    """Decide a committed R1 result again by today's code from its own tables (nothing is rerun): each setup's best
-    rates and the sensitivity study from its sweeps (sweep.csv), the speedups from its seed runs (seeds.csv), the
-    setups, grids and seeds from the config it records, not today's SCALES (a scale's measured setups were added
-    after its first results). A verdict that changes is recorded as a look, the old verdict beside it (old_rule).
-    A result whose runs today's training would not give (another training version) is refused: rerun it."""
+    """Decide a committed R1 result again by today's code from its sweep.csv and seeds.csv (nothing is rerun), by the
+    config it records, not today's SCALES (measured setups were added after the first results). A result of another
+    training version is refused: rerun it."""
     folder = Path(folder)
     old = json.loads((folder / "result.json").read_text())
     trained_by = old["provenance"].get("training_version")
@@ -417,20 +398,7 @@ def reread(folder):
     sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
     context = {"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity}
     a = assess(SimpleNamespace(context=context), old["scale"])
-    extra = {}
-    if a.verdict != old["verdict"]:
-        extra["old_rule"] = {"verdict": old["verdict"], "reason": old.get("reason"), "rule": old.get("verdict_rule")}
-    verdict_fields = dict(measured=a.measured, headline=a.headline, verdict=a.verdict, verdict_rule=a.verdict_rule)
-    first = contract.look(cfg.seeds, old["verdict"], "the only look, by the rules then", old["provenance"]["date"][:10])
-    return write_reread(
-        folder,
-        old,
-        {**a.fields, **extra, **verdict_fields},
-        decision_version=contract.decision_version(sys.modules[__name__]),
-        n_seeds=len(cfg.seeds),
-        why=" from its committed sweeps and seed runs",
-        looks=old.get("looks", [first]),
-    )
+    return contract.reread(sys.modules[__name__], folder, old, a, cfg.seeds, " from its committed sweeps and seed runs")
 
 
 def _recorded_config(provenance):
@@ -449,11 +417,6 @@ def _recorded_config(provenance):
         measured={name: setup(d) for name, d in c.get("measured", {}).items()},
         variants={name: setup(d) for name, d in c.get("variants", {}).items()},
     )
-
-
-def run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Run R1 at `scale`, write results/relu_vs_tanh/<scale>/, and return the result dict."""
-    return contract.run(sys.modules[__name__], scale, seeds, device, data_root, out_dir, work_dir, download)
 
 
 def _proxy_note(cfg, dataset):

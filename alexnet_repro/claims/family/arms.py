@@ -138,14 +138,11 @@ CIFAR_CHOICES = dict(init_std=0.03, hidden_bias=0.1, lr=0.01)
 
 SCALES = {
     "smoke": Config(cache_size=76, crop=67, width=0.125, epochs=2, seeds=(0, 1), n_train=256, n_val=128),
-    # The CIFAR-10 AlexNet (models/alexnet.py, cifar_alexnet_config), which converges on 2 CPU cores: a
-    # class-balanced 10,000 of the training images, 15 epochs with the rate annealed linearly to zero, the
-    # 10,000 test images. The paper's net ran ~1,200 img/s here (LRN is half its step), so ~3 min per run of
-    # the paper's net, ~2 min for an arm without LRN. Init and rate chosen on 5,000 held-out training images
-    # (CIFAR_CHOICES). Seeds, fixed before the runs from the pilot (benchmarks/cifar_pilot.py, 3 pilot seeds on
-    # held-out images: LRN - none = -1.06, -1.26, -1.78 points, SD 0.37): 4 seeds give 80% power against M1's
-    # and E5's margins (0.92, 1.08 points); L2's (0.76) needs 5, D3, T1 and BN's (0.5) 7, O1's (0.22) ~30, beyond
-    # this CPU's budget (11 arms x 4 seeds ~ 70 min with --jobs 2): those report the seeds they would need.
+    # The CIFAR-10 AlexNet (models/alexnet.py), which converges on 2 CPU cores (~3 min per run of the paper's net):
+    # a class-balanced 10,000 training images, 15 epochs with the rate annealed linearly to zero, the 10,000 test
+    # images. Seeds fixed before the runs from the pilot (benchmarks/cifar_pilot.py: LRN - none SD 0.37 points over 3
+    # seeds on held-out images): 4 give 80% power against M1's and E5's margins; L2 needs 5, D3, T1 and BN 7, O1 ~30,
+    # beyond this CPU's budget (11 arms x 4 seeds ~ 70 min): those report the seeds they would need.
     "cpu": (
         CPU := Config(
             data="cifar10",
@@ -164,10 +161,8 @@ SCALES = {
     # The confirmation of an inconclusive cpu result (confirmation_seeds): the cpu config and its run store, on
     # the fresh seeds its pilot (PILOT_SCALE) fixes.
     CONFIRMATION: replace(CPU, seeds=()),
-    # The regime (issue 20; REGIME_NOTE): the cpu recipe trained REGIME_EPOCHS epochs, the number the regime pilot
-    # chose on held-out images (benchmarks/regime_pilot.py -> results/benchmarks/regime_pilot.txt), in bf16
-    # autocast (models/lrn.py's bf16 path). Each claim's seeds: 0 to n-1, n fixed before the runs by
-    # scripts/plan_regime.py (results/benchmarks/regime_plan.json; regime_seeds). Read by protocol v3.
+    # The regime (issue 20): the cpu recipe for REGIME_EPOCHS epochs in bf16 autocast; each claim's seeds 0 to n-1, n
+    # fixed before the runs by scripts/plan_regime.py (results/benchmarks/regime_plan.json). Read by protocol v3.
     REGIME: (CPU_REGIME := replace(CPU, epochs=REGIME_EPOCHS, precision="bf16", seeds=())),
     # The same regime, its runs trained on a GPU (TRAINED_ON_GPU): the config, the plan's seeds and the rules are
     # the cpu-regime's, so a claim the cpu campaign has not reached yet has the regime's verdict all the same.

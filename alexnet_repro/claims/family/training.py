@@ -129,9 +129,6 @@ class Family:
         # Model parallelism in a single process only: under torchrun each process has one GPU (DDP).
         self.devices = two_devices_for(self.device) if cfg.model_parallel and not distributed.current() else None
 
-    def on_two_devices(self, arm: Arm):
-        return bool(self.devices) and arm.net_config(self.base).columns == "two"
-
     def describe_run(self, arm: Arm, seed):
         # T2 as cuda-convnet ran it: PaperSGD, decay on the weights only.
         spec = TrainSpec(
@@ -158,7 +155,7 @@ class Family:
             "train_eval_images": len(self.train_eval.train_y),
             "augment": augment,
             # its own runs: per-column dropout masks draw other random numbers than the grouped net's
-            **({"devices": 2} if self.on_two_devices(arm) else {}),
+            **({"devices": 2} if self.devices and arm.net_config(self.base).columns == "two" else {}),
         }
 
     def build(self, arm: Arm, devices=None):
@@ -248,12 +245,6 @@ def plan_claim(mod, scale, seeds=None):
     return plan_arms(arms_of(comparisons(mod, scale)), scale, claim_seeds(mod, scale, seeds))
 
 
-def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
-    """The claim `mod`'s train (contract.py): its comparisons' runs at `scale`, found in the store or trained."""
-    seeds = claim_seeds(mod, scale, seeds)
-    return train_arms(comparisons(mod, scale), scale, seeds, device, data_root, work_dir, download)
-
-
 def plan_arms(arms, scale, seeds=None):
     """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
     chain of its own."""
@@ -265,12 +256,14 @@ def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, downlo
     Family(scale_config(SCALES, scale), scale, device, data_root, work_dir, download).train_arm(CATALOGUE[arm], seed)
 
 
-def train_arms(comparisons, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False):
-    """Every arm the comparisons need, for every seed, trained or found in the store -> contract.Trained."""
-    cfg = scale_config(SCALES, scale, seeds)
+def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
+    """The claim `mod`'s train (contract.py): every arm its comparisons at `scale` need, for every seed, trained or
+    found in the store."""
+    declared = comparisons(mod, scale)
+    cfg = scale_config(SCALES, scale, claim_seeds(mod, scale, seeds))
     fam = Family(cfg, scale, device, data_root, work_dir, download)
-    arms = arms_of(comparisons)
-    ten_view = {c.treatment.name for c in comparisons if c.ten_view}
+    arms = arms_of(declared)
+    ten_view = {c.treatment.name for c in declared if c.ten_view}
     rows, curves = [], []
     for arm in arms:
         for seed in cfg.seeds:
