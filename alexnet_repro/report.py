@@ -77,12 +77,19 @@ def show(result):
         if isinstance(d.get(k), int) and d[k]
     )
     wall = p.get("wall_time_s")
+    # Measured: the headline; for a result decided again by later code from its own tables (provenance.reassessed),
+    # its deciding comparisons' effects as that reading measured them (its headline is the first reading's).
+    again = p.get("reassessed") or {}
+    shown = [c for c in comparisons_of(result) if c.decides and c.effect] if again else []
+    effects = "; ".join(f"{c.label}: {fmt_effect(c)}" if len(shown) > 1 else fmt_effect(c) for c in shown)
+    by = f" (decided again from its own tables by {again.get('by', 'later code')})"
+    measured = effects + by if shown else result["headline"]
     lines = [
         f"**Verdict: {result['verdict']}{' (proxy)' if result.get('proxy') else ''}**"
         + (f": {result['reason']}" if result.get("reason") else ""),
         f"The paper (section {result['paper'].get('section', '-')}, {result['paper'].get('data', '-')}): "
         f"{result['paper']['says']}",
-        f"Measured: {measured_text(result)}"
+        f"Measured: {measured}"
         + (
             f"  \nThe pilot it confirms (`{pilot['result']}`, seeds {pilot['seeds']}; beside it, never pooled "
             f"into it): {pilot['verdict']}: {pilot['headline']}"
@@ -99,17 +106,6 @@ def show(result):
     frame = comparison_table(result) if result["verdict"] != PLUMBING else ()
     if len(frame):
         display(table(frame))
-
-
-def measured_text(result) -> str:
-    """The result's headline; for a result decided again by later code from its own tables (provenance.reassessed),
-    its deciding comparisons' effects as that reading measured them (its headline is the first reading's)."""
-    again = result.get("provenance", {}).get("reassessed")
-    shown = [c for c in comparisons_of(result) if c.decides and c.effect] if again else []
-    if not shown:
-        return result["headline"]
-    effects = "; ".join(f"{c.label}: {fmt_effect(c)}" if len(shown) > 1 else fmt_effect(c) for c in shown)
-    return f"{effects} (decided again from its own tables by {again.get('by', 'later code')})"
 
 
 def comparison_table(result):

@@ -3,6 +3,7 @@ CSV tables and the executed notebook, each written to a temp file in the same fo
 """
 
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -105,8 +106,6 @@ def package_versions() -> dict:
 def code_version() -> str:
     """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
     is stale is staleness.py's narrower question: what trains or decides it)."""
-    import hashlib
-
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     for f in sorted(package.rglob("*.py")):
@@ -173,8 +172,6 @@ PROVENANCE_TYPES = {
     "code_version": str,
 }
 OPTIONAL = {"headline", "title", "comparisons", "looks", "annotation", "reread", "code_version"}
-REQUIRED_FIELDS = [k for k in FIELD_TYPES if k not in OPTIONAL]
-REQUIRED_PROVENANCE = [k for k in PROVENANCE_TYPES if k not in OPTIONAL]
 
 
 def validate(result: dict):
@@ -182,17 +179,13 @@ def validate(result: dict):
     wrong type."""
     if not isinstance(result, dict):
         raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
-    missing = [k for k in REQUIRED_FIELDS if k not in result]
     prov = result.get("provenance", {})
-    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if isinstance(prov, dict) and k not in prov]
+    # A provenance that is no object is of the wrong type, not missing its fields.
+    checked = [("", result, FIELD_TYPES)] + [("provenance.", prov, PROVENANCE_TYPES)] * isinstance(prov, dict)
+    missing = [at + k for at, obj, types in checked for k in types if k not in obj and k not in OPTIONAL]
     if missing:
         raise ValueError(f"result is missing {missing}")
-    wrong = [k for k, t in FIELD_TYPES.items() if k in result and not isinstance(result[k], t)]
-    wrong += [
-        f"provenance.{k}"
-        for k, t in PROVENANCE_TYPES.items()
-        if isinstance(prov, dict) and k in prov and not isinstance(prov[k], t)
-    ]
+    wrong = [at + k for at, obj, types in checked for k, t in types.items() if k in obj and not isinstance(obj[k], t)]
     wrong += [f"comparisons[{i}]" for i, c in enumerate(result.get("comparisons") or []) if not isinstance(c, dict)]
     if wrong:
         raise ValueError(f"result has fields of the wrong type: {wrong}")
