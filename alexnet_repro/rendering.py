@@ -189,11 +189,8 @@ def stale_reasons(folder, slug: str, code: dict = None) -> list:
     reasons = [f"{name} changed" for name in sorted(code) if name in then and then[name] != code[name]]
     reasons += [f"{name} is new to it" for name in sorted(set(code) - set(then))]
     reasons += [f"{name} no longer renders it" for name in sorted(set(then) - set(code))]
-    now = inputs(folder, slug)
-    was = recorded.get("inputs", {})
-    reasons += [
-        f"{name} differs from the one it was rendered from" for name in sorted(now) if was.get(name) != now[name]
-    ]
+    now, was = inputs(folder, slug), recorded.get("inputs", {})
+    reasons += [f"{n} differs from the one it was rendered from" for n in sorted(now) if was.get(n) != now[n]]
     reasons += [f"{name} is gone" for name in sorted(set(was) - set(now))]
     return reasons
 

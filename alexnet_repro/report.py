@@ -124,25 +124,13 @@ def comparison_table(result):
             continue
         e, r = c.effect or {}, rule_for(claim, c.label, raw.get(c.label, {}).get("decides", True))
         band = f"[{r.band[0]:g}, {r.band[1]:g}]" if r else None  # the band's open end: "inf", "-inf"
-        rows.append(
-            {
-                "comparison": c.label,
-                "unit": c.unit,
-                "ours": e.get("mean"),
-                "95% lo": e.get("lo"),
-                "95% hi": e.get("hi"),
-                "seeds": e.get("n"),
-                "the paper": c.paper,
-                "the paper's band": band,
-                "margin": c.margin,
-                "p": raw.get(c.label, {}).get("p_value"),
-                "verdict": c.verdict if c.decides else "(reported, not decided)",
-                "why": c.reason,
-                "seeds for 80% power": c.seeds_needed,
-                "the pilot": pilot_effects.get(c.label),
-            }
-        )
-    return pd.DataFrame(rows).dropna(axis="columns", how="all")
+        verdict = c.verdict if c.decides else "(reported, not decided)"
+        p = raw.get(c.label, {}).get("p_value")
+        rows.append([c.label, c.unit, e.get("mean"), e.get("lo"), e.get("hi"), e.get("n"), c.paper, band, c.margin])
+        rows[-1] += [p, verdict, c.reason, c.seeds_needed, pilot_effects.get(c.label)]
+    columns = ["comparison", "unit", "ours", "95% lo", "95% hi", "seeds", "the paper", "the paper's band", "margin"]
+    columns += ["p", "verdict", "why", "seeds for 80% power", "the pilot"]
+    return pd.DataFrame(rows, columns=columns).dropna(axis="columns", how="all")
 
 
 def family(result, folder):

@@ -63,17 +63,13 @@ def git_commit() -> str:
     tree shipped to another machine may carry a stale .git or none, and the sender knows which commit it shipped."""
     if os.environ.get("ALEXNET_REPRO_GIT_COMMIT"):
         return os.environ["ALEXNET_REPRO_GIT_COMMIT"]
+
+    def git(*args, check=True):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=check).stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return head + ("+dirty" if dirty else "")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro", check=False)
+        return git("rev-parse", "HEAD") + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -116,6 +112,7 @@ def code_version() -> str:
 
 
 def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float, precision: str) -> dict:
+    note = os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
     return {
         "git_commit": git_commit(),
         "code_version": code_version(),
@@ -129,11 +126,7 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
         "scale": scale,
         "config": config,
         "wall_time_s": round(wall_time_s, 1),
-        **(
-            {"note": os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"]}
-            if os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
-            else {}
-        ),
+        **({"note": note} if note else {}),
     }
 
 
