@@ -14,6 +14,7 @@ from IPython.display import Markdown, display
 from . import claims
 from .book.evidence import comparisons_of, fmt_effect, fmt_number
 from .claims.contract import rule_for
+from .figures import effect_axes
 from .verdict import PLUMBING
 
 
@@ -159,8 +160,6 @@ def family(result, folder):
         family_figures.plot_arms(seeds_table, pd.read_csv(f"{folder}/curves.csv"), result)
         plt.show()
     elif rows := family_figures.effect_rows(result):
-        from .figures import effect_axes
-
         md(
             "### Each effect beside the paper's\nOur 95% interval beside the paper's number and the band the "
             "rule counts as the paper's size. This result predates the family's per-arm tables, so its arms' "
