@@ -8,6 +8,7 @@ in the book's forest plot): the claim's figure and its table read the same numbe
 """
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 
 from .verdict import Rule
@@ -51,15 +52,9 @@ def effect_axes(fig, rows, unit="points"):
     axes = fig.subplots(1, len(kinds), squeeze=False)[0]
     for ax, ratio in zip(axes, kinds):
         effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio, unit)
-    fig.suptitle(
-        wrap(
-            "Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number "
-            "(diamond) and the rule's band of its size (green). No effect: the line, within the margin "
-            "(grey).",
-            75,
-        ),
-        fontsize=8,
-    )
+    key = "Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number (diamond) and the "
+    key += "rule's band of its size (green). No effect: the line, within the margin (grey)."
+    fig.suptitle(wrap(key, 75), fontsize=8)
     return axes
 
 
@@ -134,8 +129,6 @@ def _span(ax, x0, x1, y, col):
 
 
 def wrap(label, width=34):
-    import textwrap
-
     return "\n".join(textwrap.wrap(label, width)) or label
 
 

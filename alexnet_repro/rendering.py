@@ -29,8 +29,6 @@ from .results import read_notebook, read_result, results_dir
 META_KEY = "alexnet_repro"
 PACKAGE = __name__.split(".")[0]
 SHARED = ("report", "figures", "fmt", "book.evidence", "verdict", "results", "rendering")
-# Files of a results folder that are not the result's own: the page itself and the stamp of `run`.
-NOT_INPUTS = ("run.json",)
 
 
 def result_for(claim, scale, folder, render, seeds="", device="auto", data_root="", download=False) -> dict:
@@ -99,15 +97,11 @@ def _claims_modules(*roots: str) -> set:
     """The modules of the claims package that `roots` import, transitively, the roots among them when they are in
     it: relative imports resolved as Python resolves them, function-level ones too (report.family imports the
     family's figures when it runs), so a module moved into a subpackage is still followed."""
-    claims_pkg = f"{PACKAGE}.claims"
-
-    def in_claims(name):
-        return name == claims_pkg or name.startswith(claims_pkg + ".")
-
+    claims_pkg = f"{PACKAGE}.claims."  # the package and its modules: f"{name}." starts with it
     seen, todo = set(), list(roots)
     while todo:
         name = todo.pop()
-        if name in seen or not (in_claims(name) or name in roots):
+        if name in seen or not (f"{name}.".startswith(claims_pkg) or name in roots):
             continue
         mod = sys.modules.get(name) or importlib.import_module(name)
         seen.add(name)
@@ -117,16 +111,16 @@ def _claims_modules(*roots: str) -> set:
                 base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
                 todo.append(base)
                 todo += [f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}")]
-    return {name for name in seen if in_claims(name)}
+    return {name for name in seen if f"{name}.".startswith(claims_pkg)}
 
 
-def page_code(slug: str, nb_source: dict = None) -> dict:
+def page_code(slug: str) -> dict:
     """{what: digest} of the code that renders claim `slug`'s page (see the module's docstring): the notebook's
     cells under "notebooks/<slug>.ipynb", each module by its dotted name."""
     from . import claims
     from .paths import notebooks_dir
 
-    nb = nb_source or json.loads((notebooks_dir() / f"{slug}.ipynb").read_text())
+    nb = json.loads((notebooks_dir() / f"{slug}.ipynb").read_text())
     claim = claims.load(slug)  # a claim module, or a family claim's class in claims/family/declarations.py
     shared = {f"{PACKAGE}.{m}" for m in SHARED}
     home = claim.__name__ if isinstance(claim, types.ModuleType) else claim.__module__
@@ -140,13 +134,12 @@ def page_code(slug: str, nb_source: dict = None) -> dict:
 
 
 def inputs(folder, slug: str) -> dict:
-    """{file name: sha256} of what a page is rendered from: every file of the results folder but its notebook."""
-    folder = Path(folder)
-    skip = {f"{slug}.ipynb", *NOT_INPUTS}
+    """{file name: sha256} of what a page is rendered from: every file of the results folder but its notebook and
+    the stamp of `run` (run.json)."""
     return {
         f.name: hashlib.sha256(f.read_bytes()).hexdigest()
-        for f in sorted(folder.iterdir())
-        if f.is_file() and f.name not in skip and not f.name.startswith(".")
+        for f in sorted(Path(folder).iterdir())
+        if f.is_file() and f.name not in (f"{slug}.ipynb", "run.json") and not f.name.startswith(".")
     }
 
 
@@ -196,11 +189,8 @@ def stale_reasons(folder, slug: str, code: dict = None) -> list:
     reasons = [f"{name} changed" for name in sorted(code) if name in then and then[name] != code[name]]
     reasons += [f"{name} is new to it" for name in sorted(set(code) - set(then))]
     reasons += [f"{name} no longer renders it" for name in sorted(set(then) - set(code))]
-    now = inputs(folder, slug)
-    was = recorded.get("inputs", {})
-    reasons += [
-        f"{name} differs from the one it was rendered from" for name in sorted(now) if was.get(name) != now[name]
-    ]
+    now, was = inputs(folder, slug), recorded.get("inputs", {})
+    reasons += [f"{n} differs from the one it was rendered from" for n in sorted(now) if was.get(n) != now[n]]
     reasons += [f"{name} is gone" for name in sorted(set(was) - set(now))]
     return reasons
 
@@ -213,22 +203,16 @@ def committed_pages(root=None, slugs=None, scale=None) -> list:
     from .paths import results_root
 
     root = Path(root or results_root())
-    out = []
-    for slug in slugs or claims.registry():
-        for folder in sorted((root / slug).glob("*/")):
-            wanted = folder.name == scale if scale else folder.name != "smoke"
-            if wanted and (folder / "result.json").exists():
-                out.append((slug, folder.name, folder))
-    return out
+    return [
+        (slug, folder.name, folder)
+        for slug in slugs or claims.registry()
+        for folder in sorted((root / slug).glob("*/"))
+        if (folder.name == scale if scale else folder.name != "smoke") and (folder / "result.json").exists()
+    ]
 
 
 def stale_pages(root=None) -> list:
     """[(folder, reasons)] of every committed page (executed notebook) that today's code would render differently."""
-    codes, out = {}, []
-    for slug, _, folder in committed_pages(root):
-        if slug not in codes:
-            codes[slug] = page_code(slug)
-        reasons = stale_reasons(folder, slug, code=codes[slug])
-        if reasons:
-            out.append((folder, reasons))
-    return out
+    pages = committed_pages(root)
+    codes = {slug: page_code(slug) for slug in dict.fromkeys(slug for slug, _, _ in pages)}
+    return [(folder, why) for slug, _, folder in pages if (why := stale_reasons(folder, slug, code=codes[slug]))]

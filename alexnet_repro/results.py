@@ -2,7 +2,9 @@
 CSV tables and the executed notebook, each written to a temp file in the same folder and renamed into place.
 """
 
+import contextlib
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -62,17 +64,13 @@ def git_commit() -> str:
     tree shipped to another machine may carry a stale .git or none, and the sender knows which commit it shipped."""
     if os.environ.get("ALEXNET_REPRO_GIT_COMMIT"):
         return os.environ["ALEXNET_REPRO_GIT_COMMIT"]
+
+    def git(*args, check=True):
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=check).stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return head + ("+dirty" if dirty else "")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "alexnet_repro", check=False)
+        return git("rev-parse", "HEAD") + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -82,13 +80,8 @@ def device_name(device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        cpu = next((s.split(":", 1)[1].strip() for s in open("/proc/cpuinfo") if s.startswith("model name")), cpu)
     return f"{cpu} ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 
@@ -105,8 +98,6 @@ def package_versions() -> dict:
 def code_version() -> str:
     """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
     is stale is staleness.py's narrower question: what trains or decides it)."""
-    import hashlib
-
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     for f in sorted(package.rglob("*.py")):
@@ -117,6 +108,7 @@ def code_version() -> str:
 
 
 def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_time_s: float, precision: str) -> dict:
+    note = os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
     return {
         "git_commit": git_commit(),
         "code_version": code_version(),
@@ -130,11 +122,7 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
         "scale": scale,
         "config": config,
         "wall_time_s": round(wall_time_s, 1),
-        **(
-            {"note": os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"]}
-            if os.environ.get("ALEXNET_REPRO_PROVENANCE_NOTE")
-            else {}
-        ),
+        **({"note": note} if note else {}),
     }
 
 
@@ -173,8 +161,6 @@ PROVENANCE_TYPES = {
     "code_version": str,
 }
 OPTIONAL = {"headline", "title", "comparisons", "looks", "annotation", "reread", "code_version"}
-REQUIRED_FIELDS = [k for k in FIELD_TYPES if k not in OPTIONAL]
-REQUIRED_PROVENANCE = [k for k in PROVENANCE_TYPES if k not in OPTIONAL]
 
 
 def validate(result: dict):
@@ -182,17 +168,13 @@ def validate(result: dict):
     wrong type."""
     if not isinstance(result, dict):
         raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
-    missing = [k for k in REQUIRED_FIELDS if k not in result]
     prov = result.get("provenance", {})
-    missing += [f"provenance.{k}" for k in REQUIRED_PROVENANCE if isinstance(prov, dict) and k not in prov]
+    # A provenance that is no object is of the wrong type, not missing its fields.
+    checked = [("", result, FIELD_TYPES)] + [("provenance.", prov, PROVENANCE_TYPES)] * isinstance(prov, dict)
+    missing = [at + k for at, obj, types in checked for k in types if k not in obj and k not in OPTIONAL]
     if missing:
         raise ValueError(f"result is missing {missing}")
-    wrong = [k for k, t in FIELD_TYPES.items() if k in result and not isinstance(result[k], t)]
-    wrong += [
-        f"provenance.{k}"
-        for k, t in PROVENANCE_TYPES.items()
-        if isinstance(prov, dict) and k in prov and not isinstance(prov[k], t)
-    ]
+    wrong = [at + k for at, obj, types in checked for k, t in types.items() if k in obj and not isinstance(obj[k], t)]
     wrong += [f"comparisons[{i}]" for i, c in enumerate(result.get("comparisons") or []) if not isinstance(c, dict)]
     if wrong:
         raise ValueError(f"result has fields of the wrong type: {wrong}")

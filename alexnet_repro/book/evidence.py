@@ -40,18 +40,16 @@ class MeasuredComparison:
     def null(self) -> float:
         return 1.0 if self.kind == "ratio" else 0.0
 
-    def opposite(self) -> bool:
-        """The mean lies on the other side of no effect from the paper's claim."""
-        if not self.effect or not self.direction:
-            return False
-        return (self.effect["mean"] - self.null) * self.direction < 0
+    def opposite(self, ends=("mean",)) -> bool:
+        """The mean (or all of `ends`) lies on the other side of no effect from the paper's claim."""
+        return bool(self.effect and self.direction) and all(
+            (self.effect[k] - self.null) * self.direction < 0 for k in ends
+        )
 
     def opposite_resolved(self) -> bool:
-        """The whole 95% interval lies on the other side of no effect from the paper's claim (both ends, signed
-        by the paper's direction, below no effect): the other way, and not by chance at this interval."""
-        if not self.effect or not self.direction:
-            return False
-        return all((self.effect[k] - self.null) * self.direction < 0 for k in ("lo", "hi"))
+        """The whole 95% interval lies on the other side of no effect from the paper's claim: the other way, and not
+        by chance at this interval."""
+        return self.opposite(("lo", "hi"))
 
 
 @dataclass
