@@ -7,7 +7,7 @@ missing, one claim after another, through the CLI (`run <claim> --scale cpu-regi
 each claim's result once its runs are done; --until stops before a claim whose runs would not finish by then (at
 the measured minutes per run). Commit results/ as claims finish: that is what the next session starts from.
 
-    python scripts/regime_campaign.py                       # the status
+    python scripts/regime_campaign.py --data-root ../shared/data          # the status (run keys name the data)
     python scripts/regime_campaign.py --go --jobs 2 --until 05:00 --data-root ../shared/data
 """
 
@@ -24,6 +24,7 @@ from alexnet_repro import claims  # noqa: E402
 from alexnet_repro.__main__ import regime_order  # noqa: E402
 from alexnet_repro.claims.contract import scale_config  # noqa: E402
 from alexnet_repro.claims.family import arms, training  # noqa: E402
+from alexnet_repro.data.errors import DataError  # noqa: E402
 from alexnet_repro.paths import results_root  # noqa: E402
 from alexnet_repro.runs import stored_record  # noqa: E402
 
@@ -52,7 +53,10 @@ def main():
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--until", help="HH:MM (UTC, today): start no claim whose missing runs would end later")
     args = parser.parse_args()
-    rows = status(args.data_root)
+    try:
+        rows = status(args.data_root)
+    except DataError as e:  # a run's key names its data's checksum: even the status needs the data
+        sys.exit(f"regime_campaign: {e}")
     done_runs = sum(d for _, d, _, _ in rows)  # shared runs counted once per claim, in the minutes too
     minutes = sum(m for *_, m in rows)
     per_run = minutes / done_runs if done_runs else 10.0  # before any run: the paper's net at 60 epochs in bf16

@@ -70,3 +70,16 @@ def test_gpu_regime_runs_round_trip_through_the_pack(tmp_path, monkeypatch):
     shutil.rmtree(runs_dir(), ignore_errors=True)
     with pytest.raises(ValueError, match="train on a GPU alone"):
         training.train_claim(pca_colour, SCALE, device="cpu", data_root=data)
+
+
+def test_regime_campaign_without_data_says_so_in_one_line(tmp_path):
+    """The campaign's status needs the data (a run's key names its checksum): without it, one line, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    script = REPO / "scripts" / "regime_campaign.py"
+    env = {**os.environ, "ALEXNET_REPRO_DATA": str(tmp_path)}
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("regime_campaign: CIFAR-10 not found") and "Traceback" not in proc.stderr
