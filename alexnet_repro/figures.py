@@ -1,10 +1,7 @@
-"""The effect panel that every claim's figure ends with: our 95% interval beside the paper's number.
-
-One row per comparison: the interval (line) and mean (dot) coloured by the verdict, each seed (small dots
-above), the paper's value (black diamond), the rule's band of "the paper's size" (green), the equivalence
-margin around no effect (grey) and no effect itself (black line). Differences get one panel, ratios another
-on a log axis, so that 2x and 0.5x lie equally far from 1. Signs are the effects' own (no re-orientation, as
-in the book's forest plot): the claim's figure and its table read the same numbers.
+"""The effect panel that every claim's figure ends with, and the book's forest plot draws: each comparison's 95%
+interval (line) and mean (marker), coloured and shaped by its verdict, its seeds (small dots above), the paper's
+number (black diamond), the rule's band of "the paper's size" (green) and the equivalence margin around no effect
+(grey). Ratios get a log axis, so that 2x and 0.5x lie equally far from 1.
 """
 
 import math
@@ -27,6 +24,15 @@ VERDICT_COLOURS = {
 }
 OTHER_COLOUR = "#6e7781"
 BAND_COLOUR, MARGIN_COLOUR = "#aceebb", "#d0d7de"
+# A second encoding beside colour (for readers who do not tell the colours apart, and for print in grey).
+MARKERS = {
+    "reproduced": "o",
+    "partly reproduced": "s",
+    "not reproduced": "X",
+    "no effect at this scale": "P",
+    "inconclusive": "^",
+    "not testable at this scale": "v",
+}
 
 
 def colour(verdict: str) -> str:
@@ -39,11 +45,20 @@ class EffectRow:
 
     label: str
     effect: dict | None  # {mean, lo, hi, n}; None: not measured (the row says so)
-    rule: Rule | None  # its band and equivalence margin; None: neither is drawn
+    rule: Rule | None  # gives the band and margin below unless they are given
     paper: float | None = None
     per_seed: list = field(default_factory=list)
     verdict: str = ""  # "" for a comparison reported beside the verdict
     ratio: bool = False  # a ratio (log axis), else a difference
+    band: tuple | None = None
+    margin: tuple | None = None
+
+    def __post_init__(self):
+        # A comparison reported beside a claim may fall back to the claim's rule of the other kind (M1's time ratio
+        # under its difference rule), which says nothing of it.
+        if self.rule is not None and bool(self.rule.ratio) == self.ratio:
+            self.band = self.band or tuple(sorted(self.rule.band))
+            self.margin = self.margin or self.rule.equivalence()
 
 
 def effect_axes(fig, rows, unit="points"):
@@ -65,27 +80,21 @@ def effect_panel(ax, rows, ratio=False, unit="points"):
     for r in rows:
         if r.effect and r.effect.get("n"):
             xs += [r.effect["lo"], r.effect["hi"]]
-        xs += [s for s in r.per_seed if _finite(s, ratio)]
-        xs += [r.paper] if r.paper is not None else []
-        if _rule(r, ratio):
-            xs += [b for b in r.rule.band if _finite(b, ratio)]
-            xs += list(r.rule.equivalence() or ())
-    lo, hi = _limits(xs, ratio)
+        xs += [*r.per_seed, *(r.band or ()), *(r.margin or ()), *([] if r.paper is None else [r.paper])]
+    lo, hi = _limits([x for x in xs if _finite(x, ratio)], ratio)
     for i, r in enumerate(rows):
         y = n - 1 - i
-        if _rule(r, ratio):
-            b_lo, b_hi = sorted(r.rule.band)
-            _span(ax, max(b_lo, lo), min(b_hi, hi), y, BAND_COLOUR)
-            eq = r.rule.equivalence()
-            if eq:
-                _span(ax, max(eq[0], lo), min(eq[1], hi), y, MARGIN_COLOUR)
+        for span, span_colour in ((r.band, BAND_COLOUR), (r.margin, MARGIN_COLOUR)):
+            if span:
+                _span(ax, max(span[0], lo), min(span[1], hi), y, span_colour)
         col = colour(r.verdict)
         seeds = [s for s in r.per_seed if _finite(s, ratio)]
         ax.scatter(seeds, [y + 0.22] * len(seeds), s=12, color=col, alpha=0.6, linewidths=0, zorder=3)
         e = r.effect
         if e and e.get("n"):
             ax.plot([e["lo"], e["hi"]], [y, y], color=col, linewidth=2.4, solid_capstyle="butt", zorder=4)
-            ax.scatter([e["mean"]], [y], s=60, color=col, edgecolors="white", zorder=5)
+            marker = MARKERS.get(r.verdict, "o")
+            ax.scatter([e["mean"]], [y], s=60, color=col, marker=marker, edgecolors="white", zorder=5)
         else:
             ax.text(null, y, "  not measured", va="center", fontsize=8, color=OTHER_COLOUR)
         if r.paper is not None:
@@ -114,7 +123,7 @@ def _finite(x, ratio):
 
 def _limits(xs, ratio):
     """The x range holding every value, padded by 8% (on the log scale for ratios)."""
-    t = [math.log(x) for x in xs if x > 0] if ratio else list(xs)
+    t = [math.log(x) for x in xs] if ratio else list(xs)
     lo, hi = min(t), max(t)
     pad = 0.08 * (hi - lo) or 0.5
     lo, hi = lo - pad, hi + pad
@@ -130,9 +139,3 @@ def _span(ax, x0, x1, y, col):
 
 def wrap(label, width=34):
     return "\n".join(textwrap.wrap(label, width)) or label
-
-
-def _rule(row, ratio):
-    """Whether a row's rule can be drawn on this panel: a comparison reported beside a claim may fall back to
-    the claim's rule of the other kind (M1's time ratio under its difference rule), which says nothing of it."""
-    return row.rule is not None and bool(row.rule.ratio) == ratio

@@ -67,35 +67,15 @@ def test_v2_comparisons_direction_and_reasons(tmp_path):
 
 
 def test_v1_results_still_give_rows(tmp_path):
-    rule = (
-        "[LRN vs none] Effect: ... No effect = 0.0; the paper's side is effect < 0.0; the paper's size is ... "
-        "[gap] Effect: ... the paper's side is effect > 0.0; ..."
-    )
+    """The shapes of the committed v1 results: one effect in `measured`, its direction from the rule's words."""
     _v1(
         tmp_path,
-        "lrn_alexnet",
-        "L2",
-        verdict_rule=rule,
-        measured={
-            "comparisons": {
-                "LRN vs none": {
-                    "ratio": False,
-                    "decides": True,
-                    "per_seed": [5.0, 6.0, 7.0],
-                    "paper": -1.4,
-                    "effect": {"mean": 6.0, "lo": 3.5, "hi": 8.5, "n": 3},
-                    "verdict": "not reproduced",
-                },
-                "gap": {
-                    "ratio": False,
-                    "decides": True,
-                    "per_seed": [1.0, 2.0],
-                    "paper": None,
-                    "effect": {"mean": 1.5, "lo": -4.9, "hi": 7.9, "n": 2},
-                    "verdict": "inconclusive",
-                },
-            }
-        },
+        "lrn_cifar",
+        "L3",
+        verdict="not reproduced",
+        verdict_rule="Effect: ... No effect = 0.0; the paper's side is effect < 0.0; the paper's size is ...",
+        paper={"effect": -2.0},
+        measured={"effect_ten_view": {"per_seed": [5.0, 6.0, 7.0], "mean": 6.0, "lo": 3.5, "hi": 8.5, "n": 3}},
     )
     _v1(
         tmp_path,
@@ -103,16 +83,20 @@ def test_v1_results_still_give_rows(tmp_path):
         "R1",
         paper={"speedup": 6.0},
         verdict="partly reproduced",
+        verdict_rule="Effect: speedup ... No effect = 1.0; the paper's side is effect > 1.0; ...",
         measured={"speedup": {"mean": 3.4, "lo": 3.1, "hi": 3.7, "n": 3}, "speedup_per_seed": [3.2, 3.4, 3.6]},
     )
+    _v1(tmp_path, "kernels", "Q1", measured={"effect": {"per_seed": [0.1, 0.2]}})  # no interval, no side stated
     entries = {e.claim_id: e for e in evidence.load_entries()}
-    lrn, gap = entries["L2"].comparisons
-    assert (lrn.direction, gap.direction) == (-1, 1)  # read from each comparison's rule
-    assert lrn.opposite() and not gap.opposite()
+    [lrn] = entries["L3"].comparisons
+    assert (lrn.direction, lrn.paper, lrn.per_seed) == (-1, -2.0, [5.0, 6.0, 7.0]) and lrn.opposite()
+    assert entries["L3"].reason == "the 95% interval lies wholly on the other side of no effect"
     [speedup] = entries["R1"].comparisons
     assert speedup.kind == "ratio" and speedup.paper == 6.0 and speedup.direction == 1
     assert speedup.per_seed == [3.2, 3.4, 3.6]
     assert entries["R1"].reason == "right direction, but the 95% interval misses the paper's size"
+    [kernels] = entries["Q1"].comparisons
+    assert kernels.effect is None and kernels.direction == 0 and entries["Q1"].reason == ""
 
 
 def test_scoreboard_lists_every_claim_id(tmp_path):
@@ -137,21 +121,21 @@ def test_scoreboard_lists_every_claim_id(tmp_path):
 
 
 def test_annotated_result_is_not_read_as_an_effect(tmp_path):
-    note = "Added by hand after the run. All three nets stayed at chance (loss ln 10). More."
-    _v1(
+    fixture = json.loads(FIXTURE.read_text())
+    _v2(
         tmp_path,
-        "ten_patch",
-        "D2",
+        claim="ten_patch",
+        claim_id="D2",
         scale="gpu",
-        annotation=note,
-        paper={"top1_effect": -1.5},
-        measured={"top1_effect": {"per_seed": [0.0, 0.0], "mean": 0.0, "lo": 0.0, "hi": 0.0, "n": 2}},
+        annotation="Added by hand after the run. All three nets stayed at chance (loss ln 10). More.",
+        reason="nets never left chance",
+        comparisons=[dict(fixture["comparisons"][0], label="top-1", reason="")],
     )
     [entry] = evidence.load_entries()
-    assert entry.reason == "annotated after the run: All three nets stayed at chance"
     assert "not read as an effect" in summary.scoreboard_html([entry])
+    assert summary.direction_counts([entry]) == (0, 0, 0)
     skipped, caption = forest.forest_plot([entry], tmp_path / "f.svg")
-    assert skipped == [("D2 · top-1 error, 10 patches - centre crop (gpu)", entry.reason)]
+    assert skipped == [("D2 · top-1 (gpu)", "nets never left chance")]
     assert caption == "No deciding comparison has an interval to draw yet."
 
 

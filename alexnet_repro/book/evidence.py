@@ -1,9 +1,6 @@
-"""What the book reads from results/: one Entry per claim and scale, each with its comparisons.
-
-Written against result.json protocol v2 (`protocol: 2`: a `comparisons` list, `verdict`, `reason`,
-`looks`, `provenance.code_version`). A result written before v2 still shows: its comparisons are
-derived from `measured.comparisons` (the ablation family) or from the measured effect its headline
-reports, its direction from its verdict rule, its reason from the verdict's own rule.
+"""What the book reads from results/: one Entry per claim and scale, each with its comparisons. A result written
+before protocol v2 (no `comparisons` list) shows the one effect its `measured` holds, with the direction its
+verdict rule states.
 """
 
 import math
@@ -40,15 +37,16 @@ class MeasuredComparison:
     def null(self) -> float:
         return 1.0 if self.kind == "ratio" else 0.0
 
+    def side(self, end: str) -> float:
+        """> 0 where effect[end] ("mean", "lo", "hi") lies on the paper's side of no effect, < 0 on the other."""
+        return (self.effect[end] - self.null) * self.direction
+
     def opposite(self, ends=("mean",)) -> bool:
         """The mean (or all of `ends`) lies on the other side of no effect from the paper's claim."""
-        return bool(self.effect and self.direction) and all(
-            (self.effect[k] - self.null) * self.direction < 0 for k in ends
-        )
+        return bool(self.effect and self.direction) and all(self.side(k) < 0 for k in ends)
 
     def opposite_resolved(self) -> bool:
-        """The whole 95% interval lies on the other side of no effect from the paper's claim: the other way, and not
-        by chance at this interval."""
+        """The whole 95% interval lies on the other side: the other way, and not by chance at this interval."""
         return self.opposite(("lo", "hi"))
 
 
@@ -74,139 +72,42 @@ class Entry:
 
 
 def load_entries(root=None) -> list:
-    """Every shown result under results/ in the registry's order, as Entries."""
+    """Every shown result under results/ in the registry's order, as Entries: one per result, or one per paper id
+    for a result of several checks (the architecture claim: a verdict per id, no effect sizes)."""
     out = []
     for slug in claims.registry():
         for scale in SHOWN_SCALES:
             folder = Path(root or results_root()) / slug / scale
             if (folder / "result.json").exists():
-                out += entries_of(results.read_result(folder / "result.json"), folder)
+                res = results.read_result(folder / "result.json")
+                out += [page_entry(res, folder, check) for check in res.get("checks") or [None]]
     return out
 
 
-def _base(res: dict, folder) -> dict:
-    return dict(
+def page_entry(res: dict, folder, check=None) -> Entry:
+    """The result as a whole (what its page shows at the top), or one of its checks."""
+    return Entry(
+        claim_id=check["id"] if check else res["claim_id"],
         slug=res["claim"],
         scale=res["scale"],
         title=res.get("title", res["claim"]),
+        verdict=check["verdict"] if check else res["verdict"],
+        reason=check.get("reason", "") if check else reason_of(res),
         proxy=bool(res.get("proxy")),
         result=res,
         folder=Path(folder),
+        comparisons=[] if check else comparisons_of(res),
+        measured_text=check["measured"] if check else results.headline_of(res),
     )
 
 
-def page_entry(res: dict, folder) -> Entry:
-    """The result as a whole: what its page shows at the top."""
-    return Entry(
-        claim_id=res["claim_id"],
-        verdict=res["verdict"],
-        reason=reason_of(res),
-        comparisons=comparisons_of(res),
-        measured_text=results.headline_of(res),
-        **_base(res, folder),
-    )
-
-
-def entries_of(res: dict, folder) -> list:
-    """The result's rows on the scoreboard: one, or one per paper id for a result of several checks."""
-    if res.get("checks"):  # the architecture claim: one verdict per paper id, no effect sizes
-        return [
-            Entry(
-                claim_id=c["id"],
-                verdict=c["verdict"],
-                reason=c.get("reason", ""),
-                comparisons=[],
-                measured_text=c["measured"],
-                **_base(res, folder),
-            )
-            for c in res["checks"]
-        ]
-    return [page_entry(res, folder)]
-
-
-def comparisons_of(res: dict) -> list:
-    if res.get("protocol", 1) >= 2:
-        return [
-            MeasuredComparison(**{k: c.get(k) for k in MeasuredComparison.__dataclass_fields__ if k in c})
-            for c in res.get("comparisons", [])
-        ]
-    return _v1_comparisons(res)
-
-
-# --- results written before protocol v2 ----------------------------------------------------------------
-
-# Effects a v1 result stored at the top of `measured`: key -> (label, kind, the paper's key, per-seed key).
+# The effect a v1 result stored in `measured` (its seeds under `<key>_per_seed` or in it): key -> (label, kind,
+# the paper's key).
 _V1_EFFECTS = {
-    "speedup": ("epochs to 25% training error, tanh / ReLU", "ratio", "speedup", "speedup_per_seed"),
-    "top1_effect": ("top-1 error, 10 patches - centre crop", "difference", "top1_effect", None),
-    "top5_effect": ("top-5 error, 10 patches - centre crop", "difference", "top5_effect", None),
-    "effect_ten_view": ("test error, LRN - none (10 views)", "difference", "effect", None),
-    "effect": ("effect", "difference", "effect", None),
+    "speedup": ("epochs to 25% training error, tanh / ReLU", "ratio", "speedup"),
+    "effect_ten_view": ("test error, LRN - none (10 views)", "difference", "effect"),
+    "effect": ("effect", "difference", "effect"),
 }
-
-
-def _v1_comparisons(res: dict) -> list:
-    measured, paper, rule = res.get("measured", {}), res.get("paper", {}), res.get("verdict_rule", "")
-    out = []
-    for label, c in (measured.get("comparisons") or {}).items():  # the ablation family
-        kind = "ratio" if c.get("ratio") else "difference"
-        out.append(
-            MeasuredComparison(
-                label=label,
-                kind=kind,
-                unit="x" if kind == "ratio" else "points",
-                paper=c.get("paper"),
-                direction=_v1_direction(rule, label, c.get("paper"), kind),
-                effect=_interval(c.get("effect")),
-                per_seed=c.get("per_seed", []),
-                verdict=c.get("verdict", ""),
-                seeds_needed=c.get("seeds_to_resolve_paper_size"),
-                decides=c.get("decides", True),
-            )
-        )
-    if out:
-        return out
-    for key, (label, kind, paper_key, seeds_key) in _V1_EFFECTS.items():
-        value = measured.get(key)
-        if not isinstance(value, dict) or ("per_seed" not in value and "mean" not in value):
-            continue
-        p = paper.get(paper_key)
-        p = p if isinstance(p, (int, float)) else None
-        out.append(
-            MeasuredComparison(
-                label=label,
-                kind=kind,
-                unit="x" if kind == "ratio" else "points",
-                paper=p,
-                direction=_v1_direction(rule, None, p, kind),
-                effect=_interval(value),
-                per_seed=measured.get(seeds_key) or value.get("per_seed", []),
-                verdict=res["verdict"] if not out else "",
-                decides=not out,
-            )
-        )
-    return out
-
-
-def _interval(d):
-    return {k: d[k] for k in ("mean", "lo", "hi", "n")} if isinstance(d, dict) and "lo" in d else None
-
-
-def _v1_direction(rule: str, label, paper, kind) -> int:
-    """The paper's side as the v1 verdict rule wrote it ("the paper's side is effect < 0.0"), else the
-    sign of the paper's number against no effect, else 0 (not stated)."""
-    text = rule
-    if label is not None and f"[{label}]" in rule:
-        text = rule.split(f"[{label}]", 1)[1].split("[", 1)[0]
-    m = re.search(r"the paper's side is effect ([<>])", text)
-    if m:
-        return 1 if m.group(1) == ">" else -1
-    if paper is not None:
-        null = 1.0 if kind == "ratio" else 0.0
-        return (paper > null) - (paper < null)
-    return 0
-
-
 _V1_REASONS = {
     "reproduced": "the 95% interval lies on the paper's side and reaches its size",
     "partly reproduced": "right direction, but the 95% interval misses the paper's size",
@@ -215,15 +116,38 @@ _V1_REASONS = {
 }
 
 
+def comparisons_of(res: dict) -> list:
+    if res.get("protocol", 1) >= 2:
+        return [
+            MeasuredComparison(**{k: c.get(k) for k in MeasuredComparison.__dataclass_fields__ if k in c})
+            for c in res.get("comparisons", [])
+        ]
+    measured = res.get("measured", {})
+    for key, (label, kind, paper_key) in _V1_EFFECTS.items():
+        value = measured.get(key)
+        if isinstance(value, dict) and ("per_seed" in value or "mean" in value):
+            paper = res.get("paper", {}).get(paper_key)
+            side = re.search(r"the paper's side is effect ([<>])", res.get("verdict_rule", ""))
+            return [
+                MeasuredComparison(
+                    label=label,
+                    kind=kind,
+                    unit="x" if kind == "ratio" else "points",
+                    paper=paper if isinstance(paper, (int, float)) else None,
+                    direction={">": 1, "<": -1}[side.group(1)] if side else 0,
+                    effect={k: value[k] for k in ("mean", "lo", "hi", "n")} if "lo" in value else None,
+                    per_seed=measured.get(f"{key}_per_seed") or value.get("per_seed", []),
+                    verdict=res["verdict"],
+                )
+            ]
+    return []
+
+
 def reason_of(res: dict) -> str:
-    """The result's one-line reason: v2's own, else the first sentence of a note added by hand after the
-    run, else what the v1 rule says its verdict means."""
+    """The result's one-line reason: v2's own, else what the v1 rule says its verdict means (of an interval)."""
     if res.get("reason"):
         return res["reason"]
-    if res.get("annotation"):
-        sentences = [s for s in re.split(r"(?<=\.)\s+", res["annotation"]) if not s.startswith("Added by hand")]
-        return "annotated after the run: " + re.sub(r"\s*\(.*?\)", "", sentences[0]).rstrip(".")
-    if any(c.decides and c.effect for c in _v1_comparisons(res)):  # the v1 rule's words fit interval verdicts only
+    if any(c.effect for c in comparisons_of(res)):
         return _V1_REASONS.get(res.get("verdict", ""), "")
     return ""
 
@@ -246,7 +170,7 @@ def fmt_number(x: float) -> str:
 
 
 def fmt_effect(c: MeasuredComparison) -> str:
-    """'+1.47 points (95% CI -2.06 to -0.88, 3 seeds)' or '3.44x (95% CI 3.14-3.74, 3 seeds)'."""
+    """'-1.47 points (95% CI -2.06 to -0.88, 3 seeds)' or '3.44x (95% CI 3.14-3.74, 3 seeds)'."""
     return fmt_interval(c.effect, c.kind == "ratio")
 
 
@@ -254,9 +178,6 @@ def fmt_paper(c: MeasuredComparison) -> str:
     if c.paper is None:
         return "-"
     return f"{c.paper:g}x" if c.kind == "ratio" else f"{c.paper:+g} points"
-
-
-# --- staleness against the current code ------------------------------------------------------------------
 
 
 def code_status(res: dict) -> tuple:
