@@ -115,26 +115,14 @@ def forest_plot(entries, path):
     heights = [len(rs) + 1.2 for _, rs in panels] or [2]
     with plt.rc_context({"svg.fonttype": "none", "font.size": 10}):
         fig, axes = plt.subplots(
-            len(heights),
-            1,
-            figsize=(9, 1.3 + 0.42 * sum(heights)),
-            squeeze=False,
-            gridspec_kw={"height_ratios": heights},
+            len(heights), 1, figsize=(9, 1.3 + 0.42 * sum(heights)), height_ratios=heights, squeeze=False
         )
         for ax, ((scale, kind, large), rs) in zip(axes[:, 0], panels):
             effect_panel(ax, [_oriented_row(*r[1:]) for r in rs], kind == "ratio")
             ax.set_yticks(range(len(rs)), [wrap(r[1], 42) for r in reversed(rs)], fontsize=9)  # a wider column
-            for i, (*_, verdict) in enumerate(rs):  # direct labels: the verdict at the right of each row
-                ax.annotate(
-                    verdict,
-                    (1.0, len(rs) - 1 - i),
-                    xycoords=("axes fraction", "data"),
-                    xytext=(4, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=8.5,
-                    color=colour(verdict),
-                )
+            beside = ax.get_yaxis_transform()  # x in the axes' width, y in rows
+            for y, (*_, verdict) in enumerate(reversed(rs)):  # direct labels: the verdict right of each row
+                ax.text(1.01, y, verdict, transform=beside, va="center", fontsize=8.5, color=colour(verdict))
             proxy = " (proxy)" if any(r[2].proxy for r in rs) else ""
             data = sorted({str(r[2].result.get("provenance", {}).get("dataset", {}).get("name", "?")) for r in rs})
             over = f", differences over {LARGE:g} points" if large else ""

@@ -40,33 +40,23 @@ REFERENCE_POINTS = [
     ),
 ]
 
-# Independent evidence per claim id: (finding, conditions, source). Only numbers we were given with a source.
-INDEPENDENT = {
-    "R1": [
-        (
-            "ReLU 47.0% against tanh 40.1% top-1 accuracy (final accuracy, not training speed)",
-            MISHKIN_CONDITIONS,
-            MISHKIN,
-        )
-    ],
-    "L2": [("LRN adds nothing", MISHKIN_CONDITIONS, MISHKIN)],
-    "L3": [("LRN adds nothing (on ImageNet, not CIFAR-10)", MISHKIN_CONDITIONS, MISHKIN)],
-    "BN": [("batch norm after the ReLU: +2.9 points top-1 accuracy", MISHKIN_CONDITIONS, MISHKIN)],
-    "O1": [
-        (
-            "compare max pooling against average and stochastic pooling, among other variants; see the paper for "
-            "the numbers",
-            MISHKIN_CONDITIONS,
-            MISHKIN,
-        )
-    ],
-    "D2": [(f"{what}: {number}", cond, src) for what, number, cond, src in REFERENCE_POINTS[:2]],
+# What Mishkin et al. found on each claim id, under MISHKIN_CONDITIONS (only numbers we were given with a source).
+MISHKIN_FINDINGS = {
+    "R1": "ReLU 47.0% against tanh 40.1% top-1 accuracy (final accuracy, not training speed)",
+    "L2": "LRN adds nothing",
+    "L3": "LRN adds nothing (on ImageNet, not CIFAR-10)",
+    "BN": "batch norm after the ReLU: +2.9 points top-1 accuracy",
+    "O1": "compare max pooling against average and stochastic pooling, among other variants; see the paper for the "
+    "numbers",
 }
 
 
 def references_markdown(claim_id: str) -> str:
-    """The published evidence beside a claim, or a line saying there is none here."""
-    rows = INDEPENDENT.get(claim_id, [])
+    """The published evidence beside a claim (D2's: the reference AlexNets' single crops), or a line saying there is
+    none here."""
+    rows = [(f"{what}: {number}", cond, src) for what, number, cond, src in REFERENCE_POINTS[:2] if claim_id == "D2"]
+    if claim_id in MISHKIN_FINDINGS:
+        rows.append((MISHKIN_FINDINGS[claim_id], MISHKIN_CONDITIONS, MISHKIN))
     if not rows:
         return "No independent published measurement of this claim is cited here."
     return "\n".join(f"- {finding}. *Conditions:* {cond}. *Source:* {src}" for finding, cond, src in rows)
@@ -98,6 +88,6 @@ def claims_page_markdown(measured_pages: dict) -> str:
         f"{MISHKIN} They test many of AlexNet's design choices one at a time under one recipe: "
         f"{MISHKIN_CONDITIONS}. Their conditions differ from the paper's (128 px, not 224 px) and from "
         "ours; what can be compared is the direction of an effect.",
-        "\n".join(f"- **{cid}**: {rows[0][0]}." for cid, rows in INDEPENDENT.items() if rows and rows[0][2] == MISHKIN),
+        "\n".join(f"- **{cid}**: {finding}." for cid, finding in MISHKIN_FINDINGS.items()),
     ]
     return "\n\n".join(blocks) + "\n"

@@ -3,16 +3,14 @@ scope, methodology (data, proxies, departures from the paper, compute used), res
 what was difficult, open questions. Generated from results/ on every build: its numbers are the results'.
 """
 
-import html
 import statistics
 from collections import Counter
 
 from .. import claims
-from ..paper_claims import BY_ID, IDS
-from .evidence import code_status, fmt_effect, fmt_paper
+from ..paper_claims import IDS
+from .evidence import code_status, fmt_effect
 from .paper import PAPER
-from .standing import deciding_entries
-from .summary import cite_markdown, counts_html, html_table
+from .summary import cite_markdown, counts_html, scoreboard_html
 
 # Where the suite's recipe departs from the paper's on purpose; each is recorded in the runs' configs.
 DEPARTURES = [
@@ -97,30 +95,13 @@ def methodology(entries) -> list:
 
 
 def results_section(entries) -> list:
-    blocks = [
+    return [
         "## Results",
         counts_html(entries),
-        "The {doc}`summary` plots every effect with its interval and seeds. In short:",
-        "Each claim's deciding result (book/standing.py) is marked *decides*; the others are superseded "
-        "pilots, runs that could not read the claim, or history.",
+        "The {doc}`summary` plots every effect with its interval and seeds. Every result, by scale; a row that does "
+        "not decide its claim (a superseded pilot, a run that could not read the claim, history) says which does:",
+        scoreboard_html(entries),
     ]
-    deciders, rows = deciding_entries(entries), []
-    for e in sorted(entries, key=lambda e: (IDS.index(e.claim_id) if e.claim_id in IDS else 99, e.scale)):
-        deciding = [c for c in e.comparisons if c.decides][:1]
-        ours = fmt_effect(deciding[0]) if deciding else e.measured_text
-        paper = fmt_paper(deciding[0]) if deciding else BY_ID[e.claim_id].number if e.claim_id in BY_ID else "-"
-        decides = ", <i>decides</i>" if deciders.get(e.claim_id) is e else ""
-        why = f": {html.escape(e.reason)}" if e.reason else ""
-        rows.append(
-            f'<tr><td><a href="{e.page}.html">{e.claim_id}</a> {e.scale}{" (proxy)" if e.proxy else ""}'
-            f"{decides}</td><td><b>{html.escape(e.verdict)}</b>{why}</td><td>{html.escape(ours)}</td>"
-            f"<td>{html.escape(paper)}</td></tr>"
-        )
-    opening = (
-        '<table class="report-results"><colgroup><col style="width:17%"><col style="width:43%">'
-        '<col style="width:27%"><col style="width:13%"></colgroup>'
-    )
-    return blocks + [html_table(opening, ("claim, scale", "verdict, and why", "ours", "the paper"), rows)]
 
 
 def easy_and_difficult(entries) -> list:

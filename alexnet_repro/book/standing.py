@@ -68,7 +68,3 @@ def by_claim(entries) -> dict:
 def deciding_entries(entries) -> dict:
     """{claim id: its deciding entry} for every claim id with a shown result."""
     return {cid: deciding(es) for cid, es in by_claim(entries).items()}
-
-
-def words(verdict: str) -> str:
-    return WORDS.get(verdict, verdict)

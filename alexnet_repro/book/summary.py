@@ -11,24 +11,21 @@ from ..paper_claims import BY_ID, IDS
 from ..results import git_commit
 from .evidence import fmt_effect, fmt_number, fmt_paper
 from .paper import PAPER
-from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, PAPER_IDS, by_claim, deciding_entries, rank, words
-
-LIGHT = {"#afb8c1"}  # badge colours light enough to need dark text
+from .standing import CHECKS, FINDINGS, HISTORY, NOT_RUN, PAPER_IDS, WORDS, by_claim, deciding_entries, rank
 
 
 def badge(verdict: str) -> str:
     """The verdict as a coloured label; what it says of the claim, in plain words, as its tooltip."""
     bg = colour(verdict)
-    fg = "#1f2328" if bg in LIGHT else "#ffffff"
+    fg = "#1f2328" if bg == "#afb8c1" else "#ffffff"  # dark text on the one light badge colour
     return (
-        f'<span class="verdict" title="{html.escape(words(verdict))}" style="background:{bg};color:{fg}">'
-        f"{html.escape(verdict)}</span>"
+        f'<span class="verdict" title="{html.escape(WORDS.get(verdict, verdict))}" '
+        f'style="background:{bg};color:{fg}">{html.escape(verdict)}</span>'
     )
 
 
 def verdict_counts(entries) -> Counter:
-    """Verdicts per paper claim, each counted once by its deciding result (standing.deciding), none as not run yet;
-    a superseded pilot or a re-read never counts, nor BN: a finding, shown apart."""
+    """Verdicts per paper claim, each counted once by its deciding result, none as not run yet."""
     deciders = deciding_entries(entries)
     return Counter(deciders[cid].verdict if cid in deciders else NOT_RUN for cid in PAPER_IDS)
 
@@ -43,23 +40,21 @@ def counts_html(entries) -> str:
     )
 
 
+def _effects(e) -> list:
+    """The deciding comparisons with a measured effect; none where a note added by hand says not to read one."""
+    return [] if e.result.get("annotation") else [c for c in e.comparisons if c.decides and c.effect]
+
+
 def direction_counts(entries) -> tuple:
     """(stated, opposite, resolved) over the deciding results' deciding comparisons with a direction the paper
-    states: how many there are, how many have their mean on the other side of no effect, and of those how many
-    have their whole 95% interval there."""
-    stated = [
-        c
-        for cid, e in deciding_entries(entries).items()
-        if cid in PAPER_IDS
-        for c in e.comparisons
-        if c.decides and c.effect and c.direction and not e.result.get("annotation")
-    ]
+    states: how many, how many have their mean on the other side of no effect, how many their whole interval."""
+    deciders = deciding_entries(entries)
+    stated = [c for cid in PAPER_IDS if cid in deciders for c in _effects(deciders[cid]) if c.direction]
     opposite = [c for c in stated if c.opposite()]
     return len(stated), len(opposite), sum(c.opposite_resolved() for c in opposite)
 
 
 def direction_line(entries) -> str:
-    """How many deciding comparisons point the other way from the paper, and how many of those resolve it."""
     stated, opposite, resolved = direction_counts(entries)
     return (
         f"Of {stated} measured comparisons of the deciding results with a direction the paper states, "
@@ -69,23 +64,19 @@ def direction_line(entries) -> str:
 
 
 def _measured_cell(e) -> str:
-    shown = [c for c in e.comparisons if c.decides and c.effect]
     if e.result.get("annotation"):
         return (
             "<div>not read as an effect: see the note added on its page</div>"
             f'<div class="paper-number">as recorded: {html.escape(e.measured_text)}</div>'
         )
-    if not shown:
-        return f"<div>{html.escape(e.measured_text)}</div>"
-    parts = []
-    for c in shown:
-        label = "" if c.label == "effect" else f"{html.escape(c.label)}: "
-        other_way = ' <span class="other-way">the other way from the paper</span>' if c.opposite() else ""
-        parts.append(
-            f"<div>{label}<b>{html.escape(fmt_effect(c))}</b>"
-            f' <span class="paper-number">paper: {html.escape(fmt_paper(c))}</span>{other_way}</div>'
-        )
-    return "".join(parts)
+    parts = [
+        f"<div>{'' if c.label == 'effect' else f'{html.escape(c.label)}: '}<b>{html.escape(fmt_effect(c))}</b>"
+        f' <span class="paper-number">paper: {html.escape(fmt_paper(c))}</span>'
+        + (' <span class="other-way">the other way from the paper</span>' if c.opposite() else "")
+        + "</div>"
+        for c in _effects(e)
+    ]
+    return "".join(parts) or f"<div>{html.escape(e.measured_text)}</div>"
 
 
 def _details(cid, e=None) -> str:
@@ -109,7 +100,7 @@ def _details(cid, e=None) -> str:
 def _scoreboard_row(e, decider) -> str:
     proxy = ' <span class="proxy-tag">proxy</span>' if e.proxy else ""
     reason = f'<div class="reason">{html.escape(e.reason)}</div>' if e.reason else ""
-    if decider is None or e is decider:
+    if e is decider:
         role = ""
     elif e.scale in HISTORY:
         role = '<div class="reason">history: re-read under today\'s rules, does not decide</div>'
@@ -131,40 +122,18 @@ def html_table(opening: str, headers, rows) -> str:
     return "\n".join([opening, f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows, "</tbody></table>"])
 
 
-def _board(rows) -> str:
-    return html_table(
-        '<table class="scoreboard">\n'
-        '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>',
-        ("claim, scale", "verdict", "measured, and the paper's number"),
-        rows,
-    )
-
-
 def scoreboard_html(entries) -> str:
     """Every result, folded by scale (most authoritative first, history last), each row marked when another
     result of its claim decides it; then the claim ids with no result yet."""
     deciders = deciding_entries(entries)
-    scales = sorted({e.scale for e in entries}, key=rank)
-    out = []
-    for scale in scales:
-        rows = [
-            _scoreboard_row(e, deciders.get(e.claim_id))
-            for cid, es in by_claim(entries).items()
-            for e in es
-            if e.scale == scale
-        ]
-        n_deciding = sum(1 for e in entries if e.scale == scale and deciders.get(e.claim_id) is e)
-        what = (
-            "history: the ablation family's runs from before protocol v2, re-read"
-            if scale in HISTORY
-            else f"{n_deciding} deciding"
-        )
-        out += [
-            f'<details class="scale-board"{" open" if scale == scales[0] else ""}><summary><b>{scale} scale</b>: '
-            f"{len(rows)} result rows ({what})</summary>",
-            _board(rows),
-            "</details>",
-        ]
+    boards = []  # (summary, rows)
+    for scale in sorted({e.scale for e in entries}, key=rank):
+        shown = [e for es in by_claim(entries).values() for e in es if e.scale == scale]
+        n_deciding = sum(deciders[e.claim_id] is e for e in shown)
+        what = "history: the ablation family's runs from before protocol v2, re-read"
+        what = what if scale in HISTORY else f"{n_deciding} deciding"
+        rows = [_scoreboard_row(e, deciders[e.claim_id]) for e in shown]
+        boards.append((f"<b>{scale} scale</b>: {len(rows)} result rows ({what})", rows))
     missing = [cid for cid in IDS if cid not in deciders]
     if missing:
         rows = [
@@ -174,12 +143,17 @@ def scoreboard_html(entries) -> str:
             f"{_details(cid)}</td></tr>"
             for cid in missing
         ]
-        out += [
-            f'<details class="scale-board"><summary><b>not run yet</b>: {len(missing)} claims</summary>',
-            _board(rows),
-            "</details>",
-        ]
-    return "\n".join(out)
+        boards.append((f"<b>not run yet</b>: {len(missing)} claims", rows))
+    opening = (
+        '<table class="scoreboard">\n'
+        '<colgroup><col class="c-claim"><col class="c-verdict"><col class="c-measured"></colgroup>'
+    )
+    headers = ("claim, scale", "verdict", "measured, and the paper's number")
+    return "\n".join(
+        f'<details class="scale-board"{" open" if i == 0 and entries else ""}><summary>{summary}</summary>\n'
+        f"{html_table(opening, headers, rows)}\n</details>"
+        for i, (summary, rows) in enumerate(boards)
+    )
 
 
 def _effect_cell(e) -> str:
@@ -187,7 +161,7 @@ def _effect_cell(e) -> str:
     the scoreboard and the forest plot); more deciding comparisons are counted, not shown."""
     if e.result.get("annotation"):
         return "not read as an effect: see the note on its page"
-    shown = [c for c in e.comparisons if c.decides and c.effect]
+    shown = _effects(e)
     if not shown:
         return html.escape(e.measured_text if len(e.measured_text) < 60 else e.measured_text[:57] + "...")
     c = shown[0]
@@ -201,34 +175,31 @@ def _effect_cell(e) -> str:
     )
 
 
-def _standing_row(cid, e) -> str:
-    says = BY_ID[cid].short if cid in BY_ID else ""
-    if e is None:
-        return (
-            f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
-            f'<td>{html.escape(says)}</td><td class="s-effect">-</td></tr>'
-        )
-    scale = e.scale + (", proxy" if e.proxy else "")
-    return (
-        f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
-        f"<td>{badge(e.verdict)}</td><td>{html.escape(says)}</td>"
-        f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>'
-    )
-
-
 def standing_html(entries) -> str:
-    """One row per experiment claim of the paper, from its deciding result: the verdict in words, the paper's
-    statement, our deciding effect beside the paper's number, and the scale that decided it."""
-    deciders = deciding_entries(entries)
-    rows = [_standing_row(cid, deciders.get(cid)) for cid in PAPER_IDS if cid not in CHECKS]
+    """One row per experiment claim of the paper, from its deciding result: the verdict, the paper's statement,
+    our deciding effect beside the paper's number, and the scale that decided it."""
+    deciders, rows = deciding_entries(entries), []
+    for cid in (cid for cid in PAPER_IDS if cid not in CHECKS):
+        e, says = deciders.get(cid), html.escape(BY_ID[cid].short if cid in BY_ID else "")
+        if e is None:
+            rows.append(
+                f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
+                f'<td>{says}</td><td class="s-effect">-</td></tr>'
+            )
+            continue
+        scale = e.scale + (", proxy" if e.proxy else "")
+        rows.append(
+            f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
+            f"<td>{badge(e.verdict)}</td><td>{says}</td>"
+            f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>'
+        )
     headers = ("claim", "verdict", "what the paper says", "ours, deciding result (scale)")
     return html_table('<table class="standing">', headers, rows)
 
 
 def checks_line(entries) -> str:
     """The checks of the model and recipe against the paper's text, grouped by verdict on one line."""
-    deciders = deciding_entries(entries)
-    groups = {}
+    deciders, groups = deciding_entries(entries), {}
     for cid in CHECKS:
         e = deciders.get(cid)
         groups.setdefault(e.verdict if e else NOT_RUN, []).append(f'<a href="{e.page}.html">{cid}</a>' if e else cid)
@@ -236,18 +207,6 @@ def checks_line(entries) -> str:
     return (
         '<p class="checks-line"><b>The model and recipe against the paper\'s text</b> '
         f"({len(CHECKS)} checks): " + "; ".join(parts) + ".</p>"
-    )
-
-
-def findings_html(entries) -> str:
-    """Results on claims not in the paper (BN), shown apart from the paper's claims."""
-    deciders = deciding_entries(entries)
-    return "\n".join(
-        f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} '
-        f"{html.escape(BY_ID[cid].short)}: {_effect_cell(e)} "
-        f"({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
-        for cid in FINDINGS
-        if (e := deciders.get(cid)) is not None
     )
 
 
@@ -290,14 +249,18 @@ def summary_markdown(entries, figure: str, skipped, caption: str = "", audit_lin
         checks_line(entries),
         counts_html(entries),
         direction_line(entries),
+        *([audit_line] if audit_line else []),
     ]
-    if audit_line:
-        blocks.append(audit_line)
-    if any(cid in FINDINGS for cid in deciders):
+    findings = [(cid, deciders[cid]) for cid in FINDINGS if cid in deciders]
+    if findings:
         blocks += [
             "## Beyond the paper",
             "A finding, not a claim of the paper: the common modern substitute for LRN, measured the same way.",
-            findings_html(entries),
+            "\n".join(
+                f'<p><a href="{e.page}.html"><b>{cid}</b></a> {badge(e.verdict)} {html.escape(BY_ID[cid].short)}: '
+                f"{_effect_cell(e)} ({html.escape(e.scale)} scale{', proxy' if e.proxy else ''}).</p>"
+                for cid, e in findings
+            ),
         ]
     # The figure opens at full size in the browser (Sphinx copies it to _images/; a Markdown link to it would
     # download it instead).
