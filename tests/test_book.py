@@ -264,7 +264,7 @@ def test_report_claims_page_and_forest(tmp_path):
     ):
         assert f"{section}" in md, section
     assert "a test CPU" in md and "10 min" in md
-    page = paper.claims_page_markdown({"E5": [("cpu", "claims/depth-cpu")]})
+    page = paper.claims_page_markdown(entries)
     for cid in IDS:
         assert f"| {cid} |" in page, cid
     assert "[cpu](claims/depth-cpu.ipynb)" in page and "56.522% top-1" in page and "CaffeNet" in page

@@ -1,11 +1,6 @@
-"""The book: pages generated from results/, then a jupyter-book 1.x build (offline, no re-execution).
-
-Generated on every build (gitignored): book/summary.md (the landing page: verdict counts, forest plot,
-scoreboard), book/report.md (the reproducibility summary), book/paper_claims.md (the paper's claims),
-book/claims/<claim>-<scale>.ipynb (each executed notebook from results/ as a report page, with its
-downloads beside it) and book/_toc.yml. After the build, MathJax is copied into the site's
-_static/mathjax (not into book/_static, whose every .js jupyter-book would load on every page), so no page
-needs the internet for its formulas. Hand-written: book/intro.md, book/method.md, book/_static/book.css.
+"""The book: pages generated from results/ on every build (gitignored), then a jupyter-book 1.x build (offline,
+no re-execution). MathJax is copied into the built site's _static/mathjax, not into book/_static, whose every .js
+jupyter-book would load on every page; so no page needs the internet for its formulas.
 """
 
 import json
@@ -67,23 +62,19 @@ def generate(book=BOOK):
     pages_dir = book / "claims"
     shutil.rmtree(pages_dir, ignore_errors=True)
     pages_dir.mkdir(parents=True)
-    chapters, measured_pages = [], {}
-    for e in entries:
-        measured_pages.setdefault(e.claim_id, []).append((e.scale, e.page))
-    pages = result_pages(entries)
+    pages = [page_entry(e.result, e.folder) for e in result_pages(entries)]
+    chapters = []
     for e in pages:
         nb_path = e.folder / f"{e.slug}.ipynb"
-        if not nb_path.exists():
-            continue
-        top = page_entry(e.result, e.folder)
-        siblings = [page_entry(s.result, s.folder) for s in pages if s.slug == e.slug]
-        page = claim_page(read_notebook(nb_path), top, siblings, copy_downloads(e, pages_dir))
-        (book / f"{e.page}.ipynb").write_text(json.dumps(page, indent=1))
-        chapters.append(e.page)
+        if nb_path.exists():
+            siblings = [s for s in pages if s.slug == e.slug]
+            page = claim_page(read_notebook(nb_path), e, siblings, copy_downloads(e, pages_dir))
+            (book / f"{e.page}.ipynb").write_text(json.dumps(page, indent=1))
+            chapters.append(e.page)
     skipped, caption = forest_plot(entries, book / FIGURE)
     (book / "summary.md").write_text(summary_markdown(entries, FIGURE, skipped, caption, audit_line()))
     (book / "report.md").write_text(report_markdown(entries))
-    (book / "paper_claims.md").write_text(claims_page_markdown(measured_pages))
+    (book / "paper_claims.md").write_text(claims_page_markdown(entries))
     toc = [
         "format: jb-book",
         "root: summary",

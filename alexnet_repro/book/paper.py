@@ -62,15 +62,12 @@ def references_markdown(claim_id: str) -> str:
     return "\n".join(f"- {finding}. *Conditions:* {cond}. *Source:* {src}" for finding, cond, src in rows)
 
 
-def claims_page_markdown(measured_pages: dict) -> str:
-    """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages.
-    measured_pages: {claim id: [(scale, page)]}."""
+def claims_page_markdown(entries) -> str:
+    """The book's own page of the paper's claims: id, statement, numbers, section, data, and our pages."""
     claims = claims_table(
         "says",
         "our pages",
-        lambda c: (
-            ", ".join(f"[{scale}]({page}.ipynb)" for scale, page in measured_pages.get(c.id, [])) or "not run yet"
-        ),
+        lambda c: ", ".join(f"[{e.scale}]({e.page}.ipynb)" for e in entries if e.claim_id == c.id) or "not run yet",
     )
     points = ["| what | number | conditions | source |", "|---|---|---|---|"]
     points += [f"| {w} | {n} | {cell(c)} | {cell(s)} |" for w, n, c, s in REFERENCE_POINTS]
