@@ -152,9 +152,6 @@ def reason_of(res: dict) -> str:
     return ""
 
 
-# --- formatting ---------------------------------------------------------------------------------------
-
-
 def fmt_number(x: float) -> str:
     """A number for reading: 3 significant digits below 1, 2 decimals below 100, fewer above."""
     if not math.isfinite(x):

@@ -1,10 +1,4 @@
-"""A claim's page: its executed notebook from results/, turned from a notebook dump into a report. The title names
-the scale; under it, the verdict and its reason, our effect beside the paper's number, the other scales, published
-evidence, a note added by hand (if any) and the downloads. Code cells are hidden behind a toggle, parameter cells
-removed; outputs lose progress bars and machine paths, long floats are rounded and long tables cut (the CSV has every
-row). Provenance is a short table (commit, whether what trains or decides the claim changed since, device, data,
-seeds, times), the full JSON folded away.
-"""
+"""A claim's page: its executed notebook from results/, turned from a notebook dump into a report (claim_page)."""
 
 import copy
 import json
@@ -168,7 +162,10 @@ def scrub_json(obj):
 
 
 def claim_page(nb: dict, entry, siblings, downloads) -> dict:
-    """The book page of one executed notebook (see the module's docstring)."""
+    """The title names the scale; under it, the verdict, our effects beside the paper's, the other scales, published
+    evidence, a note added by hand and the downloads. Code cells are hidden behind a toggle, parameter cells removed;
+    outputs lose progress bars and machine paths, long floats are rounded and long tables cut (the CSV has every
+    row). The provenance is a short table, the full JSON folded away."""
     nb = clean_notebook(copy.deepcopy(nb))
     cells = []
     for cell in nb["cells"]:

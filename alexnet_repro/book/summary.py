@@ -24,14 +24,10 @@ def badge(verdict: str) -> str:
     )
 
 
-def verdict_counts(entries) -> Counter:
-    """Verdicts per paper claim, each counted once by its deciding result, none as not run yet."""
-    deciders = deciding_entries(entries)
-    return Counter(deciders[cid].verdict if cid in deciders else NOT_RUN for cid in PAPER_IDS)
-
-
 def counts_html(entries) -> str:
-    counts = verdict_counts(entries)
+    """The verdicts of the paper's claims, each counted once by its deciding result, none as not run yet."""
+    deciders = deciding_entries(entries)
+    counts = Counter(deciders[cid].verdict if cid in deciders else NOT_RUN for cid in PAPER_IDS)
     order = list(VERDICT_COLOURS) + sorted(set(counts) - set(VERDICT_COLOURS))
     items = [f"{badge(v)}&nbsp;{counts[v]}" for v in order if counts.get(v)]
     return (
