@@ -61,19 +61,17 @@ class EffectRow:
             self.margin = self.margin or self.rule.equivalence()
 
 
-def effect_axes(fig, rows, unit="points"):
+def effect_axes(fig, rows):
     """Draw `rows` into `fig` (a Figure or SubFigure): a panel of differences and/or one of ratios."""
     kinds = [k for k in (False, True) if any(r.ratio == k for r in rows)] or [False]
-    axes = fig.subplots(1, len(kinds), squeeze=False)[0]
-    for ax, ratio in zip(axes, kinds):
-        effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio, unit)
-    key = "Effects. Ours: 95% interval, dots = seeds, coloured by verdict. The paper: its number (diamond) and the "
+    for ax, ratio in zip(fig.subplots(1, len(kinds), squeeze=False)[0], kinds):
+        effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio)
+    key = "Effects. Ours: 95% interval, dots = seeds, coloured and shaped by verdict. The paper: its number (diamond) and the "
     key += "rule's band of its size (green). No effect: the line, within the margin (grey)."
     fig.suptitle(wrap(key, 75), fontsize=8)
-    return axes
 
 
-def effect_panel(ax, rows, ratio=False, unit="points"):
+def effect_panel(ax, rows, ratio=False):
     null = 1.0 if ratio else 0.0
     n = len(rows)
     xs = [null]
@@ -112,7 +110,7 @@ def effect_panel(ax, rows, ratio=False, unit="points"):
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
         ax.set_xlabel("effect, ratio (log scale)", fontsize=9)
     else:
-        ax.set_xlabel(f"effect ({unit})", fontsize=9)
+        ax.set_xlabel("effect (points)", fontsize=9)
     ax.grid(axis="x", color="#eaeef2")
     ax.set_axisbelow(True)
 

@@ -216,12 +216,12 @@ def test_a_confirmation_shows_its_pilot_and_links_it(tmp_path):
         },
     )
     entries = evidence.load_entries()
-    assert [e.scale for e in entries] == ["cpu", claims.CONFIRMATION]
-    page = pages.claim_page(_notebook(), entries[1], entries, [])
+    assert [e.scale for e in entries] == [claims.CONFIRMATION, "cpu"]
+    page = pages.claim_page(_notebook(), entries[0], entries, [])
     top = page["cells"][1]["source"]
     assert "The pilot this confirms ([cpu scale](depth-cpu.ipynb), seeds 0, 1, 2, 3): inconclusive" in top
     assert "never pooled" in top and "[cpu: inconclusive](depth-cpu.ipynb)" in top
-    for c in entries[0].comparisons:  # the pilot's inconclusive comparisons, with the seeds they need
+    for c in entries[1].comparisons:  # the pilot's inconclusive comparisons, with the seeds they need
         c.verdict, c.seeds_needed = "inconclusive", 10
     assert "its confirmation on fresh seeds: reproduced" in "\n".join(reproducibility.open_questions(entries))
 

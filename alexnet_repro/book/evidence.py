@@ -11,9 +11,7 @@ from pathlib import Path
 from .. import claims, results, staleness
 from ..fmt import fmt_interval
 from ..paths import results_root
-
-# Smoke results are for tests, not for readers.
-SHOWN_SCALES = ("paper", "gpu", claims.REGIME, claims.GPU_REGIME, "cpu", claims.CONFIRMATION, "imagenette")
+from .standing import AUTHORITY, HISTORY
 
 
 @dataclass
@@ -76,7 +74,7 @@ def load_entries(root=None) -> list:
     for a result of several checks (the architecture claim: a verdict per id, no effect sizes)."""
     out = []
     for slug in claims.registry():
-        for scale in SHOWN_SCALES:
+        for scale in AUTHORITY + HISTORY:  # not smoke: its results are for tests, not for readers
             folder = Path(root or results_root()) / slug / scale
             if (folder / "result.json").exists():
                 res = results.read_result(folder / "result.json")

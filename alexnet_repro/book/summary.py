@@ -95,20 +95,17 @@ def _details(cid, e=None) -> str:
 
 def _scoreboard_row(e, decider) -> str:
     proxy = ' <span class="proxy-tag">proxy</span>' if e.proxy else ""
-    reason = f'<div class="reason">{html.escape(e.reason)}</div>' if e.reason else ""
     if e is decider:
         role = ""
     elif e.scale in HISTORY:
-        role = '<div class="reason">history: re-read under today\'s rules, does not decide</div>'
+        role = "history: re-read under today's rules, does not decide"
     else:
-        role = (
-            f'<div class="reason">superseded by the {html.escape(decider.scale)} result, which decides the claim</div>'
-        )
+        role = f"superseded by the {decider.scale} result, which decides the claim"
+    notes = "".join(f'<div class="reason">{text}</div>' for text in (html.escape(e.reason), role) if text)
     return (
         f'<tr><td><a href="{e.page}.html"><b>{e.claim_id}</b> · {e.scale}</a>{proxy}'
         f'<div class="claim-title">{html.escape(e.title)}</div></td>'
-        f"<td>{badge(e.verdict)}{reason}{role}</td>"
-        f"<td>{_measured_cell(e)}{_details(e.claim_id, e)}</td></tr>"
+        f"<td>{badge(e.verdict)}{notes}</td><td>{_measured_cell(e)}{_details(e.claim_id, e)}</td></tr>"
     )
 
 
