@@ -132,8 +132,7 @@ def build():
         LOG.error(str(e))
         return 2
     jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
-    # --all: Sphinx rewrites only changed pages, so an unchanged page kept a sidebar without the pages added since
-    # (intro.html listed no cpu-regime page after a second build); every page is cheap to write again.
+    # --all: Sphinx rewrites only changed pages, and an unchanged page would keep a sidebar without the pages added.
     proc = subprocess.run([jupyter_book, "build", str(BOOK), "--all", "--warningiserror", "--keep-going"])
     if proc.returncode == 0:
         copy_mathjax(BOOK / "_build" / "html" / "_static" / "mathjax")
