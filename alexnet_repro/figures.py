@@ -66,8 +66,8 @@ def effect_axes(fig, rows):
     kinds = [k for k in (False, True) if any(r.ratio == k for r in rows)] or [False]
     for ax, ratio in zip(fig.subplots(1, len(kinds), squeeze=False)[0], kinds):
         effect_panel(ax, [r for r in rows if r.ratio == ratio], ratio)
-    key = "Effects. Ours: 95% interval, dots = seeds, coloured and shaped by verdict. The paper: its number (diamond) and the "
-    key += "rule's band of its size (green). No effect: the line, within the margin (grey)."
+    key = "Effects. Ours: 95% interval, dots = seeds, coloured and shaped by verdict. The paper: its number (diamond) "
+    key += "and the rule's band of its size (green). No effect: the line, within the margin (grey)."
     fig.suptitle(wrap(key, 75), fontsize=8)
 
 

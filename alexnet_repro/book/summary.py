@@ -82,10 +82,10 @@ def _details(cid, e=None) -> str:
         f"{html.escape(c.number)}."
     ]
     if e is not None:
-        prov = e.result.get("provenance", {}).get("dataset", {})
-        n = prov.get("n_train")
+        data = e.result.get("provenance", {}).get("dataset", {})
+        n = data.get("n_train")
         rows.append(
-            f"<b>Our data</b>: {html.escape(str(prov.get('name', '-')))}"
+            f"<b>Our data</b>: {html.escape(str(data.get('name', '-')))}"
             + (f", {n:,} training images" if isinstance(n, int) and n > 0 else "")
         )
         if e.proxy and e.result.get("proxy_note"):
@@ -173,18 +173,13 @@ def standing_html(entries) -> str:
     our deciding effect beside the paper's number, and the scale that decided it."""
     deciders, rows = deciding_entries(entries), []
     for cid in (cid for cid in PAPER_IDS if cid not in CHECKS):
-        e, says = deciders.get(cid), html.escape(BY_ID[cid].short if cid in BY_ID else "")
-        if e is None:
-            rows.append(
-                f'<tr><td class="s-id"><b>{cid}</b></td><td>{badge(NOT_RUN)}</td>'
-                f'<td>{says}</td><td class="s-effect">-</td></tr>'
-            )
-            continue
-        scale = e.scale + (", proxy" if e.proxy else "")
+        e = deciders.get(cid)
+        link = f'<a href="{e.page}.html"><b>{cid}</b></a>' if e else f"<b>{cid}</b>"
+        scale = f'<span class="s-scale">({e.scale}{", proxy" if e.proxy else ""})</span>' if e else ""
+        effect = f"{_effect_cell(e)} {scale}" if e else "-"
         rows.append(
-            f'<tr><td class="s-id"><a href="{e.page}.html"><b>{cid}</b></a></td>'
-            f"<td>{badge(e.verdict)}</td><td>{says}</td>"
-            f'<td class="s-effect">{_effect_cell(e)} <span class="s-scale">({html.escape(scale)})</span></td></tr>'
+            f'<tr><td class="s-id">{link}</td><td>{badge(e.verdict if e else NOT_RUN)}</td>'
+            f'<td>{html.escape(BY_ID[cid].short)}</td><td class="s-effect">{effect}</td></tr>'
         )
     headers = ("claim", "verdict", "what the paper says", "ours, deciding result (scale)")
     return html_table('<table class="standing">', headers, rows)
