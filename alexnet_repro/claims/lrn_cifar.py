@@ -1,15 +1,9 @@
 """L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
 
 The paper points (footnote 3) to cuda-convnet, whose example nets are behind these numbers (models/cifar.py):
-conv-local-13pct, and the first conv-local-11pct, which is 13pct plus cross-map LRN after the ReLUs of conv1 and
-conv2. Both arms train seed for seed alike (same initial weights, since LRN has none, and the same crops) with
-cuda-convnet's recipe (cuda_convnet_spec; 24x24 random crops + mirrors of the mean-subtracted images), and are
-tested as cuda-convnet reported: the softmax averaged over 10 views. The effect, per seed, is that 10-view error
-with LRN minus without, in points.
-
-Under crops the centre 24x24 patch of the training mean is subtracted from every crop, whatever its offset, as
-cuda-convnet's CroppedCIFARDataProvider does; CIFAR's mean image is smooth, so the matching patch would differ
-little.
+conv-local-13pct, and the first conv-local-11pct, which adds cross-map LRN after the ReLUs of conv1 and conv2. Both
+arms train seed for seed alike (same initial weights, since LRN has none, and the same crops) with cuda-convnet's
+recipe, and are tested as cuda-convnet reported: the softmax averaged over 10 views.
 """
 
 import functools
@@ -129,8 +123,9 @@ def cuda_convnet_spec(cfg, seed) -> TrainSpec:
 
 
 class Crops:
-    """cuda-convnet's cropped CIFAR input: crops of the uint8 NHWC images minus the centre patch of
-    the training mean image, float NCHW channels_last."""
+    """cuda-convnet's cropped CIFAR input (CroppedCIFARDataProvider): crops of the uint8 NHWC images minus the
+    centre patch of the training mean image whatever the crop's offset, float NCHW channels_last. CIFAR's mean
+    image is smooth, so the matching patch would differ little."""
 
     def __init__(self, train_x_u8, crop):
         total = torch.zeros(train_x_u8.shape[1:], dtype=torch.float64, device=train_x_u8.device)
@@ -331,7 +326,7 @@ def late_gains_without_lrn(curves):
     return {seed: late_gain(errors) for seed, errors in by.items()}
 
 
-# Far from the regime, declared after the cpu scale's runs (issue 20), so a new rule beside the old: LRN's 2 points
+# Far from the regime, declared after the cpu scale's runs, so a new rule beside the old: LRN's 2 points
 # are a claim about nets near cuda-convnet's 13%; nets whose error without LRN ends more than FAR_FROM_REGIME points
 # above it (10-view, mean over seeds) cannot show or refute it. The old rule's outcome stays in the result's looks.
 FAR_FROM_REGIME = 10.0
@@ -433,17 +428,11 @@ def effect_rows(result):
 
     m = result["measured"]
     return [
-        EffectRow(
-            "LRN - none, 10 views",
-            m["effect_ten_view"],
-            RULE,
-            PAPER["effect"],
-            m["effect_ten_view"].get("per_seed", []),
-            result["verdict"],
-        ),
-        EffectRow(
-            "LRN - none, centre crop", m["effect_centre"], RULE, PAPER["effect"], m["effect_centre"].get("per_seed", [])
-        ),
+        EffectRow(f"LRN - none, {views}", m[key], RULE, PAPER["effect"], m[key].get("per_seed", []), verdict)
+        for views, key, verdict in (
+            ("10 views", "effect_ten_view", result["verdict"]),
+            ("centre crop", "effect_centre", ""),
+        )
     ]
 
 
@@ -461,13 +450,8 @@ def plot_errors(seeds_table, curves, result):
     errors_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
     axes = errors_fig.subplots(1, 2)
     order = [ARM_NAMES[False], ARM_NAMES[True]]
-    long = seeds_table.melt(
-        id_vars=["arm", "seed"],
-        value_vars=["test_error_ten_view", "test_error_centre"],
-        var_name="test",
-        value_name="error",
-    )
-    long["test"] = long["test"].map({"test_error_ten_view": "10 views", "test_error_centre": "centre crop"})
+    views = {"test_error_ten_view": "10 views", "test_error_centre": "centre crop"}
+    long = seeds_table.rename(columns=views).melt(["arm", "seed"], list(views.values()), "test", "error")
     sns.stripplot(
         data=long,
         x="arm",
