@@ -293,11 +293,12 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         if best[name][a]
         for s in cfg.seeds
     ]
-    sweep = {
-        _sweep_arm(name, a): sweeps[name][a] for name in (DEFAULTS, *cfg.variants, *cfg.measured) for a in ACTIVATIONS
-    }
-
-    all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
+    all_sweep = [
+        dict(r, arm=_sweep_arm(name, a))
+        for name in (DEFAULTS, *cfg.variants, *cfg.measured)
+        for a in ACTIVATIONS
+        for r in _strip(sweeps[name][a])
+    ]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = seed_runs + [
         dict(
@@ -313,7 +314,7 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         for r in shown
         for h in r["history"]
     ]
-    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows)
+    compute_s = sum(r["wall_time_s"] for r in all_sweep)
     compute_s += sum(r["wall_time_s"] for r in seed_runs if r["seed"] != cfg.seeds[0])  # seeds[0]'s is the sweep's
     seed_rows = _strip(seed_runs)
     context = _context(cfg, sweeps, seed_runs)
@@ -338,37 +339,36 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
 
 
 def _context(cfg, sweeps, seed_runs):
-    """What assess reads, from a scale's sweeps ({setup: {activation: runs}}) and its seed runs."""
+    """What assess reads, from a scale's sweeps ({setup: {activation: runs}}) and its seed runs: the speedup's
+    interval at each activation's best rate, for the paper's setup and each further measured setup."""
     setups = {DEFAULTS: cfg.setup, **cfg.measured}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in sweeps}
-    # seeds.csv names each run's setup since further setups are measured with seeds; before, all were the paper's
-    rows_of = {name: [r for r in seed_runs if r.get("setup", DEFAULTS) == name] for name in setups}
+
+    def measure(name):
+        # seeds.csv names each run's setup since further setups are measured with seeds; before, all were the paper's
+        return _measure([r for r in seed_runs if r.get("setup", DEFAULTS) == name], best[name], cfg, setups[name])
+
+    measured = measure(DEFAULTS)
+    measured["setups"] = {name: measure(name) for name in cfg.measured}
     # The sensitivity study: how the speedup moves with the choices the paper leaves open.
     sensitivity = [
         _sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in {**setups, **cfg.variants}.items()
     ]
-    return {"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity}
+    return {"measured": measured, "sensitivity": sensitivity, "setups_measured": bool(cfg.measured)}
 
 
 def assess(trained: Trained, scale) -> Assessment:
-    """The speedup's interval at each activation's best rate, for the paper's setup (which decides) and each
-    further measured setup (reported beside it)."""
+    """The paper's setup's speedup decides; the other measured setups are reported beside it."""
     c = trained.context
-    cfg, setups, best, rows_of = c["cfg"], c["setups"], c["best"], c["rows_of"]
-    measured = _measure(rows_of[DEFAULTS], best[DEFAULTS], cfg, cfg.setup)
-    measured["setups"] = {name: _measure(rows_of[name], best[name], cfg, setups[name]) for name in cfg.measured}
+    measured = c["measured"]
     ci = measured.get("speedup")
     verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
+    only_defaults = f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported beside it."
     return Assessment(
         verdict,
         _headline(measured),
         measured,
-        RULE.describe()
-        + (
-            f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported beside it."
-            if cfg.measured
-            else ""
-        ),
+        RULE.describe() + (only_defaults if c["setups_measured"] else ""),
         paper={"speedup": PAPER_SPEEDUP, "target_train_error": TARGET},
         fields={
             "verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's Fig. 1)",
