@@ -191,8 +191,7 @@ def check_a2(model):
             paper, got = f"{paper} stride {PAPER_CONV1_STRIDE}", f"{got} stride {stride}"
         parts.append(_same(name, paper, got))
     for name, width in PAPER_FC.items():
-        n = layers[name].out_features
-        parts.append(_same(name, f"{width} neurons", f"{n} neurons"))
+        parts.append(_same(name, f"{width} neurons", f"{layers[name].out_features} neurons"))
     return _check("A2", parts)
 
 
@@ -221,11 +220,7 @@ def check_m2(model, cfg):
         seen = f"{'own column' if moved == 0 else 'both columns'} (groups={getattr(layers[name], 'groups', 1)}; "
         seen += f"changing only column 1's inputs changes column 0's outputs by {moved:.2g} of their size)"
         parts.append(_part(name, "own column" if own else "both columns", seen, (moved == 0) == own))
-    return _check(
-        "M2",
-        parts,
-        note="conv1 sees the whole image in both columns (each GPU has the input).",
-    )
+    return _check("M2", parts, note="conv1 sees the whole image in both columns (each GPU has the input).")
 
 
 def check_a3(rows, rows_224):
@@ -604,23 +599,12 @@ def check_d1():
 
 def layers_frame(rows):
     """The default net, one row per shape-changing layer (act/norm/drop keep their input's shape)."""
-    total_ma = totals(rows)["mult_adds"]
-    keep = [r for r in rows if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")]
-    return pd.DataFrame(
-        [
-            {
-                "layer": r["layer"],
-                "output_shape": "x".join(map(str, r["output_shape"])),
-                "neurons": r["neurons"],
-                "paper_neurons": FIG2_NEURONS.get(r["layer"]),
-                "parameters": r["parameters"],
-                "param_share": r["param_share"],
-                "mult_adds": r["mult_adds"],
-                "mult_add_share": r["mult_adds"] / total_ma,
-            }
-            for r in keep
-        ]
-    ).astype({"paper_neurons": "Int64"})
+    t = pd.DataFrame([r for r in rows if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")])
+    t["output_shape"] = t["output_shape"].map(lambda shape: "x".join(map(str, shape)))
+    t["paper_neurons"] = t["layer"].map(FIG2_NEURONS).astype("Int64")
+    t["mult_add_share"] = t["mult_adds"] / totals(rows)["mult_adds"]
+    columns = "layer output_shape neurons paper_neurons parameters param_share mult_adds mult_add_share"
+    return t[columns.split()]
 
 
 def switches_frame():

@@ -77,9 +77,8 @@ def permutation_test(a, b, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED)
 
 
 def fisher_p(pvalues):
-    """Fisher's combined p-value of independent tests: -2 sum ln p ~ chi-square with 2k degrees of freedom."""
-    ps = [max(float(p), 1e-300) for p in pvalues]
-    return float(stats.chi2.sf(-2 * sum(math.log(p) for p in ps), 2 * len(ps)))
+    """Fisher's combined p-value of independent tests."""
+    return float(stats.combine_pvalues(list(pvalues), "fisher").pvalue)
 
 
 def decide_seeds(summaries):
@@ -101,12 +100,12 @@ def seeds_needed(pvalues, limit=200):
     return next((n for n in range(2, limit + 1) if fisher_p([math.exp(-mean)] * n) < ALPHA), None)
 
 
-def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
+def analyse(weights):
     """Per-kernel scores (list of dicts) and the per-seed summary of one net's conv1 weights."""
     scores = colour_specificity(weights)
     half = len(scores) // 2
     cols = scores[:half], scores[half:]
-    effect, p = permutation_test(*cols, n_permutations, seed)
+    effect, p = permutation_test(*cols)
     means = [float(c.mean()) for c in cols]
     kernels = [{"column": int(i >= half), "kernel": i, "score": float(s)} for i, s in enumerate(scores)]
     summary = {

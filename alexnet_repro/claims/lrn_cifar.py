@@ -150,17 +150,14 @@ class Crops:
 
 @torch.no_grad()
 def ten_view_errors(model, x_u8, y, crops, batch_size=500):
-    """cuda-convnet's multiview test: softmax averaged over the 10 views (TEN_CROP_NAMES, then
+    """cuda-convnet's multiview test of a model in eval mode: softmax averaged over the 10 views (TEN_CROP_NAMES, then
     mirrored); the centre view (index 4) alone gives the centre-crop error. -> (ten, centre), fractions."""
-    was_training = model.training
-    model.eval()
     wrong_ten = wrong_centre = 0
     for i in range(0, len(y), batch_size):
         probs = [F.softmax(model(v).float(), dim=1) for v in crops.ten(x_u8[i : i + batch_size])]
         target = y[i : i + batch_size]
         wrong_ten += (sum(probs).argmax(1) != target).sum().item()
         wrong_centre += (probs[4].argmax(1) != target).sum().item()
-    model.train(was_training)
     return wrong_ten / len(y), wrong_centre / len(y)
 
 
@@ -239,7 +236,7 @@ class _Experiment:
 
         def test():
             t0 = time.perf_counter()
-            model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device)
+            model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device).eval()
             ten, centre = ten_view_errors(model, self.test_x, self.test_y, self.crops)
             return {"ten": ten, "centre": centre, "wall_time_s": time.perf_counter() - t0}
 
