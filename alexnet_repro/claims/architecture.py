@@ -38,7 +38,6 @@ CLAIM = Claim(
     section="1, 3.2-3.5, 5, Fig. 2",
     paper_data="none (the model itself)",
 )
-# It reads no dataset: the model itself is measured.
 DATA = None
 run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 

@@ -37,7 +37,6 @@ CLAIM = Claim(
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
     "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
 )
-# The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
