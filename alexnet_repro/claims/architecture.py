@@ -21,6 +21,7 @@ from ..models.alexnet import AlexNet, AlexNetConfig
 from ..models.counts import layer_table, totals
 from ..models.lrn import LocalResponseNorm
 from ..optim import PaperSGD, PlateauSchedule, param_groups
+from ..paper_claims import BY_ID
 from ..verdict import INCONSISTENT
 from . import Claim, check_scale, contract
 from .contract import Assessment, Trained
@@ -37,7 +38,6 @@ CLAIM = Claim(
     section="1, 3.2-3.5, 5, Fig. 2",
     paper_data="none (the model itself)",
 )
-# It reads no dataset: the model itself is measured.
 DATA = None
 run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
@@ -120,12 +120,13 @@ def _same(name, paper, measured):
     return _part(name, paper, measured, measured == paper)
 
 
-def _check(cid, statement, parts, note=""):
+def _check(cid, parts, note="", statement=None):
+    """A statement's check from its parts; its words are the paper's table's (paper_claims) unless given."""
     failing = [p["part"] for p in parts if p["verdict"] != "holds"]
     measured = "; ".join(f"{p['part']}: {p['measured']}" for p in parts)
     return {
         "id": cid,
-        "statement": statement,
+        "statement": statement or BY_ID[cid].says,
         "measured": measured,
         "verdict": "does not hold" if failing else "holds",
         "failing": failing,
@@ -139,12 +140,10 @@ def _layers(model):
     return list(model.features.named_children()) + list(model.classifier.named_children())
 
 
-KINDS = {nn.Conv2d: "conv", nn.Linear: "fc", LocalResponseNorm: "lrn", nn.MaxPool2d: "maxpool"}
-
-
 def _kind(m):
     """A module's kind as A1 names it: conv, fc, lrn, maxpool, else its type in lower case (relu, dropout)."""
-    return KINDS.get(type(m), type(m).__name__.lower())
+    kinds = {nn.Conv2d: "conv", nn.Linear: "fc", LocalResponseNorm: "lrn", nn.MaxPool2d: "maxpool"}
+    return kinds.get(type(m), type(m).__name__.lower())
 
 
 def check_a1(model):
@@ -175,8 +174,6 @@ def check_a1(model):
     ]
     return _check(
         "A1",
-        "LRN follows conv1 and conv2 (after ReLU); max-pooling follows both LRN layers and conv5; "
-        "ReLU after every conv and FC layer.",
         parts,
         note="fc8 feeds the 1000-way softmax, so 'every FC layer' is read as every hidden one. Order: "
         + " ".join(n for n, _ in seq),
@@ -193,14 +190,8 @@ def check_a2(model):
             paper, got = f"{paper} stride {PAPER_CONV1_STRIDE}", f"{got} stride {stride}"
         parts.append(_same(name, paper, got))
     for name, width in PAPER_FC.items():
-        n = layers[name].out_features
-        parts.append(_same(name, f"{width} neurons", f"{n} neurons"))
-    return _check(
-        "A2",
-        "conv1 96 kernels 11x11x3 stride 4; conv2 256 of 5x5x48; conv3 384 of 3x3x256; conv4 384 of "
-        "3x3x192; conv5 256 of 3x3x192; FC 4096, 4096, 1000-way softmax.",
-        parts,
-    )
+        parts.append(_same(name, f"{width} neurons", f"{layers[name].out_features} neurons"))
+    return _check("A2", parts)
 
 
 @torch.no_grad()
@@ -210,13 +201,12 @@ def sees_other_column(layer, gen):
     Columns are channel halves (the first half is column 0); fc6's flattened input is channel-major,
     so its first half is column 0's pool5 maps too.
     """
-    n_in = layer.in_channels if isinstance(layer, nn.Conv2d) else layer.in_features
-    shape = (1, n_in, 9, 9) if isinstance(layer, nn.Conv2d) else (1, n_in)
-    x = torch.randn(shape, generator=gen)
+    conv = isinstance(layer, nn.Conv2d)
+    n_in, n_out = (layer.in_channels, layer.out_channels) if conv else (layer.in_features, layer.out_features)
+    x = torch.randn((1, n_in, 9, 9) if conv else (1, n_in), generator=gen)
     x2 = x.clone()
     x2[:, n_in // 2 :] = torch.randn(x2[:, n_in // 2 :].shape, generator=gen)
-    half = layer.out_channels // 2 if isinstance(layer, nn.Conv2d) else layer.out_features // 2
-    y, y2 = layer(x)[:, :half], layer(x2)[:, :half]
+    y, y2 = layer(x)[:, : n_out // 2], layer(x2)[:, : n_out // 2]
     return ((y - y2).abs().max() / y.abs().max()).item()
 
 
@@ -229,12 +219,7 @@ def check_m2(model, cfg):
         seen = f"{'own column' if moved == 0 else 'both columns'} (groups={getattr(layers[name], 'groups', 1)}; "
         seen += f"changing only column 1's inputs changes column 0's outputs by {moved:.2g} of their size)"
         parts.append(_part(name, "own column" if own else "both columns", seen, (moved == 0) == own))
-    return _check(
-        "M2",
-        "conv2, conv4, conv5 see only the maps of their own column (GPU); conv3 and all FC layers see both columns.",
-        parts,
-        note="conv1 sees the whole image in both columns (each GPU has the input).",
-    )
+    return _check("M2", parts, note="conv1 sees the whole image in both columns (each GPU has the input).")
 
 
 def check_a3(rows, rows_224):
@@ -271,9 +256,9 @@ def check_a3(rows, rows_224):
     conv1_maps = FIG2_NEURONS["conv1"] / by["conv1"]["output_shape"][0]
     return _check(
         "A3",
-        "60 million parameters and 650,000 neurons; Fig. 2: neurons per layer 253,440-186,624-64,896-"
-        "64,896-43,264-4096-4096-1000, input 150,528-d.",
         parts,
+        statement="60 million parameters and 650,000 neurons; Fig. 2: neurons per layer 253,440-186,624-64,896-"
+        "64,896-43,264-4096-4096-1000, input 150,528-d.",
         note=f"Fig. 2's own per-layer counts sum to {sum(FIG2_NEURONS.values()):,}. Its conv1 count over {by['conv1']['output_shape'][0]} "
         f"maps is {conv1_maps:,.0f} per map, {'a' if math.isqrt(int(conv1_maps)) ** 2 == conv1_maps else 'not a'} "
         f"square number, so no square map size gives it.",
@@ -302,8 +287,8 @@ def check_a4(rows):
     conv_compute = sum(by[n]["mult_adds"] for n in convs) / totals(rows)["mult_adds"]
     return _check(
         "A4",
-        "Each convolutional layer contains no more than 1% of the model's parameters.",
         parts,
+        statement="Each convolutional layer contains no more than 1% of the model's parameters.",
         note=f"All five conv layers together hold {conv_params:.2%} of the parameters and do "
         f"{conv_compute:.1%} of the multiply-adds.",
     )
@@ -364,8 +349,8 @@ def check_l1(model, cfg):
     rms = {c: math.sqrt(p["k"] / (alpha * p["size"])) for c, alpha in alpha_eff.items()}
     return _check(
         "L1",
-        "b^i = a^i / (k + alpha sum_j (a^j)^2)^beta over n adjacent maps, k=2, n=5, alpha=1e-4, beta=0.75.",
         parts,
+        statement="b^i = a^i / (k + alpha sum_j (a^j)^2)^beta over n adjacent maps, k=2, n=5, alpha=1e-4, beta=0.75.",
         note=f"The net runs alpha_convention='{default.alpha_convention}' (alpha' = "
         f"{alpha_eff[default.alpha_convention]:g}), the convention of cuda-convnet (which produced the "
         "paper's numbers), Caffe and torch; 'paper' runs the printed alpha. The squared-sum term "
@@ -438,7 +423,6 @@ def check_t2(cfg):
     ]
     c = _check(
         "T2",
-        "SGD, batch 128, momentum 0.9, weight decay 0.0005: v <- 0.9 v - 0.0005 eps w - eps <dL/dw>; w <- w + v.",
         parts,
         note=f"torch.optim.SGD (lr outside the buffer) matches the rule to {torch_sgd['max_diff_before_lr_change']:.1e} "
         f"while eps is constant and {'differs' if torch_sgd['differs_after_lr_change'] else 'does not differ'} "
@@ -472,9 +456,7 @@ def check_t3(model):
                 ok_w and values == [bias],
             )
         )
-    c = _check(
-        "T3", "Weights ~ N(0, 0.01); biases 1 in conv2, conv4, conv5 and the FC hidden layers, 0 elsewhere.", parts
-    )
+    c = _check("T3", parts)
     c["init_stats"] = stats
     return c
 
@@ -507,9 +489,9 @@ def check_t4(cfg):
     ]
     return _check(
         "T4",
-        "One learning rate for all layers, 0.01, divided by 10 when the validation error stops "
-        "improving (three times); ~90 epochs.",
         parts,
+        statement="One learning rate for all layers, 0.01, divided by 10 when the validation error stops "
+        "improving (three times); ~90 epochs.",
         note=f"The paper gives no patience; the suite waits {sched.patience} evaluations. The ~90 epochs "
         "belong to the ImageNet claims' configs, not to the schedule.",
     )
@@ -558,11 +540,7 @@ def check_227(rows, rows_224, default_cfg):
             same,
         ),
     ]
-    return _check(
-        "227",
-        "The paper says 224x224 input, but 11x11 stride 4 gives 55x55 only for 227 (or for 224 with padding).",
-        parts,
-    )
+    return _check("227", parts)
 
 
 def check_d1():
@@ -608,8 +586,9 @@ def check_d1():
     ]
     return _check(
         "D1",
-        "Shorter side rescaled to 256, central 256x256 crop, the per-pixel training mean subtracted; nothing else.",
         parts,
+        statement="Shorter side rescaled to 256, central 256x256 crop, the per-pixel training mean subtracted; "
+        "nothing else.",
         note="The ImageNet-shaped proxies store a smaller square (76 or 112 px) the same way.",
     )
 
@@ -619,23 +598,12 @@ def check_d1():
 
 def layers_frame(rows):
     """The default net, one row per shape-changing layer (act/norm/drop keep their input's shape)."""
-    total_ma = totals(rows)["mult_adds"]
-    keep = [r for r in rows if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")]
-    return pd.DataFrame(
-        [
-            {
-                "layer": r["layer"],
-                "output_shape": "x".join(map(str, r["output_shape"])),
-                "neurons": r["neurons"],
-                "paper_neurons": FIG2_NEURONS.get(r["layer"]),
-                "parameters": r["parameters"],
-                "param_share": r["param_share"],
-                "mult_adds": r["mult_adds"],
-                "mult_add_share": r["mult_adds"] / total_ma,
-            }
-            for r in keep
-        ]
-    ).astype({"paper_neurons": "Int64"})
+    t = pd.DataFrame([r for r in rows if r["kind"] in ("input", "Conv2d", "MaxPool2d", "Linear")])
+    t["output_shape"] = t["output_shape"].map(lambda shape: "x".join(map(str, shape)))
+    t["paper_neurons"] = t["layer"].map(FIG2_NEURONS).astype("Int64")
+    t["mult_add_share"] = t["mult_adds"] / totals(rows)["mult_adds"]
+    columns = "layer output_shape neurons paper_neurons parameters param_share mult_adds mult_add_share"
+    return t[columns.split()]
 
 
 def switches_frame():
@@ -765,13 +733,9 @@ def plot_budget(layers):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    w = layers[layers["layer"].isin(WEIGHT_LAYERS)]
-    long = pd.concat(
-        [
-            pd.DataFrame({"layer": w["layer"], "share": 100 * w["param_share"], "of": "parameters"}),
-            pd.DataFrame({"layer": w["layer"], "share": 100 * w["mult_add_share"], "of": "multiply-adds"}),
-        ]
-    )
+    of = {"param_share": "parameters", "mult_add_share": "multiply-adds"}
+    long = layers[layers["layer"].isin(WEIGHT_LAYERS)].melt("layer", list(of), "of", "share")
+    long = long.assign(share=100 * long["share"], of=long["of"].map(of))
     fig, ax = plt.subplots(figsize=(9, 4))
     sns.barplot(data=long, x="layer", y="share", hue="of", ax=ax)
     ax.set_yscale("log")  # the conv layers' parameter shares are fractions of a percent

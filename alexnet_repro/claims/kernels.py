@@ -1,17 +1,9 @@
 """Q1: one column's first-layer kernels are colour-agnostic, the other's colour-specific (paper 6.1, Fig. 3).
 
-No training of its own: the ablation family's trained paper's net (its `PAPER` arm, two columns as grouped
-convolutions), one run per seed; conv1's kernels split into column 0 (`[:C/2]`) and column 1 (`[C/2:]`), as the
-paper's GPU 1 and GPU 2.
-
-The score, defined before any run: s(W) = ||W - m||^2 / ||W||^2 for a kernel W (3 x h x w) and m its mean over the
-three channels (s = 0 for an all-zero kernel). s = 0 is a grey kernel, the same in R, G and B; s = 1 a
-colour-opponent one (channels summing to zero at every pixel). A kernel of independent random weights scores 2/3 on
-average (two of each pixel's three degrees of freedom lie off the channel mean), so training moves a column down
-towards colour-agnostic or up towards colour-opponent. The effect per seed is |mean s(column 0) - mean s(column 1)|
-(either column may be the colour-specific one: "modulo a renumbering of the GPUs"), tested by shuffling the kernels
-between the columns. RULE_TEXT judges the seeds together (Fisher's combined p): "holds in some seed" happens by
-chance far more often than 5%.
+No training of its own: conv1 of the ablation family's trained paper's net (its `PAPER` arm), one run per seed, split
+into column 0 (`[:C/2]`) and column 1 (`[C/2:]`), the paper's GPU 1 and GPU 2. A kernel of independent random
+weights scores 2/3 on average (two of each pixel's three degrees of freedom lie off the channel mean), so training
+moves a column down towards colour-agnostic or up towards colour-opponent.
 """
 
 import functools
@@ -85,10 +77,8 @@ def permutation_test(a, b, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED)
 
 
 def fisher_p(pvalues):
-    """Fisher's combined p-value of independent tests: X = -2 sum ln p ~ chi-square with 2k degrees of
-    freedom under the null."""
-    ps = [max(float(p), 1e-300) for p in pvalues]
-    return float(stats.chi2.sf(-2 * sum(math.log(p) for p in ps), 2 * len(ps)))
+    """Fisher's combined p-value of independent tests."""
+    return float(stats.combine_pvalues(list(pvalues), "fisher").pvalue)
 
 
 def decide_seeds(summaries):
@@ -110,12 +100,12 @@ def seeds_needed(pvalues, limit=200):
     return next((n for n in range(2, limit + 1) if fisher_p([math.exp(-mean)] * n) < ALPHA), None)
 
 
-def analyse(weights, n_permutations=N_PERMUTATIONS, seed=PERMUTATION_SEED):
+def analyse(weights):
     """Per-kernel scores (list of dicts) and the per-seed summary of one net's conv1 weights."""
     scores = colour_specificity(weights)
     half = len(scores) // 2
     cols = scores[:half], scores[half:]
-    effect, p = permutation_test(*cols, n_permutations, seed)
+    effect, p = permutation_test(*cols)
     means = [float(c.mean()) for c in cols]
     kernels = [{"column": int(i >= half), "kernel": i, "score": float(s)} for i, s in enumerate(scores)]
     summary = {
@@ -239,19 +229,15 @@ def reread(folder):
     )
 
 
-def plot_kernels(weights, kernels_table, seed=None, per_row=16):
+def plot_kernels(weights, kernels_table, seed):
     """Fig. 3 for one seed: each conv1 kernel as an RGB image (each normalized to [0, 1] on its own),
-    column 0 in the top rows, column 1 below, each titled with its score s. `weights` is
-    {seed: array} (load_weights) or a path to conv1_weights.npz."""
+    column 0 in the top rows, column 1 below, each titled with its score s. `weights`: load_weights."""
     import matplotlib.pyplot as plt
 
-    if not isinstance(weights, dict):
-        weights = load_weights(weights)
-    seed = min(weights) if seed is None else seed
     w = weights[seed]
     half = len(w) // 2
     scores = kernels_table[kernels_table["seed"] == seed].set_index("kernel")["score"]
-    per_row = min(per_row, half)
+    per_row = min(16, half)
     rows_per_col = math.ceil(half / per_row)
     fig, axes = plt.subplots(
         2 * rows_per_col, per_row, figsize=(0.8 * per_row, 1.0 * 2 * rows_per_col + 0.6), squeeze=False

@@ -1,15 +1,9 @@
 """L3: on CIFAR-10, a four-layer CNN: 13% test error without normalization, 11% with (paper 3.3).
 
 The paper points (footnote 3) to cuda-convnet, whose example nets are behind these numbers (models/cifar.py):
-conv-local-13pct, and the first conv-local-11pct, which is 13pct plus cross-map LRN after the ReLUs of conv1 and
-conv2. Both arms train seed for seed alike (same initial weights, since LRN has none, and the same crops) with
-cuda-convnet's recipe (cuda_convnet_spec; 24x24 random crops + mirrors of the mean-subtracted images), and are
-tested as cuda-convnet reported: the softmax averaged over 10 views. The effect, per seed, is that 10-view error
-with LRN minus without, in points.
-
-Under crops the centre 24x24 patch of the training mean is subtracted from every crop, whatever its offset, as
-cuda-convnet's CroppedCIFARDataProvider does; CIFAR's mean image is smooth, so the matching patch would differ
-little.
+conv-local-13pct, and the first conv-local-11pct, which adds cross-map LRN after the ReLUs of conv1 and conv2. Both
+arms train seed for seed alike (same initial weights, since LRN has none, and the same crops) with cuda-convnet's
+recipe, and are tested as cuda-convnet reported: the softmax averaged over 10 views.
 """
 
 import functools
@@ -45,7 +39,6 @@ CLAIM = Claim(
     paper_says="On CIFAR-10, a four-layer CNN achieved a 13% test error rate without normalization and 11% "
     "with normalization (cuda-convnet's conv-local-13pct vs the same net with cross-map LRN).",
 )
-# The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
@@ -129,8 +122,9 @@ def cuda_convnet_spec(cfg, seed) -> TrainSpec:
 
 
 class Crops:
-    """cuda-convnet's cropped CIFAR input: crops of the uint8 NHWC images minus the centre patch of
-    the training mean image, float NCHW channels_last."""
+    """cuda-convnet's cropped CIFAR input (CroppedCIFARDataProvider): crops of the uint8 NHWC images minus the
+    centre patch of the training mean image whatever the crop's offset, float NCHW channels_last. CIFAR's mean
+    image is smooth, so the matching patch would differ little."""
 
     def __init__(self, train_x_u8, crop):
         total = torch.zeros(train_x_u8.shape[1:], dtype=torch.float64, device=train_x_u8.device)
@@ -155,17 +149,14 @@ class Crops:
 
 @torch.no_grad()
 def ten_view_errors(model, x_u8, y, crops, batch_size=500):
-    """cuda-convnet's multiview test: softmax averaged over the 10 views (TEN_CROP_NAMES, then
+    """cuda-convnet's multiview test of a model in eval mode: softmax averaged over the 10 views (TEN_CROP_NAMES, then
     mirrored); the centre view (index 4) alone gives the centre-crop error. -> (ten, centre), fractions."""
-    was_training = model.training
-    model.eval()
     wrong_ten = wrong_centre = 0
     for i in range(0, len(y), batch_size):
         probs = [F.softmax(model(v).float(), dim=1) for v in crops.ten(x_u8[i : i + batch_size])]
         target = y[i : i + batch_size]
         wrong_ten += (sum(probs).argmax(1) != target).sum().item()
         wrong_centre += (probs[4].argmax(1) != target).sum().item()
-    model.train(was_training)
     return wrong_ten / len(y), wrong_centre / len(y)
 
 
@@ -244,7 +235,7 @@ class _Experiment:
 
         def test():
             t0 = time.perf_counter()
-            model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device)
+            model = final_model(self.work_dir, description, lambda: self.build(lrn)).to(self.device).eval()
             ten, centre = ten_view_errors(model, self.test_x, self.test_y, self.crops)
             return {"ten": ten, "centre": centre, "wall_time_s": time.perf_counter() - t0}
 
@@ -331,7 +322,7 @@ def late_gains_without_lrn(curves):
     return {seed: late_gain(errors) for seed, errors in by.items()}
 
 
-# Far from the regime, declared after the cpu scale's runs (issue 20), so a new rule beside the old: LRN's 2 points
+# Far from the regime, declared after the cpu scale's runs, so a new rule beside the old: LRN's 2 points
 # are a claim about nets near cuda-convnet's 13%; nets whose error without LRN ends more than FAR_FROM_REGIME points
 # above it (10-view, mean over seeds) cannot show or refute it. The old rule's outcome stays in the result's looks.
 FAR_FROM_REGIME = 10.0
@@ -349,9 +340,10 @@ def untestable_reason(rows, gains):
     without = [
         r["test_error_ten_view"] for r in rows if not r["lrn"] and math.isfinite(r.get("test_error_ten_view", math.nan))
     ]
-    if without and sum(without) / len(without) > PAPER["error_without"] + FAR_FROM_REGIME:
+    mean_without = sum(without) / len(without) if without else math.nan
+    if mean_without > PAPER["error_without"] + FAR_FROM_REGIME:
         return (
-            f"far from the paper's regime: the net without LRN ends at {sum(without) / len(without):.1f}% "
+            f"far from the paper's regime: the net without LRN ends at {mean_without:.1f}% "
             f"10-view test error, more than {FAR_FROM_REGIME:g} points above cuda-convnet's "
             f"{PAPER['error_without']:g}%"
         )
@@ -433,17 +425,11 @@ def effect_rows(result):
 
     m = result["measured"]
     return [
-        EffectRow(
-            "LRN - none, 10 views",
-            m["effect_ten_view"],
-            RULE,
-            PAPER["effect"],
-            m["effect_ten_view"].get("per_seed", []),
-            result["verdict"],
-        ),
-        EffectRow(
-            "LRN - none, centre crop", m["effect_centre"], RULE, PAPER["effect"], m["effect_centre"].get("per_seed", [])
-        ),
+        EffectRow(f"LRN - none, {views}", m[key], RULE, PAPER["effect"], m[key].get("per_seed", []), verdict)
+        for views, key, verdict in (
+            ("10 views", "effect_ten_view", result["verdict"]),
+            ("centre crop", "effect_centre", ""),
+        )
     ]
 
 
@@ -461,13 +447,8 @@ def plot_errors(seeds_table, curves, result):
     errors_fig, effects_fig = fig.subfigures(2, 1, height_ratios=[4, 0.8 + 0.55 * len(rows)])
     axes = errors_fig.subplots(1, 2)
     order = [ARM_NAMES[False], ARM_NAMES[True]]
-    long = seeds_table.melt(
-        id_vars=["arm", "seed"],
-        value_vars=["test_error_ten_view", "test_error_centre"],
-        var_name="test",
-        value_name="error",
-    )
-    long["test"] = long["test"].map({"test_error_ten_view": "10 views", "test_error_centre": "centre crop"})
+    views = {"test_error_ten_view": "10 views", "test_error_centre": "centre crop"}
+    long = seeds_table.rename(columns=views).melt(["arm", "seed"], list(views.values()), "test", "error")
     sns.stripplot(
         data=long,
         x="arm",

@@ -1,16 +1,13 @@
 """R1: ReLUs reach 25% training error on CIFAR-10 six times faster than tanh units (paper 3.1, Fig. 1).
 
 cuda-convnet's 19pct net (models/cifar.py) with either activation, unregularized. Per activation, a learning-rate
-sweep on seeds[0] keeps the fastest rate to 25% (a diverged run is recorded and the sweep goes on); at each best
-rate the seeds measure epochs to 25%, and the speedup is epochs(tanh) / epochs(ReLU), seed by seed. The verdict
-reads the running error over each epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), interpolated
-between epoch ends from chance (90%) at epoch 0; an epoch-end pass over a fixed training sample is recorded beside.
+sweep on seeds[0] keeps the fastest rate to 25%; at each best rate the seeds measure epochs to 25%, and the speedup
+is epochs(tanh) / epochs(ReLU), seed by seed. The verdict reads the running error over each epoch's minibatches
+(what cuda-convnet prints and Fig. 1 plots); an epoch-end pass over a fixed training sample is recorded beside.
 
-The input's scale, which the paper leaves open, moves the speedup: cuda-convnet fed 0..255 pixels minus the mean
-image (the paper's setup, which decides); standardized inputs let tanh train far faster. So further setups are
-measured with every seed beside the verdict (Config.measured), and a sensitivity study sweeps seed 0 under one
-changed choice each (Config.variants). The sweep runs from the grid's middle outwards and stops a run once it is
-past the fastest run's epochs: cheaper, and the same outcome.
+The input's scale, which the paper leaves open, moves the speedup: standardized inputs let tanh train far faster than
+cuda-convnet's 0..255 pixels minus the mean image (the paper's setup, which decides). So further setups are measured
+beside the verdict (Config.measured), and a sensitivity study sweeps seed 0 under one changed choice each.
 """
 
 import functools
@@ -40,7 +37,6 @@ CLAIM = Claim(
     paper_says="A four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster than the "
     "same net with tanh units, each with its learning rate chosen to train as fast as possible.",
 )
-# The dataset it reads (preflight checks it before the kernel starts).
 DATA = "cifar10"
 run = functools.partial(contract.run, sys.modules[__name__])  # writes results/<slug>/<scale>/ -> the result
 
@@ -146,7 +142,8 @@ SMOKE_TARGET = 0.88
 
 
 def epochs_to_target(history, target, key="train_error_running"):
-    """Fractional epochs at which `key` first reaches `target`, interpolated linearly; inf if never."""
+    """Fractional epochs at which `key` first reaches `target`, interpolated linearly between epoch ends from
+    chance (90%) at epoch 0; inf if never."""
     prev_epoch, prev_err = 0, 0.9
     for row in history:
         err = row[key]
@@ -200,13 +197,10 @@ class _Experiment:
             "train_eval_images": cfg.train_eval_images,
         }
 
-        def build():
-            return Net19pct(activation, setup.init).to(self.device, memory_format=torch.channels_last)
-
         result = cached_train(
             self.work_dir,
             description,
-            build,
+            lambda: Net19pct(activation, setup.init).to(self.device, memory_format=torch.channels_last),
             self.data,
             normalize,
             spec,
@@ -291,23 +285,19 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
     swept = {**setups, **cfg.variants}  # the sensitivity study sweeps these on seeds[0]
     sweeps = {name: {a: exp.sweep(setup, a, cfg.seeds[0]) for a in ACTIVATIONS} for name, setup in swept.items()}
     best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
-    rows_of = {
-        name: [
-            dict(exp.train_at(setup, a, best[name][a], s), setup=name)
-            for a in ACTIVATIONS
-            if best[name][a]
-            for s in cfg.seeds
-        ]
+    seed_runs = [
+        dict(exp.train_at(setup, a, best[name][a], s), setup=name)
         for name, setup in setups.items()
-    }
-    # The sensitivity study: how the speedup moves with the choices the paper leaves open.
-    sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
-    sweep = {
-        _sweep_arm(name, a): sweeps[name][a] for name in (DEFAULTS, *cfg.variants, *cfg.measured) for a in ACTIVATIONS
-    }
-
-    all_sweep = [dict(r, arm=arm) for arm, rows in sweep.items() for r in _strip(rows)]
-    seed_runs = [r for name in setups for r in rows_of[name]]
+        for a in ACTIVATIONS
+        if best[name][a]
+        for s in cfg.seeds
+    ]
+    all_sweep = [
+        dict(r, arm=_sweep_arm(name, a))
+        for name in (DEFAULTS, *cfg.variants, *cfg.measured)
+        for a in ACTIVATIONS
+        for r in _strip(sweeps[name][a])
+    ]
     # An activation that never reached the target has no seed runs: plot its best sweep run instead.
     shown = seed_runs + [
         dict(
@@ -323,16 +313,17 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         for r in shown
         for h in r["history"]
     ]
-    compute_s = sum(r["wall_time_s"] for rows in sweep.values() for r in rows)
+    compute_s = sum(r["wall_time_s"] for r in all_sweep)
     compute_s += sum(r["wall_time_s"] for r in seed_runs if r["seed"] != cfg.seeds[0])  # seeds[0]'s is the sweep's
     seed_rows = _strip(seed_runs)
+    context = _context(cfg, sweeps, seed_runs)
     return Trained(
         rows=seed_rows,
         tables={
             "sweep": pd.DataFrame(all_sweep),
             "seeds": pd.DataFrame(seed_rows),
             "curves": pd.DataFrame(curves),
-            "sensitivity": pd.DataFrame(sensitivity),
+            "sensitivity": pd.DataFrame(context["sensitivity"]),
         },
         device=exp.device,
         dataset=exp.description,
@@ -342,29 +333,41 @@ def train(scale, seeds=None, device=None, data_root=None, work_dir=None, downloa
         precision=cfg.precision,
         proxy=cfg.n_train < 50_000,
         proxy_note=_proxy_note(cfg, exp.description),
-        context={"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity},
+        context=context,
     )
 
 
+def _context(cfg, sweeps, seed_runs):
+    """What assess reads, from a scale's sweeps ({setup: {activation: runs}}) and its seed runs: the speedup's
+    interval at each activation's best rate, for the paper's setup and each further measured setup."""
+    setups = {DEFAULTS: cfg.setup, **cfg.measured}
+    best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in sweeps}
+
+    def measure(name):
+        # seeds.csv names each run's setup since further setups are measured with seeds; before, all were the paper's
+        return _measure([r for r in seed_runs if r.get("setup", DEFAULTS) == name], best[name], cfg, setups[name])
+
+    measured = measure(DEFAULTS)
+    measured["setups"] = {name: measure(name) for name in cfg.measured}
+    # The sensitivity study: how the speedup moves with the choices the paper leaves open.
+    sensitivity = [
+        _sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in {**setups, **cfg.variants}.items()
+    ]
+    return {"measured": measured, "sensitivity": sensitivity, "setups_measured": bool(cfg.measured)}
+
+
 def assess(trained: Trained, scale) -> Assessment:
-    """The speedup's interval at each activation's best rate, for the paper's setup (which decides) and each
-    further measured setup (reported beside it)."""
+    """The paper's setup's speedup decides; the other measured setups are reported beside it."""
     c = trained.context
-    cfg, setups, best, rows_of = c["cfg"], c["setups"], c["best"], c["rows_of"]
-    measured = _measure(rows_of[DEFAULTS], best[DEFAULTS], cfg, cfg.setup)
-    measured["setups"] = {name: _measure(rows_of[name], best[name], cfg, setups[name]) for name in cfg.measured}
+    measured = c["measured"]
     ci = measured.get("speedup")
     verdict = (decide(Interval(**ci), RULE) if ci else INCONCLUSIVE) if scale != "smoke" else PLUMBING
+    only_defaults = f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported beside it."
     return Assessment(
         verdict,
         _headline(measured),
         measured,
-        RULE.describe()
-        + (
-            f" Only the paper's setup ({DEFAULTS}) decides; the other measured setups are reported beside it."
-            if cfg.measured
-            else ""
-        ),
+        RULE.describe() + (only_defaults if c["setups_measured"] else ""),
         paper={"speedup": PAPER_SPEEDUP, "target_train_error": TARGET},
         fields={
             "verdict_measure": "train_error_running (error over each epoch's minibatches, as in the paper's Fig. 1)",
@@ -387,16 +390,10 @@ def reread(folder):
             f"today's {TRAINING_VERSION}: rerun it instead"
         )
     cfg = _recorded_config(old["provenance"])
-    setups = {DEFAULTS: cfg.setup, **cfg.measured}
-    swept = {**setups, **cfg.variants}
     sweep = pd.read_csv(folder / "sweep.csv").to_dict("records")
+    swept = (DEFAULTS, *cfg.measured, *cfg.variants)
     sweeps = {name: {a: [r for r in sweep if r["arm"] == _sweep_arm(name, a)] for a in ACTIVATIONS} for name in swept}
-    best = {name: {a: _best_lr(sweeps[name][a]) for a in ACTIVATIONS} for name in swept}
-    seed_runs = pd.read_csv(folder / "seeds.csv").to_dict("records")
-    # seeds.csv names each run's setup since further setups are measured with seeds; before, all were the paper's
-    rows_of = {name: [r for r in seed_runs if r.get("setup", DEFAULTS) == name] for name in setups}
-    sensitivity = [_sensitivity_row(name, setup, sweeps[name], best[name]) for name, setup in swept.items()]
-    context = {"cfg": cfg, "setups": setups, "best": best, "rows_of": rows_of, "sensitivity": sensitivity}
+    context = _context(cfg, sweeps, pd.read_csv(folder / "seeds.csv").to_dict("records"))
     a = assess(SimpleNamespace(context=context), old["scale"])
     return contract.reread(sys.modules[__name__], folder, old, a, cfg.seeds, " from its committed sweeps and seed runs")
 
