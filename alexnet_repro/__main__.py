@@ -173,17 +173,13 @@ def cmd_list(args):
     if args.json:
         print(json.dumps(rows, indent=1))
         return 2 if bad else 0
-    cells = [
-        (
-            r["id"],
-            r["claim"],
-            r["verdict"],
-            (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})"),
-            _effect_text(r) if r["scale"] else "",
-            r["staleness"] if r.get("staleness") in ("stale", "unknown") else "",
-        )
-        for r in rows
-    ]
+
+    def table_row(r):
+        scale = (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})")
+        flag = r["staleness"] if r.get("staleness") in ("stale", "unknown") else ""
+        return r["id"], r["claim"], r["verdict"], scale, _effect_text(r) if r["scale"] else "", flag
+
+    cells = [table_row(r) for r in rows]
     head = ("id", "claim", "verdict", "scale", "effect (95% CI)", "")
     widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]
     fixed = sum(widths) + 4 + max(len(c[5]) for c in cells) + 1
@@ -214,8 +210,7 @@ def cmd_list(args):
         + "."
         + (f" {hidden} more results, superseded or history: --all shows them." if hidden else "")
     )
-    print()
-    print(textwrap.fill(footer, WIDTH))
+    print("\n" + textwrap.fill(footer, WIDTH))
     return 2 if bad else 0
 
 

@@ -1,7 +1,5 @@
-"""Notes and warnings: the package's logger, on stderr as `note: ...` / `warning: ...` lines.
-
-stdout is kept for what a user asked for (a verdict, a listing). `-q` shows warnings and errors only, `-v` adds debug
-lines; the level travels to a notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL, so it says as much as its command.
+"""The package's logger, on stderr as `note: ...` / `warning: ...` lines (stdout is for what a user asked for).
+Its level travels to a notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL, so it says as much as its command.
 """
 
 import logging
