@@ -20,31 +20,20 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import claims, distributed, preflight
+from . import claims, distributed, preflight, results
 from .atomic import remove_stale_temps, temp_prefix
 from .data.errors import DataError
 from .engine import pick_device
 from .fmt import fmt_interval
 from .log import LOG, set_level
 from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
-from .results import (
-    atomic_write_json,
-    atomic_write_text,
-    clean_notebook,
-    clean_notebook_file,
-    clean_result_file,
-    headline_of,
-    load_result,
-    read_result,
-    results_dir,
-)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 
 
 def _quiet_kernel_manager():
     """The notebook kernel's manager: its stderr goes to the cache's kernel.log, not this terminal, since the
-    kernel's own chatter (a zmq traceback as it shuts down) is not the run's output; cells' output is in the notebook."""
+    kernel's own chatter (a zmq traceback as it shuts down) is not the run's output."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
@@ -92,8 +81,8 @@ def execute_notebook(slug, scale, out_dir, parameters):
             kernel_name="python3",
             kernel_manager_class=_quiet_kernel_manager(),
         )
-        nb = stamp(clean_notebook(json.loads(Path(tmp).read_text())), slug, out_dir)
-        atomic_write_text(target, nbformat.writes(nbformat.from_dict(nb)))  # as papermill writes it
+        nb = stamp(results.clean_notebook(json.loads(Path(tmp).read_text())), slug, out_dir)
+        results.atomic_write_text(target, nbformat.writes(nbformat.from_dict(nb)))  # as papermill writes it
     except OSError as e:
         if e.filename is None:  # a write that fails (a full disk) names no file: this is the one
             raise OSError(e.errno, e.strerror, str(target)) from None
@@ -119,13 +108,13 @@ def list_rows():
         entries = []
         for scale in (*claims.SCALES, *claims.FAMILY_SCALES, *HISTORY):
             try:
-                res = load_result(slug, scale)
+                res = results.load_result(slug, scale)
             except ValueError as e:
                 LOG.error(str(e))
                 bad += 1
                 continue
             if res:
-                entries.append(page_entry(res, results_dir(slug, scale)))
+                entries.append(page_entry(res, results.results_dir(slug, scale)))
         decider = deciding(entries)
         if decider is None:
             rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
@@ -144,7 +133,7 @@ def list_rows():
                     "role": "deciding" if e is decider else roles.get(e.scale, "superseded"),
                     "effect": effect,
                     "more_comparisons": max(len(shown) - 1, 0),
-                    "headline": headline_of(e.result),
+                    "headline": results.headline_of(e.result),
                     "proxy": e.proxy,
                     "staleness": staleness(e.result),
                     "date": prov.get("date"),
@@ -204,8 +193,8 @@ def cmd_list(args):
         + ", ".join(f"{n} {v}" for v, n in counts.most_common())
         + ("; findings, not in the paper: " if findings else "")
         + ", ".join(f"{r['id']} {r['verdict']}" for r in findings)
-        + f". Shown results: {staleness['stale']} stale, {staleness['unknown']} unknown (stale: its training code, rule or config "
-        "changed since it was made)"
+        + f". Shown results: {staleness['stale']} stale, {staleness['unknown']} unknown (stale: its training code, "
+        "rule or config changed since it was made)"
         + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
         + "."
         + (f" {hidden} more results, superseded or history: --all shows them." if hidden else "")
@@ -245,7 +234,7 @@ def cmd_run(args):
     for folder, what in ((cache_dir(), "the cache ($ALEXNET_REPRO_CACHE)"), (runs_dir(), "the run store")):
         preflight.check_writable(folder, what)
     out_dirs = {
-        slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+        slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results.results_dir(slug, args.scale)
         for slug in slugs
     }
     data, roots = {}, {}
@@ -266,7 +255,7 @@ def cmd_run(args):
         }
         if not (args.force or args.retrain) and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug):
             try:
-                verdict = read_result(out_dir / "result.json")["verdict"]
+                verdict = results.read_result(out_dir / "result.json")["verdict"]
             except ValueError as e:  # not a valid result: named, and the claim reruns
                 LOG.warning(str(e))
             else:
@@ -297,8 +286,8 @@ def cmd_run(args):
         else:
             compute(slug, args.scale, out_dir, seeds, **common)
             execute_notebook(slug, args.scale, out_dir, {"render": True})  # the page: today's notebook shows it
-        res = read_result(out_dir / "result.json")
-        atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
+        res = results.read_result(out_dir / "result.json")
+        results.atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
@@ -355,7 +344,7 @@ def cmd_render(args):
             # notebook is the one just rendered from it.
             vouched = _vouched({k: v for k, v in stamped.items() if k != "files_sha256"}, folder, slug)
             if vouched["files_sha256"]["result.json"] == stamped["files_sha256"].get("result.json"):
-                atomic_write_json(folder / "run.json", vouched)
+                results.atomic_write_json(folder / "run.json", vouched)
         done += 1
         print(f"{where}: rendered in {time.time() - t0:.0f} s", flush=True)
     print(f"rendered {done} of {len(pages)} pages; result.json and tables unchanged")
@@ -420,8 +409,8 @@ def retire_runs(slug, scale):
 
 def cmd_clean_results(args):
     """Clean what results/ holds as `run` now writes it: no progress bars in notebooks, no machine paths anywhere."""
-    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
-    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
+    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if results.clean_notebook_file(f)]
+    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if results.clean_result_file(f)]
     print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
 
 
