@@ -356,12 +356,11 @@ def cmd_render(args):
 def regime_order():
     """The family's claims at the regime scale, cheapest first (the fewest planned runs, each arm times its seeds),
     so that a campaign that spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
-    family = [claims.load(slug) for slug in claims.family_slugs()]
 
-    def runs(mod):
-        return sum(len(stage) for chain in mod.plan(claims.REGIME) for stage in chain)
+    def runs(slug):
+        return sum(len(stage) for chain in claims.load(slug).plan(claims.REGIME) for stage in chain)
 
-    return [mod.CLAIM.slug for mod in sorted(family, key=runs)]
+    return sorted(claims.family_slugs(), key=runs)
 
 
 def confirmations(slugs, every, seeds):

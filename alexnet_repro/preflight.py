@@ -32,13 +32,10 @@ def check_writable(folder, what):
 def data_kind(slug, scale) -> str:
     """The dataset the claim reads at the scale: "cifar10", "imagefolder" (ImageNet layout) or None."""
     from .claims import load
+    from .claims.family import arms
 
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
-    if kind == "family":
-        from .claims.family import arms
-
-        kind = arms.SCALES[scale].data
-    return kind
+    return arms.SCALES[scale].data if kind == "family" else kind
 
 
 def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
