@@ -153,8 +153,7 @@ def _effect_text(row) -> str:
 
 
 def cmd_list(args):
-    """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
-    An invalid result.json is named on stderr and left out (exit 2 at the end)."""
+    """One row per claim by its deciding result (--all: every result); an invalid result.json is named, left out."""
     from .book.standing import FINDINGS
 
     every, bad = list_rows()
@@ -342,7 +341,7 @@ def cmd_render(args):
         if stamped and stamped.get("files_sha256"):
             # The stamp of `run` vouches for the result and its notebook: the result is the same file, the
             # notebook is the one just rendered from it.
-            vouched = _vouched({k: v for k, v in stamped.items() if k != "files_sha256"}, folder, slug)
+            vouched = _vouched(stamped, folder, slug)
             if vouched["files_sha256"]["result.json"] == stamped["files_sha256"].get("result.json"):
                 results.atomic_write_json(folder / "run.json", vouched)
         done += 1
@@ -354,8 +353,7 @@ def cmd_render(args):
 
 
 def regime_order():
-    """The family's claims at the regime scale, cheapest first (the fewest planned runs, each arm times its seeds),
-    so that a campaign that spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
+    """The family's claims, fewest regime-scale runs first, so that a campaign spanning sessions completes claims."""
 
     def runs(slug):
         return sum(len(stage) for chain in claims.load(slug).plan(claims.REGIME) for stage in chain)
@@ -393,8 +391,7 @@ def _vouched(stamp, out_dir, slug):
 
 
 def retire_runs(slug, scale):
-    """--retrain: set aside the run store's folder this claim reads at this scale, so its runs train again.
-    Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
+    """--retrain: set aside (not delete) the run store's folder this claim reads at this scale: its runs train again."""
     from .claims.family import arms
     from .runs import default_work_dir
 
@@ -414,8 +411,7 @@ def cmd_clean_results(args):
 
 
 def fingerprint(slug, scale, params) -> str:
-    """What a claim's result depends on: the package's source, the claim's notebook, the scale and the parameters;
-    with the data's identity it makes run.json's stamp, and `run` skips a claim whose result carries the same."""
+    """What a claim's result depends on (the package's source, its notebook, scale and parameters), for run.json."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]
