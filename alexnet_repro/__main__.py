@@ -75,7 +75,6 @@ def execute_notebook(slug, scale, out_dir, parameters):
             tmp,
             cwd=str(notebooks_dir()),
             parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-            log_output=False,
             stderr_file=sys.stderr,
             progress_bar=False,
             kernel_name="python3",
