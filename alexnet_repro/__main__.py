@@ -1,15 +1,9 @@
 """Command line: `python -m alexnet_repro list | run CLAIM --scale S | render | book | audit | clean-results`.
 
-`run` trains (or finds in the run store) the claim's runs in this process, so their progress bars, errors and
-Ctrl-C are this terminal's, writes its result to results/<claim>/<scale>/, then executes the claim's notebook in
-render mode (rendering.py): the executed notebook beside the result is its page. Under torchrun, rank 0 assembles
-the result in the notebook's kernel. A claim whose result is up to date (the same code, notebook, scale, parameters
-and data: `fingerprint`) is skipped unless --force, so `run all` after an interruption picks up where it stopped.
-
-run.json, that stamp, is removed before a run starts and written after its notebook has succeeded, with the sha256
-of the result.json and notebook it vouches for: a run killed halfway, or a folder rewritten since, is not up to
-date. Mistakes a user can fix (a device, a folder, the data) are checked before any kernel starts (preflight.py)
-and reported in one line, exit 2.
+`run` trains (or finds in the run store) a claim's runs in this process, so their progress bars, errors and Ctrl-C
+are this terminal's, writes its result, then executes the claim's notebook in render mode: that is its page.
+run.json, written last, stamps what the result was made from (`fingerprint`, the data) and the sha256 of the files
+it vouches for; a claim whose stamp still holds is skipped unless --force, so `run all` picks up where it stopped.
 """
 
 import argparse
@@ -26,34 +20,20 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import claims, distributed, preflight
+from . import claims, distributed, preflight, results
 from .atomic import remove_stale_temps, temp_prefix
 from .data.errors import DataError
 from .engine import pick_device
 from .fmt import fmt_interval
 from .log import LOG, set_level
 from .paths import IS_CHECKOUT, REPO_ROOT, cache_dir, notebooks_dir, pin_environment, results_root, runs_dir
-from .results import (
-    atomic_write_json,
-    clean_notebook_file,
-    clean_result_file,
-    headline_of,
-    load_result,
-    read_result,
-    results_dir,
-)
 from .runs import prefill_distributed, prefill_in_parallel
 from .seeds import parse_seeds
 
 
-def notebook_path(slug: str) -> Path:
-    return notebooks_dir() / f"{slug}.ipynb"
-
-
 def _quiet_kernel_manager():
-    """The kernel manager papermill starts the notebook's kernel with (its environment: kernel_env), its stderr
-    going to the cache's kernel.log, not this terminal: the kernel's own chatter (a TCP-transport warning, a
-    traceback from its zmq loop as it shuts down) is not the run's output; cells' output comes back in the notebook."""
+    """The notebook kernel's manager: its stderr goes to the cache's kernel.log, not this terminal, since the
+    kernel's own chatter (a zmq traceback as it shuts down) is not the run's output."""
     from jupyter_client.manager import AsyncKernelManager
 
     class KernelStderrToLog(AsyncKernelManager):
@@ -76,9 +56,8 @@ def kernel_env(env=None) -> dict:
 
 
 def execute_notebook(slug, scale, out_dir, parameters):
-    """Run notebooks/<slug>.ipynb with papermill; the executed copy lands in out_dir, stamped with the code that
-    rendered it and the files it was rendered from (rendering.stamp). The kernel's stderr (notes, warnings,
-    progress) is copied here as written, so a progress bar redraws in place on a terminal."""
+    """Run notebooks/<slug>.ipynb with papermill into out_dir, cleaned and stamped (rendering.stamp). The kernel's
+    stderr is copied here as written, so a progress bar redraws in place on a terminal."""
     import nbformat
     import papermill
 
@@ -92,28 +71,23 @@ def execute_notebook(slug, scale, out_dir, parameters):
     os.close(fd)
     try:
         papermill.execute_notebook(
-            str(notebook_path(slug)),
+            str(notebooks_dir() / f"{slug}.ipynb"),
             tmp,
             cwd=str(notebooks_dir()),
             parameters=dict(parameters, scale=scale, out_dir=str(out_dir)),
-            log_output=False,
             stderr_file=sys.stderr,
             progress_bar=False,
             kernel_name="python3",
             kernel_manager_class=_quiet_kernel_manager(),
         )
-        clean_notebook_file(tmp)  # no progress bars, no paths of this machine
-        nb = stamp(json.loads(Path(tmp).read_text()), slug, out_dir)
-        Path(tmp).write_text(nbformat.writes(nbformat.from_dict(nb)))  # as papermill writes it
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)  # the executed notebook appears whole or not at all
+        nb = stamp(results.clean_notebook(json.loads(Path(tmp).read_text())), slug, out_dir)
+        results.atomic_write_text(target, nbformat.writes(nbformat.from_dict(nb)))  # as papermill writes it
     except OSError as e:
         if e.filename is None:  # a write that fails (a full disk) names no file: this is the one
             raise OSError(e.errno, e.strerror, str(target)) from None
         raise
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
     return target
 
 
@@ -121,32 +95,34 @@ WIDTH = 100  # `list` keeps every line within a terminal's usual width
 
 
 def list_rows():
-    """`list --all`'s rows as dicts: every result with its role (the deciding one: book/standing.py); a claim with
-    no result gets a row saying so. Invalid result files are named on stderr and counted (the second value)."""
+    """`list --all`'s rows: every result with its role (book/standing.py), a claim with no result as such; and the
+    number of invalid result files (each named on stderr)."""
     from .book.evidence import page_entry
     from .book.standing import HISTORY, NOT_RUN, deciding, rank
     from .staleness import staleness
 
     rows, bad = [], 0
+    roles = {"smoke": "plumbing check", **dict.fromkeys(HISTORY, "history")}
     for slug, mod in claims.registry().items():
         entries = []
         for scale in (*claims.SCALES, *claims.FAMILY_SCALES, *HISTORY):
             try:
-                res = load_result(slug, scale)
+                res = results.load_result(slug, scale)
             except ValueError as e:
                 LOG.error(str(e))
                 bad += 1
                 continue
             if res:
-                entries.append(page_entry(res, results_dir(slug, scale)))
+                entries.append(page_entry(res, results.results_dir(slug, scale)))
         decider = deciding(entries)
         if decider is None:
             rows.append({"claim": slug, "id": mod.CLAIM.id, "scale": None, "verdict": NOT_RUN, "role": "deciding"})
             continue
         for e in sorted(entries, key=lambda e: rank(e.scale)):
-            roles = {"smoke": "plumbing check", **dict.fromkeys(HISTORY, "history")}
             prov = e.result.get("provenance", {})
             shown = [c for c in e.comparisons if c.decides and c.effect]
+            first = shown[0] if shown and not e.result.get("annotation") else None
+            effect = first and {"label": first.label, "kind": first.kind, "paper": first.paper, **first.effect}
             rows.append(
                 {
                     "claim": slug,
@@ -154,13 +130,9 @@ def list_rows():
                     "scale": e.scale,
                     "verdict": e.verdict,
                     "role": "deciding" if e is decider else roles.get(e.scale, "superseded"),
-                    "effect": (
-                        {"label": shown[0].label, "kind": shown[0].kind, "paper": shown[0].paper, **shown[0].effect}
-                        if shown and not e.result.get("annotation")
-                        else None
-                    ),
+                    "effect": effect,
                     "more_comparisons": max(len(shown) - 1, 0),
-                    "headline": headline_of(e.result),
+                    "headline": results.headline_of(e.result),
                     "proxy": e.proxy,
                     "staleness": staleness(e.result),
                     "date": prov.get("date"),
@@ -171,7 +143,7 @@ def list_rows():
 
 
 def _effect_text(row) -> str:
-    """The deciding effect as the book writes it (fmt_interval), without the words a column header says."""
+    """The deciding effect as fmt_interval writes it, less the words the column's header says."""
     e = row.get("effect")
     if not e:
         return row.get("headline") or ""
@@ -180,8 +152,7 @@ def _effect_text(row) -> str:
 
 
 def cmd_list(args):
-    """One row per claim, by its deciding result (--all: every result, with its role); --json for machines.
-    A result.json that is not a valid result is named in one line on stderr and left out (exit 2 at the end)."""
+    """One row per claim by its deciding result (--all: every result); an invalid result.json is named, left out."""
     from .book.standing import FINDINGS
 
     every, bad = list_rows()
@@ -189,17 +160,13 @@ def cmd_list(args):
     if args.json:
         print(json.dumps(rows, indent=1))
         return 2 if bad else 0
-    cells = [
-        (
-            r["id"],
-            r["claim"],
-            r["verdict"],
-            (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})"),
-            _effect_text(r) if r["scale"] else "",
-            r["staleness"] if r.get("staleness") in ("stale", "unknown") else "",
-        )
-        for r in rows
-    ]
+
+    def table_row(r):
+        scale = (r["scale"] or "-") + ("" if r["role"] == "deciding" else f" ({r['role']})")
+        flag = r["staleness"] if r.get("staleness") in ("stale", "unknown") else ""
+        return r["id"], r["claim"], r["verdict"], scale, _effect_text(r) if r["scale"] else "", flag
+
+    cells = [table_row(r) for r in rows]
     head = ("id", "claim", "verdict", "scale", "effect (95% CI)", "")
     widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]
     fixed = sum(widths) + 4 + max(len(c[5]) for c in cells) + 1
@@ -217,22 +184,20 @@ def cmd_list(args):
     paper = [r for r in deciding if r["id"] not in FINDINGS]
     counts = collections.Counter(r["verdict"] for r in paper)
     dates = sorted(r["date"][:10] for r in rows if r.get("date"))
-    stale = sum(r.get("staleness") == "stale" for r in rows)
-    unknown = sum(r.get("staleness") == "unknown" for r in rows)
+    staleness = collections.Counter(r.get("staleness") for r in rows)
     hidden = len(every) - len(rows)
     footer = (
         f"{len(paper)} claims of the paper, each by its deciding result: "
         + ", ".join(f"{n} {v}" for v, n in counts.most_common())
         + ("; findings, not in the paper: " if findings else "")
         + ", ".join(f"{r['id']} {r['verdict']}" for r in findings)
-        + f". Shown results: {stale} stale, {unknown} unknown (stale: its training code, rule or config "
-        "changed since it was made)"
+        + f". Shown results: {staleness['stale']} stale, {staleness['unknown']} unknown (stale: its training code, "
+        "rule or config changed since it was made)"
         + (f"; made {dates[0]} to {dates[-1]}" if dates else "")
         + "."
         + (f" {hidden} more results, superseded or history: --all shows them." if hidden else "")
     )
-    print()
-    print(textwrap.fill(footer, WIDTH))
+    print("\n" + textwrap.fill(footer, WIDTH))
     return 2 if bad else 0
 
 
@@ -267,7 +232,7 @@ def cmd_run(args):
     for folder, what in ((cache_dir(), "the cache ($ALEXNET_REPRO_CACHE)"), (runs_dir(), "the run store")):
         preflight.check_writable(folder, what)
     out_dirs = {
-        slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results_dir(slug, args.scale)
+        slug: Path(args.out_dir) / slug / args.scale if args.out_dir else results.results_dir(slug, args.scale)
         for slug in slugs
     }
     data, roots = {}, {}
@@ -288,7 +253,7 @@ def cmd_run(args):
         }
         if not (args.force or args.retrain) and _read_json(out_dir / "run.json") == _vouched(stamp, out_dir, slug):
             try:
-                verdict = read_result(out_dir / "result.json")["verdict"]
+                verdict = results.read_result(out_dir / "result.json")["verdict"]
             except ValueError as e:  # not a valid result: named, and the claim reruns
                 LOG.warning(str(e))
             else:
@@ -308,12 +273,9 @@ def cmd_run(args):
                 continue
         elif args.jobs > 1:
             note = prefill_in_parallel(claims.load(slug), args.jobs, args.scale, seeds, **common)
-        # provenance() in the notebook's kernel (which inherits this environment) records the note;
-        # popped otherwise, so it never carries over to the next claim of `run all`.
-        if note:
-            os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note
-        else:
-            os.environ.pop("ALEXNET_REPRO_PROVENANCE_NOTE", None)
+        # provenance() in the notebook's kernel, which inherits this environment, records a note; set for every
+        # claim, so that one never carries over to the next claim of `run all`.
+        os.environ["ALEXNET_REPRO_PROVENANCE_NOTE"] = note or ""
         if world:
             # Under torchrun the runs are in the store already (prefill_distributed); the claim's code calls
             # collectives when it runs in a process of the group, so rank 0 assembles the result in the notebook's
@@ -322,27 +284,24 @@ def cmd_run(args):
         else:
             compute(slug, args.scale, out_dir, seeds, **common)
             execute_notebook(slug, args.scale, out_dir, {"render": True})  # the page: today's notebook shows it
-        res = read_result(out_dir / "result.json")
-        atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
+        res = results.read_result(out_dir / "result.json")
+        results.atomic_write_json(out_dir / "run.json", _vouched(stamp, out_dir, slug))  # last: the run succeeded
         print(f"{slug}: {res['verdict']}: {res.get('headline', '')}")
         if world:
             distributed.barrier(long=True)  # the others wait here for this result before the next claim
     distributed.shutdown()
 
 
-def compute(slug, scale, out_dir, seeds, device=None, data_root=None, download=False) -> dict:
-    """The claim's result, made in this process: its runs found in the run store or trained there (their progress
-    bars, errors and Ctrl-C in this terminal), assessed, and written to out_dir with its tables (contract.run)."""
-    return claims.load(slug).run(
-        scale, seeds=seeds, device=device, data_root=data_root, out_dir=out_dir, download=download
-    )
+def compute(slug, scale, out_dir, seeds, **common) -> dict:
+    """The claim's result, made and written in this process (contract.run), its runs found or trained here."""
+    return claims.load(slug).run(scale, seeds=seeds, out_dir=out_dir, **common)
 
 
 def cmd_render(args):
-    """Re-execute each committed result's notebook in render mode: today's notebook and report code show the
-    result already in its folder, nothing trains. The executed notebook is replaced atomically and run.json, where
-    there is one, vouches for the new one; result.json and every table are checked unchanged (their sha256 before
-    and after). A page whose stamp says today's code rendered it from these files is left alone unless --force."""
+    """Re-execute each committed result's notebook in render mode (nothing trains), unless its stamp says today's
+    code rendered it from these files (--force: anyway); result.json and every table are checked unchanged."""
+    from papermill.exceptions import PapermillExecutionError
+
     from .rendering import committed_pages, inputs, stale_reasons
 
     for slug in args.claim:
@@ -368,9 +327,7 @@ def cmd_render(args):
         stamped = _read_json(folder / "run.json")
         try:
             execute_notebook(slug, scale, folder, {"render": True})
-        except Exception as e:  # the notebook failed: its committed page stays as it was; the others go on
-            if type(e).__name__ != "PapermillExecutionError":
-                raise
+        except PapermillExecutionError as e:  # its committed page stays as it was; the others go on
             LOG.error(f"{where}: not rendered: {e.ename}: {e.evalue} (the committed page is left as it was)")
             failed.append(f"{slug}, {scale}")
             continue
@@ -383,9 +340,9 @@ def cmd_render(args):
         if stamped and stamped.get("files_sha256"):
             # The stamp of `run` vouches for the result and its notebook: the result is the same file, the
             # notebook is the one just rendered from it.
-            vouched = _vouched({k: v for k, v in stamped.items() if k != "files_sha256"}, folder, slug)
+            vouched = _vouched(stamped, folder, slug)
             if vouched["files_sha256"]["result.json"] == stamped["files_sha256"].get("result.json"):
-                atomic_write_json(folder / "run.json", vouched)
+                results.atomic_write_json(folder / "run.json", vouched)
         done += 1
         print(f"{where}: rendered in {time.time() - t0:.0f} s", flush=True)
     print(f"rendered {done} of {len(pages)} pages; result.json and tables unchanged")
@@ -395,20 +352,17 @@ def cmd_render(args):
 
 
 def regime_order():
-    """The family's claims at the regime scale, cheapest first (the fewest planned runs, each arm times its seeds),
-    so that a campaign that spans sessions completes whole claims as it goes (scripts/regime_campaign.py)."""
-    family = [claims.load(slug) for slug in claims.family_slugs()]
+    """The family's claims, fewest regime-scale runs first, so that a campaign spanning sessions completes claims."""
 
-    def runs(mod):
-        return sum(len(stage) for chain in mod.plan(claims.REGIME) for stage in chain)
+    def runs(slug):
+        return sum(len(stage) for chain in claims.load(slug).plan(claims.REGIME) for stage in chain)
 
-    return [mod.CLAIM.slug for mod in sorted(family, key=runs)]
+    return sorted(claims.family_slugs(), key=runs)
 
 
 def confirmations(slugs, every, seeds):
-    """The claims to confirm: with `every` (run all), those whose cpu result has an inconclusive comparison (the
-    rest are named and left out); else `slugs`, each refused in one line if it has nothing to confirm. The seeds
-    of each come from its pilot (arms.confirmation_seeds), checked here before any kernel starts."""
+    """The claims to confirm, their seeds (from each one's pilot: arms.confirmation_seeds) checked before any kernel
+    starts: with `every` (run all), those with something to confirm; else `slugs`, each refused in one line if not."""
     from .claims.family import arms
 
     out = []
@@ -430,27 +384,18 @@ def confirmations(slugs, every, seeds):
 
 def _vouched(stamp, out_dir, slug):
     """run.json's content: the stamp, and the sha256 of the files it vouches for as they are now (None: absent)."""
-
-    def sha(path):
-        try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            return None
-
-    return {**stamp, "files_sha256": {name: sha(out_dir / name) for name in ("result.json", f"{slug}.ipynb")}}
+    paths = [Path(out_dir) / name for name in ("result.json", f"{slug}.ipynb")]
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+    return {**stamp, "files_sha256": {p.name: sha.get(p.name) for p in paths}}
 
 
 def retire_runs(slug, scale):
-    """--retrain: set aside the run store's folders this claim reads at this scale, so its runs train again.
-    Set aside (<folder>.retired-<time>), not deleted: the old runs stay there to compare with or restore."""
+    """--retrain: set aside (not delete) the run store's folder this claim reads at this scale: its runs train again."""
+    from .claims.family import arms
     from .runs import default_work_dir
 
-    if claims.load(slug).DATA == "family":
-        from .claims.family import arms
-
-        folder = default_work_dir(arms.FAMILY, arms.store_scale(scale))
-    else:
-        folder = default_work_dir(slug, scale)
+    family = claims.load(slug).DATA == "family"
+    folder = default_work_dir(arms.FAMILY, arms.store_scale(scale)) if family else default_work_dir(slug, scale)
     if folder.exists():
         aside = folder.with_name(f"{folder.name}.retired-{time.strftime('%Y%m%d-%H%M%S')}")
         os.replace(folder, aside)
@@ -459,19 +404,18 @@ def retire_runs(slug, scale):
 
 def cmd_clean_results(args):
     """Clean what results/ holds as `run` now writes it: no progress bars in notebooks, no machine paths anywhere."""
-    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if clean_notebook_file(f)]
-    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if clean_result_file(f)]
+    nbs = [f for f in sorted(results_root().glob("*/*/*.ipynb")) if results.clean_notebook_file(f)]
+    jsons = [f for f in sorted(results_root().glob("*/*/result.json")) if results.clean_result_file(f)]
     print(f"cleaned {len(nbs)} notebook(s) and {len(jsons)} result.json file(s) under {results_root()}")
 
 
 def fingerprint(slug, scale, params) -> str:
-    """What a claim's result depends on: the package's source, the claim's notebook, the scale and the parameters;
-    with the data's identity it makes run.json's stamp, and `run` skips a claim whose result carries the same."""
+    """What a claim's result depends on (the package's source, its notebook, scale and parameters), for run.json."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     files = [(f.relative_to(REPO_ROOT).as_posix(), f) for f in sorted(package.rglob("*.py"))]
     # The notebook by its name: an installed copy keeps it apart from the package (paths.NOTEBOOK_DIRS).
-    for name, f in files + [(f"notebooks/{slug}.ipynb", notebook_path(slug))]:
+    for name, f in files + [(f"notebooks/{slug}.ipynb", notebooks_dir() / f"{slug}.ipynb")]:
         h.update(name.encode() + b"\0" + f.read_bytes())
     h.update(json.dumps({"scale": scale, **params}, sort_keys=True).encode())
     return h.hexdigest()
@@ -526,10 +470,9 @@ def main(argv=None):
     run.add_argument(
         "--scale",
         default="smoke",
-        help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.REGIME}: the ablation "
-        "family trained into the regime its claims are about, each claim's seeds fixed in advance; "
-        f"{claims.CONFIRMATION}: the family's confirmation of an inconclusive cpu result, on the fresh "
-        "seeds that result fixes",
+        help=f"one of: {', '.join(claims.SCALES)} (default smoke); {claims.REGIME}: the ablation family trained into "
+        f"the regime its claims are about, each claim's seeds fixed in advance; {claims.CONFIRMATION}: the family's "
+        "confirmation of an inconclusive cpu result, on the fresh seeds that result fixes",
     )
     run.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda if present)")
     run.add_argument("--data-root", help="folder or archive holding the dataset (default $ALEXNET_REPRO_DATA)")
@@ -559,14 +502,10 @@ def main(argv=None):
     # The kernel's stderr is a pipe to this process: it draws bars only if this process's stderr is a terminal.
     os.environ.setdefault("ALEXNET_REPRO_PROGRESS", "bars" if sys.stderr.isatty() else "lines")
     try:
-        if args.command == "book":
-            from .book import build
+        if args.command in ("book", "audit"):
+            from . import audit, book
 
-            return build()
-        if args.command == "audit":
-            from .audit import main as audit
-
-            return audit()
+            return book.build() if args.command == "book" else audit.main()
         return {"list": cmd_list, "run": cmd_run, "render": cmd_render, "clean-results": cmd_clean_results}[
             args.command
         ](args) or 0

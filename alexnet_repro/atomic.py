@@ -1,8 +1,5 @@
-"""Atomic writes, and the clean-up of the temp files a killed writer leaves behind.
-
-A file is written to `.<name>.tmp-<pid>-<random>` beside it and renamed into place, so a reader never sees half a
-file. A writer killed mid-write leaves its temp file; `remove_stale_temps` deletes those whose writer is gone, and
-every writer of a large file calls it first. Two processes building the same thing take turns under `locked`.
+"""Atomic writes (to `.<name>.tmp-<pid>-<random>` beside the file, then renamed), the clean-up of the temp files a
+killed writer leaves behind (every writer of a large file calls `remove_stale_temps` first), and a lock.
 """
 
 import contextlib
@@ -18,8 +15,8 @@ def temp_prefix(path) -> str:
 
 
 def atomic_write_bytes(path, data):
-    """Write `data` (bytes, or a sequence of bytes-like parts written in order) to `path` atomically.
-    An OSError names `path` even where the OS names no file (a full disk fails in write or fsync)."""
+    """Write `data` (bytes, or a sequence of bytes-like parts) to `path` atomically; an OSError names `path` even
+    where the OS names no file (a full disk fails in write or fsync)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path))
@@ -32,8 +29,7 @@ def atomic_write_bytes(path, data):
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
         os.replace(tmp, path)
     except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
         if isinstance(e, OSError) and e.filename is None:
             raise OSError(e.errno, e.strerror, str(path)) from None
         raise
@@ -54,8 +50,7 @@ def remove_stale_temps(path):
 
 @contextlib.contextmanager
 def locked(path):
-    """Hold an exclusive lock on `path` (a lock file, created if absent) for the block; another process
-    asking for the same lock waits here. The kernel drops the lock when its holder dies (fcntl.flock)."""
+    """Hold an exclusive lock on the file `path` for the block, which the OS drops if its holder dies (flock)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as f:

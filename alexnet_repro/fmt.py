@@ -2,9 +2,8 @@
 
 
 def fmt_interval(d, ratio=False, digits=2, missing="not measured") -> str:
-    """'-1.27 points (95% CI -1.63 to -0.91, 8 seeds)', or for a ratio '3.44x (95% CI 3.14-3.74, 3 seeds)'.
-    `d` is an interval as results store it ({mean, lo, hi, n}, verdict.Interval.as_dict); `missing` stands
-    in when there is none (None, or a summary of seeds that all diverged)."""
+    """'-1.27 points (95% CI -1.63 to -0.91, 8 seeds)', or for a ratio '3.44x (95% CI 3.14-3.74, 3 seeds)', from
+    an interval as results store it ({mean, lo, hi, n}); `missing` when there is none (every seed diverged)."""
     if not d or not d.get("n"):
         return missing
     if ratio:

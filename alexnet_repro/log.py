@@ -1,7 +1,5 @@
-"""Notes and warnings: the package's logger, on stderr as `note: ...` / `warning: ...` lines.
-
-stdout is kept for what a user asked for (a verdict, a listing). `-q` shows warnings and errors only, `-v` adds debug
-lines; the level travels to a notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL, so it says as much as its command.
+"""The package's logger, on stderr as `note: ...` / `warning: ...` lines (stdout is for what a user asked for).
+Its level travels to a notebook's kernel in $ALEXNET_REPRO_LOG_LEVEL, so it says as much as its command.
 """
 
 import logging
@@ -13,15 +11,12 @@ ENV = "ALEXNET_REPRO_LOG_LEVEL"
 _WORDS = {logging.DEBUG: "debug", logging.INFO: "note", logging.WARNING: "warning", logging.ERROR: "error"}
 
 
-class _Stderr(logging.StreamHandler):
+class _Stderr(logging.Handler):
     """Writes to whatever sys.stderr is at the time (pytest's capture, a kernel's stream), not the one at import."""
 
-    stream = property(lambda self: sys.stderr, lambda self, value: None)
-
-
-class _Words(logging.Formatter):
-    def format(self, record):
-        return f"{_WORDS.get(record.levelno, record.levelname.lower())}: {record.getMessage()}"
+    def emit(self, record):
+        word = _WORDS.get(record.levelno, record.levelname.lower())
+        print(f"{word}: {record.getMessage()}", file=sys.stderr, flush=True)
 
 
 def set_level(level: str):
@@ -31,8 +26,6 @@ def set_level(level: str):
 
 
 if not LOG.handlers:
-    _handler = _Stderr()
-    _handler.setFormatter(_Words())
-    LOG.addHandler(_handler)
+    LOG.addHandler(_Stderr())
     LOG.propagate = False  # one line per message, whatever the root logger (papermill's, a host's) does
     LOG.setLevel(os.environ.get(ENV, "info").upper())

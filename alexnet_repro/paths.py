@@ -26,9 +26,7 @@ def cache_dir() -> Path:
 
 def data_root(explicit=None) -> Path:
     """Where to look for datasets: the argument, else $ALEXNET_REPRO_DATA, else ~/data."""
-    if explicit:
-        return Path(explicit).expanduser()
-    return Path(os.environ.get("ALEXNET_REPRO_DATA", Path.home() / "data")).expanduser()
+    return Path(explicit or os.environ.get("ALEXNET_REPRO_DATA", Path.home() / "data")).expanduser()
 
 
 def results_root() -> Path:

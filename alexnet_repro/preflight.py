@@ -1,8 +1,5 @@
-"""What `run` checks before it starts a notebook's kernel, so that a mistake a user can fix shows in about a second,
-as one line with exit 2, not from inside the kernel: the device exists, the folders the run writes to are writable,
-the dataset can be found and opened (without decoding it). `data_identity` is also what `run`'s up-to-date check
-knows of the data. `data_source` picks the data root (the smoke scale falls back to the sample shipped with the
-package); the CLI and every notebook call it.
+"""What `run` checks before any kernel starts, so that a mistake a user can fix shows in about a second as one
+line with exit 2: the folders it writes to are writable, the dataset can be found and opened (without decoding it).
 """
 
 import os
@@ -35,18 +32,15 @@ def check_writable(folder, what):
 def data_kind(slug, scale) -> str:
     """The dataset the claim reads at the scale: "cifar10", "imagefolder" (ImageNet layout) or None."""
     from .claims import load
+    from .claims.family import arms
 
     kind = load(slug).DATA  # what the claim declares it reads: "cifar10", "family" or None
-    if kind == "family":
-        from .claims.family import arms
-
-        kind = arms.SCALES[scale].data
-    return kind
+    return arms.SCALES[scale].data if kind == "family" else kind
 
 
 def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
-    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its
-    cache is keyed: cheap, no rehash), after checking that it is there and opens; DataError otherwise."""
+    """The fingerprint of the claim's dataset (names, sizes and modification times of the source, as its cache is
+    keyed), after checking that it is there and opens; DataError otherwise. `run`'s up-to-date check compares it."""
     kind = data_kind(slug, scale)
     if kind == "cifar10":
         return f"cifar10:{cifar10.check_source(data_root, download)}"
@@ -56,10 +50,8 @@ def data_identity(slug, data_root=None, download=False, scale="smoke") -> str:
 
 
 def data_source(slug, data_root=None, download=False, scale="smoke"):
-    """(the data root the claim is to read, its data_identity). The user's data is searched for as the loaders
-    search (data_root, else $ALEXNET_REPRO_DATA, else ~/data). Only when nothing is found there (a broken
-    dataset stays an error), no --data-root was given and the scale is smoke does it become SAMPLE_DATA, which
-    the same loaders then read as any user's folder. None: the default search found the data."""
+    """(the data root the claim is to read, None for the loaders' default search; its data_identity). Only when
+    nothing is found (a broken dataset stays an error), no root was given and the scale is smoke is it SAMPLE_DATA."""
     try:
         return data_root, data_identity(slug, data_root, download, scale)
     except DataNotFound:

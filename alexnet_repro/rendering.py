@@ -1,16 +1,11 @@
 """A claim's page rendered from its committed result, and the record of which code rendered it.
 
-Every claim notebook has two modes, chosen by its papermill parameter `render` (`result_for`, one place for all):
-compute (`run`: the runs found or trained, assessed and written) and render (`render`: the committed result read as
-it is, nothing trained or written); both show it with the same report code.
-
-What rendered a page (`page_code`): each module's syntax tree (contract.syntax: comments and docstrings never
-reach a page), hashed: the notebook's cells, the package modules it imports, the claim's module and every claims
-module it imports, transitively, and SHARED, the layer every report goes through. Training code outside the
-claims package (engine, models, data) does not run in render mode: a change there is the result's staleness
-(staleness.py), not the page's. What it was rendered from (`inputs`): the sha256 of every file of the results
-folder but the notebook and run.json. `stamp` writes both into the executed notebook's metadata; `stale_reasons`
-compares them with today's, without re-executing anything.
+A claim notebook either computes its result (`run`) or, with its papermill parameter `render`, reads the committed
+one (`render`); both show it with the same report code (`result_for`). `stamp` records in the executed notebook what
+rendered it (`page_code`: the hashed syntax trees of the notebook's cells, the package modules it imports, the
+claim's module and the claims modules it imports, transitively, and SHARED, the layer every report goes through)
+and from what (`inputs`); `stale_reasons` compares both with today's. Training code outside the claims package does
+not run in render mode: a change there is the result's staleness (staleness.py), not the page's.
 """
 
 import ast
@@ -32,9 +27,8 @@ SHARED = ("report", "figures", "fmt", "book.evidence", "verdict", "results", "re
 
 
 def result_for(claim, scale, folder, render, seeds="", device="auto", data_root="", download=False) -> dict:
-    """The result a claim's notebook shows. render: the result in `folder`, read as it is (`python -m alexnet_repro
-    render`: no training, no writing). Else the claim's runs, found in its run store or trained there, assessed and
-    written to `folder`, its data found as `python -m alexnet_repro run` finds it (preflight.data_source)."""
+    """The result a claim's notebook shows. render: the one in `folder`, read as it is. Else the claim's runs, found
+    in its run store or trained there, assessed and written to `folder`, its data found as `run` finds it."""
     if render:
         result = read_result(Path(folder) / "result.json")
     else:
@@ -70,8 +64,8 @@ def notebook_cells(nb: dict) -> list:
 
 
 def _notebook_imports(nb: dict) -> set:
-    """The package's modules a notebook's code cells import by name (`from alexnet_repro import report`,
-    `from alexnet_repro.models.counts import layer_table`, `import alexnet_repro.x`)."""
+    """The package's modules a notebook's code cells import by name (`from alexnet_repro import report` names
+    alexnet_repro.report)."""
     found = set()
     for kind, source in notebook_cells(nb):
         if kind != "code":
@@ -94,9 +88,8 @@ def _is_module(name: str) -> bool:
 
 
 def _claims_modules(*roots: str) -> set:
-    """The modules of the claims package that `roots` import, transitively, the roots among them when they are in
-    it: relative imports resolved as Python resolves them, function-level ones too (report.family imports the
-    family's figures when it runs), so a module moved into a subpackage is still followed."""
+    """The modules of the claims package that `roots` import by relative imports, transitively, function-level ones
+    too (report.family imports the family's figures when it runs); the roots among them when in that package."""
     claims_pkg = f"{PACKAGE}.claims."  # the package and its modules: f"{name}." starts with it
     seen, todo = set(), list(roots)
     while todo:
@@ -115,8 +108,7 @@ def _claims_modules(*roots: str) -> set:
 
 
 def page_code(slug: str) -> dict:
-    """{what: digest} of the code that renders claim `slug`'s page (see the module's docstring): the notebook's
-    cells under "notebooks/<slug>.ipynb", each module by its dotted name."""
+    """{"notebooks/<slug>.ipynb" or a module's dotted name: digest} of the code that renders claim `slug`'s page."""
     from . import claims
     from .paths import notebooks_dir
 
@@ -134,8 +126,7 @@ def page_code(slug: str) -> dict:
 
 
 def inputs(folder, slug: str) -> dict:
-    """{file name: sha256} of what a page is rendered from: every file of the results folder but its notebook and
-    the stamp of `run` (run.json)."""
+    """{file name: sha256} of what a page is rendered from: its results folder's files but the notebook and run.json."""
     return {
         f.name: hashlib.sha256(f.read_bytes()).hexdigest()
         for f in sorted(Path(folder).iterdir())
@@ -151,8 +142,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 def stamp(nb: dict, slug: str, folder) -> dict:
-    """The executed notebook `nb` as results/ keeps it: without the times papermill records, and with what rendered
-    it (page_code) and from what (inputs) in its metadata."""
+    """The executed notebook `nb` without the times papermill records, with page_code and inputs in its metadata."""
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {})
         meta.pop("execution", None)
@@ -175,7 +165,7 @@ def stamp(nb: dict, slug: str, folder) -> dict:
 
 
 def stale_reasons(folder, slug: str, code: dict = None) -> list:
-    """Why the executed notebook in `folder` is not what today's code renders from the files there: [] when it is.
+    """Why the executed notebook in `folder` is not what today's code renders from the files there ([] when it is);
     `code`: today's page_code(slug), when the caller has it already."""
     path = Path(folder) / f"{slug}.ipynb"
     if not path.exists():
@@ -196,9 +186,8 @@ def stale_reasons(folder, slug: str, code: dict = None) -> list:
 
 
 def committed_pages(root=None, slugs=None, scale=None) -> list:
-    """[(slug, scale, folder)] of every result under the results root (or `root`) with a result.json, in the
-    registry's order; only `slugs` and `scale` where given. Smoke results (never committed: plumbing checks the
-    book does not show) only when `scale` names them."""
+    """[(slug, scale, folder)] of every result under the results root (or `root`), in the registry's order; only
+    `slugs` and `scale` where given, and smoke results (plumbing checks, never committed) only when it names them."""
     from . import claims
     from .paths import results_root
 
@@ -212,7 +201,7 @@ def committed_pages(root=None, slugs=None, scale=None) -> list:
 
 
 def stale_pages(root=None) -> list:
-    """[(folder, reasons)] of every committed page (executed notebook) that today's code would render differently."""
+    """[(folder, reasons)] of every committed page that today's code would render differently."""
     pages = committed_pages(root)
     codes = {slug: page_code(slug) for slug in dict.fromkeys(slug for slug, _, _ in pages)}
     return [(folder, why) for slug, _, folder in pages if (why := stale_reasons(folder, slug, code=codes[slug]))]

@@ -1,6 +1,5 @@
-"""What every claim notebook shows around its own figures (rule, show, provenance, table; family for the ablation
-family's claims), so that every claim is reported the same way. provenance() stays in a section of its own: the book
-(book/pages.py) replaces a notebook's "## Provenance" section with its own table.
+"""What every claim notebook shows around its own figures, so that every claim is reported the same way.
+provenance() stays in a section of its own: the book replaces a notebook's "## Provenance" section with its table.
 """
 
 import itertools
@@ -27,8 +26,8 @@ def rule(result):
 
 
 def cell(x) -> str:
-    """One table cell for reading: integers with thousands separators, other numbers by evidence.fmt_number,
-    "–" for what is missing or not finite, text as it is."""
+    """One table cell for reading: integers with thousands separators, other numbers by evidence.fmt_number, "–"
+    for what is missing or not finite."""
     if x is None or (not isinstance(x, str) and pd.isna(x)):
         return "–"
     if isinstance(x, bool):
@@ -48,9 +47,8 @@ def header(name) -> str:
 
 
 def table(df, index=False, columns=None):
-    """`df` as a table for readers (a pandas Styler, which notebooks display as HTML): every table a claim shows
-    goes through here. index=True keeps a meaningful index (a pivot's keys) as the first columns. `columns`: these
-    columns in this order; one an older result's table lacks is shown as "–" throughout (not measured then)."""
+    """`df` as a table for readers (a pandas Styler): every table a claim shows goes through here. index=True keeps
+    a meaningful index (a pivot's keys); `columns`: these in this order, one an older result lacks shown as "–"."""
     if columns is not None:
         df = df.reindex(columns=list(columns))
     if index and df.index.name is None and not any(df.index.names):
@@ -110,9 +108,8 @@ def show(result):
 
 
 def comparison_table(result):
-    """Each comparison: our effect and 95% interval beside the paper's number, the rule's band of the paper's
-    size and the equivalence margin; the paired t-test's p (Holm's correction over the deciding comparisons
-    decides); the verdict, why, and the seeds 80% power would need where inconclusive."""
+    """Each comparison: our effect and 95% interval beside the paper's number, the rule's band and margin, the
+    paired t-test's p, the verdict and why, and the seeds 80% power would need where inconclusive."""
     raw, claim = {c["label"]: c for c in result.get("comparisons", [])}, claims.load(result["claim"])
     pilot_effects = {
         p.label: f"{fmt_effect(p)}: {p.verdict}"
@@ -135,8 +132,7 @@ def comparison_table(result):
 
 
 def family(result, folder):
-    """Everything an ablation-family claim's notebook shows between its run and its provenance: the rule, the
-    verdict, the arms' errors and curves with each effect beside the paper's, each run, and each arm's means."""
+    """What an ablation-family claim's notebook shows between its run and its provenance."""
     import matplotlib.pyplot as plt
 
     from .claims.family import figures as family_figures

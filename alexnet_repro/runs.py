@@ -1,12 +1,8 @@
-"""A store of finished and in-progress training runs, so an interrupted claim resumes.
-
-Each run is keyed by a hash of everything that determines it (model, training spec, data) and of the version of the
-code that trains it (engine.TRAINING_VERSION). Its folder (in the cache, never the repo) holds the epoch-end
-checkpoint while it trains and record.json once it has stopped.
+"""A store of training runs, so an interrupted claim resumes: each keyed by a hash of what determines it (model,
+spec, data, engine.TRAINING_VERSION), its folder (in the cache) holding its epoch-end checkpoint, then record.json.
 
 A campaign longer than one session (the cpu-regime scale) keeps its finished runs in a *mirror* in the repository
-(results/runs/<family>/<scale>/<key>/): each run's record and the small evaluations cached beside it, never a
-checkpoint. A run found there is not trained again; what is assembled from it names the commit that trained it.
+(results/runs/<family>/<scale>/<key>/): each run's record and the evaluations cached beside it, never a checkpoint.
 """
 
 import hashlib
@@ -43,8 +39,8 @@ def _stored(root, key, name):
 
 def stored_record(work_dir, description: dict, mirror=None):
     """The record.json of a finished run (in the store, else in its mirror), or None."""
-    found = _stored(work_dir, run_key(description), "record.json")
-    return found if found is not None else _stored(mirror, run_key(description), "record.json")
+    key = run_key(description)
+    return _stored(work_dir, key, "record.json") or _stored(mirror, key, "record.json")
 
 
 def _to_mirror(folder: Path, mirror, name):
@@ -60,8 +56,8 @@ def default_work_dir(claim: str, scale: str) -> Path:
 
 
 def final_model(work_dir, description: dict, build_model):
-    """The trained model of a finished run (its last epoch-end checkpoint, verified). A corrupt one is
-    set aside with the run's record, so that rerunning the claim trains the run again."""
+    """The trained model of a finished run (its last checkpoint, verified); a corrupt one is set aside with the
+    run's record, so that rerunning the claim trains the run again."""
     folder = Path(work_dir) / run_key(description)
     try:
         state = load_checkpoint(folder / "checkpoint.pt")
@@ -76,10 +72,8 @@ def final_model(work_dir, description: dict, build_model):
 
 
 def cached_beside_run(work_dir, description: dict, name: str, compute, mirror=None):
-    """compute() -> a JSON-able evaluation of a finished run (e.g. its final test), stored beside the run
-    as <name>.json the first time and read back after: assembling a claim again, or in another
-    process after `--jobs` trained it, does not load the model again. With a `mirror` it is kept there
-    too, and read from there where the store lacks it."""
+    """compute() -> a JSON-able evaluation of a finished run (its final test), stored beside the run as <name>.json
+    (and in the `mirror`) the first time and read back after, so that assembling a claim again loads no model."""
     folder = Path(work_dir) / run_key(description)
     path = folder / f"{name}.json"
     if distributed.from_main(path.exists()):  # under torchrun every process takes the same branch
@@ -99,7 +93,7 @@ def cached_train(
     work_dir, description: dict, build_model, data, normalize, spec, *, epoch_budget=None, mirror=None, **train_kwargs
 ) -> RunResult:
     """Train (or resume, or just load) the run that `description` identifies (train_kwargs go to engine.train); with
-    a `mirror` (see the module docstring), a run finished there is loaded from it, one finished here recorded there."""
+    a `mirror`, a run finished there is loaded from it, one finished here recorded there."""
     folder = Path(work_dir) / run_key(description)
     record_path = folder / "record.json"
     record = _read_record(record_path) if distributed.from_main(record_path.exists()) else None
@@ -139,8 +133,8 @@ def cached_train(
 
 
 def _read_record(path):
-    """A finished run's record, or None; one that cannot be read is named, set aside and ignored (the run's
-    checkpoint, when whole, then gives its result back without training again)."""
+    """A finished run's record, or None; one that cannot be read is named and set aside (the run's checkpoint,
+    when whole, then gives its result back without training again)."""
     if not path.exists():
         return None
     try:
@@ -160,10 +154,8 @@ def _quiet_worker(threads):
 
 
 def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
-    """Train a claim's independent runs (its `plan`, claims/contract.py) in `jobs` processes (into its run
-    store), so that its notebook then finds them all done. Returns a provenance note whenever it ran the
-    claim's plan (runs already in the store are only read, so the note can describe runs trained earlier),
-    else None."""
+    """Train a claim's independent runs (its `plan`) into its run store in `jobs` processes. Returns a provenance
+    note whenever it ran the plan (runs already in the store are only read), else None."""
     chains = mod.plan(scale, seeds)
     if not chains:
         print(f"{mod.CLAIM.slug}: no runs to spread over jobs", file=sys.stderr)
@@ -189,9 +181,8 @@ def prefill_in_parallel(mod, jobs, scale, seeds=None, **common):
 
 
 def prefill_distributed(mod, scale, seeds=None, **common):
-    """Under torchrun: every process walks the claim's whole plan in the same order and each run trains
-    across all of them (DistributedDataParallel) into the run store, so that the claim's notebook, run
-    by rank 0 alone, then finds them all done. Returns the provenance note."""
+    """Under torchrun: every process walks the claim's plan in the same order, each run training across all of them
+    (DistributedDataParallel) into the run store. Returns the provenance note."""
     world = distributed.current()
     chains = mod.plan(scale, seeds)
     if not chains:
