@@ -63,21 +63,24 @@ def notebook_cells(nb: dict) -> list:
     return [(c["cell_type"], "".join(c.get("source", ""))) for c in nb.get("cells", [])]
 
 
-def _notebook_imports(nb: dict) -> set:
-    """The package's modules a notebook's code cells import by name (`from alexnet_repro import report` names
-    alexnet_repro.report)."""
+def _imports(source: str, package=None) -> set:
+    """The package's modules that `source` imports, relative imports resolved against `package`; a name imported
+    from a module counts when it is a module itself (`from alexnet_repro import report`)."""
     found = set()
-    for kind, source in notebook_cells(nb):
-        if kind != "code":
-            continue
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        for node in ast.walk(ast.parse(code)):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == PACKAGE:
-                found.add(node.module)
-                found |= {f"{node.module}.{a.name}" for a in node.names if _is_module(f"{node.module}.{a.name}")}
-            elif isinstance(node, ast.Import):
-                found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == PACKAGE}
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            if base.split(".")[0] == PACKAGE:
+                found |= {base, *(f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}"))}
     return found
+
+
+def _notebook_imports(nb: dict) -> set:
+    """The package's modules a notebook's code cells import, their magic and shell lines left out."""
+    lines = "\n".join(source for kind, source in notebook_cells(nb) if kind == "code").splitlines()
+    return _imports("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!"))))
 
 
 def _is_module(name: str) -> bool:
@@ -88,8 +91,8 @@ def _is_module(name: str) -> bool:
 
 
 def _claims_modules(*roots: str) -> set:
-    """The modules of the claims package that `roots` import by relative imports, transitively, function-level ones
-    too (report.family imports the family's figures when it runs); the roots among them when in that package."""
+    """The modules of the claims package that `roots` import, transitively, function-level imports too (report.family
+    imports the family's figures when it runs); the roots among them when they are in that package."""
     claims_pkg = f"{PACKAGE}.claims."  # the package and its modules: f"{name}." starts with it
     seen, todo = set(), list(roots)
     while todo:
@@ -99,11 +102,7 @@ def _claims_modules(*roots: str) -> set:
         mod = sys.modules.get(name) or importlib.import_module(name)
         seen.add(name)
         package = mod.__name__ if hasattr(mod, "__path__") else mod.__package__
-        for node in ast.walk(ast.parse(Path(mod.__file__).read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level >= 1:
-                base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
-                todo.append(base)
-                todo += [f"{base}.{a.name}" for a in node.names if _is_module(f"{base}.{a.name}")]
+        todo += _imports(Path(mod.__file__).read_text(), package)
     return {name for name in seen if f"{name}.".startswith(claims_pkg)}
 
 
@@ -153,8 +152,7 @@ def stamp(nb: dict, slug: str, folder) -> dict:
         for output in cell.get("outputs", []):
             plain = output.get("data", {}).get("text/plain")
             if plain is not None:  # an object's repr holds its address in memory: "<... Styler at 0x7f...>"
-                text = "".join(plain) if isinstance(plain, list) else plain
-                output["data"]["text/plain"] = _ADDRESS.sub(">", text)
+                output["data"]["text/plain"] = _ADDRESS.sub(">", "".join(plain))  # a str or a list of lines
     pm = nb.setdefault("metadata", {}).get("papermill", {})
     for key in _TIMING:
         pm.pop(key, None)
