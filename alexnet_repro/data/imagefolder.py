@@ -98,9 +98,6 @@ class ImageFolderData(Splits):
         }
 
 
-# ------------------------------------------------------------------------------------------ source
-
-
 def _is_archive(path: Path):
     return path.is_file() and path.name.lower().endswith(ARCHIVE_EXTS)
 
@@ -261,9 +258,6 @@ def scan(root: Path):
         if not items[split]:
             raise DataError(f"{root}/{split} holds no images")
     return classes, items
-
-
-# ---------------------------------------------------------------------------------------- decoding
 
 
 def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
@@ -456,9 +450,6 @@ def _corruption(out: Path, meta: dict):
             where = f"chunk {bad[0]} of {len(expected)}" if bad else "its length"
             return f"{path} does not match its recorded sha256 ({where})"
     return None
-
-
-# ----------------------------------------------------------------------------------------- loading
 
 
 def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fraction=0.01) -> ImageFolderData:
