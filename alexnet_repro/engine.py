@@ -1,10 +1,8 @@
 """The training engine: one run = one model trained on one dataset, its uint8 NHWC images on the run's device.
 
-airbench-style: each minibatch is indexed out of the images and normalized there (channels_last: the NHWC bytes are
-already the convolutions' layout); no DataLoader. A run checkpoints atomically at every epoch end and, started again,
-resumes bit-identical to an uninterrupted run on CPU; a checkpoint that fails its sha256 is set aside and the run
-resumes from the previous epoch's. Under torchrun the same loop trains through DistributedDataParallel
-(distributed.py); images too large for the device are streamed (feed.py), with the same batches.
+airbench-style: each minibatch is indexed out of the images and normalized there; no DataLoader. A run checkpoints
+atomically at every epoch end and resumes bit-identical on CPU (a checkpoint that fails its sha256 is set aside, and
+the previous epoch's taken). Under torchrun the same loop trains through DDP (distributed.py).
 """
 
 import hashlib
@@ -27,8 +25,8 @@ from .optim import build_optimizer, lr_factor
 from .seeds import Streams, order_generator, seed_everything
 
 PRECISIONS = ("fp32", "bf16")
-# TrainSpec.compile: a torch.compile backend for the training step ("aot_eager" captures the graph without generating
-# code, for CPU tests). Compiled kernels reorder float operations: a compiled run is its own run (its own key).
+# TrainSpec.compile's torch.compile backends ("aot_eager", for CPU tests, generates no code). Compiled kernels reorder
+# float operations: a compiled run is its own run (its own key).
 COMPILE_BACKENDS = ("", "inductor", "aot_eager")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
@@ -41,7 +39,6 @@ TRAINING_VERSION = "2"
 
 
 def pick_device(requested=None) -> torch.device:
-    """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
     if requested in (None, "", "auto"):
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     try:
@@ -55,8 +52,7 @@ def pick_device(requested=None) -> torch.device:
 
 @dataclass
 class TrainSpec:
-    """Everything that defines how one run trains (the model is built by the caller): the optimizer
-    is built from it (optim.build_optimizer), so the run key holds exactly what trains."""
+    """Everything that defines how one run trains but the model: the run key holds exactly what trains."""
 
     lr: float
     momentum: float = 0.9
@@ -82,18 +78,13 @@ class TrainSpec:
 
 
 def spec_identity(spec: dict) -> dict:
-    """A TrainSpec's asdict as it identifies a run (run keys, checkpoints): without `compile` while it is
-    off, so that every run stored before the field existed keeps its key and resumes."""
+    """A TrainSpec's asdict as it identifies a run: `compile` left out while off, so older runs keep their keys."""
     return {k: v for k, v in spec.items() if not (k == "compile" and not v)}
 
 
 class Normalizer:
-    """uint8 NHWC batch -> float NCHW (channels_last) input, the way a claim's net expects it.
-
-    'cuda_convnet': pixel values 0..255 minus the per-pixel training mean (cuda-convnet's data
-    provider; why conv1's init std is 1e-4). 'standardized': the same, divided by each channel's
-    training std (the common modern choice, inputs of unit scale).
-    """
+    """uint8 NHWC batch -> float NCHW (channels_last): 0..255 minus the per-pixel training mean (cuda-convnet's
+    'cuda_convnet'), or that divided by each channel's std ('standardized', inputs of unit scale)."""
 
     MODES = ("cuda_convnet", "standardized")
 
@@ -138,8 +129,8 @@ def _synced_clock(device):
 
 
 def _progress(total, desc):
-    """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
-    is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
+    """A bar redrawn in place on a terminal; elsewhere (a pipe, a notebook's kernel: $ALEXNET_REPRO_PROGRESS=lines,
+    set by the CLI) one line per epoch."""
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
     if mode == "lines" and not quiet:
@@ -150,8 +141,8 @@ def _progress(total, desc):
 
 
 class _EpochLines(tqdm):
-    """A bar that never draws itself (delay=inf) but prints one line at each set_postfix (once per epoch), in tqdm's
-    own format, which results.clean_notebook drops from an executed notebook as it drops a bar."""
+    """A bar that never draws itself (delay=inf) but prints a line at each set_postfix, in tqdm's own format, which
+    results.clean_notebook drops from an executed notebook as it drops a bar."""
 
     def set_postfix(self, **postfix):
         super().set_postfix(**postfix)
@@ -250,7 +241,7 @@ def train(
 
 def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
     """(history, elapsed) of the run so far, its model, optimizer and random states restored from `checkpoint`;
-    ([], 0.0) with none. A checkpoint of another spec or another number of processes is refused."""
+    ([], 0.0) with none."""
     if distributed.current():
         distributed.agree(
             checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
@@ -279,8 +270,7 @@ def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
 
 
 def _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, compiled_shapes) -> dict:
-    """One epoch of training: its history row so far (loss and running error over the minibatches, and the
-    seconds spent compiling, apart). It stops early once the loss is not finite: the run has diverged."""
+    """One epoch's history row so far (loss, running error, seconds spent compiling); it stops at a non-finite loss."""
     device, n, bs = data.train_y.device, len(data.train_y), spec.batch_size
     perm = torch.randperm(n, generator=order_generator(spec.seed, epoch))
     wrong = torch.zeros((), dtype=torch.long, device=device)
@@ -341,9 +331,8 @@ def _previous(path: Path) -> Path:
 
 
 def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None):
-    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes. The
-    checkpoint it replaces is kept as <name>.previous until the run stops, so a corrupt last checkpoint costs
-    one epoch, not the run."""
+    """One header line holding the payload's sha256, then torch.save's bytes. The checkpoint it replaces is kept as
+    <name>.previous until the run stops: a corrupt last checkpoint costs one epoch, not the run."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     state = {
@@ -373,8 +362,8 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None)
 
 
 def load_checkpoint(path, map_location="cpu"):
-    """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails
-    or cannot be read. (Every checkpoint under a v2 run key was written with its hash.)"""
+    """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails or cannot
+    be read."""
     path = Path(path)
     try:
         raw = memoryview(path.read_bytes())
@@ -391,8 +380,8 @@ def load_checkpoint(path, map_location="cpu"):
 
 
 def _resume_state(path: Path, device):
-    """The state to resume from: the checkpoint, else the previous one; None to start from scratch.
-    A checkpoint that fails its check is renamed <name>.corrupt-<time>, and one warning line names it."""
+    """The checkpoint's state, else the previous one's; None to start from scratch. One that fails its check is
+    renamed <name>.corrupt-<time>, and one warning line names it."""
     remove_stale_temps(path)  # a process killed while writing a checkpoint left its temp file
     for candidate in (path, _previous(path)):
         if not candidate.exists():
