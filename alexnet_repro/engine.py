@@ -167,7 +167,6 @@ def train(
     *,
     stop_at=None,
     epoch_budget=None,
-    make_optimizer=None,
     checkpoint=None,
     train_eval=None,
     test_every_epoch=True,
@@ -181,7 +180,7 @@ def train(
     training error over the epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), the error of a pass over
     `train_eval`'s training images (default `data`) and the test error (every epoch, or with test_every_epoch=False only
     at the last). augment(batch_u8, streams) -> input replaces normalize in training, drawing from streams(purpose)
-    (seeds.Streams). make_optimizer(model) replaces optim.build_optimizer(model, spec) in tests that inject a fault.
+    (seeds.Streams).
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
@@ -189,9 +188,7 @@ def train(
         torch.backends.cudnn.allow_tf32 = False  # else cuDNN convolves in TF32 on Ampere+ GPUs
     seed_everything(spec.seed, "dropout")  # the caller built the model already (under "init")
     augment_rng = distributed.seed_ranks(spec.seed, device) if distributed.current() else None
-    opt = make_optimizer(model) if make_optimizer else build_optimizer(model, spec)
-    for group in opt.param_groups:
-        group.setdefault("base_lr", group["lr"])
+    opt = build_optimizer(model, spec)
     checkpoint = Path(checkpoint) if checkpoint else None
     history, elapsed = _resume(checkpoint, model, opt, spec, device, augment_rng)
     if history and (ended := _finished(history, spec, stop_at, epoch_budget)):  # it had ended before

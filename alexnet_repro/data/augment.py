@@ -52,13 +52,6 @@ def _crop_rows(images, which, oy, ox, crop):
     return runs.index_select(0, starts.view(-1)).view(len(which), crop, crop, ch)
 
 
-def _mean_crops(mean_image, crop, oy, ox, flip):
-    if mean_image.dim() == 1:  # a per-channel mean
-        return mean_image
-    size = mean_image.shape[1]
-    return _crop_rows(_with_mirror(mean_image), flip.long(), oy, torch.where(flip, size - crop - ox, ox), crop)
-
-
 @functools.lru_cache(maxsize=4)  # keyed by the tensor object: pass the same device tensor each call
 def _with_mirror(mean_image):
     """[mean, mirrored mean]: one gather then serves flipped and unflipped patches."""
@@ -75,8 +68,11 @@ def crop_at(batch_u8, crop, oy, ox, flip, mean_image=None):
     x = torch.cat([x, x.flip(2)]).index_select(0, b + n * flip.long())
     x = x.to(FLOAT)
     if mean_image is not None:
-        mean_image = torch.as_tensor(mean_image, dtype=FLOAT, device=x.device)
-        x.sub_(_mean_crops(mean_image, crop, oy, ox, flip))
+        mean = torch.as_tensor(mean_image, dtype=FLOAT, device=x.device)
+        if mean.dim() == 3:  # a mean image (else a per-channel mean): its patch at the same offset, mirrored alike
+            mirrored_ox = torch.where(flip, mean.shape[1] - crop - ox, ox)
+            mean = _crop_rows(_with_mirror(mean), flip.long(), oy, mirrored_ox, crop)
+        x.sub_(mean)
     return x.permute(0, 3, 1, 2)  # NCHW view of NHWC storage: channels_last
 
 
@@ -119,12 +115,8 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None):
 
 
 def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
-    n, dev = len(batch_u8), batch_u8.device
-
-    def full(v):
-        return torch.full((n,), v, device=dev, dtype=torch.long)
-
-    return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
+    full = functools.partial(torch.full, (len(batch_u8),), device=batch_u8.device)  # int64 offsets, bool flips
+    return crop_at(batch_u8, crop, full(oy), full(ox), full(flip), mean_image)
 
 
 def center_crop(batch_u8, crop, mean_image=None):

@@ -171,7 +171,6 @@ def extract_archive(archive: Path, cache: Path) -> Path:
 
 
 def _manifest(root: Path) -> dict:
-    """relative path -> [size, sha256] of every file under root (but the marker)."""
     return {
         p.relative_to(root).as_posix(): [p.stat().st_size, _sha256_file(p)]
         for p in sorted(root.rglob("*"))
@@ -226,7 +225,7 @@ def _few(names, n=5):
 
 
 def scan(root: Path):
-    """-> classes, {split: [(relative path, label), ...]} in class-interleaved order."""
+    """-> classes, {split: [(relative path, label), ...]}."""
     train, val = ({p.name for p in (root / s).iterdir() if p.is_dir() and not p.name.startswith(".")} for s in SPLITS)
     if train != val:
         raise DataError(
@@ -397,17 +396,10 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
             meta["files_sha256"][f"{split}.u8"] = sha
             meta["files_sha256"][f"{split}_labels.npy"] = _sha256_file(tmp / f"{split}_labels.npy")
             if split == "train":
-                n_pixels = len(labels) * size * size
-                eigvals, eigvecs = pca_from_moments(pixel_sum.sum((0, 1)), moments, n_pixels)
+                eigvals, eigvecs = pca_from_moments(pixel_sum.sum((0, 1)), moments, len(labels) * size * size)
                 np.save(tmp / "mean_image.npy", (pixel_sum / len(labels)).astype(np.float32))
                 np.save(tmp / "pca_eigvals.npy", eigvals.astype(np.float32))
                 np.save(tmp / "pca_eigvecs.npy", eigvecs.astype(np.float32))
-                meta["mean_rgb"] = (pixel_sum.sum((0, 1)) / n_pixels).tolist()
-                meta["pca"] = {
-                    "pixel_scale": "[0, 1]",
-                    "eigvals": eigvals.tolist(),
-                    "eigvecs_columns": eigvecs.tolist(),
-                }
         files = meta["files_sha256"]
         meta["checksum"] = hashlib.sha256("".join(f"{k}:{files[k]}\n" for k in sorted(files)).encode()).hexdigest()
         meta["chunks_sha256"] = {f.name: _chunk_hashes(f) for f in sorted(tmp.iterdir())}
