@@ -1,12 +1,10 @@
 """Data-parallel training across the processes torchrun starts (one per GPU, or per CPU worker), through
 DistributedDataParallel; torchrun starts and restarts them, and a rerun resumes from the run store's checkpoints.
 
-`TrainSpec.batch_size` is the *global* batch, so the learning rate is unchanged. Each process takes its rows of
-each global batch (`shard`) and weights its mean loss by its share of them (`share`): DDP's averaged gradient is
-exactly the global batch's mean gradient, partial batches too. The augmentation draws for the whole global batch
-from a generator in the same state everywhere, each process keeping its rows (`augment.global_batch_draws`);
-dropout draws from each process's own generator, seeded by (seed, rank). So W processes equal one up to float
-rounding without dropout, and in distribution with it. Batch norm is SyncBatchNorm on CUDA (gloo has none).
+`TrainSpec.batch_size` is the *global* batch, so the learning rate is unchanged. Each process weights its mean loss
+by its share of the global batch's rows (`shard`, `share`), and the augmentation draws for the whole global batch
+(`augment.global_batch_draws`); dropout draws from each process's own generator. So W processes equal one up to
+float rounding without dropout, and in distribution with it. Batch norm is SyncBatchNorm on CUDA (gloo has none).
 """
 
 import datetime

@@ -5,6 +5,7 @@ atomically at every epoch end and resumes bit-identical on CPU (a checkpoint tha
 the previous epoch's taken). Under torchrun the same loop trains through DDP (distributed.py).
 """
 
+import functools
 import hashlib
 import io
 import math
@@ -96,7 +97,6 @@ class Normalizer:
         scale = x.std(dim=(0, 1, 2)) if mode == "standardized" else torch.ones(3, device=x.device)
         self.mean = mean.permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
         self.inv_scale = (1.0 / scale).view(1, 3, 1, 1)
-        self.mode = mode
 
     def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
         x = batch_u8.permute(0, 3, 1, 2).float()  # a view: NHWC bytes == channels_last NCHW
@@ -200,6 +200,7 @@ def train(
     steps = math.ceil(len(data.train_y) / spec.batch_size)
     limit = min(spec.max_epochs, epoch_budget or spec.max_epochs)
     bar = _progress((limit - len(history)) * steps, desc)
+    error_of = functools.partial(evaluate, model, normalize=normalize, precision=spec.precision)
     model.train()
     status, compiled_shapes = None, set()
     for epoch in range(len(history), limit):
@@ -214,15 +215,9 @@ def train(
             row.update(train_error_full=float("nan"), test_error=float("nan"), wall_time_s=elapsed)
             status = "diverged"
             break
-        row["train_error_full"] = evaluate(
-            model, train_eval.train_x, train_eval.train_y, normalize, precision=spec.precision
-        )
+        row["train_error_full"] = error_of(train_eval.train_x, train_eval.train_y)
         status = _finished(history, spec, stop_at, epoch_budget)  # also "cap"/"budget" at the last epoch
-        row["test_error"] = (
-            evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
-            if test_every_epoch or status
-            else float("nan")
-        )
+        row["test_error"] = error_of(data.test_x, data.test_y) if test_every_epoch or status else float("nan")
         elapsed += time.perf_counter() - t0
         row["wall_time_s"] = elapsed
         bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)

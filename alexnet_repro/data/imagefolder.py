@@ -59,10 +59,6 @@ class ImageFolderData(Splits):
     checksum: str
     meta: dict = field(repr=False)
 
-    @property
-    def size(self):
-        return self.train_x.shape[1]
-
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
         (ImageNet's training set) stays in the memory-mapped cache, streamed a batch at a time."""
@@ -88,7 +84,7 @@ class ImageFolderData(Splits):
         return {
             "name": self.meta["name"],
             "source": scrub_paths(self.meta["source"]),
-            "size": self.size,
+            "size": self.train_x.shape[1],
             "sha256": self.checksum,
             "n_train": len(self.train_y),
             "n_val": len(self.test_y),
