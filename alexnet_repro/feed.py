@@ -57,7 +57,6 @@ class Batch:
 
 
 def _source(images, labels, chunks):
-    """(x, y) on the labels' device for each chunk of indices."""
     if is_resident(images):
         return ((images[c], labels[c]) for c in chunks)
     return stream(images, labels.cpu().numpy(), chunks, labels.device)

@@ -91,13 +91,12 @@ def build_optimizer(model: nn.Module, spec):
         if not p.requires_grad:
             continue
         bias = p.dim() <= 1
-        wd = (
-            next((v for k, v in per_layer.items() if name.startswith(k)), 0.0)
-            if per_layer is not None
-            else spec.weight_decay
-        )
         if bias and not spec.decay_biases:
             wd = 0.0
+        elif per_layer is None:
+            wd = spec.weight_decay
+        else:
+            wd = next((v for k, v in per_layer.items() if name.startswith(k)), 0.0)
         lr = spec.lr * (spec.bias_lr_factor if bias else 1.0)
         groups.setdefault((lr, wd), []).append(p)
     groups = [dict(params=ps, lr=lr, base_lr=lr, weight_decay=wd) for (lr, wd), ps in groups.items()]

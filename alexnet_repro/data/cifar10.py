@@ -162,9 +162,8 @@ def _finish(splits):
 def _content_sha256(splits) -> str:
     h = hashlib.sha256()
     for split in SPLITS:
-        x, y = splits[split]
-        h.update(x.tobytes())
-        h.update(y.tobytes())
+        for a in splits[split]:  # x, then y
+            h.update(a.tobytes())
     return h.hexdigest()
 
 
