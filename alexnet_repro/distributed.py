@@ -92,12 +92,6 @@ def local_main_first():
         barrier(long=True)
 
 
-def local_device(device: torch.device) -> torch.device:
-    if _world and device.type == "cuda":
-        return torch.device("cuda", _world.local_rank)
-    return device
-
-
 def shard(n, of=None, size=None):
     """(start, stop) of the rows among n that rank `of` (default: this process) takes: every row once, in order."""
     of = rank() if of is None else of

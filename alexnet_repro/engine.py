@@ -48,7 +48,9 @@ def pick_device(requested=None) -> torch.device:
         raise ValueError(f"unknown device {requested!r}; use cpu, cuda, cuda:N or auto") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} requested but CUDA is not available; use 'cpu' or 'auto'")
-    return distributed.local_device(device)  # under torchrun: this process's own GPU
+    if (world := distributed.current()) and device.type == "cuda":
+        return torch.device("cuda", world.local_rank)  # under torchrun: this process's own GPU
+    return device
 
 
 @dataclass
