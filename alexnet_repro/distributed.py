@@ -1,19 +1,10 @@
-"""Data-parallel training across the processes torchrun starts: one process per GPU (or per CPU worker).
+"""Data-parallel training across the processes torchrun starts (one per GPU, or per CPU worker), through
+DistributedDataParallel; torchrun starts and restarts them, and a rerun resumes from the run store's checkpoints.
 
-`init()` joins torchrun's processes into one group (NCCL on CUDA, gloo on CPU) and the engine trains through
-PyTorch's DistributedDataParallel (`wrap`). Nothing here starts or restarts processes: torchrun does, and a rerun
-resumes from the run store's checkpoints.
-
-`TrainSpec.batch_size` is the *global* batch (the paper's 128 images in total, not per GPU), so the
-learning rate is unchanged. Every step each process takes its rows of the global batch in the order
-every process draws from (seed, epoch) (`shard`), and weights its mean loss by its share of the rows
-(`share`): the gradient DDP averages is exactly the global batch's mean gradient, partial batches too.
-
-The augmentation's draws are made for the whole global batch from a generator in the same state on
-every process, each keeping its rows (`augment.global_batch_draws`); dropout masks come from each
-process's own generator, seeded by (seed, rank). So a run on W processes equals the single-process
-run up to float rounding without dropout, and in distribution with it. Batch norm becomes
-SyncBatchNorm on CUDA; gloo on CPU has none, so there each process normalizes by its own rows.
+`TrainSpec.batch_size` is the *global* batch, so the learning rate is unchanged. Each process weights its mean loss
+by its share of the global batch's rows (`shard`, `share`), and the augmentation draws for the whole global batch
+(`augment.global_batch_draws`); dropout draws from each process's own generator. So W processes equal one up to
+float rounding without dropout, and in distribution with it. Batch norm is SyncBatchNorm on CUDA (gloo has none).
 """
 
 import datetime
@@ -38,8 +29,7 @@ _long_group = None
 
 
 def init(device=None):
-    """Join torchrun's process group when torchrun started this process with WORLD_SIZE > 1; -> World,
-    or None for a plain single-process run. `device` as pick_device takes it: CUDA -> NCCL, else gloo."""
+    """Join torchrun's process group (NCCL for a CUDA `device`, else gloo) -> World; None with WORLD_SIZE <= 1."""
     global _world, _long_group
     if _world is not None:
         return _world
@@ -70,7 +60,6 @@ def shutdown():
 
 
 def current():
-    """The World this process belongs to, or None on a single process."""
     return _world
 
 
@@ -95,20 +84,12 @@ def barrier(long=False):
 
 @contextmanager
 def local_main_first():
-    """Run the block on each node's local rank 0 first, then on the others (e.g. decoding a dataset
-    into the node's cache once, which the others then open)."""
+    """Run the block on each node's local rank 0 first, then on the others (which then open its cache)."""
     if _world and _world.local_rank != 0:
         barrier(long=True)
     yield
     if _world and _world.local_rank == 0:
         barrier(long=True)
-
-
-def local_device(device: torch.device) -> torch.device:
-    """Under torchrun a CUDA device means this process's own GPU, cuda:LOCAL_RANK."""
-    if _world and device.type == "cuda":
-        return torch.device("cuda", _world.local_rank)
-    return device
 
 
 def shard(n, of=None, size=None):
@@ -119,20 +100,17 @@ def shard(n, of=None, size=None):
 
 
 def share(rows, total, size=None):
-    """The weight of a process's mean loss over `rows` of a global batch of `total`: DDP averages the
-    processes' gradients, so size * rows / total makes that average the global batch's mean gradient."""
+    """The weight of a process's mean loss over `rows` of a global batch of `total` (DDP averages gradients)."""
     return (world_size() if size is None else size) * rows / total
 
 
 def all_reduce_sum(*tensors):
-    """Sum each tensor over the processes, in place (nothing on a single process)."""
     if _world:
         for t in tensors:
             dist.all_reduce(t)
 
 
 def all_gather_object(obj):
-    """[obj of rank 0, obj of rank 1, ...]; [obj] on a single process."""
     if not _world:
         return [obj]
     out = [None] * _world.size
@@ -141,8 +119,8 @@ def all_gather_object(obj):
 
 
 def from_main(value):
-    """Rank 0's `value` on every process (e.g. whether a file exists: on a network filesystem another
-    node may not see it yet, and processes that decide differently would wait on each other forever)."""
+    """Rank 0's `value` on every process (e.g. whether a file exists, which another node may not see yet:
+    processes that decide differently would wait on each other forever)."""
     if not _world:
         return value
     box = [value]
@@ -157,17 +135,15 @@ def agree(value, error):
 
 
 def seed_ranks(seed, device):
-    """-> the generator every process draws its augmentation from (the same state everywhere, seeded
-    as a single process's default generator is); reseeds this process's default generators, which
-    dropout draws from, by (seed, rank)."""
+    """-> the augmentation's generator, the same on every process; reseeds this process's default generators,
+    which dropout draws from, by (seed, rank)."""
     augment = torch.Generator(device=device).manual_seed(derive_seed(seed, "augment"))
     torch.manual_seed(derive_seed(seed, "dropout", rank()))
     return augment
 
 
 def wrap(model, device):
-    """The model in DistributedDataParallel (its parameters stay the model's: the optimizer built on
-    them, checkpoints and evaluation use `model` itself). Batch norm layers become SyncBatchNorm on CUDA."""
+    """The model in DDP; its parameters stay the model's, which the optimizer, checkpoints and evaluation use."""
     from torch.nn.parallel import DistributedDataParallel
 
     if device.type == "cuda":

@@ -1,12 +1,11 @@
 """The training engine: one run = one model trained on one dataset, its uint8 NHWC images on the run's device.
 
-airbench-style: each minibatch is indexed out of the images and normalized there (channels_last: the NHWC bytes are
-already the convolutions' layout); no DataLoader. A run checkpoints atomically at every epoch end and, started again,
-resumes bit-identical to an uninterrupted run on CPU; a checkpoint that fails its sha256 is set aside and the run
-resumes from the previous epoch's. Under torchrun the same loop trains through DistributedDataParallel
-(distributed.py); images too large for the device are streamed (feed.py), with the same batches.
+airbench-style: each minibatch is indexed out of the images and normalized there; no DataLoader. A run checkpoints
+atomically at every epoch end and resumes bit-identical on CPU (a checkpoint that fails its sha256 is set aside, and
+the previous epoch's taken). Under torchrun the same loop trains through DDP (distributed.py).
 """
 
+import functools
 import hashlib
 import io
 import math
@@ -27,8 +26,8 @@ from .optim import build_optimizer, lr_factor
 from .seeds import Streams, order_generator, seed_everything
 
 PRECISIONS = ("fp32", "bf16")
-# TrainSpec.compile: a torch.compile backend for the training step ("aot_eager" captures the graph without generating
-# code, for CPU tests). Compiled kernels reorder float operations: a compiled run is its own run (its own key).
+# TrainSpec.compile's torch.compile backends ("aot_eager", for CPU tests, generates no code). Compiled kernels reorder
+# float operations: a compiled run is its own run (its own key).
 COMPILE_BACKENDS = ("", "inductor", "aot_eager")
 # A diverged run is caught within this many steps, not at the epoch's end: the check reads one
 # number back from the device (a sync), which every 50 steps costs nothing measurable.
@@ -41,7 +40,6 @@ TRAINING_VERSION = "2"
 
 
 def pick_device(requested=None) -> torch.device:
-    """cuda if present, else cpu; an explicit request wins (and fails clearly if unusable)."""
     if requested in (None, "", "auto"):
         requested = "cuda" if torch.cuda.is_available() else "cpu"
     try:
@@ -50,13 +48,14 @@ def pick_device(requested=None) -> torch.device:
         raise ValueError(f"unknown device {requested!r}; use cpu, cuda, cuda:N or auto") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} requested but CUDA is not available; use 'cpu' or 'auto'")
-    return distributed.local_device(device)  # under torchrun: this process's own GPU
+    if (world := distributed.current()) and device.type == "cuda":
+        return torch.device("cuda", world.local_rank)  # under torchrun: this process's own GPU
+    return device
 
 
 @dataclass
 class TrainSpec:
-    """Everything that defines how one run trains (the model is built by the caller): the optimizer
-    is built from it (optim.build_optimizer), so the run key holds exactly what trains."""
+    """Everything that defines how one run trains but the model: the run key holds exactly what trains."""
 
     lr: float
     momentum: float = 0.9
@@ -82,18 +81,13 @@ class TrainSpec:
 
 
 def spec_identity(spec: dict) -> dict:
-    """A TrainSpec's asdict as it identifies a run (run keys, checkpoints): without `compile` while it is
-    off, so that every run stored before the field existed keeps its key and resumes."""
+    """A TrainSpec's asdict as it identifies a run: `compile` left out while off, so older runs keep their keys."""
     return {k: v for k, v in spec.items() if not (k == "compile" and not v)}
 
 
 class Normalizer:
-    """uint8 NHWC batch -> float NCHW (channels_last) input, the way a claim's net expects it.
-
-    'cuda_convnet': pixel values 0..255 minus the per-pixel training mean (cuda-convnet's data
-    provider; why conv1's init std is 1e-4). 'standardized': the same, divided by each channel's
-    training std (the common modern choice, inputs of unit scale).
-    """
+    """uint8 NHWC batch -> float NCHW (channels_last): 0..255 minus the per-pixel training mean (cuda-convnet's
+    'cuda_convnet'), or that divided by each channel's std ('standardized', inputs of unit scale)."""
 
     MODES = ("cuda_convnet", "standardized")
 
@@ -105,7 +99,6 @@ class Normalizer:
         scale = x.std(dim=(0, 1, 2)) if mode == "standardized" else torch.ones(3, device=x.device)
         self.mean = mean.permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=torch.channels_last)
         self.inv_scale = (1.0 / scale).view(1, 3, 1, 1)
-        self.mode = mode
 
     def __call__(self, batch_u8: torch.Tensor) -> torch.Tensor:
         x = batch_u8.permute(0, 3, 1, 2).float()  # a view: NHWC bytes == channels_last NCHW
@@ -138,8 +131,8 @@ def _synced_clock(device):
 
 
 def _progress(total, desc):
-    """A bar redrawn in place on a terminal; elsewhere (a file, a pipe, a notebook's kernel whose command's stderr
-    is not a terminal: $ALEXNET_REPRO_PROGRESS=lines, set by the CLI) one line per epoch, at each set_postfix."""
+    """A bar redrawn in place on a terminal; elsewhere (a pipe, a notebook's kernel: $ALEXNET_REPRO_PROGRESS=lines,
+    set by the CLI) one line per epoch."""
     quiet = os.environ.get("ALEXNET_REPRO_QUIET") == "1" or "pytest" in sys.modules or not distributed.is_main()
     mode = os.environ.get("ALEXNET_REPRO_PROGRESS") or ("bars" if sys.stderr.isatty() else "lines")
     if mode == "lines" and not quiet:
@@ -150,8 +143,8 @@ def _progress(total, desc):
 
 
 class _EpochLines(tqdm):
-    """A bar that never draws itself (delay=inf) but prints one line at each set_postfix (once per epoch), in tqdm's
-    own format, which results.clean_notebook drops from an executed notebook as it drops a bar."""
+    """A bar that never draws itself (delay=inf) but prints a line at each set_postfix, in tqdm's own format, which
+    results.clean_notebook drops from an executed notebook as it drops a bar."""
 
     def set_postfix(self, **postfix):
         super().set_postfix(**postfix)
@@ -176,7 +169,6 @@ def train(
     *,
     stop_at=None,
     epoch_budget=None,
-    make_optimizer=None,
     checkpoint=None,
     train_eval=None,
     test_every_epoch=True,
@@ -190,7 +182,7 @@ def train(
     training error over the epoch's minibatches (what cuda-convnet prints and Fig. 1 plots), the error of a pass over
     `train_eval`'s training images (default `data`) and the test error (every epoch, or with test_every_epoch=False only
     at the last). augment(batch_u8, streams) -> input replaces normalize in training, drawing from streams(purpose)
-    (seeds.Streams). make_optimizer(model) replaces optim.build_optimizer(model, spec) in tests that inject a fault.
+    (seeds.Streams).
     """
     train_eval = train_eval or data
     device = data.train_y.device  # the labels are always on the run's device; the images may be streamed
@@ -198,9 +190,7 @@ def train(
         torch.backends.cudnn.allow_tf32 = False  # else cuDNN convolves in TF32 on Ampere+ GPUs
     seed_everything(spec.seed, "dropout")  # the caller built the model already (under "init")
     augment_rng = distributed.seed_ranks(spec.seed, device) if distributed.current() else None
-    opt = make_optimizer(model) if make_optimizer else build_optimizer(model, spec)
-    for group in opt.param_groups:
-        group.setdefault("base_lr", group["lr"])
+    opt = build_optimizer(model, spec)
     checkpoint = Path(checkpoint) if checkpoint else None
     history, elapsed = _resume(checkpoint, model, opt, spec, device, augment_rng)
     if history and (ended := _finished(history, spec, stop_at, epoch_budget)):  # it had ended before
@@ -212,6 +202,7 @@ def train(
     steps = math.ceil(len(data.train_y) / spec.batch_size)
     limit = min(spec.max_epochs, epoch_budget or spec.max_epochs)
     bar = _progress((limit - len(history)) * steps, desc)
+    error_of = functools.partial(evaluate, model, normalize=normalize, precision=spec.precision)
     model.train()
     status, compiled_shapes = None, set()
     for epoch in range(len(history), limit):
@@ -226,15 +217,9 @@ def train(
             row.update(train_error_full=float("nan"), test_error=float("nan"), wall_time_s=elapsed)
             status = "diverged"
             break
-        row["train_error_full"] = evaluate(
-            model, train_eval.train_x, train_eval.train_y, normalize, precision=spec.precision
-        )
+        row["train_error_full"] = error_of(train_eval.train_x, train_eval.train_y)
         status = _finished(history, spec, stop_at, epoch_budget)  # also "cap"/"budget" at the last epoch
-        row["test_error"] = (
-            evaluate(model, data.test_x, data.test_y, normalize, precision=spec.precision)
-            if test_every_epoch or status
-            else float("nan")
-        )
+        row["test_error"] = error_of(data.test_x, data.test_y) if test_every_epoch or status else float("nan")
         elapsed += time.perf_counter() - t0
         row["wall_time_s"] = elapsed
         bar.set_postfix(err=f"{row['train_error_running']:.3f}", refresh=False)
@@ -250,7 +235,7 @@ def train(
 
 def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
     """(history, elapsed) of the run so far, its model, optimizer and random states restored from `checkpoint`;
-    ([], 0.0) with none. A checkpoint of another spec or another number of processes is refused."""
+    ([], 0.0) with none."""
     if distributed.current():
         distributed.agree(
             checkpoint.stat().st_size if checkpoint and checkpoint.exists() else None,
@@ -279,8 +264,7 @@ def _resume(checkpoint, model, opt, spec, device, augment_rng) -> tuple:
 
 
 def _train_epoch(net, opt, data, prepare, augment_rng, spec, epoch, steps, bar, compiled_shapes) -> dict:
-    """One epoch of training: its history row so far (loss and running error over the minibatches, and the
-    seconds spent compiling, apart). It stops early once the loss is not finite: the run has diverged."""
+    """One epoch's history row so far (loss, running error, seconds spent compiling); it stops at a non-finite loss."""
     device, n, bs = data.train_y.device, len(data.train_y), spec.batch_size
     perm = torch.randperm(n, generator=order_generator(spec.seed, epoch))
     wrong = torch.zeros((), dtype=torch.long, device=device)
@@ -341,9 +325,8 @@ def _previous(path: Path) -> Path:
 
 
 def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None):
-    """The checkpoint file is one header line holding the payload's sha256, then torch.save's bytes. The
-    checkpoint it replaces is kept as <name>.previous until the run stops, so a corrupt last checkpoint costs
-    one epoch, not the run."""
+    """One header line holding the payload's sha256, then torch.save's bytes. The checkpoint it replaces is kept as
+    <name>.previous until the run stops: a corrupt last checkpoint costs one epoch, not the run."""
     buf = io.BytesIO()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     state = {
@@ -373,8 +356,8 @@ def _save_checkpoint(path, model, opt, spec, history, elapsed, augment_rng=None)
 
 
 def load_checkpoint(path, map_location="cpu"):
-    """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails
-    or cannot be read. (Every checkpoint under a v2 run key was written with its hash.)"""
+    """A checkpoint's state, verified against its sha256; CorruptCheckpoint (naming the file) if it fails or cannot
+    be read."""
     path = Path(path)
     try:
         raw = memoryview(path.read_bytes())
@@ -391,8 +374,8 @@ def load_checkpoint(path, map_location="cpu"):
 
 
 def _resume_state(path: Path, device):
-    """The state to resume from: the checkpoint, else the previous one; None to start from scratch.
-    A checkpoint that fails its check is renamed <name>.corrupt-<time>, and one warning line names it."""
+    """The checkpoint's state, else the previous one's; None to start from scratch. One that fails its check is
+    renamed <name>.corrupt-<time>, and one warning line names it."""
     remove_stale_temps(path)  # a process killed while writing a checkpoint left its temp file
     for candidate in (path, _previous(path)):
         if not candidate.exists():

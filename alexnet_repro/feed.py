@@ -1,12 +1,6 @@
-"""What a process trains and evaluates on, batch by batch: images resident on the device, or streamed.
-
-Resident: a split's uint8 images are one tensor on the run's device; a batch is one gather there.
-Streamed: the images stay in imagefolder's memory-mapped cache on the host (ILSVRC-2012's is ~250 GB),
-each batch read a batch ahead in a background thread and copied to the device on a side stream
-(`stream`). `ImageFolderData.to` chooses by size (`resident_fits`). Labels are always on the device.
-
-Both paths visit the same order and shard it the same way over processes (distributed.shard), so
-the streamed path yields exactly the resident path's batches.
+"""What a process trains and evaluates on, batch by batch: a split's uint8 images resident on the device (a batch
+is one gather there), or streamed from imagefolder's memory-mapped cache (ILSVRC-2012's is ~250 GB), a batch ahead.
+Both visit the same order and shard it alike over processes (distributed.shard): they yield the same batches.
 """
 
 import mmap
@@ -21,10 +15,9 @@ from . import distributed
 from .data.augment import global_batch_draws
 from .data.errors import DataError
 
-# A split stays resident if it takes at most this share of the device's free memory (CUDA) or of the
-# host's available memory (CPU); the rest is for the net, its activations and other runs on the
-# device (--jobs). On CPU "resident" is a private copy in RAM: past CPU_RESIDENT_CAP the page-cached
-# memmap serves as well and is shared by every process reading it.
+# A split stays resident if it takes at most this share of the device's free memory (or the host's available
+# memory): the rest is for the net and other runs (--jobs). On CPU "resident" is a private copy in RAM: past
+# CPU_RESIDENT_CAP the page-cached memmap serves as well, shared by every process reading it.
 RESIDENT_SHARE = 0.5
 CPU_RESIDENT_CAP = 16 * 2**30
 
@@ -38,7 +31,6 @@ def _available_host_bytes():
 
 
 def resident_fits(nbytes, device) -> bool:
-    """Whether a split of `nbytes` uint8 images should be copied onto `device` (else it is streamed)."""
     device = torch.device(device)
     if device.type == "cuda":
         return nbytes <= RESIDENT_SHARE * torch.cuda.mem_get_info(device)[0]
@@ -46,7 +38,6 @@ def resident_fits(nbytes, device) -> bool:
 
 
 def is_resident(images) -> bool:
-    """A tensor (on the run's device) is resident; a host array (the memmap) is streamed."""
     return isinstance(images, torch.Tensor)
 
 
@@ -58,8 +49,7 @@ class Batch:
     share: float = 1.0  # the weight of this process's mean loss (distributed.share)
 
     def prepare(self, fn, generator=None):
-        """fn(x): the augmentation (or normalization). Under DDP its random draws are made for the
-        whole global batch from `generator`, the same on every process, and this process's rows kept."""
+        """fn(x): the augmentation (or normalization); under DDP drawing for the global batch from `generator`."""
         if self.rows is None:
             return fn(self.x)
         with global_batch_draws(self.rows, generator):
@@ -67,16 +57,14 @@ class Batch:
 
 
 def _source(images, labels, chunks):
-    """(x, y) on the labels' device for each chunk of indices (device tensors or slices if resident,
-    numpy arrays if streamed)."""
     if is_resident(images):
         return ((images[c], labels[c]) for c in chunks)
     return stream(images, labels.cpu().numpy(), chunks, labels.device)
 
 
 def epoch_batches(images, labels, perm, batch_size):
-    """This process's Batch of each global batch of `batch_size` in the order `perm` (a CPU permutation
-    of the split, the same on every process), the last one partial."""
+    """This process's Batch of each global batch of `batch_size` in the order `perm` (a CPU permutation, the same
+    on every process)."""
     n = len(perm)
     totals = [(i, min(batch_size, n - i)) for i in range(0, n, batch_size)]
     steps = [(i, (*distributed.shard(total), total)) for i, total in totals]
@@ -98,9 +86,8 @@ READERS = 4  # threads reading one batch's rows from the file at once (see _file
 
 
 def _file_rows(images):
-    """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read
-    with pread from READERS threads: from a file not in the page cache that is several times faster
-    than the memmap's page faults, which do not overlap."""
+    """(path, byte offset of images[0]) of a C-contiguous np.memmap, else None. Its rows are then read with pread
+    from READERS threads: from a file not in the page cache, several times faster than the memmap's page faults."""
     mapping = getattr(images, "_mmap", None)  # np.memmap keeps no other record of where its view starts
     if not isinstance(images, np.memmap) or mapping is None or not images.filename or not images.flags.c_contiguous:
         return None
@@ -109,13 +96,9 @@ def _file_rows(images):
 
 
 def stream(images, labels, chunks, device="cpu"):
-    """Yield (images[idx], labels[idx]) on `device`, uint8 NHWC and int64, for each index array idx of `chunks` (read
-    lazily), the next batch read in a background thread meanwhile (numpy and pread release the GIL).
-
-    Rows are read in file order straight into their places in the host buffer: exactly images[idx], never aliasing
-    the read-only map. On CUDA the buffer is pinned and copied on a side stream, overlapping the model's kernels; the
-    consumer's stream waits on an event recorded after the copy, and `record_stream` keeps the caching allocator
-    from handing the batch's memory back to the copy stream too early."""
+    """Yield (images[idx], labels[idx]) on `device` for each index array idx of `chunks`, the next batch read
+    meanwhile in a background thread, its rows in file order. On CUDA the pinned buffer is copied on a side stream;
+    `record_stream` keeps the caching allocator from handing the batch's memory back to it too early."""
     device = torch.device(device)
     copy_stream = torch.cuda.Stream(device) if device.type == "cuda" else None
     labels = np.asarray(labels)

@@ -2,9 +2,9 @@
 
 T2:  v <- 0.9 v - 0.0005 eps w - eps dL/dw;   w <- w + v
 
-torch.optim.SGD keeps a buffer b <- m b + (g + wd w) and steps w <- w - lr b. PaperSGD keeps eps inside v, as printed
-(and as in cuda-convnet). While eps is constant the two give the same iterates (v = -eps b); when eps changes, SGD
-rescales the accumulated momentum to the new rate at once, whereas PaperSGD's velocity decays into it.
+torch.optim.SGD steps w <- w - lr b with b <- m b + (g + wd w); PaperSGD keeps eps inside v, as printed and as in
+cuda-convnet. The two agree while eps is constant (v = -eps b); when it changes, SGD rescales the accumulated
+momentum at once, where PaperSGD's velocity decays into the new rate.
 """
 
 import torch
@@ -57,13 +57,8 @@ class PlateauSchedule:
     decay the count restarts; the best error is kept."""
 
     def __init__(self, optimizer, lr=0.01, factor=0.1, patience=3, max_decays=3):
-        self.optimizer, self.lr, self.factor, self.patience, self.max_decays = (
-            optimizer,
-            lr,
-            factor,
-            patience,
-            max_decays,
-        )
+        self.optimizer, self.lr, self.factor = optimizer, lr, factor
+        self.patience, self.max_decays = patience, max_decays
         self.best, self.bad_evals, self.num_decays = float("inf"), 0, 0
         self._apply()
 
@@ -85,16 +80,9 @@ class PlateauSchedule:
         return True
 
 
-# ------------------------------------------------------------------------ the spec's optimizer
-# One place builds the optimizer a run trains with, from the run's TrainSpec (engine.py), so the
-# run-store key (which holds the spec) is exactly what trains.
-
-
 def build_optimizer(model: nn.Module, spec):
-    """spec.optimizer: "sgd" (torch's: lr multiplies the buffer) or "paper_sgd" (T2, eps inside v).
-    spec.weight_decay is one value, or (layer-name prefix, value) pairs for per-layer decay (cuda-convnet's
-    wc); spec.decay_biases=False exempts biases and other 1-d parameters; spec.bias_lr_factor scales the
-    biases' rate (cuda-convnet's epsB = 2 epsW). Every group records its base rate for the schedule."""
+    """The one optimizer a run trains with, from its TrainSpec, so the run key holds exactly what trains.
+    spec.weight_decay is one value, or (layer-name prefix, value) pairs (cuda-convnet's per-layer wc)."""
     if spec.optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {spec.optimizer!r}")
     per_layer = dict(spec.weight_decay) if isinstance(spec.weight_decay, (tuple, list)) else None
@@ -103,13 +91,12 @@ def build_optimizer(model: nn.Module, spec):
         if not p.requires_grad:
             continue
         bias = p.dim() <= 1
-        wd = (
-            next((v for k, v in per_layer.items() if name.startswith(k)), 0.0)
-            if per_layer is not None
-            else spec.weight_decay
-        )
         if bias and not spec.decay_biases:
             wd = 0.0
+        elif per_layer is None:
+            wd = spec.weight_decay
+        else:
+            wd = next((v for k, v in per_layer.items() if name.startswith(k)), 0.0)
         lr = spec.lr * (spec.bias_lr_factor if bias else 1.0)
         groups.setdefault((lr, wd), []).append(p)
     groups = [dict(params=ps, lr=lr, base_lr=lr, weight_decay=wd) for (lr, wd), ps in groups.items()]
@@ -122,12 +109,11 @@ SCHEDULES = ("constant", "linear_to_zero", "steps", "warmup")
 
 
 def lr_factor(schedule: str, step: int, steps_per_epoch: int, total_epochs: int) -> float:
-    """The rate at `step` (0-based) as a fraction of the base rate. A pure function of the step, so a
-    resumed run continues its schedule exactly.
-      constant         1
-      linear_to_zero   1 - step / total steps: annealed to 0 at the last step, the run's end point
-      steps:a,b,c      a epochs at 1, b at 0.1, c at 0.01 (cuda-convnet's /10 phases; T4's shape)
-      warmup:k         from 1/(k steps per epoch) up linearly to 1 over the first k epochs, then 1 (the init study's (c))"""
+    """The rate at `step` (0-based) as a fraction of the base rate: a pure function, so a resumed run continues it.
+    constant         1
+    linear_to_zero   1 - step / total steps: annealed to 0 at the last step, the run's end point
+    steps:a,b,c      a epochs at 1, b at 0.1, c at 0.01 (cuda-convnet's /10 phases; T4's shape)
+    warmup:k         from 1/(k steps per epoch) up linearly to 1 over the first k epochs, then 1"""
     kind, _, arg = schedule.partition(":")
     if kind == "constant":
         return 1.0

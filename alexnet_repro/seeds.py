@@ -1,14 +1,8 @@
 """Seeds: the one parser for them, and the random streams a run's seed derives.
 
-parse_seeds: wherever seeds come from, None or "" means "the scale's own seeds"; anything else becomes a tuple of
-distinct non-negative ints, or a ValueError of one line: a seed given twice would count one run twice in an interval.
-
-Common random numbers (protocol v2): each source of randomness in a run has its own stream, seeded
-from (seed, purpose): "init" (the caller builds the model under it), "order" (the batch order, per
-epoch), every augmentation purpose ("crop", "lighting", ..., per epoch: `Streams`) and "dropout"
-(the global generator while training). Two arms of one comparison run with one seed therefore
-see the same batches, the same crops and the same lighting, and start from the same weights
-wherever their shapes agree; only the switch differs, and paired differences measure it.
+Common random numbers (book/method.md): each source of randomness in a run has its own stream, seeded from (seed,
+purpose): "init" (the caller builds the model under it), "order" (per epoch), each augmentation purpose ("crop",
+"lighting", ..., per epoch: `Streams`) and "dropout" (the global generator while training).
 """
 
 import hashlib
@@ -18,7 +12,8 @@ import torch
 
 
 def parse_seeds(value):
-    """None | "" | 1 | "1" | "0,1" | " 0, 1 " | [0, 1] | (0, 1) -> None or a tuple of ints."""
+    """None | "" (the scale's own seeds) | 1 | "1" | "0,1" | " 0, 1 " | [0, 1] | (0, 1) -> None or a tuple of
+    distinct ints >= 0 (a seed given twice would count one run twice in an interval); else ValueError."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
@@ -57,9 +52,8 @@ def order_generator(seed, epoch) -> torch.Generator:
 
 
 class Streams:
-    """The augmentation's random streams for one epoch of one run: streams(purpose) is a generator on
-    `device`, seeded from (seed, purpose, epoch), made on first use. Arms sharing a seed share each
-    stream whether or not they use the others."""
+    """The augmentation's streams for one epoch: streams(purpose) is a generator on `device`, seeded from (seed,
+    purpose, epoch) on first use, so arms sharing a seed share each stream whether or not they use the others."""
 
     def __init__(self, seed, epoch, device):
         self.seed, self.epoch, self.device, self._made = seed, epoch, torch.device(device), {}

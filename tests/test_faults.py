@@ -24,6 +24,7 @@ from PIL import Image
 from test_engine import SPEC, Interrupt, _strip_time, build, tiny_data
 
 import alexnet_repro.__main__ as cli
+from alexnet_repro import engine
 from alexnet_repro.data import cifar10, imagefolder
 from alexnet_repro.data.errors import DataError
 from alexnet_repro.engine import Normalizer, TrainSpec, train
@@ -261,19 +262,18 @@ class PoisonedSGD(torch.optim.SGD):
                 self.param_groups[0]["params"][0].fill_(float("nan"))
 
 
-def test_divergence_is_caught_within_the_epoch_with_its_wall_time():
+def test_divergence_is_caught_within_the_epoch_with_its_wall_time(monkeypatch):
     n = 400
     y = torch.arange(n) % 10
     x = torch.randint(0, 256, (n, 32, 32, 3), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     data = type(tiny_data())(x, y, x[:20], y[:20], "tiny", "synthetic")
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32 * 3, 10))
-    result = train(
-        model,
-        data,
-        Normalizer(data.train_x),
-        TrainSpec(lr=1e-3, batch_size=4, max_epochs=2),
-        make_optimizer=lambda m: PoisonedSGD(m.parameters(), lr=1e-3),
+    monkeypatch.setattr(
+        engine,
+        "build_optimizer",
+        lambda m, spec: PoisonedSGD([dict(params=list(m.parameters()), base_lr=1e-3)], lr=1e-3),
     )
+    result = train(model, data, Normalizer(data.train_x), TrainSpec(lr=1e-3, batch_size=4, max_epochs=2))
     row = result.history[-1]
     assert result.status == "diverged" and len(result.history) == 1
     assert row["images_seen"] == 50 * 4  # stopped at the first check, 50 steps into a 100-step epoch

@@ -1,16 +1,8 @@
-"""Batched augmentation and test-time cropping on the run's device (D1, D2, D3).
-
-Input is a uint8 NHWC batch already on the device; output is float32 NCHW in channels_last memory format (the NHWC
-storage viewed as NCHW), in pixel units: 0-255 minus the mean image, as in the paper.
-
-Mean subtraction under crops: the paper subtracts the mean image from the 256x256 image and then takes patches, so a
-patch's mean is the mean image's patch at the same offset, mirrored when the patch is. `mean_image` (size x size x 3
-float, 0-255) is subtracted exactly so; a (3,) tensor subtracts a per-channel mean; None nothing. Pass the same device
-tensor every call: its mirrored copy is cached, keyed by the tensor object, so it must not be modified in place.
-
-Crop offsets are uniform over [0, size - crop] inclusive (33 positions per axis for 224 of 256; the paper's "factor
-of 2048" counts 32). Under DDP, inside `global_batch_draws` the random draws are made for the whole global batch and
-each process keeps its rows, so every image gets the crop, flip and lighting it would get on a single process.
+"""Batched augmentation and test-time cropping on the run's device (D1, D2, D3): uint8 NHWC in, float32 NCHW out
+(channels_last), in pixel units minus the mean image. The paper subtracts the mean from the 256x256 image before
+taking patches, so a patch's mean is the mean image's patch at the same offset, mirrored when the patch is. Pass the
+same mean tensor every call: its mirrored copy is cached by the tensor object. Crop offsets are uniform over
+[0, size - crop] inclusive (33 per axis for 224 of 256; the paper's "factor of 2048" counts 32).
 """
 
 import contextlib
@@ -28,9 +20,8 @@ _GLOBAL_DRAWS = contextvars.ContextVar("global_batch_draws", default=None)
 
 @contextlib.contextmanager
 def global_batch_draws(rows, generator):
-    """Inside, random_crop_flip and pca_lighting called without a generator of their own draw for
-    the whole global batch from `generator` (the same state on every process) and keep rows
-    start:stop of it; rows = (start, stop, size of the global batch)."""
+    """Inside, random_crop_flip and pca_lighting draw for the whole global batch (from `generator`, the same on
+    every process, unless given their own) and keep rows (start, stop) of it; rows = (start, stop, size)."""
     token = _GLOBAL_DRAWS.set((rows, generator))
     try:
         yield
@@ -39,8 +30,6 @@ def global_batch_draws(rows, generator):
 
 
 def _draw(sample, n, generator):
-    """sample(count, generator) for n images: as asked, or, inside global_batch_draws, this process's n
-    rows of the global batch's draw (from the caller's generator, else the shared one)."""
     shared = _GLOBAL_DRAWS.get()
     if shared is None:
         return sample(n, generator)
@@ -52,9 +41,8 @@ def _draw(sample, n, generator):
 
 
 def _crop_rows(images, which, oy, ox, crop):
-    """Crop image which[i] of `images` (N, H, W, C) at (oy[i], ox[i]) -> (B, crop, crop, C) contiguous.
-    In NHWC storage every row of a crop is one contiguous run of crop*C values. An overlapping
-    strided view of the flat storage has every possible run as a row, so one index_select copies
+    """Crop image which[i] of `images` (N, H, W, C) at (oy[i], ox[i]) -> (B, crop, crop, C). Each row of a crop is
+    one run of crop*C values; an overlapping strided view has every run as a row, so one index_select copies
     whole rows: several times faster than gathering element by element."""
     n, h, w, ch = images.shape
     flat = images.contiguous().view(-1)
@@ -64,24 +52,14 @@ def _crop_rows(images, which, oy, ox, crop):
     return runs.index_select(0, starts.view(-1)).view(len(which), crop, crop, ch)
 
 
-def _mean_crops(mean_image, crop, oy, ox, flip):
-    """The mean image's patch matching each image patch: same offset, mirrored when it is."""
-    if mean_image.dim() == 1:  # a per-channel mean
-        return mean_image
-    size = mean_image.shape[1]
-    return _crop_rows(_with_mirror(mean_image), flip.long(), oy, torch.where(flip, size - crop - ox, ox), crop)
-
-
 @functools.lru_cache(maxsize=4)  # keyed by the tensor object: pass the same device tensor each call
 def _with_mirror(mean_image):
-    """[mean, mirrored mean]: a mirrored crop of the mean is the plain crop of the mirrored mean at
-    the mirrored offset, so one gather serves flipped and unflipped patches."""
+    """[mean, mirrored mean]: one gather then serves flipped and unflipped patches."""
     return torch.stack([mean_image, mean_image.flip(1)])
 
 
 def crop_at(batch_u8, crop, oy, ox, flip, mean_image=None):
-    """Crop image i of the batch at (oy[i], ox[i]), mirror it left-right if flip[i], subtract the
-    mean image's matching crop. -> float32 (B, 3, crop, crop), channels_last."""
+    """Crop image i at (oy[i], ox[i]), mirror it if flip[i], subtract the mean image's matching crop."""
     n = len(batch_u8)
     b = torch.arange(n, device=batch_u8.device)
     x = _crop_rows(batch_u8, b, oy, ox, crop)
@@ -90,15 +68,17 @@ def crop_at(batch_u8, crop, oy, ox, flip, mean_image=None):
     x = torch.cat([x, x.flip(2)]).index_select(0, b + n * flip.long())
     x = x.to(FLOAT)
     if mean_image is not None:
-        mean_image = torch.as_tensor(mean_image, dtype=FLOAT, device=x.device)
-        x.sub_(_mean_crops(mean_image, crop, oy, ox, flip))
+        mean = torch.as_tensor(mean_image, dtype=FLOAT, device=x.device)
+        if mean.dim() == 3:  # a mean image (else a per-channel mean): its patch at the same offset, mirrored alike
+            mirrored_ox = torch.where(flip, mean.shape[1] - crop - ox, ox)
+            mean = _crop_rows(_with_mirror(mean), flip.long(), oy, mirrored_ox, crop)
+        x.sub_(mean)
     return x.permute(0, 3, 1, 2)  # NCHW view of NHWC storage: channels_last
 
 
 def random_crop_flip(batch_u8, crop, generator=None, mean_image=None, flip=True):
-    """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image.
-    `generator` must live on the batch's device. flip=False mirrors none, yet draws the same coins: the
-    generator ends where a flipping caller's does, so its later batches get that caller's crops too."""
+    """D2: a crop x crop patch at a random offset, mirrored with probability 1/2, per image. flip=False mirrors
+    none yet draws the same coins, so later batches get a flipping caller's crops too."""
     n, size, dev = len(batch_u8), batch_u8.shape[1], batch_u8.device
 
     def offset(k, g):
@@ -119,9 +99,8 @@ def pixel_pca(pixel_sum, moments, count):
 
 
 def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None):
-    """D3: add sum_i alpha_i * lambda_i * p_i to every pixel, alpha_i ~ N(0, std) drawn per image per call, in place.
-    eigvals/eigvecs are those of the covariance of pixels in [0, 1] (column i = p_i): the shift is scaled by 255 to
-    x's 0-255 units. Additive, so it commutes with mean subtraction and cropping."""
+    """D3: add sum_i alpha_i * lambda_i * p_i to every pixel in place, alpha_i ~ N(0, std) per image. The PCA is
+    of pixels in [0, 1] (column i = p_i): the shift is scaled by 255 to x's units."""
     eigvals = torch.as_tensor(eigvals, dtype=FLOAT, device=x.device)
     eigvecs = torch.as_tensor(eigvecs, dtype=FLOAT, device=x.device)
     alpha = _draw(lambda k, g: torch.randn(k, 3, generator=g, device=x.device, dtype=FLOAT), len(x), generator) * std
@@ -136,12 +115,8 @@ def pca_lighting(x, eigvals, eigvecs, std=0.1, generator=None):
 
 
 def _fixed(batch_u8, crop, oy, ox, flip, mean_image):
-    n, dev = len(batch_u8), batch_u8.device
-
-    def full(v):
-        return torch.full((n,), v, device=dev, dtype=torch.long)
-
-    return crop_at(batch_u8, crop, full(oy), full(ox), torch.full((n,), flip, device=dev), mean_image)
+    full = functools.partial(torch.full, (len(batch_u8),), device=batch_u8.device)  # int64 offsets, bool flips
+    return crop_at(batch_u8, crop, full(oy), full(ox), full(flip), mean_image)
 
 
 def center_crop(batch_u8, crop, mean_image=None):
@@ -154,8 +129,7 @@ TEN_CROP_NAMES = ("top-left", "top-right", "bottom-left", "bottom-right", "centr
 
 
 def ten_crops(batch_u8, crop, mean_image=None):
-    """D2's test-time patches: the four corners and the centre (TEN_CROP_NAMES order), then the
-    same five mirrored. -> list of 10 float tensors (B, 3, crop, crop)."""
+    """D2's test-time patches: the four corners and the centre (TEN_CROP_NAMES), then the same five mirrored."""
     size = batch_u8.shape[1]
     far, mid = size - crop, (size - crop) // 2
     offsets = [(0, 0), (0, far), (far, 0), (far, far), (mid, mid)]
@@ -164,8 +138,8 @@ def ten_crops(batch_u8, crop, mean_image=None):
 
 @torch.no_grad()
 def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128):
-    """Softmax probabilities (N, classes) on the CPU for uint8 NHWC `images` (a memmap, array or
-    tensor, read in order in batches). ten_crop averages the softmax over the 10 patches."""
+    """Softmax probabilities (N, classes) on the CPU for uint8 NHWC `images` (a memmap, array or tensor);
+    ten_crop averages them over the 10 patches."""
     device = next(model.parameters()).device
     mean_image = None if mean_image is None else torch.as_tensor(mean_image, dtype=FLOAT, device=device)
     was_training = model.training
@@ -185,8 +159,7 @@ def predict(model, images, crop, mean_image=None, ten_crop=False, batch_size=128
 
 
 def topk_errors(scores, labels, ks=(1, 5)):
-    """Fraction of images whose label is not among the k highest scores, for each k (k is capped
-    at the number of classes)."""
+    """Fraction of images whose label is not among the k highest scores, for each k (capped at the classes)."""
     scores = torch.as_tensor(scores)
     labels = torch.as_tensor(labels, device=scores.device)
     top = scores.topk(min(max(ks), scores.shape[1]), dim=1).indices

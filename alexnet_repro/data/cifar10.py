@@ -1,10 +1,6 @@
-"""CIFAR-10, decoded once into a cached uint8 array, then served as one tensor on the run's device.
-
-Accepted sources under the data root (a folder, or the path of an archive): the official python batches
-(`cifar-10-batches-py/`, or `cifar-10-python.tar.gz`; `download=True` has torchvision fetch them), an image-folder
-tree `train/<class>/*` and `test/<class>/*`, or a .tar.gz of one (e.g. `cifar10-jpg.tar.gz`). The decoded arrays are
-cached under `cache_dir()/cifar10/`, keyed by the source's fingerprint, with the sha256 of their content, which
-every load checks: a cache that fails is reported and rebuilt.
+"""CIFAR-10 from the python batches (or torchvision's download), an image-folder tree `train/<class>/*` and
+`test/<class>/*`, or a .tar.gz of either, decoded once into `cache_dir()/cifar10/`, keyed by the source's
+fingerprint, with the sha256 of its content, which every load checks: a cache that fails is reported and rebuilt.
 """
 
 import hashlib
@@ -52,11 +48,8 @@ class Cifar10(Splits):
         }
 
 
-# ---------------------------------------------------------------------------------------- finding
-
-
 def _find_source(root: Path):
-    """Return (kind, path) for the first usable source under root, or None."""
+    """(kind, path) of the first usable source under root, or None."""
     if root.is_file() and root.name.endswith((".tar.gz", ".tgz")):
         return ("python-tar" if "python" in root.name else "folder-tar"), root
     if not root.is_dir():
@@ -84,9 +77,6 @@ def _fingerprint(kind, path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-# --------------------------------------------------------------------------------------- decoding
-
-
 def _decode_image(raw: bytes, name: str) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(raw)) as im:
@@ -98,10 +88,10 @@ def _decode_image(raw: bytes, name: str) -> np.ndarray:
     return arr
 
 
-def _collect(items):
-    """items: iterable of (relpath, read_bytes_fn) -> {split: (x, y)} of the images at <split>/<class>/<name>."""
+def _collect(files: dict):
+    """{split: (x, y)} of the images at <split>/<class>/<name> among `files`."""
     found = {s: {} for s in SPLITS}
-    for relpath, read in items:
+    for relpath, read in files.items():
         parts = Path(relpath).parts
         if len(parts) >= 3 and parts[-3] in SPLITS and parts[-1].lower().endswith(IMAGE_EXTS):
             found[parts[-3]].setdefault(parts[-2], []).append((relpath, read))
@@ -124,31 +114,29 @@ def _collect(items):
     return out
 
 
-def _from_folder(root: Path):
-    files = (p for p in root.rglob("*") if p.is_file())
-    return _collect((str(p.relative_to(root)), p.read_bytes) for p in files)
-
-
-def _tar_files(path: Path) -> dict:
-    """{member name: bytes} of every file in the .tar.gz at `path`."""
+def _files(path: Path, pattern="**/*") -> dict:
+    """{relative name: a function returning its bytes} of every file in the .tar.gz, or the folder (those matching
+    `pattern`), at `path`."""
+    if path.is_dir():
+        return {str(p.relative_to(path)): p.read_bytes for p in path.glob(pattern) if p.is_file()}
     try:
         with tarfile.open(path, "r:gz") as tar:
-            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+            blobs = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     except ARCHIVE_ERRORS as e:
         raise unreadable_archive(path, e) from None
+    return {name: (lambda b=b: b) for name, b in blobs.items()}
 
 
-def _from_folder_tar(path: Path):
-    return _collect((name, (lambda b=b: b)) for name, b in _tar_files(path).items())
-
-
-def _unpickle_batches(read_batch, broken: str):
-    """{split: (x, y)} of the python batches read_batch(name) returns; DataError `broken` where they do not unpickle."""
+def _unpickle_batches(files: dict, path: Path):
+    """{split: (x, y)} of the python batches among `files`."""
+    batches = {Path(name).name: read for name, read in files.items()}
 
     def split(names):
         xs, ys = [], []
         for name in names:
-            d = pickle.loads(read_batch(name), encoding="latin1")
+            if name not in batches:
+                raise DataError(f"{path} lacks {name}: the python batches are data_batch_1..5 and test_batch")
+            d = pickle.loads(batches[name](), encoding="latin1")
             xs.append(np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
             ys.append(np.asarray(d["labels"], dtype=np.int64))
         return np.concatenate(xs), np.concatenate(ys)
@@ -156,30 +144,7 @@ def _unpickle_batches(read_batch, broken: str):
     try:
         return {"train": split([f"data_batch_{i}" for i in range(1, 6)]), "test": split(["test_batch"])}
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError) as e:
-        raise DataError(f"{broken} ({type(e).__name__}: {e})") from None
-
-
-def _from_python(path: Path):
-    def read(name):
-        f = path / name
-        if not f.exists():
-            raise DataError(f"{f} is missing: the python batches need data_batch_1..5 and test_batch")
-        return f.read_bytes()
-
-    return _unpickle_batches(read, f"the python batches in {path} are corrupt")
-
-
-def _from_python_tar(path: Path):
-    blobs = {Path(name).name: b for name, b in _tar_files(path).items()}
-    return _unpickle_batches(lambda name: blobs[name], f"{path} does not hold the CIFAR-10 python batches")
-
-
-DECODERS = {
-    "folder": _from_folder,
-    "folder-tar": _from_folder_tar,
-    "python": _from_python,
-    "python-tar": _from_python_tar,
-}
+        raise DataError(f"the python batches in {path} are corrupt ({type(e).__name__}: {e})") from None
 
 
 def _finish(splits):
@@ -197,13 +162,9 @@ def _finish(splits):
 def _content_sha256(splits) -> str:
     h = hashlib.sha256()
     for split in SPLITS:
-        x, y = splits[split]
-        h.update(x.tobytes())
-        h.update(y.tobytes())
+        for a in splits[split]:  # x, then y
+            h.update(a.tobytes())
     return h.hexdigest()
-
-
-# ---------------------------------------------------------------------------------------- loading
 
 
 def _locate(root: Path, download):
@@ -233,7 +194,6 @@ def check_source(root=None, download=False):
 
 
 def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
-    """Load CIFAR-10 from `root` (see module doc), decoding once into the cache."""
     root = data_root(root)
     found = _locate(root, download)
     if found is None:
@@ -249,32 +209,27 @@ def load_cifar10(root=None, download=False, cache=None) -> Cifar10:
     check_folder(cache.parent, "the cache folder ($ALEXNET_REPRO_CACHE)")
     cached = cache / f"{kind}-{_fingerprint(kind, path)}.npz"
     if cached.exists():
-        splits, checksum, problem = _read_cache(cached)
+        try:
+            with np.load(cached) as z:
+                splits = {split: (z[f"{split}_x"], z[f"{split}_y"]) for split in SPLITS}
+                checksum = str(z["checksum"])
+            problem = None if _content_sha256(splits) == checksum else "does not match its recorded sha256"
+        except Exception as e:  # a cut or damaged zip raises BadZipFile, EOFError, ValueError, KeyError, ...
+            problem = f"is unreadable ({type(e).__name__}: {e})"
         if not problem:
             return _as_tensors(splits, checksum, f"{kind}:{path}")
         LOG.warning(f"cache {cached} {problem}; rebuilding it from {path}")
         cached.unlink()
-    splits = _finish(DECODERS[kind](path))
+    python = kind.startswith("python")
+    files = _files(path, "*" if python else "**/*")  # a folder of python batches may be the whole data root
+    splits = _finish(_unpickle_batches(files, path) if python else _collect(files))
     checksum = _content_sha256(splits)
     buf = io.BytesIO()
-    arrays = {f"{split}_{xy}": a for split in SPLITS for xy, a in zip("xy", splits[split])}  # as _read_cache reads
+    arrays = {f"{split}_{xy}": a for split in SPLITS for xy, a in zip("xy", splits[split])}  # as read above
     np.savez(buf, **arrays, checksum=np.array(checksum))
     remove_stale_temps(cached)  # a decode killed mid-write left a 185 MB temp file
     atomic_write_bytes(cached, buf.getbuffer())  # a reader sees the whole file or none
     return _as_tensors(splits, checksum, f"{kind}:{path}")
-
-
-def _read_cache(cached: Path):
-    """-> (splits, checksum, None), or (None, None, what is wrong with the file)."""
-    try:
-        with np.load(cached) as z:
-            splits = {split: (z[f"{split}_x"], z[f"{split}_y"]) for split in SPLITS}
-            checksum = str(z["checksum"])
-    except Exception as e:  # a cut or damaged zip raises BadZipFile, EOFError, ValueError, KeyError, ...
-        return None, None, f"is unreadable ({type(e).__name__}: {e})"
-    if _content_sha256(splits) != checksum:
-        return None, None, "does not match its recorded sha256"
-    return splits, checksum, None
 
 
 def _as_tensors(splits, checksum, source):

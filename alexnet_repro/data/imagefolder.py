@@ -1,30 +1,17 @@
 """Any ImageFolder tree (ImageNet, Imagenette, ...), decoded once into a memory-mapped uint8 cache.
 
-Accepted sources: a folder holding `train/<class>/*` and `val/<class>/*` (directly or one level
-down), or a .tar.gz/.tgz/.tar of one, first extracted (atomically) under `cache_dir()/extracted/`.
+A source is a folder holding `train/<class>/*` and `val/<class>/*` (directly or one level down), or a
+.tar.gz/.tgz/.tar of one, extracted once under `cache_dir()/extracted/`. D1: each image becomes 8-bit RGB, its
+shorter side rescaled to `size` (a smaller one is upsampled, and counted), its central square kept, in
+`cache_dir()/<the source's name>-<size>/`:
 
-D1, done once: every image becomes 8-bit RGB, its shorter side is rescaled to `size` (256 in the
-paper; a smaller image is upsampled, counted in meta.json "upsampled" and every result's dataset
-description), and the central square is kept, in `cache_dir()/<the source's name>-<size>/`:
-
-    train.u8, val.u8          raw uint8, N x size x size x 3 (NHWC, row-major): np.memmap
-    train_labels.npy, ...     int64 class indices
-    mean_image.npy            float32 size x size x 3, per-pixel mean over the training set, 0-255
-    pca_eigvals.npy           float32 (3,), eigenvalues of the 3x3 covariance of training RGB
-    pca_eigvecs.npy           float32 (3, 3), column i is the eigenvector p_i (see below)
-    meta.json                 classes, counts, skipped files, source checksum, file hashes
+    train.u8, val.u8          uint8 N x size x size x 3 (NHWC), class-interleaved: any prefix is class-balanced
+    *_labels.npy, mean_image.npy, pca_eigvals.npy, pca_eigvecs.npy (column i = p_i)
+    meta.json                 classes, counts, skipped files, source checksum, sha256 of every 64 MiB chunk
     COMPLETE                  written last, holding meta.json's sha256; a cache without it is never used
 
-Each load checks the sha256 of every 64 MiB chunk of every file (a flipped bit would otherwise train
-silently under the clean data's checksum); a cache that fails is reported and rebuilt.
-
-PCA scale: D3's shift sum_i alpha_i*lambda_i*p_i scales with the variance lambda_i, so the pixel scale
-is part of the definition: [0, 1], the common re-implementations' convention (`augment.pca_lighting`
-multiplies the shift by 255 for 0-255 pixels).
-
-Unreadable images are skipped and listed in meta.json; more than `max_skipped_fraction` of a split
-fails the build: a broken copy, not a few bad files. Images are stored class-interleaved (rank within
-class, then class), so any prefix of a split is class-balanced (`subset()`).
+The PCA is of pixels in [0, 1]: D3's shift scales with the variance, so the pixel scale is part of its definition.
+Each load checks every chunk's sha256 (a flipped bit would otherwise train under the clean data's checksum).
 """
 
 import collections
@@ -63,8 +50,7 @@ CHUNK = 64 << 20
 
 @dataclass
 class ImageFolderData(Splits):
-    """As loaded, images are read-only uint8 memmaps, N x size x size x 3 (index them with sorted indices),
-    labels int64 arrays; test_* is the val/ split. `to` puts them on a run's device."""
+    """As loaded, images are read-only uint8 memmaps and labels int64 arrays; test_* is the val/ split."""
 
     classes: list
     mean_image: np.ndarray  # float32, size x size x 3, 0-255
@@ -72,10 +58,6 @@ class ImageFolderData(Splits):
     pca_eigvecs: np.ndarray  # float32 (3, 3), column i = p_i
     checksum: str
     meta: dict = field(repr=False)
-
-    @property
-    def size(self):
-        return self.train_x.shape[1]
 
     def to(self, device):
         """The labels on `device`, and each split's images where they fit (feed.resident_fits); a split that does not
@@ -102,7 +84,7 @@ class ImageFolderData(Splits):
         return {
             "name": self.meta["name"],
             "source": scrub_paths(self.meta["source"]),
-            "size": self.size,
+            "size": self.train_x.shape[1],
             "sha256": self.checksum,
             "n_train": len(self.train_y),
             "n_val": len(self.test_y),
@@ -110,9 +92,6 @@ class ImageFolderData(Splits):
             "skipped": len(self.meta["skipped"]),
             **({"upsampled": upsampled} if upsampled else {}),
         }
-
-
-# ------------------------------------------------------------------------------------------ source
 
 
 def _is_archive(path: Path):
@@ -125,9 +104,8 @@ def _stem(path: Path):
 
 
 def _fingerprint(path: Path) -> str:
-    """Cheap identity of the source (names, sizes, mtimes), checked on every load to spot a changed
-    source; the content hash of an archive is computed only when building. Folders count too, so a
-    class folder added empty changes it. Names as bytes (os.fsencode): any file name is fine."""
+    """Cheap identity of the source (names, sizes, mtimes, folders too: a class folder added empty changes it),
+    checked on every load; names as bytes (os.fsencode), so any file name is fine."""
     h = hashlib.sha256()
     if path.is_file():
         st = path.stat()
@@ -144,27 +122,23 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sha256_file(path: Path, chunk=1 << 22) -> str:
-    h = hashlib.sha256()
+def _sha256_file(path: Path) -> str:
     with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def find_root(path: Path) -> Path:
-    """The folder holding train/ and val/: `path` itself or its only subfolder."""
-    if all((path / s).is_dir() for s in SPLITS):
-        return path
-    if sub := _only_subtree(path):
-        return sub
+    if root := _tree_at(path):
+        return root
     raise DataError(
         f"{path} is not an ImageFolder tree: expected train/<class>/* and val/<class>/* in it or in its only subfolder"
     )
 
 
-def _only_subtree(path: Path):
-    """`path`'s only subfolder (hidden ones aside) if it holds train/ and val/, else None."""
+def _tree_at(path: Path):
+    """`path` or its only subfolder (hidden ones aside), whichever holds train/ and val/; else None."""
+    if all((path / s).is_dir() for s in SPLITS):
+        return path
     subdirs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return subdirs[0] if len(subdirs) == 1 and all((subdirs[0] / s).is_dir() for s in SPLITS) else None
 
@@ -174,10 +148,8 @@ def _extracted(archive: Path, cache: Path) -> Path:
 
 
 def extract_archive(archive: Path, cache: Path) -> Path:
-    """Extract once to cache/extracted/<stem>-<fingerprint>/, via a temporary folder and a rename,
-    so a half-extracted tree is never mistaken for a whole one. Its marker lists every file's size and
-    sha256: a copy reused for a rebuild is checked against it first (a damaged copy is named and extracted
-    again). One process at a time extracts an archive (the lock): a second waits, then reuses the copy."""
+    """Extract once (under a lock) to cache/extracted/<stem>-<fingerprint>/, via a temp folder and a rename.
+    Its marker lists every file's size and sha256: a damaged copy is named and extracted again."""
     final = _extracted(archive, cache)
     with locked(final.parent / f".{final.name}.lock"):
         if (final / MARKER).exists():
@@ -195,7 +167,6 @@ def extract_archive(archive: Path, cache: Path) -> Path:
 
 
 def _manifest(root: Path) -> dict:
-    """relative path -> [size, sha256] of every file under root (but the marker)."""
     return {
         p.relative_to(root).as_posix(): [p.stat().st_size, _sha256_file(p)]
         for p in sorted(root.rglob("*"))
@@ -228,8 +199,7 @@ def check_archive(path: Path):
 @contextlib.contextmanager
 def _building(final: Path):
     """A temp folder beside `final` to build it in, put at `final` when the block ends, deleted if it raises.
-    An old tree there (stale or damaged; the caller holds the lock, so no one builds it now) is renamed away
-    first, then deleted: a process still reading its files keeps them open, and `final` is never missing."""
+    An old tree there is renamed away, then deleted: a process still reading it keeps its files open."""
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(final)
     tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(final), dir=final.parent))
@@ -251,7 +221,7 @@ def _few(names, n=5):
 
 
 def scan(root: Path):
-    """-> classes, {split: [(relative path, label), ...]} in class-interleaved order."""
+    """-> classes, {split: [(relative path, label), ...]}."""
     train, val = ({p.name for p in (root / s).iterdir() if p.is_dir() and not p.name.startswith(".")} for s in SPLITS)
     if train != val:
         raise DataError(
@@ -285,11 +255,7 @@ def scan(root: Path):
     return classes, items
 
 
-# ---------------------------------------------------------------------------------------- decoding
-
-
 def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
-    """D1: shorter side to `size`, then the central size x size square."""
     w, h = im.size
     if min(w, h) != size:
         scale = size / min(w, h)
@@ -300,8 +266,7 @@ def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
 
 
 def decode(path, size: int):
-    """One file -> (uint8 size x size x 3, whether the image was smaller than `size`, i.e. upsampled).
-    Raises whatever PIL raises on a bad file."""
+    """One file -> (uint8 size x size x 3, whether it was upsampled); raises whatever PIL raises on a bad file."""
     with Image.open(path) as im:
         if im.format == "JPEG":
             # Decode at 1/2, 1/4 or 1/8 scale in the DCT domain when the shorter side stays >= size:
@@ -313,30 +278,25 @@ def decode(path, size: int):
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
-    """Any image PIL opens as 8-bit RGB: greyscale, palette, CMYK and RGBA converted, alpha dropped, and 16-bit
-    greyscale (PNG opens as I;16, or I) scaled to 8 bits, where convert("RGB") would clip it at 255: all white.
-    CIFAR-10's folder trees are read through it too (cifar10._decode_image)."""
+    """Any image PIL opens as 8-bit RGB; 16-bit greyscale (I;16, I) is scaled to 8 bits, where convert("RGB")
+    would clip it at 255: all white."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         im = Image.fromarray((np.asarray(im, np.float64) / 257).round().clip(0, 255).astype(np.uint8))
     return im.convert("RGB")
 
 
-def _decode_job(job):
-    """Pool worker: (path, size, want_moments) -> (image or None, X^T X or None, error, small)."""
-    path, size, want_moments = job
+def _decode_job(path, size):
+    """-> (image or None, its X^T X, error, whether upsampled)."""
     try:
         img, small = decode(path, size)
     except Exception as e:  # PIL raises many types (OSError, SyntaxError, ValueError, ...) on bad files
         return None, None, f"{type(e).__name__}: {e}", False
-    moments = None
-    if want_moments:
-        # Exact: integers below 2^53 in float64; summed as int64 across images.
-        x = img.reshape(-1, 3).astype(np.float64)
-        moments = (x.T @ x).astype(np.int64)
-    return img, moments, None, small
+    # Exact: integers below 2^53 in float64; summed as int64 across images.
+    x = img.reshape(-1, 3).astype(np.float64)
+    return img, (x.T @ x).astype(np.int64), None, small
 
 
-def _decode_split(root, items, size, out_path, pool, ahead, want_stats):
+def _decode_split(root, items, size, out_path, pool, ahead):
     n = len(items)
     with open(out_path, "wb") as f:
         # Claim the disk space now: a full disk then fails here, naming the file, instead of killing
@@ -352,8 +312,8 @@ def _decode_split(root, items, size, out_path, pool, ahead, want_stats):
     labels, skipped, upsampled = [], [], []
     pixel_sum = np.zeros((size, size, 3), np.int64)
     moments = np.zeros((3, 3), np.int64)
-    jobs = ((str(root / rel), size, want_stats) for rel, _ in items)
-    for (rel, label), (img, m, err, small) in zip(items, _imap(pool, ahead, _decode_job, jobs)):
+    jobs = (str(root / rel) for rel, _ in items)
+    for (rel, label), (img, m, err, small) in zip(items, _imap(pool, ahead, _decode_job, jobs, size)):
         if img is None:
             skipped.append({"file": rel, "error": err})
             continue
@@ -362,9 +322,8 @@ def _decode_split(root, items, size, out_path, pool, ahead, want_stats):
         images[len(labels)] = img
         sha.update(img.tobytes())  # rows are written in file order: this is the file's sha256
         labels.append(label)
-        if want_stats:
-            pixel_sum += img
-            moments += m
+        pixel_sum += img
+        moments += m
     images.flush()
     del images
     # Skipped images leave the tail unused; NHWC rows are contiguous, so truncating compacts the file.
@@ -382,12 +341,12 @@ def pca_from_moments(pixel_sum_rgb, moments, count):
     return eigvals, eigvecs
 
 
-def _imap(pool, ahead, f, jobs):
-    """map(f, jobs) in order over a thread pool, at most `ahead` jobs ahead of the consumer. Threads, not
-    processes: Pillow and numpy release the GIL while decoding, and threads need no pickling (and were faster)."""
+def _imap(pool, ahead, f, jobs, *args):
+    """f(job, *args) for each job, in order, over a thread pool, at most `ahead` jobs ahead of the consumer.
+    Threads, not processes: Pillow and numpy release the GIL while decoding, and threads need no pickling."""
     pending = collections.deque()
     for job in jobs:
-        pending.append(pool.submit(f, job))
+        pending.append(pool.submit(f, job, *args))
         if len(pending) >= ahead:
             yield pending.popleft().result()
     while pending:
@@ -395,7 +354,6 @@ def _imap(pool, ahead, f, jobs):
 
 
 def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction, source_info):
-    """Decode the tree at `root` into `out` (see module doc). Built in a temp folder, renamed at the end."""
     t0 = time.time()
     classes, items = scan(root)
     meta = {
@@ -414,7 +372,7 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
     with ThreadPoolExecutor(max(1, workers)) as pool, _building(out) as tmp:
         for split in SPLITS:
             labels, skipped, upsampled, sha, pixel_sum, moments = _decode_split(
-                root, items[split], size, tmp / f"{split}.u8", pool, 4 * max(1, workers), split == "train"
+                root, items[split], size, tmp / f"{split}.u8", pool, 4 * max(1, workers)
             )
             if len(skipped) > max_skipped_fraction * len(items[split]):
                 shown = "; ".join(f"{s['file']} ({s['error']})" for s in skipped[:3])
@@ -434,17 +392,10 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
             meta["files_sha256"][f"{split}.u8"] = sha
             meta["files_sha256"][f"{split}_labels.npy"] = _sha256_file(tmp / f"{split}_labels.npy")
             if split == "train":
-                n_pixels = len(labels) * size * size
-                eigvals, eigvecs = pca_from_moments(pixel_sum.sum((0, 1)), moments, n_pixels)
+                eigvals, eigvecs = pca_from_moments(pixel_sum.sum((0, 1)), moments, len(labels) * size * size)
                 np.save(tmp / "mean_image.npy", (pixel_sum / len(labels)).astype(np.float32))
                 np.save(tmp / "pca_eigvals.npy", eigvals.astype(np.float32))
                 np.save(tmp / "pca_eigvecs.npy", eigvecs.astype(np.float32))
-                meta["mean_rgb"] = (pixel_sum.sum((0, 1)) / n_pixels).tolist()
-                meta["pca"] = {
-                    "pixel_scale": "[0, 1]",
-                    "eigvals": eigvals.tolist(),
-                    "eigvecs_columns": eigvecs.tolist(),
-                }
         files = meta["files_sha256"]
         meta["checksum"] = hashlib.sha256("".join(f"{k}:{files[k]}\n" for k in sorted(files)).encode()).hexdigest()
         meta["chunks_sha256"] = {f.name: _chunk_hashes(f) for f in sorted(tmp.iterdir())}
@@ -462,7 +413,7 @@ def build_cache(root: Path, out: Path, size: int, workers, max_skipped_fraction,
 
 
 def _chunk_hashes(path: Path, threads=2) -> list:
-    """sha256 of each CHUNK bytes of the file, in order (hashlib releases the GIL: threads hash in parallel)."""
+    """sha256 of each CHUNK bytes of the file (hashlib releases the GIL: threads hash in parallel)."""
 
     def one(i):
         with open(path, "rb") as f:
@@ -489,12 +440,8 @@ def _corruption(out: Path, meta: dict):
     return None
 
 
-# ----------------------------------------------------------------------------------------- loading
-
-
 def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fraction=0.01) -> ImageFolderData:
-    """Load the cached `<source's name>-<size>` decode of `source` (folder or archive), building it if absent,
-    incomplete, made from a different source, or failing its chunk hashes."""
+    """The cache of `source` (folder or archive), (re)built if absent, incomplete, stale or failing its hashes."""
     source = Path(source).expanduser()
     if not source.exists():
         raise DataError(
@@ -521,7 +468,22 @@ def load_imagefolder(source, size=256, cache=None, workers=2, max_skipped_fracti
             info = {"source": str(source), "source_sha256": sha, "source_fingerprint": fingerprint}
             build_cache(root, out, size, workers, max_skipped_fraction, info)
             meta = _read_meta(out)
-    return open_cache(out, meta)
+    s = meta["size"]
+    images = {
+        split: np.memmap(out / f"{split}.u8", dtype=np.uint8, mode="r", shape=(meta["counts"][split], s, s, 3))
+        for split in SPLITS
+    }
+    arrays = {name: np.load(out / f"{name}.npy") for name in ("mean_image", "pca_eigvals", "pca_eigvecs")}
+    return ImageFolderData(
+        train_x=images["train"],
+        train_y=np.load(out / "train_labels.npy"),
+        test_x=images["val"],
+        test_y=np.load(out / "val_labels.npy"),
+        classes=meta["classes"],
+        **arrays,
+        checksum=meta["checksum"],
+        meta=meta,
+    )
 
 
 def _read_meta(out: Path):
@@ -540,36 +502,14 @@ def _read_meta(out: Path):
     return meta
 
 
-def open_cache(out: Path, meta) -> ImageFolderData:
-    if meta is None or "corrupt" in meta:
-        raise DataError(f"{out} is not a complete cache; delete it and rebuild")
-    s = meta["size"]
-    images = {
-        split: np.memmap(out / f"{split}.u8", dtype=np.uint8, mode="r", shape=(meta["counts"][split], s, s, 3))
-        for split in SPLITS
-    }
-    return ImageFolderData(
-        images["train"],
-        np.load(out / "train_labels.npy"),
-        images["val"],
-        np.load(out / "val_labels.npy"),
-        meta["classes"],
-        np.load(out / "mean_image.npy"),
-        np.load(out / "pca_eigvals.npy"),
-        np.load(out / "pca_eigvecs.npy"),
-        meta["checksum"],
-        meta,
-    )
-
-
 def find_dataset(root=None) -> Path:
     """An ImageFolder tree or archive: `root` itself, its only subfolder holding train/ and val/, or the
     first imagenette*/ILSVRC* inside it (`root` defaults to $ALEXNET_REPRO_DATA, else ~/data)."""
     root = data_root(root)
     if root.is_file() or (root / "train").is_dir():
         return root
-    if root.is_dir() and (sub := _only_subtree(root)):
-        return sub  # the tree one folder down, as find_root accepts it
+    if root.is_dir() and (tree := _tree_at(root)):
+        return tree
     for pattern in ("imagenette*.tar.gz", "imagenette*", "ILSVRC*", "imagenet*"):
         found = sorted(root.glob(pattern))
         if found:
@@ -582,8 +522,8 @@ def find_dataset(root=None) -> Path:
 
 
 def check_source(root=None) -> str:
-    """find_dataset, then an archive that opens or a tree that scans (its classes and images), without
-    decoding: -> the source's fingerprint (what the cache is keyed on); DataError otherwise."""
+    """find_dataset, then an archive that opens or a tree that scans, without decoding: -> the source's
+    fingerprint (what the cache is keyed on); DataError otherwise."""
     source = find_dataset(root)
     if _is_archive(source):
         if not (_extracted(source, cache_dir()) / MARKER).exists():

@@ -1,14 +1,11 @@
-"""Splits: the one container of a dataset's images and labels, what engine.train() reads (Cifar10 and ImageFolderData
-add their fields). test_* is what the net is evaluated on, whatever the dataset calls it (ImageNet's validation set).
-"""
-
 from dataclasses import dataclass, replace
 
 
 @dataclass
 class Splits:
-    """uint8 NHWC images and int64 labels, on the run's device for train(); images too large for it
-    may stay a host array (the memory-mapped cache), streamed a batch at a time (feed.py)."""
+    """The one container of a dataset's uint8 NHWC images and int64 labels, what engine.train() reads, on the run's
+    device (images too large for it may stay a host array, streamed: feed.py). test_* is what the net is evaluated
+    on, whatever the dataset calls it (ImageNet's validation set)."""
 
     train_x: object  # torch.Tensor, or np.ndarray on the host
     train_y: object
