@@ -1,13 +1,13 @@
-"""The audit: for every result, when its rule was declared, when its runs were trained and when it was assembled,
-read from git and from the result's provenance; and the flags that say a result needs a second look:
+"""The audit (book/method.md, "Audit"): for every result, when its rule was declared, when its runs were trained
+and when it was assembled, read from git and from the result's provenance; and the flags that say a result needs a
+second look:
 
-  rule after runs   the claim's declarations (RULE, RULES, COMPARISONS, SCALES: its rule, margin, arms and seeds)
-                    last changed in a commit that came after the commit its runs were trained at
+  rule after runs   the claim's declarations (contract.DECLARED: its rule, margin, arms and seeds) last changed
+                    in a commit that came after the commit its runs were trained at
   dirty runs        its runs were trained from a tree with uncommitted changes (a commit ending "+dirty")
 
-A flag is never hidden: the book shows it on the claim's page and counts it on the landing page. A flag that has
-been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED (audit_acknowledged.json beside this file,
-committed); `audit` exits non-zero only for a flag nobody has acknowledged.
+A flag is never hidden; one that has been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED
+(committed), and `audit` exits non-zero only for a flag nobody has acknowledged.
 """
 
 import ast
@@ -43,7 +43,7 @@ class Timeline:
 
 
 def load_acknowledged() -> dict:
-    """{"<claim>/<scale>": {flag kind: reason}} from the committed list."""
+    """{"<claim>/<scale>": {flag kind: reason}}."""
     if not AUDIT_ACKNOWLEDGED.exists():
         return {}
     data = json.loads(AUDIT_ACKNOWLEDGED.read_text())
@@ -100,20 +100,18 @@ class _Inline(ast.NodeTransformer):
 
 def _claim_block(tree: ast.Module, slug: str):
     """The statements that declare `slug` in the family's file: the body of the class whose CLAIM names it."""
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and _names_slug(node.body, slug):
-            return node.body
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        claims = [
+            n.value
+            for n in cls.body
+            if isinstance(n, ast.Assign) and "CLAIM" in [getattr(t, "id", None) for t in n.targets]
+        ]
+        keywords = {k.arg: k.value for k in claims[0].keywords} if claims and isinstance(claims[0], ast.Call) else {}
+        if isinstance(keywords.get("slug"), ast.Constant) and keywords["slug"].value == slug:
+            return cls.body
     return None
-
-
-def _names_slug(body, slug) -> bool:
-    for node in body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CLAIM" for t in node.targets):
-            call = node.value
-            return isinstance(call, ast.Call) and any(
-                k.arg == "slug" and isinstance(k.value, ast.Constant) and k.value.value == slug for k in call.keywords
-            )
-    return False
 
 
 def _paths(slug: str) -> tuple:

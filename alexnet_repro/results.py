@@ -34,29 +34,20 @@ def atomic_write_text(path, text: str):
 def atomic_write_json(path, obj):
     """Strict JSON: NaN and infinities (a diverged run's loss, an error not measured at that epoch) are
     written as null, since bare NaN is not JSON; the record beside them (a run's status) says why."""
-    text = json.dumps(finite_or_null(obj), indent=2, sort_keys=False, default=_jsonable, allow_nan=False)
-    atomic_write_text(path, text + "\n")
+    atomic_write_text(path, json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n")
 
 
-def finite_or_null(obj):
-    """obj with every non-finite float (also numpy's and torch's scalars) replaced by None."""
+def _plain(obj):
+    """obj with numpy's and torch's scalars as Python's, paths as strings, every non-finite float as None."""
     if isinstance(obj, dict):
-        return {k: finite_or_null(v) for k, v in obj.items()}
+        return {k: _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [finite_or_null(v) for v in obj]
-    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0 and not isinstance(obj, (str, bytes)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):
         obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _jsonable(o):
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serializable: {type(o)}")
+    return None if isinstance(obj, float) and not math.isfinite(obj) else obj
 
 
 def git_commit() -> str:
@@ -86,13 +77,11 @@ def device_name(device) -> str:
 
 
 def package_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    def version(name):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(name)
+
+    return {"python": platform.python_version(), **{name: version(name) for name in PACKAGES}}
 
 
 def code_version() -> str:
@@ -130,42 +119,22 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
 # hand or damaged must be refused in one line naming its file, not fail later as a traceback. Every field is
 # required but the OPTIONAL ones.
 FIELD_TYPES = {
-    "claim": str,
-    "claim_id": str,
-    "scale": str,
+    **dict.fromkeys(("claim", "claim_id", "scale", "verdict", "verdict_rule", "headline", "title"), str),
+    **dict.fromkeys(("paper", "measured", "provenance"), dict),
+    **dict.fromkeys(("comparisons", "looks"), list),
     "proxy": bool,
-    "paper": dict,
-    "measured": dict,
-    "verdict": str,
-    "verdict_rule": str,
-    "provenance": dict,
-    "headline": str,
-    "title": str,
-    "comparisons": list,
-    "looks": list,
     "annotation": (str, dict),
 }
 PROVENANCE_TYPES = {
-    "git_commit": str,
-    "date": str,
-    "packages": dict,
-    "device": str,
-    "device_name": str,
-    "precision": str,
-    "dataset": dict,
+    **dict.fromkeys(("git_commit", "date", "device", "device_name", "precision", "scale", "code_version"), str),
+    **dict.fromkeys(("packages", "dataset", "config", "reread"), dict),
     "seeds": list,
-    "scale": str,
-    "config": dict,
     "wall_time_s": (int, float),
-    "reread": dict,
-    "code_version": str,
 }
 OPTIONAL = {"headline", "title", "comparisons", "looks", "annotation", "reread", "code_version"}
 
 
 def validate(result: dict):
-    """Raise ValueError if a result lacks a field the book and the scoreboard rely on, or holds one of the
-    wrong type."""
     if not isinstance(result, dict):
         raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
     prov = result.get("provenance", {})
@@ -183,7 +152,6 @@ def validate(result: dict):
 
 
 def write_result(result: dict, out_dir, tables=None):
-    """Validate, then write result.json and one CSV per table into out_dir."""
     validate(result)
     out_dir = Path(out_dir)
     for name, df in (tables or {}).items():
@@ -220,8 +188,7 @@ def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, 
 
 
 def load_result(claim: str, scale: str, root=None):
-    """The result at results/<claim>/<scale>/, None if there is none; a ValueError of one line naming
-    the file if it is not a valid result."""
+    """None if there is none."""
     path = results_dir(claim, scale, root) / "result.json"
     return read_result(path) if path.exists() else None
 
@@ -240,7 +207,6 @@ def read_result(path) -> dict:
 
 
 def read_notebook(path) -> dict:
-    """An executed notebook's JSON; a ValueError of one line naming the file if it is cut short or not a notebook."""
     try:
         nb = json.loads(Path(path).read_text())
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -306,7 +272,7 @@ def clean_result_file(path) -> bool:
 
 
 def clean_notebook_file(path) -> bool:
-    """Clean an executed notebook in place (atomically); True when anything changed."""
+    """True when anything changed."""
     import nbformat
 
     path = Path(path)
