@@ -93,10 +93,9 @@ def mean_ci_log(ratios) -> Interval:
 
 @dataclass
 class Rule:
-    """What the paper claims, fixed before the run. direction=+1: effect above null is the paper's side.
-    margin: the equivalence margin, in the effect's units (for a ratio rule, a factor m > 1: the
-    interval inside [1/m, m] is "no effect"); None: half the distance from null to the band's edge
-    nearest the paper's number when the band is finite, else no equivalence outcome."""
+    """What the paper claims, fixed before the run. direction=+1: an effect above null is the paper's side. margin:
+    the equivalence margin in the effect's units (for a ratio, a factor m > 1: inside [1/m, m] is "no effect");
+    None: half the distance from null to the middle of the band's finite edges (none: no equivalence outcome)."""
 
     null: float
     direction: int
@@ -139,9 +138,9 @@ class Rule:
 
 
 def decide(ci: Interval, rule: Rule, significant=None, direction_only=False) -> str:
-    """The verdict of one comparison. `significant` (Holm's correction across a claim's comparisons)
-    overrides the interval's own test of "excludes no effect" where given. direction_only (a proxy under
-    protocol v3): an effect on the paper's side is DIRECTION, whatever its size (size_text states it)."""
+    """The verdict of one comparison. `significant` (Holm's correction across a claim's comparisons) overrides the
+    interval's own test of "excludes no effect". direction_only (a proxy under protocol v3): an effect on the
+    paper's side is DIRECTION, whatever its size (size_text states it)."""
     if ci is None or ci.n < 2:
         return INCONCLUSIVE
     excludes = not (ci.lo <= rule.null <= ci.hi) if significant is None else significant
@@ -218,8 +217,8 @@ def as_finding(verdict: str) -> str:
 
 
 def does_not_overfit(gaps, threshold: float, arm: str):
-    """Why an overfitting claim is not testable: its control arm's mean train-test gap (points, finite values)
-    is under `threshold`; None where it overfits (or has no finite gap to judge)."""
+    """Why an overfitting claim is not testable (its control arm's mean train-test gap is under `threshold`
+    points); None where it overfits or has no finite gap to judge."""
     gaps = [g for g in gaps if math.isfinite(g)]
     mean = sum(gaps) / len(gaps) if gaps else math.nan
     if gaps and mean < threshold:
@@ -288,10 +287,9 @@ def sd_upper(sd: float, df: int, confidence=0.8) -> float:
 
 
 def seeds_for_power(sd: float, margin: float, limit=1000, alpha=0.05, target=0.8, sd_df=None, comparisons=1):
-    """The fewest seeds n at which a paired effect of size `margin` is found (two-sided, 95% interval excluding 0)
-    with power `target`, given the seed-to-seed SD of the paired differences. sd_df, where given, is the SD's
-    degrees of freedom: the SD is then taken at its upper 80% bound (sd_upper). comparisons > 1: Holm's first,
-    strictest step (alpha / comparisons). None past `limit` (or for a zero margin or a non-finite SD)."""
+    """The fewest seeds at which a paired effect of size `margin` is found with power `target`, given the SD of the
+    paired differences, taken at its upper 80% bound where its degrees of freedom `sd_df` are given; comparisons
+    > 1: at Holm's first, strictest step. None past `limit` (or for a zero margin or a non-finite SD)."""
     if not margin or not math.isfinite(sd) or sd <= 0:
         return None
     sd = sd_upper(sd, sd_df) if sd_df else sd
