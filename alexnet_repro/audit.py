@@ -14,6 +14,7 @@ import ast
 import copy
 import functools
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,9 +45,7 @@ class Timeline:
 
 def load_acknowledged() -> dict:
     """{"<claim>/<scale>": {flag kind: reason}}."""
-    if not AUDIT_ACKNOWLEDGED.exists():
-        return {}
-    data = json.loads(AUDIT_ACKNOWLEDGED.read_text())
+    data = json.loads(AUDIT_ACKNOWLEDGED.read_text()) if AUDIT_ACKNOWLEDGED.exists() else {}
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
@@ -133,18 +132,11 @@ def declarations(slug: str, commit: str):
         return None
     kept = []
     for node in body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, (ast.AnnAssign, ast.AugAssign))
-            else []
-        )
-        names = {
-            t.id if isinstance(t, ast.Name) else getattr(t.value, "id", None) if isinstance(t, ast.Subscript) else None
-            for t in targets
-        }
-        if names & set(DECLARED):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        # A declaration assigned whole (RULE = ...) or by item (RULES["label"] = ...).
+        if {getattr(t.value if isinstance(t, ast.Subscript) else t, "id", None) for t in targets} & set(DECLARED):
             inlined = _Inline(constants).visit(copy.deepcopy(node))
             kept.append(ast.dump(inlined, include_attributes=False))
     return "\n".join(kept)
@@ -249,8 +241,6 @@ def flags_line(t: Timeline, known=None) -> str:
 
 def main() -> int:
     """`python -m alexnet_repro audit`: one block per result, the flags last; exit 1 on an unacknowledged flag."""
-    import textwrap
-
     known = load_acknowledged()
     timelines = every_timeline()
     open_, acked = [], []
@@ -268,8 +258,7 @@ def main() -> int:
     ]
     for line in said:
         print(textwrap.fill(line, 100, subsequent_indent="  "))
-    stale_acks = [k for k in known if not any(f"{t.slug}/{t.scale}" == k for t in timelines)]
-    for k in stale_acks:
+    for k in sorted(known.keys() - {f"{t.slug}/{t.scale}" for t in timelines}):
         print(f"note: {AUDIT_ACKNOWLEDGED.name} acknowledges {k}, which has no result")
     print(
         f"\n{len(timelines)} results audited: {len(acked) + len(open_)} flags, {len(acked)} acknowledged, "

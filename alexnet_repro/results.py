@@ -162,9 +162,8 @@ def write_result(result: dict, out_dir, tables=None):
 
 def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, why, looks=None, **stamp) -> dict:
     """Write the committed result `old` as today's code re-read it from its own tables (nothing rerun): `fields`
-    (its verdict, effects, reasons) over it; a look of its own when the verdict changed (`why` says how it was
-    re-read); the runs' provenance kept, and the re-reading's commit, code and decision version beside it
-    (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them. -> the result."""
+    over it, a look of its own when the verdict changed, the runs' provenance kept and the re-reading's beside it
+    (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them."""
     looks = list(old.get("looks", []) if looks is None else looks)
     if fields["verdict"] != old["verdict"]:
         looks.append(
@@ -194,29 +193,29 @@ def load_result(claim: str, scale: str, root=None):
 
 
 def read_result(path) -> dict:
-    """A result.json, checked as on write (results are validated on read too: a file edited by hand, cut
-    short or flipped must not show as a row or a page). ValueError naming the file otherwise."""
-    try:
-        result = json.loads(Path(path).read_text())
-        validate(result)
-    except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
-        raise ValueError(
-            f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file from git"
-        ) from None
-    return result
+    """A result.json, checked as on write: one edited by hand or cut short must not show as a row or a page."""
+    return _read_json(path, validate, "a valid result")
 
 
 def read_notebook(path) -> dict:
-    try:
-        nb = json.loads(Path(path).read_text())
+    def check(nb):
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             raise ValueError("it holds no list of cells")
-    except (OSError, ValueError) as e:
+
+    return _read_json(path, check, "a readable notebook")
+
+
+def _read_json(path, check, what: str):
+    """The JSON at `path` if check() passes it; else a ValueError of one line naming the file."""
+    try:
+        obj = json.loads(Path(path).read_text())
+        check(obj)
+    except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
+        reason = " ".join(str(e).split())
         raise ValueError(
-            f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
-            f"or restore the file from git"
+            f"{path} is not {what} ({reason}); rerun the claim (--force) or restore the file from git"
         ) from None
-    return nb
+    return obj
 
 
 def headline_of(result: dict) -> str:

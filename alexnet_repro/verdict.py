@@ -1,10 +1,6 @@
-"""Verdicts from numbers, by one rule shared by every claim (book/method.md, "The verdict rule" and "Protocol v3",
-lists each verdict and when it is given).
-
-An effect is measured per seed (or per seed pair: the arms of a comparison share every random stream), summarized
-by its mean and 95% Student-t interval over seeds (for a ratio, on log(ratio)), and read against what the claim
-states before any run: the value of "no effect", the paper's direction, the band of the paper's sizes and an
-equivalence margin.
+"""Verdicts from numbers, by one rule shared by every claim: an effect's mean and 95% Student-t interval over seeds
+(for a ratio, on its log) read against what the claim stated before any run: the value of "no effect", the paper's
+direction, the band of the paper's sizes and an equivalence margin. Each verdict and when: book/method.md.
 """
 
 import math
