@@ -63,9 +63,8 @@ def _is_ancestor(a: str, b: str) -> bool:
     return _git("merge-base", "--is-ancestor", a, b) is not None
 
 
-# Where a claim's declarations are, in every layout the history has had: its own module claims/<slug>.py (every
-# claim until the ablation family became one package; the claims outside it still), or, for the family, its block
-# in the family's one file of declarations (a class whose CLAIM names the slug).
+# A claim's declarations are in its own module claims/<slug>.py (the family's too, in older commits) or in its class
+# of the family's one file of declarations.
 FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
 
 

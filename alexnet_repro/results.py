@@ -19,7 +19,6 @@ import torch
 from .atomic import atomic_write_bytes
 from .paths import REPO_ROOT, results_root, scrub_paths
 
-# Older results lack pillow (it decodes every image of the folder and archive datasets): read them as they are.
 PACKAGES = ("torch", "torchvision", "numpy", "pillow", "pandas", "seaborn", "papermill")
 
 
@@ -164,20 +163,15 @@ def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, 
     """Write the committed result `old` as today's code re-read it from its own tables (nothing rerun): `fields`
     over it, a look of its own when the verdict changed, the runs' provenance kept and the re-reading's beside it
     (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them."""
+    now = datetime.datetime.now()
     looks = list(old.get("looks", []) if looks is None else looks)
     if fields["verdict"] != old["verdict"]:
-        looks.append(
-            {
-                "n_seeds": n_seeds,
-                "verdict": fields["verdict"],
-                "date": datetime.datetime.now().strftime("%Y-%m-%d"),
-                "note": f"the same runs re-read by code {code_version()}{why}",
-            }
-        )
+        note = f"the same runs re-read by code {code_version()}{why}"
+        looks.append({"n_seeds": n_seeds, "verdict": fields["verdict"], "date": now.strftime("%Y-%m-%d"), "note": note})
     reread = {
         "git_commit": git_commit(),
         "code_version": code_version(),
-        "date": datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": now.strftime("%Y-%m-%dT%H:%M:%S"),
         "decision_version": decision_version,
         **stamp,
     }
@@ -258,8 +252,7 @@ def clean_notebook(nb: dict) -> dict:
 
 
 def clean_result_file(path) -> bool:
-    """Scrub machine paths from a result.json in place (results written before data sources were recorded by
-    name carry their dataset's path); only paths change, every number stays. True when anything changed."""
+    """Scrub machine paths from a result.json in place (only paths change); True when anything changed."""
     path = Path(path)
     before = path.read_text()
     after = scrub_paths(before)  # a path's replacement holds no quote or backslash: the JSON stays valid
