@@ -173,20 +173,17 @@ def smoke_headline(trained: Trained) -> str:
     """What a smoke run says instead of its effects: what ran, and that it ran. A few hundred images and a few
     epochs measure no effect; an interval printed from them would be read as one."""
     d = trained.dataset or {}
-    data = d.get("name", "no data") + (
-        f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else ""
-    )
+    images = f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else ""
     return (
-        f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
-        f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
-        f"a finding)"
+        f"plumbing check passed: {len(trained.rows)} runs on {d.get('name', 'no data')}{images}, seeds "
+        f"{list(trained.seeds)}, every step from the data to this result ran; a smoke run measures no effect (its "
+        "numbers are in result.json, not a finding)"
     )
 
 
 def look(seeds, verdict, note, date=None) -> dict:
     """One look at the data, as a result's `looks` lists it: on how many seeds, the verdict, when (default today)."""
-    date = time.strftime("%Y-%m-%d") if date is None else date
-    return {"n_seeds": len(seeds), "verdict": verdict, "date": date, "note": note}
+    return {"n_seeds": len(seeds), "verdict": verdict, "date": date or time.strftime("%Y-%m-%d"), "note": note}
 
 
 def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
