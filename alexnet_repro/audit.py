@@ -69,8 +69,7 @@ FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
 
 
 def _constants(body) -> dict:
-    """{name: its expression} of the plain assignments in `body` that are no declaration themselves (labels,
-    shared rules)."""
+    """{name: its expression} of the plain assignments in `body` that are not declarations (labels, shared rules)."""
     return {
         t.id: n.value
         for n in body
@@ -158,7 +157,6 @@ def declared_at(slug: str, upto: str):
 
 
 def timeline(result: dict) -> Timeline:
-    """The result's timeline and flags (see the module's docstring)."""
     prov = result.get("provenance", {})
     slug, scale = result["claim"], result["scale"]
     assembled = (prov.get("git_commit", "unknown"), prov.get("date"))

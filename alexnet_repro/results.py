@@ -84,8 +84,7 @@ def package_versions() -> dict:
 
 
 def code_version() -> str:
-    """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
-    is stale is staleness.py's narrower question: what trains or decides it)."""
+    """A short hash of the package's source less the book and the CLI (staleness.py asks the narrower question)."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     for f in sorted(package.rglob("*.py")):
@@ -242,8 +241,7 @@ def _scrub(obj):
 
 
 def clean_notebook(nb: dict) -> dict:
-    """An executed notebook as results/ keeps it: without progress-bar output (hundreds of tqdm redraws that
-    say nothing once the run is over) and without absolute paths of the machine that ran it."""
+    """An executed notebook as results/ keeps it: no progress bars (hundreds of tqdm redraws), no machine paths."""
     nb = _scrub(nb)
     for cell in nb.get("cells", []):
         if "outputs" in cell:
