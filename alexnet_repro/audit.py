@@ -1,4 +1,4 @@
-"""The audit (book/method.md, "Audit"): for every result, when its rule was declared, when its runs were trained
+"""The audit (book/method.md, "The audit"): for every result, when its rule was declared, when its runs were trained
 and when it was assembled, read from git and from the result's provenance; and the flags that say a result needs a
 second look:
 
