@@ -1,19 +1,20 @@
-"""The audit: for every result, when its rule was declared, when its runs were trained and when it was assembled,
-read from git and from the result's provenance; and the flags that say a result needs a second look:
+"""The audit (book/method.md, "The audit"): for every result, when its rule was declared, when its runs were trained
+and when it was assembled, read from git and from the result's provenance; and the flags that say a result needs a
+second look:
 
-  rule after runs   the claim's declarations (RULE, RULES, COMPARISONS, SCALES: its rule, margin, arms and seeds)
-                    last changed in a commit that came after the commit its runs were trained at
+  rule after runs   the claim's declarations (contract.DECLARED: its rule, margin, arms and seeds) last changed
+                    in a commit that came after the commit its runs were trained at
   dirty runs        its runs were trained from a tree with uncommitted changes (a commit ending "+dirty")
 
-A flag is never hidden: the book shows it on the claim's page and counts it on the landing page. A flag that has
-been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED (audit_acknowledged.json beside this file,
-committed); `audit` exits non-zero only for a flag nobody has acknowledged.
+A flag is never hidden; one that has been looked at is acknowledged, with the reason, in AUDIT_ACKNOWLEDGED
+(committed), and `audit` exits non-zero only for a flag nobody has acknowledged.
 """
 
 import ast
 import copy
 import functools
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,10 +44,8 @@ class Timeline:
 
 
 def load_acknowledged() -> dict:
-    """{"<claim>/<scale>": {flag kind: reason}} from the committed list."""
-    if not AUDIT_ACKNOWLEDGED.exists():
-        return {}
-    data = json.loads(AUDIT_ACKNOWLEDGED.read_text())
+    """{"<claim>/<scale>": {flag kind: reason}}."""
+    data = json.loads(AUDIT_ACKNOWLEDGED.read_text()) if AUDIT_ACKNOWLEDGED.exists() else {}
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
@@ -64,15 +63,13 @@ def _is_ancestor(a: str, b: str) -> bool:
     return _git("merge-base", "--is-ancestor", a, b) is not None
 
 
-# Where a claim's declarations are, in every layout the history has had: its own module claims/<slug>.py (every
-# claim until the ablation family became one package; the claims outside it still), or, for the family, its block
-# in the family's one file of declarations (a class whose CLAIM names the slug).
+# A claim's declarations are in its own module claims/<slug>.py (the family's too, in older commits) or in its class
+# of the family's one file of declarations.
 FAMILY_DECLARATIONS = "alexnet_repro/claims/family/declarations.py"
 
 
 def _constants(body) -> dict:
-    """{name: its expression} of the plain assignments in `body` that are no declaration themselves (labels,
-    shared rules)."""
+    """{name: its expression} of the plain assignments in `body` that are not declarations (labels, shared rules)."""
     return {
         t.id: n.value
         for n in body
@@ -100,20 +97,18 @@ class _Inline(ast.NodeTransformer):
 
 def _claim_block(tree: ast.Module, slug: str):
     """The statements that declare `slug` in the family's file: the body of the class whose CLAIM names it."""
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and _names_slug(node.body, slug):
-            return node.body
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        claims = [
+            n.value
+            for n in cls.body
+            if isinstance(n, ast.Assign) and "CLAIM" in [getattr(t, "id", None) for t in n.targets]
+        ]
+        keywords = {k.arg: k.value for k in claims[0].keywords} if claims and isinstance(claims[0], ast.Call) else {}
+        if isinstance(keywords.get("slug"), ast.Constant) and keywords["slug"].value == slug:
+            return cls.body
     return None
-
-
-def _names_slug(body, slug) -> bool:
-    for node in body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CLAIM" for t in node.targets):
-            call = node.value
-            return isinstance(call, ast.Call) and any(
-                k.arg == "slug" and isinstance(k.value, ast.Constant) and k.value.value == slug for k in call.keywords
-            )
-    return False
 
 
 def _paths(slug: str) -> tuple:
@@ -135,18 +130,11 @@ def declarations(slug: str, commit: str):
         return None
     kept = []
     for node in body:
-        targets = (
-            node.targets
-            if isinstance(node, ast.Assign)
-            else [node.target]
-            if isinstance(node, (ast.AnnAssign, ast.AugAssign))
-            else []
-        )
-        names = {
-            t.id if isinstance(t, ast.Name) else getattr(t.value, "id", None) if isinstance(t, ast.Subscript) else None
-            for t in targets
-        }
-        if names & set(DECLARED):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        # A declaration assigned whole (RULE = ...) or by item (RULES["label"] = ...).
+        if {getattr(t.value if isinstance(t, ast.Subscript) else t, "id", None) for t in targets} & set(DECLARED):
             inlined = _Inline(constants).visit(copy.deepcopy(node))
             kept.append(ast.dump(inlined, include_attributes=False))
     return "\n".join(kept)
@@ -169,7 +157,6 @@ def declared_at(slug: str, upto: str):
 
 
 def timeline(result: dict) -> Timeline:
-    """The result's timeline and flags (see the module's docstring)."""
     prov = result.get("provenance", {})
     slug, scale = result["claim"], result["scale"]
     assembled = (prov.get("git_commit", "unknown"), prov.get("date"))
@@ -251,8 +238,6 @@ def flags_line(t: Timeline, known=None) -> str:
 
 def main() -> int:
     """`python -m alexnet_repro audit`: one block per result, the flags last; exit 1 on an unacknowledged flag."""
-    import textwrap
-
     known = load_acknowledged()
     timelines = every_timeline()
     open_, acked = [], []
@@ -270,8 +255,7 @@ def main() -> int:
     ]
     for line in said:
         print(textwrap.fill(line, 100, subsequent_indent="  "))
-    stale_acks = [k for k in known if not any(f"{t.slug}/{t.scale}" == k for t in timelines)]
-    for k in stale_acks:
+    for k in sorted(known.keys() - {f"{t.slug}/{t.scale}" for t in timelines}):
         print(f"note: {AUDIT_ACKNOWLEDGED.name} acknowledges {k}, which has no result")
     print(
         f"\n{len(timelines)} results audited: {len(acked) + len(open_)} flags, {len(acked)} acknowledged, "

@@ -19,7 +19,6 @@ import torch
 from .atomic import atomic_write_bytes
 from .paths import REPO_ROOT, results_root, scrub_paths
 
-# Older results lack pillow (it decodes every image of the folder and archive datasets): read them as they are.
 PACKAGES = ("torch", "torchvision", "numpy", "pillow", "pandas", "seaborn", "papermill")
 
 
@@ -34,29 +33,20 @@ def atomic_write_text(path, text: str):
 def atomic_write_json(path, obj):
     """Strict JSON: NaN and infinities (a diverged run's loss, an error not measured at that epoch) are
     written as null, since bare NaN is not JSON; the record beside them (a run's status) says why."""
-    text = json.dumps(finite_or_null(obj), indent=2, sort_keys=False, default=_jsonable, allow_nan=False)
-    atomic_write_text(path, text + "\n")
+    atomic_write_text(path, json.dumps(_plain(obj), indent=2, allow_nan=False) + "\n")
 
 
-def finite_or_null(obj):
-    """obj with every non-finite float (also numpy's and torch's scalars) replaced by None."""
+def _plain(obj):
+    """obj with numpy's and torch's scalars as Python's, paths as strings, every non-finite float as None."""
     if isinstance(obj, dict):
-        return {k: finite_or_null(v) for k, v in obj.items()}
+        return {k: _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [finite_or_null(v) for v in obj]
-    if hasattr(obj, "item") and getattr(obj, "ndim", 0) == 0 and not isinstance(obj, (str, bytes)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):
         obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def _jsonable(o):
-    if hasattr(o, "item"):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serializable: {type(o)}")
+    return None if isinstance(obj, float) and not math.isfinite(obj) else obj
 
 
 def git_commit() -> str:
@@ -86,18 +76,15 @@ def device_name(device) -> str:
 
 
 def package_versions() -> dict:
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    def version(name):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            return metadata.version(name)
+
+    return {"python": platform.python_version(), **{name: version(name) for name in PACKAGES}}
 
 
 def code_version() -> str:
-    """A short hash of the package's source, less the book and the CLI, recorded in every result (whether a result
-    is stale is staleness.py's narrower question: what trains or decides it)."""
+    """A short hash of the package's source less the book and the CLI (staleness.py asks the narrower question)."""
     h = hashlib.sha256()
     package = REPO_ROOT / "alexnet_repro"
     for f in sorted(package.rglob("*.py")):
@@ -130,42 +117,22 @@ def provenance(*, device, dataset: dict, seeds, scale: str, config: dict, wall_t
 # hand or damaged must be refused in one line naming its file, not fail later as a traceback. Every field is
 # required but the OPTIONAL ones.
 FIELD_TYPES = {
-    "claim": str,
-    "claim_id": str,
-    "scale": str,
+    **dict.fromkeys(("claim", "claim_id", "scale", "verdict", "verdict_rule", "headline", "title"), str),
+    **dict.fromkeys(("paper", "measured", "provenance"), dict),
+    **dict.fromkeys(("comparisons", "looks"), list),
     "proxy": bool,
-    "paper": dict,
-    "measured": dict,
-    "verdict": str,
-    "verdict_rule": str,
-    "provenance": dict,
-    "headline": str,
-    "title": str,
-    "comparisons": list,
-    "looks": list,
     "annotation": (str, dict),
 }
 PROVENANCE_TYPES = {
-    "git_commit": str,
-    "date": str,
-    "packages": dict,
-    "device": str,
-    "device_name": str,
-    "precision": str,
-    "dataset": dict,
+    **dict.fromkeys(("git_commit", "date", "device", "device_name", "precision", "scale", "code_version"), str),
+    **dict.fromkeys(("packages", "dataset", "config", "reread"), dict),
     "seeds": list,
-    "scale": str,
-    "config": dict,
     "wall_time_s": (int, float),
-    "reread": dict,
-    "code_version": str,
 }
 OPTIONAL = {"headline", "title", "comparisons", "looks", "annotation", "reread", "code_version"}
 
 
 def validate(result: dict):
-    """Raise ValueError if a result lacks a field the book and the scoreboard rely on, or holds one of the
-    wrong type."""
     if not isinstance(result, dict):
         raise ValueError(f"a result is a JSON object, this is {type(result).__name__}")
     prov = result.get("provenance", {})
@@ -183,7 +150,6 @@ def validate(result: dict):
 
 
 def write_result(result: dict, out_dir, tables=None):
-    """Validate, then write result.json and one CSV per table into out_dir."""
     validate(result)
     out_dir = Path(out_dir)
     for name, df in (tables or {}).items():
@@ -194,23 +160,17 @@ def write_result(result: dict, out_dir, tables=None):
 
 def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, why, looks=None, **stamp) -> dict:
     """Write the committed result `old` as today's code re-read it from its own tables (nothing rerun): `fields`
-    (its verdict, effects, reasons) over it; a look of its own when the verdict changed (`why` says how it was
-    re-read); the runs' provenance kept, and the re-reading's commit, code and decision version beside it
-    (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them. -> the result."""
+    over it, a look of its own when the verdict changed, the runs' provenance kept and the re-reading's beside it
+    (provenance.reread, with `stamp`). `looks`: the looks before, where `old` lacks them."""
+    now = datetime.datetime.now()
     looks = list(old.get("looks", []) if looks is None else looks)
     if fields["verdict"] != old["verdict"]:
-        looks.append(
-            {
-                "n_seeds": n_seeds,
-                "verdict": fields["verdict"],
-                "date": datetime.datetime.now().strftime("%Y-%m-%d"),
-                "note": f"the same runs re-read by code {code_version()}{why}",
-            }
-        )
+        note = f"the same runs re-read by code {code_version()}{why}"
+        looks.append({"n_seeds": n_seeds, "verdict": fields["verdict"], "date": now.strftime("%Y-%m-%d"), "note": note})
     reread = {
         "git_commit": git_commit(),
         "code_version": code_version(),
-        "date": datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": now.strftime("%Y-%m-%dT%H:%M:%S"),
         "decision_version": decision_version,
         **stamp,
     }
@@ -220,37 +180,35 @@ def write_reread(folder, old: dict, fields: dict, *, decision_version, n_seeds, 
 
 
 def load_result(claim: str, scale: str, root=None):
-    """The result at results/<claim>/<scale>/, None if there is none; a ValueError of one line naming
-    the file if it is not a valid result."""
+    """None if there is none."""
     path = results_dir(claim, scale, root) / "result.json"
     return read_result(path) if path.exists() else None
 
 
 def read_result(path) -> dict:
-    """A result.json, checked as on write (results are validated on read too: a file edited by hand, cut
-    short or flipped must not show as a row or a page). ValueError naming the file otherwise."""
-    try:
-        result = json.loads(Path(path).read_text())
-        validate(result)
-    except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
-        raise ValueError(
-            f"{path} is not a valid result ({e}); rerun the claim (--force) or restore the file from git"
-        ) from None
-    return result
+    """A result.json, checked as on write: one edited by hand or cut short must not show as a row or a page."""
+    return _read_json(path, validate, "a valid result")
 
 
 def read_notebook(path) -> dict:
-    """An executed notebook's JSON; a ValueError of one line naming the file if it is cut short or not a notebook."""
-    try:
-        nb = json.loads(Path(path).read_text())
+    def check(nb):
         if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
             raise ValueError("it holds no list of cells")
-    except (OSError, ValueError) as e:
+
+    return _read_json(path, check, "a readable notebook")
+
+
+def _read_json(path, check, what: str):
+    """The JSON at `path` if check() passes it; else a ValueError of one line naming the file."""
+    try:
+        obj = json.loads(Path(path).read_text())
+        check(obj)
+    except (OSError, ValueError, TypeError, KeyError) as e:  # json's errors are ValueErrors; TypeError: wrong shapes
+        reason = " ".join(str(e).split())
         raise ValueError(
-            f"{path} is not a readable notebook ({' '.join(str(e).split())}); rerun the claim (--force) "
-            f"or restore the file from git"
+            f"{path} is not {what} ({reason}); rerun the claim (--force) or restore the file from git"
         ) from None
-    return nb
+    return obj
 
 
 def headline_of(result: dict) -> str:
@@ -283,8 +241,7 @@ def _scrub(obj):
 
 
 def clean_notebook(nb: dict) -> dict:
-    """An executed notebook as results/ keeps it: without progress-bar output (hundreds of tqdm redraws that
-    say nothing once the run is over) and without absolute paths of the machine that ran it."""
+    """An executed notebook as results/ keeps it: no progress bars (hundreds of tqdm redraws), no machine paths."""
     nb = _scrub(nb)
     for cell in nb.get("cells", []):
         if "outputs" in cell:
@@ -293,8 +250,7 @@ def clean_notebook(nb: dict) -> dict:
 
 
 def clean_result_file(path) -> bool:
-    """Scrub machine paths from a result.json in place (results written before data sources were recorded by
-    name carry their dataset's path); only paths change, every number stays. True when anything changed."""
+    """Scrub machine paths from a result.json in place (only paths change); True when anything changed."""
     path = Path(path)
     before = path.read_text()
     after = scrub_paths(before)  # a path's replacement holds no quote or backslash: the JSON stays valid
@@ -306,7 +262,7 @@ def clean_result_file(path) -> bool:
 
 
 def clean_notebook_file(path) -> bool:
-    """Clean an executed notebook in place (atomically); True when anything changed."""
+    """True when anything changed."""
     import nbformat
 
     path = Path(path)

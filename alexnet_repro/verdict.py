@@ -1,25 +1,6 @@
-"""Verdicts from numbers, by one rule shared by every claim.
-
-An effect is measured per seed (or per seed pair: the arms of a comparison share every random stream,
-seeds.Streams) and summarized by its mean and 95% interval (Student t over seeds; for a ratio, on log(ratio)).
-Each claim states, before any run, the value of "no effect", the direction the paper claims, the band of sizes
-that count as "the paper's size", and an equivalence margin (by default half the paper's effect). Then:
-
-  reproduced               the interval excludes no effect, on the paper's side, and overlaps the band;
-  partly reproduced        on the paper's side, but it misses the band (direction right, size off);
-  direction reproduced     protocol v3, on a proxy: on the paper's side, its size stated beside it (size_text);
-  not reproduced           the interval lies wholly on the other side of no effect;
-  no effect at this scale  the interval covers no effect and lies inside +-margin: a real, measured null;
-  inconclusive             fewer than 2 seeds, or the interval covers no effect but is wider than the margin
-                           (results say how many seeds would decide it, at 80% power);
-  mixed                    protocol v3: the deciding comparisons disagree, each shown with its verdict (combine);
-  not testable at this scale  the experiment cannot show the effect here (the claim names the reason);
-  the paper is inconsistent   the paper's own numbers contradict each other (A3, A4);
-  plumbing check (no verdict) a smoke run: it checks that the code runs, not the claim;
-  finding: ...             a comparison the paper never makes (BN), counted apart (as_finding).
-
-Where a claim decides on several comparisons, "excludes no effect" is judged at a family-wise 5% by Holm's
-step-down correction over the comparisons' paired t-tests (holm). Protocol fixes the rest per scale.
+"""Verdicts from numbers, by one rule shared by every claim: an effect's mean and 95% Student-t interval over seeds
+(for a ratio, on its log) read against what the claim stated before any run: the value of "no effect", the paper's
+direction, the band of the paper's sizes and an equivalence margin. Each verdict and when: book/method.md.
 """
 
 import math
@@ -61,7 +42,6 @@ REASONS = {
 
 
 def t975(df: int) -> float:
-    """The 97.5% quantile of Student's t with df degrees of freedom."""
     if df < 1:
         raise ValueError("need at least 2 values for an interval")
     return float(stats.t.ppf(0.975, df))
@@ -79,7 +59,6 @@ class Interval:
 
 
 def mean_ci(values) -> Interval:
-    """Mean and 95% t-interval of finite values; a single value gives a degenerate interval."""
     xs = [float(v) for v in values]
     if not xs or any(not math.isfinite(v) for v in xs):
         raise ValueError(f"mean_ci needs finite values, got {xs}")
@@ -100,8 +79,7 @@ def summarize(values) -> dict:
 
 
 def mean_ci_log(ratios) -> Interval:
-    """Mean and 95% interval of positive ratios, computed on their logs and mapped back (a geometric
-    mean): a speedup of 2x and of 0.5x are equally far from 1."""
+    """On the ratios' logs, mapped back (a geometric mean): a speedup of 2x and of 0.5x are equally far from 1."""
     xs = [float(r) for r in ratios]
     if any(not (math.isfinite(r) and r > 0) for r in xs):
         raise ValueError(f"ratios must be finite and positive, got {xs}")
@@ -111,10 +89,9 @@ def mean_ci_log(ratios) -> Interval:
 
 @dataclass
 class Rule:
-    """What the paper claims, fixed before the run. direction=+1: effect above null is the paper's side.
-    margin: the equivalence margin, in the effect's units (for a ratio rule, a factor m > 1: the
-    interval inside [1/m, m] is "no effect"); None: half the distance from null to the band's edge
-    nearest the paper's number when the band is finite, else no equivalence outcome."""
+    """What the paper claims, fixed before the run. direction=+1: an effect above null is the paper's side. margin:
+    the equivalence margin in the effect's units (for a ratio, a factor m > 1: inside [1/m, m] is "no effect");
+    None: half the distance from null to the middle of the band's finite edges (none: no equivalence outcome)."""
 
     null: float
     direction: int
@@ -124,7 +101,6 @@ class Rule:
     ratio: bool = False
 
     def equivalence(self):
-        """(lo, hi) of the no-effect region, or None when the rule has no margin and no finite paper's size."""
         m = self.margin
         if m is None:
             edges = [e for e in self.band if math.isfinite(e)]
@@ -158,9 +134,9 @@ class Rule:
 
 
 def decide(ci: Interval, rule: Rule, significant=None, direction_only=False) -> str:
-    """The verdict of one comparison. `significant` (Holm's correction across a claim's comparisons)
-    overrides the interval's own test of "excludes no effect" where given. direction_only (a proxy under
-    protocol v3): an effect on the paper's side is DIRECTION, whatever its size (size_text states it)."""
+    """The verdict of one comparison. `significant` (Holm's correction across a claim's comparisons) overrides the
+    interval's own test of "excludes no effect". direction_only (a proxy under protocol v3): an effect on the
+    paper's side is DIRECTION, whatever its size (size_text states it)."""
     if ci is None or ci.n < 2:
         return INCONCLUSIVE
     excludes = not (ci.lo <= rule.null <= ci.hi) if significant is None else significant
@@ -202,16 +178,15 @@ class Protocol:
     mixed: bool  # disagreeing deciding comparisons read MIXED (v2 folded them into partly)
 
 
-# v2: the cpu (15 epochs), confirmation, imagenette, gpu and paper scales, as their results were read.
+# v2: the cpu (15 epochs), confirmation and imagenette scales (family.arms.protocol_of).
 V2 = Protocol(2, late_epochs=1, late_gain_limit=1.0, overfits_gap=2.0, direction_only=False, mixed=False)
-# v3: the cpu-regime scale (issue 20): 687afd0's 3-epoch convergence rule, controls that overfit by 8 points
-# (the regime's gap), direction-only verdicts on a proxy, no verdict word that hides a half that failed.
+# v3: the regime and every later scale: controls that overfit by 8 points (the regime's gap), direction-only
+# verdicts on a proxy, no verdict word that hides a half that failed.
 V3 = Protocol(3, late_epochs=3, late_gain_limit=1.0, overfits_gap=8.0, direction_only=True, mixed=True)
 
 
 def combine(verdicts, protocol: Protocol = V2):
-    """One verdict for several deciding comparisons of one claim (E5's three layers, BN's two baselines).
-    v3: comparisons that disagree read MIXED (each keeps its own verdict in the result); v2 folded them."""
+    """One verdict for several deciding comparisons of one claim (E5's three layers, BN's two baselines)."""
     if len(set(verdicts)) == 1:
         return verdicts[0]
     if protocol.mixed:
@@ -238,8 +213,8 @@ def as_finding(verdict: str) -> str:
 
 
 def does_not_overfit(gaps, threshold: float, arm: str):
-    """Why an overfitting claim is not testable: its control arm's mean train-test gap (points, finite values)
-    is under `threshold`; None where it overfits (or has no finite gap to judge)."""
+    """Why an overfitting claim is not testable (its control arm's mean train-test gap is under `threshold`
+    points); None where it overfits or has no finite gap to judge."""
     gaps = [g for g in gaps if math.isfinite(g)]
     mean = sum(gaps) / len(gaps) if gaps else math.nan
     if gaps and mean < threshold:
@@ -251,7 +226,6 @@ def does_not_overfit(gaps, threshold: float, arm: str):
 
 
 def t_test_p(values, null=0.0) -> float:
-    """Two-sided p-value of the one-sample t-test of mean(values) = null (paired differences)."""
     xs = [float(v) for v in values]
     if len(xs) < 2:
         return 1.0
@@ -262,7 +236,7 @@ def t_test_p(values, null=0.0) -> float:
 
 
 def holm(pvalues: dict, alpha=0.05) -> dict:
-    """{name: rejected?} by Holm's step-down procedure: family-wise error alpha over the comparisons."""
+    """{name: rejected?}, family-wise error alpha over the comparisons."""
     out, order = {}, sorted(pvalues, key=pvalues.get)
     for i, name in enumerate(order):
         if pvalues[name] > alpha / (len(order) - i):
@@ -283,7 +257,6 @@ class Effect:
 
 
 def measure_effect(values, rule: Rule) -> Effect:
-    """Interval, p-value, SD and margin of one comparison's per-seed effects, each once."""
     xs = [math.log(v) for v in values] if rule.ratio else list(values)
     null = math.log(rule.null) if rule.ratio else rule.null
     ci = ((mean_ci_log if rule.ratio else mean_ci)(values)) if xs else None
@@ -295,8 +268,8 @@ def measure_effect(values, rule: Rule) -> Effect:
 
 
 def power(n: int, sd: float, effect: float, alpha=0.05) -> float:
-    """The power of the two-sided paired t-test at level alpha, with n seeds, to find a true effect `effect`
-    whose per-seed values have SD `sd` (the noncentral t; the test's 95% interval excludes 0 just when it rejects)."""
+    """The power of the two-sided paired t-test with n seeds to find a true effect `effect` of per-seed SD `sd`
+    (the noncentral t; the test's 95% interval excludes 0 just when it rejects)."""
     df, nc = n - 1, abs(effect) * math.sqrt(n) / sd
     crit = stats.t.ppf(1 - alpha / 2, df)
     wrong_side = stats.nct.cdf(-crit, df, nc)  # scipy underflows to nan where this is ~0 (a large nc)
@@ -310,10 +283,9 @@ def sd_upper(sd: float, df: int, confidence=0.8) -> float:
 
 
 def seeds_for_power(sd: float, margin: float, limit=1000, alpha=0.05, target=0.8, sd_df=None, comparisons=1):
-    """The fewest seeds n at which a paired effect of size `margin` is found (two-sided, 95% interval excluding 0)
-    with power `target`, given the seed-to-seed SD of the paired differences. sd_df, where given, is the SD's
-    degrees of freedom: the SD is then taken at its upper 80% bound (sd_upper). comparisons > 1: Holm's first,
-    strictest step (alpha / comparisons). None past `limit` (or for a zero margin or a non-finite SD)."""
+    """The fewest seeds at which a paired effect of size `margin` is found with power `target`, given the SD of the
+    paired differences, taken at its upper 80% bound where its degrees of freedom `sd_df` are given; comparisons
+    > 1: at Holm's first, strictest step. None past `limit` (or for a zero margin or a non-finite SD)."""
     if not margin or not math.isfinite(sd) or sd <= 0:
         return None
     sd = sd_upper(sd, sd_df) if sd_df else sd

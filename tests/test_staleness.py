@@ -141,7 +141,7 @@ def test_the_bridge_names_every_claim_judged_by_files_and_a_commit_of_this_histo
     by_files = {r["claim"] for r in committed if not (staleness.made_by(r)[0] or "").startswith(contract.SCHEME)}
     assert by_files and by_files <= set(bridge["versions"]) <= set(claims.registry())
     assert all(v.startswith(contract.SCHEME) for v in bridge["versions"].values())
-    assert staleness.Commit(bridge["commit"]).read("claims/ablation.py") is not None  # judged by files up to it
+    assert staleness.read_at(bridge["commit"], "claims/ablation.py") is not None  # judged by files up to it
 
 
 def test_an_arm_is_compared_by_what_its_runs_are_keyed_on():

@@ -1,7 +1,6 @@
 """The registry of claims: every module of this package that declares CLAIM is one (claims/contract.py), found by
 `registry()`; no list to keep. Each declares its config for every scale: smoke (seconds on a small subset, what the
-tests run), cpu (the real experiment, sized for a 2-core CPU), gpu (more seeds / a finer grid, for one GPU) and
-paper (the paper's own settings where they differ).
+tests run), cpu (sized for a 2-core CPU), gpu (more seeds or a finer grid) and paper (the paper's own settings).
 """
 
 import functools
@@ -12,14 +11,12 @@ from dataclasses import dataclass
 from ..paper_claims import BY_ID, IDS
 
 SCALES = ("smoke", "cpu", "gpu", "paper")
-# A scale of the ablation family's comparisons alone (family/arms.py): the confirmation of an
-# inconclusive cpu result, on fresh seeds, as many as that result says would decide it.
+# The ablation family's own scales (family/arms.py). The confirmation of an inconclusive cpu result, on as many
+# fresh seeds as that result says would decide it:
 CONFIRMATION = "cpu-confirmation"
-# The ablation family's scale in the regime its claims are about (family/arms.py): the paper's net trained
-# to convergence by the 3-epoch rule and into overfitting, read by protocol v3, every n fixed before its runs.
+# The regime its claims are about: the paper's net trained to convergence and into overfitting, read by protocol v3:
 REGIME = "cpu-regime"
-# The same regime (config, seeds and rules) with its runs trained on a GPU: beside the cpu-regime, which a 2-core
-# machine reproduces, and standing in for it where the cpu-regime campaign has not reached a claim yet.
+# The same regime with its runs trained on a GPU, standing in where the cpu-regime campaign has not reached a claim:
 GPU_REGIME = "gpu-regime"
 REGIMES = (REGIME, GPU_REGIME)
 FAMILY_SCALES = (CONFIRMATION, *REGIMES)
@@ -27,8 +24,8 @@ FAMILY_SCALES = (CONFIRMATION, *REGIMES)
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim module's claim: its id in the paper's table (paper_claims.CLAIMS), whose section, data and
-    number it reports, unless it states its own because it tests more than that id (architecture)."""
+    """A claim module's claim: its id in the paper's table (paper_claims.CLAIMS), whose section, data and number
+    it reports unless it states its own (architecture, which tests more than that id)."""
 
     id: str  # e.g. "R1"
     slug: str
@@ -49,8 +46,7 @@ class Claim:
 @functools.cache
 def registry() -> dict:
     """slug -> claim, for every module of this package that declares CLAIM and every claim a module lists in
-    CLAIMS (the ablation family's, family/declarations.py), in the order of the claim ids in
-    paper_claims.CLAIMS (then by slug). The slug names the notebook, the results folder and the CLI argument."""
+    CLAIMS (family/declarations.py), in the order of paper_claims.CLAIMS (then by slug)."""
     found = {}
     for info in pkgutil.iter_modules(__path__):
         mod = importlib.import_module(f"{__name__}.{info.name}")
@@ -61,7 +57,6 @@ def registry() -> dict:
 
 
 def family_slugs() -> list:
-    """The slugs of the ablation family's claims (those with the family's own scales), in the registry's order."""
     return [slug for slug, mod in registry().items() if has_confirmation(mod)]
 
 
@@ -74,25 +69,21 @@ def __getattr__(name):
 
 
 def ids_tested() -> dict:
-    """id of the paper's table -> the slug of the claim module that tests it."""
     return {cid: slug for slug, mod in registry().items() for cid in (mod.CLAIM.id, *mod.CLAIM.also)}
 
 
 def load(slug: str):
-    """The claim module for `slug`; ValueError listing the valid slugs otherwise."""
     if slug not in registry():
         raise ValueError(f"unknown claim {slug!r}; choose from: {', '.join(registry())}")
     return registry()[slug]
 
 
 def has_confirmation(mod) -> bool:
-    """Whether the claim `mod` has the family's own scales (CONFIRMATION, REGIME): the ablation family's
-    comparisons do."""
+    """Whether the claim `mod` has the family's own scales (FAMILY_SCALES)."""
     return mod.DATA == "family" and hasattr(mod, "COMPARISONS")
 
 
 def check_scale(scale: str, mod=None):
-    """ValueError of one line unless `scale` is a scale (of the claim `mod`, when given)."""
     if scale not in (*SCALES, *FAMILY_SCALES):
         raise ValueError(f"unknown scale {scale!r}; choose from: {', '.join((*SCALES, *FAMILY_SCALES))}")
     if scale in FAMILY_SCALES and mod is not None and not has_confirmation(mod):

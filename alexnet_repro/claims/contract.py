@@ -1,14 +1,12 @@
 """The one contract every claim follows, and the one function that turns a claim's runs into its result.
 
-A claim module declares, before any run, CLAIM (claims.Claim), DATA ("cifar10", "family" or None), SCALES (its
-config per scale, the seeds fixed in each) and RULE / RULES (its verdict's rule), and provides:
+A claim declares, before any run, CLAIM (claims.Claim), DATA ("cifar10", "family" or None), SCALES (its config per
+scale, the seeds fixed in each) and RULE / RULES (its verdict's rule), and provides:
   plan(scale, seeds=None) -> independent chains of stages of jobs (runs.prefill_in_parallel / prefill_distributed)
   run_job(scale, **job, device, data_root, work_dir, download): one job into the claim's run store
   train(scale, seeds, device, data_root, work_dir, download) -> Trained: every run of the plan, from the store
   assess(trained, scale) -> Assessment: the verdict from the runs, by the rule
-  run(scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False), what its
-      notebook calls: `contract.run(<the module>, ...)` adds the fields every result carries and writes
-      results/<slug>/<scale>/ (results.write_result).
+  run(scale, seeds, device, data_root, out_dir, work_dir, download): what its notebook calls (contract.run).
 """
 
 import ast
@@ -40,12 +38,14 @@ DECLARED = (
 )
 # A decision version made by decided_by's values (staleness.py tells it from the file hashes recorded before).
 SCHEME = "d2-"
+# Module-level names that hold what a claim's notebook says, not what trains or decides it.
+PRESENTATION = {"EXPERIMENT"}
 
 
 def value(obj):
-    """`obj` as plain JSON-able data, by value: dataclasses (rules, arms, comparisons, configs, protocols) as their
-    fields, floats by repr (so that inf and nan compare), or by its identity() where it states one (an arm: by what
-    its runs are keyed on). Anything else is refused: its repr may be an address."""
+    """`obj` as plain JSON-able data, by value: floats by repr (so that inf and nan compare), an object by its
+    identity() where it states one (an arm: by what its runs are keyed on). Anything else but plain data and
+    dataclasses is refused: its repr may be an address."""
     if hasattr(obj, "identity") and not isinstance(obj, type):
         return value(obj.identity())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -61,10 +61,6 @@ def value(obj):
     raise TypeError(f"no value for a {type(obj).__name__} in a claim's declarations")
 
 
-# Module-level names that hold what a claim's notebook says, not what trains or decides it.
-PRESENTATION = {"EXPERIMENT"}
-
-
 @functools.lru_cache(maxsize=1024)
 def syntax(source: str, imports: bool = True) -> str:
     """The source as its syntax tree, without docstrings and PRESENTATION assignments (comments are not in the
@@ -77,21 +73,14 @@ def syntax(source: str, imports: bool = True) -> str:
         and (imports or not isinstance(n, (ast.Import, ast.ImportFrom)))
     ]
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
+        match getattr(node, "body", None):
+            case [ast.Expr(value=ast.Constant(value=str())), *rest]:
+                node.body = rest or [ast.Pass()]
     return ast.dump(tree, include_attributes=False)
 
 
 def scale_config(configs: dict, scale: str, seeds=None):
-    """A claim's config at `scale` (from its own SCALES table), with the seeds overridden when given
-    (seeds.parse_seeds: duplicates, negatives and an empty list are refused with one line)."""
+    """A claim's config at `scale` (from its own SCALES table), with the seeds overridden when given."""
     if scale not in configs:
         raise ValueError(f"unknown scale {scale!r} for this claim; choose from: {', '.join(configs)}")
     seeds = parse_seeds(seeds)
@@ -99,9 +88,10 @@ def scale_config(configs: dict, scale: str, seeds=None):
 
 
 def decided_by(mod) -> dict:
-    """What trains and decides the claim `mod`, by value (staleness.py says why these): the training version, the
-    verdict rules' code, and the claim's own part, which a claim states itself (`mod.decided_by()`: the ablation
-    family, by its declarations and arms) or, for a claim whose module is its code, that module's syntax tree."""
+    """What trains and decides the claim `mod`, by value, so that moving code is no change (staleness.py): the
+    training version (tests/test_engine.py fails on a change to what a run produces until it is bumped), verdict.py's
+    syntax tree, and the claim's own part, which a claim states itself (`mod.decided_by()`: the ablation family, by
+    its DECISION_VERSION, declarations and arms) or, for a claim whose module is its code, that module's syntax tree."""
     out = {
         "training": TRAINING_VERSION,
         "verdict": syntax((Path(__file__).parent.parent / "verdict.py").read_text(), imports=False),
@@ -116,12 +106,10 @@ def decided_by(mod) -> dict:
 
 
 def module_syntax(mod) -> str:
-    """The syntax tree of the module `mod`, for a claim whose module is its code (decided_by)."""
     return syntax(Path(mod.__file__).read_text(), imports=False)
 
 
 def decision_version(mod) -> str:
-    """A short hash of decided_by(mod), which results record (provenance.decision_version)."""
     blob = json.dumps(decided_by(mod), sort_keys=True).encode()
     return SCHEME + hashlib.sha256(blob).hexdigest()[:12]
 
@@ -136,9 +124,8 @@ def rule_for(mod, label, decides=True):
 
 @dataclass
 class Trained:
-    """What a claim's runs gave: its per-run rows (what its assess reads), its tables (written beside
-    result.json as CSVs) and the facts of its provenance. `context` carries what its assess needs beyond
-    the rows (sweeps, the config)."""
+    """What a claim's runs gave: the rows its assess reads, its tables (CSVs beside result.json), the facts of its
+    provenance, and in `context` what its assess needs beyond the rows (sweeps, the config)."""
 
     rows: list
     tables: dict  # name -> DataFrame; "seeds" is the per-run table where a claim has one
@@ -169,7 +156,7 @@ class Assessment:
 
 
 def run(mod, scale="cpu", seeds=None, device=None, data_root=None, out_dir=None, work_dir=None, download=False):
-    """Train (or find in the store) every run of the claim `mod`, assess them, write its result; -> the result."""
+    """Train (or find in the store) every run of the claim `mod`, assess them, write its result and return it."""
     t0 = time.time()
     trained = mod.train(scale, seeds, device, data_root, work_dir, download)
     assessment = mod.assess(trained, scale)
@@ -186,25 +173,21 @@ def smoke_headline(trained: Trained) -> str:
     """What a smoke run says instead of its effects: what ran, and that it ran. A few hundred images and a few
     epochs measure no effect; an interval printed from them would be read as one."""
     d = trained.dataset or {}
-    data = d.get("name", "no data") + (
-        f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else ""
-    )
+    images = f", {d['n_train']:,} training images" if isinstance(d.get("n_train"), int) else ""
     return (
-        f"plumbing check passed: {len(trained.rows)} runs on {data}, seeds {list(trained.seeds)}, every step "
-        f"from the data to this result ran; a smoke run measures no effect (its numbers are in result.json, not "
-        f"a finding)"
+        f"plumbing check passed: {len(trained.rows)} runs on {d.get('name', 'no data')}{images}, seeds "
+        f"{list(trained.seeds)}, every step from the data to this result ran; a smoke run measures no effect (its "
+        "numbers are in result.json, not a finding)"
     )
 
 
 def look(seeds, verdict, note, date=None) -> dict:
     """One look at the data, as a result's `looks` lists it: on how many seeds, the verdict, when (default today)."""
-    date = time.strftime("%Y-%m-%d") if date is None else date
-    return {"n_seeds": len(seeds), "verdict": verdict, "date": date, "note": note}
+    return {"n_seeds": len(seeds), "verdict": verdict, "date": date or time.strftime("%Y-%m-%d"), "note": note}
 
 
 def assemble(mod, scale, trained: Trained, a: Assessment) -> dict:
-    """The result dict of the claim `mod`: the fields every result has, around the claim's own. A smoke run's
-    plumbing check says what ran, not what it measured (smoke_headline)."""
+    """The result dict of the claim `mod`: the fields every result has, around the claim's own."""
     claim = mod.CLAIM
     result = {
         "claim": claim.slug,
