@@ -47,11 +47,10 @@ def left_chance(top1_error, n_classes):
 
 # Convergence: a run has reached its end point when its last `late_epochs` epochs gained less than
 # `late_gain_limit` points of evaluation error (late_gain), by the protocol of its scale (verdict.Protocol).
-# v2 (the cpu scale) reads one epoch; v3 (the regime) three, the rule first declared at 687afd0.
-LATE_EPOCHS, LATE_GAIN_LIMIT = V2.late_epochs, V2.late_gain_limit  # v2's, which L3 (lrn_cifar) reads by
+LATE_GAIN_LIMIT = V2.late_gain_limit  # v2's, which L3 (lrn_cifar) reads by
 
 
-def late_gain(val_errors, epochs=LATE_EPOCHS):
+def late_gain(val_errors, epochs=V2.late_epochs):
     """Points of evaluation error gained over the last `epochs` epochs (positive: still improving)."""
     k = min(epochs, len(val_errors) - 1)
     return 100 * (val_errors[-1 - k] - val_errors[-1]) if k > 0 else math.nan
@@ -84,8 +83,7 @@ DECISION_VERSION = "2"
 
 
 def decided_by(mod) -> dict:
-    """What decides the family claim `mod` besides its declarations, by value (contract.decided_by): the
-    assessing code's version, and per scale its config (arms are in the comparisons), protocol and comparisons."""
+    """What decides the family claim `mod` besides its declarations, by value (contract.decided_by)."""
     return {
         "assessment": DECISION_VERSION,
         "scales": {
@@ -129,10 +127,9 @@ MEASURES += ("late_gain", "final_train_loss", "seconds_per_epoch")
 
 
 def assess(mod, rows, scale):
-    """The verdict of a family claim from its per-run rows, by its scale's protocol (protocol_of): each
-    comparison's paired effect, its 95% interval (on log(ratio) for ratios), Holm's correction over the deciding
-    comparisons, equivalence, and the not-testable checks. -> (comparisons list, measured dict, verdict, reason,
-    headline)."""
+    """The verdict of a family claim from its per-run rows, by its scale's protocol: each comparison's paired effect
+    and 95% interval (on log(ratio) for ratios), Holm's correction over the deciding comparisons, equivalence, and the
+    not-testable checks. -> (comparisons list, measured dict, verdict, reason, headline)."""
     protocol, declared = protocol_of(scale), comparisons(mod, scale)
     direction_only = protocol.direction_only and scale != "paper"  # a proxy decides the direction
     in_paper = getattr(mod, "IN_THE_PAPER", True)
@@ -316,11 +313,9 @@ def reassess_legacy(mod, folder, dest):
 
 
 def reread(mod, folder):
-    """Decide a committed family result again, by today's code, from its own per-run table: nothing is
-    rerun or retyped. For a result whose runs are unchanged but whose assessing code has changed since
-    (results.staleness calls it stale): the effects, intervals, verdict and reasons are recomputed; the
-    provenance of the runs is kept, and the re-reading's commit and code version sit beside it
-    (provenance.reread). A verdict that changes is recorded as a look of its own."""
+    """Decide a committed family result again, by today's code, from its own per-run table (nothing rerun or
+    retyped), for a result whose assessing code changed since its runs (results.write_reread keeps their provenance
+    and records the re-reading beside it; a verdict that changes is a look of its own)."""
     folder = Path(folder)
     old = read_result(folder / "result.json")
     trained_by = old["provenance"].get("training_version")

@@ -44,9 +44,8 @@ from .assessment import converged_epoch, late_gain, left_chance
 
 @dataclass
 class FamilyData:
-    """What the family trains on, whichever the dataset: the splits on the device (`test` is what a
-    scale evaluates on: the test/validation split, or the held-out part of training for pilots),
-    the mean image and the PCA of the training pixels (D3), and how results name the data."""
+    """What the family trains on, whichever the dataset: the splits on the device (`test`: what the scale evaluates
+    on), the mean image and the PCA of the training pixels (D3), and how results name the data."""
 
     name: str
     classes: tuple
@@ -159,8 +158,7 @@ class Family:
         }
 
     def build(self, arm: Arm, devices=None):
-        """The arm's net on the family's device (as every reader of a trained net gets it), or to train
-        with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
+        """The arm's net on the family's device, or with its columns on two `devices` (models.alexnet)."""
         return build_for_training(arm.net_config(self.base), self.device, devices)
 
     def train_arm(self, arm: Arm, seed, ten_view=False):
@@ -217,10 +215,8 @@ class Family:
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
     def _test_errors(self, arm, description, ten_crop=False):
-        """Validation error (%) of the trained net, cached beside the run, so every claim that shares the arm reads
-        it instead of loading the model again: the centre crop's top-5, or with ten_crop the top-1 and top-5 of the
-        softmax averaged over 10 views (the four corner crops and the centre crop, each also mirrored: the paper's
-        test, and cuda-convnet's multiview test)."""
+        """Validation error (%) of the trained net, cached beside the run for every claim that shares the arm: the
+        centre crop's top-5, or with ten_crop the top-1 and top-5 of the softmax averaged over the paper's 10 views."""
 
         def errors():
             model = final_model(self.work_dir, description, lambda: self.build(arm))
@@ -233,8 +229,7 @@ class Family:
 
 
 def claim_seeds(mod, scale, seeds=None):
-    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance (None:
-    the scale's own)."""
+    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance."""
     if scale == CONFIRMATION:
         return confirmation_seeds(mod, seeds)
     return regime_seeds(mod, seeds) if scale in REGIMES else seeds
@@ -246,8 +241,7 @@ def plan_claim(mod, scale, seeds=None):
 
 
 def plan_arms(arms, scale, seeds=None):
-    """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
-    chain of its own."""
+    """The runs of `arms` as jobs of `run_job` (contract.py), every (arm, seed) a chain of its own."""
     return [[[dict(arm=a.name, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for a in arms]
 
 
@@ -257,8 +251,7 @@ def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, downlo
 
 
 def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
-    """The claim `mod`'s train (contract.py): every arm its comparisons at `scale` need, for every seed, trained or
-    found in the store."""
+    """The claim `mod`'s train (contract.py): every arm and seed of its plan, trained or found in the store."""
     declared = comparisons(mod, scale)
     cfg = scale_config(SCALES, scale, claim_seeds(mod, scale, seeds))
     fam = Family(cfg, scale, device, data_root, work_dir, download)
@@ -355,8 +348,7 @@ def plan_paper_net(scale, seeds=None):
 
 
 def paper_net_decided_by() -> dict:
-    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by): the
-    family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
+    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by)."""
     return {
         "family_assessment": assessment.DECISION_VERSION,
         "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in VERSIONED_SCALES},
@@ -365,8 +357,7 @@ def paper_net_decided_by() -> dict:
 
 
 def family_trained(fam, rows, analysis_config, tables, proxy_extra="", files=None, context=None) -> Trained:
-    """What a claim looking inside the paper's nets hands its assess: its rows and tables, and the provenance
-    of the family's runs it read (contract.Trained)."""
+    """What a claim looking inside the paper's nets hands its assess, with the provenance of the runs it read."""
     cfg = fam.cfg
     records = [stored_record(fam.work_dir, fam.describe_run(PAPER, s)[1]) for s in cfg.seeds]
     return Trained(
