@@ -106,14 +106,13 @@ def _effects(comparison, by):
     return [a / b if comparison.ratio else a - b for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
 
 
-def untestable_reason(comp, by, rows, protocol=V2):
+def untestable_reason(comp, rows, protocol):
     arms = (comp.treatment.name, comp.control.name)
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if r["arm"] in arms and not r["left_chance"]]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
     gains = [r.get("late_gain", math.nan) for r in rows if r["arm"] == PAPER.name]
-    not_yet = not_converged(gains, "the paper's net", protocol)
-    if not_yet:
+    if not_yet := not_converged(gains, "the paper's net", protocol):
         return not_yet
     if comp.needs_overfitting:
         gaps = [r["gap"] for r in rows if r["arm"] == comp.control.name]
@@ -141,8 +140,8 @@ def assess(mod, rows, scale):
     significant = holm(pvalues)
     comparisons_out, verdicts, reasons, beside = [], [], [], []
     for comp in declared:
-        rule, ci, label = rules[comp.label], stats[comp.label].ci, comp.label
-        why_not = comp.not_testable or untestable_reason(comp, by, rows, protocol)
+        rule, power, label = rules[comp.label], stats[comp.label], comp.label
+        ci, why_not = power.ci, comp.not_testable or untestable_reason(comp, rows, protocol)
         verdict = (
             NOT_TESTABLE
             if why_not
@@ -166,7 +165,6 @@ def assess(mod, rows, scale):
             reason = f"{reason}; {size}"
         if not in_paper and protocol.version >= 3:
             verdict = as_finding(verdict)
-        power = stats[label]
         seeds_needed = None
         if power.margin and verdict == INCONCLUSIVE:  # v3: the SD at its upper bound, Holm's strictest step
             v3 = dict(sd_df=len(effects[label]) - 1, comparisons=len(pvalues)) if protocol.version >= 3 else {}

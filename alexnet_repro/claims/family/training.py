@@ -142,7 +142,6 @@ class Family:
             precision=self.cfg.precision,
             seed=seed,
         )
-        augment = arm.augment_text()
         return spec, {
             "family": FAMILY,
             "net": asdict(arm.net_config(self.base)),
@@ -152,7 +151,7 @@ class Family:
             "evaluated_on": self.data.description.get("evaluated_on", "validation"),
             "n_eval": len(self.splits.test_y),
             "train_eval_images": len(self.train_eval.train_y),
-            "augment": augment,
+            "augment": arm.augment_text(),
             # its own runs: per-column dropout masks draw other random numbers than the grouped net's
             **({"devices": 2} if self.devices and arm.net_config(self.base).columns == "two" else {}),
         }
@@ -174,8 +173,6 @@ class Family:
                 f"{self.scale}: {arm.name} seed {seed} is not among the scale's committed runs, which train on a "
                 f"GPU alone (scripts/gpu_regime.py); on this machine, run the {REGIME} scale"
             )
-        eig = self.data.eigvals, self.data.eigvecs
-
         result = cached_train(
             self.work_dir,
             description,
@@ -183,7 +180,7 @@ class Family:
             self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
             spec,
-            augment=augmenter(arm, cfg.crop, mean, eig),
+            augment=augmenter(arm, cfg.crop, mean, (self.data.eigvals, self.data.eigvecs)),
             train_eval=self.train_eval,
             desc=f"{arm.name} seed={seed}",
             mirror=self.mirror,
@@ -257,12 +254,8 @@ def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=No
     fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(declared)
     ten_view = {c.treatment.name for c in declared if c.ten_view}
-    rows, curves = [], []
-    for arm in arms:
-        for seed in cfg.seeds:
-            row, curve = fam.train_arm(arm, seed, ten_view=arm.name in ten_view)
-            rows.append(row)
-            curves += curve
+    runs = [fam.train_arm(a, s, ten_view=a.name in ten_view) for a in arms for s in cfg.seeds]
+    rows, curves = [row for row, _ in runs], [h for _, curve in runs for h in curve]
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
     # named where they are not the machine that assembles the result (a GPU's runs, read from the mirror)
     trained_on = (
