@@ -63,7 +63,7 @@ def _bf16_forward(a_rows, band, alpha, beta, k):
 
 
 def _bf16_backward(g_rows, a_rows, r, band, alpha, beta, k):
-    """The gradient of _bf16_forward (as _lrn_backward, with scale = r sqrt(r) and 1/d = r^2), returned in bf16."""
+    """The gradient of _bf16_forward (as _LRNFunction.backward; scale = r sqrt(r), 1/d = r^2), in bf16."""
     x, g = a_rows.float(), g_rows.float()
     scale = r * torch.sqrt(r)
     t = g * x * scale * r * r  # g a scale / d; the window is symmetric: i in win(j) <=> j in win(i)
