@@ -10,29 +10,23 @@ Paper default (AlexNetConfig()):
     conv5 256 3x3x192   pad 1         -> ReLU -> maxpool 3/2            own column (groups=2)
     fc6 4096 -> ReLU -> dropout, fc7 4096 -> ReLU -> dropout, fc8 num_classes (softmax in the loss)
 
-Two columns ("GPUs", section 3.2) are computed on one device with grouped convolutions:
-channels [0, C/2) of every conv layer are column 0, [C/2, C) column 1, and a groups=2 conv
-connects each half of the outputs only to the same half of the inputs, which is exactly
-the paper's restricted connectivity. So conv1.weight[:48] are column 0's first-layer
-kernels (claim Q1). TwoDeviceAlexNet runs the same function with each column on its own
-device (model parallelism) and takes its weights from this form.
+Two columns ("GPUs", section 3.2) are computed on one device with grouped convolutions: channels [0, C/2) of every
+conv layer are column 0, [C/2, C) column 1, and a groups=2 conv connects each half of the outputs only to the same
+half of the inputs, the paper's restricted connectivity. So conv1.weight[:48] are column 0's kernels (claim Q1).
+TwoDeviceAlexNet runs the same function with each column on its own device and takes its weights from this form.
 
-Dropout: the paper "sets to zero the output of each hidden neuron with probability 0.5 ...
-in the first two fully-connected layers", so dropout acts on the outputs of fc6 and fc7
-(after their ReLU), i.e. on the inputs of fc7 and fc8, as in Caffe's bvlc_alexnet.
-torchvision's alexnet instead drops the inputs of fc6 and fc7; that is not the paper's net.
+Dropout: the paper "sets to zero the output of each hidden neuron with probability 0.5 ... in the first two
+fully-connected layers": the outputs of fc6 and fc7, as in Caffe's bvlc_alexnet (torchvision's alexnet drops the
+inputs of fc6 and fc7 instead).
 
-Input size: the paper says 224, but (224 - 11)/4 + 1 is not an integer; 227 gives 55
-exactly. With input_size=224 conv1 gets padding 2 (as torchvision): (224 + 4 - 11)//4 + 1 = 55,
-and the last padded row/column is never reached by a kernel, so this is padding 2 on the
-top/left and 1 on the bottom/right, i.e. a 227x227 image with a zero border.
+Input size: the paper says 224, but (224 - 11)/4 + 1 is not an integer; 227 gives 55 exactly. At 224 conv1 gets
+padding 2 (as torchvision): (224 + 4 - 11)//4 + 1 = 55, the last padded row and column never reached, i.e. a 227x227
+image with a zero border.
 
-The CIFAR-10 AlexNet (stem="cifar", `cifar_alexnet`): the same net, every switch and the same
-column connectivity, for 24x24 crops of 32x32 images, as cuda-convnet ran its CIFAR-10 nets. Only
-the stem differs: conv1 is 5x5 stride 1 padding 2 (an 11x11/4 filter would leave a 24 px image
-3x3 maps), and the 3/2 pools get padding 1 so that overlapping (3/2) and non-overlapping (2/2)
-pooling give the same map sizes, 24 -> 12 -> 6 -> 3, as the two do at 227 (O1 then changes only
-the pooling, not fc6's input). The FC layers are `fc_width` wide (4096 in the paper).
+The CIFAR-10 AlexNet (stem="cifar", `cifar_alexnet_config`): the same net, switches and columns, for 24x24 crops of
+32x32 images. Only the stem differs: conv1 is 5x5 stride 1 padding 2 (11x11/4 would leave 3x3 maps), and the 3/2
+pools get padding 1 so that 3/2 and 2/2 pooling give the same map sizes, 24 -> 12 -> 6 -> 3, as they do at 227 (O1
+then changes only the pooling, not fc6's input). The FC layers are `fc_width` wide (4096 in the paper).
 """
 
 from collections import OrderedDict
@@ -45,11 +39,7 @@ from torch import nn
 from .lrn import ALPHA_CONVENTIONS, LocalResponseNorm
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
-NORMALIZATIONS = ("lrn", "batchnorm", "none")
 POOLINGS = {"overlapping": (3, 2), "non_overlapping": (2, 2)}  # (size z, stride s), section 3.4
-COLUMNS = ("two", "one", "half")
-STEMS = ("imagenet", "cifar")
-REMOVABLE = (None, "conv3", "conv4", "conv5")
 
 
 @dataclass
@@ -72,11 +62,11 @@ class AlexNetConfig:
     def __post_init__(self):
         checks = [
             ("activation", self.activation, tuple(ACTIVATIONS)),
-            ("normalization", self.normalization, NORMALIZATIONS),
+            ("normalization", self.normalization, ("lrn", "batchnorm", "none")),
             ("pooling", self.pooling, tuple(POOLINGS)),
-            ("columns", self.columns, COLUMNS),
-            ("remove", self.remove, REMOVABLE),
-            ("stem", self.stem, STEMS),
+            ("columns", self.columns, ("two", "one", "half")),
+            ("remove", self.remove, (None, "conv3", "conv4", "conv5")),
+            ("stem", self.stem, ("imagenet", "cifar")),
             ("lrn_alpha_convention", self.lrn_alpha_convention, ALPHA_CONVENTIONS),
         ]
         for name, value, allowed in checks:
@@ -160,13 +150,6 @@ def feature_size(cfg):
     return side
 
 
-def fc_widths(cfg):
-    """(in_features, out_features) of fc6, fc7, fc8."""
-    plan = conv_plan(cfg)
-    f = cfg.fc_width or scaled(4096, cfg.width)
-    return [(plan[-1].out_channels * feature_size(cfg) ** 2, f), (f, f), (f, cfg.num_classes)]
-
-
 def column_split(n):
     """How n output units are split between column 0 and 1 (column 0 takes the odd one)."""
     return [n - n // 2, n // 2]
@@ -185,8 +168,8 @@ def make_layers(cfg, column=None):
     def part(n):
         return n if column is None else column_split(n)[column]
 
-    features = OrderedDict()
-    for i, spec in enumerate(conv_plan(cfg)):
+    plan, features = conv_plan(cfg), OrderedDict()
+    for spec in plan:
         k = spec.name[-1]
         in_ch, groups = spec.in_channels, spec.groups
         if column is not None and groups == 2:
@@ -201,8 +184,9 @@ def make_layers(cfg, column=None):
         if spec.pool:
             features[f"pool{k}"] = nn.MaxPool2d(*cfg.pool)
 
-    classifier = OrderedDict()
-    for k, (n_in, n_out) in zip("678", fc_widths(cfg)):
+    f, classifier = cfg.fc_width or scaled(4096, cfg.width), OrderedDict()
+    fc6_in = plan[-1].out_channels * feature_size(cfg) ** 2
+    for k, (n_in, n_out) in zip("678", [(fc6_in, f), (f, f), (f, cfg.num_classes)]):
         classifier[f"fc{k}"] = nn.Linear(n_in, part(n_out))  # every FC layer sees both columns
         if k != "8":
             classifier[f"act{k}"] = act()

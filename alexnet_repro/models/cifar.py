@@ -7,10 +7,9 @@ so 32 -> 16 -> 8 -> 4. This is R1's "four-layer CNN" (four weight layers).
 
 from torch import nn
 
+from .alexnet import ACTIVATIONS
 from .local import LocallyConnected2d
 from .lrn import LocalResponseNorm
-
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 
 # cuda-convnet's initial weight std per layer for 19pct. Biases start at 0.
 CUDA_CONVNET_INIT_STD = {"conv1": 1e-4, "conv2": 1e-2, "conv3": 1e-2, "fc10": 1e-2}
@@ -29,16 +28,17 @@ class Net19pct(nn.Module):
         self.conv2 = nn.Conv2d(32, 32, 5, padding=2)
         self.conv3 = nn.Conv2d(32, 64, 5, padding=2)
         self.fc10 = nn.Linear(64 * 4 * 4, 10)
+        # cuda-convnet pools before the first nonlinearity; max and ReLU commute, max and tanh too.
         self.features = nn.Sequential(
             self.conv1,
             nn.MaxPool2d(3, 2, ceil_mode=True),
-            act(),  # cuda-convnet pools before the
+            act(),
             self.conv2,
             act(),
-            nn.AvgPool2d(3, 2, ceil_mode=True),  # first nonlinearity; max and ReLU
+            nn.AvgPool2d(3, 2, ceil_mode=True),
             self.conv3,
             act(),
-            nn.AvgPool2d(3, 2, ceil_mode=True),  # commute, max and tanh too.
+            nn.AvgPool2d(3, 2, ceil_mode=True),
         )
         if init == "cuda_convnet":
             for name, std in CUDA_CONVNET_INIT_STD.items():

@@ -1,12 +1,5 @@
-"""Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4, 227).
-
-The architecture claim writes it as layers.csv. The paper default (two columns, 1000 classes) has the same counts at
-227 and 224 (224 pads conv1 by 2): 60,965,224 parameters; 659,272 neurons in the conv and FC layers; 724M mult-adds.
-
-Against the paper: 60M parameters (A3) holds; 650,000 neurons holds (659,272); Fig. 2's per-layer counts match from
-conv2 on, but conv1 has 290,400 = 55*55*96, not 253,440 (which is no product of 96 maps of any square size); conv3
-(1.45% of the parameters) and conv4 (1.09%) hold more than the 1% of A4 claims.
-"""
+"""Per-layer table of the net: shapes, neurons, parameters, multiply-adds (claims A2-A4), which the architecture claim
+writes as layers.csv and sets against the paper (notebooks/architecture.py)."""
 
 import dataclasses
 

@@ -1,15 +1,13 @@
 """A locally-connected layer: a convolution whose weights are not shared across positions.
 
-cuda-convnet's `type=local` layer (its conv-local CIFAR-10 nets, claim L3; LocalUnsharedLayerParser): every output
-position (y, x) has its own filter bank and its own bias per filter. PyTorch has no such layer. The k x k x C patch
-under every output position is gathered once (one copy from the NHWC storage of a channels_last input), then one
-batched matmul over positions:
+cuda-convnet's `type=local` layer (its conv-local CIFAR-10 nets, claim L3): every output position (y, x) has its own
+filter bank and its own bias per filter; PyTorch has no such layer. The k x k x C patch under every output position is
+gathered once (one copy from the NHWC storage of a channels_last input), then one batched matmul over positions:
 
     out[l] = bias[l] + patches[l] @ weight[l]     patches (L, N, C*k*k), weight (L, C*k*k, O)
 
-The output is channels_last, like the convolutions around it. Stride 1 only (all cuda-convnet's CIFAR nets use).
-The patch axis is ordered (c, ky, kx), as in Conv2d's weight.view(O, -1): a shared Conv2d weight maps to
-weight[l] = w.view(O, -1).T.
+The output is channels_last, like the convolutions around it. The patch axis is ordered (c, ky, kx), as in Conv2d's
+weight.view(O, -1): a shared Conv2d weight maps to weight[l] = w.view(O, -1).T.
 """
 
 import torch
@@ -32,12 +30,10 @@ class _ContiguousGrad(torch.autograd.Function):
 
 
 class LocallyConnected2d(nn.Module):
-    """Unshared-weight k x k convolution, stride 1, zero padding, on a square in_size x in_size input.
-
-    weight: (out_h*out_w, in_channels*k*k, out_channels); bias: 1-d, (out_h*out_w*out_channels,),
-    ordered (position, filter), so that `optim.param_groups` treats it as a bias (no decay).
-    Both are initialized as cuda-convnet does: weights N(0, init_std^2), biases 0.
-    """
+    """Unshared-weight k x k convolution, stride 1 (all cuda-convnet's CIFAR nets use), zero padding, on a square
+    in_size x in_size input. weight: (out_h*out_w, in_channels*k*k, out_channels); bias: 1-d, ordered (position,
+    filter), so that `optim.param_groups` treats it as a bias (no decay). Initialized as cuda-convnet does: weights
+    N(0, init_std^2), biases 0."""
 
     def __init__(self, in_channels, out_channels, in_size, kernel, padding=0, init_std=0.01):
         super().__init__()
@@ -48,13 +44,9 @@ class LocallyConnected2d(nn.Module):
             raise ValueError(f"kernel {kernel} with padding {padding} does not fit a {self.in_size} input")
         positions = self.out_size[0] * self.out_size[1]
         self.weight = nn.Parameter(torch.empty(positions, in_channels * kernel * kernel, out_channels))
-        self.bias = nn.Parameter(torch.empty(positions * out_channels))
+        self.bias = nn.Parameter(torch.zeros(positions * out_channels))
         self.init_std = init_std
-        self.reset_parameters()
-
-    def reset_parameters(self):
-        nn.init.normal_(self.weight, 0.0, self.init_std)
-        nn.init.zeros_(self.bias)
+        nn.init.normal_(self.weight, 0.0, init_std)
 
     def patches(self, x):
         """(N, C, H, W) -> (L, N, C*k*k): the receptive field of every output position."""

@@ -10,12 +10,14 @@ torch.nn.LocalResponseNorm do. alpha_convention="per_size" (the default: what wa
 "paper" alpha' = alpha (the formula as printed). With k=2 either is close to a constant 2^-0.75 scale unless
 activations are large.
 
-The window sum is explicit shifted in-place adds (avg_pool3d has a nondeterministic CUDA backward) inside a custom
-autograd Function whose backward is the formula's derivative: deterministic, memory-format preserving, and free
-of autograd's temporaries. A bf16 input (autocast) takes `_BF16LRNFunction` instead, computed in fp32 (bf16
-resolves k + alpha' * sum ~ 2 only to 1/64, which would round the normalization away) on the (N*H*W, C) matrix
-of its maps, the window sum one matmul with a 0/1 band matrix; fp32 and fp64 inputs keep the shifted adds.
+The window sum is explicit shifted in-place adds (avg_pool3d has a nondeterministic CUDA backward) inside an autograd
+Function whose backward is the formula's derivative: deterministic, memory-format preserving, free of autograd's
+temporaries. A bf16 input (autocast) takes `_BF16LRNFunction`, computed in fp32 (bf16 resolves k + alpha' * sum ~ 2
+only to 1/64, which would round the normalization away) on the (N*H*W, C) matrix of its maps, the window sum one
+matmul with a 0/1 band matrix.
 """
+
+import warnings
 
 import torch
 from torch import nn
@@ -45,26 +47,6 @@ def _channels_last_view(t):
     return None
 
 
-def _lrn_forward(a, size, alpha, beta, k, dim):
-    d = channel_window_sum(a * a, size, dim).mul_(alpha).add_(k)  # the denominator before ^beta
-    scale = d.pow(-beta)
-    return a * scale, d, scale
-
-
-def _lrn_backward(g, a, d, scale, size, alpha, beta, dim):
-    # b_i = a_i d_i^-beta, d_i = k + alpha * sum_{j in win(i)} a_j^2, and j in win(i) <=> i in win(j):
-    # dL/da_j = g_j d_j^-beta - 2 alpha beta a_j sum_{i in win(j)} g_i a_i d_i^(-beta-1)
-    t = g * a * scale / d
-    grad = channel_window_sum(t, size, dim).mul_(a).mul_(-2.0 * alpha * beta)
-    return grad.addcmul_(g, scale)
-
-
-def _band(channels, size, device, dtype):
-    """The (C, C) 0/1 matrix whose column i marks the maps of i's window: x @ band is the window sum."""
-    i = torch.arange(channels, device=device)
-    return ((i[:, None] - i[None, :]).abs() <= size // 2).to(dtype)
-
-
 def _window_sum_rows(x, band):
     """Window sums along the last dim of an (N*H*W, C) fp32 matrix, as one matmul with the 0/1 band, in bf16 with
     fp32 accumulation (the CPU's AMX tiles): the sum's 2^-8 rounding is of alpha' * sum, a small term of the
@@ -81,7 +63,7 @@ def _bf16_forward(a_rows, band, alpha, beta, k):
 
 
 def _bf16_backward(g_rows, a_rows, r, band, alpha, beta, k):
-    """The gradient of _bf16_forward (as _lrn_backward, with scale = r sqrt(r) and 1/d = r^2), returned in bf16."""
+    """The gradient of _bf16_forward (as _LRNFunction.backward; scale = r sqrt(r), 1/d = r^2), in bf16."""
     x, g = a_rows.float(), g_rows.float()
     scale = r * torch.sqrt(r)
     t = g * x * scale * r * r  # g a scale / d; the window is symmetric: i in win(j) <=> j in win(i)
@@ -94,15 +76,12 @@ def _fused(fn):
     compiled, failed = [None], []
 
     def call(*args):
-        if not failed and compiled[0] is None:
-            compiled[0] = torch.compile(fn, dynamic=False)
         if not failed:
             try:
+                compiled[0] = compiled[0] or torch.compile(fn, dynamic=False)
                 return compiled[0](*args)
             except Exception as e:  # noqa: BLE001 - any compiler failure: the eager function is the same math
                 failed.append(e)
-                import warnings
-
                 warnings.warn(f"bf16 LRN runs eager ({type(e).__name__}: {str(e)[:120]}); slower, the same math")
         return fn(*args)
 
@@ -128,7 +107,8 @@ class _BF16LRNFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, a, size, alpha, beta, k):
-        band = _band(a.shape[1], size, a.device, torch.bfloat16)
+        i = torch.arange(a.shape[1], device=a.device)  # the band: column i marks the maps of i's window
+        band = ((i[:, None] - i[None, :]).abs() <= size // 2).to(torch.bfloat16)
         out, r = _BF16_FORWARD(_rows(a), band, alpha, beta, k)
         # The input itself is saved, not its rows: for channels_last maps they are a view of it, and a view of an
         # input saved by an autograd.Function fails when the whole net is compiled (dynamo's rule on aliases).
@@ -150,7 +130,9 @@ class _LRNFunction(torch.autograd.Function):
         nhwc = _channels_last_view(a)
         ctx.nhwc = nhwc is not None
         x, dim = (nhwc, 3) if ctx.nhwc else (a, 1)
-        b, d, scale = _lrn_forward(x, size, alpha, beta, k, dim)
+        d = channel_window_sum(x * x, size, dim).mul_(alpha).add_(k)  # the denominator before ^beta
+        scale = d.pow(-beta)
+        b = x * scale
         ctx.save_for_backward(x, d, scale)
         ctx.hyper = (size, alpha, beta, dim)
         return b.permute(0, 3, 1, 2) if ctx.nhwc else b  # back to NCHW shape, channels_last storage
@@ -159,9 +141,12 @@ class _LRNFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, g):
         a, d, scale = ctx.saved_tensors
+        size, alpha, beta, dim = ctx.hyper
         if ctx.nhwc:
             g = g.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1)
-        grad = _lrn_backward(g, a, d, scale, *ctx.hyper)
+        # b_i = a_i d_i^-beta, d_i = k + alpha * sum_{j in win(i)} a_j^2, and j in win(i) <=> i in win(j):
+        # dL/da_j = g_j d_j^-beta - 2 alpha beta a_j sum_{i in win(j)} g_i a_i d_i^(-beta-1)
+        grad = channel_window_sum(g * a * scale / d, size, dim).mul_(a).mul_(-2.0 * alpha * beta).addcmul_(g, scale)
         return grad.permute(0, 3, 1, 2) if ctx.nhwc else grad, None, None, None, None
 
 

@@ -1,17 +1,11 @@
 """The AlexNet ablations (M1, L2, O1, D2, D4, D3, DR1, T1, E5, BN): one switch against the paper's net.
 
 Each claim compares arms that differ in exactly one switch of the paper's recipe, all else held equal (data, crops,
-seeds, rate, epochs). The paper's net and recipe is the arm `PAPER`; all arms share one run store, so `PAPER`, which
-nearly every claim compares against, trains once per seed for the whole family. arms.py holds the arms, comparisons
-and scales; training.py trains one arm for one seed into the store; assessment.py turns runs into verdicts (and
-re-reads committed results); declarations.py declares each claim (CLAIM, PAPER_NUMBERS, RULE/RULES, COMPARISONS) as a
-block subclassing `Ablation`. A comparison's effect is, per seed, metric(treatment) - metric(control) (a ratio for
-counts of epochs), summarized by its mean and 95% t-interval over seeds.
-
-The cpu scale is a proxy: CIFAR-10 and the CIFAR-10 AlexNet (models/alexnet.py), 10,000 training images, 15 epochs
-with the rate annealed to zero, so that each run ends converged within minutes on 2 CPU cores; ImageNet's 224 px,
-1000 classes and 90 epochs are out of their reach. An inconclusive cpu result is the pilot of a confirmation
-("cpu-confirmation", book/method.md): the same config on fresh seeds, as many as the pilot's seeds_needed.
+seeds, rate, epochs). All arms share one run store, so the paper's arm `PAPER`, which nearly every claim compares
+against, trains once per seed for the whole family. arms.py holds the arms, comparisons and scales; training.py trains
+one arm for one seed into the store; assessment.py turns runs into verdicts (and re-reads committed results);
+declarations.py declares each claim as a block subclassing `Ablation`. A comparison's effect is, per seed,
+metric(treatment) - metric(control) (a ratio for counts of epochs), summarized by its mean and 95% t-interval.
 """
 
 from .. import contract
@@ -19,10 +13,10 @@ from . import assessment, training
 
 
 class Ablation:
-    """A claim of the family, declared by a class in declarations.py: the contract's functions are the family's,
-    bound here with the class as their claim. The registry finds the classes through CLAIMS."""
+    """A claim of the family: the contract's functions are the family's, bound with the class as their claim."""
 
     DATA = "family"  # the dataset it reads: the family's at the scale (arms.SCALES[scale].data)
+    PAPER_NUMBERS = {}  # where the paper gives none
     run_job = staticmethod(training.run_job)  # picklable by name for the --jobs process pool
     plan = classmethod(training.plan_claim)
     train = classmethod(training.train_claim)

@@ -68,19 +68,8 @@ NO_CROP_FLIP = Arm("no crops or flips", crop_flip=False)
 WITHOUT = {layer: Arm(f"without {layer}", (("remove", layer),)) for layer in ("conv3", "conv4", "conv5")}
 CATALOGUE = {
     a.name: a
-    for a in (
-        PAPER,
-        NO_LRN,
-        BATCHNORM,
-        NON_OVERLAPPING,
-        ONE_COLUMN,
-        NO_PCA,
-        NO_DROPOUT,
-        NO_DECAY,
-        NO_CROP_FLIP,
-        *WITHOUT.values(),
-    )
-}
+    for a in (PAPER, NO_LRN, BATCHNORM, NON_OVERLAPPING, ONE_COLUMN, NO_PCA, NO_DROPOUT, NO_DECAY, NO_CROP_FLIP)
+} | {a.name: a for a in WITHOUT.values()}
 
 
 @dataclass(frozen=True)
@@ -187,21 +176,19 @@ VERSIONED_SCALES = tuple(s for s in SCALES if s not in TRAINED_ON_GPU)
 
 
 def protocol_of(scale):
-    """The rules a scale's results are read by (verdict.Protocol): v2 for the scales whose results were read by
-    it (cpu, its confirmation, the Imagenette re-reads), v3 for the regime and every scale without a result yet."""
+    """The rules a scale's results are read by: v2 for the scales whose results were read by it, else v3."""
     return V2 if scale in ("cpu", CONFIRMATION, "imagenette") else V3
 
 
 def comparisons(mod, scale):
-    """The comparisons the claim `mod` declares for `scale`'s protocol: a claim whose declaration changed with
-    protocol v3 (D2 split into D2 and D4, DR1's iterations) keeps its earlier one, for the results read by it,
-    in COMPARISONS_BY_PROTOCOL."""
+    """The comparisons the claim `mod` declares for `scale`'s protocol: its COMPARISONS_BY_PROTOCOL where a
+    protocol's results were read by an earlier declaration."""
     return getattr(mod, "COMPARISONS_BY_PROTOCOL", {}).get(protocol_of(scale).version, mod.COMPARISONS)
 
 
 def regime_seeds(mod, seeds=None, plan=None) -> tuple:
-    """The seeds of the claim `mod` in the regime (REGIMES): 0 to n-1, n as scripts/plan_regime.py fixed it before
-    any of the regime's runs (results/benchmarks/regime_plan.json). `seeds`, where given, must be those."""
+    """The seeds of the claim `mod` in the regime: 0 to n-1, n as scripts/plan_regime.py fixed it before any of the
+    regime's runs. `seeds`, where given, must be those."""
     path = Path(plan) if plan else results_root() / "benchmarks" / "regime_plan.json"
     if not path.exists():
         raise ValueError(f"the regime's seeds are fixed by {path}, which is missing: run scripts/plan_regime.py first")
@@ -222,10 +209,9 @@ def store_scale(scale):
 
 
 def confirmation_seeds(mod, seeds=None, root=None) -> tuple:
-    """The seeds of the claim `mod`'s confirmation, as book/method.md declared them before any of its runs: its
-    committed cpu result is the pilot; the confirmation takes fresh seeds (from one past the pilot's last), as
-    many as the pilot's `seeds_needed` (80% power against the rule's margin at the pilot's own spread; the most
-    any deciding comparison needs). `seeds`, where given, must be those: a confirmation has no free choice of n."""
+    """The seeds of the claim `mod`'s confirmation (book/method.md): fresh seeds from one past its cpu pilot's last,
+    as many as the most any deciding comparison of the pilot needs (`seeds_needed`). `seeds`, where given, must be
+    those: a confirmation has no free choice of n."""
     slug, seeds, pilot = mod.CLAIM.slug, parse_seeds(seeds), pilot_result(mod, root)
     needed = [
         c["seeds_needed"] for c in pilot.get("comparisons", []) if c.get("decides", True) and c.get("seeds_needed")
@@ -253,8 +239,7 @@ def pilot_result(mod, root=None) -> dict:
 
 
 def pilot_of(mod, root=None) -> dict:
-    """What a confirmation shows beside its own verdict, never pooled into it: its pilot's verdict, seeds and
-    comparisons, and where that result lies."""
+    """What a confirmation shows beside its own verdict, never pooled into it: its pilot's result, in brief."""
     slug, pilot = mod.CLAIM.slug, pilot_result(mod, root)
     return {
         "result": f"results/{slug}/{PILOT_SCALE}/result.json",

@@ -47,11 +47,10 @@ def left_chance(top1_error, n_classes):
 
 # Convergence: a run has reached its end point when its last `late_epochs` epochs gained less than
 # `late_gain_limit` points of evaluation error (late_gain), by the protocol of its scale (verdict.Protocol).
-# v2 (the cpu scale) reads one epoch; v3 (the regime) three, the rule first declared at 687afd0.
-LATE_EPOCHS, LATE_GAIN_LIMIT = V2.late_epochs, V2.late_gain_limit  # v2's, which L3 (lrn_cifar) reads by
+LATE_GAIN_LIMIT = V2.late_gain_limit  # v2's, which L3 (lrn_cifar) reads by
 
 
-def late_gain(val_errors, epochs=LATE_EPOCHS):
+def late_gain(val_errors, epochs=V2.late_epochs):
     """Points of evaluation error gained over the last `epochs` epochs (positive: still improving)."""
     k = min(epochs, len(val_errors) - 1)
     return 100 * (val_errors[-1 - k] - val_errors[-1]) if k > 0 else math.nan
@@ -84,8 +83,7 @@ DECISION_VERSION = "2"
 
 
 def decided_by(mod) -> dict:
-    """What decides the family claim `mod` besides its declarations, by value (contract.decided_by): the
-    assessing code's version, and per scale its config (arms are in the comparisons), protocol and comparisons."""
+    """What decides the family claim `mod` besides its declarations, by value (contract.decided_by)."""
     return {
         "assessment": DECISION_VERSION,
         "scales": {
@@ -108,14 +106,13 @@ def _effects(comparison, by):
     return [a / b if comparison.ratio else a - b for a, b in pairs if math.isfinite(a) and math.isfinite(b)]
 
 
-def untestable_reason(comp, by, rows, protocol=V2):
+def untestable_reason(comp, rows, protocol):
     arms = (comp.treatment.name, comp.control.name)
     at_chance = [f"{r['arm']} seed {r['seed']}" for r in rows if r["arm"] in arms and not r["left_chance"]]
     if at_chance:
         return f"nets never left chance ({', '.join(at_chance)})"
     gains = [r.get("late_gain", math.nan) for r in rows if r["arm"] == PAPER.name]
-    not_yet = not_converged(gains, "the paper's net", protocol)
-    if not_yet:
+    if not_yet := not_converged(gains, "the paper's net", protocol):
         return not_yet
     if comp.needs_overfitting:
         gaps = [r["gap"] for r in rows if r["arm"] == comp.control.name]
@@ -129,10 +126,9 @@ MEASURES += ("late_gain", "final_train_loss", "seconds_per_epoch")
 
 
 def assess(mod, rows, scale):
-    """The verdict of a family claim from its per-run rows, by its scale's protocol (protocol_of): each
-    comparison's paired effect, its 95% interval (on log(ratio) for ratios), Holm's correction over the deciding
-    comparisons, equivalence, and the not-testable checks. -> (comparisons list, measured dict, verdict, reason,
-    headline)."""
+    """The verdict of a family claim from its per-run rows, by its scale's protocol: each comparison's paired effect
+    and 95% interval (on log(ratio) for ratios), Holm's correction over the deciding comparisons, equivalence, and the
+    not-testable checks. -> (comparisons list, measured dict, verdict, reason, headline)."""
     protocol, declared = protocol_of(scale), comparisons(mod, scale)
     direction_only = protocol.direction_only and scale != "paper"  # a proxy decides the direction
     in_paper = getattr(mod, "IN_THE_PAPER", True)
@@ -144,8 +140,8 @@ def assess(mod, rows, scale):
     significant = holm(pvalues)
     comparisons_out, verdicts, reasons, beside = [], [], [], []
     for comp in declared:
-        rule, ci, label = rules[comp.label], stats[comp.label].ci, comp.label
-        why_not = comp.not_testable or untestable_reason(comp, by, rows, protocol)
+        rule, power, label = rules[comp.label], stats[comp.label], comp.label
+        ci, why_not = power.ci, comp.not_testable or untestable_reason(comp, rows, protocol)
         verdict = (
             NOT_TESTABLE
             if why_not
@@ -169,7 +165,6 @@ def assess(mod, rows, scale):
             reason = f"{reason}; {size}"
         if not in_paper and protocol.version >= 3:
             verdict = as_finding(verdict)
-        power = stats[label]
         seeds_needed = None
         if power.margin and verdict == INCONCLUSIVE:  # v3: the SD at its upper bound, Holm's strictest step
             v3 = dict(sd_df=len(effects[label]) - 1, comparisons=len(pvalues)) if protocol.version >= 3 else {}
@@ -316,11 +311,9 @@ def reassess_legacy(mod, folder, dest):
 
 
 def reread(mod, folder):
-    """Decide a committed family result again, by today's code, from its own per-run table: nothing is
-    rerun or retyped. For a result whose runs are unchanged but whose assessing code has changed since
-    (results.staleness calls it stale): the effects, intervals, verdict and reasons are recomputed; the
-    provenance of the runs is kept, and the re-reading's commit and code version sit beside it
-    (provenance.reread). A verdict that changes is recorded as a look of its own."""
+    """Decide a committed family result again, by today's code, from its own per-run table (nothing rerun or
+    retyped), for a result whose assessing code changed since its runs (results.write_reread keeps their provenance
+    and records the re-reading beside it; a verdict that changes is a look of its own)."""
     folder = Path(folder)
     old = read_result(folder / "result.json")
     trained_by = old["provenance"].get("training_version")

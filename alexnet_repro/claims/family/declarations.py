@@ -1,8 +1,7 @@
-"""The ablation family's claims, one block each, side by side: what the paper says, the rule each verdict follows
-(written before any run) and the comparisons between arms (arms.py) it decides by. A claim is its block alone; its
-contract's functions are Ablation's. The claims by their order in the paper's table (paper_claims.py).
-
-The notebook's text for each claim is its EXPERIMENT (scripts/family_notebooks.py writes the notebook from it).
+"""The ablation family's claims, one block each, in the order of the paper's table: what the paper says, the rule
+each verdict follows and the comparisons between arms (arms.py) it decides by. Every rule was written before any run;
+a band is the paper's number within a factor 1.5 either way where its comment gives no other reason. A claim's
+notebook text is its EXPERIMENT (scripts/family_notebooks.py writes the notebook from it).
 """
 
 import math
@@ -27,8 +26,6 @@ from .arms import (
 
 
 class TwoColumns(Ablation):
-    """M1: the two-column net beats a one-column net with half the kernels (paper 3.2)."""
-
     CLAIM = Claim(
         id="M1",
         slug="two_columns",
@@ -36,7 +33,6 @@ class TwoColumns(Ablation):
         paper_says="This scheme reduces our top-1 and top-5 error rates by 1.7% and 1.2%, respectively, as compared with a net with half as many kernels in each convolutional layer trained on one GPU. The two-GPU net takes slightly less time to train than the one-GPU net.",
     )
     PAPER_NUMBERS = {"top1_effect": -1.7, "top5_effect": -1.2}
-    # Written before any run: the paper's top-1 effect within a factor 1.5 either way.
     RULE = Rule(
         null=0.0,
         direction=-1,
@@ -68,8 +64,6 @@ class TwoColumns(Ablation):
 
 
 class LrnAlexnet(Ablation):
-    """L2: local response normalization lowers AlexNet's error (paper 3.3)."""
-
     CLAIM = Claim(
         id="L2",
         slug="lrn_alexnet",
@@ -77,7 +71,6 @@ class LrnAlexnet(Ablation):
         paper_says="Response normalization reduces our top-1 and top-5 error rates by 1.4% and 1.2%, respectively.",
     )
     PAPER_NUMBERS = {"top1_effect": -1.4, "top5_effect": -1.2}
-    # Written before any run: the paper's top-1 effect within a factor 1.5 either way.
     RULE = Rule(
         null=0.0,
         direction=-1,
@@ -93,8 +86,6 @@ class LrnAlexnet(Ablation):
 
 
 class OverlappingPool(Ablation):
-    """O1: overlapping pooling (3/2) beats non-overlapping (2/2) and overfits slightly less (paper 3.4)."""
-
     CLAIM = Claim(
         id="O1",
         slug="overlapping_pool",
@@ -102,7 +93,7 @@ class OverlappingPool(Ablation):
         paper_says="This scheme reduces the top-1 and top-5 error rates by 0.4% and 0.3%, respectively, as compared with the non-overlapping scheme s = 2, z = 2 ... We generally observe during training that models with overlapping pooling find it slightly more difficult to overfit.",
     )
     PAPER_NUMBERS = {"top1_effect": -0.4, "top5_effect": -0.3}
-    # Written before any run: the paper's top-1 effect within a factor 1.5; the gap only by its sign.
+    # The gap only by its sign.
     RULES = {
         "top-1, overlapping vs 2/2": Rule(
             null=0.0,
@@ -154,8 +145,6 @@ CROPS_FLIPS_GAP_RULE = Rule(
 
 
 class TenPatch(Ablation):
-    """D2: averaging the softmax over 10 patches at test time beats a single centre crop (paper 6)."""
-
     CLAIM = Claim(
         id="D2",
         slug="ten_patch",
@@ -175,8 +164,7 @@ class TenPatch(Ablation):
 
     TEST_HALF = "test half: 10 patches vs the centre crop"
     TRAINING_HALF = "training half: crops + flips vs the centre crop"
-    # Written before the runs were read. The test half: the paper's top-1 gain within a factor 1.5 either way
-    # (equivalence margin half of it). The training half: D4's rule, declared here first.
+    # Written before the runs were read. The training half: D4's rule, declared here first.
     RULES = {
         TEST_HALF: Rule(
             null=0.0,
@@ -211,8 +199,6 @@ class TenPatch(Ablation):
 
 
 class CropsFlips(Ablation):
-    """D4: training on random crops and their horizontal flips fights overfitting (paper 4.1)."""
-
     CLAIM = Claim(
         id="D4",
         slug="crops_flips",
@@ -221,7 +207,6 @@ class CropsFlips(Ablation):
         "images and training our network on these extracted patches. ... Without this scheme, our network suffers from "
         "substantial overfitting, which would have forced us to use much smaller networks.",
     )
-    PAPER_NUMBERS = {}
 
     ERROR = "crops + flips vs the centre crop"
     GAP = "train-test gap, crops + flips vs none"
@@ -244,8 +229,6 @@ class CropsFlips(Ablation):
 
 
 class PcaColour(Ablation):
-    """D3: PCA colour augmentation lowers the top-1 error by over a point (paper 4.1)."""
-
     CLAIM = Claim(
         id="D3",
         slug="pca_colour",
@@ -253,7 +236,7 @@ class PcaColour(Ablation):
         paper_says="This scheme approximately captures an important property of natural images ... This scheme reduces the top-1 error rate by over 1%.",
     )
     PAPER_NUMBERS = {"top1_effect": -1.0}
-    # Written before any run: "over 1%" is the band (-inf, -1] points.
+    # "over 1%" is the band (-inf, -1] points.
     RULE = Rule(
         null=0.0,
         direction=-1,
@@ -270,8 +253,6 @@ class PcaColour(Ablation):
 
 
 class Dropout(Ablation):
-    """DR1: dropout stops substantial overfitting and roughly doubles the iterations to converge (paper 4.2)."""
-
     CLAIM = Claim(
         id="DR1",
         slug="dropout",
@@ -279,7 +260,7 @@ class Dropout(Ablation):
         paper_says="Without dropout, our network exhibits substantial overfitting. Dropout roughly doubles the number of iterations required to converge.",
     )
     PAPER_NUMBERS = {"iterations_ratio": 2.0}
-    # Written before any run: "roughly doubles" within a factor 1.5; the gap only by its sign.
+    # "roughly doubles" within a factor 1.5; the gap only by its sign.
     RULES = {
         "epochs to converge, dropout / none": Rule(
             null=1.0,
@@ -333,16 +314,13 @@ class Dropout(Ablation):
 
 
 class WeightDecay(Ablation):
-    """T1: weight decay 0.0005 reduces the training error, not only the test error (paper 5)."""
-
     CLAIM = Claim(
         id="T1",
         slug="weight_decay",
         title="Weight decay lowers the training error",
         paper_says="We found that this small amount of weight decay was important for the model to learn. In other words, weight decay here is not merely a regularizer: it reduces the model's training error.",
     )
-    PAPER_NUMBERS = {}
-    # Written before any run. The paper gives no size: any resolved reduction counts.
+    # The paper gives no size: any resolved reduction counts.
     RULE = Rule(
         null=0.0,
         direction=-1,
@@ -360,8 +338,6 @@ class WeightDecay(Ablation):
 
 
 class Depth(Ablation):
-    """E5: removing any middle conv layer costs about 2 points of top-1 (paper 7)."""
-
     CLAIM = Claim(
         id="E5",
         slug="depth",
@@ -369,7 +345,6 @@ class Depth(Ablation):
         paper_says="It is notable that our network's performance degrades if a single convolutional layer is removed. For example, removing any of the middle layers results in a loss of about 2% for the top-1 performance.",
     )
     PAPER_NUMBERS = {"top1_effect": 2.0}
-    # Written before any run: "about 2%" within a factor 1.5 either way, for each layer.
     RULE = Rule(
         null=0.0,
         direction=+1,
@@ -389,8 +364,6 @@ class Depth(Ablation):
 
 
 class Batchnorm(Ablation):
-    """BN: batch normalization in place of LRN (not in the paper; the common modern substitute)."""
-
     CLAIM = Claim(
         id="BN",
         slug="batchnorm",
@@ -399,9 +372,8 @@ class Batchnorm(Ablation):
     )
     # Protocol v3 reads its verdict as a finding (verdict.as_finding), counted apart from the paper's.
     IN_THE_PAPER = False
-    PAPER_NUMBERS = {}
-    # Written before any run. No paper number: "reproduced" here means only that batch norm lowers the
-    # error (the direction of the modern practice), "no effect" that the difference is inside +-0.5 points.
+    # No paper number: "reproduced" means only that batch norm lowers the error (the direction of the modern
+    # practice), "no effect" that the difference is inside +-0.5 points.
     RULE = Rule(
         null=0.0,
         direction=-1,

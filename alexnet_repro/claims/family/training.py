@@ -44,9 +44,8 @@ from .assessment import converged_epoch, late_gain, left_chance
 
 @dataclass
 class FamilyData:
-    """What the family trains on, whichever the dataset: the splits on the device (`test` is what a
-    scale evaluates on: the test/validation split, or the held-out part of training for pilots),
-    the mean image and the PCA of the training pixels (D3), and how results name the data."""
+    """What the family trains on, whichever the dataset: the splits on the device (`test`: what the scale evaluates
+    on), the mean image and the PCA of the training pixels (D3), and how results name the data."""
 
     name: str
     classes: tuple
@@ -143,7 +142,6 @@ class Family:
             precision=self.cfg.precision,
             seed=seed,
         )
-        augment = arm.augment_text()
         return spec, {
             "family": FAMILY,
             "net": asdict(arm.net_config(self.base)),
@@ -153,14 +151,13 @@ class Family:
             "evaluated_on": self.data.description.get("evaluated_on", "validation"),
             "n_eval": len(self.splits.test_y),
             "train_eval_images": len(self.train_eval.train_y),
-            "augment": augment,
+            "augment": arm.augment_text(),
             # its own runs: per-column dropout masks draw other random numbers than the grouped net's
             **({"devices": 2} if self.devices and arm.net_config(self.base).columns == "two" else {}),
         }
 
     def build(self, arm: Arm, devices=None):
-        """The arm's net on the family's device (as every reader of a trained net gets it), or to train
-        with two `devices`, its columns apart (its checkpoints load into the one-device form all the same)."""
+        """The arm's net on the family's device, or with its columns on two `devices` (models.alexnet)."""
         return build_for_training(arm.net_config(self.base), self.device, devices)
 
     def train_arm(self, arm: Arm, seed, ten_view=False):
@@ -176,8 +173,6 @@ class Family:
                 f"{self.scale}: {arm.name} seed {seed} is not among the scale's committed runs, which train on a "
                 f"GPU alone (scripts/gpu_regime.py); on this machine, run the {REGIME} scale"
             )
-        eig = self.data.eigvals, self.data.eigvecs
-
         result = cached_train(
             self.work_dir,
             description,
@@ -185,7 +180,7 @@ class Family:
             self.splits,
             lambda b: center_crop(b, cfg.crop, mean),
             spec,
-            augment=augmenter(arm, cfg.crop, mean, eig),
+            augment=augmenter(arm, cfg.crop, mean, (self.data.eigvals, self.data.eigvecs)),
             train_eval=self.train_eval,
             desc=f"{arm.name} seed={seed}",
             mirror=self.mirror,
@@ -217,10 +212,8 @@ class Family:
         return row, [dict(h, arm=arm.name, seed=seed) for h in hist]
 
     def _test_errors(self, arm, description, ten_crop=False):
-        """Validation error (%) of the trained net, cached beside the run, so every claim that shares the arm reads
-        it instead of loading the model again: the centre crop's top-5, or with ten_crop the top-1 and top-5 of the
-        softmax averaged over 10 views (the four corner crops and the centre crop, each also mirrored: the paper's
-        test, and cuda-convnet's multiview test)."""
+        """Validation error (%) of the trained net, cached beside the run for every claim that shares the arm: the
+        centre crop's top-5, or with ten_crop the top-1 and top-5 of the softmax averaged over the paper's 10 views."""
 
         def errors():
             model = final_model(self.work_dir, description, lambda: self.build(arm))
@@ -233,8 +226,7 @@ class Family:
 
 
 def claim_seeds(mod, scale, seeds=None):
-    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance (None:
-    the scale's own)."""
+    """The seeds the claim `mod` runs at `scale`: a confirmation's and the regime's are fixed in advance."""
     if scale == CONFIRMATION:
         return confirmation_seeds(mod, seeds)
     return regime_seeds(mod, seeds) if scale in REGIMES else seeds
@@ -246,8 +238,7 @@ def plan_claim(mod, scale, seeds=None):
 
 
 def plan_arms(arms, scale, seeds=None):
-    """The runs of `arms` as jobs of `run_job` (see contract.py): every (arm, seed) is independent, a
-    chain of its own."""
+    """The runs of `arms` as jobs of `run_job` (contract.py), every (arm, seed) a chain of its own."""
     return [[[dict(arm=a.name, seed=s)]] for s in scale_config(SCALES, scale, seeds).seeds for a in arms]
 
 
@@ -257,19 +248,14 @@ def run_job(scale, arm, seed, device=None, data_root=None, work_dir=None, downlo
 
 
 def train_claim(mod, scale, seeds=None, device=None, data_root=None, work_dir=None, download=False) -> Trained:
-    """The claim `mod`'s train (contract.py): every arm its comparisons at `scale` need, for every seed, trained or
-    found in the store."""
+    """The claim `mod`'s train (contract.py): every arm and seed of its plan, trained or found in the store."""
     declared = comparisons(mod, scale)
     cfg = scale_config(SCALES, scale, claim_seeds(mod, scale, seeds))
     fam = Family(cfg, scale, device, data_root, work_dir, download)
     arms = arms_of(declared)
     ten_view = {c.treatment.name for c in declared if c.ten_view}
-    rows, curves = [], []
-    for arm in arms:
-        for seed in cfg.seeds:
-            row, curve = fam.train_arm(arm, seed, ten_view=arm.name in ten_view)
-            rows.append(row)
-            curves += curve
+    runs = [fam.train_arm(a, s, ten_view=a.name in ten_view) for a in arms for s in cfg.seeds]
+    rows, curves = [row for row, _ in runs], [h for _, curve in runs for h in curve]
     records = [stored_record(fam.work_dir, fam.describe_run(a, s)[1], fam.mirror) for a in arms for s in cfg.seeds]
     # named where they are not the machine that assembles the result (a GPU's runs, read from the mirror)
     trained_on = (
@@ -355,8 +341,7 @@ def plan_paper_net(scale, seeds=None):
 
 
 def paper_net_decided_by() -> dict:
-    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by): the
-    family's assessing code's version (convergence, chance), its configs per scale and the arm it reads."""
+    """What of the family decides a claim that reads its paper's nets, by value (contract.decided_by)."""
     return {
         "family_assessment": assessment.DECISION_VERSION,
         "family_scales": {scale: value(scale_config(SCALES, scale)) for scale in VERSIONED_SCALES},
@@ -365,8 +350,7 @@ def paper_net_decided_by() -> dict:
 
 
 def family_trained(fam, rows, analysis_config, tables, proxy_extra="", files=None, context=None) -> Trained:
-    """What a claim looking inside the paper's nets hands its assess: its rows and tables, and the provenance
-    of the family's runs it read (contract.Trained)."""
+    """What a claim looking inside the paper's nets hands its assess, with the provenance of the runs it read."""
     cfg = fam.cfg
     records = [stored_record(fam.work_dir, fam.describe_run(PAPER, s)[1]) for s in cfg.seeds]
     return Trained(
