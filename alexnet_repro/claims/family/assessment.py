@@ -2,17 +2,14 @@
 checks, each comparison's effect, interval and verdict by its scale's protocol, and the re-reading of committed
 results from their own per-run tables (nothing rerun)."""
 
-import json
 import math
-import shutil
-import time
 from pathlib import Path
 
 import pandas as pd
 
 from ...engine import TRAINING_VERSION
 from ...fmt import fmt_interval
-from ...results import git_commit, read_result, write_reread, write_result
+from ...results import read_result, write_reread
 from ...verdict import (
     DIRECTION,
     INCONCLUSIVE,
@@ -257,57 +254,6 @@ def verdict_rule(mod, scale="cpu"):
         )
         + v3
     )
-
-
-def reassess_legacy(mod, folder, dest):
-    """Re-read a family result made before protocol v2 (the Imagenette proxy at 8 epochs) and decide it by
-    the v2 rules from its own per-run table and curves: nothing is rerun or retyped. The convergence check
-    takes each run's late_gain from its curve. Writes result.json (the original run's provenance kept, the
-    re-assessment's beside it), the tables and the original executed notebook into `dest`."""
-    folder, dest = Path(folder), Path(dest)
-    old = json.loads((folder / "result.json").read_text())
-    rows = pd.read_csv(folder / "seeds.csv").to_dict("records")
-    curves = pd.read_csv(folder / "curves.csv")
-    for r in rows:
-        run = curves[(curves.arm == r["arm"]) & (curves.seed == r["seed"])].sort_values("epoch")
-        r["late_gain"] = late_gain(list(run.test_error))
-        r["final_train_loss"] = float(run.train_loss.iloc[-1])
-        r["left_chance"] = left_chance(r["val_top1"], int(old["provenance"]["dataset"].get("n_classes", 10)))
-    comparisons, measured, verdict, reason, headline = assess(mod, rows, "imagenette")
-    seeds = old["provenance"]["seeds"]
-    result = {
-        **old,
-        "scale": "imagenette",
-        "protocol": 2,
-        "measured": measured,
-        "comparisons": comparisons,
-        "headline": headline,
-        "verdict": verdict,
-        "reason": reason,
-        "verdict_rule": verdict_rule(mod, "imagenette"),
-        "looks": [
-            contract.look(
-                seeds, old["verdict"], "the original look, under the v1 rules", old["provenance"]["date"][:10]
-            ),
-            contract.look(seeds, verdict, "the same runs re-read under the v2 rules"),
-        ],
-        "proxy_note": old.get("proxy_note", "") + " Re-assessed under protocol v2 from this run's per-run table "
-        "and curves; not rerun. The cpu scale now runs the family on CIFAR-10 instead.",
-        "provenance": {
-            **old["provenance"],
-            "reassessed": {
-                "git_commit": git_commit(),
-                "by": "family.assessment.reassess_legacy",
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            },
-        },
-    }
-    for name in ("seeds.csv", "curves.csv", f"{mod.CLAIM.slug}.ipynb"):
-        if (folder / name).exists():
-            dest.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(folder / name, dest / name)
-    write_result(result, dest)
-    return result
 
 
 def reread(mod, folder):
