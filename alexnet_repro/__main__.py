@@ -170,7 +170,7 @@ def cmd_list(args):
     head = ("id", "claim", "verdict", "scale", "effect (95% CI)", "")
     widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]
     fixed = sum(widths) + 4 + max(len(c[5]) for c in cells) + 1
-    effect_width = max(WIDTH - fixed, 12)
+    effect_width = max(WIDTH - fixed, 8)  # at least the effect's number: '-6.75...'
 
     def line(c):
         effect = c[4] if len(c[4]) <= effect_width else c[4][: effect_width - 3] + "..."
